@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The ABI shared by ltrack's BPF programs (lsm/, one object per hook family) and user space
+ * (policyd/, tracing/, ctl/): map keys and values, the decision record and
+ * every constant that crosses the boundary. Fixed-width types only; no
+ * pointers, no kernel headers. user space static_asserts the layout
+ * (policyd/abi_check.cpp) so a drift breaks the build, not production.
+ */
+#ifndef LTRACK_ABI_H
+#define LTRACK_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* ---- limits ------------------------------------------------------------ */
+
+/* Ancestor walk bound in file_open/bprm_check_security. Reaching it without
+ * finding the root is a fail-closed denial in enforce mode (counted). */
+#define LTRACK_MAX_WALK 64
+/* Net rules folded into one LPM entry (its own plus every enclosing CIDR's). */
+#define LTRACK_NET_RULES_PER_PREFIX 16
+#define LTRACK_PATH_LEN 256
+#define LTRACK_COMM_LEN 16
+#define LTRACK_NAME_MAX 255
+/* Policy maps hold two generations during a swap: size them for twice the
+ * rules one policy may have. */
+#define LTRACK_MAX_RULES 131072
+#define LTRACK_MAX_PROFILES 256
+#define LTRACK_MAX_MODELS 65536
+
+/* ---- enums ------------------------------------------------------------- */
+
+enum ltrack_hook {
+	LTRACK_HOOK_NONE = 0,
+	LTRACK_HOOK_FILE = 1,  /* lsm/file_open */
+	LTRACK_HOOK_EXEC = 2,  /* lsm/bprm_check_security */
+	LTRACK_HOOK_NET = 3,   /* lsm/socket_connect */
+	LTRACK_HOOK_MODEL = 4, /* model rules, decided inside file_open */
+};
+
+/* What a rule (or a profile default) says. Ordered so that, for two rules
+ * of equal specificity, the larger value wins ("deny wins a tie"). */
+enum ltrack_action {
+	LTRACK_ACT_NONE = 0, /* no rule: fall through */
+	LTRACK_ACT_ALLOW = 1,
+	LTRACK_ACT_AUDIT = 2, /* allow, but log as a would-be denial */
+	LTRACK_ACT_DENY = 3,
+	LTRACK_ACT_KILL = 4, /* deny and SIGKILL the caller (exec, connect) */
+};
+
+enum ltrack_mode {
+	LTRACK_MODE_INHERIT = 0, /* profiles only: use the global mode */
+	LTRACK_MODE_ENFORCE = 1,
+	LTRACK_MODE_AUDIT = 2,
+};
+
+/* What actually happened to the operation. */
+enum ltrack_outcome {
+	LTRACK_OUT_ALLOWED = 1,
+	LTRACK_OUT_AUDITED = 2,    /* an audit rule matched; allowed */
+	LTRACK_OUT_WOULD_DENY = 3, /* deny/kill in audit mode; allowed */
+	LTRACK_OUT_DENIED = 4,     /* -EPERM returned */
+	LTRACK_OUT_KILLED = 5,     /* -EPERM returned and SIGKILL sent */
+};
+
+/* Name rule kinds. */
+enum ltrack_name_kind {
+	LTRACK_NAME_EXACT = 1,  /* the whole final path component */
+	LTRACK_NAME_SUFFIX = 2, /* "*.pkl": the name ends with the text */
+};
+
+/* Model verdicts, written by the daemon's scanner into the models map. */
+enum ltrack_verdict {
+	LTRACK_VERDICT_UNSCANNED = 0,
+	LTRACK_VERDICT_SAFE = 1,       /* only allowlisted imports, or data format */
+	LTRACK_VERDICT_SUSPICIOUS = 2, /* imports outside both lists */
+	LTRACK_VERDICT_UNSAFE = 3,     /* a known-dangerous import */
+	LTRACK_VERDICT_ERROR = 4,      /* malformed, truncated, over limits */
+	LTRACK_VERDICT_TRUSTED = 5,    /* SHA-256 on the policy's trusted list */
+};
+
+/* What a profile's model rule lets a governed process open. */
+enum ltrack_model_policy {
+	LTRACK_MODEL_OFF = 0,            /* no model rule */
+	LTRACK_MODEL_SAFE_ONLY = 1,      /* safe or trusted */
+	LTRACK_MODEL_ALLOW_UNSCANNED = 2, /* also files not (yet) scanned */
+	LTRACK_MODEL_ANY = 3,            /* log only */
+};
+
+/* Profile flags: let hooks skip lookups a profile has no rules for. */
+#define LTRACK_PF_INODE_RULES (1u << 0)  /* file inode rules exist */
+#define LTRACK_PF_NAME_RULES (1u << 1)   /* file name rules exist */
+#define LTRACK_PF_EXEC_RULES (1u << 2)
+#define LTRACK_PF_NET_RULES (1u << 3)
+#define LTRACK_PF_MODEL_DIRS (1u << 4)
+#define LTRACK_PF_MODEL_NAMES (1u << 5)
+#define LTRACK_PF_DENY_SUSPICIOUS (1u << 6)
+
+/* Drop/anomaly counters (per-CPU array "counters"). */
+enum ltrack_counter {
+	LTRACK_CNT_RINGBUF_DROPS = 0, /* decision record could not be reserved */
+	LTRACK_CNT_WALK_LIMIT = 1,    /* ancestor walk hit LTRACK_MAX_WALK */
+	LTRACK_CNT_DECISIONS = 2,     /* decisions made for governed processes */
+	LTRACK_CNT_MAX = 8,
+};
+
+/* Event flags. */
+#define LTRACK_EV_WALK_LIMIT (1u << 0) /* decided by the fail-closed walk bound */
+#define LTRACK_EV_PATH_PARTIAL (1u << 1) /* path is the final name only */
+
+/* ---- maps -------------------------------------------------------------- */
+
+/* "state": array of one. Read once per decision: the slot picks which of the
+ * two policy generations in every policy map is live, so a reload writes the
+ * other slot and flips this word (see docs/architecture.md). */
+struct ltrack_state {
+	__u32 active_slot;  /* 0 or 1 */
+	__u32 mode;         /* global enum ltrack_mode (never INHERIT) */
+	__u32 all_profile;  /* profile governing every process, 0 = none */
+	__u32 daemon_tgid;  /* never governed */
+	__u32 flags;        /* LTRACK_SF_* */
+	__u32 pad;
+};
+
+/* State flags. */
+#define LTRACK_SF_CGROUP_PROFILES (1u << 0) /* some profile selects by cgroup */
+#define LTRACK_SF_LOADED (1u << 1)          /* a policy is in the active slot */
+
+/* "profiles": hash. */
+struct ltrack_profile_key {
+	__u32 slot;
+	__u32 profile; /* 1..LTRACK_MAX_PROFILES */
+};
+
+struct ltrack_profile {
+	__u32 mode;  /* enum ltrack_mode; INHERIT = global */
+	__u32 flags; /* LTRACK_PF_* */
+	__u8 file_default;
+	__u8 exec_default;
+	__u8 net_default;
+	__u8 unix_action; /* connect() on AF_UNIX sockets; NONE = net_default */
+	__u8 model_policy; /* enum ltrack_model_policy */
+	__u8 model_action; /* action when a model is refused: DENY or AUDIT */
+	__u8 pad[2];
+	/* Rule ids of the defaults, for the decision log. */
+	__u32 file_default_rule;
+	__u32 exec_default_rule;
+	__u32 net_default_rule;
+	__u32 unix_rule;
+	__u32 model_rule;
+};
+
+/* "inode_rules": hash. A file or directory by identity. dev is the kernel's
+ * internal dev_t encoding (major << 20 | minor), not stat(2)'s. */
+struct ltrack_inode_key {
+	__u32 slot;
+	__u32 profile;
+	__u32 hook; /* FILE, EXEC or MODEL (a model directory) */
+	__u32 pad;
+	__u64 dev;
+	__u64 ino;
+};
+
+/* What one inode says: for the object itself (an exact rule, or the
+ * directory's own subtree rule) and for everything below it. */
+struct ltrack_inode_rule {
+	__u32 self_rule;    /* rule id; 0 = none */
+	__u32 subtree_rule; /* rule id; 0 = none */
+	__u8 self_action;   /* enum ltrack_action; NONE = use subtree_action */
+	__u8 subtree_action;
+	__u16 pad;
+};
+
+/* A name or default rule's verdict. */
+struct ltrack_rule {
+	__u32 rule_id; /* index into the compiled policy's symbol table; 0 = none */
+	__u8 action;   /* enum ltrack_action */
+	__u8 pad[3];
+};
+
+/* "name_rules": hash. The hash is ltrack_name_hash() of the pattern text
+ * ("pkl" matches as ".pkl", see below), read from the name's end backwards
+ * so BPF can hash every suffix in one pass. */
+struct ltrack_name_key {
+	__u32 slot;
+	__u32 profile;
+	__u32 hook; /* FILE or MODEL */
+	__u32 kind; /* enum ltrack_name_kind */
+	__u64 hash;
+};
+
+/* "net_rules": LPM trie. Data after prefixlen: scope (slot << 16 | profile,
+ * always matched in full) then the address as IPv6, IPv4 mapped into
+ * ::ffff:0:0/96. prefixlen = 32 + 96 + v4 prefix, or 32 + v6 prefix. */
+struct ltrack_net_key {
+	__u32 prefixlen;
+	__u32 scope;
+	__u8 addr[16];
+};
+
+struct ltrack_net_rule {
+	__u16 port_lo; /* host order, inclusive; 0-65535 = any port */
+	__u16 port_hi;
+	__u8 proto;    /* 0 any, 6 tcp, 17 udp */
+	__u8 action;
+	__u16 pad;
+	__u32 rule_id;
+};
+
+/* Rules of this prefix and of every enclosing prefix, most specific first,
+ * deny before allow within one prefix: the first that matches decides. */
+struct ltrack_net_val {
+	__u32 count;
+	__u32 pad;
+	struct ltrack_net_rule rules[LTRACK_NET_RULES_PER_PREFIX];
+};
+
+/* "exe_profiles": hash, executable identity -> profile. */
+struct ltrack_exe_key {
+	__u32 slot;
+	__u32 pad;
+	__u64 dev;
+	__u64 ino;
+};
+
+/* "cgroup_profiles": hash, cgroup id (inode of its cgroupfs dir) -> profile. */
+struct ltrack_cgroup_key {
+	__u32 slot;
+	__u32 pad;
+	__u64 cgroup_id;
+};
+
+/* "models": hash, not per slot: verdicts are facts about file contents. A
+ * verdict holds only while size and ctime still match the inode. */
+struct ltrack_model_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+struct ltrack_model_val {
+	__u32 verdict; /* enum ltrack_verdict */
+	__u32 finding; /* index of the deciding import in the daemon's table */
+	__s64 size;
+	__s64 ctime_sec;
+	__s64 ctime_nsec;
+};
+
+/* "tasks": task storage. Set at exec (profile executable or cgroup) and
+ * copied to every child at task_alloc. */
+struct ltrack_task {
+	__u32 profile;
+	__u32 flags;
+};
+
+/* ---- decision record (ring buffer "events") ----------------------------- */
+
+struct ltrack_event {
+	__u64 ts_ns; /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;
+	__u32 pid; /* tgid */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 profile;
+	__u32 rule_id;
+	__u8 hook;    /* enum ltrack_hook */
+	__u8 action;  /* enum ltrack_action of the deciding rule */
+	__u8 mode;    /* effective enum ltrack_mode */
+	__u8 outcome; /* enum ltrack_outcome */
+	__u32 flags;  /* LTRACK_EV_* */
+	__u32 verdict; /* model verdict (MODEL hook) */
+	char comm[LTRACK_COMM_LEN];
+	/* FILE / EXEC / MODEL: the object's identity. */
+	__u64 dev;
+	__u64 ino;
+	/* NET */
+	__u16 family; /* AF_INET, AF_INET6, AF_UNIX */
+	__u16 port;   /* host order */
+	__u8 proto;
+	__u8 pad[3];
+	__u8 addr[16]; /* IPv4 mapped into IPv6 */
+	char path[LTRACK_PATH_LEN]; /* file path, executable, or unix socket path */
+};
+
+/* ---- name hashing ------------------------------------------------------ */
+
+/* FNV-1a over the bytes of a name taken from its last byte to its first. A
+ * suffix rule for "*.pkl" stores the hash of ".pkl"; an exact rule the hash
+ * of the whole name. Both sides must use exactly this. */
+#define LTRACK_NAME_HASH_INIT 14695981039346656037ULL
+static inline __u64 ltrack_name_hash_step(__u64 h, unsigned char c)
+{
+	return (h ^ c) * 1099511628211ULL;
+}
+
+#endif /* LTRACK_ABI_H */

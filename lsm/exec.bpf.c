@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* bprm_check_security: which programs a governed task may execute. Called
+ * once per binfmt round, so a script's interpreter is checked too. */
+#include "ltrack.bpf.h"
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(guard_bprm_check, struct linux_binprm *bprm, int ret)
+{
+	struct file *file = BPF_CORE_READ(bprm, file);
+	struct ltrack_profile_key pk;
+	struct ltrack_profile *p;
+	struct ltrack_state *st;
+	struct ltrack_event *e;
+	struct walk_result w;
+	struct decision d = {};
+	int err;
+
+	if (ret)
+		return ret;
+	st = get_state();
+	if (!st)
+		return 0;
+	pk.profile = current_profile(st);
+	if (!pk.profile)
+		return 0;
+	pk.slot = st->active_slot;
+	p = bpf_map_lookup_elem(&profiles, &pk);
+	if (!p)
+		return 0;
+
+	d.profile = pk.profile;
+	d.mode = effective_mode(st, p);
+	d.hook = LTRACK_HOOK_EXEC;
+	d.action = p->exec_default;
+	d.rule_id = p->exec_default_rule;
+	d.is_default = 1;
+	if (p->flags & LTRACK_PF_EXEC_RULES) {
+		walk_inode_rules(file, pk.slot, pk.profile, LTRACK_HOOK_EXEC, &w);
+		if (w.limit) {
+			count(LTRACK_CNT_WALK_LIMIT);
+			d.flags |= LTRACK_EV_WALK_LIMIT;
+			d.action = LTRACK_ACT_DENY;
+			d.is_default = 0;
+		} else if (w.found) {
+			d.action = w.rule.action;
+			d.rule_id = w.rule.rule_id;
+			d.is_default = 0;
+		}
+	}
+	err = settle(&d);
+	if (!worth_recording(&d))
+		return err;
+	e = new_record(&d);
+	if (e) {
+		record_file(e, file);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return err;
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* file_open: model rules, then file rules (exact file, nearest directory,
+ * name pattern, profile default), for governed tasks only. */
+#include "ltrack.bpf.h"
+
+/* Change time of an inode across kernel layouts: i_ctime (up to 6.5),
+ * __i_ctime (6.6-6.10), i_ctime_sec/i_ctime_nsec (6.11 on). CO-RE picks
+ * whichever the running kernel has. */
+struct inode___ts {
+	struct timespec64 i_ctime;
+} __attribute__((preserve_access_index));
+struct inode___ts2 {
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+struct inode___split {
+	time64_t i_ctime_sec;
+	u32 i_ctime_nsec;
+} __attribute__((preserve_access_index));
+
+static __always_inline void inode_ctime(struct inode *inode, __s64 *sec, __s64 *nsec)
+{
+	if (bpf_core_field_exists(struct inode___split, i_ctime_sec)) {
+		struct inode___split *i = (void *)inode;
+		*sec = BPF_CORE_READ(i, i_ctime_sec);
+		*nsec = BPF_CORE_READ(i, i_ctime_nsec);
+	} else if (bpf_core_field_exists(struct inode___ts2, __i_ctime)) {
+		struct inode___ts2 *i = (void *)inode;
+		*sec = BPF_CORE_READ(i, __i_ctime.tv_sec);
+		*nsec = BPF_CORE_READ(i, __i_ctime.tv_nsec);
+	} else {
+		struct inode___ts *i = (void *)inode;
+		*sec = BPF_CORE_READ(i, i_ctime.tv_sec);
+		*nsec = BPF_CORE_READ(i, i_ctime.tv_nsec);
+	}
+}
+
+/* The scanner's verdict, if it still describes the file's content: a size
+ * or change time that moved since the scan makes the file unscanned. */
+static __always_inline __u32 model_verdict(struct inode *inode)
+{
+	struct ltrack_model_key key = {
+		.dev = inode_dev(inode),
+		.ino = BPF_CORE_READ(inode, i_ino),
+	};
+	struct ltrack_model_val *v = bpf_map_lookup_elem(&models, &key);
+	__s64 sec, nsec;
+
+	if (!v)
+		return LTRACK_VERDICT_UNSCANNED;
+	inode_ctime(inode, &sec, &nsec);
+	if (v->size != BPF_CORE_READ(inode, i_size) || v->ctime_sec != sec || v->ctime_nsec != nsec)
+		return LTRACK_VERDICT_UNSCANNED;
+	return v->verdict;
+}
+
+static __always_inline bool model_acceptable(struct ltrack_profile *p, __u32 verdict)
+{
+	switch (verdict) {
+	case LTRACK_VERDICT_SAFE:
+	case LTRACK_VERDICT_TRUSTED:
+		return true;
+	case LTRACK_VERDICT_UNSCANNED:
+		return p->model_policy >= LTRACK_MODEL_ALLOW_UNSCANNED;
+	case LTRACK_VERDICT_SUSPICIOUS:
+		return !(p->flags & LTRACK_PF_DENY_SUSPICIOUS) || p->model_policy == LTRACK_MODEL_ANY;
+	default:
+		return p->model_policy == LTRACK_MODEL_ANY;
+	}
+}
+
+/* Model layer: a file is a model file when it is under one of the profile's
+ * model directories or has one of its model names; it may then be opened only
+ * as the model rule says. This layer can only refuse; what it lets through
+ * still goes through the file rules. Returns true when it decided. */
+static __always_inline bool decide_model(struct file *file, struct ltrack_profile *p, __u32 slot,
+					 struct scratch *buf, struct decision *d)
+{
+	struct ltrack_rule r = {};
+	struct walk_result w;
+	__u32 verdict;
+	bool is_model = false;
+
+	if (p->model_policy == LTRACK_MODEL_OFF)
+		return false;
+	if ((p->flags & LTRACK_PF_MODEL_NAMES) &&
+	    match_name_rule(BPF_CORE_READ(file, f_path.dentry), slot, d->profile, LTRACK_HOOK_MODEL,
+			    buf, &r))
+		is_model = true;
+	if (!is_model && (p->flags & LTRACK_PF_MODEL_DIRS)) {
+		walk_inode_rules(file, slot, d->profile, LTRACK_HOOK_MODEL, &w);
+		is_model = w.found;
+		r = w.rule;
+	}
+	if (!is_model)
+		return false;
+	verdict = model_verdict(BPF_CORE_READ(file, f_inode));
+	if (model_acceptable(p, verdict) && p->model_policy != LTRACK_MODEL_ANY)
+		return false;
+	if (model_acceptable(p, verdict) && (verdict == LTRACK_VERDICT_SAFE || verdict == LTRACK_VERDICT_TRUSTED))
+		return false;
+	d->hook = LTRACK_HOOK_MODEL;
+	d->verdict = verdict;
+	d->rule_id = p->model_rule ? p->model_rule : r.rule_id;
+	/* "any" lets everything through but still records what was unsafe. */
+	d->action = model_acceptable(p, verdict) ? LTRACK_ACT_AUDIT : p->model_action;
+	return true;
+}
+
+static __always_inline void decide_file(struct file *file, struct ltrack_profile *p, __u32 slot,
+					struct scratch *buf, struct decision *d)
+{
+	struct walk_result w;
+	struct ltrack_rule r;
+
+	if (p->flags & LTRACK_PF_INODE_RULES) {
+		walk_inode_rules(file, slot, d->profile, LTRACK_HOOK_FILE, &w);
+		if (w.limit) {
+			/* Too deep to know which directory rule applies: fail closed. */
+			count(LTRACK_CNT_WALK_LIMIT);
+			d->flags |= LTRACK_EV_WALK_LIMIT;
+			d->action = LTRACK_ACT_DENY;
+			return;
+		}
+		if (w.found) {
+			d->action = w.rule.action;
+			d->rule_id = w.rule.rule_id;
+			return;
+		}
+	}
+	if ((p->flags & LTRACK_PF_NAME_RULES) &&
+	    match_name_rule(BPF_CORE_READ(file, f_path.dentry), slot, d->profile, LTRACK_HOOK_FILE, buf,
+			    &r)) {
+		d->action = r.action;
+		d->rule_id = r.rule_id;
+		return;
+	}
+	d->action = p->file_default;
+	d->rule_id = p->file_default_rule;
+	d->is_default = 1;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(guard_file_open, struct file *file, int ret)
+{
+	struct ltrack_profile_key pk;
+	struct ltrack_profile *p;
+	struct ltrack_state *st;
+	struct ltrack_event *e;
+	struct decision d = {};
+	struct scratch *buf;
+	__u32 zero = 0;
+	int err;
+
+	if (ret)
+		return ret;
+	st = get_state();
+	if (!st)
+		return 0;
+	pk.profile = current_profile(st);
+	if (!pk.profile)
+		return 0;
+	pk.slot = st->active_slot;
+	p = bpf_map_lookup_elem(&profiles, &pk);
+	buf = bpf_map_lookup_elem(&scratch, &zero);
+	if (!p || !buf)
+		return 0;
+
+	d.profile = pk.profile;
+	d.mode = effective_mode(st, p);
+	d.hook = LTRACK_HOOK_FILE;
+	if (!decide_model(file, p, pk.slot, buf, &d))
+		decide_file(file, p, pk.slot, buf, &d);
+	err = settle(&d);
+	if (!worth_recording(&d))
+		return err;
+	e = new_record(&d);
+	if (e) {
+		record_file(e, file);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return err;
+}

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Kernel-side helpers shared by the hook families: the maps (defined once in
+ * maps.bpf.c, linked into one object), who is governed, the ancestor walk and
+ * the decision -> verdict + record step every hook ends with. */
+#ifndef LTRACK_BPF_H
+#define LTRACK_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "abi.h"
+
+#define EPERM 1
+#define SIGKILL 9
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+
+/* Map types: one typedef each so maps.bpf.c defines and the hook files
+ * declare (extern) exactly the same thing, as the BPF linker requires. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ltrack_state);
+} state_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * LTRACK_MAX_PROFILES);
+	__type(key, struct ltrack_profile_key);
+	__type(value, struct ltrack_profile);
+} profiles_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LTRACK_MAX_RULES);
+	__type(key, struct ltrack_inode_key);
+	__type(value, struct ltrack_inode_rule);
+} inode_rules_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LTRACK_MAX_RULES);
+	__type(key, struct ltrack_name_key);
+	__type(value, struct ltrack_rule);
+} name_rules_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, LTRACK_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ltrack_net_key);
+	__type(value, struct ltrack_net_val);
+} net_rules_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * LTRACK_MAX_PROFILES * 16);
+	__type(key, struct ltrack_exe_key);
+	__type(value, __u32);
+} exe_profiles_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * LTRACK_MAX_PROFILES * 16);
+	__type(key, struct ltrack_cgroup_key);
+	__type(value, __u32);
+} cgroup_profiles_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LTRACK_MAX_MODELS);
+	__type(key, struct ltrack_model_key);
+	__type(value, struct ltrack_model_val);
+} models_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ltrack_task);
+} tasks_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} events_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LTRACK_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters_map_t;
+
+/* Scratch space too big for the 512-byte BPF stack (a name being hashed). */
+struct scratch {
+	char name[LTRACK_NAME_MAX + 1];
+};
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map_t;
+
+extern state_map_t state SEC(".maps");
+extern profiles_map_t profiles SEC(".maps");
+extern inode_rules_map_t inode_rules SEC(".maps");
+extern name_rules_map_t name_rules SEC(".maps");
+extern net_rules_map_t net_rules SEC(".maps");
+extern exe_profiles_map_t exe_profiles SEC(".maps");
+extern cgroup_profiles_map_t cgroup_profiles SEC(".maps");
+extern models_map_t models SEC(".maps");
+extern tasks_map_t tasks SEC(".maps");
+extern events_map_t events SEC(".maps");
+extern counters_map_t counters SEC(".maps");
+extern scratch_map_t scratch SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline struct ltrack_state *get_state(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&state, &zero);
+}
+
+/* Deepest first: the nearest enclosing cgroup with a profile decides. */
+#define LTRACK_MAX_CGROUP_LEVEL 16
+static __always_inline __u32 cgroup_profile(__u32 slot)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	int level = BPF_CORE_READ(task, cgroups, dfl_cgrp, level);
+	struct ltrack_cgroup_key key = { .slot = slot };
+
+	for (int i = LTRACK_MAX_CGROUP_LEVEL; i >= 0; i--) {
+		__u32 *p;
+
+		if (i > level)
+			continue;
+		key.cgroup_id = bpf_get_current_ancestor_cgroup_id(i);
+		p = bpf_map_lookup_elem(&cgroup_profiles, &key);
+		if (p)
+			return *p;
+	}
+	return 0;
+}
+
+/* The profile governing the current task, 0 if none. The common case, an
+ * ungoverned task with no catch-all or cgroup profile, costs one task
+ * storage lookup. */
+static __always_inline __u32 current_profile(struct ltrack_state *st)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct ltrack_task *t = bpf_task_storage_get(&tasks, task, 0, 0);
+	__u32 profile;
+
+	if (t)
+		return t->profile;
+	if (!(st->flags & LTRACK_SF_LOADED))
+		return 0;
+	if ((bpf_get_current_pid_tgid() >> 32) == st->daemon_tgid)
+		return 0;
+	if (st->all_profile)
+		return st->all_profile;
+	if (!(st->flags & LTRACK_SF_CGROUP_PROFILES))
+		return 0;
+	profile = cgroup_profile(st->active_slot);
+	if (profile) {
+		/* Remember it: children inherit it at task_alloc, and leaving the
+		 * cgroup later does not shed it. */
+		t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (t)
+			t->profile = profile;
+	}
+	return profile;
+}
+
+static __always_inline __u32 effective_mode(struct ltrack_state *st, struct ltrack_profile *p)
+{
+	return p->mode != LTRACK_MODE_INHERIT ? p->mode : st->mode;
+}
+
+/* A decision in the making: what matched and how it came out. */
+struct decision {
+	__u32 profile;
+	__u32 rule_id;
+	__u32 mode;
+	__u32 flags;
+	__u32 verdict;
+	__u8 hook;
+	__u8 action;
+	__u8 is_default; /* the profile's default decided, no rule matched */
+	__u8 outcome;
+};
+
+/* Turns the matched action into the outcome and the hook's return value. */
+static __always_inline int settle(struct decision *d)
+{
+	if (d->action == LTRACK_ACT_NONE || d->action == LTRACK_ACT_ALLOW) {
+		d->outcome = LTRACK_OUT_ALLOWED;
+		return 0;
+	}
+	if (d->action == LTRACK_ACT_AUDIT) {
+		d->outcome = LTRACK_OUT_AUDITED;
+		return 0;
+	}
+	if (d->mode == LTRACK_MODE_AUDIT) {
+		d->outcome = LTRACK_OUT_WOULD_DENY;
+		return 0;
+	}
+	if (d->action == LTRACK_ACT_KILL) {
+		bpf_send_signal(SIGKILL);
+		d->outcome = LTRACK_OUT_KILLED;
+	} else {
+		d->outcome = LTRACK_OUT_DENIED;
+	}
+	return -EPERM;
+}
+
+/* Whether a settled decision is recorded: everything but an implicit allow
+ * (no rule matched and the default is allow), which would flood the log
+ * with every library a governed worker opens. */
+static __always_inline bool worth_recording(struct decision *d)
+{
+	if (d->action == LTRACK_ACT_NONE)
+		return false;
+	return !(d->is_default && d->action == LTRACK_ACT_ALLOW);
+}
+
+/* Reserves a record with the decision and the caller's context filled in;
+ * the hook adds the object and submits. NULL (counted) when the ring is full. */
+static __always_inline struct ltrack_event *new_record(struct decision *d)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct ltrack_event *e;
+	__u64 id, ug;
+
+	count(LTRACK_CNT_DECISIONS);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(LTRACK_CNT_RINGBUF_DROPS);
+		return NULL;
+	}
+	id = bpf_get_current_pid_tgid();
+	ug = bpf_get_current_uid_gid();
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = (__u32)ug;
+	e->gid = ug >> 32;
+	e->profile = d->profile;
+	e->rule_id = d->rule_id;
+	e->hook = d->hook;
+	e->action = d->action;
+	e->mode = d->mode;
+	e->outcome = d->outcome;
+	e->flags = d->flags;
+	e->verdict = d->verdict;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->dev = 0;
+	e->ino = 0;
+	e->family = 0;
+	e->port = 0;
+	e->proto = 0;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	__builtin_memset(e->addr, 0, sizeof(e->addr));
+	e->path[0] = 0;
+	return e;
+}
+
+/* The kernel's internal dev_t of an inode's filesystem, as user space
+ * encodes it for inode keys (major << 20 | minor). */
+static __always_inline __u64 inode_dev(struct inode *inode)
+{
+	return BPF_CORE_READ(inode, i_sb, s_dev);
+}
+
+/* Fills a file record's identity and path. bpf_d_path is allowed from
+ * file_open and bprm_check_security; if it fails, keep the final name. */
+static __always_inline void record_file(struct ltrack_event *e, struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	long n;
+
+	e->dev = inode_dev(inode);
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	n = bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path));
+	if (n < 0) {
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
+					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		e->flags |= LTRACK_EV_PATH_PARTIAL;
+	}
+}
+
+/* The nearest inode rule for a file: the object itself (exact or subtree
+ * rule) or its nearest ancestor directory with a subtree rule. The walk
+ * follows d_parent to the filesystem root, then crosses to the mountpoint in
+ * the parent mount, so a rule on a directory holds through symlinks, bind
+ * mounts, "..", and for files created after the policy was loaded. */
+struct walk_result {
+	struct ltrack_rule rule;
+	bool found;
+	bool limit; /* walk bound reached before the root */
+};
+
+static __always_inline void walk_inode_rules(struct file *file, __u32 slot, __u32 profile,
+					     __u32 hook, struct walk_result *res)
+{
+	struct ltrack_inode_key key = { .slot = slot, .profile = profile, .hook = hook };
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *vmnt = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *mnt = container_of(vmnt, struct mount, mnt);
+	int i;
+
+	res->found = false;
+	res->limit = false;
+	for (i = 0; i < LTRACK_MAX_WALK; i++) {
+		struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+		struct ltrack_inode_rule *r;
+		struct dentry *parent;
+
+		if (inode) {
+			key.dev = inode_dev(inode);
+			key.ino = BPF_CORE_READ(inode, i_ino);
+			r = bpf_map_lookup_elem(&inode_rules, &key);
+			if (r && i == 0 && r->self_action) {
+				res->rule.rule_id = r->self_rule;
+				res->rule.action = r->self_action;
+				res->found = true;
+				return;
+			}
+			if (r && r->subtree_action) {
+				res->rule.rule_id = r->subtree_rule;
+				res->rule.action = r->subtree_action;
+				res->found = true;
+				return;
+			}
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry) {
+			/* Root of this filesystem: continue at the mountpoint. */
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				return; /* the namespace root */
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+		} else {
+			dentry = parent;
+		}
+	}
+	res->limit = true;
+}
+
+/* The name rule for a final path component: the whole name (exact) first,
+ * then suffixes from the longest, each starting at a '.'. One backward pass
+ * over the name, hashing as ltrack_name_hash_step() defines. */
+static __always_inline bool match_name_rule(struct dentry *dentry, __u32 slot, __u32 profile,
+					    __u32 hook, struct scratch *buf,
+					    struct ltrack_rule *out)
+{
+	struct ltrack_name_key key = { .slot = slot, .profile = profile, .hook = hook };
+	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	__u32 len = BPF_CORE_READ(dentry, d_name.len);
+	struct ltrack_rule *r, *best = NULL;
+	__u64 h = LTRACK_NAME_HASH_INIT;
+	int i;
+
+	if (len == 0 || len > LTRACK_NAME_MAX)
+		return false;
+	if (bpf_probe_read_kernel(buf->name, len & LTRACK_NAME_MAX, name) < 0)
+		return false;
+
+	key.kind = LTRACK_NAME_SUFFIX;
+	for (i = 0; i < LTRACK_NAME_MAX; i++) {
+		__u32 pos;
+		unsigned char c;
+
+		if (i >= len)
+			break;
+		pos = (len - 1 - i) & LTRACK_NAME_MAX;
+		c = buf->name[pos];
+		h = ltrack_name_hash_step(h, c);
+		/* A suffix starts at a dot; the longest one wins, so keep going. */
+		if (c == '.' && pos > 0) {
+			key.hash = h;
+			r = bpf_map_lookup_elem(&name_rules, &key);
+			if (r)
+				best = r;
+		}
+	}
+	key.kind = LTRACK_NAME_EXACT;
+	key.hash = h;
+	r = bpf_map_lookup_elem(&name_rules, &key);
+	if (r)
+		best = r;
+	if (!best)
+		return false;
+	*out = *best;
+	return true;
+}
+
+#endif /* LTRACK_BPF_H */

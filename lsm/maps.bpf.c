@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The one definition of every map; the hook files declare them extern and
+ * `bpftool gen object` links them together. */
+#include "ltrack.bpf.h"
+
+state_map_t state SEC(".maps");
+profiles_map_t profiles SEC(".maps");
+inode_rules_map_t inode_rules SEC(".maps");
+name_rules_map_t name_rules SEC(".maps");
+net_rules_map_t net_rules SEC(".maps");
+exe_profiles_map_t exe_profiles SEC(".maps");
+cgroup_profiles_map_t cgroup_profiles SEC(".maps");
+models_map_t models SEC(".maps");
+tasks_map_t tasks SEC(".maps");
+events_map_t events SEC(".maps");
+counters_map_t counters SEC(".maps");
+scratch_map_t scratch SEC(".maps");
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
