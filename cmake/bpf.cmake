@@ -43,7 +43,7 @@ function(bpf_object name)
   endforeach()
   foreach(src ${ARG_SOURCES})
     get_filename_component(stem ${src} NAME_WE)
-    set(obj ${bindir}/${stem}.bpf.o)
+    set(obj ${bindir}/${stem}.o)
     add_custom_command(OUTPUT ${obj}
       COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall
               -I${bindir} -I${CMAKE_CURRENT_SOURCE_DIR} ${BPF_SYS_INCLUDES}

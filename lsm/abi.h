@@ -111,21 +111,26 @@ enum ltrack_counter {
 
 /* ---- maps -------------------------------------------------------------- */
 
-/* "state": array of one. Read once per decision: the slot picks which of the
- * two policy generations in every policy map is live, so a reload writes the
- * other slot and flips this word (see docs/architecture.md). */
+/* "state": array of one. Each field is written as one 32-bit store, so a
+ * hook never sees half an update. active_slot picks which of the two policy
+ * generations in every policy map is live: a reload writes the other slot
+ * (its entries and its "slots" header) and then flips this one word. */
 struct ltrack_state {
-	__u32 active_slot;  /* 0 or 1 */
-	__u32 mode;         /* global enum ltrack_mode (never INHERIT) */
-	__u32 all_profile;  /* profile governing every process, 0 = none */
-	__u32 daemon_tgid;  /* never governed */
-	__u32 flags;        /* LTRACK_SF_* */
+	__u32 active_slot; /* 0 or 1 */
+	__u32 mode;        /* global enum ltrack_mode (never INHERIT) */
+	__u32 daemon_tgid; /* never governed */
 	__u32 pad;
 };
 
-/* State flags. */
+/* "slots": array of two, the per-generation header. */
+struct ltrack_slot {
+	__u32 all_profile; /* profile governing every process, 0 = none */
+	__u32 flags;       /* LTRACK_SF_* */
+};
+
+/* Slot flags. */
 #define LTRACK_SF_CGROUP_PROFILES (1u << 0) /* some profile selects by cgroup */
-#define LTRACK_SF_LOADED (1u << 1)          /* a policy is in the active slot */
+#define LTRACK_SF_LOADED (1u << 1)          /* this slot holds a policy */
 
 /* "profiles": hash. */
 struct ltrack_profile_key {

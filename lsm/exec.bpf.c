@@ -6,10 +6,10 @@
 SEC("lsm/bprm_check_security")
 int BPF_PROG(guard_bprm_check, struct linux_binprm *bprm, int ret)
 {
-	struct file *file = BPF_CORE_READ(bprm, file);
+	struct file *file = bprm->file; /* a BTF pointer: bpf_d_path needs one */
 	struct ltrack_profile_key pk;
 	struct ltrack_profile *p;
-	struct ltrack_state *st;
+	struct view v;
 	struct ltrack_event *e;
 	struct walk_result w;
 	struct decision d = {};
@@ -17,19 +17,18 @@ int BPF_PROG(guard_bprm_check, struct linux_binprm *bprm, int ret)
 
 	if (ret)
 		return ret;
-	st = get_state();
-	if (!st)
+	if (!get_view(&v))
 		return 0;
-	pk.profile = current_profile(st);
+	pk.profile = current_profile(&v);
 	if (!pk.profile)
 		return 0;
-	pk.slot = st->active_slot;
+	pk.slot = v.slot;
 	p = bpf_map_lookup_elem(&profiles, &pk);
 	if (!p)
 		return 0;
 
 	d.profile = pk.profile;
-	d.mode = effective_mode(st, p);
+	d.mode = effective_mode(&v, p);
 	d.hook = LTRACK_HOOK_EXEC;
 	d.action = p->exec_default;
 	d.rule_id = p->exec_default_rule;

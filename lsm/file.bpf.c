@@ -144,7 +144,7 @@ int BPF_PROG(guard_file_open, struct file *file, int ret)
 {
 	struct ltrack_profile_key pk;
 	struct ltrack_profile *p;
-	struct ltrack_state *st;
+	struct view v;
 	struct ltrack_event *e;
 	struct decision d = {};
 	struct scratch *buf;
@@ -153,20 +153,19 @@ int BPF_PROG(guard_file_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
-	st = get_state();
-	if (!st)
+	if (!get_view(&v))
 		return 0;
-	pk.profile = current_profile(st);
+	pk.profile = current_profile(&v);
 	if (!pk.profile)
 		return 0;
-	pk.slot = st->active_slot;
+	pk.slot = v.slot;
 	p = bpf_map_lookup_elem(&profiles, &pk);
 	buf = bpf_map_lookup_elem(&scratch, &zero);
 	if (!p || !buf)
 		return 0;
 
 	d.profile = pk.profile;
-	d.mode = effective_mode(st, p);
+	d.mode = effective_mode(&v, p);
 	d.hook = LTRACK_HOOK_FILE;
 	if (!decide_model(file, p, pk.slot, buf, &d))
 		decide_file(file, p, pk.slot, buf, &d);

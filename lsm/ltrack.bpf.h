@@ -12,6 +12,10 @@
 #include <bpf/bpf_tracing.h>
 #include "abi.h"
 
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#endif
+
 #define EPERM 1
 #define SIGKILL 9
 #define AF_UNIX 1
@@ -26,6 +30,13 @@ typedef struct {
 	__type(key, __u32);
 	__type(value, struct ltrack_state);
 } state_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct ltrack_slot);
+} slots_map_t;
 
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -109,6 +120,7 @@ typedef struct {
 } scratch_map_t;
 
 extern state_map_t state SEC(".maps");
+extern slots_map_t slots SEC(".maps");
 extern profiles_map_t profiles SEC(".maps");
 extern inode_rules_map_t inode_rules SEC(".maps");
 extern name_rules_map_t name_rules SEC(".maps");
@@ -129,11 +141,23 @@ static __always_inline void count(__u32 which)
 		*c += 1;
 }
 
-static __always_inline struct ltrack_state *get_state(void)
+/* The live policy generation, read once per decision. */
+struct view {
+	struct ltrack_state *st;
+	struct ltrack_slot *hdr;
+	__u32 slot;
+};
+
+static __always_inline bool get_view(struct view *v)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&state, &zero);
+	v->st = bpf_map_lookup_elem(&state, &zero);
+	if (!v->st)
+		return false;
+	v->slot = READ_ONCE(v->st->active_slot) & 1;
+	v->hdr = bpf_map_lookup_elem(&slots, &v->slot);
+	return v->hdr && (v->hdr->flags & LTRACK_SF_LOADED);
 }
 
 /* Deepest first: the nearest enclosing cgroup with a profile decides. */
@@ -159,8 +183,8 @@ static __always_inline __u32 cgroup_profile(__u32 slot)
 
 /* The profile governing the current task, 0 if none. The common case, an
  * ungoverned task with no catch-all or cgroup profile, costs one task
- * storage lookup. */
-static __always_inline __u32 current_profile(struct ltrack_state *st)
+ * storage lookup and the view's two array lookups. */
+static __always_inline __u32 current_profile(struct view *v)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct ltrack_task *t = bpf_task_storage_get(&tasks, task, 0, 0);
@@ -168,15 +192,13 @@ static __always_inline __u32 current_profile(struct ltrack_state *st)
 
 	if (t)
 		return t->profile;
-	if (!(st->flags & LTRACK_SF_LOADED))
+	if ((bpf_get_current_pid_tgid() >> 32) == v->st->daemon_tgid)
 		return 0;
-	if ((bpf_get_current_pid_tgid() >> 32) == st->daemon_tgid)
+	if (v->hdr->all_profile)
+		return v->hdr->all_profile;
+	if (!(v->hdr->flags & LTRACK_SF_CGROUP_PROFILES))
 		return 0;
-	if (st->all_profile)
-		return st->all_profile;
-	if (!(st->flags & LTRACK_SF_CGROUP_PROFILES))
-		return 0;
-	profile = cgroup_profile(st->active_slot);
+	profile = cgroup_profile(v->slot);
 	if (profile) {
 		/* Remember it: children inherit it at task_alloc, and leaving the
 		 * cgroup later does not shed it. */
@@ -187,9 +209,9 @@ static __always_inline __u32 current_profile(struct ltrack_state *st)
 	return profile;
 }
 
-static __always_inline __u32 effective_mode(struct ltrack_state *st, struct ltrack_profile *p)
+static __always_inline __u32 effective_mode(struct view *v, struct ltrack_profile *p)
 {
-	return p->mode != LTRACK_MODE_INHERIT ? p->mode : st->mode;
+	return p->mode != LTRACK_MODE_INHERIT ? p->mode : READ_ONCE(v->st->mode);
 }
 
 /* A decision in the making: what matched and how it came out. */

@@ -4,6 +4,7 @@
 #include "ltrack.bpf.h"
 
 state_map_t state SEC(".maps");
+slots_map_t slots SEC(".maps");
 profiles_map_t profiles SEC(".maps");
 inode_rules_map_t inode_rules SEC(".maps");
 name_rules_map_t name_rules SEC(".maps");

@@ -85,7 +85,7 @@ int BPF_PROG(guard_socket_connect, struct socket *sock, struct sockaddr *address
 {
 	struct ltrack_profile_key pk;
 	struct ltrack_profile *p;
-	struct ltrack_state *st;
+	struct view v;
 	struct ltrack_event *e;
 	struct decision d = {};
 	struct dest dst = {};
@@ -93,21 +93,20 @@ int BPF_PROG(guard_socket_connect, struct socket *sock, struct sockaddr *address
 
 	if (ret)
 		return ret;
-	st = get_state();
-	if (!st)
+	if (!get_view(&v))
 		return 0;
-	pk.profile = current_profile(st);
+	pk.profile = current_profile(&v);
 	if (!pk.profile)
 		return 0;
 	if (!read_dest(sock, address, addrlen, &dst))
 		return 0;
-	pk.slot = st->active_slot;
+	pk.slot = v.slot;
 	p = bpf_map_lookup_elem(&profiles, &pk);
 	if (!p)
 		return 0;
 
 	d.profile = pk.profile;
-	d.mode = effective_mode(st, p);
+	d.mode = effective_mode(&v, p);
 	d.hook = LTRACK_HOOK_NET;
 	if (dst.family == AF_UNIX) {
 		d.action = p->unix_action ? p->unix_action : p->net_default;

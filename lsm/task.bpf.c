@@ -8,7 +8,7 @@ SEC("lsm/task_alloc")
 int BPF_PROG(track_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
 {
 	struct ltrack_task *parent, *child;
-	struct ltrack_state *st;
+	struct view v;
 	__u32 profile;
 
 	if (ret)
@@ -18,10 +18,9 @@ int BPF_PROG(track_task_alloc, struct task_struct *task, unsigned long clone_fla
 		profile = parent->profile;
 	} else {
 		/* A cgroup-selected parent not yet labelled: label both now. */
-		st = get_state();
-		if (!st || !(st->flags & LTRACK_SF_CGROUP_PROFILES))
+		if (!get_view(&v) || !(v.hdr->flags & LTRACK_SF_CGROUP_PROFILES))
 			return 0;
-		profile = current_profile(st);
+		profile = current_profile(&v);
 	}
 	if (!profile)
 		return 0;
@@ -40,18 +39,17 @@ int BPF_PROG(track_exec, struct linux_binprm *bprm)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct ltrack_exe_key key = {};
 	struct ltrack_task *t;
-	struct ltrack_state *st;
+	struct view v;
 	struct inode *inode;
 	__u32 *profile;
 
-	st = get_state();
-	if (!st || !(st->flags & LTRACK_SF_LOADED))
+	if (!get_view(&v))
 		return 0;
 	t = bpf_task_storage_get(&tasks, task, 0, 0);
 	if (t && t->profile)
 		return 0;
 	inode = BPF_CORE_READ(bprm, file, f_inode);
-	key.slot = st->active_slot;
+	key.slot = v.slot;
 	key.dev = inode_dev(inode);
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	profile = bpf_map_lookup_elem(&exe_profiles, &key);

@@ -1,0 +1,105 @@
+#include "daemon_client.h"
+
+#include "control_protocol.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ltrack::ctl {
+namespace {
+
+int connect_daemon(const std::string &path, std::string &error)
+{
+	sockaddr_un addr{};
+	if (path.size() >= sizeof(addr.sun_path)) {
+		error = "socket path too long: " + path;
+		return -1;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		error = std::string("socket: ") + std::strerror(errno);
+		return -1;
+	}
+	addr.sun_family = AF_UNIX;
+	std::strcpy(addr.sun_path, path.c_str());
+	if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0) {
+		int err = errno;
+		close(fd);
+		if (err == ENOENT || err == ECONNREFUSED)
+			error = "ltrackd is not running (nothing listens on " + path +
+				"); start it with `systemctl start ltrackd` or `ltrackd --policy FILE`";
+		else if (err == EACCES)
+			error = "cannot reach ltrackd at " + path + ": permission denied (run as root)";
+		else
+			error = "cannot reach ltrackd at " + path + ": " + std::strerror(err);
+		return -1;
+	}
+	return fd;
+}
+
+} // namespace
+
+daemon_reply stream_daemon(const std::string &socket_path, const std::vector<std::string> &fields,
+			   const std::function<bool(const std::string &)> &on_line)
+{
+	daemon_reply r;
+	int fd = connect_daemon(socket_path, r.body);
+	if (fd < 0)
+		return r;
+	std::string req = control::format_request(fields);
+	if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+		r.body = std::string("sending the request to ltrackd: ") + std::strerror(errno);
+		close(fd);
+		return r;
+	}
+	std::string buf, line;
+	bool first = true, more = true;
+	char chunk[4096];
+	while (more) {
+		ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		buf.append(chunk, n);
+		std::size_t nl;
+		while (more && (nl = buf.find('\n')) != std::string::npos) {
+			line = buf.substr(0, nl);
+			buf.erase(0, nl + 1);
+			if (first) {
+				r.ok = line == "ok";
+				first = false;
+				if (!r.ok && line != "error") {
+					r.body = "ltrackd sent an unexpected reply: " + line;
+					more = false;
+				}
+			} else if (!r.ok) {
+				r.body += line + "\n";
+			} else {
+				more = on_line(line);
+			}
+		}
+	}
+	close(fd);
+	if (first && r.body.empty())
+		r.body = "ltrackd closed the connection without a reply (see its log)";
+	return r;
+}
+
+daemon_reply ask_daemon(const std::string &socket_path, const std::vector<std::string> &fields)
+{
+	std::string body;
+	daemon_reply r = stream_daemon(socket_path, fields, [&](const std::string &line) {
+		body += line + "\n";
+		return true;
+	});
+	if (r.ok)
+		r.body = body;
+	return r;
+}
+
+} // namespace ltrack::ctl

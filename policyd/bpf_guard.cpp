@@ -1,0 +1,325 @@
+#include "bpf_guard.h"
+
+#include "compiled_policy.h"
+#include "ltrack.skel.h"
+
+#include <bpf/bpf.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ltrack {
+
+void skel_deleter::operator()(struct ::ltrack *s) const
+{
+	::ltrack__destroy(s);
+}
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+double ms_since(clock::time_point t0)
+{
+	return std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+}
+
+// The slot a key belongs to, and stamping a key with one. Every policy map
+// key carries it; net keys keep it in the upper half of `scope`.
+template <class K> uint32_t slot_of(const K &k) { return k.slot; }
+template <class K> void stamp(K &k, uint32_t slot) { k.slot = slot; }
+uint32_t slot_of(const ltrack_net_key &k) { return k.scope >> 16; }
+void stamp(ltrack_net_key &k, uint32_t slot) { k.scope = (k.scope & 0xffff) | slot << 16; }
+
+template <class K, class V>
+status write_entries(int fd, const char *map, const std::vector<std::pair<K, V>> &entries, uint32_t slot,
+		     std::size_t &written)
+{
+	for (const auto &[key, value] : entries) {
+		K k = key;
+		stamp(k, slot);
+		if (bpf_map_update_elem(fd, &k, &value, BPF_ANY) < 0)
+			return libbpf_fail(std::string("writing map ") + map + " (is the policy larger than "
+					   "the map? see LTRACK_MAX_RULES)", errno);
+		++written;
+	}
+	return {};
+}
+
+// Deletes every entry of one slot. Keys are collected first: deleting
+// while iterating would restart the walk on hash maps.
+template <class K> status clear_slot(int fd, const char *map, uint32_t slot, std::size_t &removed)
+{
+	std::vector<K> doomed;
+	K key{}, next{};
+	K *prev = nullptr;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (slot_of(next) == slot)
+			doomed.push_back(next);
+		key = next;
+		prev = &key;
+	}
+	for (auto &k : doomed) {
+		if (bpf_map_delete_elem(fd, &k) < 0 && errno != ENOENT)
+			return libbpf_fail(std::string("clearing map ") + map, errno);
+		++removed;
+	}
+	return {};
+}
+
+status load_failure(const char *step)
+{
+	std::string tail = libbpf_output_tail(2048);
+	return status::fail(std::string(step) + (tail.empty() ? "" : "\n" + tail));
+}
+
+} // namespace
+
+status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
+{
+	clear_libbpf_output();
+	std::unique_ptr<struct ::ltrack, skel_deleter> skel(::ltrack__open());
+	if (status s = check_ptr(skel.get(), "opening the BPF object"); !s.ok())
+		return s;
+
+	// Configure: pinned maps are reused (libbpf checks they match).
+	bool pinning = !pin_dir.empty();
+	if (pinning) {
+		if (mkdir(pin_dir.c_str(), 0700) < 0 && errno != EEXIST)
+			return libbpf_fail("creating " + pin_dir + " (is bpffs mounted on /sys/fs/bpf?)", errno);
+		bpf_map *map;
+		bpf_object__for_each_map(map, skel->obj)
+		{
+			std::string name = bpf_map__name(map);
+			if (name.find('.') != std::string::npos)
+				continue; // .rodata/.bss are per load, never shared
+			if (status s = check(bpf_map__set_pin_path(map, (pin_dir + "/" + name).c_str()),
+					     "setting the pin path of map " + name);
+			    !s.ok())
+				return s;
+		}
+	}
+
+	if (int err = ::ltrack__load(skel.get()); err < 0) {
+		status s = libbpf_fail("loading ltrack's BPF programs" +
+					       std::string(pinning ? " (if maps pinned by another ltrack version "
+								     "are incompatible, run ltrackd --unload)"
+								   : ""),
+				       err);
+		return load_failure(s.error.c_str());
+	}
+
+	// Attach one by one so the error names the program.
+	struct {
+		bpf_program *prog;
+		bpf_link **link;
+	} progs[] = {
+		{skel->progs.track_task_alloc, &skel->links.track_task_alloc},
+		{skel->progs.track_exec, &skel->links.track_exec},
+		{skel->progs.guard_file_open, &skel->links.guard_file_open},
+		{skel->progs.guard_bprm_check, &skel->links.guard_bprm_check},
+		{skel->progs.guard_socket_connect, &skel->links.guard_socket_connect},
+	};
+	std::vector<std::string> adopted;
+	for (auto &p : progs) {
+		std::string name = bpf_program__name(p.prog);
+		std::string link_pin = pin_dir + "/link_" + name;
+		if (pinning) {
+			if (bpf_link *old = bpf_link__open(link_pin.c_str())) {
+				// Still attached from an earlier run: keep that one.
+				bpf_link__destroy(old); // drops our reference only; the pin holds it
+				adopted.push_back(name);
+				continue;
+			}
+		}
+		*p.link = bpf_program__attach(p.prog);
+		if (!*p.link)
+			return libbpf_fail("attaching program " + name, errno);
+		if (pinning)
+			if (status s = check(bpf_link__pin(*p.link, link_pin.c_str()), "pinning link of " + name);
+			    !s.ok())
+				return s;
+	}
+
+	// A fresh state map starts with nothing governed (no slot is loaded).
+	if (adopted.empty()) {
+		ltrack_state st{};
+		st.mode = LTRACK_MODE_AUDIT;
+		uint32_t zero = 0;
+		ltrack_state old{};
+		bpf_map_lookup_elem(bpf_map__fd(skel->maps.state), &zero, &old);
+		if (old.mode == 0 && bpf_map_update_elem(bpf_map__fd(skel->maps.state), &zero, &st, BPF_ANY) < 0)
+			return libbpf_fail("initialising map state", errno);
+	}
+	out.skel_ = std::move(skel);
+	out.adopted_ = std::move(adopted);
+	return {};
+}
+
+status bpf_guard::unpin_all(const std::string &pin_dir)
+{
+	DIR *dir = opendir(pin_dir.c_str());
+	if (!dir)
+		return errno == ENOENT ? status{} : libbpf_fail("opening " + pin_dir, errno);
+	std::vector<std::string> names;
+	while (dirent *d = readdir(dir))
+		if (d->d_name[0] != '.')
+			names.push_back(d->d_name);
+	closedir(dir);
+	for (const auto &n : names)
+		if (unlink((pin_dir + "/" + n).c_str()) < 0 && errno != ENOENT)
+			return libbpf_fail("removing pin " + pin_dir + "/" + n, errno);
+	if (rmdir(pin_dir.c_str()) < 0 && errno != ENOENT)
+		return libbpf_fail("removing " + pin_dir, errno);
+	return {};
+}
+
+status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, apply_stats *stats)
+{
+	apply_stats local;
+	apply_stats &a = stats ? *stats : local;
+	auto &m = skel_->maps;
+	uint32_t zero = 0;
+	ltrack_state st{};
+	if (bpf_map_lookup_elem(bpf_map__fd(m.state), &zero, &st) < 0)
+		return libbpf_fail("reading map state", errno);
+	uint32_t live = st.active_slot & 1;
+	ltrack_slot live_hdr{};
+	bpf_map_lookup_elem(bpf_map__fd(m.slots), &live, &live_hdr);
+	// The first policy goes into the active slot itself: nothing is live yet.
+	uint32_t next = (live_hdr.flags & LTRACK_SF_LOADED) ? live ^ 1 : live;
+
+	// 1. Build the new generation beside the live one. Leftovers of an
+	// aborted earlier swap are cleared first.
+	auto t0 = clock::now();
+	std::size_t stale = 0;
+	status s;
+	if (s = clear_slot<ltrack_profile_key>(bpf_map__fd(m.profiles), "profiles", next, stale); !s.ok()) return s;
+	if (s = clear_slot<ltrack_inode_key>(bpf_map__fd(m.inode_rules), "inode_rules", next, stale); !s.ok()) return s;
+	if (s = clear_slot<ltrack_name_key>(bpf_map__fd(m.name_rules), "name_rules", next, stale); !s.ok()) return s;
+	if (s = clear_slot<ltrack_net_key>(bpf_map__fd(m.net_rules), "net_rules", next, stale); !s.ok()) return s;
+	if (s = clear_slot<ltrack_exe_key>(bpf_map__fd(m.exe_profiles), "exe_profiles", next, stale); !s.ok()) return s;
+	if (s = clear_slot<ltrack_cgroup_key>(bpf_map__fd(m.cgroup_profiles), "cgroup_profiles", next, stale); !s.ok()) return s;
+
+	std::vector<std::pair<ltrack_profile_key, ltrack_profile>> profiles;
+	for (const auto &prof : p.profiles)
+		profiles.push_back({ltrack_profile_key{0, prof.id}, prof.value});
+	if (s = write_entries(bpf_map__fd(m.profiles), "profiles", profiles, next, a.written); !s.ok()) return s;
+	if (s = write_entries(bpf_map__fd(m.inode_rules), "inode_rules", p.inode_rules, next, a.written); !s.ok()) return s;
+	if (s = write_entries(bpf_map__fd(m.name_rules), "name_rules", p.name_rules, next, a.written); !s.ok()) return s;
+	if (s = write_entries(bpf_map__fd(m.net_rules), "net_rules", p.net_rules, next, a.written); !s.ok()) return s;
+	if (s = write_entries(bpf_map__fd(m.exe_profiles), "exe_profiles", p.exe_profiles, next, a.written); !s.ok()) return s;
+	if (s = write_entries(bpf_map__fd(m.cgroup_profiles), "cgroup_profiles", p.cgroup_profiles, next, a.written); !s.ok()) return s;
+	ltrack_slot hdr{};
+	hdr.all_profile = p.all_profile;
+	hdr.flags = LTRACK_SF_LOADED | (p.cgroup_profiles.empty() ? 0 : LTRACK_SF_CGROUP_PROFILES);
+	if (bpf_map_update_elem(bpf_map__fd(m.slots), &next, &hdr, BPF_ANY) < 0)
+		return libbpf_fail("writing map slots", errno);
+	a.write_ms = ms_since(t0);
+
+	// 2. Flip: one 32-bit store in the state value per field. The mode and
+	// daemon pid are set before the slot so the new policy starts with them.
+	auto t1 = clock::now();
+	st.mode = p.mode;
+	st.daemon_tgid = daemon_tgid;
+	st.active_slot = next;
+	if (bpf_map_update_elem(bpf_map__fd(m.state), &zero, &st, BPF_ANY) < 0)
+		return libbpf_fail("flipping map state", errno);
+	a.flip_ms = ms_since(t1);
+	a.slot = next;
+
+	// 3. Free the old generation (nothing reads it any more).
+	auto t2 = clock::now();
+	if (next != live) {
+		ltrack_slot empty{};
+		bpf_map_update_elem(bpf_map__fd(m.slots), &live, &empty, BPF_ANY);
+		if (s = clear_slot<ltrack_profile_key>(bpf_map__fd(m.profiles), "profiles", live, a.removed); !s.ok()) return s;
+		if (s = clear_slot<ltrack_inode_key>(bpf_map__fd(m.inode_rules), "inode_rules", live, a.removed); !s.ok()) return s;
+		if (s = clear_slot<ltrack_name_key>(bpf_map__fd(m.name_rules), "name_rules", live, a.removed); !s.ok()) return s;
+		if (s = clear_slot<ltrack_net_key>(bpf_map__fd(m.net_rules), "net_rules", live, a.removed); !s.ok()) return s;
+		if (s = clear_slot<ltrack_exe_key>(bpf_map__fd(m.exe_profiles), "exe_profiles", live, a.removed); !s.ok()) return s;
+		if (s = clear_slot<ltrack_cgroup_key>(bpf_map__fd(m.cgroup_profiles), "cgroup_profiles", live, a.removed); !s.ok()) return s;
+	}
+	a.cleanup_ms = ms_since(t2);
+	return {};
+}
+
+status bpf_guard::set_mode(uint32_t mode)
+{
+	uint32_t zero = 0;
+	ltrack_state st{};
+	int fd = bpf_map__fd(skel_->maps.state);
+	if (bpf_map_lookup_elem(fd, &zero, &st) < 0)
+		return libbpf_fail("reading map state", errno);
+	st.mode = mode;
+	return bpf_map_update_elem(fd, &zero, &st, BPF_ANY) < 0 ? libbpf_fail("writing map state", errno) : status{};
+}
+
+status bpf_guard::set_profile_mode(uint32_t profile, uint32_t mode)
+{
+	ltrack_state st{};
+	if (status s = read_state(st); !s.ok())
+		return s;
+	ltrack_profile_key key{st.active_slot, profile};
+	ltrack_profile val{};
+	int fd = bpf_map__fd(skel_->maps.profiles);
+	if (bpf_map_lookup_elem(fd, &key, &val) < 0)
+		return status::fail("no profile with id " + std::to_string(profile) + " in the live policy");
+	val.mode = mode;
+	return bpf_map_update_elem(fd, &key, &val, BPF_EXIST) < 0 ? libbpf_fail("writing map profiles", errno)
+								   : status{};
+}
+
+status bpf_guard::read_state(ltrack_state &out) const
+{
+	uint32_t zero = 0;
+	return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.state), &zero, &out) < 0
+		       ? libbpf_fail("reading map state", errno)
+		       : status{};
+}
+
+counters bpf_guard::read_counters() const
+{
+	counters c;
+	int ncpu = libbpf_num_possible_cpus();
+	std::vector<uint64_t> per_cpu(ncpu > 0 ? ncpu : 1);
+	for (uint32_t i = 0; i < LTRACK_CNT_MAX; i++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.counters), &i, per_cpu.data()) < 0)
+			continue;
+		for (uint64_t v : per_cpu)
+			c.values[i] += v;
+	}
+	return c;
+}
+
+status bpf_guard::set_model_verdict(const ltrack_model_key &key, const ltrack_model_val &val)
+{
+	return bpf_map_update_elem(bpf_map__fd(skel_->maps.models), &key, &val, BPF_ANY) < 0
+		       ? libbpf_fail("writing map models", errno)
+		       : status{};
+}
+
+status bpf_guard::clear_model_verdict(const ltrack_model_key &key)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.models), &key) < 0 && errno != ENOENT)
+		return libbpf_fail("deleting from map models", errno);
+	return {};
+}
+
+int bpf_guard::events_fd() const
+{
+	return bpf_map__fd(skel_->maps.events);
+}
+
+std::vector<std::string> bpf_guard::attached_programs() const
+{
+	std::vector<std::string> names;
+	bpf_program *prog;
+	bpf_object__for_each_program(prog, skel_->obj) names.push_back(bpf_program__name(prog));
+	return names;
+}
+
+} // namespace ltrack

@@ -1,0 +1,81 @@
+// The loaded BPF side of ltrack: one skeleton (lsm/*.bpf.c linked), its
+// programs attached, and the policy maps written with an atomic slot flip.
+#pragma once
+
+#include "abi.h"
+#include "libbpf_call.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct ltrack; // the generated skeleton (ltrack.skel.h)
+
+namespace ltrack::policy {
+struct compiled_policy;
+}
+
+namespace ltrack {
+
+struct skel_deleter {
+	void operator()(struct ::ltrack *s) const;
+};
+
+// What a swap did, for the reload report.
+struct apply_stats {
+	uint32_t slot = 0;        // the slot now live
+	std::size_t written = 0;  // entries written to the new slot
+	std::size_t removed = 0;  // entries of the old slot deleted after the flip
+	double write_ms = 0, flip_ms = 0, cleanup_ms = 0;
+};
+
+struct counters {
+	uint64_t values[LTRACK_CNT_MAX] = {};
+};
+
+class bpf_guard {
+public:
+	// open -> configure -> load -> attach. The error names the step and the
+	// program, and quotes the verifier when a load fails.
+	//
+	// With a pin directory (normally /sys/fs/bpf/ltrack), maps are pinned
+	// there and reused when already pinned, and each program's link is
+	// pinned: a program whose link is already pinned (a previous ltrackd
+	// that exited or crashed) is adopted, not attached a second time, so a
+	// restart leaves no gap and no duplicate.
+	static status start(bpf_guard &out, const std::string &pin_dir = {});
+
+	// Removes every pin under pin_dir: programs detach once nothing else
+	// holds their links. Safe to call when nothing is pinned.
+	static status unpin_all(const std::string &pin_dir);
+
+	// Which programs were adopted from pinned links at start.
+	const std::vector<std::string> &adopted() const { return adopted_; }
+
+	// Writes every map entry of the policy into the inactive slot, then flips
+	// the state word the hooks read once per decision, then deletes the old
+	// slot's entries. At every instant each hook decides wholly by one policy.
+	status apply(const policy::compiled_policy &p, uint32_t daemon_tgid, apply_stats *stats = nullptr);
+
+	// Switches the global mode at once (no reload).
+	status set_mode(uint32_t mode);
+	// Overrides one profile's mode in the live slot (LTRACK_MODE_INHERIT clears it).
+	status set_profile_mode(uint32_t profile, uint32_t mode);
+
+	status read_state(ltrack_state &out) const;
+	counters read_counters() const;
+
+	// Records a verdict of the scanner for a file (models map).
+	status set_model_verdict(const ltrack_model_key &key, const ltrack_model_val &val);
+	status clear_model_verdict(const ltrack_model_key &key);
+
+	int events_fd() const;
+	std::vector<std::string> attached_programs() const;
+
+private:
+	std::unique_ptr<struct ::ltrack, skel_deleter> skel_;
+	std::vector<std::string> adopted_;
+};
+
+} // namespace ltrack

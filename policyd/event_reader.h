@@ -1,0 +1,36 @@
+// Drains the decision ring buffer (map "events") and hands each record,
+// validated in size, to a callback.
+#pragma once
+
+#include "abi.h"
+#include "libbpf_call.h"
+
+#include <functional>
+#include <memory>
+
+struct ring_buffer;
+
+namespace ltrack {
+
+class event_reader {
+public:
+	using handler = std::function<void(const ltrack_event &)>;
+
+	status open(int events_fd, handler on_event);
+	// Waits up to timeout_ms for records and handles all that are ready.
+	// Returns the number handled, or a negative errno (EINTR is not an error).
+	int poll(int timeout_ms);
+	int fd() const; // epoll-able, for a daemon that waits on several things
+	std::size_t malformed() const { return malformed_; }
+
+private:
+	static int on_sample(void *ctx, void *data, size_t size);
+	struct rb_deleter {
+		void operator()(ring_buffer *rb) const;
+	};
+	std::unique_ptr<ring_buffer, rb_deleter> rb_;
+	handler on_event_;
+	std::size_t malformed_ = 0;
+};
+
+} // namespace ltrack

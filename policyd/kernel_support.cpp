@@ -1,0 +1,115 @@
+#include "kernel_support.h"
+
+#include "libbpf_call.h"
+#include "probe.skel.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace ltrack {
+namespace {
+
+constexpr const char *lsm_file = "/sys/kernel/security/lsm";
+
+std::string read_first_line(const char *path)
+{
+	std::ifstream in(path);
+	std::string line;
+	std::getline(in, line);
+	return line;
+}
+
+support_check check_btf()
+{
+	support_check c{"kernel BTF"};
+	struct stat st;
+	c.ok = stat("/sys/kernel/btf/vmlinux", &st) == 0;
+	c.detail = c.ok ? "/sys/kernel/btf/vmlinux present" : "/sys/kernel/btf/vmlinux missing";
+	if (!c.ok)
+		c.fix = "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's are)";
+	return c;
+}
+
+support_check check_lsm_list()
+{
+	support_check c{"bpf in active LSMs"};
+	struct stat st;
+	if (stat(lsm_file, &st) != 0)
+		mount("securityfs", "/sys/kernel/security", "securityfs", 0, nullptr);
+	std::string list = read_first_line(lsm_file);
+	if (list.empty()) {
+		c.detail = std::string("cannot read ") + lsm_file;
+		c.fix = "mount securityfs (mount -t securityfs securityfs /sys/kernel/security) and run as root";
+		return c;
+	}
+	std::stringstream ss(list);
+	std::string item;
+	while (std::getline(ss, item, ','))
+		c.ok |= item == "bpf";
+	c.detail = "active LSMs: " + list;
+	if (!c.ok)
+		c.fix = "add lsm=" + list + ",bpf to the kernel command line (needs CONFIG_BPF_LSM=y) and reboot";
+	return c;
+}
+
+struct probe_deleter {
+	void operator()(probe *p) const { probe__destroy(p); }
+};
+
+} // namespace
+
+bool support_report::ok() const
+{
+	for (const auto &c : checks)
+		if (!c.ok)
+			return false;
+	return !checks.empty();
+}
+
+std::string support_report::first_failure() const
+{
+	for (const auto &c : checks)
+		if (!c.ok)
+			return c.name + ": " + c.detail + (c.fix.empty() ? "" : "; " + c.fix);
+	return {};
+}
+
+support_report probe_kernel_support()
+{
+	support_report r;
+	r.checks.push_back(check_btf());
+	r.checks.push_back(check_lsm_list());
+	if (!r.ok())
+		return r;
+
+	support_check load{"trial BPF LSM load"};
+	std::unique_ptr<probe, probe_deleter> skel(probe__open());
+	status s = check_ptr(skel.get(), "opening the probe program");
+	if (s.ok())
+		s = check(probe__load(skel.get()), "loading program probe_file_open");
+	load.ok = s.ok();
+	load.detail = s.ok() ? "loaded" : s.error;
+	if (!load.ok)
+		load.fix = s.err == EPERM ? "run as root; if already root, kernel lockdown or a security module is "
+					    "refusing BPF LSM programs"
+					  : "the kernel lacks a BPF LSM feature ltrack needs (see ltrackctl doctor)";
+	r.checks.push_back(load);
+	if (!load.ok)
+		return r;
+
+	support_check attach{"trial BPF LSM attach"};
+	s = check(probe__attach(skel.get()), "attaching program probe_file_open");
+	attach.ok = s.ok();
+	attach.detail = s.ok() ? "attached and detached" : s.error;
+	if (!attach.ok)
+		attach.fix = "the kernel refuses to attach BPF LSM programs; check lsm= and CONFIG_BPF_LSM";
+	r.checks.push_back(attach);
+	return r;
+}
+
+} // namespace ltrack

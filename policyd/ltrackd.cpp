@@ -1,0 +1,51 @@
+// ltrackd: compiles the policy, loads and pins ltrack's BPF LSM programs,
+// writes the policy into their maps, and turns their decisions into the
+// decision log.
+#include "bpf_guard.h"
+#include "daemon.h"
+#include "kernel_support.h"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	ltrack::daemon_options opt;
+	bool unload = false;
+	bool verbose = false;
+	CLI::App app{"ltrackd: the ltrack policy daemon. Enforces a TOML policy with BPF LSM programs on "
+		     "file_open, bprm_check_security and socket_connect, and logs every decision."};
+	app.add_option("-p,--policy", opt.policy_path, "Policy file")->capture_default_str();
+	app.add_option("--pin-dir", opt.pin_dir, "Where programs, links and maps are pinned (bpffs)")
+		->capture_default_str();
+	app.add_option("--socket", opt.socket_path, "Control socket for ltrackctl")->capture_default_str();
+	app.add_option("--decision-log", opt.decision_log,
+		       "Decision log file (overrides [log].output_path; '-' for stdout only)");
+	app.add_flag("-f,--foreground", opt.foreground, "Also write decisions to stdout");
+	app.add_flag("--observe-only", opt.observe_only,
+		     "Kernel without BPF LSM: run the tracing side only. Nothing is blocked.");
+	app.add_flag("--unload", unload, "Remove everything ltrack pinned (detaching its programs) and exit");
+	app.add_flag("-v,--verbose", verbose, "Debug output, including libbpf's");
+	CLI11_PARSE(app, argc, argv);
+
+	spdlog::set_pattern("ltrackd: %^%l%$: %v");
+	spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+	ltrack::route_libbpf_output(verbose);
+
+	if (geteuid() != 0) {
+		spdlog::error("must run as root (it loads BPF LSM programs)");
+		return 1;
+	}
+	if (unload) {
+		auto s = ltrack::bpf_guard::unpin_all(opt.pin_dir);
+		if (!s.ok()) {
+			spdlog::error("{}", s.error);
+			return 1;
+		}
+		spdlog::info("removed everything pinned under {}; ltrack no longer enforces", opt.pin_dir);
+		return 0;
+	}
+	return ltrack::run_daemon(opt);
+}

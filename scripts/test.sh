@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every ltrack test, as root on Debian 12:
+#   1. the GoogleTest units (ctest),
+#   2. the libFuzzer targets for a bounded time (LTRACK_FUZZ_SECONDS, default 60 each),
+#   3. the VM suite: a real kernel with BPF LSM under QEMU (LTRACK_VM_KERNELS, default "6.1 6.12"),
+#      and the harness self-test (a deliberately failing guest test must be reported as failed).
+# Every stage runs even if an earlier one failed; the exit status is non-zero if any failed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$top/build
+cd "$top"
+
+scripts/setup.sh "$build" || { echo "test: setup or build failed" >&2; exit 1; }
+
+passed=0 failed=0 failed_stages=()
+# Adds a stage's "N passed, N failed" (or ctest's summary) to the totals.
+tally() { # stage-name log-file exit-status
+  local p f
+  if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1) && [ -n "$line" ]; then
+    p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
+  elif line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$2" | tail -n 1) && [ -n "$line" ]; then
+    f=$(sed -E 's/.*passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    p=$(( $(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line") - f ))
+  else
+    p=0; f=0
+  fi
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$3" != 0 ]; then
+    failed_stages+=("$1")
+    [ "$f" = 0 ] && failed=$((failed + 1)) # a stage that failed without counting a test
+  fi
+}
+
+stage() { # name command...
+  local name=$1; shift
+  local log=$build/test-$name.log
+  echo "== $name"
+  "$@" 2>&1 | tee "$log"
+  tally "$name" "$log" "${PIPESTATUS[0]}"
+}
+
+stage units ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
+stage fuzz tests/fuzz/run.sh "${LTRACK_FUZZ_SECONDS:-60}"
+for k in ${LTRACK_VM_KERNELS:-6.1 6.12}; do
+  stage "vm-$k" tests/vm/run --build "$build" --kernel "$k"
+done
+stage vm-selftest tests/vm/run --build "$build" --selftest
+
+echo
+if ((${#failed_stages[@]})); then
+  echo "test: failed stages: ${failed_stages[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ ${#failed_stages[@]} = 0 ]

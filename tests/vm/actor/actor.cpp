@@ -1,0 +1,153 @@
+// ltrack_vm_actor: the process a VM test governs. It performs one operation
+// and reports what the kernel said, so the test sees exactly the errno a
+// real governed program would see.
+//
+//   ltrack_vm_actor open PATH
+//   ltrack_vm_actor exec PATH [ARGS...]
+//   ltrack_vm_actor connect ADDR PORT [tcp|udp]     (ADDR: IPv4, IPv6 or v4-mapped v6)
+//   ltrack_vm_actor connect-unix PATH
+//   ltrack_vm_actor child OP ARGS...                 (fork; the child performs OP)
+//   ltrack_vm_actor loop-open N PATH...              (open each PATH in turn, N rounds)
+//
+// Prints "ok" or "errno=N (text)" and exits 0 or 100 + errno (capped), so
+// the caller can tell "denied" from "crashed" or "killed".
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+static int report(int err)
+{
+	if (err == 0) {
+		std::printf("ok\n");
+		return 0;
+	}
+	std::printf("errno=%d (%s)\n", err, std::strerror(err));
+	return 100 + (err > 100 ? 100 : err);
+}
+
+static int do_open(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
+static int do_connect(const char *addr, const char *port, const char *proto)
+{
+	bool udp = proto && std::strcmp(proto, "udp") == 0;
+	sockaddr_storage ss{};
+	socklen_t len;
+	int family;
+	auto *in4 = reinterpret_cast<sockaddr_in *>(&ss);
+	auto *in6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+		family = in4->sin_family = AF_INET;
+		in4->sin_port = htons(std::atoi(port));
+		len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		family = in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(std::atoi(port));
+		len = sizeof(*in6);
+	} else {
+		std::fprintf(stderr, "bad address %s\n", addr);
+		return 2;
+	}
+	int s = socket(family, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+	if (s < 0)
+		return report(errno);
+	int r = connect(s, reinterpret_cast<sockaddr *>(&ss), len);
+	int err = r < 0 ? errno : 0;
+	close(s);
+	// Nothing listening is the network's answer, not ltrack's: report it
+	// as such so tests can tell it from EPERM.
+	return report(err);
+}
+
+static int do_connect_unix(const char *path)
+{
+	sockaddr_un sun{};
+	sun.sun_family = AF_UNIX;
+	std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0)
+		return report(errno);
+	int r = connect(s, reinterpret_cast<sockaddr *>(&sun), sizeof(sun));
+	int err = r < 0 ? errno : 0;
+	close(s);
+	return report(err);
+}
+
+static int run(int argc, char **argv);
+
+static int do_child(int argc, char **argv)
+{
+	std::fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		return report(errno);
+	if (pid == 0)
+		_exit(run(argc, argv));
+	int st;
+	waitpid(pid, &st, 0);
+	if (WIFSIGNALED(st)) {
+		std::printf("child killed by signal %d\n", WTERMSIG(st));
+		return 128 + WTERMSIG(st);
+	}
+	return WEXITSTATUS(st);
+}
+
+static int run(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	std::string op = argv[1];
+	if (op == "open" && argc == 3)
+		return do_open(argv[2]);
+	if (op == "exec" && argc >= 3) {
+		std::fflush(stdout);
+		execv(argv[2], argv + 2);
+		return report(errno);
+	}
+	if (op == "connect" && (argc == 4 || argc == 5))
+		return do_connect(argv[2], argv[3], argc == 5 ? argv[4] : nullptr);
+	if (op == "connect-unix" && argc == 3)
+		return do_connect_unix(argv[2]);
+	if (op == "child" && argc >= 3)
+		return do_child(argc - 1, argv + 1);
+	if (op == "loop-open" && argc >= 4) {
+		long n = std::atol(argv[2]);
+		long denied = 0, allowed = 0;
+		for (long i = 0; i < n; i++)
+			for (int a = 3; a < argc; a++) {
+				int fd = open(argv[a], O_RDONLY);
+				if (fd >= 0) {
+					close(fd);
+					allowed++;
+				} else {
+					denied++;
+				}
+			}
+		std::printf("allowed=%ld denied=%ld\n", allowed, denied);
+		return 0;
+	}
+	std::fprintf(stderr, "usage: see the comment at the top of actor.cpp\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, nullptr, _IOLBF, 0);
+	return run(argc, argv);
+}
