@@ -1,0 +1,97 @@
+#!/bin/bash
+# Guest-side runner of the VM test suite. Runs inside the guest, as root,
+# chrooted into the host's root (shared read-only over 9p); $1 is the run's
+# writable results share. Started by tests/vm/guest/init; tests/vm/run writes
+# $1/config and reads back what this writes:
+#   booted              guest uptime when the runner started
+#   list.txt            the tests to run, one Suite.Name a line
+#   list.err            why listing failed (then nothing is run)
+#   index.tsv           NUM<TAB>STATUS<TAB>SECONDS<TAB>Suite.Name per finished test
+#                       (STATUS: PASS, FAIL, SKIP or TIMEOUT)
+#   tests/NUM.out       that test's output (stdout and stderr)
+#   command.status      --command mode: the command's exit status
+#   done                guest uptime when everything finished
+# Progress goes to the console (the host's stdout) as "ltrack-vm: ..." lines.
+set -u
+results=$1
+# shellcheck source=/dev/null
+. "$results/config" # mode repo suite_bin filter timeout also_disabled command expected_release
+
+uptime_now() { cut -d' ' -f1 /proc/uptime; }
+uptime_now >"$results/booted"
+export LTRACK_VM=1 LTRACK_VM_KERNEL=$expected_release
+cd "$repo" || { echo "ltrack-vm: cannot cd to $repo in the guest"; uptime_now >"$results/done"; exit 1; }
+
+if [ "$mode" = command ]; then
+  echo "@@ltrack-command-begin@@"
+  bash -c "$command" </dev/null 2>&1
+  status=$?
+  echo "@@ltrack-command-end@@"
+  echo "$status" >"$results/command.status"
+  uptime_now >"$results/done"
+  exit 0
+fi
+
+disabled_flag=()
+[ "$also_disabled" = 1 ] && disabled_flag=(--gtest_also_run_disabled_tests)
+
+# --gtest_list_tests prints "Suite." then "  Name" lines, each possibly with
+# a "  # GetParam() = ..." comment. It lists disabled tests too.
+if ! listing=$("$suite_bin" --gtest_list_tests --gtest_filter="$filter" 2>&1); then
+  printf '%s\n' "$listing" >"$results/list.err"
+  echo "ltrack-vm: listing the tests failed"
+  uptime_now >"$results/done"
+  exit 1
+fi
+tests=()
+while IFS= read -r line; do
+  line=${line%%#*}
+  line=${line%"${line##*[! ]}"}
+  [ -n "$line" ] || continue
+  if [ "${line:0:1}" != " " ]; then
+    suite=${line%.}
+    continue
+  fi
+  name=${line##* }
+  if [ "$also_disabled" != 1 ] && [[ $suite == DISABLED_* || $name == DISABLED_* ]]; then
+    continue
+  fi
+  tests+=("$suite.$name")
+done <<<"$listing"
+printf '%s\n' "${tests[@]}" >"$results/list.txt"
+mkdir -p "$results/tests"
+
+total=${#tests[@]}
+i=0
+for t in "${tests[@]}"; do
+  i=$((i + 1))
+  num=$(printf '%03d' "$i")
+  out=$results/tests/$num.out
+  echo "ltrack-vm: [$i/$total] RUN     $t"
+  start=$EPOCHREALTIME
+  timeout -k 5 "$timeout" "$suite_bin" --gtest_filter="$t" "${disabled_flag[@]}" --gtest_color=no >"$out" 2>&1
+  rc=$?
+  end=$EPOCHREALTIME
+  secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+  if [ $rc = 124 ] || { [ $rc = 137 ] && awk -v s="$secs" -v t="$timeout" 'BEGIN { exit !(s >= t) }'; }; then
+    status=TIMEOUT
+    echo "ltrack-vm: $t did not finish within ${timeout} s and was killed" >>"$out"
+  elif [ $rc = 0 ] && grep -qF "[  SKIPPED ] $t (" "$out"; then
+    status=SKIP
+  elif [ $rc = 0 ] && grep -qF "[       OK ] $t (" "$out"; then
+    status=PASS
+  elif [ $rc = 0 ]; then
+    status=FAIL # e.g. the test called exit(0) before GoogleTest could judge it
+    echo "ltrack-vm: $t exited with status 0 but GoogleTest did not report it as passed" >>"$out"
+  else
+    status=FAIL
+    if [ $rc -gt 128 ]; then
+      echo "ltrack-vm: $t was killed by signal $((rc - 128))" >>"$out"
+    else
+      echo "ltrack-vm: $t exited with status $rc" >>"$out"
+    fi
+  fi
+  printf '%s\t%s\t%s\t%s\n' "$num" "$status" "$secs" "$t" >>"$results/index.tsv"
+  echo "ltrack-vm: [$i/$total] $(printf '%-7s' "$status") $t ($secs s)"
+done
+uptime_now >"$results/done"
