@@ -35,30 +35,18 @@ fi
 disabled_flag=()
 [ "$also_disabled" = 1 ] && disabled_flag=(--gtest_also_run_disabled_tests)
 
-# --gtest_list_tests prints "Suite." then "  Name" lines, each possibly with
-# a "  # GetParam() = ..." comment. It lists disabled tests too.
-if ! listing=$("$suite_bin" --gtest_list_tests --gtest_filter="$filter" 2>&1); then
-  printf '%s\n' "$listing" >"$results/list.err"
+if ! listing=$("$suite_bin" --gtest_list_tests --gtest_filter="$filter" 2>"$results/list.stderr"); then
+  { printf '%s\n' "$listing"; cat "$results/list.stderr"; } >"$results/list.err"
   echo "ltrack-vm: listing the tests failed"
   uptime_now >"$results/done"
   exit 1
 fi
+# shellcheck source=../lib/gtest_list.sh
+. "$repo/tests/vm/lib/gtest_list.sh"
 tests=()
-while IFS= read -r line; do
-  line=${line%%#*}
-  line=${line%"${line##*[! ]}"}
-  [ -n "$line" ] || continue
-  if [ "${line:0:1}" != " " ]; then
-    suite=${line%.}
-    continue
-  fi
-  name=${line##* }
-  if [ "$also_disabled" != 1 ] && [[ $suite == DISABLED_* || $name == DISABLED_* ]]; then
-    continue
-  fi
-  tests+=("$suite.$name")
-done <<<"$listing"
-printf '%s\n' "${tests[@]}" >"$results/list.txt"
+mapfile -t tests < <(vm_parse_gtest_list "$also_disabled" <<<"$listing")
+: >"$results/list.txt"
+((${#tests[@]})) && printf '%s\n' "${tests[@]}" >"$results/list.txt"
 mkdir -p "$results/tests"
 
 total=${#tests[@]}

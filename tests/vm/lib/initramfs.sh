@@ -36,10 +36,12 @@ vm_module_load_order() {
 # Builds initramfs $3 for kernel tree $1, release $2, with /init from $4.
 vm_build_initramfs() {
   local root=$1 release=$2 out=$3 init=$4 stage order rel name n=0
-  local busybox
-  busybox=$(command -v busybox) || { vm_err "busybox not found: install busybox-static"; return 1; }
-  if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
-    [ -x /bin/busybox ] && busybox=/bin/busybox
+  # A dynamically linked busybox could not run from the initramfs, and
+  # busybox-static replaces the dynamic package, so its presence settles it.
+  local busybox=/bin/busybox
+  if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || [ ! -x "$busybox" ]; then
+    vm_err "a static busybox is needed for the guest's initramfs: install busybox-static"
+    return 1
   fi
   order=$(vm_module_load_order "$root" "$release") || { vm_err "kernel $release lacks modules the guest needs (${vm_initramfs_modules[*]})"; return 1; }
   stage=$(mktemp -d "${out%/*}/initramfs.XXXXXX")
