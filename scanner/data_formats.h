@@ -1,0 +1,34 @@
+// Validators for the formats that are data only (safetensors, GGUF, ONNX)
+// and for the .npy header, which decides whether a pickle follows.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "byte_reader.h"
+#include "scanner.h"
+
+namespace ltrack::scanner {
+
+bool looks_like_npy(bytes data);
+struct npy_info {
+	bool has_object = false; // dtype holds Python objects: a pickle follows the header
+	uint64_t data_offset = 0;
+	std::string descr; // for the report
+};
+// Parses and checks the header (and, without objects, that the array's
+// bytes are all there).
+bool parse_npy(bytes data, const scan_limits &limits, npy_info &info, std::string &error);
+
+// 8-byte little-endian header length, then a JSON object.
+bool looks_like_safetensors(bytes data);
+bool check_safetensors(bytes data, const scan_limits &limits, std::string &error, std::string &detail);
+
+bool looks_like_gguf(bytes data);
+bool check_gguf(bytes data, const scan_limits &limits, std::string &error, std::string &detail);
+
+// True when the bytes parse as an ONNX ModelProto envelope: well-formed
+// protobuf, only ModelProto fields, an ir_version and a well-formed graph.
+bool is_onnx(bytes data, std::string &detail);
+
+} // namespace ltrack::scanner

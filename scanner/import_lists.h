@@ -1,0 +1,15 @@
+// The allowlist and the known-dangerous list of pickle imports.
+#pragma once
+
+#include <string_view>
+
+#include "scanner.h"
+
+namespace ltrack::scanner {
+
+// allowed: on the allowlist (exact module + name, or an allowed module).
+// dangerous: the module (or a parent package) or module.name is on the
+// dangerous list, or a dotted name reaches into one. unknown otherwise.
+enum import_ref::kind classify_import(std::string_view module, std::string_view name);
+
+} // namespace ltrack::scanner

@@ -1,0 +1,831 @@
+#include "pickle_walker.h"
+
+#include <charconv>
+#include <cstring>
+#include <optional>
+#include <unordered_map>
+
+#include "import_lists.h"
+
+namespace ltrack::scanner {
+namespace {
+
+constexpr uint32_t none_ref = UINT32_MAX;
+// Only small values matter (module/name strings, dtype codes, shapes):
+// longer strings and containers are kept truncated and marked "cut".
+constexpr size_t max_text = 512;
+constexpr size_t max_items = 64;
+
+enum class vk : uint8_t { other, none, boolean, integer, str, bytes, global, object, tuple, list, dict, set };
+
+struct value {
+	vk k = vk::other;
+	bool cut = false;
+	int64_t num = 0;
+	uint32_t ref = none_ref; // global: import index; containers/objects: node index
+	std::string text;
+};
+
+// Containers live in an arena and values refer to them by index, so
+// mutation through a memo alias is seen everywhere (as in Python) and
+// self-referencing structures cannot leak.
+struct node {
+	uint32_t cls = none_ref; // object: import index of its class/callable
+	std::vector<value> items; // tuple/list/set items, dict k,v pairs, object args
+	std::vector<value> state; // object: BUILD state (0 or 1)
+	bool cut = false;
+};
+
+enum op : unsigned char {
+	MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', FLOAT = 'F', INT = 'I',
+	BININT = 'J', BININT1 = 'K', LONG = 'L', BININT2 = 'M', NONE = 'N', PERSID = 'P',
+	BINPERSID = 'Q', REDUCE = 'R', STRING = 'S', BINSTRING = 'T', SHORT_BINSTRING = 'U',
+	UNICODE = 'V', BINUNICODE = 'X', APPEND = 'a', BUILD = 'b', GLOBAL = 'c', DICT = 'd',
+	EMPTY_DICT = '}', APPENDS = 'e', GET = 'g', BINGET = 'h', INST = 'i', LONG_BINGET = 'j',
+	LIST = 'l', EMPTY_LIST = ']', OBJ = 'o', PUT = 'p', BINPUT = 'q', LONG_BINPUT = 'r',
+	SETITEM = 's', TUPLE = 't', EMPTY_TUPLE = ')', SETITEMS = 'u', BINFLOAT = 'G',
+	PROTO = 0x80, NEWOBJ = 0x81, EXT1 = 0x82, EXT2 = 0x83, EXT4 = 0x84, TUPLE1 = 0x85,
+	TUPLE2 = 0x86, TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, LONG4 = 0x8b,
+	BINBYTES = 'B', SHORT_BINBYTES = 'C', SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d,
+	BINBYTES8 = 0x8e, EMPTY_SET = 0x8f, ADDITEMS = 0x90, FROZENSET = 0x91, NEWOBJ_EX = 0x92,
+	STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95, BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97,
+	READONLY_BUFFER = 0x98,
+};
+
+struct failure {
+	bool truncated;
+	std::string what;
+};
+
+void append_utf8(std::string &out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out += char(cp);
+	} else if (cp < 0x800) {
+		out += char(0xc0 | (cp >> 6));
+		out += char(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out += char(0xe0 | (cp >> 12));
+		out += char(0x80 | ((cp >> 6) & 0x3f));
+		out += char(0x80 | (cp & 0x3f));
+	} else {
+		out += char(0xf0 | ((cp >> 18) & 0x07));
+		out += char(0x80 | ((cp >> 12) & 0x3f));
+		out += char(0x80 | ((cp >> 6) & 0x3f));
+		out += char(0x80 | (cp & 0x3f));
+	}
+}
+
+int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+// Python's escape_decode for STRING: an attacker can spell "os" as 'o\x73'.
+std::string unescape_string(std::string_view s)
+{
+	std::string out;
+	for (size_t i = 0; i < s.size(); i++) {
+		if (s[i] != '\\' || i + 1 == s.size()) {
+			out += s[i];
+			continue;
+		}
+		char c = s[++i];
+		switch (c) {
+		case 'n': out += '\n'; break;
+		case 't': out += '\t'; break;
+		case 'r': out += '\r'; break;
+		case 'a': out += '\a'; break;
+		case 'b': out += '\b'; break;
+		case 'f': out += '\f'; break;
+		case 'v': out += '\v'; break;
+		case '\n': break;
+		case 'x':
+			if (i + 2 < s.size() + 0 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+				out += char(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+				i += 2;
+			} else {
+				out += "\\x";
+			}
+			break;
+		default:
+			if (c >= '0' && c <= '7') {
+				int v = c - '0';
+				for (int n = 0; n < 2 && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7'; n++)
+					v = v * 8 + (s[++i] - '0');
+				out += char(v & 0xff);
+			} else {
+				out += c; // \\ \' \" and unknown escapes keep the char
+				if (c != '\\' && c != '\'' && c != '"')
+					out.insert(out.size() - 1, 1, '\\');
+			}
+		}
+	}
+	return out;
+}
+
+// raw-unicode-escape for UNICODE: only \uXXXX and \UXXXXXXXX are escapes.
+std::string unescape_raw_unicode(std::string_view s)
+{
+	std::string out;
+	for (size_t i = 0; i < s.size(); i++) {
+		size_t n = 0;
+		if (s[i] == '\\' && i + 1 < s.size())
+			n = s[i + 1] == 'u' ? 4 : s[i + 1] == 'U' ? 8 : 0;
+		uint32_t cp = 0;
+		bool ok = n && i + 2 + n <= s.size();
+		for (size_t j = 0; ok && j < n; j++) {
+			int h = hexval(s[i + 2 + j]);
+			ok = h >= 0;
+			cp = cp * 16 + uint32_t(h);
+		}
+		if (ok && cp <= 0x10ffff) {
+			append_utf8(out, cp);
+			i += 1 + n;
+		} else {
+			out += s[i];
+		}
+	}
+	return out;
+}
+
+bool parse_int(std::string_view s, int64_t &out)
+{
+	while (!s.empty() && (s.back() == 'L' || s.back() == '\r' || s.back() == ' '))
+		s.remove_suffix(1);
+	if (!s.empty() && s.front() == '+')
+		s.remove_prefix(1);
+	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+	return ec == std::errc() && p == s.data() + s.size();
+}
+
+class walker {
+public:
+	walker(bytes data, size_t start, pickle_context &ctx) : r{data, start}, ctx(ctx) {}
+
+	pickle_outcome run()
+	{
+		pickle_outcome out;
+		loop(out);
+		out.protocol = protocol;
+		out.ops = ops;
+		if (err) {
+			out.truncated = err->truncated;
+			out.error = "offset " + std::to_string(op_pos) + ": " + err->what;
+		} else {
+			out.ok = true;
+			out.end = r.pos;
+		}
+		return out;
+	}
+
+private:
+	byte_reader r;
+	pickle_context &ctx;
+	std::vector<value> stack;
+	std::vector<size_t> marks; // stack heights at each MARK
+	std::unordered_map<uint64_t, value> memo;
+	std::vector<node> nodes;
+	std::optional<failure> err; // first failure; later ones are consequences
+	value scratch;              // what top() hands out after a failure
+	int protocol = 0;
+	uint64_t ops = 0;
+	size_t op_pos = 0;
+
+	// The first failure is kept and ends the walk at the next opcode; until
+	// then helpers return harmless placeholders, so no case reads past them.
+	void fail(std::string what)
+	{
+		if (!err)
+			err = failure{false, std::move(what)};
+	}
+	void eof(const char *what)
+	{
+		if (!err)
+			err = failure{true, std::string("truncated: ") + what};
+	}
+
+	bytes take(uint64_t n, const char *what)
+	{
+		bytes b;
+		if (err || !r.take(n, b))
+			eof(what);
+		return b;
+	}
+	uint64_t le(unsigned n, const char *what)
+	{
+		uint64_t v = 0;
+		if (err || !r.le(n, v))
+			eof(what);
+		return v;
+	}
+	std::string_view line(const char *what)
+	{
+		if (err)
+			return {};
+		bytes rest = r.data.subspan(r.pos);
+		const void *nl = rest.empty() ? nullptr : memchr(rest.data(), '\n', rest.size());
+		if (!nl) {
+			eof(what);
+			return {};
+		}
+		size_t n = size_t(static_cast<const unsigned char *>(nl) - rest.data());
+		r.pos += n + 1;
+		return as_text(rest.first(n));
+	}
+
+	uint32_t new_node(uint32_t cls = none_ref)
+	{
+		if (nodes.size() >= uint64_t(ctx.limits.max_pickle_stack) + ctx.limits.max_pickle_memo) {
+			fail("too many objects");
+			return none_ref;
+		}
+		nodes.push_back(node{cls, {}, {}, false});
+		return uint32_t(nodes.size() - 1);
+	}
+	void add_item(uint32_t n, value v)
+	{
+		if (n == none_ref)
+			return;
+		node &nd = nodes[n];
+		if (nd.items.size() < max_items)
+			nd.items.push_back(std::move(v));
+		else
+			nd.cut = true;
+	}
+	value container(vk k, std::vector<value> items)
+	{
+		value v;
+		v.k = k;
+		v.ref = new_node();
+		for (auto &i : items)
+			add_item(v.ref, std::move(i));
+		return v;
+	}
+	value text_value(vk k, std::string s)
+	{
+		value v;
+		v.k = k;
+		if (s.size() > max_text) {
+			s.resize(max_text);
+			v.cut = true;
+		}
+		v.text = std::move(s);
+		return v;
+	}
+	value int_value(int64_t n)
+	{
+		value v;
+		v.k = vk::integer;
+		v.num = n;
+		return v;
+	}
+
+	void push(value v)
+	{
+		if (err)
+			return;
+		if (stack.size() >= ctx.limits.max_pickle_stack)
+			return fail("stack exceeds the limit of " + std::to_string(ctx.limits.max_pickle_stack) + " values");
+		stack.push_back(std::move(v));
+	}
+	size_t base() const { return marks.empty() ? 0 : marks.back(); }
+	value pop()
+	{
+		if (err || stack.size() <= base()) {
+			fail("stack underflow");
+			return {};
+		}
+		value v = std::move(stack.back());
+		stack.pop_back();
+		return v;
+	}
+	value &top()
+	{
+		if (err || stack.size() <= base()) {
+			fail("stack underflow");
+			scratch = value{};
+			return scratch;
+		}
+		return stack.back();
+	}
+	std::vector<value> pop_mark()
+	{
+		if (err || marks.empty()) {
+			fail("no MARK to pop to");
+			return {};
+		}
+		size_t b = marks.back();
+		marks.pop_back();
+		std::vector<value> items(std::make_move_iterator(stack.begin() + ptrdiff_t(b)), std::make_move_iterator(stack.end()));
+		stack.resize(b);
+		return items;
+	}
+	void memo_put(uint64_t key)
+	{
+		value v = top();
+		if (err)
+			return;
+		if (memo.size() >= ctx.limits.max_pickle_memo && !memo.count(key))
+			return fail("memo exceeds the limit of " + std::to_string(ctx.limits.max_pickle_memo) + " entries");
+		memo[key] = std::move(v);
+	}
+	void memo_get(uint64_t key)
+	{
+		auto it = memo.find(key);
+		if (it != memo.end())
+			return push(it->second);
+		fail("memo key " + std::to_string(key) + " is not defined");
+	}
+	value global(std::string_view module, std::string_view name)
+	{
+		if (err)
+			return {};
+		if (module.size() > max_text || name.size() > max_text) {
+			fail("import name longer than " + std::to_string(max_text) + " bytes");
+			return {};
+		}
+		value v;
+		v.k = vk::global;
+		v.ref = record_import(ctx, module, name);
+		return v;
+	}
+	value object_of(const value &callable, std::vector<value> args)
+	{
+		value v;
+		v.k = vk::object;
+		v.ref = new_node(callable.k == vk::global ? callable.ref : none_ref);
+		for (auto &a : args)
+			add_item(v.ref, std::move(a));
+		return v;
+	}
+	std::vector<value> items_of(const value &v)
+	{
+		if (v.ref == none_ref || v.k == vk::global || v.k == vk::other)
+			return {};
+		return nodes[v.ref].items;
+	}
+	const value *dict_get(uint32_t n, std::string_view key)
+	{
+		const auto &it = nodes[n].items;
+		for (size_t i = 0; i + 1 < it.size(); i += 2)
+			if (it[i].k == vk::str && !it[i].cut && it[i].text == key)
+				return &it[i + 1];
+		return nullptr;
+	}
+
+	void loop(pickle_outcome &out);
+	void joblib_array(uint32_t wrapper);
+};
+
+void walker::loop(pickle_outcome &out)
+{
+	for (;;) {
+		if (err)
+			return;
+		if (++ctx.ops > ctx.limits.max_pickle_ops)
+			return fail("more than " + std::to_string(ctx.limits.max_pickle_ops) + " pickle opcodes");
+		ops++;
+		op_pos = r.pos;
+		unsigned char c = static_cast<unsigned char>(le(1, "pickle ends without STOP"));
+		switch (c) {
+		case PROTO: {
+			uint64_t p = le(1, "PROTO");
+			if (p > 5)
+				return fail("unsupported pickle protocol " + std::to_string(p));
+			protocol = int(p);
+			break;
+		}
+		case FRAME:
+			le(8, "FRAME length");
+			break;
+		case STOP: {
+			value v = pop();
+			if (v.k == vk::integer) {
+				out.top_is_int = true;
+				out.top_int = v.num;
+			}
+			if (v.k == vk::other && !v.text.empty())
+				out.top_long = v.text;
+			if (v.k == vk::tuple && v.ref != none_ref)
+				for (const value &item : nodes[v.ref].items)
+					if (item.k == vk::global)
+						out.top_globals.push_back(ctx.imports[item.ref].module + "." + ctx.imports[item.ref].name);
+			return;
+		}
+		case MARK:
+			if (marks.size() >= ctx.limits.max_pickle_marks)
+				return fail("MARKs nested deeper than " + std::to_string(ctx.limits.max_pickle_marks));
+			marks.push_back(stack.size());
+			break;
+		case POP:
+			if (stack.size() > base())
+				stack.pop_back();
+			else
+				pop_mark();
+			break;
+		case POP_MARK:
+			pop_mark();
+			break;
+		case DUP:
+			push(value(top()));
+			break;
+		case NONE: {
+			value v;
+			v.k = vk::none;
+			push(v);
+			break;
+		}
+		case NEWTRUE:
+		case NEWFALSE: {
+			value v;
+			v.k = vk::boolean;
+			v.num = c == NEWTRUE;
+			push(v);
+			break;
+		}
+		case INT: {
+			std::string_view s = line("INT");
+			int64_t n = 0;
+			if (s == "01" || s == "00") {
+				value v;
+				v.k = vk::boolean;
+				v.num = s == "01";
+				push(v);
+			} else if (parse_int(s, n)) {
+				push(int_value(n));
+			} else {
+				push(value{}); // a big int: value not needed
+			}
+			break;
+		}
+		case LONG: {
+			int64_t n = 0;
+			push(parse_int(line("LONG"), n) ? int_value(n) : value{});
+			break;
+		}
+		case BININT:
+			push(int_value(int32_t(uint32_t(le(4, "BININT")))));
+			break;
+		case BININT1:
+			push(int_value(int64_t(le(1, "BININT1"))));
+			break;
+		case BININT2:
+			push(int_value(int64_t(le(2, "BININT2"))));
+			break;
+		case LONG1:
+		case LONG4: {
+			uint64_t n = le(c == LONG1 ? 1 : 4, "LONG length");
+			if (c == LONG4 && n > INT32_MAX)
+				return fail("negative LONG4 length");
+			bytes b = take(n, "LONG data");
+			if (err)
+				break;
+			value v;
+			if (n <= 8) {
+				uint64_t u = load_le(b.data(), unsigned(n));
+				if (n && n < 8 && (b[n - 1] & 0x80))
+					u |= ~0ull << (8 * n); // sign-extend
+				v = int_value(int64_t(u));
+			} else if (n <= 32) {
+				v.text.assign(reinterpret_cast<const char *>(b.data()), b.size());
+			}
+			push(v);
+			break;
+		}
+		case FLOAT:
+			line("FLOAT");
+			push(value{});
+			break;
+		case BINFLOAT:
+			take(8, "BINFLOAT");
+			push(value{});
+			break;
+		case STRING: {
+			std::string_view s = line("STRING");
+			while (!s.empty() && s.back() == '\r')
+				s.remove_suffix(1);
+			if (s.size() < 2 || (s.front() != '\'' && s.front() != '"') || s.back() != s.front())
+				return fail("STRING is not quoted");
+			push(text_value(vk::str, unescape_string(s.substr(1, s.size() - 2))));
+			break;
+		}
+		case BINSTRING:
+		case SHORT_BINSTRING:
+		case BINUNICODE:
+		case SHORT_BINUNICODE:
+		case BINUNICODE8:
+		case BINBYTES:
+		case SHORT_BINBYTES:
+		case BINBYTES8:
+		case BYTEARRAY8: {
+			unsigned w = (c == SHORT_BINSTRING || c == SHORT_BINUNICODE || c == SHORT_BINBYTES) ? 1
+			             : (c == BINUNICODE8 || c == BINBYTES8 || c == BYTEARRAY8)           ? 8
+			                                                                                 : 4;
+			uint64_t n = le(w, "string length");
+			if (c == BINSTRING && n > INT32_MAX)
+				return fail("negative BINSTRING length");
+			bytes b = take(n, "string data");
+			bool is_str = c == BINSTRING || c == SHORT_BINSTRING || c == BINUNICODE || c == SHORT_BINUNICODE || c == BINUNICODE8;
+			push(text_value(is_str ? vk::str : vk::bytes, std::string(as_text(b.first(std::min<size_t>(b.size(), max_text + 1))))));
+			break;
+		}
+		case UNICODE:
+			push(text_value(vk::str, unescape_raw_unicode(line("UNICODE"))));
+			break;
+		case EMPTY_LIST:
+			push(container(vk::list, {}));
+			break;
+		case EMPTY_DICT:
+			push(container(vk::dict, {}));
+			break;
+		case EMPTY_SET:
+			push(container(vk::set, {}));
+			break;
+		case EMPTY_TUPLE:
+			push(container(vk::tuple, {}));
+			break;
+		case LIST:
+			push(container(vk::list, pop_mark()));
+			break;
+		case DICT: {
+			auto items = pop_mark();
+			if (items.size() % 2)
+				return fail("DICT with an odd number of items");
+			push(container(vk::dict, std::move(items)));
+			break;
+		}
+		case TUPLE:
+			push(container(vk::tuple, pop_mark()));
+			break;
+		case FROZENSET:
+			push(container(vk::set, pop_mark()));
+			break;
+		case TUPLE1:
+		case TUPLE2:
+		case TUPLE3: {
+			size_t n = c - TUPLE1 + 1;
+			std::vector<value> items(n);
+			for (size_t i = n; i-- > 0;)
+				items[i] = pop();
+			push(container(vk::tuple, std::move(items)));
+			break;
+		}
+		case APPEND: {
+			value v = pop();
+			value &t = top();
+			if (t.ref != none_ref && t.k != vk::global)
+				add_item(t.ref, std::move(v));
+			break;
+		}
+		case APPENDS:
+		case ADDITEMS: {
+			auto items = pop_mark();
+			value &t = top();
+			if (t.ref != none_ref && t.k != vk::global)
+				for (auto &i : items)
+					add_item(t.ref, std::move(i));
+			break;
+		}
+		case SETITEM: {
+			value v = pop();
+			value k = pop();
+			value &t = top();
+			if (t.ref != none_ref && t.k != vk::global) {
+				add_item(t.ref, std::move(k));
+				add_item(t.ref, std::move(v));
+			}
+			break;
+		}
+		case SETITEMS: {
+			auto items = pop_mark();
+			if (items.size() % 2)
+				return fail("SETITEMS with an odd number of items");
+			value &t = top();
+			if (t.ref != none_ref && t.k != vk::global)
+				for (auto &i : items)
+					add_item(t.ref, std::move(i));
+			break;
+		}
+		case GLOBAL: {
+			std::string module(line("GLOBAL module"));
+			std::string_view name = line("GLOBAL name");
+			push(global(module, name));
+			break;
+		}
+		case INST: {
+			std::string module(line("INST module"));
+			std::string_view name = line("INST name");
+			value cls = global(module, name);
+			push(object_of(cls, pop_mark()));
+			break;
+		}
+		case STACK_GLOBAL: {
+			value name = pop();
+			value module = pop();
+			if (module.k != vk::str || name.k != vk::str)
+				return fail("STACK_GLOBAL needs two strings on the stack");
+			if (module.cut || name.cut)
+				return fail("import name longer than " + std::to_string(max_text) + " bytes");
+			push(global(module.text, name.text));
+			break;
+		}
+		case EXT1:
+		case EXT2:
+		case EXT4: {
+			// copyreg's extension registry maps codes to arbitrary callables.
+			uint64_t code = le(c == EXT1 ? 1 : c == EXT2 ? 2 : 4, "EXT code");
+			push(global("<copyreg extension>", std::to_string(code)));
+			break;
+		}
+		case REDUCE: {
+			value args = pop();
+			value fn = pop();
+			push(object_of(fn, items_of(args)));
+			break;
+		}
+		case NEWOBJ: {
+			value args = pop();
+			value cls = pop();
+			push(object_of(cls, items_of(args)));
+			break;
+		}
+		case NEWOBJ_EX: {
+			pop();
+			value args = pop();
+			value cls = pop();
+			push(object_of(cls, items_of(args)));
+			break;
+		}
+		case OBJ: {
+			auto items = pop_mark();
+			if (items.empty())
+				return fail("OBJ without a class");
+			value cls = items.front();
+			items.erase(items.begin());
+			push(object_of(cls, std::move(items)));
+			break;
+		}
+		case BUILD: {
+			value state = pop();
+			value &t = top();
+			if (t.k == vk::object && t.ref != none_ref) {
+				uint32_t n = t.ref;
+				nodes[n].state.assign(1, std::move(state));
+				uint32_t cls = nodes[n].cls;
+				if (cls != none_ref && ctx.imports[cls].name == "NumpyArrayWrapper" &&
+				    ctx.imports[cls].module.ends_with("numpy_pickle"))
+					joblib_array(n);
+			}
+			break;
+		}
+		case PERSID:
+			line("PERSID");
+			push(value{});
+			break;
+		case BINPERSID:
+			pop();
+			push(value{});
+			break;
+		case PUT: {
+			int64_t k = 0;
+			if (!parse_int(line("PUT"), k) || k < 0)
+				return fail("PUT key is not a number");
+			memo_put(uint64_t(k));
+			break;
+		}
+		case BINPUT:
+			memo_put(le(1, "BINPUT"));
+			break;
+		case LONG_BINPUT:
+			memo_put(le(4, "LONG_BINPUT"));
+			break;
+		case MEMOIZE:
+			memo_put(memo.size());
+			break;
+		case GET: {
+			int64_t k = 0;
+			if (!parse_int(line("GET"), k) || k < 0)
+				return fail("GET key is not a number");
+			memo_get(uint64_t(k));
+			break;
+		}
+		case BINGET:
+			memo_get(le(1, "BINGET"));
+			break;
+		case LONG_BINGET:
+			memo_get(le(4, "LONG_BINGET"));
+			break;
+		case NEXT_BUFFER:
+			push(value{});
+			break;
+		case READONLY_BUFFER:
+			top();
+			break;
+		default: {
+			static const char hex[] = "0123456789abcdef";
+			return fail(std::string("invalid opcode 0x") + hex[c >> 4] + hex[c & 15]);
+		}
+		}
+	}
+}
+
+// joblib writes each numpy array's bytes into the stream right after the
+// BUILD of its NumpyArrayWrapper; NumpyUnpickler reads them there. Step
+// over them using the wrapper's state: dtype, shape and alignment padding.
+// Object arrays are a nested pickle instead, which is walked.
+void walker::joblib_array(uint32_t wrapper)
+{
+	ctx.saw_joblib_wrapper = true;
+	const node &w = nodes[wrapper];
+	if (w.state.empty() || w.state[0].k != vk::dict || w.state[0].ref == none_ref)
+		return fail("joblib NumpyArrayWrapper without a state dict");
+	uint32_t d = w.state[0].ref;
+	const value *shape = dict_get(d, "shape");
+	const value *dtype = dict_get(d, "dtype");
+	if (!shape || shape->k != vk::tuple || !dtype || dtype->k != vk::object)
+		return fail("joblib NumpyArrayWrapper without shape and dtype");
+	const node &dn = nodes[dtype->ref];
+	if (dn.cls == none_ref || ctx.imports[dn.cls].module != "numpy" || ctx.imports[dn.cls].name != "dtype" ||
+	    dn.items.empty() || dn.items[0].k != vk::str)
+		return fail("joblib array dtype is not a numpy.dtype");
+	std::string_view code = dn.items[0].text;
+	if (code.empty())
+		return fail("joblib array dtype is empty");
+	bool has_object = code[0] == 'O';
+	int64_t coded_size = 0;
+	size_t digits = code.find_first_of("0123456789");
+	if (digits != std::string_view::npos && (!parse_int(code.substr(digits), coded_size) || coded_size < 0))
+		return fail("joblib array dtype '" + std::string(code) + "' is not understood");
+	uint64_t itemsize = uint64_t(coded_size);
+	if (!dn.state.empty() && dn.state[0].k == vk::tuple) {
+		const auto &st = nodes[dn.state[0].ref].items;
+		if (st.size() >= 6 && st[5].k == vk::integer && st[5].num > 0)
+			itemsize = uint64_t(st[5].num);
+		if (st.size() >= 8 && st[7].k == vk::integer && (st[7].num & 1))
+			has_object = true; // NPY_ITEM_HASOBJECT: a record with object fields
+	}
+	if (has_object) {
+		if (ctx.nested >= ctx.limits.max_depth)
+			return fail("joblib object arrays nested too deeply");
+		ctx.nested++;
+		pickle_outcome inner = walk_pickle(r.data, r.pos, ctx);
+		ctx.nested--;
+		if (!inner.ok)
+			return void(err = failure{inner.truncated, "in joblib object array: " + inner.error});
+		r.pos = inner.end;
+		return;
+	}
+	if (itemsize == 0)
+		return fail("joblib array dtype '" + std::string(code) + "' has no item size");
+	uint64_t total = itemsize;
+	const node &sn = nodes[shape->ref];
+	if (sn.cut)
+		return fail("joblib array has too many dimensions");
+	for (const value &dim : sn.items) {
+		if (dim.k != vk::integer || dim.num < 0)
+			return fail("joblib array shape is not a tuple of sizes");
+		if (dim.num && total > UINT64_MAX / uint64_t(dim.num))
+			return fail("joblib array size overflows");
+		total *= uint64_t(dim.num);
+	}
+	const value *align = dict_get(d, "numpy_array_alignment_bytes");
+	if (align && align->k == vk::integer) {
+		uint64_t pad = le(1, "joblib array padding");
+		if (err)
+			return;
+		take(pad, "joblib array padding");
+	}
+	take(total, "joblib array data");
+}
+
+} // namespace
+
+uint32_t record_import(pickle_context &ctx, std::string_view module, std::string_view name)
+{
+	std::string key = ctx.where + '\0' + std::string(module) + '\0' + std::string(name);
+	auto [it, fresh] = ctx.import_index.emplace(std::move(key), uint32_t(ctx.imports.size()));
+	if (!fresh)
+		return it->second;
+	import_ref ref;
+	ref.module = std::string(module);
+	ref.name = std::string(name);
+	ref.kind = classify_import(module, name);
+	ref.where = ctx.where;
+	ctx.imports.push_back(std::move(ref));
+	return uint32_t(ctx.imports.size() - 1);
+}
+
+pickle_outcome walk_pickle(bytes data, size_t start, pickle_context &ctx)
+{
+	walker w(data, start, ctx);
+	return w.run();
+}
+
+} // namespace ltrack::scanner

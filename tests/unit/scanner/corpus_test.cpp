@@ -1,0 +1,289 @@
+// The scanner against a corpus made by real libraries (pickle, numpy,
+// joblib, torch) and hand-assembled hostile files.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "scanner.h"
+
+namespace fs = std::filesystem;
+using namespace ltrack::scanner;
+
+namespace {
+
+class corpus : public ::testing::Test {
+protected:
+	static inline std::string dir;
+
+	static void SetUpTestSuite()
+	{
+		char tmpl[] = "/tmp/ltrack-scanner-corpus-XXXXXX";
+		ASSERT_NE(mkdtemp(tmpl), nullptr);
+		dir = tmpl;
+		std::string cmd = std::string(LTRACK_TEST_PYTHON) + " " + LTRACK_TEST_MAKE_CORPUS + " " + dir;
+		ASSERT_EQ(std::system(cmd.c_str()), 0) << "corpus generator failed: " << cmd;
+	}
+	static void TearDownTestSuite()
+	{
+		if (!dir.empty())
+			fs::remove_all(dir);
+	}
+	static std::string path(const std::string &name) { return dir + "/" + name; }
+	static bool have(const std::string &name) { return fs::exists(path(name)); }
+	static scan_result scan(const std::string &name, const scan_limits &limits = {})
+	{
+		EXPECT_TRUE(have(name)) << name << " was not generated";
+		return scan_file(path(name), limits);
+	}
+	static std::string show(const scan_result &r)
+	{
+		std::string s = std::string(format_name(r.fmt)) + " " + std::string(verdict_name(r.verdict));
+		for (auto &d : r.deciding)
+			s += " [" + d + "]";
+		return s + " error={" + r.error + "}";
+	}
+};
+
+bool deciding_has(const scan_result &r, const std::string &text)
+{
+	for (auto &d : r.deciding)
+		if (d.find(text) != std::string::npos)
+			return true;
+	return false;
+}
+
+#define EXPECT_SCAN(r, f, v)                          \
+	do {                                              \
+		EXPECT_EQ((r).fmt, format::f) << show(r);     \
+		EXPECT_EQ((r).verdict, uint32_t(v)) << show(r); \
+	} while (0)
+
+TEST_F(corpus, benign_pickles_of_every_protocol_are_safe)
+{
+	for (int p = 0; p <= 5; p++) {
+		SCOPED_TRACE("protocol " + std::to_string(p));
+		scan_result r = scan("benign_p" + std::to_string(p) + ".pkl");
+		EXPECT_SCAN(r, pickle, LTRACK_VERDICT_SAFE);
+		bool ordered_dict = false;
+		for (auto &i : r.imports)
+			ordered_dict |= i.module == "collections" && i.name == "OrderedDict" && i.kind == import_ref::kind::allowed;
+		EXPECT_TRUE(ordered_dict) << "the OrderedDict import was not seen";
+	}
+}
+
+TEST_F(corpus, every_dangerous_import_is_unsafe)
+{
+	std::ifstream listing(path("dangerous.txt"));
+	std::string line;
+	int n = 0;
+	while (std::getline(listing, line)) {
+		std::istringstream in(line);
+		std::string file, module, name;
+		in >> file >> module >> name;
+		SCOPED_TRACE(line);
+		scan_result r = scan(file);
+		EXPECT_SCAN(r, pickle, LTRACK_VERDICT_UNSAFE);
+		EXPECT_TRUE(deciding_has(r, module + "." + name)) << show(r);
+		n++;
+	}
+	EXPECT_GE(n, 30);
+}
+
+TEST_F(corpus, reduce_to_os_system_is_unsafe)
+{
+	for (const char *f : {"evil_reduce.pkl", "evil_reduce_p0.pkl", "inst_os.pkl"}) {
+		SCOPED_TRACE(f);
+		scan_result r = scan(f);
+		EXPECT_SCAN(r, pickle, LTRACK_VERDICT_UNSAFE);
+		EXPECT_TRUE(deciding_has(r, "system")) << show(r);
+	}
+}
+
+TEST_F(corpus, import_outside_both_lists_is_suspicious)
+{
+	scan_result r = scan("unknown_import.pkl");
+	EXPECT_SCAN(r, pickle, LTRACK_VERDICT_SUSPICIOUS);
+	EXPECT_TRUE(deciding_has(r, "mypackage.layers.CustomLayer")) << show(r);
+	EXPECT_SCAN(scan("ext_code.pkl"), pickle, LTRACK_VERDICT_SUSPICIOUS);
+}
+
+TEST_F(corpus, memo_tricks_are_resolved)
+{
+	struct {
+		const char *file, *decides;
+	} cases[] = {
+		{"memo_stack_global.pkl", "os.system"},
+		{"memo_long.pkl", "subprocess.getoutput"},
+		{"memo_proto0_escape.pkl", "os.system"},
+		{"memo_unicode_escape.pkl", "os.system"},
+		{"dotted_globals.pkl", "__globals__"},
+	};
+	for (auto &c : cases) {
+		SCOPED_TRACE(c.file);
+		scan_result r = scan(c.file);
+		EXPECT_SCAN(r, pickle, LTRACK_VERDICT_UNSAFE);
+		EXPECT_TRUE(deciding_has(r, c.decides)) << show(r);
+	}
+	EXPECT_SCAN(scan("memo_benign.pkl"), pickle, LTRACK_VERDICT_SAFE);
+}
+
+TEST_F(corpus, numpy_arrays)
+{
+	EXPECT_SCAN(scan("float.npy"), numpy_npy, LTRACK_VERDICT_SAFE);
+	EXPECT_SCAN(scan("record.npy"), numpy_npy, LTRACK_VERDICT_SAFE);
+	EXPECT_SCAN(scan("object_benign.npy"), numpy_npy, LTRACK_VERDICT_SAFE);
+	scan_result evil = scan("object_evil.npy");
+	EXPECT_SCAN(evil, numpy_npy, LTRACK_VERDICT_UNSAFE);
+	EXPECT_TRUE(deciding_has(evil, "system")) << show(evil);
+	EXPECT_SCAN(scan("float_truncated.npy"), numpy_npy, LTRACK_VERDICT_ERROR);
+	EXPECT_SCAN(scan("plain.npz"), numpy_npz, LTRACK_VERDICT_SAFE);
+	EXPECT_SCAN(scan("compressed.npz"), numpy_npz, LTRACK_VERDICT_SAFE);
+	scan_result npz = scan("object_evil.npz");
+	EXPECT_SCAN(npz, numpy_npz, LTRACK_VERDICT_UNSAFE);
+	EXPECT_TRUE(deciding_has(npz, "in o.npy")) << show(npz);
+}
+
+TEST_F(corpus, joblib_streams_with_interleaved_arrays)
+{
+	if (!have("model.joblib"))
+		GTEST_SKIP() << "joblib is not installed for /usr/bin/python3 (apt-get install python3-joblib)";
+	for (const char *f : {"model.joblib", "model_zlib.joblib", "model_gzip.joblib", "objarray.joblib"}) {
+		SCOPED_TRACE(f);
+		scan_result r = scan(f);
+		EXPECT_SCAN(r, joblib, LTRACK_VERDICT_SAFE);
+	}
+	for (const char *f : {"evil.joblib", "evil_objarray.joblib"}) {
+		SCOPED_TRACE(f);
+		scan_result r = scan(f);
+		EXPECT_SCAN(r, joblib, LTRACK_VERDICT_UNSAFE);
+		EXPECT_TRUE(deciding_has(r, "system")) << show(r);
+	}
+}
+
+TEST_F(corpus, safetensors_header_is_validated)
+{
+	EXPECT_SCAN(scan("good.safetensors"), safetensors, LTRACK_VERDICT_SAFE);
+	struct {
+		const char *file, *error;
+	} bad[] = {
+		{"bad_json.safetensors", "JSON"},
+		{"bad_overlap.safetensors", "overlap"},
+		{"bad_size.safetensors", "needs 12"},
+		{"bad_dtype.safetensors", "unknown dtype"},
+		{"bad_outside.safetensors", "outside"},
+		{"bad_length.safetensors", "exceeds"},
+		{"truncated.safetensors", "outside"},
+	};
+	for (auto &b : bad) {
+		SCOPED_TRACE(b.file);
+		scan_result r = scan(b.file);
+		EXPECT_SCAN(r, safetensors, LTRACK_VERDICT_ERROR);
+		EXPECT_NE(r.error.find(b.error), std::string::npos) << show(r);
+	}
+}
+
+TEST_F(corpus, gguf_and_onnx_are_data)
+{
+	EXPECT_SCAN(scan("model.gguf"), gguf, LTRACK_VERDICT_SAFE);
+	EXPECT_SCAN(scan("huge_count.gguf"), gguf, LTRACK_VERDICT_ERROR);
+	EXPECT_SCAN(scan("bad_offset.gguf"), gguf, LTRACK_VERDICT_ERROR);
+	EXPECT_SCAN(scan("truncated.gguf"), gguf, LTRACK_VERDICT_ERROR);
+	EXPECT_SCAN(scan("model.onnx"), onnx, LTRACK_VERDICT_SAFE);
+}
+
+TEST_F(corpus, nested_archives_are_scanned)
+{
+	scan_result evil = scan("nested_evil.zip");
+	EXPECT_SCAN(evil, zip_archive, LTRACK_VERDICT_UNSAFE);
+	EXPECT_TRUE(deciding_has(evil, "inner.zip/deep/model.pkl")) << show(evil);
+	EXPECT_SCAN(scan("nested_benign.tar"), tar_archive, LTRACK_VERDICT_SAFE);
+	EXPECT_SCAN(scan("text_only.zip"), zip_archive, LTRACK_VERDICT_SUSPICIOUS);
+	scan_result deep = scan("too_deep.zip");
+	EXPECT_EQ(deep.verdict, uint32_t(LTRACK_VERDICT_ERROR)) << show(deep);
+	EXPECT_NE(deep.error.find("nested deeper"), std::string::npos) << show(deep);
+}
+
+TEST_F(corpus, archive_limits)
+{
+	scan_limits small;
+	small.max_inflated_bytes = 1 << 20;
+	scan_result bomb = scan("zip_bomb.zip", small);
+	EXPECT_EQ(bomb.verdict, uint32_t(LTRACK_VERDICT_ERROR)) << show(bomb);
+	EXPECT_NE(bomb.error.find("exceeds the limit"), std::string::npos) << show(bomb);
+	EXPECT_EQ(scan("zip_bomb.zip").verdict, uint32_t(LTRACK_VERDICT_SAFE)) << "within default limits it is a plain pickle";
+	small.max_archive_entries = 100;
+	scan_result many = scan("many_entries.zip", small);
+	EXPECT_EQ(many.verdict, uint32_t(LTRACK_VERDICT_ERROR)) << show(many);
+	EXPECT_SCAN(scan("zip_truncated.zip"), zip_archive, LTRACK_VERDICT_ERROR);
+}
+
+TEST_F(corpus, old_torch_tar_format)
+{
+	EXPECT_SCAN(scan("torch_legacy.tar"), pytorch_tar, LTRACK_VERDICT_SAFE);
+	scan_result r = scan("torch_legacy_evil.tar");
+	EXPECT_SCAN(r, pytorch_tar, LTRACK_VERDICT_UNSAFE);
+	EXPECT_TRUE(deciding_has(r, "(in pickle)")) << show(r);
+}
+
+TEST_F(corpus, real_torch_checkpoints)
+{
+	if (!have("torch_benign.pt"))
+		GTEST_SKIP() << "torch is not installed for /usr/bin/python3 (apt-get install --no-install-recommends python3-torch)";
+	scan_result benign = scan("torch_benign.pt");
+	EXPECT_SCAN(benign, pytorch_zip, LTRACK_VERDICT_SAFE);
+	bool rebuild = false;
+	for (auto &i : benign.imports)
+		rebuild |= i.name == "_rebuild_tensor_v2";
+	EXPECT_TRUE(rebuild) << "tensor rebuild import not seen";
+	scan_result evil = scan("torch_evil.pt");
+	EXPECT_SCAN(evil, pytorch_zip, LTRACK_VERDICT_UNSAFE);
+	EXPECT_TRUE(deciding_has(evil, "system")) << show(evil);
+	EXPECT_SCAN(scan("torch_benign_legacy.pt"), pytorch_legacy, LTRACK_VERDICT_SAFE);
+	EXPECT_SCAN(scan("torch_evil_legacy.pt"), pytorch_legacy, LTRACK_VERDICT_UNSAFE);
+	EXPECT_EQ(scan("torch_truncated.pt").verdict, uint32_t(LTRACK_VERDICT_ERROR));
+}
+
+TEST_F(corpus, hostile_and_truncated_inputs_are_errors)
+{
+	struct {
+		const char *file, *error;
+	} cases[] = {
+		{"huge_len.pkl", "truncated"},
+		{"deep_marks.pkl", "MARKs nested deeper"},
+		{"stack_bomb.pkl", "stack exceeds"},
+		{"memo_missing.pkl", "memo key 5"},
+		{"truncated_p4.pkl", "without STOP"},
+		{"empty_stack_global.pkl", "underflow"},
+		{"bad_proto.pkl", "protocol 9"},
+	};
+	for (auto &c : cases) {
+		SCOPED_TRACE(c.file);
+		scan_result r = scan(c.file);
+		EXPECT_SCAN(r, pickle, LTRACK_VERDICT_ERROR);
+		EXPECT_NE(r.error.find(c.error), std::string::npos) << show(r);
+	}
+}
+
+TEST_F(corpus, unrecognised_content_is_suspicious)
+{
+	scan_result r = scan("garbage.bin");
+	EXPECT_SCAN(r, unknown, LTRACK_VERDICT_SUSPICIOUS);
+	EXPECT_TRUE(deciding_has(r, "unrecognised format"));
+}
+
+TEST(scan_file_io, missing_and_special_files_are_errors)
+{
+	scan_result r = scan_file("/nonexistent/ltrack/model.pt");
+	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_ERROR));
+	EXPECT_NE(r.error.find("cannot open"), std::string::npos) << r.error;
+	EXPECT_EQ(scan_file("/dev/null").verdict, uint32_t(LTRACK_VERDICT_ERROR));
+	scan_limits tiny;
+	tiny.max_file_size = 4;
+	EXPECT_NE(scan_file("/etc/passwd", tiny).error.find("over the scan size limit"), std::string::npos);
+}
+
+} // namespace

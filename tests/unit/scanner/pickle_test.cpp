@@ -1,0 +1,93 @@
+// The walker on hand-assembled opcode streams: limits and edge cases that
+// need exact bytes.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "scanner.h"
+
+using namespace ltrack::scanner;
+using namespace std::string_literals;
+
+namespace {
+
+scan_result scan_bytes(const std::string &s, const scan_limits &limits = {})
+{
+	return scan_buffer({reinterpret_cast<const unsigned char *>(s.data()), s.size()}, limits);
+}
+
+TEST(pickle_walker, stack_global_needs_strings)
+{
+	// two ints are not a module and a name
+	scan_result r = scan_bytes(std::string("\x80\x04K\x01K\x02\x93.", 9));
+	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_ERROR));
+	EXPECT_NE(r.error.find("STACK_GLOBAL needs two strings"), std::string::npos) << r.error;
+}
+
+TEST(pickle_walker, opcode_budget_is_enforced)
+{
+	std::string s = "\x80\x02";
+	for (int i = 0; i < 1000; i++)
+		s += "N0";
+	s += "N.";
+	scan_limits l;
+	l.max_pickle_ops = 100;
+	scan_result r = scan_bytes(s, l);
+	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_ERROR));
+	EXPECT_NE(r.error.find("more than 100 pickle opcodes"), std::string::npos) << r.error;
+	EXPECT_EQ(scan_bytes(s).verdict, uint32_t(LTRACK_VERDICT_SAFE));
+}
+
+TEST(pickle_walker, memo_limit_is_enforced)
+{
+	std::string s = "\x80\x04";
+	for (int i = 0; i < 50; i++)
+		s += "N\x94";
+	s += ".";
+	scan_limits l;
+	l.max_pickle_memo = 10;
+	scan_result r = scan_bytes(s, l);
+	EXPECT_NE(r.error.find("memo exceeds"), std::string::npos) << r.error;
+}
+
+TEST(pickle_walker, danger_before_damage_is_still_unsafe)
+{
+	// os.system is imported, then the stream is cut: the loader would have
+	// imported (and with REDUCE, run) it before failing.
+	scan_result r = scan_bytes("\x80\x02\x63os\nsystem\nX\x02\x00\x00\x00ls\x85R"s);
+	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+	EXPECT_FALSE(r.error.empty());
+}
+
+TEST(pickle_walker, stacked_pickles_are_all_walked)
+{
+	std::string benign = "\x80\x02N.";
+	std::string evil = "\x80\x02\x63os\nsystem\n.";
+	scan_result r = scan_bytes(benign + evil);
+	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+}
+
+TEST(pickle_walker, memo_aliasing_follows_python_semantics)
+{
+	// A string memoized, then the memo slot overwritten by another string:
+	// GET returns the latest value.
+	std::string s = "\x80\x04\x8c\x0b" "collections" "q\x00" "0"
+	                "\x8c\x02" "os" "q\x00" "0"
+	                "h\x00\x8c\x06" "system" "\x93."s;
+	scan_result r = scan_bytes(s);
+	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+	ASSERT_EQ(r.imports.size(), 1u);
+	EXPECT_EQ(r.imports[0].module, "os");
+}
+
+TEST(pickle_walker, self_referencing_list_is_bounded)
+{
+	// l = []; l.append(l) many times: no leak, no blow-up.
+	std::string s = "\x80\x02]q\x00"s;
+	for (int i = 0; i < 1000; i++)
+		s += "h\x00" "a"s;
+	s += ".";
+	EXPECT_EQ(scan_bytes(s).verdict, uint32_t(LTRACK_VERDICT_SAFE));
+}
+
+} // namespace
