@@ -1,0 +1,663 @@
+// The compiler proper: assigns profile and rule ids, resolves paths, and
+// turns the model into the exact entries of every BPF map.
+#include "policy.h"
+
+#include "name_hash.h"
+#include "net_address.h"
+#include "parse_policy.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <tuple>
+
+namespace ltrack::policy {
+
+std::string action_name(uint8_t a)
+{
+	switch (a) {
+	case LTRACK_ACT_ALLOW: return "allow";
+	case LTRACK_ACT_AUDIT: return "audit";
+	case LTRACK_ACT_DENY: return "deny";
+	case LTRACK_ACT_KILL: return "kill";
+	default: return "none";
+	}
+}
+
+std::string mode_name(uint32_t m)
+{
+	return m == LTRACK_MODE_ENFORCE ? "enforce" : m == LTRACK_MODE_AUDIT ? "audit" : "inherit";
+}
+
+std::string model_policy_name(uint8_t p)
+{
+	switch (p) {
+	case LTRACK_MODEL_SAFE_ONLY: return "safe";
+	case LTRACK_MODEL_ALLOW_UNSCANNED: return "unscanned";
+	case LTRACK_MODEL_ANY: return "any";
+	default: return "off";
+	}
+}
+
+std::string format_all(const std::vector<diagnostic> &ds)
+{
+	std::string out;
+	for (const auto &d : ds)
+		out += format(d) + "\n";
+	return out;
+}
+
+const rule_symbol *compiled_policy::symbol(uint32_t id) const
+{
+	return id >= 1 && id <= symbols.size() ? &symbols[id - 1] : nullptr;
+}
+
+const compiled_profile *compiled_policy::find_profile(std::string_view name) const
+{
+	for (const auto &p : profiles)
+		if (p.name == name)
+			return &p;
+	return nullptr;
+}
+
+const compiled_profile *compiled_policy::find_profile(uint32_t id) const
+{
+	for (const auto &p : profiles)
+		if (p.id == id)
+			return &p;
+	return nullptr;
+}
+
+std::map<std::string, uint32_t> compiled_policy::profile_ids() const
+{
+	std::map<std::string, uint32_t> m;
+	for (const auto &p : profiles)
+		m[p.name] = p.id;
+	return m;
+}
+
+std::size_t compiled_policy::entry_count() const
+{
+	return profiles.size() + inode_rules.size() + name_rules.size() + net_rules.size() + exe_profiles.size() +
+	       cgroup_profiles.size();
+}
+
+namespace {
+
+template <class K> bool key_less(const K &a, const K &b)
+{
+	return std::memcmp(&a, &b, sizeof(K)) < 0;
+}
+
+template <class K, class V> void sort_entries(std::vector<std::pair<K, V>> &v)
+{
+	std::sort(v.begin(), v.end(), [](const auto &a, const auto &b) { return key_less(a.first, b.first); });
+}
+
+std::string ports_text(const std::vector<port_range> &ports)
+{
+	std::string out;
+	for (const auto &p : ports) {
+		if (!out.empty())
+			out += ",";
+		out += p.lo == p.hi ? std::to_string(p.lo) : std::to_string(p.lo) + "-" + std::to_string(p.hi);
+	}
+	return out;
+}
+
+std::string net_rule_text(const net_rule &r)
+{
+	std::string to;
+	for (const auto &c : r.cidrs) {
+		if (!to.empty() && c.text == "loopback" && to.find("loopback") != std::string::npos)
+			continue;
+		to += (to.empty() ? "" : ",") + c.text;
+	}
+	std::string out = action_name(r.action) + " connect " + to;
+	if (!(r.ports.size() == 1 && r.ports[0].lo == 0 && r.ports[0].hi == 65535))
+		out += " port " + ports_text(r.ports);
+	if (r.proto)
+		out += r.proto == 6 ? " tcp" : " udp";
+	return out;
+}
+
+const char *kind_word(target_kind k)
+{
+	return k == target_kind::file ? "file" : k == target_kind::dir ? "dir" : "name";
+}
+
+// Everything the compiler needs while it runs.
+class compiler {
+public:
+	compiler(parse_context &ctx, const compile_options &opts) : ctx_(ctx), opts_(opts)
+	{
+		if (opts.resolver)
+			resolve_ = opts.resolver;
+		else if (opts.resolve_paths)
+			resolve_ = resolve_on_host;
+		else
+			resolve_ = resolve_synthetic;
+	}
+
+	compiled_policy run(policy_def &pol);
+
+private:
+	void assign_profile_ids(policy_def &pol);
+	void assign_rule_ids(policy_def &pol);
+	std::optional<path_identity> resolve(const std::string &path, bool missing_warn, source_pos pos,
+					     const std::string &what);
+	void add_inode(uint32_t profile, uint32_t hook, const path_identity &id, bool subtree, uint8_t action,
+		       uint32_t rule, const std::string &written, source_pos pos);
+	void add_name(uint32_t profile, uint32_t hook, const std::string &pattern, uint8_t action, uint32_t rule,
+		      source_pos pos);
+	void check_duplicates(const std::vector<path_rule> &rules, const std::string &section);
+	void compile_profile(profile_def &p, compiled_profile &out);
+	void compile_net(profile_def &p, uint32_t profile);
+
+	parse_context &ctx_;
+	const compile_options &opts_;
+	path_resolver resolve_;
+	compiled_policy out_;
+	std::vector<uint32_t> ids_; // profile ids, parallel to pol.profiles
+
+	struct inode_src {
+		std::string written;
+		source_pos pos;
+	};
+	struct inode_merge {
+		ltrack_inode_rule rule{};
+		inode_src self, subtree;
+	};
+	std::map<std::tuple<uint32_t, uint32_t, uint64_t, uint64_t>, inode_merge> inodes_;
+	struct name_merge {
+		ltrack_rule rule{};
+		std::string pattern;
+		source_pos pos;
+	};
+	std::map<std::tuple<uint32_t, uint32_t, uint32_t, uint64_t>, name_merge> names_;
+	std::map<std::pair<uint64_t, uint64_t>, std::pair<std::string, source_pos>> exes_, cgroups_;
+};
+
+void compiler::assign_profile_ids(policy_def &pol)
+{
+	uint32_t next = 1;
+	for (const auto &[name, id] : opts_.previous_ids)
+		next = std::max(next, id + 1);
+	for (const auto &p : pol.profiles) {
+		auto it = opts_.previous_ids.find(p.name);
+		uint32_t id = it != opts_.previous_ids.end() ? it->second : next++;
+		if (id == 0 || id > LTRACK_MAX_PROFILES)
+			ctx_.error(p.pos, "profile \"" + p.name + "\" would get id " + std::to_string(id) + ", above the " +
+						  std::to_string(LTRACK_MAX_PROFILES) + " profiles the kernel side holds; "
+						  "remove profiles or restart ltrackd to renumber");
+		ids_.push_back(id);
+	}
+}
+
+// Rule ids follow the policy text: 1 is the first rule written.
+void compiler::assign_rule_ids(policy_def &pol)
+{
+	struct item {
+		source_pos pos;
+		uint32_t *id;
+		rule_symbol sym;
+	};
+	std::vector<item> items;
+	auto add = [&](source_pos pos, uint32_t *id, const std::string &profile, std::string kind, uint8_t action,
+		       std::string text) {
+		items.push_back({pos, id, {0, profile, std::move(kind), action, std::move(text), ctx_.file, pos.line, pos.column}});
+	};
+	for (auto &p : pol.profiles) {
+		const std::string &n = p.name;
+		if (p.file_default.action)
+			add(p.file_default.pos, &p.file_default.id, n, "file-default", p.file_default.action,
+			    "file default " + action_name(p.file_default.action));
+		if (p.exec_default.action)
+			add(p.exec_default.pos, &p.exec_default.id, n, "exec-default", p.exec_default.action,
+			    "exec default " + action_name(p.exec_default.action));
+		if (p.net_default.action)
+			add(p.net_default.pos, &p.net_default.id, n, "net-default", p.net_default.action,
+			    "network default " + action_name(p.net_default.action));
+		if (p.unix_rule.action)
+			add(p.unix_rule.pos, &p.unix_rule.id, n, "unix", p.unix_rule.action,
+			    action_name(p.unix_rule.action) + " connect unix");
+		for (auto &r : p.file_rules)
+			add(r.pos, &r.id, n, "file", r.action, action_name(r.action) + " " + kind_word(r.kind) + " " + r.target);
+		for (auto &r : p.exec_rules)
+			add(r.pos, &r.id, n, "exec", r.action,
+			    action_name(r.action) + " exec " + kind_word(r.kind) + " " + r.target);
+		for (auto &r : p.net_rules)
+			add(r.pos, &r.id, n, "net", r.action, net_rule_text(r));
+		if (p.model.present) {
+			model_section &m = p.model;
+			std::string text = "model allow " + model_policy_name(m.policy) + ", " + action_name(m.action) +
+					   " the rest" + (m.deny_suspicious ? "" : ", suspicious allowed");
+			add(m.pos, &m.id, n, "model", m.action, text);
+			for (auto &d : m.dirs)
+				add(d.pos, &d.id, n, "model-dir", m.action, "model dir " + d.path);
+			for (auto &e : m.extensions)
+				add(e.pos, &e.id, n, "model-ext", m.action, "model extension " + e.suffix);
+		}
+	}
+	std::stable_sort(items.begin(), items.end(), [](const item &a, const item &b) {
+		return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
+	});
+	for (std::size_t i = 0; i < items.size(); i++) {
+		*items[i].id = uint32_t(i + 1);
+		items[i].sym.id = uint32_t(i + 1);
+		out_.symbols.push_back(std::move(items[i].sym));
+	}
+}
+
+std::optional<path_identity> compiler::resolve(const std::string &path, bool missing_warn, source_pos pos,
+					       const std::string &what)
+{
+	resolve_result r = resolve_(path);
+	if (r.id)
+		return r.id;
+	if (missing_warn)
+		ctx_.warn(pos, what + " " + path + " cannot be resolved (" + r.error + "); this entry is not enforced "
+									     "until it exists and the policy is reloaded");
+	else
+		ctx_.error(pos, what + " " + path + " cannot be resolved (" + r.error + "); fix the path, create it, "
+									      "or add missing = \"warn\"");
+	return std::nullopt;
+}
+
+void compiler::add_inode(uint32_t profile, uint32_t hook, const path_identity &id, bool subtree, uint8_t action,
+			 uint32_t rule, const std::string &written, source_pos pos)
+{
+	inode_merge &m = inodes_[{profile, hook, id.dev, id.ino}];
+	uint8_t &slot_action = subtree ? m.rule.subtree_action : m.rule.self_action;
+	uint32_t &slot_rule = subtree ? m.rule.subtree_rule : m.rule.self_rule;
+	inode_src &src = subtree ? m.subtree : m.self;
+	if (slot_action) {
+		// Two paths, one inode (a symlink, a hard link, a bind mount): the
+		// kernel can hold one verdict, so deny wins the tie.
+		if (slot_action != action && src.written != written)
+			ctx_.warn(pos, written + " is the same " + (subtree ? "directory" : "file") + " as " + src.written +
+					       " (line " + std::to_string(src.pos.line) + "), which is " +
+					       action_name(slot_action) + "; the stricter rule (" +
+					       action_name(std::max(slot_action, action)) + ") applies to both");
+		if (action <= slot_action)
+			return;
+	}
+	slot_action = action;
+	slot_rule = rule;
+	src = {written, pos};
+}
+
+void compiler::add_name(uint32_t profile, uint32_t hook, const std::string &pattern, uint8_t action, uint32_t rule,
+			source_pos pos)
+{
+	bool suffix = pattern.rfind("*.", 0) == 0 || (hook == LTRACK_HOOK_MODEL && pattern[0] == '.');
+	std::string text = pattern.rfind("*.", 0) == 0 ? pattern.substr(1) : pattern;
+	uint32_t kind = suffix ? LTRACK_NAME_SUFFIX : LTRACK_NAME_EXACT;
+	name_merge &m = names_[{profile, hook, kind, name_hash(text)}];
+	if (m.rule.action) {
+		if (m.pattern != pattern)
+			ctx_.warn(pos, "name pattern \"" + pattern + "\" hashes like \"" + m.pattern + "\" (line " +
+					       std::to_string(m.pos.line) + "); the stricter of the two applies to both");
+		if (action <= m.rule.action)
+			return;
+	}
+	m.rule.action = action;
+	m.rule.rule_id = rule;
+	m.pattern = pattern;
+	m.pos = pos;
+}
+
+// The same target written twice in one section: a contradiction is an
+// error (which one was meant?), a repeat a warning.
+void compiler::check_duplicates(const std::vector<path_rule> &rules, const std::string &section)
+{
+	std::map<std::pair<target_kind, std::string>, const path_rule *> seen;
+	for (const auto &r : rules) {
+		auto [it, fresh] = seen.insert({{r.kind, r.target}, &r});
+		if (fresh)
+			continue;
+		const path_rule &first = *it->second;
+		std::string what = std::string(kind_word(r.kind)) + " " + r.target;
+		if (first.action != r.action)
+			ctx_.error(r.pos, "conflicting rules in " + section + ": " + what + " is " + action_name(r.action) +
+						  " here and " + action_name(first.action) + " at line " +
+						  std::to_string(first.pos.line) + "; keep one");
+		else
+			ctx_.warn(r.pos, "duplicate rule in " + section + ": " + what + " is already " +
+						 action_name(r.action) + " at line " + std::to_string(first.pos.line));
+	}
+}
+
+void compiler::compile_net(profile_def &p, uint32_t profile)
+{
+	struct prefix_rules {
+		std::array<uint8_t, 16> addr;
+		int len;
+		std::vector<ltrack_net_rule> rules;
+	};
+	std::map<std::pair<std::array<uint8_t, 16>, int>, std::vector<ltrack_net_rule>> by_prefix;
+	// Same destination, ports and protocol with two different actions: an error.
+	std::map<std::tuple<std::array<uint8_t, 16>, int, uint16_t, uint16_t, uint8_t>, const net_rule *> seen;
+	for (const auto &r : p.net_rules) {
+		for (const auto &c : r.cidrs) {
+			for (const auto &pr : r.ports) {
+				auto [it, fresh] = seen.insert({{c.addr, c.len, pr.lo, pr.hi, r.proto}, &r});
+				if (!fresh && it->second != &r && it->second->action != r.action)
+					ctx_.error(r.pos, "conflicting network rules in profile \"" + p.name + "\": " +
+								  format_cidr(c.addr, c.len) + " port " + ports_text({pr}) + " is " +
+								  action_name(r.action) + " here and " +
+								  action_name(it->second->action) + " at line " +
+								  std::to_string(it->second->pos.line) + "; keep one");
+				ltrack_net_rule nr{};
+				nr.port_lo = pr.lo;
+				nr.port_hi = pr.hi;
+				nr.proto = r.proto;
+				nr.action = r.action;
+				nr.rule_id = r.id;
+				by_prefix[{c.addr, c.len}].push_back(nr);
+			}
+		}
+	}
+	// Each entry carries its own rules and every enclosing prefix's: the
+	// trie returns only the longest match. Most specific first; within one
+	// prefix deny before allow (the stronger action first), then rule order.
+	for (const auto &[pfx, _] : by_prefix) {
+		std::vector<std::pair<int, ltrack_net_rule>> folded;
+		for (const auto &[outer, rules] : by_prefix)
+			if (outer.second <= pfx.second && same_prefix(outer.first, pfx.first, outer.second))
+				for (const auto &r : rules)
+					folded.push_back({outer.second, r});
+		std::stable_sort(folded.begin(), folded.end(), [](const auto &a, const auto &b) {
+			return std::make_tuple(-a.first, -int(a.second.action), a.second.rule_id, a.second.port_lo) <
+			       std::make_tuple(-b.first, -int(b.second.action), b.second.rule_id, b.second.port_lo);
+		});
+		if (folded.size() > LTRACK_NET_RULES_PER_PREFIX) {
+			ctx_.error(p.network_pos.line ? p.network_pos : p.pos,
+				   "profile \"" + p.name + "\": destination " + format_cidr(pfx.first, pfx.second) + " is covered by " +
+					   std::to_string(folded.size()) + " network rule entries (each port range and CIDR "
+					   "counts), more than the " + std::to_string(LTRACK_NET_RULES_PER_PREFIX) +
+					   " the kernel checks; merge port ranges or CIDRs");
+			continue;
+		}
+		ltrack_net_key key{};
+		key.prefixlen = 32 + uint32_t(pfx.second);
+		key.scope = profile;
+		std::memcpy(key.addr, pfx.first.data(), 16);
+		ltrack_net_val val{};
+		val.count = uint32_t(folded.size());
+		for (std::size_t i = 0; i < folded.size(); i++)
+			val.rules[i] = folded[i].second;
+		out_.net_rules.push_back({key, val});
+	}
+}
+
+void compiler::compile_profile(profile_def &p, compiled_profile &out)
+{
+	uint32_t pid = out.id;
+	ltrack_profile &v = out.value;
+	v = {};
+	v.mode = p.mode;
+	v.file_default = p.file_default.action ? p.file_default.action : uint8_t(LTRACK_ACT_ALLOW);
+	v.file_default_rule = p.file_default.id;
+	v.exec_default = p.exec_default.action ? p.exec_default.action : uint8_t(LTRACK_ACT_ALLOW);
+	v.exec_default_rule = p.exec_default.id;
+	v.net_default = p.net_default.action ? p.net_default.action : uint8_t(LTRACK_ACT_ALLOW);
+	v.net_default_rule = p.net_default.id;
+	v.unix_action = p.unix_rule.action;
+	v.unix_rule = p.unix_rule.id;
+	out.all = p.all;
+
+	auto target = [&](uint32_t rule, std::string role, const std::string &written, const path_identity *id) {
+		resolved_target t;
+		t.rule_id = rule;
+		t.profile = p.name;
+		t.role = std::move(role);
+		t.written = written;
+		if (id) {
+			t.resolved = id->real_path;
+			t.dev = id->dev;
+			t.ino = id->ino;
+			t.found = true;
+		}
+		out_.targets.push_back(std::move(t));
+	};
+
+	// Who is governed.
+	std::size_t selected = 0;
+	for (const auto &e : p.executables) {
+		auto id = resolve(e.path, e.missing_warn, e.pos, "executable");
+		target(0, "executable", e.path, id ? &*id : nullptr);
+		if (!id)
+			continue;
+		if (id->is_dir) {
+			ctx_.error(e.pos, "executable " + e.path + " is a directory; list the program itself");
+			continue;
+		}
+		auto [it, fresh] = exes_.insert({{id->dev, id->ino}, {p.name, e.pos}});
+		if (!fresh && it->second.first != p.name) {
+			ctx_.error(e.pos, "executable " + e.path + " (" + id->real_path + ") is already selected by profile \"" +
+						  it->second.first + "\" at line " + std::to_string(it->second.second.line) +
+						  "; a process has one profile");
+			continue;
+		}
+		selected++;
+		if (!fresh)
+			continue;
+		ltrack_exe_key k{};
+		k.dev = id->dev;
+		k.ino = id->ino;
+		out_.exe_profiles.push_back({k, pid});
+	}
+	for (const auto &c : p.cgroups) {
+		auto id = resolve(c.path, c.missing_warn, c.pos, "cgroup");
+		target(0, "cgroup", c.path, id ? &*id : nullptr);
+		if (!id)
+			continue;
+		if (!id->is_dir) {
+			ctx_.error(c.pos, "cgroup " + c.path + " is not a directory; write the cgroup's directory under /sys/fs/cgroup");
+			continue;
+		}
+		auto [it, fresh] = cgroups_.insert({{0, id->ino}, {p.name, c.pos}});
+		if (!fresh && it->second.first != p.name) {
+			ctx_.error(c.pos, "cgroup " + c.path + " is already selected by profile \"" + it->second.first +
+						  "\" at line " + std::to_string(it->second.second.line) + "; a process has one profile");
+			continue;
+		}
+		selected++;
+		if (!fresh)
+			continue;
+		ltrack_cgroup_key k{};
+		k.cgroup_id = id->ino;
+		out_.cgroup_profiles.push_back({k, pid});
+	}
+	if (p.all) {
+		if (out_.all_profile) {
+			const compiled_profile *other = nullptr;
+			for (const auto &q : out_.profiles)
+				if (q.id == out_.all_profile)
+					other = &q;
+			ctx_.error(p.pos, "profile \"" + p.name + "\" and profile \"" + (other ? other->name : "?") +
+						  "\" both set all = true; at most one profile may govern every process");
+		} else {
+			out_.all_profile = pid;
+		}
+	} else if (selected == 0 && (!p.executables.empty() || !p.cgroups.empty())) {
+		ctx_.warn(p.pos, "profile \"" + p.name + "\" governs nothing on this host: none of its executables or "
+							"cgroups exist");
+	}
+
+	// File rules.
+	check_duplicates(p.file_rules, "profile \"" + p.name + "\" file rules");
+	for (const auto &r : p.file_rules) {
+		if (r.kind == target_kind::name) {
+			add_name(pid, LTRACK_HOOK_FILE, r.target, r.action, r.id, r.pos);
+			continue;
+		}
+		auto id = resolve(r.target, r.missing_warn, r.pos, r.kind == target_kind::dir ? "directory" : "file");
+		target(r.id, kind_word(r.kind), r.target, id ? &*id : nullptr);
+		if (!id)
+			continue;
+		if (r.kind == target_kind::dir && !id->is_dir) {
+			ctx_.error(r.pos, "dir = \"" + r.target + "\" is not a directory; use file = for a single file");
+			continue;
+		}
+		add_inode(pid, LTRACK_HOOK_FILE, *id, r.kind == target_kind::dir, r.action, r.id, r.target, r.pos);
+	}
+	// Exec rules.
+	check_duplicates(p.exec_rules, "profile \"" + p.name + "\" exec rules");
+	for (const auto &r : p.exec_rules) {
+		auto id = resolve(r.target, r.missing_warn, r.pos, r.kind == target_kind::dir ? "directory" : "program");
+		target(r.id, std::string("exec-") + kind_word(r.kind), r.target, id ? &*id : nullptr);
+		if (!id)
+			continue;
+		if (r.kind == target_kind::dir && !id->is_dir) {
+			ctx_.error(r.pos, "dir = \"" + r.target + "\" is not a directory; use file = for a single program");
+			continue;
+		}
+		if (r.kind == target_kind::file && id->is_dir) {
+			ctx_.error(r.pos, "file = \"" + r.target + "\" is a directory; use dir = for everything under it");
+			continue;
+		}
+		add_inode(pid, LTRACK_HOOK_EXEC, *id, r.kind == target_kind::dir, r.action, r.id, r.target, r.pos);
+	}
+	compile_net(p, pid);
+
+	// Model rules.
+	if (p.model.present) {
+		model_section &m = p.model;
+		v.model_policy = m.policy;
+		v.model_action = m.action;
+		v.model_rule = m.id;
+		if (m.deny_suspicious)
+			v.flags |= LTRACK_PF_DENY_SUSPICIOUS;
+		for (const auto &d : m.dirs) {
+			auto id = resolve(d.path, d.missing_warn, d.pos, "model directory");
+			target(d.id, "model-dir", d.path, id ? &*id : nullptr);
+			if (!id)
+				continue;
+			if (!id->is_dir) {
+				ctx_.error(d.pos, "model directory " + d.path + " is not a directory; list it under extensions "
+										"or use its directory");
+				continue;
+			}
+			add_inode(pid, LTRACK_HOOK_MODEL, *id, true, m.action, d.id, d.path, d.pos);
+			if (std::find(out_.model_dirs.begin(), out_.model_dirs.end(), id->real_path) == out_.model_dirs.end())
+				out_.model_dirs.push_back(id->real_path);
+		}
+		std::set<std::string> exts;
+		for (const auto &e : m.extensions) {
+			if (!exts.insert(e.suffix).second) {
+				ctx_.warn(e.pos, "model extension \"" + e.suffix + "\" is listed twice");
+				continue;
+			}
+			add_name(pid, LTRACK_HOOK_MODEL, e.suffix, m.action, e.id, e.pos);
+		}
+		out_.trusted_digests.insert(m.trusted_sha256.begin(), m.trusted_sha256.end());
+	}
+}
+
+compiled_policy compiler::run(policy_def &pol)
+{
+	out_.file = pol.file;
+	out_.ltrack_compat = pol.ltrack_compat;
+	out_.mode = pol.mode;
+	out_.unload_on_exit = pol.unload_on_exit;
+	out_.log = pol.log;
+	assign_profile_ids(pol);
+	assign_rule_ids(pol);
+	for (std::size_t i = 0; i < pol.profiles.size(); i++) {
+		compiled_profile cp;
+		cp.id = ids_[i];
+		cp.name = pol.profiles[i].name;
+		out_.profiles.push_back(cp);
+		compile_profile(pol.profiles[i], out_.profiles.back());
+	}
+	for (const auto &[k, m] : inodes_) {
+		auto [profile, hook, dev, ino] = k;
+		ltrack_inode_key key{};
+		key.profile = profile;
+		key.hook = hook;
+		key.dev = dev;
+		key.ino = ino;
+		out_.inode_rules.push_back({key, m.rule});
+	}
+	for (const auto &[k, m] : names_) {
+		auto [profile, hook, kind, hash] = k;
+		ltrack_name_key key{};
+		key.profile = profile;
+		key.hook = hook;
+		key.kind = kind;
+		key.hash = hash;
+		out_.name_rules.push_back({key, m.rule});
+	}
+	// Flags say exactly which kinds of entries a profile has.
+	for (auto &cp : out_.profiles) {
+		for (const auto &[k, v] : out_.inode_rules)
+			if (k.profile == cp.id)
+				cp.value.flags |= k.hook == LTRACK_HOOK_FILE ? LTRACK_PF_INODE_RULES
+						  : k.hook == LTRACK_HOOK_EXEC ? LTRACK_PF_EXEC_RULES
+										: LTRACK_PF_MODEL_DIRS;
+		for (const auto &[k, v] : out_.name_rules)
+			if (k.profile == cp.id)
+				cp.value.flags |= k.hook == LTRACK_HOOK_FILE ? LTRACK_PF_NAME_RULES : LTRACK_PF_MODEL_NAMES;
+		for (const auto &[k, v] : out_.net_rules)
+			if ((k.scope & 0xffff) == cp.id)
+				cp.value.flags |= LTRACK_PF_NET_RULES;
+	}
+	std::sort(out_.profiles.begin(), out_.profiles.end(),
+		  [](const compiled_profile &a, const compiled_profile &b) { return a.id < b.id; });
+	sort_entries(out_.inode_rules);
+	sort_entries(out_.name_rules);
+	sort_entries(out_.net_rules);
+	sort_entries(out_.exe_profiles);
+	sort_entries(out_.cgroup_profiles);
+	return std::move(out_);
+}
+
+compile_result finish(parse_context &ctx, std::optional<compiled_policy> p)
+{
+	compile_result r;
+	sort_diagnostics(ctx.diags);
+	r.diagnostics = std::move(ctx.diags);
+	if (!has_errors(r.diagnostics))
+		r.policy = std::move(p);
+	return r;
+}
+
+} // namespace
+
+compile_result compile_string(std::string_view text, const std::string &name, const compile_options &opts)
+{
+	parse_context ctx;
+	ctx.file = name;
+	toml::table doc;
+	try {
+		doc = toml::parse(text, std::string_view(name));
+	} catch (const toml::parse_error &e) {
+		ctx.error({int(e.source().begin.line), int(e.source().begin.column)},
+			  std::string(e.description()) + " (TOML syntax)");
+		return finish(ctx, std::nullopt);
+	}
+	policy_def pol = is_ltrack_compat(doc) ? parse_ltrack_compat(ctx, doc) : parse_policy(ctx, doc);
+	compiler c(ctx, opts);
+	compiled_policy out = c.run(pol);
+	return finish(ctx, std::move(out));
+}
+
+compile_result compile_file(const std::string &path, const compile_options &opts)
+{
+	std::ifstream in(path, std::ios::binary);
+	if (!in) {
+		parse_context ctx;
+		ctx.file = path;
+		ctx.error({}, std::string("cannot read the policy: ") + std::strerror(errno) + "; check the path and permissions");
+		return finish(ctx, std::nullopt);
+	}
+	std::ostringstream ss;
+	ss << in.rdbuf();
+	return compile_string(ss.str(), path, opts);
+}
+
+} // namespace ltrack::policy

@@ -1,0 +1,78 @@
+// A compiled policy: exactly the entries ltrack's BPF maps will hold (slot 0;
+// the loader stamps the slot), the per-profile headers, and the symbol table
+// that turns a rule id in a decision record back into the policy text.
+#pragma once
+
+#include "abi.h"
+#include "policy_model.h"
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ltrack::policy {
+
+// One rule as written, for the decision log and for explain. Rule id 0 is
+// "none"; ids 1..M index symbols[id - 1].
+struct rule_symbol {
+	uint32_t id = 0;
+	std::string profile;
+	std::string kind;   // file, exec, net, unix, model, model-dir, model-ext, *-default
+	uint8_t action = 0; // enum ltrack_action
+	std::string text;   // e.g. "deny dir /srv/models/untrusted"
+	std::string file;
+	int line = 0;
+	int column = 0;
+};
+
+// What a path in the policy turned into on this host.
+struct resolved_target {
+	uint32_t rule_id = 0;    // 0 for selectors (executables, cgroups)
+	std::string profile;
+	std::string role;        // file, dir, exec-file, exec-dir, executable, cgroup, model-dir
+	std::string written;     // as in the policy
+	std::string resolved;    // symlinks followed; empty when missing
+	uint64_t dev = 0;        // kernel encoding (major << 20 | minor)
+	uint64_t ino = 0;
+	bool found = false;
+};
+
+struct compiled_profile {
+	uint32_t id = 0;
+	std::string name;
+	ltrack_profile value{};
+	bool all = false;
+};
+
+struct compiled_policy {
+	std::string file;
+	bool ltrack_compat = false;
+	uint32_t mode = LTRACK_MODE_AUDIT; // global, never INHERIT
+	bool unload_on_exit = false;
+	log_config log;
+
+	std::vector<compiled_profile> profiles; // by id
+	std::vector<std::pair<ltrack_inode_key, ltrack_inode_rule>> inode_rules;
+	std::vector<std::pair<ltrack_name_key, ltrack_rule>> name_rules;
+	std::vector<std::pair<ltrack_net_key, ltrack_net_val>> net_rules;
+	std::vector<std::pair<ltrack_exe_key, uint32_t>> exe_profiles;
+	std::vector<std::pair<ltrack_cgroup_key, uint32_t>> cgroup_profiles;
+	uint32_t all_profile = 0;
+
+	std::vector<rule_symbol> symbols;
+	std::vector<resolved_target> targets;
+	std::vector<std::string> model_dirs;     // resolved, for the scanner
+	std::set<std::string> trusted_digests;   // lower-case hex SHA-256
+
+	const rule_symbol *symbol(uint32_t id) const;
+	const compiled_profile *find_profile(std::string_view name) const;
+	const compiled_profile *find_profile(uint32_t id) const;
+	std::map<std::string, uint32_t> profile_ids() const;
+	std::size_t entry_count() const;
+};
+
+} // namespace ltrack::policy

@@ -1,0 +1,37 @@
+// Parsing network destinations: CIDRs, ports and "ADDR:PORT[/proto]".
+#pragma once
+
+#include "policy_model.h"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ltrack::policy {
+
+// "10.0.0.0/8", "::1", "fe80::/10", "loopback" is not handled here. On
+// failure returns nullopt and sets why (an actionable message).
+std::optional<cidr> parse_cidr(std::string_view text, std::string &why);
+
+// "8000-8100" or "443".
+std::optional<port_range> parse_port_range(std::string_view text, std::string &why);
+
+// Whether the first `len` bits of a and b agree.
+bool same_prefix(const std::array<uint8_t, 16> &a, const std::array<uint8_t, 16> &b, int len);
+
+std::string format_cidr(const std::array<uint8_t, 16> &addr, int len);
+
+struct endpoint {
+	bool is_unix = false;
+	std::array<uint8_t, 16> addr{};
+	uint16_t port = 0;
+	uint8_t proto = 6; // tcp unless "/udp"
+	std::string text;
+};
+
+// "127.0.0.1:8080", "[::1]:443/udp", "unix:/run/x.sock".
+std::optional<endpoint> parse_endpoint(std::string_view text, std::string &why);
+
+} // namespace ltrack::policy

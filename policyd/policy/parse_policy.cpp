@@ -1,0 +1,482 @@
+#include "parse_policy.h"
+
+#include "abi.h"
+#include "net_address.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace ltrack::policy {
+
+namespace {
+
+const std::vector<std::string> file_actions = {"allow", "audit", "deny"};
+const std::vector<std::string> kill_actions = {"allow", "audit", "deny", "kill"};
+
+uint8_t action_of(const std::string &s)
+{
+	if (s == "allow") return LTRACK_ACT_ALLOW;
+	if (s == "audit") return LTRACK_ACT_AUDIT;
+	if (s == "deny") return LTRACK_ACT_DENY;
+	if (s == "kill") return LTRACK_ACT_KILL;
+	return LTRACK_ACT_NONE;
+}
+
+// An action key; "kill" in a file section gets its own explanation.
+std::optional<uint8_t> read_action(parse_context &ctx, table_reader &r, std::string_view key, bool kill_ok)
+{
+	auto s = r.string(key);
+	if (!s)
+		return std::nullopt;
+	const auto &ok = kill_ok ? kill_actions : file_actions;
+	if (std::find(ok.begin(), ok.end(), *s) != ok.end())
+		return action_of(*s);
+	if (*s == "kill")
+		ctx.error(pos_of(*r.get(key)), r.name(key) + ": \"kill\" is only for exec and network rules; use \"deny\"");
+	else if (std::string g = closest(*s, ok); !g.empty())
+		ctx.error(pos_of(*r.get(key)), r.name(key) + ": \"" + *s + "\" is not an action; did you mean \"" + g + "\"?");
+	else
+		ctx.error(pos_of(*r.get(key)), r.name(key) + ": \"" + *s + "\" is not an action; use " + list_choices(ok));
+	return std::nullopt;
+}
+
+std::optional<bool> read_missing(table_reader &r, bool inherited)
+{
+	if (!r.has("missing"))
+		return inherited;
+	auto m = r.choice("missing", {"error", "warn"});
+	return m ? std::optional<bool>(*m == "warn") : std::nullopt;
+}
+
+bool check_abs_path(parse_context &ctx, const std::string &p, source_pos pos, const std::string &what)
+{
+	if (p.empty() || p[0] != '/') {
+		ctx.error(pos, what + ": \"" + p + "\" is not an absolute path; write it from / (e.g. \"/" + p + "\")");
+		return false;
+	}
+	if (p.find('\0') != std::string::npos || p.size() > 4096) {
+		ctx.error(pos, what + ": not a usable path");
+		return false;
+	}
+	return true;
+}
+
+std::vector<path_entry> read_paths(parse_context &ctx, table_reader &r, std::string_view key, bool missing_warn)
+{
+	std::vector<path_entry> out;
+	const toml::array *a = r.array(key);
+	if (!a)
+		return out;
+	for (const auto &n : *a) {
+		auto s = string_value(ctx, n, r.name(key) + " entry");
+		if (s && check_abs_path(ctx, *s, pos_of(n), r.name(key)))
+			out.push_back({*s, missing_warn, pos_of(n), 0});
+	}
+	return out;
+}
+
+// "*.pkl" -> suffix ".pkl"; "id_rsa" -> exact name. Anything else with a
+// glob character is refused: the kernel matches only these two forms.
+bool check_name_pattern(parse_context &ctx, const std::string &p, source_pos pos, const std::string &what)
+{
+	if (p.empty() || p.size() > LTRACK_NAME_MAX) {
+		ctx.error(pos, what + ": a name pattern must be 1 to " + std::to_string(LTRACK_NAME_MAX) + " bytes");
+		return false;
+	}
+	if (p.find('/') != std::string::npos) {
+		ctx.error(pos, what + ": \"" + p + "\" contains '/'; a name pattern matches the last path component only "
+			       "(use file = or dir = for paths)");
+		return false;
+	}
+	std::string_view body = p;
+	if (p.rfind("*.", 0) == 0)
+		body = std::string_view(p).substr(2);
+	if (body.empty() || body.find_first_of("*?[]{}") != std::string_view::npos || p == "." || p == "..") {
+		ctx.error(pos, what + ": \"" + p + "\" is not a supported pattern; use an exact name (\"id_rsa\") or "
+			       "a suffix starting with \"*.\" (\"*.pkl\", \"*.tar.gz\")");
+		return false;
+	}
+	return true;
+}
+
+void read_path_rules(parse_context &ctx, table_reader &section, bool exec, bool missing_warn,
+		     std::vector<path_rule> &out)
+{
+	const toml::array *a = section.array("rules");
+	if (!a)
+		return;
+	std::vector<std::string> keys = exec ? std::vector<std::string>{"action", "file", "dir", "missing"}
+					     : std::vector<std::string>{"action", "file", "dir", "name", "missing"};
+	for (const auto &n : *a) {
+		const toml::table *t = n.as_table();
+		std::string where = section.name("rules");
+		if (!t) {
+			ctx.error(pos_of(n), where + ": each rule must be a table like { action = \"deny\", dir = \"/path\" }, found " +
+						     type_name(n));
+			continue;
+		}
+		table_reader r(ctx, *t, where, keys);
+		path_rule rule;
+		rule.pos = r.pos();
+		auto act = read_action(ctx, r, "action", exec);
+		if (!r.has("action"))
+			ctx.error(rule.pos, where + ": rule has no action; add action = \"allow\", \"audit\" or \"deny\"" +
+						    std::string(exec ? " or \"kill\"" : ""));
+		auto miss = read_missing(r, missing_warn);
+		int targets = 0;
+		for (const char *k : {"file", "dir", "name"}) {
+			if (!r.has(k))
+				continue;
+			targets++;
+			auto s = r.string(k);
+			if (!s)
+				continue;
+			rule.target = *s;
+			rule.kind = k[0] == 'f' ? target_kind::file : k[0] == 'd' ? target_kind::dir : target_kind::name;
+			bool ok = rule.kind == target_kind::name ? check_name_pattern(ctx, *s, pos_of(*r.get(k)), r.name(k))
+								 : check_abs_path(ctx, *s, pos_of(*r.get(k)), r.name(k));
+			if (!ok)
+				act.reset();
+		}
+		if (targets != 1) {
+			ctx.error(rule.pos, where + ": a rule needs exactly one of " +
+						    list_choices(exec ? std::vector<std::string>{"file", "dir"}
+								      : std::vector<std::string>{"file", "dir", "name"}) +
+						    (targets ? ", found " + std::to_string(targets) : ""));
+			continue;
+		}
+		if (!act || !miss || rule.target.empty())
+			continue;
+		rule.action = *act;
+		rule.missing_warn = *miss;
+		out.push_back(rule);
+	}
+}
+
+void read_default(parse_context &ctx, table_reader &r, std::string_view key, bool kill_ok, default_rule &out)
+{
+	if (!r.has(key))
+		return;
+	if (auto a = read_action(ctx, r, key, kill_ok)) {
+		out.action = *a;
+		out.pos = pos_of(*r.get(key));
+	}
+}
+
+// Ports: 443, "8000-8100" or an array of those.
+std::vector<port_range> read_ports(parse_context &ctx, const toml::node &n, const std::string &what, bool &ok)
+{
+	std::vector<port_range> out;
+	auto one = [&](const toml::node &v) {
+		std::string why;
+		if (const auto *i = v.as_integer()) {
+			if (i->get() < 0 || i->get() > 65535) {
+				ctx.error(pos_of(v), what + ": port " + std::to_string(i->get()) + " is out of range (0-65535)");
+				ok = false;
+				return;
+			}
+			out.push_back({uint16_t(i->get()), uint16_t(i->get())});
+		} else if (const auto *s = v.as_string()) {
+			if (auto r = parse_port_range(s->get(), why))
+				out.push_back(*r);
+			else {
+				ctx.error(pos_of(v), what + ": " + why);
+				ok = false;
+			}
+		} else {
+			ctx.error(pos_of(v), what + ": expected a port (443) or a range (\"8000-8100\"), found " + type_name(v));
+			ok = false;
+		}
+	};
+	if (const auto *a = n.as_array()) {
+		if (a->empty()) {
+			ctx.error(pos_of(n), what + ": empty list; leave ports out to mean every port");
+			ok = false;
+		}
+		for (const auto &v : *a)
+			one(v);
+	} else {
+		one(n);
+	}
+	return out;
+}
+
+// Destinations: CIDRs, "loopback" (127.0.0.0/8 and ::1) or "any".
+std::vector<cidr> read_destinations(parse_context &ctx, const toml::node &n, const std::string &what, bool &ok)
+{
+	std::vector<cidr> out;
+	auto one = [&](const toml::node &v) {
+		auto s = string_value(ctx, v, what);
+		if (!s) {
+			ok = false;
+			return;
+		}
+		std::string why;
+		if (*s == "loopback") {
+			out.push_back(*parse_cidr("127.0.0.0/8", why));
+			out.push_back(*parse_cidr("::1/128", why));
+			out[out.size() - 2].text = out.back().text = "loopback";
+		} else if (*s == "any") {
+			out.push_back(*parse_cidr("::/0", why));
+			out.back().text = "any";
+		} else if (auto c = parse_cidr(*s, why)) {
+			out.push_back(*c);
+		} else {
+			ctx.error(pos_of(v), what + ": " + why);
+			ok = false;
+		}
+	};
+	if (const auto *a = n.as_array()) {
+		if (a->empty()) {
+			ctx.error(pos_of(n), what + ": empty list; leave \"to\" out to mean any destination");
+			ok = false;
+		}
+		for (const auto &v : *a)
+			one(v);
+	} else {
+		one(n);
+	}
+	return out;
+}
+
+void read_network(parse_context &ctx, table_reader &net, profile_def &p)
+{
+	read_default(ctx, net, "default", true, p.net_default);
+	read_default(ctx, net, "unix", true, p.unix_rule);
+	const toml::array *a = net.array("rules");
+	if (!a)
+		return;
+	for (const auto &n : *a) {
+		std::string where = net.name("rules");
+		const toml::table *t = n.as_table();
+		if (!t) {
+			ctx.error(pos_of(n), where + ": each rule must be a table like { action = \"allow\", to = \"10.0.0.0/8\", "
+						     "ports = 443, proto = \"tcp\" }, found " + type_name(n));
+			continue;
+		}
+		table_reader r(ctx, *t, where, {"action", "to", "ports", "proto"});
+		net_rule rule;
+		rule.pos = r.pos();
+		bool ok = true;
+		auto act = read_action(ctx, r, "action", true);
+		if (!r.has("action")) {
+			ctx.error(rule.pos, where + ": rule has no action; add action = \"allow\", \"audit\", \"deny\" or \"kill\"");
+			ok = false;
+		}
+		if (!r.has("to") && !r.has("ports") && !r.has("proto")) {
+			ctx.error(rule.pos, where + ": rule matches every connection; say which with to =, ports = or proto =, "
+						    "or set the network default instead");
+			ok = false;
+		}
+		if (const toml::node *to = r.get("to"))
+			rule.cidrs = read_destinations(ctx, *to, r.name("to"), ok);
+		else {
+			std::string why;
+			rule.cidrs.push_back(*parse_cidr("::/0", why));
+			rule.cidrs.back().text = "any";
+		}
+		if (const toml::node *ports = r.get("ports"))
+			rule.ports = read_ports(ctx, *ports, r.name("ports"), ok);
+		else
+			rule.ports.push_back({0, 65535});
+		if (r.has("proto")) {
+			if (auto pr = r.choice("proto", {"tcp", "udp", "any"}))
+				rule.proto = *pr == "tcp" ? 6 : *pr == "udp" ? 17 : 0;
+			else
+				ok = false;
+		}
+		if (!ok || !act)
+			continue;
+		rule.action = *act;
+		p.net_rules.push_back(std::move(rule));
+	}
+}
+
+bool valid_digest(const std::string &d)
+{
+	return d.size() == 64 && std::all_of(d.begin(), d.end(), [](char c) {
+		       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	       });
+}
+
+void read_model(parse_context &ctx, table_reader &m, profile_def &p, bool missing_warn)
+{
+	model_section &ms = p.model;
+	ms.present = true;
+	ms.pos = m.pos();
+	ms.policy = LTRACK_MODEL_SAFE_ONLY;
+	if (auto a = m.choice("allow", {"safe", "unscanned", "any"}))
+		ms.policy = *a == "safe" ? LTRACK_MODEL_SAFE_ONLY : *a == "unscanned" ? LTRACK_MODEL_ALLOW_UNSCANNED : LTRACK_MODEL_ANY;
+	if (auto d = m.boolean("deny_suspicious"))
+		ms.deny_suspicious = *d;
+	if (auto a = m.choice("action", {"deny", "audit"}))
+		ms.action = *a == "deny" ? LTRACK_ACT_DENY : LTRACK_ACT_AUDIT;
+	auto miss = read_missing(m, missing_warn);
+	ms.dirs = read_paths(ctx, m, "directories", miss.value_or(missing_warn));
+	if (const toml::array *a = m.array("extensions")) {
+		for (const auto &n : *a) {
+			auto s = string_value(ctx, n, m.name("extensions") + " entry");
+			if (!s)
+				continue;
+			// One form only: ".pt". Anything else is a likely mistake.
+			bool ok = s->size() >= 2 && (*s)[0] == '.' && s->find_first_of("/*?[]{}") == std::string::npos &&
+				  s->size() <= LTRACK_NAME_MAX;
+			if (!ok) {
+				std::string fix = *s;
+				fix.erase(0, fix.find_first_not_of("*."));
+				ctx.error(pos_of(n), m.name("extensions") + ": \"" + *s + "\" is not an extension; write it with "
+							 "its leading dot, e.g. \"." + (fix.empty() ? std::string("pt") : fix) + "\"");
+				continue;
+			}
+			ms.extensions.push_back({*s, pos_of(n), 0});
+		}
+	}
+	if (const toml::array *a = m.array("trusted_sha256")) {
+		for (const auto &n : *a) {
+			auto s = string_value(ctx, n, m.name("trusted_sha256") + " entry");
+			if (!s)
+				continue;
+			if (!valid_digest(*s)) {
+				ctx.error(pos_of(n), m.name("trusted_sha256") + ": \"" + *s + "\" is not a SHA-256 digest "
+							 "(64 hexadecimal digits, as printed by sha256sum)");
+				continue;
+			}
+			std::string low = *s;
+			std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return std::tolower(c); });
+			ms.trusted_sha256.push_back(low);
+		}
+	}
+	if (ms.dirs.empty() && ms.extensions.empty() && !m.has("directories") && !m.has("extensions"))
+		ctx.error(ms.pos, "[" + m.name("").substr(0, m.name("").size() - 1) + "]: model rules need directories = [...] or extensions = [...] to say "
+					       "which files are models");
+}
+
+bool valid_profile_name(std::string_view n)
+{
+	return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
+		       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+	       });
+}
+
+profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::table &t)
+{
+	std::string where = "profile." + std::string(name.str());
+	table_reader r(ctx, t, where,
+		       {"mode", "executables", "cgroups", "all", "missing", "file", "exec", "network", "model"});
+	profile_def p;
+	p.name = std::string(name.str());
+	p.pos = pos_of(name);
+	if (!valid_profile_name(p.name))
+		ctx.error(p.pos, "profile name \"" + p.name + "\" must be 1 to 64 letters, digits, '-', '_' or '.'");
+	if (auto m = r.choice("mode", {"enforce", "audit"}))
+		p.mode = *m == "enforce" ? LTRACK_MODE_ENFORCE : LTRACK_MODE_AUDIT;
+	bool missing_warn = read_missing(r, false).value_or(false);
+	p.executables = read_paths(ctx, r, "executables", missing_warn);
+	p.cgroups = read_paths(ctx, r, "cgroups", missing_warn);
+	for (const auto &c : p.cgroups)
+		if (c.path.rfind("/sys/fs/cgroup", 0) != 0)
+			ctx.error(c.pos, where + ".cgroups: \"" + c.path + "\" is not under /sys/fs/cgroup; write the cgroup "
+						     "directory, e.g. /sys/fs/cgroup/system.slice/NAME.service");
+	p.all = r.boolean("all").value_or(false);
+	auto listed_count = [&](const char *k) {
+		const toml::node *n = r.get(k);
+		return n && n->is_array() ? n->as_array()->size() : std::size_t(0);
+	};
+	bool listed = r.has("executables") || r.has("cgroups");
+	if (p.all && listed)
+		ctx.error(p.pos, "profile \"" + p.name + "\": all = true already selects every process; remove "
+							"executables and cgroups, or all");
+	else if (!p.all && !listed)
+		ctx.error(p.pos, "profile \"" + p.name + "\" selects no processes; add executables = [\"/usr/bin/...\"], "
+							"cgroups = [\"/sys/fs/cgroup/...\"] or all = true");
+	else if (!p.all && listed_count("executables") + listed_count("cgroups") == 0)
+		ctx.error(p.pos, "profile \"" + p.name + "\" selects no processes: its executables and cgroups lists "
+							"are empty");
+
+	if (const toml::table *f = r.subtable("file")) {
+		table_reader fr(ctx, *f, where + ".file", {"default", "rules", "missing"});
+		read_default(ctx, fr, "default", false, p.file_default);
+		read_path_rules(ctx, fr, false, read_missing(fr, missing_warn).value_or(missing_warn), p.file_rules);
+	}
+	if (const toml::table *e = r.subtable("exec")) {
+		table_reader er(ctx, *e, where + ".exec", {"default", "rules", "missing"});
+		read_default(ctx, er, "default", true, p.exec_default);
+		read_path_rules(ctx, er, true, read_missing(er, missing_warn).value_or(missing_warn), p.exec_rules);
+	}
+	if (const toml::table *n = r.subtable("network")) {
+		table_reader nr(ctx, *n, where + ".network", {"default", "unix", "rules"});
+		p.network_pos = nr.pos();
+		read_network(ctx, nr, p);
+	}
+	if (const toml::table *m = r.subtable("model")) {
+		table_reader mr(ctx, *m, where + ".model",
+				{"allow", "deny_suspicious", "action", "directories", "extensions", "trusted_sha256", "missing"});
+		read_model(ctx, mr, p, missing_warn);
+	}
+	return p;
+}
+
+} // namespace
+
+void read_log(parse_context &ctx, table_reader &top, log_config &log)
+{
+	const toml::table *t = top.subtable("log");
+	if (!t)
+		return;
+	table_reader r(ctx, *t, "log",
+		       {"level", "format", "output_path", "max_size", "max_age", "max_backups", "compress"});
+	if (auto v = r.choice("level", {"trace", "debug", "info", "warn", "error", "critical", "off"}))
+		log.level = *v;
+	if (auto v = r.choice("format", {"json", "text"}))
+		log.format = *v;
+	if (auto v = r.string("output_path")) {
+		if (*v == "-" || check_abs_path(ctx, *v, pos_of(*r.get("output_path")), "log.output_path"))
+			log.output_path = *v;
+	}
+	if (auto v = r.integer("max_size", 1, 1 << 20))
+		log.max_size_mb = uint32_t(*v);
+	if (auto v = r.integer("max_age", 0, 36500))
+		log.max_age_days = uint32_t(*v);
+	if (auto v = r.integer("max_backups", 0, 10000))
+		log.max_backups = uint32_t(*v);
+	if (auto v = r.boolean("compress"))
+		log.compress = *v;
+}
+
+bool is_ltrack_compat(const toml::table &doc)
+{
+	bool monitors = doc.contains("file_monitor") || doc.contains("exec_monitor") || doc.contains("network_monitor");
+	return monitors && !doc.contains("profile") && !doc.contains("mode");
+}
+
+policy_def parse_policy(parse_context &ctx, const toml::table &doc)
+{
+	policy_def pol;
+	pol.file = ctx.file;
+	table_reader top(ctx, doc, "", {"mode", "on_daemon_exit", "log", "profile"});
+	if (auto m = top.choice("mode", {"enforce", "audit"}))
+		pol.mode = *m == "enforce" ? LTRACK_MODE_ENFORCE : LTRACK_MODE_AUDIT;
+	if (auto e = top.choice("on_daemon_exit", {"keep", "unload"}))
+		pol.unload_on_exit = *e == "unload";
+	read_log(ctx, top, pol.log);
+	if (const toml::table *profiles = top.subtable("profile")) {
+		for (const auto &[name, node] : *profiles) {
+			const toml::table *t = node.as_table();
+			if (!t) {
+				ctx.error(pos_of(name), "profile." + std::string(name.str()) + ": expected a table "
+							"([profile." + std::string(name.str()) + "]), found " + type_name(node));
+				continue;
+			}
+			pol.profiles.push_back(read_profile(ctx, name, *t));
+		}
+	}
+	// toml++ tables are ordered by key; profiles keep their source order.
+	std::stable_sort(pol.profiles.begin(), pol.profiles.end(), [](const profile_def &a, const profile_def &b) {
+		return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
+	});
+	if (pol.profiles.empty() && !doc.contains("profile"))
+		ctx.warn({1, 1}, "the policy has no [profile.NAME]; nothing is governed");
+	return pol;
+}
+
+} // namespace ltrack::policy

@@ -1,0 +1,37 @@
+// Turning a path written in a policy into the identity the kernel matches:
+// symlinks followed, device (kernel encoding) and inode kept.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace ltrack::policy {
+
+struct path_identity {
+	std::string real_path;
+	uint64_t dev = 0; // kernel encoding: major << 20 | minor
+	uint64_t ino = 0;
+	bool is_dir = false;
+};
+
+struct resolve_result {
+	std::optional<path_identity> id;
+	std::string error; // why not, e.g. "No such file or directory"
+};
+
+using path_resolver = std::function<resolve_result(const std::string &path)>;
+
+// The kernel's internal dev_t of a stat(2) st_dev (MKDEV: major << 20 | minor).
+uint64_t kernel_dev(uint64_t st_dev);
+
+// realpath(3) + stat(2) on this host.
+resolve_result resolve_on_host(const std::string &path);
+
+// Touches nothing: every absolute path "exists", with an identity derived
+// from its text (a directory unless the last component has a dot). For
+// fuzzing and for checking a policy written for another host.
+resolve_result resolve_synthetic(const std::string &path);
+
+} // namespace ltrack::policy
