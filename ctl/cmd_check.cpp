@@ -1,9 +1,110 @@
-// Placeholder until the check command lands.
+// ltrackctl check: compiles a policy offline (no root, no daemon), prints
+// every problem or what will be enforced, and explains single decisions by
+// evaluating the compiled entries as the kernel does.
 #include "commands.h"
 
+#include "evaluate.h"
+#include "policy.h"
+#include "summary.h"
+
+#include <iostream>
+#include <memory>
+
 namespace ltrack::ctl {
+
+namespace {
+
+struct check_options {
+	std::string policy;
+	bool json = false;
+	bool no_resolve = false;
+	std::string profile;
+	std::string path, exec, connect;
+	std::string verdict = "unscanned";
+};
+
+int run_check(const check_options &o)
+{
+	policy::compile_options copts;
+	copts.resolve_paths = !o.no_resolve;
+	policy::compile_result r = policy::compile_file(o.policy, copts);
+	bool explaining = !o.profile.empty();
+
+	if (!explaining || !r.ok()) {
+		if (o.json) {
+			std::cout << policy::summary_json(r.policy ? &*r.policy : nullptr, r.diagnostics) << "\n";
+		} else {
+			std::cerr << policy::format_all(r.diagnostics);
+			if (r.ok())
+				std::cout << policy::summary_text(*r.policy);
+			else
+				std::cerr << o.policy << ": not loadable; fix the errors above\n";
+		}
+		return r.ok() ? 0 : 1;
+	}
+
+	if (!o.json)
+		std::cerr << policy::format_all(r.diagnostics);
+	policy::explain_result e;
+	if (!o.path.empty()) {
+		auto v = policy::parse_verdict(o.verdict);
+		if (!v) {
+			std::cerr << "--verdict " << o.verdict << ": use unscanned, safe, suspicious, unsafe, error or trusted\n";
+			return 2;
+		}
+		e = policy::explain_file(*r.policy, o.profile, o.path, *v,
+					 o.no_resolve ? policy::path_resolver(policy::resolve_synthetic)
+						      : policy::path_resolver(policy::resolve_on_host));
+	} else if (!o.exec.empty()) {
+		e = policy::explain_exec(*r.policy, o.profile, o.exec,
+					 o.no_resolve ? policy::path_resolver(policy::resolve_synthetic)
+						      : policy::path_resolver(policy::resolve_on_host));
+	} else {
+		e = policy::explain_connect(*r.policy, o.profile, o.connect);
+	}
+	if (!e.ex) {
+		std::cerr << "explain: " << e.error << "\n";
+		return 2;
+	}
+	std::cout << (o.json ? policy::explanation_json(*r.policy, *e.ex) + "\n"
+			     : policy::explanation_text(*r.policy, *e.ex));
+	return 0;
+}
+
+} // namespace
+
 void add_check_command(CLI::App &app, context &ctx)
 {
-	app.add_subcommand("check", "not available yet")->callback([&ctx] { ctx.exit_code = 2; });
+	auto o = std::make_shared<check_options>();
+	CLI::App *check = app.add_subcommand(
+		"check", "Compile a policy offline and print its errors (exit 1) or what it will enforce; with "
+			 "--explain-profile, say which rule decides one file open, exec or connect, and why");
+	check->add_option("policy", o->policy, "Policy file (TOML)")->required();
+	check->add_flag("--json", o->json, "Machine-readable output");
+	check->add_flag("--no-resolve", o->no_resolve,
+			"Do not look at this host's files: treat every path as existing (for a policy meant for "
+			"another host)");
+	auto *prof = check->add_option("--explain-profile", o->profile, "Profile to explain a decision for");
+	auto *path = check->add_option("--path", o->path, "Explain opening this file");
+	auto *exec = check->add_option("--exec", o->exec, "Explain executing this program");
+	auto *conn = check->add_option("--connect", o->connect,
+				       "Explain connecting to ADDR:PORT[/tcp|udp], [ADDR6]:PORT[/...] or unix:PATH");
+	check->add_option("--verdict", o->verdict,
+			  "Scanner verdict to assume for a model file with --path: unscanned (default), safe, "
+			  "suspicious, unsafe, error, trusted");
+	path->needs(prof);
+	exec->needs(prof);
+	conn->needs(prof);
+	path->excludes(exec, conn);
+	exec->excludes(conn);
+	check->callback([o, &ctx, prof] {
+		if (prof->count() && o->path.empty() && o->exec.empty() && o->connect.empty()) {
+			std::cerr << "check: --explain-profile needs one of --path, --exec or --connect\n";
+			ctx.exit_code = 2;
+			return;
+		}
+		ctx.exit_code = run_check(*o);
+	});
 }
+
 } // namespace ltrack::ctl

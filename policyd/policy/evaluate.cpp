@@ -1,0 +1,445 @@
+#include "evaluate.h"
+
+#include "name_hash.h"
+#include "net_address.h"
+#include "policy.h"
+
+#include <cstring>
+
+namespace ltrack::policy {
+
+std::string outcome_name(uint8_t o)
+{
+	switch (o) {
+	case LTRACK_OUT_ALLOWED: return "allowed";
+	case LTRACK_OUT_AUDITED: return "audited";
+	case LTRACK_OUT_WOULD_DENY: return "would_deny";
+	case LTRACK_OUT_DENIED: return "denied";
+	case LTRACK_OUT_KILLED: return "killed";
+	default: return "?";
+	}
+}
+
+namespace {
+
+const char *const verdicts[] = {"unscanned", "safe", "suspicious", "unsafe", "error", "trusted"};
+
+struct walk_result {
+	ltrack_rule rule{};
+	bool found = false;
+	bool limit = false;
+};
+
+std::string describe(const compiled_policy &p, uint32_t rule_id)
+{
+	const rule_symbol *s = p.symbol(rule_id);
+	if (!s)
+		return "implicit";
+	return "rule " + std::to_string(rule_id) + " `" + s->text + "` (" + s->file + ":" + std::to_string(s->line) + ")";
+}
+
+class evaluator {
+public:
+	evaluator(const compiled_policy &p, const compiled_profile &prof, explanation &ex) : p_(p), prof_(prof), ex_(ex) {}
+
+	// The file's identity and its ancestors, nearest first, as the kernel
+	// walk visits them (a filesystem boundary costs an extra step there).
+	struct chain_entry {
+		std::string path;
+		uint64_t dev, ino;
+		bool extra; // the mountpoint's own dentry: counted, not looked up
+	};
+	std::vector<chain_entry> chain;
+	std::string final_name;
+
+	bool build_chain(const std::string &path, const path_resolver &resolve, std::string &error)
+	{
+		if (path.empty() || path[0] != '/') {
+			error = "\"" + path + "\" is not an absolute path";
+			return false;
+		}
+		resolve_result r = resolve(path);
+		std::string start = path;
+		std::size_t slash = path.find_last_of('/');
+		final_name = path.substr(slash + 1);
+		if (!r.id) {
+			// A file yet to be created: its own inode has no rule; walk from
+			// the nearest existing ancestor.
+			while (!r.id && start.size() > 1) {
+				start = start.substr(0, std::max<std::size_t>(start.find_last_of('/'), 1));
+				r = resolve(start);
+			}
+			if (!r.id) {
+				error = "cannot resolve " + path + " or any parent directory";
+				return false;
+			}
+			ex_.steps.push_back(path + " does not exist (" + resolve(path).error + "); walking from " +
+					    r.id->real_path);
+			chain.push_back({path, 0, 0, true});
+		} else {
+			std::string real = r.id->real_path;
+			final_name = real.substr(real.find_last_of('/') + 1);
+			if (real != path)
+				ex_.steps.push_back(path + " resolves to " + real);
+		}
+		std::string cur = r.id->real_path;
+		uint64_t prev_dev = 0;
+		bool first = true;
+		while (true) {
+			resolve_result c = first ? r : resolve(cur);
+			first = false;
+			if (!c.id) {
+				error = "cannot resolve " + cur + ": " + c.error;
+				return false;
+			}
+			if (!chain.empty() && prev_dev && c.id->dev != prev_dev)
+				chain.push_back({cur, 0, 0, true});
+			chain.push_back({cur, c.id->dev, c.id->ino, false});
+			prev_dev = c.id->dev;
+			if (cur == "/")
+				break;
+			std::size_t s = cur.find_last_of('/');
+			cur = s == 0 ? "/" : cur.substr(0, s);
+		}
+		return true;
+	}
+
+	const ltrack_inode_rule *inode(uint32_t hook, uint64_t dev, uint64_t ino) const
+	{
+		for (const auto &[k, v] : p_.inode_rules)
+			if (k.profile == prof_.id && k.hook == hook && k.dev == dev && k.ino == ino)
+				return &v;
+		return nullptr;
+	}
+
+	walk_result walk(uint32_t hook)
+	{
+		walk_result w;
+		for (std::size_t i = 0; i < chain.size(); i++) {
+			if (i >= LTRACK_MAX_WALK) {
+				w.limit = true;
+				return w;
+			}
+			const chain_entry &e = chain[i];
+			if (e.extra)
+				continue;
+			const ltrack_inode_rule *r = inode(hook, e.dev, e.ino);
+			if (r && i == 0 && r->self_action) {
+				w.rule = {r->self_rule, r->self_action, {}};
+				w.found = true;
+				ex_.steps.push_back(e.path + " itself: " + describe(p_, r->self_rule));
+				return w;
+			}
+			if (r && r->subtree_action) {
+				w.rule = {r->subtree_rule, r->subtree_action, {}};
+				w.found = true;
+				ex_.steps.push_back((i == 0 ? e.path + " itself" : "enclosing directory " + e.path) + ": " +
+						    describe(p_, r->subtree_rule));
+				return w;
+			}
+		}
+		return w;
+	}
+
+	// Exact name first, else the longest suffix starting at a dot (not the
+	// name's first byte), as match_name_rule() does.
+	std::optional<ltrack_rule> name_rule(uint32_t hook) const
+	{
+		const std::string &n = final_name;
+		if (n.empty() || n.size() > LTRACK_NAME_MAX)
+			return std::nullopt;
+		auto find = [&](uint32_t kind, uint64_t h) -> const ltrack_rule * {
+			for (const auto &[k, v] : p_.name_rules)
+				if (k.profile == prof_.id && k.hook == hook && k.kind == kind && k.hash == h)
+					return &v;
+			return nullptr;
+		};
+		if (const ltrack_rule *r = find(LTRACK_NAME_EXACT, name_hash(n)))
+			return *r;
+		for (std::size_t pos = 1; pos < n.size(); pos++)
+			if (n[pos] == '.')
+				if (const ltrack_rule *r = find(LTRACK_NAME_SUFFIX, name_hash(std::string_view(n).substr(pos))))
+					return *r;
+		return std::nullopt;
+	}
+
+	bool model_acceptable(uint32_t verdict) const
+	{
+		const ltrack_profile &v = prof_.value;
+		switch (verdict) {
+		case LTRACK_VERDICT_SAFE:
+		case LTRACK_VERDICT_TRUSTED: return true;
+		case LTRACK_VERDICT_UNSCANNED: return v.model_policy >= LTRACK_MODEL_ALLOW_UNSCANNED;
+		case LTRACK_VERDICT_SUSPICIOUS:
+			return !(v.flags & LTRACK_PF_DENY_SUSPICIOUS) || v.model_policy == LTRACK_MODEL_ANY;
+		default: return v.model_policy == LTRACK_MODEL_ANY;
+		}
+	}
+
+	bool decide_model(uint32_t verdict)
+	{
+		const ltrack_profile &v = prof_.value;
+		if (v.model_policy == LTRACK_MODEL_OFF)
+			return false;
+		ltrack_rule r{};
+		bool is_model = false;
+		if (v.flags & LTRACK_PF_MODEL_NAMES) {
+			if (auto nr = name_rule(LTRACK_HOOK_MODEL)) {
+				is_model = true;
+				r = *nr;
+				ex_.steps.push_back("a model file by its name: " + describe(p_, nr->rule_id));
+			}
+		}
+		if (!is_model && (v.flags & LTRACK_PF_MODEL_DIRS)) {
+			walk_result w = walk(LTRACK_HOOK_MODEL);
+			is_model = w.found;
+			r = w.rule;
+			if (is_model)
+				ex_.steps.push_back("a model file: it is under a model directory");
+		}
+		if (!is_model) {
+			ex_.steps.push_back("not a model file of this profile");
+			return false;
+		}
+		ex_.verdict = verdict;
+		bool ok = model_acceptable(verdict);
+		if (ok && v.model_policy != LTRACK_MODEL_ANY) {
+			ex_.steps.push_back("model verdict " + verdict_name(verdict) + " is acceptable (" +
+					    model_policy_name(v.model_policy) + "); the file rules decide the rest");
+			return false;
+		}
+		if (ok && (verdict == LTRACK_VERDICT_SAFE || verdict == LTRACK_VERDICT_TRUSTED)) {
+			ex_.steps.push_back("model verdict " + verdict_name(verdict) + "; the file rules decide the rest");
+			return false;
+		}
+		ex_.hook = LTRACK_HOOK_MODEL;
+		ex_.rule_id = v.model_rule ? v.model_rule : r.rule_id;
+		ex_.action = ok ? uint8_t(LTRACK_ACT_AUDIT) : v.model_action;
+		ex_.steps.push_back("model verdict " + verdict_name(verdict) + (ok ? " is let through but recorded"
+										    : " is refused") +
+				    ": " + describe(p_, ex_.rule_id));
+		return true;
+	}
+
+	void decide_file()
+	{
+		const ltrack_profile &v = prof_.value;
+		ex_.hook = LTRACK_HOOK_FILE;
+		if (v.flags & LTRACK_PF_INODE_RULES) {
+			walk_result w = walk(LTRACK_HOOK_FILE);
+			if (w.limit) {
+				ex_.walk_limit = true;
+				ex_.action = LTRACK_ACT_DENY;
+				ex_.steps.push_back("deeper than " + std::to_string(LTRACK_MAX_WALK) +
+						    " levels: denied (fail closed)");
+				return;
+			}
+			if (w.found) {
+				ex_.action = w.rule.action;
+				ex_.rule_id = w.rule.rule_id;
+				return;
+			}
+			ex_.steps.push_back("no file or directory rule on the file or any parent");
+		}
+		if (v.flags & LTRACK_PF_NAME_RULES) {
+			if (auto r = name_rule(LTRACK_HOOK_FILE)) {
+				ex_.action = r->action;
+				ex_.rule_id = r->rule_id;
+				ex_.steps.push_back("name \"" + final_name + "\": " + describe(p_, r->rule_id));
+				return;
+			}
+			ex_.steps.push_back("no name rule matches \"" + final_name + "\"");
+		}
+		ex_.action = v.file_default;
+		ex_.rule_id = v.file_default_rule;
+		ex_.is_default = true;
+		ex_.steps.push_back("file default " + action_name(v.file_default) + ": " + describe(p_, v.file_default_rule));
+	}
+
+	void decide_exec()
+	{
+		const ltrack_profile &v = prof_.value;
+		ex_.hook = LTRACK_HOOK_EXEC;
+		ex_.action = v.exec_default;
+		ex_.rule_id = v.exec_default_rule;
+		ex_.is_default = true;
+		if (v.flags & LTRACK_PF_EXEC_RULES) {
+			walk_result w = walk(LTRACK_HOOK_EXEC);
+			if (w.limit) {
+				ex_.walk_limit = true;
+				ex_.action = LTRACK_ACT_DENY;
+				ex_.is_default = false;
+				ex_.steps.push_back("deeper than " + std::to_string(LTRACK_MAX_WALK) + " levels: denied (fail closed)");
+				return;
+			}
+			if (w.found) {
+				ex_.action = w.rule.action;
+				ex_.rule_id = w.rule.rule_id;
+				ex_.is_default = false;
+				return;
+			}
+		}
+		ex_.steps.push_back("no exec rule on the program or any parent; exec default " + action_name(v.exec_default) +
+				    ": " + describe(p_, v.exec_default_rule));
+	}
+
+	void decide_connect(const endpoint &dst)
+	{
+		const ltrack_profile &v = prof_.value;
+		ex_.hook = LTRACK_HOOK_NET;
+		if (dst.is_unix) {
+			ex_.action = v.unix_action ? v.unix_action : v.net_default;
+			ex_.rule_id = v.unix_action ? v.unix_rule : v.net_default_rule;
+			ex_.is_default = !v.unix_action;
+			ex_.steps.push_back(std::string("a Unix socket: ") +
+					    (v.unix_action ? "unix " : "no unix rule; network default ") +
+					    action_name(ex_.action) + ": " + describe(p_, ex_.rule_id));
+			return;
+		}
+		ex_.action = v.net_default;
+		ex_.rule_id = v.net_default_rule;
+		ex_.is_default = true;
+		if (v.flags & LTRACK_PF_NET_RULES) {
+			// The trie's longest prefix of this profile that holds the address.
+			const std::pair<ltrack_net_key, ltrack_net_val> *best = nullptr;
+			for (const auto &e : p_.net_rules) {
+				if ((e.first.scope & 0xffff) != prof_.id)
+					continue;
+				std::array<uint8_t, 16> a;
+				std::memcpy(a.data(), e.first.addr, 16);
+				int len = int(e.first.prefixlen) - 32;
+				if (same_prefix(a, dst.addr, len) && (!best || e.first.prefixlen > best->first.prefixlen))
+					best = &e;
+			}
+			if (best) {
+				std::array<uint8_t, 16> a;
+				std::memcpy(a.data(), best->first.addr, 16);
+				ex_.steps.push_back("longest matching prefix " + format_cidr(a, int(best->first.prefixlen) - 32) +
+						    " holds " + std::to_string(best->second.count) + " rule entries");
+				for (uint32_t i = 0; i < best->second.count && i < LTRACK_NET_RULES_PER_PREFIX; i++) {
+					const ltrack_net_rule &r = best->second.rules[i];
+					if (dst.port < r.port_lo || dst.port > r.port_hi)
+						continue;
+					if (r.proto && r.proto != dst.proto)
+						continue;
+					ex_.action = r.action;
+					ex_.rule_id = r.rule_id;
+					ex_.is_default = false;
+					ex_.steps.push_back("first entry matching port " + std::to_string(dst.port) + ": " +
+							    describe(p_, r.rule_id));
+					return;
+				}
+				ex_.steps.push_back("no entry matches port " + std::to_string(dst.port) + "/" +
+						    (dst.proto == 17 ? "udp" : "tcp"));
+			} else {
+				ex_.steps.push_back("no network rule covers the address");
+			}
+		}
+		ex_.steps.push_back("network default " + action_name(v.net_default) + ": " + describe(p_, v.net_default_rule));
+	}
+
+	// settle(): the action and the mode give the outcome.
+	void settle()
+	{
+		ex_.mode = prof_.value.mode != LTRACK_MODE_INHERIT ? prof_.value.mode : p_.mode;
+		if (ex_.action == LTRACK_ACT_NONE || ex_.action == LTRACK_ACT_ALLOW)
+			ex_.outcome = LTRACK_OUT_ALLOWED;
+		else if (ex_.action == LTRACK_ACT_AUDIT)
+			ex_.outcome = LTRACK_OUT_AUDITED;
+		else if (ex_.mode == LTRACK_MODE_AUDIT)
+			ex_.outcome = LTRACK_OUT_WOULD_DENY;
+		else
+			ex_.outcome = ex_.action == LTRACK_ACT_KILL ? LTRACK_OUT_KILLED : LTRACK_OUT_DENIED;
+	}
+
+private:
+	const compiled_policy &p_;
+	const compiled_profile &prof_;
+	explanation &ex_;
+};
+
+const compiled_profile *start(const compiled_policy &p, const std::string &profile, explain_result &res)
+{
+	const compiled_profile *prof = p.find_profile(profile);
+	if (!prof) {
+		std::string names;
+		for (const auto &q : p.profiles)
+			names += (names.empty() ? "" : ", ") + q.name;
+		res.error = "no profile \"" + profile + "\" in " + p.file + (names.empty() ? "" : " (profiles: " + names + ")");
+		return nullptr;
+	}
+	res.ex.emplace();
+	res.ex->profile = prof->name;
+	res.ex->profile_id = prof->id;
+	return prof;
+}
+
+} // namespace
+
+std::string verdict_name(uint32_t v)
+{
+	return v < std::size(verdicts) ? verdicts[v] : "?";
+}
+
+std::optional<uint32_t> parse_verdict(const std::string &name)
+{
+	for (uint32_t i = 0; i < std::size(verdicts); i++)
+		if (name == verdicts[i])
+			return i;
+	return std::nullopt;
+}
+
+explain_result explain_file(const compiled_policy &p, const std::string &profile, const std::string &path,
+			    uint32_t verdict, const path_resolver &resolve)
+{
+	explain_result res;
+	const compiled_profile *prof = start(p, profile, res);
+	if (!prof)
+		return res;
+	evaluator e(p, *prof, *res.ex);
+	if (!e.build_chain(path, resolve, res.error)) {
+		res.ex.reset();
+		return res;
+	}
+	if (!e.decide_model(verdict))
+		e.decide_file();
+	e.settle();
+	return res;
+}
+
+explain_result explain_exec(const compiled_policy &p, const std::string &profile, const std::string &path,
+			    const path_resolver &resolve)
+{
+	explain_result res;
+	const compiled_profile *prof = start(p, profile, res);
+	if (!prof)
+		return res;
+	evaluator e(p, *prof, *res.ex);
+	if (!e.build_chain(path, resolve, res.error)) {
+		res.ex.reset();
+		return res;
+	}
+	e.decide_exec();
+	e.settle();
+	return res;
+}
+
+explain_result explain_connect(const compiled_policy &p, const std::string &profile, const std::string &dest)
+{
+	explain_result res;
+	std::string why;
+	auto dst = parse_endpoint(dest, why);
+	if (!dst) {
+		res.error = "--connect " + dest + ": " + why;
+		return res;
+	}
+	const compiled_profile *prof = start(p, profile, res);
+	if (!prof)
+		return res;
+	evaluator e(p, *prof, *res.ex);
+	e.decide_connect(*dst);
+	e.settle();
+	return res;
+}
+
+} // namespace ltrack::policy

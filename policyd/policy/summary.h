@@ -1,0 +1,22 @@
+// What a compiled policy will enforce, for people (text) and tools (JSON).
+#pragma once
+
+#include "compiled_policy.h"
+#include "diagnostic.h"
+#include "evaluate.h"
+
+#include <string>
+#include <vector>
+
+namespace ltrack::policy {
+
+std::string summary_text(const compiled_policy &p);
+// {"ok":..., "diagnostics":[...], "policy":{...}}; policy is null when p is.
+std::string summary_json(const compiled_policy *p, const std::vector<diagnostic> &diags);
+
+std::string explanation_text(const compiled_policy &p, const explanation &ex);
+std::string explanation_json(const compiled_policy &p, const explanation &ex);
+
+std::string json_string(std::string_view s);
+
+} // namespace ltrack::policy
