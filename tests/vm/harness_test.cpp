@@ -4,6 +4,7 @@
 // the file systems the enforcement tests rely on. HarnessSelfTest holds the
 // planted failure and hang that `tests/vm/run --selftest` must see reported.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -96,6 +97,20 @@ TEST(HarnessTest, BpffsIsMountedAtSysFsBpf)
 	EXPECT_EQ(fs_magic("/sys/fs/bpf"), static_cast<long>(BPF_FS_MAGIC)) << std::strerror(errno);
 }
 
+// The runner clears bpffs between tests: nothing a previous test pinned
+// (a guard still attached, say) is there when a test starts.
+TEST(HarnessTest, BpffsStartsEmpty)
+{
+	DIR *dir = opendir("/sys/fs/bpf");
+	ASSERT_NE(dir, nullptr) << std::strerror(errno);
+	std::vector<std::string> entries;
+	while (const dirent *e = readdir(dir))
+		if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+			entries.push_back(e->d_name);
+	closedir(dir);
+	EXPECT_TRUE(entries.empty()) << "first leftover: " << (entries.empty() ? "" : entries.front());
+}
+
 TEST(HarnessTest, Cgroup2IsMountedAtSysFsCgroup)
 {
 	EXPECT_EQ(fs_magic("/sys/fs/cgroup"), static_cast<long>(CGROUP2_SUPER_MAGIC)) << std::strerror(errno);
@@ -171,4 +186,20 @@ TEST(HarnessSelfTest, DISABLED_Hangs)
 {
 	for (;;)
 		pause();
+}
+
+// Planted leftovers: a process that escapes its session and a pinned map.
+// --selftest must see the runner report and remove both.
+TEST(HarnessSelfTest, DISABLED_LeavesAProcessAndAPin)
+{
+	const pid_t child = fork();
+	ASSERT_GE(child, 0) << std::strerror(errno);
+	if (child == 0) {
+		setsid();
+		for (;;)
+			pause();
+	}
+	const int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "leftover", 4, 4, 1, nullptr);
+	ASSERT_GE(map, 0) << std::strerror(errno);
+	EXPECT_EQ(bpf_obj_pin(map, "/sys/fs/bpf/ltrack-harness-leftover"), 0) << std::strerror(errno);
 }

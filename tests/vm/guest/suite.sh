@@ -49,6 +49,43 @@ mapfile -t tests < <(vm_parse_gtest_list "$also_disabled" <<<"$listing")
 ((${#tests[@]})) && printf '%s\n' "${tests[@]}" >"$results/list.txt"
 mkdir -p "$results/tests"
 
+# Every test runs in a cgroup of its own. Whatever it leaves behind (a
+# daemon it started, programs it pinned) is removed before the next test, so
+# one test's failure cannot spill into the next through an enforcing guard.
+cg_root=/sys/fs/cgroup
+
+# Kills every process left in cgroup $1 and its children, then removes them.
+# Prints how many processes were left.
+reap_cgroup() {
+  local cg=$1 left=0 pid f tries
+  [ -d "$cg" ] || { echo 0; return; }
+  left=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | wc -l)
+  if [ "$left" -gt 0 ]; then
+    if [ -w "$cg/cgroup.kill" ]; then
+      echo 1 >"$cg/cgroup.kill" # 5.14+: the whole subtree at once
+    fi
+    # Older kernels (5.10): kill each process, again while new ones appear.
+    for tries in 1 2 3 4 5 6 7 8 9 10; do
+      while IFS= read -r pid; do kill -KILL "$pid" 2>/dev/null; done < <(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+      grep -q '^populated 0' "$cg/cgroup.events" 2>/dev/null && break
+      sleep 0.2
+    done
+  fi
+  find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+  echo "$left"
+}
+
+# Removes whatever is pinned in bpffs (unpinning detaches a link nobody else
+# holds). Prints what was there.
+clear_bpffs() {
+  local f
+  for f in /sys/fs/bpf/*; do
+    [ -e "$f" ] || continue
+    echo "${f#/sys/fs/bpf/}"
+    rm -rf "$f"
+  done
+}
+
 total=${#tests[@]}
 i=0
 for t in "${tests[@]}"; do
@@ -57,9 +94,17 @@ for t in "${tests[@]}"; do
   out=$results/tests/$num.out
   echo "ltrack-vm: [$i/$total] RUN     $t"
   start=$EPOCHREALTIME
-  timeout -k 5 "$timeout" "$suite_bin" --gtest_filter="$t" "${disabled_flag[@]}" --gtest_color=no >"$out" 2>&1
+  cg=$cg_root/ltrack-vm-test-$num
+  mkdir -p "$cg" 2>/dev/null || cg=""
+  (
+    [ -n "$cg" ] && echo "$BASHPID" >"$cg/cgroup.procs"
+    exec timeout -k 5 "$timeout" "$suite_bin" --gtest_filter="$t" "${disabled_flag[@]}" --gtest_color=no
+  ) >"$out" 2>&1
   rc=$?
   end=$EPOCHREALTIME
+  left=0
+  [ -n "$cg" ] && left=$(reap_cgroup "$cg")
+  pinned=$(clear_bpffs)
   secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
   if [ $rc = 124 ] || { [ $rc = 137 ] && awk -v s="$secs" -v t="$timeout" 'BEGIN { exit !(s >= t) }'; }; then
     status=TIMEOUT
@@ -79,6 +124,8 @@ for t in "${tests[@]}"; do
       echo "ltrack-vm: $t exited with status $rc" >>"$out"
     fi
   fi
+  [ "$left" -gt 0 ] && echo "ltrack-vm: note: $t left $left processes running; killed them" >>"$out"
+  [ -n "$pinned" ] && echo "ltrack-vm: note: $t left pinned in /sys/fs/bpf: $(echo $pinned); removed them" >>"$out"
   printf '%s\t%s\t%s\t%s\n' "$num" "$status" "$secs" "$t" >>"$results/index.tsv"
   echo "ltrack-vm: [$i/$total] $(printf '%-7s' "$status") $t ($secs s)"
 done
