@@ -1,0 +1,158 @@
+#include "decision_log.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+namespace ltrack::tracing {
+
+std::string apply_env_overrides(log_config &cfg)
+{
+	log_config next = cfg;
+	if (const char *v = std::getenv("LTRACK_LOG_FORMAT"); v && *v) {
+		std::optional<log_format> f = parse_format(v);
+		if (!f)
+			return std::string("LTRACK_LOG_FORMAT=\"") + v + "\" is not a log format; use json or text";
+		next.format = *f;
+	}
+	if (const char *v = std::getenv("LTRACK_LOG_LEVEL"); v && *v) {
+		std::optional<severity> s = parse_severity(v);
+		if (!s)
+			return std::string("LTRACK_LOG_LEVEL=\"") + v +
+			       "\" is not a severity; use info, warn or critical (debug, warning and error are also accepted)";
+		next.level = *s;
+	}
+	cfg = next;
+	return "";
+}
+
+namespace {
+bool has_file(const log_config &cfg) { return !cfg.output_path.empty() && cfg.output_path != "-"; }
+} // namespace
+
+std::string check_config(const log_config &cfg)
+{
+	if (!has_file(cfg) && !cfg.foreground)
+		return "decision log: no output: set [log] output_path or run ltrackd in the foreground";
+	if (has_file(cfg) && cfg.output_path.front() != '/')
+		return "decision log: output_path \"" + cfg.output_path + "\" must be absolute";
+	if (cfg.max_size_bytes == 0 && (cfg.max_size_mb == 0 || cfg.max_size_mb > (1ull << 20)))
+		return "decision log: max_size " + std::to_string(cfg.max_size_mb) +
+		       " MB is out of range; use 1 to 1048576";
+	return "";
+}
+
+std::unique_ptr<decision_log> decision_log::open(const log_config &cfg, std::string &error)
+{
+	if (error = check_config(cfg); !error.empty())
+		return nullptr;
+	std::unique_ptr<decision_log> log(new decision_log());
+	log->cfg_ = cfg;
+	std::vector<spdlog::sink_ptr> sinks;
+	if (has_file(cfg)) {
+		rotation_config rc;
+		rc.path = cfg.output_path;
+		rc.max_bytes = cfg.max_size_bytes ? cfg.max_size_bytes : cfg.max_size_mb << 20;
+		rc.max_backups = cfg.max_backups;
+		rc.max_age_days = cfg.max_age_days;
+		rc.compress = cfg.compress;
+		log->file_ = rotating_file_sink::open(rc, error);
+		if (!log->file_)
+			return nullptr;
+		sinks.push_back(log->file_);
+	}
+	if (cfg.foreground)
+		sinks.push_back(std::make_shared<spdlog::sinks::stdout_sink_mt>());
+	// Not registered in spdlog's registry: spdlog::set_level/set_pattern
+	// calls for the operational log must not reach it.
+	log->logger_ = std::make_shared<spdlog::logger>("ltrack.decisions", sinks.begin(), sinks.end());
+	log->logger_->set_pattern("%v");
+	log->logger_->set_level(spdlog::level::trace);
+	log->logger_->flush_on(spdlog::level::trace);
+	return log;
+}
+
+decision_log::~decision_log()
+{
+	if (logger_)
+		logger_->flush();
+}
+
+void decision_log::emit(const std::string &line)
+{
+	logger_->log(spdlog::level::info, "{}", line);
+}
+
+// Called with mu_ held after each emit: a record the file sink failed to
+// write is a loss to report once writing works again.
+void decision_log::account_write_errors()
+{
+	if (!file_)
+		return;
+	uint64_t now = file_->write_errors();
+	if (now == seen_write_errors_)
+		return;
+	if (unreported_write_errors_ == 0)
+		spdlog::error("decision log: writing {} failed; records are being lost", cfg_.output_path);
+	counters_.write_errors += now - seen_write_errors_;
+	unreported_write_errors_ += now - seen_write_errors_;
+	seen_write_errors_ = now;
+}
+
+void decision_log::write(const decision_record &r)
+{
+	std::lock_guard lock(mu_);
+	if (!enabled(r.level)) {
+		counters_.below_level++;
+		return;
+	}
+	if (unreported_write_errors_ > 0) {
+		loss_record l;
+		l.ts_boot_ns = boot_time_now_ns();
+		l.time = format_rfc3339(l.ts_boot_ns, boot_to_realtime_offset_ns());
+		l.source = loss_source::write_error;
+		l.count = unreported_write_errors_;
+		uint64_t before = file_->write_errors();
+		emit(cfg_.format == log_format::json ? format_json(l) : format_text(l));
+		if (file_->write_errors() == before) {
+			spdlog::info("decision log: writing {} works again after {} lost records", cfg_.output_path,
+				     unreported_write_errors_);
+			unreported_write_errors_ = 0;
+		}
+	}
+	emit(cfg_.format == log_format::json ? format_json(r) : format_text(r));
+	counters_.written++;
+	account_write_errors();
+}
+
+void decision_log::write_loss(uint64_t count, loss_source source)
+{
+	if (count == 0)
+		return;
+	std::lock_guard lock(mu_);
+	loss_record l;
+	l.ts_boot_ns = boot_time_now_ns();
+	l.time = format_rfc3339(l.ts_boot_ns, boot_to_realtime_offset_ns());
+	l.source = source;
+	l.count = count;
+	if (source == loss_source::ring_buffer)
+		counters_.dropped += count;
+	else if (source == loss_source::coalesced)
+		counters_.coalesced += count;
+	emit(cfg_.format == log_format::json ? format_json(l) : format_text(l));
+	account_write_errors();
+}
+
+void decision_log::flush() { logger_->flush(); }
+
+decision_log::counters decision_log::stats() const
+{
+	std::lock_guard lock(mu_);
+	counters c = counters_;
+	if (file_)
+		c.rotations = file_->rotations();
+	return c;
+}
+
+} // namespace ltrack::tracing

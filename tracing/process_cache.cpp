@@ -1,0 +1,163 @@
+#include "process_cache.h"
+
+namespace ltrack::tracing {
+
+process_cache::process_cache() : process_cache(options{}) {}
+
+process_cache::process_cache(options opt) : opt_(opt) {}
+
+// The latest generation of pid that started at or before ts_ns.
+process_cache::entry *process_cache::find(uint32_t pid, uint64_t ts_ns)
+{
+	auto it = entries_.upper_bound({pid, ts_ns == 0 ? UINT64_MAX : ts_ns});
+	if (it == entries_.begin())
+		return nullptr;
+	--it;
+	return it->first.first == pid ? &it->second : nullptr;
+}
+
+process_cache::entry &process_cache::store(process_info info)
+{
+	clock::time_point now = clock::now();
+	key k{info.pid, info.start_boot_ns};
+	entry &e = entries_[k];
+	bool was_exited = e.exited_at != clock::time_point{};
+	e.info = std::move(info);
+	e.read_at = now;
+	e.used_at = now;
+	if (was_exited)
+		e.info.exited = true;
+	evict_locked(k);
+	return entries_.at(k);
+}
+
+process_info process_cache::lookup(uint32_t pid, uint64_t ts_ns)
+{
+	std::lock_guard lock(mu_);
+	clock::time_point now = clock::now();
+	expire_locked(now);
+
+	entry *e = find(pid, ts_ns);
+	uint64_t live_start = read_start_boot_ns(pid);
+	// A live process that started after our newest entry (pid reuse) and not
+	// after the event is the one the event is about.
+	bool newer_live = live_start != 0 && (ts_ns == 0 || live_start <= ts_ns) &&
+			  (!e || live_start > e->info.start_boot_ns);
+	if (newer_live) {
+		process_info info = read_process(pid, opt_.read);
+		if (info.start_boot_ns != 0)
+			return store(std::move(info)).info;
+		if (!e)
+			return info;
+	}
+	if (!e) {
+		process_info gone;
+		gone.pid = pid;
+		gone.exited = true;
+		gone.unreadable.push_back("process exited before it was seen");
+		return gone;
+	}
+	bool running = e->exited_at == clock::time_point{};
+	if (running && live_start == e->info.start_boot_ns && now - e->read_at > opt_.refresh_after) {
+		process_info info = read_process(pid, opt_.read);
+		if (info.start_boot_ns == e->info.start_boot_ns && !info.exited) {
+			e->info = std::move(info);
+			e->read_at = now;
+		}
+	}
+	if (running && live_start != e->info.start_boot_ns && !e->info.exited) {
+		// Gone without an exit event (none are fed yet, or one was lost).
+		e->info.exited = true;
+		e->exited_at = now;
+	}
+	e->used_at = now;
+	return e->info;
+}
+
+void process_cache::on_exec(uint32_t pid)
+{
+	process_info info = read_process(pid, opt_.read);
+	if (info.start_boot_ns == 0)
+		return;
+	std::lock_guard lock(mu_);
+	store(std::move(info));
+}
+
+void process_cache::on_fork(uint32_t ppid, uint32_t pid)
+{
+	process_info info = read_process(pid, opt_.read);
+	std::lock_guard lock(mu_);
+	if (info.start_boot_ns != 0) {
+		store(std::move(info));
+		return;
+	}
+	// The child is already gone: until it execs it runs its parent's
+	// program, so that is the best description of what it did.
+	entry *parent = find(ppid, 0);
+	if (!parent)
+		return;
+	process_info child = parent->info;
+	child.pid = pid;
+	child.ppid = ppid;
+	child.start_boot_ns = parent->info.start_boot_ns + 1; // after the parent, unknown exactly
+	child.exited = true;
+	child.unreadable = {"exited before it was read; described by its parent"};
+	child.ancestry.insert(child.ancestry.begin(), ancestor{ppid, parent->info.exe});
+	entry &e = store(std::move(child));
+	e.exited_at = clock::now();
+}
+
+void process_cache::on_exit(uint32_t pid)
+{
+	std::lock_guard lock(mu_);
+	entry *e = find(pid, 0);
+	if (!e || e->exited_at != clock::time_point{})
+		return;
+	e->info.exited = true;
+	e->exited_at = clock::now();
+}
+
+size_t process_cache::size() const
+{
+	std::lock_guard lock(mu_);
+	return entries_.size();
+}
+
+void process_cache::expire()
+{
+	std::lock_guard lock(mu_);
+	last_expire_ = {};
+	expire_locked(clock::now());
+}
+
+void process_cache::expire_locked(clock::time_point now)
+{
+	// lookup runs per event: scan at most once a second.
+	if (now - last_expire_ < std::chrono::seconds(1))
+		return;
+	last_expire_ = now;
+	for (auto it = entries_.begin(); it != entries_.end();) {
+		const entry &e = it->second;
+		if (e.exited_at != clock::time_point{} && now - e.exited_at > opt_.exited_ttl)
+			it = entries_.erase(it);
+		else
+			++it;
+	}
+}
+
+void process_cache::evict_locked(const key &keep)
+{
+	// Linear scan: eviction happens only at capacity, and a few thousand
+	// entries scan in microseconds.
+	while (entries_.size() > opt_.capacity) {
+		auto oldest = entries_.end();
+		for (auto it = entries_.begin(); it != entries_.end(); ++it)
+			if (it->first != keep && (oldest == entries_.end() || it->second.used_at < oldest->second.used_at))
+				oldest = it;
+		if (oldest == entries_.end())
+			return;
+		entries_.erase(oldest);
+	}
+}
+
+} // namespace ltrack::tracing

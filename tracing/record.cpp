@@ -1,0 +1,219 @@
+#include "record.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <ctime>
+
+namespace ltrack::tracing {
+
+const char *severity_name(severity s)
+{
+	switch (s) {
+	case severity::info: return "info";
+	case severity::warn: return "warn";
+	case severity::critical: return "critical";
+	}
+	return "critical";
+}
+
+std::optional<severity> parse_severity(std::string_view name)
+{
+	std::string n(name);
+	std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+	if (n == "trace" || n == "debug" || n == "info")
+		return severity::info;
+	if (n == "warn" || n == "warning")
+		return severity::warn;
+	if (n == "error" || n == "err" || n == "critical")
+		return severity::critical;
+	return std::nullopt;
+}
+
+severity severity_of_outcome(uint8_t outcome)
+{
+	switch (outcome) {
+	case LTRACK_OUT_ALLOWED: return severity::info;
+	case LTRACK_OUT_AUDITED:
+	case LTRACK_OUT_WOULD_DENY: return severity::warn;
+	case LTRACK_OUT_DENIED:
+	case LTRACK_OUT_KILLED: return severity::critical;
+	}
+	return severity::warn; // an outcome this build does not know: surface it
+}
+
+const char *loss_source_name(loss_source s)
+{
+	switch (s) {
+	case loss_source::ring_buffer: return "ring_buffer";
+	case loss_source::coalesced: return "coalesced";
+	case loss_source::write_error: return "write_error";
+	}
+	return "unknown";
+}
+
+namespace {
+
+std::string enum_name(unsigned v, std::initializer_list<const char *> names, unsigned first = 0)
+{
+	if (v >= first && v - first < names.size())
+		return names.begin()[v - first];
+	return "unknown(" + std::to_string(v) + ")";
+}
+
+bool is_v4_mapped(const uint8_t a[16])
+{
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	return std::memcmp(a, prefix, 12) == 0;
+}
+
+int64_t clock_ns(clockid_t id)
+{
+	timespec ts{};
+	clock_gettime(id, &ts);
+	return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+} // namespace
+
+std::string hook_name(unsigned v) { return enum_name(v, {"none", "file", "exec", "net", "model"}); }
+std::string action_name(unsigned v) { return enum_name(v, {"none", "allow", "audit", "deny", "kill"}); }
+std::string mode_name(unsigned v) { return enum_name(v, {"inherit", "enforce", "audit"}); }
+std::string outcome_name(unsigned v)
+{
+	return enum_name(v, {"allowed", "audited", "would_deny", "denied", "killed"}, 1);
+}
+std::string verdict_name(unsigned v)
+{
+	return enum_name(v, {"unscanned", "safe", "suspicious", "unsafe", "error", "trusted"});
+}
+
+std::string proto_name(unsigned p)
+{
+	switch (p) {
+	case 0: return "";
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 58: return "icmpv6";
+	case 132: return "sctp";
+	}
+	return std::to_string(p);
+}
+
+std::string family_name(unsigned f)
+{
+	switch (f) {
+	case AF_INET: return "inet";
+	case AF_INET6: return "inet6";
+	case AF_UNIX: return "unix";
+	}
+	return std::to_string(f);
+}
+
+std::string format_addr(const uint8_t addr[16], unsigned family)
+{
+	char buf[INET6_ADDRSTRLEN];
+	if (family == AF_INET || (family != AF_INET6 && is_v4_mapped(addr)))
+		return inet_ntop(AF_INET, addr + 12, buf, sizeof buf) ? buf : "";
+	return inet_ntop(AF_INET6, addr, buf, sizeof buf) ? buf : "";
+}
+
+std::string format_dev(uint64_t kernel_dev)
+{
+	return std::to_string(kernel_dev >> 20) + ":" + std::to_string(kernel_dev & 0xfffff);
+}
+
+std::string format_rfc3339(uint64_t boot_ns, int64_t boot_offset_ns)
+{
+	int64_t real = static_cast<int64_t>(boot_ns) + boot_offset_ns;
+	int64_t sec = real / 1000000000, nsec = real % 1000000000;
+	if (nsec < 0) {
+		nsec += 1000000000;
+		--sec;
+	}
+	time_t t = static_cast<time_t>(sec);
+	tm utc{};
+	gmtime_r(&t, &utc);
+	char buf[64];
+	std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", utc.tm_year + 1900, utc.tm_mon + 1,
+		      utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long long>(nsec));
+	return buf;
+}
+
+int64_t boot_to_realtime_offset_ns()
+{
+	// Bracket the realtime read between two boottime reads and keep the
+	// tightest sample, so a preemption does not skew the offset.
+	int64_t best = 0, best_gap = INT64_MAX;
+	for (int i = 0; i < 3; ++i) {
+		int64_t b0 = clock_ns(CLOCK_BOOTTIME);
+		int64_t r = clock_ns(CLOCK_REALTIME);
+		int64_t b1 = clock_ns(CLOCK_BOOTTIME);
+		if (b1 - b0 < best_gap) {
+			best_gap = b1 - b0;
+			best = r - (b0 + (b1 - b0) / 2);
+		}
+	}
+	return best;
+}
+
+uint64_t boot_time_now_ns() { return static_cast<uint64_t>(clock_ns(CLOCK_BOOTTIME)); }
+
+decision_record make_record(const ltrack_event &ev, const process_info &proc, const rule_origin &rule,
+			    const model_info &model, uint64_t count, int64_t boot_offset_ns)
+{
+	decision_record r;
+	r.ts_boot_ns = ev.ts_ns;
+	r.time = format_rfc3339(ev.ts_ns, boot_offset_ns);
+	r.level = severity_of_outcome(ev.outcome);
+	r.hook = hook_name(ev.hook);
+	r.action = action_name(ev.action);
+	r.mode = mode_name(ev.mode);
+	r.outcome = outcome_name(ev.outcome);
+	r.profile_id = ev.profile;
+	r.rule = rule;
+	r.rule.rule_id = ev.rule_id;
+	r.pid = ev.pid;
+	r.tid = ev.tid;
+	r.ppid = ev.ppid;
+	r.uid = ev.uid;
+	r.gid = ev.gid;
+	r.comm.assign(ev.comm, strnlen(ev.comm, sizeof ev.comm));
+	r.cgroup_id = ev.cgroup_id;
+	r.process = proc;
+	r.walk_limit = ev.flags & LTRACK_EV_WALK_LIMIT;
+	r.count = count == 0 ? 1 : count;
+
+	std::string path(ev.path, strnlen(ev.path, sizeof ev.path));
+	switch (ev.hook) {
+	case LTRACK_HOOK_NET:
+		r.family = family_name(ev.family);
+		r.proto = proto_name(ev.proto);
+		if (ev.family == AF_UNIX) {
+			r.path = std::move(path);
+		} else {
+			std::memcpy(r.addr.data(), ev.addr, sizeof ev.addr);
+			r.addr_text = format_addr(ev.addr, ev.family);
+			r.port = ev.port;
+		}
+		break;
+	case LTRACK_HOOK_MODEL:
+		r.model = model;
+		if (r.model.verdict.empty())
+			r.model.verdict = verdict_name(ev.verdict);
+		[[fallthrough]];
+	default:
+		r.path = std::move(path);
+		r.path_partial = ev.flags & LTRACK_EV_PATH_PARTIAL;
+		r.dev = format_dev(ev.dev);
+		r.ino = ev.ino;
+		break;
+	}
+	return r;
+}
+
+} // namespace ltrack::tracing

@@ -1,0 +1,114 @@
+// One decision as the operator reads it: the kernel's ltrack_event decoded
+// and joined with the process, the rule's origin in the policy and the
+// model scanner's findings.
+#pragma once
+
+#include "process.h"
+
+#include <abi.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ltrack::tracing {
+
+enum class severity : uint8_t { info = 0, warn = 1, critical = 2 };
+
+const char *severity_name(severity s); // "info", "warn", "critical"
+// Accepts info|warn|critical and the usual logger names: debug and trace map
+// to info, warning to warn, error to critical. Case-insensitive.
+std::optional<severity> parse_severity(std::string_view name);
+// Explicit allows are info; audit-rule matches and would-be denials warn;
+// denials and kills critical.
+severity severity_of_outcome(uint8_t outcome);
+
+// Where the deciding rule comes from: the policy's symbol table entry.
+struct rule_origin {
+	uint32_t rule_id = 0; // 0 = no rule (a default without a rule id)
+	std::string profile;
+	std::string file;
+	uint32_t line = 0; // 1-based; 0 = unknown (e.g. a built-in default)
+	uint32_t column = 0;
+	std::string text; // the rule as written
+};
+
+// The scanner's view of a model file (MODEL hook).
+struct model_info {
+	std::string verdict;              // empty: decoded from the event's verdict
+	std::vector<std::string> imports; // the imports that decided it
+};
+
+struct decision_record {
+	uint64_t ts_boot_ns = 0;
+	std::string time; // RFC 3339, UTC, nanoseconds
+	severity level = severity::info;
+	std::string hook, action, mode, outcome; // decoded names
+	uint32_t profile_id = 0;
+	rule_origin rule;
+	uint32_t pid = 0, tid = 0, ppid = 0, uid = 0, gid = 0; // from the event (authoritative)
+	std::string comm;
+	uint64_t cgroup_id = 0;
+	process_info process; // from /proc or the cache: may be partial
+	// FILE / EXEC / MODEL
+	std::string path;
+	bool path_partial = false; // only the final name is known
+	std::string dev;           // "major:minor"
+	uint64_t ino = 0;
+	bool walk_limit = false; // decided by the fail-closed ancestor walk bound
+	// NET
+	std::string family; // "inet", "inet6", "unix"
+	std::array<uint8_t, 16> addr{}; // IPv4 mapped into IPv6, as in the event
+	std::string addr_text;
+	uint16_t port = 0;
+	std::string proto;
+	// MODEL
+	model_info model;
+	uint64_t count = 1; // identical decisions coalesced into this one
+};
+
+// Decodes the event. boot_offset_ns is realtime minus boottime
+// (boot_to_realtime_offset_ns()); the event's process fields win over the
+// process_info's when they disagree, which they can after pid reuse.
+decision_record make_record(const ltrack_event &ev, const process_info &proc, const rule_origin &rule,
+			    const model_info &model, uint64_t count, int64_t boot_offset_ns);
+
+enum class loss_source { ring_buffer, coalesced, write_error };
+const char *loss_source_name(loss_source s); // "ring_buffer", "coalesced", "write_error"
+
+// "N records were lost / folded": written so that loss is never silent.
+struct loss_record {
+	uint64_t ts_boot_ns = 0;
+	std::string time;
+	loss_source source = loss_source::ring_buffer;
+	uint64_t count = 0;
+};
+
+// ---- decoding helpers -----------------------------------------------------
+
+// Names of the ABI enums; unknown values as "unknown(<n>)".
+std::string hook_name(unsigned hook);       // none file exec net model
+std::string action_name(unsigned action);   // none allow audit deny kill
+std::string mode_name(unsigned mode);       // inherit enforce audit
+std::string outcome_name(unsigned outcome); // allowed audited would_deny denied killed
+std::string verdict_name(unsigned verdict); // unscanned safe suspicious unsafe error trusted
+std::string proto_name(unsigned proto);     // tcp udp icmp icmpv6 sctp, else the number; 0 = ""
+std::string family_name(unsigned family);   // inet inet6 unix, else the number
+
+// An IPv4-mapped address (or family AF_INET) as "10.1.2.3", IPv6 as
+// "2001:db8::1".
+std::string format_addr(const uint8_t addr[16], unsigned family);
+// The kernel's internal dev_t (major << 20 | minor) as "major:minor".
+std::string format_dev(uint64_t kernel_dev);
+// Boot-relative ns to RFC 3339 UTC with nanoseconds: "2026-11-22T07:08:36.000000123Z".
+std::string format_rfc3339(uint64_t boot_ns, int64_t boot_offset_ns);
+// CLOCK_REALTIME minus CLOCK_BOOTTIME now, in ns. Re-read it after a clock
+// step: the offset moves with settimeofday/NTP steps.
+int64_t boot_to_realtime_offset_ns();
+// CLOCK_BOOTTIME now, in ns (what bpf_ktime_get_boot_ns() returns).
+uint64_t boot_time_now_ns();
+
+} // namespace ltrack::tracing

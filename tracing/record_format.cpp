@@ -1,0 +1,462 @@
+#include "record_format.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+namespace ltrack::tracing {
+
+const char *format_name(log_format f) { return f == log_format::json ? "json" : "text"; }
+
+std::optional<log_format> parse_format(std::string_view name)
+{
+	std::string n(name);
+	std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+	if (n == "json")
+		return log_format::json;
+	if (n == "text")
+		return log_format::text;
+	return std::nullopt;
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one
+// (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+size_t utf8_sequence(std::string_view s, size_t i)
+{
+	auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+	unsigned char c = byte(i);
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf; // bounds of the second byte
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0; // overlong
+		if (c == 0xed)
+			hi = 0x9f; // surrogates
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90; // overlong
+		if (c == 0xf4)
+			hi = 0x8f; // above U+10FFFF
+	} else
+		return 0;
+	if (i + n > s.size())
+		return 0;
+	if (byte(i + 1) < lo || byte(i + 1) > hi)
+		return 0;
+	for (size_t k = 2; k < n; ++k)
+		if (byte(i + k) < 0x80 || byte(i + k) > 0xbf)
+			return 0;
+	return n;
+}
+
+void append_hex_escape(std::string &out, const char *fmt, unsigned v)
+{
+	char buf[8];
+	std::snprintf(buf, sizeof buf, fmt, v);
+	out += buf;
+}
+
+// Small JSON writer: keeps the field order stable and the commas right.
+class json_object {
+public:
+	json_object() { out_ = "{"; }
+	json_object &str(const char *key, std::string_view v)
+	{
+		name(key);
+		out_ += '"';
+		json_escape(out_, v);
+		out_ += '"';
+		return *this;
+	}
+	json_object &num(const char *key, uint64_t v)
+	{
+		name(key);
+		out_ += std::to_string(v);
+		return *this;
+	}
+	json_object &boolean(const char *key, bool v)
+	{
+		name(key);
+		out_ += v ? "true" : "false";
+		return *this;
+	}
+	json_object &raw(const char *key, const std::string &json)
+	{
+		name(key);
+		out_ += json;
+		return *this;
+	}
+	std::string done()
+	{
+		out_ += '}';
+		return std::move(out_);
+	}
+
+private:
+	void name(const char *key)
+	{
+		if (out_.size() > 1)
+			out_ += ',';
+		out_ += '"';
+		out_ += key;
+		out_ += "\":";
+	}
+	std::string out_;
+};
+
+std::string json_string_array(const std::vector<std::string> &v)
+{
+	std::string out = "[";
+	for (size_t i = 0; i < v.size(); ++i) {
+		if (i)
+			out += ',';
+		out += '"';
+		json_escape(out, v[i]);
+		out += '"';
+	}
+	return out + "]";
+}
+
+std::string json_rule(const rule_origin &r)
+{
+	return json_object()
+		.num("id", r.rule_id)
+		.str("file", r.file)
+		.num("line", r.line)
+		.num("column", r.column)
+		.str("text", r.text)
+		.done();
+}
+
+std::string json_process(const decision_record &r)
+{
+	const process_info &p = r.process;
+	std::string ancestry = "[";
+	for (size_t i = 0; i < p.ancestry.size(); ++i) {
+		if (i)
+			ancestry += ',';
+		ancestry += json_object().num("pid", p.ancestry[i].pid).str("exe", p.ancestry[i].exe).done();
+	}
+	ancestry += ']';
+	json_object o;
+	o.num("pid", r.pid)
+		.num("tid", r.tid)
+		.num("ppid", r.ppid)
+		.num("uid", r.uid)
+		.num("gid", r.gid)
+		.str("comm", r.comm)
+		.str("exe", p.exe)
+		.str("cmdline", p.cmdline)
+		.boolean("cmdline_truncated", p.cmdline_truncated)
+		.num("start_boot_ns", p.start_boot_ns)
+		.boolean("exited", p.exited)
+		.num("cgroup_id", r.cgroup_id)
+		.str("cgroup", p.cgroup_path);
+	const container_info &c = p.container;
+	if (c.runtime != container_runtime::none)
+		o.raw("container", json_object()
+					   .str("runtime", runtime_name(c.runtime))
+					   .str("id", c.id)
+					   .str("pod_uid", c.pod_uid)
+					   .str("name", c.name)
+					   .boolean("conmon", c.conmon)
+					   .done());
+	else
+		o.raw("container", "null");
+	o.str("unit", c.unit);
+	o.raw("ancestry", ancestry);
+	if (!p.unreadable.empty())
+		o.raw("unreadable", json_string_array(p.unreadable));
+	return o.done();
+}
+
+// Inside a quoted field of the text format a '"' is escaped too.
+std::string quote_escape(const std::string &s)
+{
+	std::string out;
+	for (char c : s) {
+		if (c == '"')
+			out += '\\';
+		out += c;
+	}
+	return out;
+}
+
+bool is_net(const decision_record &r) { return r.hook == "net"; }
+
+// What the decision was about, for the one-line formats.
+std::string object_text(const decision_record &r)
+{
+	if (is_net(r)) {
+		if (r.family == "unix")
+			return "unix:" + text_escape(r.path);
+		std::string a = r.family == "inet6" ? "[" + r.addr_text + "]" : r.addr_text;
+		return a + ":" + std::to_string(r.port) + (r.proto.empty() ? "" : "/" + r.proto);
+	}
+	std::string p = r.path.empty() ? "<" + r.dev + ":" + std::to_string(r.ino) + ">" : text_escape(r.path);
+	if (r.path_partial)
+		p += " (name only, " + r.dev + ":" + std::to_string(r.ino) + ")";
+	return p;
+}
+
+std::string exe_text(const decision_record &r)
+{
+	return text_escape(r.process.exe.empty() ? r.comm : r.process.exe);
+}
+
+std::string upper(const char *s)
+{
+	std::string u(s);
+	std::transform(u.begin(), u.end(), u.begin(), [](unsigned char c) { return std::toupper(c); });
+	return u;
+}
+
+// Fits s into width bytes (keeping its end, where paths are most telling)
+// and pads it.
+std::string column(std::string s, size_t width, bool keep_end)
+{
+	auto continuation = [](char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; };
+	if (s.size() > width) {
+		// Cut on a UTF-8 boundary: never leave half a character behind.
+		if (keep_end) {
+			size_t from = s.size() - (width - 3);
+			while (from < s.size() && continuation(s[from]))
+				++from;
+			s = "..." + s.substr(from);
+		} else {
+			size_t to = width - 3;
+			while (to > 0 && continuation(s[to]))
+				--to;
+			s = s.substr(0, to) + "...";
+		}
+	}
+	s.resize(width, ' ');
+	return s;
+}
+
+std::string loss_message(const loss_record &l)
+{
+	std::string n = std::to_string(l.count);
+	switch (l.source) {
+	case loss_source::ring_buffer:
+		return n + " decision records were dropped in the kernel: the ring buffer was full";
+	case loss_source::coalesced:
+		return n + " identical decisions were coalesced into earlier records";
+	case loss_source::write_error:
+		return n + " decision records could not be written to the log";
+	}
+	return n + " records lost";
+}
+
+severity loss_severity(const loss_record &l)
+{
+	// Dropped records may have been denials: say so loudly.
+	return l.source == loss_source::coalesced ? severity::info : severity::critical;
+}
+
+} // namespace
+
+void json_escape(std::string &out, std::string_view s)
+{
+	for (size_t i = 0; i < s.size();) {
+		unsigned char c = static_cast<unsigned char>(s[i]);
+		if (c < 0x80) {
+			switch (c) {
+			case '"': out += "\\\""; break;
+			case '\\': out += "\\\\"; break;
+			case '\n': out += "\\n"; break;
+			case '\r': out += "\\r"; break;
+			case '\t': out += "\\t"; break;
+			case '\b': out += "\\b"; break;
+			case '\f': out += "\\f"; break;
+			default:
+				if (c < 0x20 || c == 0x7f)
+					append_hex_escape(out, "\\u%04x", c);
+				else
+					out += static_cast<char>(c);
+			}
+			++i;
+			continue;
+		}
+		size_t n = utf8_sequence(s, i);
+		if (n == 0) {
+			out += "\\ufffd";
+			++i;
+			continue;
+		}
+		// U+2028/U+2029 end lines in JavaScript and some log viewers.
+		if (n == 3 && c == 0xe2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+		    (static_cast<unsigned char>(s[i + 2]) & 0xfe) == 0xa8) {
+			append_hex_escape(out, "\\u%04x", 0x2000u + (static_cast<unsigned char>(s[i + 2]) - 0x80));
+		} else {
+			out.append(s.substr(i, n));
+		}
+		i += n;
+	}
+}
+
+std::string text_escape(std::string_view s)
+{
+	std::string out;
+	out.reserve(s.size());
+	for (size_t i = 0; i < s.size();) {
+		unsigned char c = static_cast<unsigned char>(s[i]);
+		if (c >= 0x20 && c < 0x7f) {
+			if (c == '\\')
+				out += "\\\\";
+			else
+				out += static_cast<char>(c);
+			++i;
+			continue;
+		}
+		if (c == '\n') {
+			out += "\\n";
+			++i;
+			continue;
+		}
+		if (c == '\t') {
+			out += "\\t";
+			++i;
+			continue;
+		}
+		if (c == '\r') {
+			out += "\\r";
+			++i;
+			continue;
+		}
+		size_t n = c >= 0x80 ? utf8_sequence(s, i) : 0;
+		// U+0080..U+009F are C1 controls and U+2028/9 line breaks: escape.
+		bool c1 = n == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0;
+		bool sep = n == 3 && c == 0xe2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+			   (static_cast<unsigned char>(s[i + 2]) & 0xfe) == 0xa8;
+		if (n == 0 || c1 || sep) {
+			size_t count = n == 0 ? 1 : n;
+			for (size_t k = 0; k < count; ++k)
+				append_hex_escape(out, "\\x%02x", static_cast<unsigned char>(s[i + k]));
+			i += count;
+			continue;
+		}
+		out.append(s.substr(i, n));
+		i += n;
+	}
+	return out;
+}
+
+std::string format_json(const decision_record &r)
+{
+	json_object o;
+	o.str("type", "decision")
+		.str("time", r.time)
+		.num("ts_boot_ns", r.ts_boot_ns)
+		.str("severity", severity_name(r.level))
+		.str("hook", r.hook)
+		.str("action", r.action)
+		.str("mode", r.mode)
+		.str("outcome", r.outcome)
+		.num("count", r.count)
+		.str("profile", r.rule.profile)
+		.num("profile_id", r.profile_id)
+		.raw("rule", json_rule(r.rule))
+		.raw("process", json_process(r));
+	if (is_net(r)) {
+		json_object n;
+		n.str("family", r.family);
+		if (r.family == "unix")
+			n.str("path", r.path);
+		else
+			n.str("addr", r.addr_text).num("port", r.port).str("proto", r.proto);
+		o.raw("net", n.done());
+	} else {
+		o.raw("file", json_object()
+				      .str("path", r.path)
+				      .boolean("path_partial", r.path_partial)
+				      .str("dev", r.dev)
+				      .num("ino", r.ino)
+				      .done());
+	}
+	if (r.hook == "model")
+		o.raw("model",
+		      json_object().str("verdict", r.model.verdict).raw("imports", json_string_array(r.model.imports)).done());
+	o.boolean("walk_limit", r.walk_limit);
+	return o.done();
+}
+
+std::string format_json(const loss_record &l)
+{
+	return json_object()
+		.str("type", "loss")
+		.str("time", l.time)
+		.num("ts_boot_ns", l.ts_boot_ns)
+		.str("severity", severity_name(loss_severity(l)))
+		.str("source", loss_source_name(l.source))
+		.num("count", l.count)
+		.str("message", loss_message(l))
+		.done();
+}
+
+std::string format_text(const decision_record &r)
+{
+	std::string s = r.time + " " + upper(severity_name(r.level)) + " " + r.outcome + " " + r.hook + " " +
+			object_text(r) + " by " + exe_text(r) + "[" + std::to_string(r.pid) + "]";
+	if (!r.process.ancestry.empty())
+		s += " (parent " + text_escape(r.process.ancestry.front().exe) + "[" +
+		     std::to_string(r.process.ancestry.front().pid) + "])";
+	else if (r.ppid)
+		s += " (parent [" + std::to_string(r.ppid) + "])";
+	const container_info &c = r.process.container;
+	if (c.runtime != container_runtime::none)
+		s += std::string(" in ") + runtime_name(c.runtime) + ":" + text_escape(c.id.substr(0, 12));
+	else if (!c.unit.empty())
+		s += " in " + text_escape(c.unit);
+	s += " rule ";
+	if (r.rule.line)
+		s += text_escape(r.rule.file) + ":" + std::to_string(r.rule.line);
+	else
+		s += "#" + std::to_string(r.rule.rule_id);
+	s += " profile " + (r.rule.profile.empty() ? std::to_string(r.profile_id) : text_escape(r.rule.profile));
+	if (r.hook == "model")
+		s += " verdict " + r.model.verdict;
+	if (r.walk_limit)
+		s += " (walk limit)";
+	if (r.count > 1)
+		s += " x" + std::to_string(r.count);
+	if (!r.rule.text.empty())
+		s += " \"" + quote_escape(text_escape(r.rule.text)) + "\"";
+	return s;
+}
+
+std::string format_text(const loss_record &l)
+{
+	return l.time + " " + upper(severity_name(loss_severity(l))) + " loss " + loss_source_name(l.source) + " " +
+	       loss_message(l);
+}
+
+// TIME is the RFC 3339 time to the millisecond, without the zone:
+// "2026-11-22T07:08:36.123" (always UTC).
+std::string format_table_header()
+{
+	return column("TIME", 23, false) + " " + column("SEVERITY", 8, false) + " " + column("OUTCOME", 10, false) +
+	       " " + column("HOOK", 5, false) + " " + column("PID", 7, false) + " " + column("EXE", 24, false) + " " +
+	       column("OBJECT", 40, false) + " RULE";
+}
+
+std::string format_table(const decision_record &r)
+{
+	std::string t = r.time.size() >= 23 ? r.time.substr(0, 23) : r.time;
+	std::string rule = r.rule.line ? text_escape(r.rule.file) + ":" + std::to_string(r.rule.line)
+				       : "#" + std::to_string(r.rule.rule_id);
+	return column(t, 23, false) + " " + column(severity_name(r.level), 8, false) + " " +
+	       column(r.outcome, 10, false) + " " + column(r.hook, 5, false) + " " +
+	       column(std::to_string(r.pid), 7, false) + " " + column(exe_text(r), 24, true) + " " +
+	       column(object_text(r), 40, true) + " " + rule;
+}
+
+} // namespace ltrack::tracing

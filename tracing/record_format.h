@@ -1,0 +1,36 @@
+// The decision log's formats: JSON lines (for machines), one text line (for
+// people) and fixed columns (for ltrackctl). Field names are documented in
+// docs/decision-log.md and are part of the interface: do not rename.
+#pragma once
+
+#include "record.h"
+
+#include <string>
+#include <string_view>
+
+namespace ltrack::tracing {
+
+enum class log_format { json, text };
+const char *format_name(log_format f);
+std::optional<log_format> parse_format(std::string_view name); // "json" | "text", case-insensitive
+
+// One JSON object, no trailing newline.
+std::string format_json(const decision_record &r);
+std::string format_json(const loss_record &l);
+// One line, no trailing newline.
+std::string format_text(const decision_record &r);
+std::string format_text(const loss_record &l);
+// Fixed columns; the header matches format_table's widths.
+std::string format_table_header();
+std::string format_table(const decision_record &r);
+
+// Appends s as a JSON string body (no quotes): quotes, backslashes, every
+// control character and U+2028/U+2029 escaped; each byte of invalid UTF-8
+// (overlong, surrogate, out of range, truncated) replaced by U+FFFD.
+void json_escape(std::string &out, std::string_view s);
+// For the text formats: printable ASCII and valid UTF-8 as is; backslash as
+// "\\"; controls as \n, \t, \r or \xNN; invalid UTF-8 bytes as \xNN. A
+// hostile name can never start a new line or fake a field.
+std::string text_escape(std::string_view s);
+
+} // namespace ltrack::tracing

@@ -1,0 +1,255 @@
+#include "rotating_file_sink.h"
+
+#include <spdlog/spdlog.h>
+#include <zlib.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace ltrack::tracing {
+
+namespace {
+
+struct backup {
+	unsigned index;
+	bool gz;
+	fs::path path;
+};
+
+// Every "<name>.<n>" and "<name>.<n>.gz" next to the log, whatever gaps
+// age pruning left.
+std::vector<backup> list_backups(const std::string &log_path)
+{
+	std::vector<backup> out;
+	fs::path p(log_path);
+	fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+	std::string prefix = p.filename().string() + ".";
+	std::error_code ec;
+	for (const fs::directory_entry &e : fs::directory_iterator(dir, ec)) {
+		std::string name = e.path().filename().string();
+		if (!name.starts_with(prefix))
+			continue;
+		std::string rest = name.substr(prefix.size());
+		bool gz = rest.ends_with(".gz");
+		if (gz)
+			rest.resize(rest.size() - 3);
+		if (rest.empty() || rest.size() > 9 || !std::all_of(rest.begin(), rest.end(), ::isdigit))
+			continue;
+		unsigned n = static_cast<unsigned>(std::stoul(rest));
+		if (n == 0)
+			continue;
+		out.push_back({n, gz, e.path()});
+	}
+	std::sort(out.begin(), out.end(), [](const backup &a, const backup &b) { return a.index > b.index; });
+	return out;
+}
+
+// gzip src into dst via a temporary name, then remove src. On failure src
+// stays as it is: an uncompressed backup beats a lost one.
+bool gzip_file(const std::string &src, const std::string &dst, std::string &error)
+{
+	std::string tmp = dst + ".tmp";
+	int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		error = "open " + src + ": " + std::strerror(errno);
+		return false;
+	}
+	gzFile out = gzopen(tmp.c_str(), "wb6");
+	if (!out) {
+		error = "create " + tmp + ": " + std::strerror(errno);
+		::close(in);
+		return false;
+	}
+	std::vector<char> buf(1 << 16);
+	bool ok = true;
+	for (;;) {
+		ssize_t n = ::read(in, buf.data(), buf.size());
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = "read " + src + ": " + std::strerror(errno);
+			ok = false;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (gzwrite(out, buf.data(), static_cast<unsigned>(n)) != n) {
+			int zerr;
+			error = "write " + tmp + ": " + gzerror(out, &zerr);
+			ok = false;
+			break;
+		}
+	}
+	::close(in);
+	if (gzclose(out) != Z_OK && ok) {
+		error = "close " + tmp + ": " + std::strerror(errno);
+		ok = false;
+	}
+	if (ok && ::rename(tmp.c_str(), dst.c_str()) != 0) {
+		error = "rename " + tmp + ": " + std::strerror(errno);
+		ok = false;
+	}
+	if (!ok) {
+		::unlink(tmp.c_str());
+		return false;
+	}
+	::unlink(src.c_str());
+	return true;
+}
+
+void prune_by_age(const std::string &log_path, uint32_t max_age_days)
+{
+	if (max_age_days == 0)
+		return;
+	auto limit = fs::file_time_type::clock::now() - std::chrono::hours(24) * max_age_days;
+	for (const backup &b : list_backups(log_path)) {
+		std::error_code ec;
+		fs::file_time_type t = fs::last_write_time(b.path, ec);
+		if (!ec && t < limit)
+			fs::remove(b.path, ec);
+	}
+}
+
+} // namespace
+
+std::string rotating_file_sink::backup_name(const std::string &path, unsigned n, bool gz)
+{
+	return path + "." + std::to_string(n) + (gz ? ".gz" : "");
+}
+
+rotating_file_sink::rotating_file_sink(rotation_config cfg) : cfg_(std::move(cfg)) {}
+
+std::shared_ptr<rotating_file_sink> rotating_file_sink::open(const rotation_config &cfg, std::string &error)
+{
+	if (cfg.path.empty()) {
+		error = "decision log: no output path";
+		return nullptr;
+	}
+	std::shared_ptr<rotating_file_sink> sink(new rotating_file_sink(cfg));
+	if (!sink->reopen(error))
+		return nullptr;
+	// A crash mid-compression leaves a temporary behind: it is incomplete.
+	std::error_code ec;
+	fs::remove(backup_name(cfg.path, 1, true) + ".tmp", ec);
+	prune_by_age(cfg.path, cfg.max_age_days);
+	return sink;
+}
+
+rotating_file_sink::~rotating_file_sink()
+{
+	if (background_.joinable())
+		background_.join();
+	if (fd_ >= 0)
+		::close(fd_);
+}
+
+bool rotating_file_sink::reopen(std::string &error)
+{
+	if (fd_ >= 0)
+		::close(fd_);
+	fd_ = ::open(cfg_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd_ < 0) {
+		error = "decision log: cannot open " + cfg_.path + ": " + std::strerror(errno) +
+			" (check that the directory exists and is writable by ltrackd)";
+		return false;
+	}
+	struct stat st;
+	size_ = fstat(fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+	return true;
+}
+
+void rotating_file_sink::wait_idle()
+{
+	std::lock_guard lock(mutex_);
+	if (background_.joinable())
+		background_.join();
+}
+
+void rotating_file_sink::rotate()
+{
+	if (background_.joinable())
+		background_.join();
+
+	// Shift "<path>.n[.gz]" to n+1, newest last so nothing is overwritten,
+	// and drop what would pass max_backups.
+	std::error_code ec;
+	for (const backup &b : list_backups(cfg_.path)) {
+		if (cfg_.max_backups != 0 && b.index >= cfg_.max_backups)
+			fs::remove(b.path, ec);
+		else
+			fs::rename(b.path, backup_name(cfg_.path, b.index + 1, b.gz), ec);
+	}
+	std::string first = backup_name(cfg_.path, 1, false);
+	if (::rename(cfg_.path.c_str(), first.c_str()) != 0) {
+		spdlog::error("decision log: rotate {}: {}; continuing in the same file", cfg_.path, std::strerror(errno));
+		return;
+	}
+	std::string error;
+	if (!reopen(error)) {
+		// Nowhere to write: the next write counts as an error and retries.
+		spdlog::error("{}", error);
+		fd_ = -1;
+	}
+	rotations_++;
+
+	rotation_config cfg = cfg_;
+	background_ = std::thread([cfg, first] {
+		std::string err;
+		if (cfg.compress && !gzip_file(first, backup_name(cfg.path, 1, true), err))
+			spdlog::error("decision log: compress {}: {}; kept uncompressed", first, err);
+		prune_by_age(cfg.path, cfg.max_age_days);
+	});
+}
+
+void rotating_file_sink::write_all(const char *data, size_t size)
+{
+	if (fd_ < 0) {
+		std::string error;
+		if (!reopen(error)) {
+			fd_ = -1;
+			write_errors_++;
+			return;
+		}
+	}
+	while (size > 0) {
+		ssize_t n = ::write(fd_, data, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			write_errors_++;
+			return;
+		}
+		data += n;
+		size -= static_cast<size_t>(n);
+		size_ += static_cast<uint64_t>(n);
+	}
+}
+
+void rotating_file_sink::sink_it_(const spdlog::details::log_msg &msg)
+{
+	spdlog::memory_buf_t line;
+	formatter_->format(msg, line);
+	// A record larger than max_bytes gets a file of its own rather than
+	// being split.
+	if (cfg_.max_bytes != 0 && size_ > 0 && size_ + line.size() > cfg_.max_bytes)
+		rotate();
+	write_all(line.data(), line.size());
+}
+
+void rotating_file_sink::flush_()
+{
+	// Nothing is buffered: each record is already in the kernel. fdatasync
+	// here would cost a disk flush per flush_on() record.
+}
+
+} // namespace ltrack::tracing

@@ -1,0 +1,61 @@
+// An spdlog sink that rotates the decision log exactly as configured: by
+// size, with numbered (optionally gzipped) backups pruned by count and age.
+// Every record is written whole by one write(2) with O_APPEND, so a record
+// is never split across files and nothing is buffered in user space.
+#pragma once
+
+#include <spdlog/sinks/base_sink.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace ltrack::tracing {
+
+struct rotation_config {
+	std::string path;
+	uint64_t max_bytes = 100ull << 20; // rotate before a write would pass this; 0 = never
+	uint32_t max_backups = 10;         // 0 = no limit (max_age may still prune)
+	uint32_t max_age_days = 0;         // 0 = keep regardless of age
+	bool compress = true;              // "<path>.1" becomes "<path>.1.gz"
+};
+
+class rotating_file_sink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+	// Opens (creating, mode 0640) and appends. nullptr and error on failure.
+	static std::shared_ptr<rotating_file_sink> open(const rotation_config &cfg, std::string &error);
+	~rotating_file_sink() override;
+
+	uint64_t rotations() const { return rotations_; }
+	uint64_t write_errors() const { return write_errors_; }
+	// Blocks until background compression and pruning are done.
+	void wait_idle();
+
+	// Backup file names, for tests and docs: "<path>.<n>" and "<path>.<n>.gz".
+	static std::string backup_name(const std::string &path, unsigned n, bool gz);
+
+protected:
+	void sink_it_(const spdlog::details::log_msg &msg) override;
+	void flush_() override;
+
+private:
+	explicit rotating_file_sink(rotation_config cfg);
+	bool reopen(std::string &error);
+	void rotate();
+	void write_all(const char *data, size_t size);
+
+	rotation_config cfg_;
+	int fd_ = -1;
+	uint64_t size_ = 0;
+	// Gzip of the newest backup and age pruning run here, off the write path,
+	// so a 100 MB compression does not stall the ring buffer reader. It is
+	// joined before the next rotation renames anything.
+	std::thread background_;
+	std::atomic<uint64_t> rotations_{0};
+	std::atomic<uint64_t> write_errors_{0};
+};
+
+} // namespace ltrack::tracing
