@@ -425,24 +425,25 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 	};
 
 	// Who is governed.
-	std::size_t selected = 0;
+	std::size_t found = 0;
 	for (const auto &e : p.executables) {
 		auto id = resolve(e.path, e.missing_warn, e.pos, "executable");
 		target(0, "executable", e.path, id ? &*id : nullptr);
 		if (!id)
 			continue;
-		if (id->is_dir) {
+		found++;
+		if (id->kind_known && id->is_dir) {
 			ctx_.error(e.pos, "executable " + e.path + " is a directory; list the program itself");
 			continue;
 		}
 		auto [it, fresh] = exes_.insert({{id->dev, id->ino}, {p.name, e.pos}});
 		if (!fresh && it->second.first != p.name) {
-			ctx_.error(e.pos, "executable " + e.path + " (" + id->real_path + ") is already selected by profile \"" +
+			ctx_.error(e.pos, "executable " + e.path + (id->real_path != e.path ? " (" + id->real_path + ")" : "") +
+						  " is already selected by profile \"" +
 						  it->second.first + "\" at line " + std::to_string(it->second.second.line) +
 						  "; a process has one profile");
 			continue;
 		}
-		selected++;
 		if (!fresh)
 			continue;
 		ltrack_exe_key k{};
@@ -455,7 +456,8 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		target(0, "cgroup", c.path, id ? &*id : nullptr);
 		if (!id)
 			continue;
-		if (!id->is_dir) {
+		found++;
+		if (id->kind_known && !id->is_dir) {
 			ctx_.error(c.pos, "cgroup " + c.path + " is not a directory; write the cgroup's directory under /sys/fs/cgroup");
 			continue;
 		}
@@ -465,7 +467,6 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 						  "\" at line " + std::to_string(it->second.second.line) + "; a process has one profile");
 			continue;
 		}
-		selected++;
 		if (!fresh)
 			continue;
 		ltrack_cgroup_key k{};
@@ -483,7 +484,7 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		} else {
 			out_.all_profile = pid;
 		}
-	} else if (selected == 0 && (!p.executables.empty() || !p.cgroups.empty())) {
+	} else if (found == 0 && (!p.executables.empty() || !p.cgroups.empty())) {
 		ctx_.warn(p.pos, "profile \"" + p.name + "\" governs nothing on this host: none of its executables or "
 							"cgroups exist");
 	}
@@ -499,7 +500,7 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		target(r.id, kind_word(r.kind), r.target, id ? &*id : nullptr);
 		if (!id)
 			continue;
-		if (r.kind == target_kind::dir && !id->is_dir) {
+		if (r.kind == target_kind::dir && id->kind_known && !id->is_dir) {
 			ctx_.error(r.pos, "dir = \"" + r.target + "\" is not a directory; use file = for a single file");
 			continue;
 		}
@@ -512,11 +513,11 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		target(r.id, std::string("exec-") + kind_word(r.kind), r.target, id ? &*id : nullptr);
 		if (!id)
 			continue;
-		if (r.kind == target_kind::dir && !id->is_dir) {
+		if (r.kind == target_kind::dir && id->kind_known && !id->is_dir) {
 			ctx_.error(r.pos, "dir = \"" + r.target + "\" is not a directory; use file = for a single program");
 			continue;
 		}
-		if (r.kind == target_kind::file && id->is_dir) {
+		if (r.kind == target_kind::file && id->kind_known && id->is_dir) {
 			ctx_.error(r.pos, "file = \"" + r.target + "\" is a directory; use dir = for everything under it");
 			continue;
 		}
@@ -537,7 +538,7 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 			target(d.id, "model-dir", d.path, id ? &*id : nullptr);
 			if (!id)
 				continue;
-			if (!id->is_dir) {
+			if (id->kind_known && !id->is_dir) {
 				ctx_.error(d.pos, "model directory " + d.path + " is not a directory; list it under extensions "
 										"or use its directory");
 				continue;

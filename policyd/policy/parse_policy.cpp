@@ -389,7 +389,9 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 	else if (!p.all && !listed)
 		ctx.error(p.pos, "profile \"" + p.name + "\" selects no processes; add executables = [\"/usr/bin/...\"], "
 							"cgroups = [\"/sys/fs/cgroup/...\"] or all = true");
-	else if (!p.all && listed_count("executables") + listed_count("cgroups") == 0)
+	else if (!p.all && listed_count("executables") + listed_count("cgroups") == 0 &&
+		 (!r.has("executables") || r.get("executables")->is_array()) &&
+		 (!r.has("cgroups") || r.get("cgroups")->is_array()))
 		ctx.error(p.pos, "profile \"" + p.name + "\" selects no processes: its executables and cgroups lists "
 							"are empty");
 

@@ -29,7 +29,7 @@ resolve_result resolve_on_host(const std::string &path)
 		r.error = std::strerror(errno);
 		return r;
 	}
-	r.id = path_identity{real.get(), kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode)};
+	r.id = path_identity{real.get(), kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode), true};
 	return r;
 }
 
@@ -52,7 +52,7 @@ resolve_result resolve_synthetic(const std::string &path)
 		h = (h ^ c) * 1099511628211ULL;
 	std::size_t slash = norm.rfind('/');
 	bool dir = norm.find('.', slash) == std::string::npos;
-	r.id = path_identity{norm, 0x800001, h | 1, dir};
+	r.id = path_identity{norm, 0x800001, h | 1, dir, false};
 	return r;
 }
 

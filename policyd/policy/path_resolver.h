@@ -14,6 +14,7 @@ struct path_identity {
 	uint64_t dev = 0; // kernel encoding: major << 20 | minor
 	uint64_t ino = 0;
 	bool is_dir = false;
+	bool kind_known = true; // false: is_dir is a guess (synthetic)
 };
 
 struct resolve_result {

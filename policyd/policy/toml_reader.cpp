@@ -58,7 +58,7 @@ std::string closest(std::string_view word, const std::vector<std::string> &choic
 	if (word.size() > 64)
 		return {};
 	std::string best;
-	std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+	std::size_t best_d = std::max<std::size_t>(1, word.size() / 3) + 1;
 	for (const auto &c : choices) {
 		std::size_t d = edit_distance(word, c);
 		if (d < best_d) {
