@@ -32,7 +32,9 @@ public:
 	// generation; returns info with exited=true when nothing is known.
 	process_info lookup(uint32_t pid, uint64_t ts_ns = 0);
 
-	// Entry points for exec/fork/exit tracepoint events.
+	// Entry points for exec/fork/exit tracepoint events. Call on_exec from
+	// sched_process_exec (after the exec completed): earlier, /proc shows
+	// the new exe with an empty command line.
 	void on_exec(uint32_t pid);              // the program changed: re-read
 	void on_fork(uint32_t ppid, uint32_t pid); // read the child (or copy its parent)
 	void on_exit(uint32_t pid);              // keep the entry for exited_ttl

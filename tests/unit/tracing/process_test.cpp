@@ -36,13 +36,17 @@ struct sleeper {
 				execl("/bin/sleep", "sleep", "30", arg.c_str(), nullptr);
 			_exit(127);
 		}
-		// Wait until the exec happened (the exe link changes).
-		for (int i = 0; i < 200; ++i) {
+		// Wait until the exec completed: the exe link changes before the
+		// new arguments are in place, so wait for the command line too.
+		std::string proc = "/proc/" + std::to_string(pid);
+		for (int i = 0; i < 500; ++i) {
 			char buf[4096];
-			ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf);
-			if (n > 0 && std::string(buf, static_cast<size_t>(n)).ends_with("/sleep"))
+			ssize_t n = readlink((proc + "/exe").c_str(), buf, sizeof buf);
+			std::ifstream cmd(proc + "/cmdline");
+			std::string args((std::istreambuf_iterator<char>(cmd)), {});
+			if (n > 0 && std::string(buf, static_cast<size_t>(n)).ends_with("/sleep") && args.starts_with("sleep"))
 				break;
-			std::this_thread::sleep_for(10ms);
+			std::this_thread::sleep_for(2ms);
 		}
 	}
 	void reap()
