@@ -115,10 +115,15 @@ void decision_log::write(const decision_record &r)
 		l.count = unreported_write_errors_;
 		uint64_t before = file_->write_errors();
 		emit(cfg_.format == log_format::json ? format_json(l) : format_text(l));
-		if (file_->write_errors() == before) {
+		uint64_t after = file_->write_errors();
+		if (after == before) {
 			spdlog::info("decision log: writing {} works again after {} lost records", cfg_.output_path,
 				     unreported_write_errors_);
 			unreported_write_errors_ = 0;
+		} else {
+			// Still failing: an error, but not one more lost decision.
+			counters_.write_errors += after - before;
+			seen_write_errors_ = after;
 		}
 	}
 	emit(cfg_.format == log_format::json ? format_json(r) : format_text(r));

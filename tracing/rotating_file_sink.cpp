@@ -142,6 +142,7 @@ std::shared_ptr<rotating_file_sink> rotating_file_sink::open(const rotation_conf
 	std::error_code ec;
 	fs::remove(backup_name(cfg.path, 1, true) + ".tmp", ec);
 	prune_by_age(cfg.path, cfg.max_age_days);
+	sink->pruned_at_ = std::chrono::steady_clock::now();
 	return sink;
 }
 
@@ -244,6 +245,13 @@ void rotating_file_sink::sink_it_(const spdlog::details::log_msg &msg)
 	if (cfg_.max_bytes != 0 && size_ > 0 && size_ + line.size() > cfg_.max_bytes)
 		rotate();
 	write_all(line.data(), line.size());
+	auto now = std::chrono::steady_clock::now();
+	if (cfg_.max_age_days != 0 && now - pruned_at_ > std::chrono::hours(1)) {
+		pruned_at_ = now;
+		if (background_.joinable())
+			background_.join(); // it prunes the same files
+		prune_by_age(cfg_.path, cfg_.max_age_days);
+	}
 }
 
 void rotating_file_sink::flush_()

@@ -7,6 +7,7 @@
 #include <spdlog/sinks/base_sink.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -54,6 +55,9 @@ private:
 	// so a 100 MB compression does not stall the ring buffer reader. It is
 	// joined before the next rotation renames anything.
 	std::thread background_;
+	// A quiet log may not rotate for weeks: age pruning also runs hourly
+	// from the write path.
+	std::chrono::steady_clock::time_point pruned_at_;
 	std::atomic<uint64_t> rotations_{0};
 	std::atomic<uint64_t> write_errors_{0};
 };

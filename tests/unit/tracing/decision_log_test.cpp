@@ -305,6 +305,26 @@ TEST(decision_log, separate_from_the_operational_log)
 	EXPECT_EQ(l[0], format_json(test_records::file_denial()));
 }
 
+TEST(decision_log, write_errors_are_counted_not_silent)
+{
+	if (!fs::exists("/dev/full"))
+		GTEST_SKIP() << "no /dev/full";
+	log_config cfg;
+	cfg.output_path = "/dev/full"; // every write fails with ENOSPC
+	cfg.max_size_bytes = 4096;
+	auto log = open_log(cfg);
+	ASSERT_TRUE(log);
+	log->write(test_records::file_denial());
+	EXPECT_EQ(log->stats().write_errors, 1u);
+	// The next write first tries to report the lost record: that fails too.
+	log->write(test_records::file_denial());
+	EXPECT_EQ(log->stats().write_errors, 3u);
+	log->write_loss(2, loss_source::ring_buffer);
+	EXPECT_EQ(log->stats().write_errors, 4u);
+	EXPECT_EQ(log->stats().dropped, 2u);
+	EXPECT_EQ(log->stats().rotations, 0u) << "nothing was written, so nothing to rotate";
+}
+
 TEST(decision_log, open_errors)
 {
 	temp_dir dir;
