@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <thread>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -141,6 +143,41 @@ TEST(rotation, size_trigger_never_splits_and_keeps_backup_count)
 		EXPECT_EQ(pids[i], records - pids.size() + 1 + i);
 	EXPECT_EQ(pids.back(), records);
 	EXPECT_EQ(log->stats().written, records);
+}
+
+TEST(rotation, concurrent_writers_lose_nothing)
+{
+	temp_dir dir;
+	log_config cfg = small_log(dir);
+	cfg.max_backups = 0; // keep every backup so every record can be counted
+	auto log = open_log(cfg);
+	ASSERT_TRUE(log);
+	constexpr uint32_t threads = 4, each = 150;
+	std::vector<std::thread> writers;
+	for (uint32_t t = 0; t < threads; ++t)
+		writers.emplace_back([&, t] {
+			for (uint32_t i = 0; i < each; ++i)
+				log->write(numbered(t * 1000 + i));
+		});
+	for (std::thread &w : writers)
+		w.join();
+	log->file_sink()->wait_idle();
+
+	std::set<uint32_t> seen;
+	size_t lines = 0;
+	for (const fs::directory_entry &e : fs::directory_iterator(dir.path)) {
+		std::string text = read_plain(e.path().string());
+		EXPECT_LE(text.size(), cfg.max_size_bytes) << e.path();
+		for (const std::string &l : lines_of(text)) {
+			ASSERT_TRUE(l.starts_with("{\"type\":\"decision\"") && l.ends_with("}")) << l;
+			size_t at = l.find("\"process\":{\"pid\":");
+			seen.insert(static_cast<uint32_t>(std::stoul(l.substr(at + 17))));
+			++lines;
+		}
+	}
+	EXPECT_EQ(lines, threads * each);
+	EXPECT_EQ(seen.size(), threads * each);
+	EXPECT_GT(log->stats().rotations, 20u);
 }
 
 TEST(rotation, oversized_record_gets_its_own_file)
