@@ -15,7 +15,8 @@ struct json {
 	uint64_t u = 0;
 	std::string s;
 	std::vector<json> elems;
-	std::vector<std::pair<std::string, json>> members;
+	std::vector<std::string> keys; // object member names, parallel to elems
+
 };
 
 class json_parser {
@@ -187,7 +188,8 @@ private:
 				json v;
 				if (!value(v, depth + 1))
 					return false;
-				out.members.emplace_back(std::move(key), std::move(v));
+				out.keys.push_back(std::move(key));
+				out.elems.push_back(std::move(v));
 				ws();
 				if (p < t.size() && t[p] == ',') {
 					p++;
@@ -251,9 +253,9 @@ int safetensors_bits(std::string_view dtype)
 
 const json *member(const json &obj, std::string_view name)
 {
-	for (const auto &[k, v] : obj.members)
-		if (k == name)
-			return &v;
+	for (size_t i = 0; i < obj.keys.size(); i++)
+		if (obj.keys[i] == name)
+			return &obj.elems[i];
 	return nullptr;
 }
 
@@ -580,16 +582,18 @@ bool check_safetensors(bytes d, const scan_limits &limits, std::string &error, s
 	};
 	std::vector<span_info> spans;
 	std::vector<std::string_view> names;
-	for (const auto &[name, info] : root.members) {
+	for (size_t m = 0; m < root.keys.size(); m++) {
+		const std::string &name = root.keys[m];
+		const json &info = root.elems[m];
 		names.push_back(name);
 		if (name == "__metadata__") {
 			if (info.k != json::kind::object) {
 				error = "safetensors __metadata__ is not an object";
 				return false;
 			}
-			for (const auto &m : info.members)
-				if (m.second.k != json::kind::string) {
-					error = "safetensors __metadata__ value '" + m.first + "' is not a string";
+			for (size_t i = 0; i < info.keys.size(); i++)
+				if (info.elems[i].k != json::kind::string) {
+					error = "safetensors __metadata__ value '" + info.keys[i] + "' is not a string";
 					return false;
 				}
 			continue;

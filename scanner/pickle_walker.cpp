@@ -763,7 +763,9 @@ void walker::joblib_array(uint32_t wrapper)
 	size_t digits = code.find_first_of("0123456789");
 	if (digits != std::string_view::npos && (!parse_int(code.substr(digits), coded_size) || coded_size < 0))
 		return fail("joblib array dtype '" + std::string(code) + "' is not understood");
-	uint64_t itemsize = uint64_t(coded_size);
+	// numpy spells unicode dtypes in characters ('U5' is 20 bytes); the
+	// BUILD state's itemsize, when present, is authoritative.
+	uint64_t itemsize = uint64_t(coded_size) * (code[0] == 'U' ? 4 : 1);
 	if (!dn.state.empty() && dn.state[0].k == vk::tuple) {
 		const auto &st = nodes[dn.state[0].ref].items;
 		if (st.size() >= 6 && st[5].k == vk::integer && st[5].num > 0)

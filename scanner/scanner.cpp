@@ -134,8 +134,9 @@ format scan_zip(bytes d, const std::string &where, unsigned depth, scan_state &s
 		st.error(where, error);
 		return format::zip_archive;
 	}
-	// A checkpoint holds <archive>/data.pkl; its <archive>/data/ members are
-	// raw tensor storages and are not interpreted.
+	// A checkpoint holds <archive>/data.pkl. torch unpickles only its *.pkl
+	// members: <archive>/data/ holds raw storages, the rest is metadata or
+	// TorchScript source, none of it interpreted here.
 	std::string prefix;
 	bool torch = false, npz = !entries.empty();
 	for (const zip_entry &e : entries) {
@@ -146,13 +147,13 @@ format scan_zip(bytes d, const std::string &where, unsigned depth, scan_state &s
 		npz = npz && e.name.ends_with(".npy");
 	}
 	format fmt = torch ? format::pytorch_zip : npz ? format::numpy_npz : format::zip_archive;
-	size_t recognised = 0, storages = 0;
+	size_t recognised = 0, skipped = 0;
 	for (const zip_entry &e : entries) {
 		std::string ew = join(where, e.name);
 		if (e.name.ends_with("/"))
 			continue;
-		if (torch && e.name.starts_with(prefix + "data/")) {
-			storages++;
+		if (torch && !e.name.ends_with(".pkl")) {
+			skipped++;
 			continue;
 		}
 		bytes raw;
@@ -173,7 +174,7 @@ format scan_zip(bytes d, const std::string &where, unsigned depth, scan_state &s
 			st.error(ew, "member is " + std::to_string(content.size()) + " bytes but the directory says " + std::to_string(e.size));
 			continue;
 		}
-		if (torch && e.name.ends_with(".pkl")) {
+		if (torch) {
 			scan_pickle_stream(content, 0, ew, st);
 			recognised++;
 		} else if (fmt == format::numpy_npz) {
@@ -187,7 +188,7 @@ format scan_zip(bytes d, const std::string &where, unsigned depth, scan_state &s
 		}
 	}
 	if (torch)
-		st.note(where, std::to_string(storages) + " tensor storages (raw data, not interpreted)");
+		st.note(where, std::to_string(skipped) + " storage and metadata members (not unpickled by torch, not interpreted)");
 	if (fmt == format::zip_archive && recognised == 0 && st.errors.empty())
 		st.unrecognised = true;
 	return fmt;
@@ -216,13 +217,13 @@ void scan_torch_tar_member(bytes d, const std::string &where, bool storages, sca
 		pickle_outcome rec;
 		if (!one_pickle(d, r.pos, where, st, &rec))
 			return;
-		uint64_t n, skip;
+		uint64_t n;
 		if (storages) {
+			// (key, location, storage type): the type gives the element size.
 			uint64_t elem = 0;
-			for (const auto &imp : st.imports)
-				for (const auto &[name, size] : legacy_storage_sizes)
-					if (imp.where == where && imp.name == name && rec.top_globals.size() == 1 && rec.top_globals[0] == imp.module + "." + imp.name)
-						elem = size;
+			for (const auto &[name, size] : legacy_storage_sizes)
+				if (rec.top_globals.size() == 1 && rec.top_globals[0] == "torch." + std::string(name))
+					elem = size;
 			if (!elem)
 				return st.error(where, "storage record " + std::to_string(i) + " has no known storage type");
 			if (!r.u64(n) || n > UINT64_MAX / elem || !r.skip(n * elem))
@@ -231,7 +232,6 @@ void scan_torch_tar_member(bytes d, const std::string &where, bool storages, sca
 			if (!r.u32(n) || n > 64 || !r.skip(4) || !r.skip(16 * n + 8))
 				return st.error(where, "tensor record " + std::to_string(i) + " is truncated or malformed");
 		}
-		(void)skip;
 	}
 	if (storages)
 		one_pickle(d, r.pos, where, st); // storage views

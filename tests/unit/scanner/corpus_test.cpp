@@ -9,6 +9,9 @@
 #include <string>
 
 #include "scanner.h"
+#include "sha256.h"
+
+#include <sys/wait.h>
 
 namespace fs = std::filesystem;
 using namespace ltrack::scanner;
@@ -18,9 +21,17 @@ namespace {
 class corpus : public ::testing::Test {
 protected:
 	static inline std::string dir;
+	static inline bool owned = false; // generated here, removed here
 
 	static void SetUpTestSuite()
 	{
+		// Under ctest a fixture has generated the corpus once already.
+		const char *shared = getenv("LTRACK_SCANNER_CORPUS");
+		if (shared && fs::exists(std::string(shared) + "/COMPLETE")) {
+			dir = shared;
+			return;
+		}
+		owned = true;
 		char tmpl[] = "/tmp/ltrack-scanner-corpus-XXXXXX";
 		ASSERT_NE(mkdtemp(tmpl), nullptr);
 		dir = tmpl;
@@ -29,7 +40,7 @@ protected:
 	}
 	static void TearDownTestSuite()
 	{
-		if (!dir.empty())
+		if (owned && !dir.empty())
 			fs::remove_all(dir);
 	}
 	static std::string path(const std::string &name) { return dir + "/" + name; }
@@ -273,6 +284,66 @@ TEST_F(corpus, unrecognised_content_is_suspicious)
 	scan_result r = scan("garbage.bin");
 	EXPECT_SCAN(r, unknown, LTRACK_VERDICT_SUSPICIOUS);
 	EXPECT_TRUE(deciding_has(r, "unrecognised format"));
+}
+
+// ltrackctl scan: output and exit status (0 safe, 1 flagged, 2 error).
+struct cli_run {
+	int status;
+	std::string out;
+};
+
+cli_run ltrackctl_scan(const std::string &args)
+{
+#ifdef LTRACK_TEST_LTRACKCTL
+	std::string cmd = std::string(LTRACK_TEST_LTRACKCTL) + " scan " + args + " 2>&1";
+	FILE *p = popen(cmd.c_str(), "r");
+	cli_run run{-1, {}};
+	if (!p)
+		return run;
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+		run.out.append(buf, n);
+	int st = pclose(p);
+	run.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return run;
+#else
+	(void)args;
+	return {-1, {}};
+#endif
+}
+
+TEST_F(corpus, ltrackctl_scan_exit_status_and_output)
+{
+#ifndef LTRACK_TEST_LTRACKCTL
+	GTEST_SKIP() << "ltrackctl is not part of this build";
+#endif
+	cli_run safe = ltrackctl_scan(path("good.safetensors") + " " + path("float.npy") + " " + path("model.gguf"));
+	EXPECT_EQ(safe.status, 0) << safe.out;
+	EXPECT_NE(safe.out.find("safe       safetensors"), std::string::npos) << safe.out;
+
+	cli_run unsafe = ltrackctl_scan(path("nested_evil.zip") + " " + path("truncated_p4.pkl"));
+	EXPECT_EQ(unsafe.status, 1) << unsafe.out;
+	EXPECT_NE(unsafe.out.find("decided by: posix.system (in inner.zip/deep/model.pkl)"), std::string::npos) << unsafe.out;
+
+	cli_run suspicious = ltrackctl_scan(path("unknown_import.pkl"));
+	EXPECT_EQ(suspicious.status, 1) << suspicious.out;
+
+	cli_run error = ltrackctl_scan(path("truncated_p4.pkl") + " " + path("good.safetensors"));
+	EXPECT_EQ(error.status, 2) << error.out;
+	EXPECT_NE(error.out.find("without STOP"), std::string::npos) << error.out;
+
+	// a directory recurses: the whole corpus holds unsafe files
+	cli_run all = ltrackctl_scan("--json " + dir);
+	EXPECT_EQ(all.status, 1);
+	EXPECT_EQ(all.out.front(), '[') << all.out.substr(0, 200);
+	EXPECT_NE(all.out.find("\"verdict\": \"unsafe\""), std::string::npos);
+	EXPECT_NE(all.out.find("\"kind\": \"dangerous\""), std::string::npos);
+	EXPECT_NE(all.out.find("torch_legacy.tar"), std::string::npos);
+	EXPECT_NE(all.out.find("COMPLETE"), std::string::npos) << "every regular file is listed";
+
+	cli_run digest = ltrackctl_scan("--sha256 " + path("good.safetensors"));
+	EXPECT_NE(digest.out.find("sha256: " + sha256_file(path("good.safetensors"))), std::string::npos) << digest.out;
 }
 
 TEST(scan_file_io, missing_and_special_files_are_errors)

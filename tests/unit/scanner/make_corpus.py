@@ -20,6 +20,8 @@ import zlib
 import numpy as np
 
 out = sys.argv[1]
+if os.path.exists(os.path.join(out, "COMPLETE")):
+    os.remove(os.path.join(out, "COMPLETE"))
 os.makedirs(out, exist_ok=True)
 
 
@@ -305,3 +307,6 @@ try:
     put("torch_truncated.pt", raw[: len(raw) // 2])
 except ImportError:
     pass
+
+# Written last: a reader can tell a complete corpus from one being written.
+put("COMPLETE", b"")
