@@ -43,7 +43,7 @@ std::vector<backup> list_backups(const std::string &log_path)
 		bool gz = rest.ends_with(".gz");
 		if (gz)
 			rest.resize(rest.size() - 3);
-		if (rest.empty() || rest.size() > 9 || !std::all_of(rest.begin(), rest.end(), ::isdigit))
+		if (rest.empty() || rest.size() > 9 || !std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; }))
 			continue;
 		unsigned n = static_cast<unsigned>(std::stoul(rest));
 		if (n == 0)
