@@ -24,7 +24,7 @@ struct ip_prefix {
 
 // "10.0.0.0/8", "10.1.2.3" (a /32), "2001:db8::/32", "::1". Host bits set
 // below the prefix are an error ("10.0.0.1/8"): the caller probably meant
-// something else. "" and the reason on error.
+// something else. nullopt, and the reason in *error, on failure.
 std::optional<ip_prefix> parse_prefix(std::string_view text, std::string *error = nullptr);
 bool prefix_contains(const ip_prefix &p, const std::array<uint8_t, 16> &addr);
 
