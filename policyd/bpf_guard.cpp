@@ -1,7 +1,7 @@
 #include "bpf_guard.h"
 
 #include "compiled_policy.h"
-#include "ltrack.skel.h"
+#include "guard.skel.h"
 
 #include <bpf/bpf.h>
 #include <spdlog/spdlog.h>
@@ -13,9 +13,9 @@
 
 namespace ltrack {
 
-void skel_deleter::operator()(struct ::ltrack *s) const
+void skel_deleter::operator()(struct ::guard *s) const
 {
-	::ltrack__destroy(s);
+	::guard__destroy(s);
 }
 
 namespace {
@@ -81,7 +81,7 @@ status load_failure(const char *step)
 status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 {
 	clear_libbpf_output();
-	std::unique_ptr<struct ::ltrack, skel_deleter> skel(::ltrack__open());
+	std::unique_ptr<struct ::guard, skel_deleter> skel(::guard__open());
 	if (status s = check_ptr(skel.get(), "opening the BPF object"); !s.ok())
 		return s;
 
@@ -103,7 +103,7 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 		}
 	}
 
-	if (int err = ::ltrack__load(skel.get()); err < 0) {
+	if (int err = ::guard__load(skel.get()); err < 0) {
 		status s = libbpf_fail("loading ltrack's BPF programs" +
 					       std::string(pinning ? " (if maps pinned by another ltrack version "
 								     "are incompatible, run ltrackd --unload)"

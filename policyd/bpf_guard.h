@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-struct ltrack; // the generated skeleton (ltrack.skel.h)
+struct guard; // the generated skeleton (guard.skel.h)
 
 namespace ltrack::policy {
 struct compiled_policy;
@@ -19,7 +19,7 @@ struct compiled_policy;
 namespace ltrack {
 
 struct skel_deleter {
-	void operator()(struct ::ltrack *s) const;
+	void operator()(struct ::guard *s) const;
 };
 
 // What a swap did, for the reload report.
@@ -74,7 +74,7 @@ public:
 	std::vector<std::string> attached_programs() const;
 
 private:
-	std::unique_ptr<struct ::ltrack, skel_deleter> skel_;
+	std::unique_ptr<struct ::guard, skel_deleter> skel_;
 	std::vector<std::string> adopted_;
 };
 

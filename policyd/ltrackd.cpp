@@ -8,12 +8,14 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
 	ltrack::daemon_options opt;
 	bool unload = false;
+	bool check_support = false;
 	bool verbose = false;
 	CLI::App app{"ltrackd: the ltrack policy daemon. Enforces a TOML policy with BPF LSM programs on "
 		     "file_open, bprm_check_security and socket_connect, and logs every decision."};
@@ -27,6 +29,8 @@ int main(int argc, char **argv)
 	app.add_flag("--observe-only", opt.observe_only,
 		     "Kernel without BPF LSM: run the tracing side only. Nothing is blocked.");
 	app.add_flag("--unload", unload, "Remove everything ltrack pinned (detaching its programs) and exit");
+	app.add_flag("--check-support", check_support,
+		     "Check whether this kernel can enforce (BTF, bpf in the LSM list, trial load and attach) and exit");
 	app.add_flag("-v,--verbose", verbose, "Debug output, including libbpf's");
 	CLI11_PARSE(app, argc, argv);
 
@@ -37,6 +41,15 @@ int main(int argc, char **argv)
 	if (geteuid() != 0) {
 		spdlog::error("must run as root (it loads BPF LSM programs)");
 		return 1;
+	}
+	if (check_support) {
+		ltrack::support_report r = ltrack::probe_kernel_support();
+		for (const auto &c : r.checks)
+			std::printf("%-22s %s  %s%s%s\n", c.name.c_str(), c.ok ? "ok  " : "FAIL", c.detail.c_str(),
+				    c.fix.empty() ? "" : "\n                             fix: ", c.fix.c_str());
+		if (!r.ok())
+			std::printf("cannot enforce: %s\n", r.first_failure().c_str());
+		return r.ok() ? 0 : 1;
 	}
 	if (unload) {
 		auto s = ltrack::bpf_guard::unpin_all(opt.pin_dir);

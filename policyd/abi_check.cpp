@@ -1,0 +1,31 @@
+// The layout of every struct shared with the BPF programs, checked at
+// compile time: a drift breaks the build, not production. The sizes are
+// what the BPF object's BTF says (tests/unit/abi compares against it).
+#include "abi.h"
+
+#include <cstddef>
+
+#define LAYOUT(type, size) static_assert(sizeof(struct type) == (size), #type " changed size")
+
+LAYOUT(ltrack_state, 16);
+LAYOUT(ltrack_slot, 8);
+LAYOUT(ltrack_profile_key, 8);
+LAYOUT(ltrack_profile, 36);
+LAYOUT(ltrack_inode_key, 32);
+LAYOUT(ltrack_inode_rule, 12);
+LAYOUT(ltrack_rule, 8);
+LAYOUT(ltrack_name_key, 24);
+LAYOUT(ltrack_net_key, 24);
+LAYOUT(ltrack_net_rule, 12);
+LAYOUT(ltrack_net_val, 8 + 12 * LTRACK_NET_RULES_PER_PREFIX);
+LAYOUT(ltrack_exe_key, 24);
+LAYOUT(ltrack_cgroup_key, 16);
+LAYOUT(ltrack_model_key, 16);
+LAYOUT(ltrack_model_val, 32);
+LAYOUT(ltrack_task, 8);
+LAYOUT(ltrack_event, 112 + LTRACK_PATH_LEN);
+
+// The LPM trie compares the key bytes after prefixlen: scope, then address.
+static_assert(offsetof(struct ltrack_net_key, scope) == 4);
+static_assert(offsetof(struct ltrack_net_key, addr) == 8);
+static_assert(offsetof(struct ltrack_event, path) == 112);

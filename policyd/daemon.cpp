@@ -1,0 +1,289 @@
+#include "daemon.h"
+
+#include "bpf_guard.h"
+#include "control_server.h"
+#include "decision_pipeline.h"
+#include "event_reader.h"
+#include "kernel_support.h"
+#include "model_watch.h"
+#include "policy_state.h"
+
+#include <spdlog/spdlog.h>
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+
+namespace ltrack {
+namespace {
+
+// Tells systemd (Type=notify) that the policy is enforced.
+void notify_ready()
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	if (!path || !*path)
+		return;
+	sockaddr_un addr{};
+	addr.sun_family = AF_UNIX;
+	std::strncpy(addr.sun_path, path, sizeof(addr.sun_path) - 1);
+	if (addr.sun_path[0] == '@')
+		addr.sun_path[0] = 0;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	const char msg[] = "READY=1";
+	sendto(fd, msg, sizeof(msg) - 1, 0, reinterpret_cast<sockaddr *>(&addr), sizeof(addr));
+	close(fd);
+}
+
+class daemon {
+public:
+	explicit daemon(const daemon_options &opt) : opt_(opt) {}
+	int run();
+
+private:
+	bool add_fd(int fd);
+	void on_signal();
+	void on_control();
+	void handle(control_request &req);
+	std::string reload(const std::string &path, bool &ok);
+	void check_counters();
+
+	daemon_options opt_;
+	bpf_guard guard_;
+	policy_state policy_;
+	decision_pipeline pipeline_;
+	event_reader events_;
+	control_server control_;
+	model_watch models_;
+	int epoll_ = -1, sigfd_ = -1, timerfd_ = -1;
+	bool stop_ = false, unload_ = false;
+	std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+bool daemon::add_fd(int fd)
+{
+	epoll_event ev{};
+	ev.events = EPOLLIN;
+	ev.data.fd = fd;
+	return epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+int daemon::run()
+{
+	// 1. Can this kernel enforce at all? Never pretend.
+	support_report support = probe_kernel_support();
+	if (!support.ok()) {
+		spdlog::error("cannot enforce on this kernel: {}", support.first_failure());
+		return 1;
+	}
+
+	// 2. The policy must compile cleanly before anything is loaded.
+	if (std::string err = policy_.load(opt_.policy_path, guard_profile_ids{}); !err.empty()) {
+		spdlog::error("{}", err);
+		return 1;
+	}
+	if (std::string err = pipeline_.configure(policy_.active(), opt_.decision_log, opt_.foreground); !err.empty()) {
+		spdlog::error("decision log: {}", err);
+		return 1;
+	}
+
+	// 3. Load, attach (or adopt), pin; then swap the policy in.
+	if (status s = bpf_guard::start(guard_, opt_.pin_dir); !s.ok()) {
+		spdlog::error("{}", s.error);
+		return 1;
+	}
+	if (!guard_.adopted().empty())
+		spdlog::info("adopted {} programs still attached from an earlier ltrackd", guard_.adopted().size());
+	apply_stats st;
+	if (status s = guard_.apply(policy_.compiled(), getpid(), &st); !s.ok()) {
+		spdlog::error("applying the policy: {}", s.error);
+		return 1;
+	}
+	policy_.mark_applied(st);
+	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
+		spdlog::warn("models: {}", s.error);
+
+	// 4. Event loop: decisions, signals, control requests, a 1 s tick.
+	if (status s = events_.open(guard_.events_fd(), [this](const ltrack_event &e) {
+		    pipeline_.on_event(e, policy_, models_);
+	    });
+	    !s.ok()) {
+		spdlog::error("{}", s.error);
+		return 1;
+	}
+	if (status s = control_.listen(opt_.socket_path); !s.ok()) {
+		spdlog::error("{}", s.error);
+		return 1;
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (int sig : {SIGINT, SIGTERM, SIGHUP})
+		sigaddset(&mask, sig);
+	sigprocmask(SIG_BLOCK, &mask, nullptr);
+	signal(SIGPIPE, SIG_IGN);
+	sigfd_ = signalfd(-1, &mask, SFD_CLOEXEC);
+	timerfd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	itimerspec tick{{1, 0}, {1, 0}};
+	timerfd_settime(timerfd_, 0, &tick, nullptr);
+	epoll_ = epoll_create1(EPOLL_CLOEXEC);
+	add_fd(events_.fd());
+	add_fd(sigfd_);
+	add_fd(timerfd_);
+	add_fd(control_.fd());
+	if (models_.fd() >= 0)
+		add_fd(models_.fd());
+
+	spdlog::info("enforcing {} ({} mode, {} profiles, {} rules; programs {}); control socket {}",
+		     opt_.policy_path, policy_.mode_name(), policy_.profile_count(), policy_.rule_count(),
+		     guard_.adopted().empty() ? "attached" : "adopted", opt_.socket_path);
+	notify_ready();
+
+	while (!stop_) {
+		epoll_event evs[8];
+		int n = epoll_wait(epoll_, evs, 8, -1);
+		if (n < 0 && errno != EINTR) {
+			spdlog::error("epoll_wait: {}", std::strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == events_.fd())
+				events_.poll(0);
+			else if (fd == sigfd_)
+				on_signal();
+			else if (fd == control_.fd())
+				on_control();
+			else if (fd == models_.fd())
+				models_.handle_events();
+			else if (fd == timerfd_) {
+				uint64_t ticks;
+				[[maybe_unused]] auto r = read(timerfd_, &ticks, sizeof(ticks));
+				check_counters();
+			}
+		}
+	}
+	events_.poll(0); // what is already in the ring still gets logged
+	check_counters();
+	pipeline_.flush();
+
+	if (unload_ || policy_.unload_on_exit()) {
+		if (status s = bpf_guard::unpin_all(opt_.pin_dir); !s.ok()) {
+			spdlog::error("{}", s.error);
+			return 1;
+		}
+		spdlog::info("unloaded: programs detached, pins under {} removed", opt_.pin_dir);
+	} else {
+		spdlog::info("exiting; enforcement stays pinned under {} (ltrackd --unload removes it)", opt_.pin_dir);
+	}
+	return 0;
+}
+
+void daemon::on_signal()
+{
+	signalfd_siginfo si;
+	if (read(sigfd_, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		bool ok;
+		std::string msg = reload(policy_.path(), ok);
+		(ok ? spdlog::info("SIGHUP: {}", msg) : spdlog::error("SIGHUP: {}", msg));
+		return;
+	}
+	spdlog::info("signal {}: stopping", strsignal(si.ssi_signo));
+	stop_ = true;
+}
+
+std::string daemon::reload(const std::string &path, bool &ok)
+{
+	ok = false;
+	policy_state next;
+	if (std::string err = next.load(path, policy_.profile_ids()); !err.empty())
+		return "rejected " + path + "; the active policy stays in force:\n" + err;
+	if (std::string err = pipeline_.configure(next.active(), opt_.decision_log, opt_.foreground); !err.empty())
+		return "rejected " + path + ": decision log: " + err;
+	apply_stats st;
+	auto t0 = std::chrono::steady_clock::now();
+	if (status s = guard_.apply(next.compiled(), getpid(), &st); !s.ok())
+		return "applying " + path + " failed: " + s.error;
+	next.mark_applied(st);
+	policy_ = std::move(next);
+	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
+		spdlog::warn("models: {}", s.error);
+	if (models_.fd() >= 0)
+		add_fd(models_.fd());
+	double swap_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+	ok = true;
+	return fmt::format("reloaded {} ({} profiles, {} rules): compiled in {:.1f} ms, swapped in {:.1f} ms "
+			   "(write {:.1f}, flip {:.3f}, cleanup {:.1f}), slot {}",
+			   path, policy_.profile_count(), policy_.rule_count(), policy_.compile_ms(), swap_ms,
+			   st.write_ms, st.flip_ms, st.cleanup_ms, st.slot);
+}
+
+void daemon::check_counters()
+{
+	pipeline_.on_counters(guard_.read_counters());
+}
+
+void daemon::on_control()
+{
+	control_request req;
+	if (!control_.accept_request(req))
+		return;
+	handle(req);
+}
+
+void daemon::handle(control_request &req)
+{
+	const auto &f = req.fields;
+	const std::string &cmd = f[0];
+	bool json = f.size() > 1 && f[1] == "json";
+	if (cmd == "version") {
+		reply(req.fd, true, std::string(control::protocol));
+	} else if (cmd == "status") {
+		ltrack_state st{};
+		guard_.read_state(st);
+		reply(req.fd, true, policy_.status_text(st, guard_, pipeline_, json, started_));
+	} else if (cmd == "stats") {
+		reply(req.fd, true, pipeline_.stats_text(json));
+	} else if (cmd == "reload") {
+		bool ok;
+		std::string msg = reload(f.size() > 1 ? f[1] : policy_.path(), ok);
+		(ok ? spdlog::info("{}", msg) : spdlog::error("{}", msg));
+		reply(req.fd, ok, msg);
+	} else if (cmd == "mode" && f.size() >= 2) {
+		std::string err = policy_.switch_mode(guard_, f[1], f.size() > 2 ? f[2] : "");
+		if (err.empty())
+			spdlog::info("mode {}{}", f[1], f.size() > 2 ? " for profile " + f[2] : "");
+		reply(req.fd, err.empty(), err.empty() ? "mode " + f[1] : err);
+	} else if (cmd == "events" && f.size() >= 3) {
+		std::vector<std::string> filters(f.begin() + 3, f.end());
+		std::string err = pipeline_.serve_events(req.fd, f[1] == "follow", f[2], filters);
+		if (!err.empty())
+			reply(req.fd, false, err);
+		else if (f[1] == "follow")
+			return; // the pipeline owns the connection now
+	} else if (cmd == "unload") {
+		reply(req.fd, true, "unloading: programs detach and ltrackd exits");
+		unload_ = stop_ = true;
+	} else {
+		reply(req.fd, false, "unknown request '" + cmd + "'");
+	}
+	close(req.fd);
+}
+
+} // namespace
+
+int run_daemon(const daemon_options &opt)
+{
+	return daemon(opt).run();
+}
+
+} // namespace ltrack

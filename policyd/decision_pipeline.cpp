@@ -1,0 +1,255 @@
+#include "decision_pipeline.h"
+
+#include "control_server.h"
+#include "filter_expression.h"
+#include "model_watch.h"
+#include "policy_state.h"
+#include "record_format.h"
+
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <charconv>
+
+namespace ltrack {
+namespace {
+
+constexpr std::size_t recent_max = 4096;
+
+// Parses the "key=value" filters ltrackctl sends (ctl/cmd_daemon.cpp).
+std::string parse_filters(const std::vector<std::string> &in, tracing::event_filter &f)
+{
+	for (const auto &kv : in) {
+		auto eq = kv.find('=');
+		if (eq == std::string::npos)
+			return "bad filter '" + kv + "'";
+		std::string key = kv.substr(0, eq), v = kv.substr(eq + 1);
+		if (key == "profile")
+			f.profile = v;
+		else if (key == "action")
+			f.action = v;
+		else if (key == "severity") {
+			f.min_severity = tracing::parse_severity(v);
+			if (!f.min_severity)
+				return "--severity: '" + v + "' is not one of info, warn, critical";
+		} else if (key == "pid" || key == "port") {
+			unsigned long n = 0;
+			auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+			if (ec != std::errc() || p != v.data() + v.size() || (key == "port" && n > 65535))
+				return "--" + key + ": '" + v + "' is not a number" + (key == "port" ? " 0-65535" : "");
+			if (key == "pid")
+				f.pid = n;
+			else
+				f.port = n;
+		} else if (key == "exe")
+			f.exe_substring = v;
+		else if (key == "path")
+			f.path_prefix = v;
+		else if (key == "dest") {
+			std::string err;
+			f.dest = tracing::parse_prefix(v, &err);
+			if (!f.dest)
+				return "--dest: " + err;
+		} else if (key == "container")
+			f.container = v;
+		else if (key == "expr") {
+			auto parsed = tracing::parse_filter_expression(v);
+			if (!parsed.expr)
+				return "--filter: " + parsed.error;
+			f.expression = parsed.expr;
+		} else
+			return "unknown filter '" + key + "'";
+	}
+	return {};
+}
+
+std::string json_counts(const std::map<std::string, uint64_t> &m)
+{
+	std::string out = "{";
+	for (const auto &[k, v] : m) {
+		if (out.size() > 1)
+			out += ",";
+		out += "\"";
+		tracing::json_escape(out, k);
+		out += "\":" + std::to_string(v);
+	}
+	return out + "}";
+}
+
+std::string text_counts(const char *title, const std::map<std::string, uint64_t> &m)
+{
+	std::string out = std::string(title) + ":\n";
+	if (m.empty())
+		out += "  (none)\n";
+	for (const auto &[k, v] : m)
+		out += fmt::format("  {:>10}  {}\n", v, k);
+	return out;
+}
+
+} // namespace
+
+std::string decision_pipeline::configure(const policy::compiled_policy *p, const std::string &path_override,
+					 bool foreground)
+{
+	tracing::log_config cfg;
+	if (p) {
+		const auto &l = p->log;
+		auto level = tracing::parse_severity(l.level);
+		auto format = tracing::parse_format(l.format);
+		if (!level)
+			return "[log].level '" + l.level + "' is not a severity (info, warn, critical)";
+		if (!format)
+			return "[log].format '" + l.format + "' is not json or text";
+		cfg.level = *level;
+		cfg.format = *format;
+		cfg.output_path = l.output_path;
+		cfg.max_size_mb = l.max_size_mb;
+		cfg.max_age_days = l.max_age_days;
+		cfg.max_backups = l.max_backups;
+		cfg.compress = l.compress;
+	}
+	if (!path_override.empty())
+		cfg.output_path = path_override == "-" ? "" : path_override;
+	cfg.foreground = foreground;
+	if (std::string err = tracing::apply_env_overrides(cfg); !err.empty())
+		return err;
+	if (log_ && cfg.level == log_cfg_.level && cfg.format == log_cfg_.format &&
+	    cfg.output_path == log_cfg_.output_path && cfg.max_size_mb == log_cfg_.max_size_mb &&
+	    cfg.max_age_days == log_cfg_.max_age_days && cfg.max_backups == log_cfg_.max_backups &&
+	    cfg.compress == log_cfg_.compress && cfg.foreground == log_cfg_.foreground)
+		return {}; // unchanged: keep the open log (and its rotation state)
+	std::string err;
+	auto log = tracing::decision_log::open(cfg, err);
+	if (!log)
+		return err;
+	if (log_)
+		log_->flush();
+	log_ = std::move(log);
+	log_cfg_ = cfg;
+	return {};
+}
+
+void decision_pipeline::on_event(const ltrack_event &e, const policy_state &policy, const model_watch &models)
+{
+	++decisions_;
+	tracing::rule_origin origin;
+	origin.rule_id = e.rule_id;
+	if (const policy::compiled_policy *p = policy.active()) {
+		if (const auto *sym = p->symbol(e.rule_id)) {
+			origin.profile = sym->profile;
+			origin.file = sym->file;
+			origin.line = sym->line;
+			origin.column = sym->column;
+			origin.text = sym->text;
+		}
+		if (origin.profile.empty())
+			if (const auto *prof = p->find_profile(e.profile))
+				origin.profile = prof->name;
+	}
+	tracing::model_info model;
+	if (e.hook == LTRACK_HOOK_MODEL)
+		if (const model_finding *f = models.find(e.dev, e.ino))
+			model.imports = f->result.deciding;
+
+	tracing::process_info proc = procs_.lookup(e.pid, e.ts_ns);
+	tracing::decision_record r = tracing::make_record(e, proc, origin, model, 1, boot_offset_);
+
+	++by_hook_[r.hook];
+	++by_profile_[origin.profile.empty() ? std::to_string(e.profile) : origin.profile];
+	++by_outcome_[r.outcome];
+	++by_rule_[e.rule_id ? fmt::format("#{} {}:{} {}", e.rule_id, origin.file, origin.line, origin.text)
+			     : "(profile default)"];
+
+	if (log_ && log_->enabled(r.level))
+		log_->write(r);
+	for (auto it = followers_.begin(); it != followers_.end();) {
+		if (tracing::matches(it->filter, r) && !write_all(it->fd, render(r, it->format) + "\n")) {
+			close(it->fd);
+			it = followers_.erase(it);
+		} else {
+			++it;
+		}
+	}
+	recent_.push_back(std::move(r));
+	if (recent_.size() > recent_max)
+		recent_.pop_front();
+}
+
+void decision_pipeline::on_counters(const counters &c)
+{
+	uint64_t drops = c.values[LTRACK_CNT_RINGBUF_DROPS];
+	if (drops > drops_seen_) {
+		if (log_)
+			log_->write_loss(drops - drops_seen_, tracing::loss_source::ring_buffer);
+		spdlog::warn("{} decision records were dropped: the ring buffer was full", drops - drops_seen_);
+		drops_seen_ = drops;
+	}
+	uint64_t walks = c.values[LTRACK_CNT_WALK_LIMIT];
+	if (walks > walk_limits_seen_) {
+		spdlog::warn("{} opens or execs were denied because their path was deeper than {} levels",
+			     walks - walk_limits_seen_, LTRACK_MAX_WALK);
+		walk_limits_seen_ = walks;
+	}
+	procs_.expire();
+}
+
+void decision_pipeline::flush()
+{
+	if (log_)
+		log_->flush();
+}
+
+std::string decision_pipeline::render(const tracing::decision_record &r, const std::string &format)
+{
+	if (format == "json")
+		return tracing::format_json(r);
+	if (format == "table")
+		return tracing::format_table(r);
+	return tracing::format_text(r);
+}
+
+std::string decision_pipeline::serve_events(int fd, bool follow, const std::string &format,
+					    const std::vector<std::string> &filters)
+{
+	follower f{fd, {}, format};
+	if (std::string err = parse_filters(filters, f.filter); !err.empty())
+		return err;
+	std::string out = "ok\n";
+	if (format == "table")
+		out += tracing::format_table_header() + "\n";
+	for (const auto &r : recent_)
+		if (tracing::matches(f.filter, r))
+			out += render(r, format) + "\n";
+	if (!write_all(fd, out))
+		return {};
+	if (follow)
+		followers_.push_back(std::move(f));
+	return {};
+}
+
+std::string decision_pipeline::stats_text(bool json) const
+{
+	tracing::decision_log::counters lc{};
+	if (log_)
+		lc = log_->stats();
+	if (json)
+		return fmt::format("{{\"decisions\":{},\"ringbuf_drops\":{},\"walk_limit_denials\":{},"
+				   "\"log\":{{\"written\":{},\"below_level\":{},\"write_errors\":{},\"rotations\":{}}},"
+				   "\"by_hook\":{},\"by_profile\":{},\"by_outcome\":{},\"by_rule\":{}}}",
+				   decisions_, drops_seen_, walk_limits_seen_, lc.written, lc.below_level,
+				   lc.write_errors, lc.rotations, json_counts(by_hook_), json_counts(by_profile_),
+				   json_counts(by_outcome_), json_counts(by_rule_));
+	std::string out = fmt::format("decisions received: {}\nring buffer drops: {}\nfail-closed walk-limit "
+				      "denials: {}\ndecision log: {} written, {} below level, {} write errors, {} "
+				      "rotations\n",
+				      decisions_, drops_seen_, walk_limits_seen_, lc.written, lc.below_level,
+				      lc.write_errors, lc.rotations);
+	out += text_counts("by hook", by_hook_);
+	out += text_counts("by profile", by_profile_);
+	out += text_counts("by outcome", by_outcome_);
+	out += text_counts("by rule", by_rule_);
+	return out;
+}
+
+} // namespace ltrack

@@ -1,0 +1,64 @@
+// From the ring buffer to the operator: each ltrack_event is joined with its
+// process (tracing/process_cache), its rule's origin in the policy and the
+// scanner's findings, then written to the decision log, kept in a bounded
+// history for `ltrackctl events`, streamed to followers, and counted.
+#pragma once
+
+#include "bpf_guard.h"
+#include "compiled_policy.h"
+#include "decision_log.h"
+#include "filter.h"
+#include "process_cache.h"
+#include "record.h"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ltrack {
+
+class policy_state;
+class model_watch;
+
+class decision_pipeline {
+public:
+	// (Re)opens the decision log from the policy's [log] table, the
+	// environment (LTRACK_LOG_*) and the command line; on error the
+	// previous log stays.
+	std::string configure(const policy::compiled_policy *p, const std::string &path_override, bool foreground);
+	void on_event(const ltrack_event &e, const policy_state &policy, const model_watch &models);
+	// Reports ring-buffer drops (and fail-closed walk limits) as they grow.
+	void on_counters(const counters &c);
+	void flush();
+
+	std::string stats_text(bool json) const;
+	uint64_t ringbuf_drops() const { return drops_seen_; }
+	uint64_t decisions() const { return decisions_; }
+
+	// `ltrackctl events`: writes "ok" and the matching recent records on fd;
+	// with follow, keeps fd and streams new matches until the client leaves.
+	// Returns an error message (nothing written) for a bad filter.
+	std::string serve_events(int fd, bool follow, const std::string &format, const std::vector<std::string> &filters);
+
+private:
+	struct follower {
+		int fd;
+		tracing::event_filter filter;
+		std::string format;
+	};
+	static std::string render(const tracing::decision_record &r, const std::string &format);
+
+	std::unique_ptr<tracing::decision_log> log_;
+	tracing::log_config log_cfg_;
+	tracing::process_cache procs_;
+	std::deque<tracing::decision_record> recent_;
+	std::vector<follower> followers_;
+	int64_t boot_offset_ = tracing::boot_to_realtime_offset_ns();
+
+	uint64_t decisions_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0;
+	std::map<std::string, uint64_t> by_hook_, by_profile_, by_outcome_, by_rule_;
+};
+
+} // namespace ltrack
