@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 
@@ -15,6 +16,7 @@ constexpr uint32_t none_ref = UINT32_MAX;
 // longer strings and containers are kept truncated and marked "cut".
 constexpr size_t max_text = 512;
 constexpr size_t max_items = 64;
+constexpr size_t max_retained = 1u << 22; // container items kept per pickle
 
 enum class vk : uint8_t { other, none, boolean, integer, str, bytes, global, object, tuple, list, dict, set };
 
@@ -23,7 +25,10 @@ struct value {
 	bool cut = false;
 	int64_t num = 0;
 	uint32_t ref = none_ref; // global: import index; containers/objects: node index
-	std::string text;
+	// Shared so DUP, memo GET and container copies cost no string memory:
+	// a hostile pickle can copy one value millions of times cheaply.
+	std::shared_ptr<const std::string> text;
+	std::string_view str() const { return text ? std::string_view(*text) : std::string_view(); }
 };
 
 // Containers live in an arena and values refer to them by index, so
@@ -194,6 +199,7 @@ private:
 	std::vector<node> nodes;
 	std::optional<failure> err; // first failure; later ones are consequences
 	value scratch;              // what top() hands out after a failure
+	size_t retained = 0;        // container items kept so far
 	int protocol = 0;
 	uint64_t ops = 0;
 	size_t op_pos = 0;
@@ -254,10 +260,14 @@ private:
 		if (n == none_ref)
 			return;
 		node &nd = nodes[n];
-		if (nd.items.size() < max_items)
+		// Past the per-container and per-pickle caps items are dropped, not
+		// an error: only small structures (dtype, shape, records) are read.
+		if (nd.items.size() < max_items && retained < max_retained) {
 			nd.items.push_back(std::move(v));
-		else
+			retained++;
+		} else {
 			nd.cut = true;
+		}
 	}
 	value container(vk k, std::vector<value> items)
 	{
@@ -276,7 +286,7 @@ private:
 			s.resize(max_text);
 			v.cut = true;
 		}
-		v.text = std::move(s);
+		v.text = std::make_shared<const std::string>(std::move(s));
 		return v;
 	}
 	value int_value(int64_t n)
@@ -375,7 +385,7 @@ private:
 	{
 		const auto &it = nodes[n].items;
 		for (size_t i = 0; i + 1 < it.size(); i += 2)
-			if (it[i].k == vk::str && !it[i].cut && it[i].text == key)
+			if (it[i].k == vk::str && !it[i].cut && it[i].str() == key)
 				return &it[i + 1];
 		return nullptr;
 	}
@@ -411,8 +421,8 @@ void walker::loop(pickle_outcome &out)
 				out.top_is_int = true;
 				out.top_int = v.num;
 			}
-			if (v.k == vk::other && !v.text.empty())
-				out.top_long = v.text;
+			if (v.k == vk::other && v.text)
+				out.top_long = *v.text;
 			if (v.k == vk::tuple && v.ref != none_ref)
 				for (const value &item : nodes[v.ref].items)
 					if (item.k == vk::global)
@@ -494,7 +504,7 @@ void walker::loop(pickle_outcome &out)
 					u |= ~0ull << (8 * n); // sign-extend
 				v = int_value(int64_t(u));
 			} else if (n <= 32) {
-				v.text.assign(reinterpret_cast<const char *>(b.data()), b.size());
+				v.text = std::make_shared<const std::string>(as_text(b));
 			}
 			push(v);
 			break;
@@ -633,7 +643,7 @@ void walker::loop(pickle_outcome &out)
 				return fail("STACK_GLOBAL needs two strings on the stack");
 			if (module.cut || name.cut)
 				return fail("import name longer than " + std::to_string(max_text) + " bytes");
-			push(global(module.text, name.text));
+			push(global(module.str(), name.str()));
 			break;
 		}
 		case EXT1:
@@ -755,7 +765,7 @@ void walker::joblib_array(uint32_t wrapper)
 	if (dn.cls == none_ref || ctx.imports[dn.cls].module != "numpy" || ctx.imports[dn.cls].name != "dtype" ||
 	    dn.items.empty() || dn.items[0].k != vk::str)
 		return fail("joblib array dtype is not a numpy.dtype");
-	std::string_view code = dn.items[0].text;
+	std::string_view code = dn.items[0].str();
 	if (code.empty())
 		return fail("joblib array dtype is empty");
 	bool has_object = code[0] == 'O';
