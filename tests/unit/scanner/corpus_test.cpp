@@ -18,7 +18,7 @@ using namespace ltrack::scanner;
 
 namespace {
 
-class corpus : public ::testing::Test {
+class scanner_corpus : public ::testing::Test {
 protected:
 	static inline std::string dir;
 	static inline bool owned = false; // generated here, removed here
@@ -73,7 +73,7 @@ bool deciding_has(const scan_result &r, const std::string &text)
 		EXPECT_EQ((r).verdict, uint32_t(v)) << show(r); \
 	} while (0)
 
-TEST_F(corpus, benign_pickles_of_every_protocol_are_safe)
+TEST_F(scanner_corpus, benign_pickles_of_every_protocol_are_safe)
 {
 	for (int p = 0; p <= 5; p++) {
 		SCOPED_TRACE("protocol " + std::to_string(p));
@@ -86,7 +86,7 @@ TEST_F(corpus, benign_pickles_of_every_protocol_are_safe)
 	}
 }
 
-TEST_F(corpus, every_dangerous_import_is_unsafe)
+TEST_F(scanner_corpus, every_dangerous_import_is_unsafe)
 {
 	std::ifstream listing(path("dangerous.txt"));
 	std::string line;
@@ -104,7 +104,7 @@ TEST_F(corpus, every_dangerous_import_is_unsafe)
 	EXPECT_GE(n, 30);
 }
 
-TEST_F(corpus, reduce_to_os_system_is_unsafe)
+TEST_F(scanner_corpus, reduce_to_os_system_is_unsafe)
 {
 	for (const char *f : {"evil_reduce.pkl", "evil_reduce_p0.pkl", "inst_os.pkl"}) {
 		SCOPED_TRACE(f);
@@ -114,7 +114,7 @@ TEST_F(corpus, reduce_to_os_system_is_unsafe)
 	}
 }
 
-TEST_F(corpus, import_outside_both_lists_is_suspicious)
+TEST_F(scanner_corpus, import_outside_both_lists_is_suspicious)
 {
 	scan_result r = scan("unknown_import.pkl");
 	EXPECT_SCAN(r, pickle, LTRACK_VERDICT_SUSPICIOUS);
@@ -122,7 +122,7 @@ TEST_F(corpus, import_outside_both_lists_is_suspicious)
 	EXPECT_SCAN(scan("ext_code.pkl"), pickle, LTRACK_VERDICT_SUSPICIOUS);
 }
 
-TEST_F(corpus, memo_tricks_are_resolved)
+TEST_F(scanner_corpus, memo_tricks_are_resolved)
 {
 	struct {
 		const char *file, *decides;
@@ -142,7 +142,7 @@ TEST_F(corpus, memo_tricks_are_resolved)
 	EXPECT_SCAN(scan("memo_benign.pkl"), pickle, LTRACK_VERDICT_SAFE);
 }
 
-TEST_F(corpus, numpy_arrays)
+TEST_F(scanner_corpus, numpy_arrays)
 {
 	EXPECT_SCAN(scan("float.npy"), numpy_npy, LTRACK_VERDICT_SAFE);
 	EXPECT_SCAN(scan("record.npy"), numpy_npy, LTRACK_VERDICT_SAFE);
@@ -158,7 +158,7 @@ TEST_F(corpus, numpy_arrays)
 	EXPECT_TRUE(deciding_has(npz, "in o.npy")) << show(npz);
 }
 
-TEST_F(corpus, joblib_streams_with_interleaved_arrays)
+TEST_F(scanner_corpus, joblib_streams_with_interleaved_arrays)
 {
 	if (!have("model.joblib"))
 		GTEST_SKIP() << "joblib is not installed for /usr/bin/python3 (apt-get install python3-joblib)";
@@ -175,7 +175,7 @@ TEST_F(corpus, joblib_streams_with_interleaved_arrays)
 	}
 }
 
-TEST_F(corpus, safetensors_header_is_validated)
+TEST_F(scanner_corpus, safetensors_header_is_validated)
 {
 	EXPECT_SCAN(scan("good.safetensors"), safetensors, LTRACK_VERDICT_SAFE);
 	struct {
@@ -197,7 +197,7 @@ TEST_F(corpus, safetensors_header_is_validated)
 	}
 }
 
-TEST_F(corpus, gguf_and_onnx_are_data)
+TEST_F(scanner_corpus, gguf_and_onnx_are_data)
 {
 	EXPECT_SCAN(scan("model.gguf"), gguf, LTRACK_VERDICT_SAFE);
 	EXPECT_SCAN(scan("huge_count.gguf"), gguf, LTRACK_VERDICT_ERROR);
@@ -206,7 +206,7 @@ TEST_F(corpus, gguf_and_onnx_are_data)
 	EXPECT_SCAN(scan("model.onnx"), onnx, LTRACK_VERDICT_SAFE);
 }
 
-TEST_F(corpus, nested_archives_are_scanned)
+TEST_F(scanner_corpus, nested_archives_are_scanned)
 {
 	scan_result evil = scan("nested_evil.zip");
 	EXPECT_SCAN(evil, zip_archive, LTRACK_VERDICT_UNSAFE);
@@ -218,7 +218,7 @@ TEST_F(corpus, nested_archives_are_scanned)
 	EXPECT_NE(deep.error.find("nested deeper"), std::string::npos) << show(deep);
 }
 
-TEST_F(corpus, archive_limits)
+TEST_F(scanner_corpus, archive_limits)
 {
 	scan_limits small;
 	small.max_inflated_bytes = 1 << 20;
@@ -232,7 +232,7 @@ TEST_F(corpus, archive_limits)
 	EXPECT_SCAN(scan("zip_truncated.zip"), zip_archive, LTRACK_VERDICT_ERROR);
 }
 
-TEST_F(corpus, old_torch_tar_format)
+TEST_F(scanner_corpus, old_torch_tar_format)
 {
 	EXPECT_SCAN(scan("torch_legacy.tar"), pytorch_tar, LTRACK_VERDICT_SAFE);
 	scan_result r = scan("torch_legacy_evil.tar");
@@ -240,7 +240,7 @@ TEST_F(corpus, old_torch_tar_format)
 	EXPECT_TRUE(deciding_has(r, "(in pickle)")) << show(r);
 }
 
-TEST_F(corpus, real_torch_checkpoints)
+TEST_F(scanner_corpus, real_torch_checkpoints)
 {
 	if (!have("torch_benign.pt"))
 		GTEST_SKIP() << "torch is not installed for /usr/bin/python3 (apt-get install --no-install-recommends python3-torch)";
@@ -258,7 +258,7 @@ TEST_F(corpus, real_torch_checkpoints)
 	EXPECT_EQ(scan("torch_truncated.pt").verdict, uint32_t(LTRACK_VERDICT_ERROR));
 }
 
-TEST_F(corpus, hostile_and_truncated_inputs_are_errors)
+TEST_F(scanner_corpus, hostile_and_truncated_inputs_are_errors)
 {
 	struct {
 		const char *file, *error;
@@ -279,7 +279,7 @@ TEST_F(corpus, hostile_and_truncated_inputs_are_errors)
 	}
 }
 
-TEST_F(corpus, unrecognised_content_is_suspicious)
+TEST_F(scanner_corpus, unrecognised_content_is_suspicious)
 {
 	scan_result r = scan("garbage.bin");
 	EXPECT_SCAN(r, unknown, LTRACK_VERDICT_SUSPICIOUS);
@@ -313,7 +313,7 @@ cli_run ltrackctl_scan(const std::string &args)
 #endif
 }
 
-TEST_F(corpus, ltrackctl_scan_exit_status_and_output)
+TEST_F(scanner_corpus, ltrackctl_scan_exit_status_and_output)
 {
 #ifndef LTRACK_TEST_LTRACKCTL
 	GTEST_SKIP() << "ltrackctl is not part of this build";
@@ -346,7 +346,7 @@ TEST_F(corpus, ltrackctl_scan_exit_status_and_output)
 	EXPECT_NE(digest.out.find("sha256: " + sha256_file(path("good.safetensors"))), std::string::npos) << digest.out;
 }
 
-TEST(scan_file_io, missing_and_special_files_are_errors)
+TEST(scanner_file_io, missing_and_special_files_are_errors)
 {
 	scan_result r = scan_file("/nonexistent/ltrack/model.pt");
 	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_ERROR));

@@ -5,7 +5,7 @@
 using namespace ltrack::scanner;
 using k = enum import_ref::kind;
 
-TEST(import_lists, allowlist_is_exact)
+TEST(scanner_import_lists, allowlist_is_exact)
 {
 	EXPECT_EQ(classify_import("torch._utils", "_rebuild_tensor_v2"), k::allowed);
 	EXPECT_EQ(classify_import("torch", "FloatStorage"), k::allowed);
@@ -20,7 +20,7 @@ TEST(import_lists, allowlist_is_exact)
 	EXPECT_EQ(classify_import("numpy.dtypes", "_private"), k::unknown);
 }
 
-TEST(import_lists, dangerous_modules_match_by_component)
+TEST(scanner_import_lists, dangerous_modules_match_by_component)
 {
 	EXPECT_EQ(classify_import("os", "system"), k::dangerous);
 	EXPECT_EQ(classify_import("os.path", "join"), k::dangerous);
@@ -37,7 +37,7 @@ TEST(import_lists, dangerous_modules_match_by_component)
 	EXPECT_EQ(classify_import("builtins", "print"), k::unknown);
 }
 
-TEST(import_lists, dotted_names_never_allowed)
+TEST(scanner_import_lists, dotted_names_never_allowed)
 {
 	EXPECT_EQ(classify_import("collections", "OrderedDict.__init__"), k::dangerous);
 	EXPECT_EQ(classify_import("torch", "nn.os.system"), k::dangerous);

@@ -16,7 +16,7 @@ scan_result scan_bytes(const std::string &s, const scan_limits &limits = {})
 	return scan_buffer({reinterpret_cast<const unsigned char *>(s.data()), s.size()}, limits);
 }
 
-TEST(pickle_walker, stack_global_needs_strings)
+TEST(scanner_pickle_walker, stack_global_needs_strings)
 {
 	// two ints are not a module and a name
 	scan_result r = scan_bytes(std::string("\x80\x04K\x01K\x02\x93.", 9));
@@ -24,7 +24,7 @@ TEST(pickle_walker, stack_global_needs_strings)
 	EXPECT_NE(r.error.find("STACK_GLOBAL needs two strings"), std::string::npos) << r.error;
 }
 
-TEST(pickle_walker, opcode_budget_is_enforced)
+TEST(scanner_pickle_walker, opcode_budget_is_enforced)
 {
 	std::string s = "\x80\x02";
 	for (int i = 0; i < 1000; i++)
@@ -38,7 +38,7 @@ TEST(pickle_walker, opcode_budget_is_enforced)
 	EXPECT_EQ(scan_bytes(s).verdict, uint32_t(LTRACK_VERDICT_SAFE));
 }
 
-TEST(pickle_walker, memo_limit_is_enforced)
+TEST(scanner_pickle_walker, memo_limit_is_enforced)
 {
 	std::string s = "\x80\x04";
 	for (int i = 0; i < 50; i++)
@@ -50,7 +50,7 @@ TEST(pickle_walker, memo_limit_is_enforced)
 	EXPECT_NE(r.error.find("memo exceeds"), std::string::npos) << r.error;
 }
 
-TEST(pickle_walker, danger_before_damage_is_still_unsafe)
+TEST(scanner_pickle_walker, danger_before_damage_is_still_unsafe)
 {
 	// os.system is imported, then the stream is cut: the loader would have
 	// imported (and with REDUCE, run) it before failing.
@@ -59,7 +59,7 @@ TEST(pickle_walker, danger_before_damage_is_still_unsafe)
 	EXPECT_FALSE(r.error.empty());
 }
 
-TEST(pickle_walker, stacked_pickles_are_all_walked)
+TEST(scanner_pickle_walker, stacked_pickles_are_all_walked)
 {
 	std::string benign = "\x80\x02N.";
 	std::string evil = "\x80\x02\x63os\nsystem\n.";
@@ -67,7 +67,7 @@ TEST(pickle_walker, stacked_pickles_are_all_walked)
 	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
 }
 
-TEST(pickle_walker, memo_aliasing_follows_python_semantics)
+TEST(scanner_pickle_walker, memo_aliasing_follows_python_semantics)
 {
 	// A string memoized, then the memo slot overwritten by another string:
 	// GET returns the latest value.
@@ -80,7 +80,7 @@ TEST(pickle_walker, memo_aliasing_follows_python_semantics)
 	EXPECT_EQ(r.imports[0].module, "os");
 }
 
-TEST(pickle_walker, self_referencing_list_is_bounded)
+TEST(scanner_pickle_walker, self_referencing_list_is_bounded)
 {
 	// l = []; l.append(l) many times: no leak, no blow-up.
 	std::string s = "\x80\x02]q\x00"s;

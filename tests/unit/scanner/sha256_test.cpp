@@ -15,7 +15,7 @@ std::string hex_of(const std::string &s)
 }
 
 // FIPS 180-4 / NIST example vectors.
-TEST(sha256, known_vectors)
+TEST(scanner_sha256, known_vectors)
 {
 	EXPECT_EQ(hex_of(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	EXPECT_EQ(hex_of("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -26,7 +26,7 @@ TEST(sha256, known_vectors)
 	EXPECT_EQ(hex_of(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
-TEST(sha256, chunked_updates_match_one_shot)
+TEST(scanner_sha256, chunked_updates_match_one_shot)
 {
 	std::string msg;
 	for (int i = 0; i < 1000; i++)
@@ -40,7 +40,7 @@ TEST(sha256, chunked_updates_match_one_shot)
 	}
 }
 
-TEST(sha256, file_digest)
+TEST(scanner_sha256, file_digest)
 {
 	char name[] = "/tmp/ltrack-sha-XXXXXX";
 	int fd = mkstemp(name);
