@@ -227,9 +227,12 @@ std::string daemon::reload(const std::string &path, bool &ok)
 			   st.write_ms, st.flip_ms, st.cleanup_ms, st.slot);
 }
 
+// Once a second: report drops, and flush so the log on disk is at most a
+// second behind.
 void daemon::check_counters()
 {
 	pipeline_.on_counters(guard_.read_counters());
+	pipeline_.flush();
 }
 
 void daemon::on_control()
