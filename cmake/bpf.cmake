@@ -1,6 +1,6 @@
 # Turning BPF C into a libbpf skeleton.
 #
-# bpf_generate_vmlinux(OUT): vmlinux.h from the build host's kernel BTF. CO-RE
+# bpf_generate_vmlinux(): <build>/bpf/vmlinux.h from the build host's kernel BTF. CO-RE
 #   relocates every field access at load time, so the guest or production
 #   kernel may differ from the one the header came from.
 # bpf_object(NAME SOURCES a.bpf.c ... HEADERS ...): compiles each source with
@@ -24,7 +24,11 @@ foreach(d ${_dirs})
   list(APPEND BPF_SYS_INCLUDES -idirafter ${d})
 endforeach()
 
-function(bpf_generate_vmlinux out)
+# vmlinux.h is generated once, for every BPF object of the project.
+set(LTRACK_VMLINUX_DIR ${PROJECT_BINARY_DIR}/bpf)
+function(bpf_generate_vmlinux)
+  set(out ${LTRACK_VMLINUX_DIR}/vmlinux.h)
+  file(MAKE_DIRECTORY ${LTRACK_VMLINUX_DIR})
   add_custom_command(OUTPUT ${out}
     COMMAND ${BPFTOOL} btf dump file ${LTRACK_VMLINUX_BTF} format c > ${out}.tmp
     COMMAND ${CMAKE_COMMAND} -E rename ${out}.tmp ${out}
@@ -46,9 +50,9 @@ function(bpf_object name)
     set(obj ${bindir}/${stem}.o)
     add_custom_command(OUTPUT ${obj}
       COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall
-              -I${bindir} -I${CMAKE_CURRENT_SOURCE_DIR} ${BPF_SYS_INCLUDES}
+              -I${LTRACK_VMLINUX_DIR} -I${PROJECT_SOURCE_DIR}/lsm -I${CMAKE_CURRENT_SOURCE_DIR} ${BPF_SYS_INCLUDES}
               -c ${CMAKE_CURRENT_SOURCE_DIR}/${src} -o ${obj}
-      DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${src} ${deps} ${bindir}/vmlinux.h
+      DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${src} ${deps} ${PROJECT_SOURCE_DIR}/lsm/abi.h ${LTRACK_VMLINUX_DIR}/vmlinux.h
       COMMENT "BPF ${src}"
       VERBATIM)
     list(APPEND objs ${obj})
@@ -63,4 +67,5 @@ function(bpf_object name)
     COMMENT "Linking ${name}.bpf.o and generating ${name}.skel.h"
     VERBATIM)
   add_custom_target(${name}_skel DEPENDS ${skel})
+  add_dependencies(${name}_skel vmlinux_h) # vmlinux.h is made in the top directory
 endfunction()

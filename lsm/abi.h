@@ -289,6 +289,34 @@ struct ltrack_event {
 	char path[LTRACK_PATH_LEN]; /* file path, executable, or unix socket path */
 };
 
+/* ---- process life (ring buffer "proc_events", tracing/process.bpf.c) ------- */
+
+/* Tracepoints on exec, fork and exit keep each process's context, so a
+ * decision about a process that has already exited still names its program,
+ * command line and parent. */
+enum ltrack_proc_type {
+	LTRACK_PROC_EXEC = 1,
+	LTRACK_PROC_FORK = 2,
+	LTRACK_PROC_EXIT = 3,
+};
+
+#define LTRACK_ARGS_LEN 512
+
+struct ltrack_proc_event {
+	__u64 ts_ns;         /* bpf_ktime_get_boot_ns() */
+	__u64 start_boot_ns; /* task->start_boottime: identifies the process with its pid */
+	__u64 cgroup_id;
+	__u32 type;          /* enum ltrack_proc_type */
+	__u32 pid;           /* tgid (the child's, for FORK) */
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 args_len;      /* bytes of args used: NUL-separated argv */
+	char comm[LTRACK_COMM_LEN];
+	char exe[LTRACK_PATH_LEN]; /* EXEC: the path passed to execve */
+	char args[LTRACK_ARGS_LEN];
+};
+
 /* ---- name hashing ------------------------------------------------------ */
 
 /* FNV-1a over the bytes of a name taken from its last byte to its first. A

@@ -7,6 +7,7 @@
 #include "kernel_support.h"
 #include "model_watch.h"
 #include "policy_state.h"
+#include "process_tracer.h"
 
 #include <spdlog/spdlog.h>
 
@@ -63,6 +64,7 @@ private:
 	event_reader events_;
 	control_server control_;
 	model_watch models_;
+	tracing::process_tracer tracer_;
 	int epoll_ = -1, sigfd_ = -1, timerfd_ = -1;
 	bool stop_ = false, unload_ = false;
 	std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -111,6 +113,11 @@ int daemon::run()
 	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
 		spdlog::warn("models: {}", s.error);
 
+	// Process context for the log: without it a record still carries the
+	// kernel's pid, comm and ids, so this is worth a warning, not a refusal.
+	if (std::string err = tracer_.start(pipeline_.processes()); !err.empty())
+		spdlog::warn("process context: {}", err);
+
 	// 4. Event loop: decisions, signals, control requests, a 1 s tick.
 	if (status s = events_.open(guard_.events_fd(), [this](const ltrack_event &e) {
 		    pipeline_.on_event(e, policy_, models_);
@@ -135,6 +142,8 @@ int daemon::run()
 	timerfd_settime(timerfd_, 0, &tick, nullptr);
 	epoll_ = epoll_create1(EPOLL_CLOEXEC);
 	add_fd(events_.fd());
+	if (tracer_.fd() >= 0)
+		add_fd(tracer_.fd());
 	add_fd(sigfd_);
 	add_fd(timerfd_);
 	add_fd(control_.fd());
@@ -153,8 +162,13 @@ int daemon::run()
 			spdlog::error("epoll_wait: {}", std::strerror(errno));
 			break;
 		}
+		// Process events first: an exec is then known before the decisions
+		// its program made.
+		tracer_.poll();
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
+			if (fd == tracer_.fd())
+				continue;
 			if (fd == events_.fd())
 				events_.poll(0);
 			else if (fd == sigfd_)
@@ -170,6 +184,7 @@ int daemon::run()
 			}
 		}
 	}
+	tracer_.poll();
 	events_.poll(0); // what is already in the ring still gets logged
 	check_counters();
 	pipeline_.flush();

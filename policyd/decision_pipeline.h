@@ -34,6 +34,8 @@ public:
 	void flush();
 
 	std::string stats_text(bool json) const;
+	// Fed by the process tracepoints (tracing/process_tracer.h).
+	tracing::process_cache &processes() { return procs_; }
 	uint64_t ringbuf_drops() const { return drops_seen_; }
 	uint64_t decisions() const { return decisions_; }
 

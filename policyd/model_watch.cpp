@@ -13,9 +13,46 @@
 
 #include <cerrno>
 #include <climits>
+#include <csetjmp>
+#include <csignal>
 #include <cstring>
 
 namespace ltrack {
+namespace {
+
+// scan_file maps the file; if another process truncates it mid-scan, the
+// next read of a vanished page raises SIGBUS. The daemon must not die of
+// that: the scan is abandoned (its mapping leaks, a rare and bounded cost)
+// and the file stays unscanned until it is written again.
+sigjmp_buf *scan_jump = nullptr;
+
+void on_sigbus(int)
+{
+	if (scan_jump)
+		siglongjmp(*scan_jump, 1);
+	signal(SIGBUS, SIG_DFL);
+	raise(SIGBUS);
+}
+
+bool guarded_scan(const std::string &path, scanner::scan_result &out)
+{
+	struct sigaction sa {}, old {};
+	sa.sa_handler = on_sigbus;
+	sigaction(SIGBUS, &sa, &old);
+	sigjmp_buf jb;
+	bool ok = true;
+	if (sigsetjmp(jb, 1) == 0) {
+		scan_jump = &jb;
+		out = scanner::scan_file(path);
+	} else {
+		ok = false;
+	}
+	scan_jump = nullptr;
+	sigaction(SIGBUS, &old, nullptr);
+	return ok;
+}
+
+} // namespace
 
 uint64_t kernel_dev(uint64_t st_dev)
 {
@@ -88,7 +125,11 @@ const model_finding *model_watch::scan_path(const std::string &path)
 	struct stat before, after;
 	if (stat(path.c_str(), &before) < 0 || !S_ISREG(before.st_mode))
 		return nullptr;
-	scanner::scan_result r = scanner::scan_file(path);
+	scanner::scan_result r;
+	if (!guarded_scan(path, r)) {
+		spdlog::warn("models: {} was truncated while being scanned; it stays unscanned", path);
+		return nullptr;
+	}
 	if (r.verdict != LTRACK_VERDICT_SAFE && !trusted_.empty() && trusted_.count(scanner::sha256_file(path)))
 		r.verdict = LTRACK_VERDICT_TRUSTED;
 	if (stat(path.c_str(), &after) < 0)

@@ -83,6 +83,28 @@ void process_cache::on_exec(uint32_t pid)
 	store(std::move(info));
 }
 
+void process_cache::on_exec_event(process_info info)
+{
+	process_info live = read_process(info.pid, opt_.read);
+	std::lock_guard lock(mu_);
+	if (live.start_boot_ns == info.start_boot_ns && !live.exited) {
+		// /proc knows more (cgroup path, container, ancestry); the event
+		// knows the program for sure even if /proc raced with a later exec.
+		live.exe = live.exe.empty() ? info.exe : live.exe;
+		live.cmdline = live.cmdline.empty() ? info.cmdline : live.cmdline;
+		store(std::move(live));
+		return;
+	}
+	for (uint32_t up = info.ppid; up != 0 && info.ancestry.size() < opt_.read.max_ancestry;) {
+		entry *p = find(up, 0);
+		if (!p)
+			break;
+		info.ancestry.push_back(ancestor{up, p->info.exe});
+		up = p->info.ppid;
+	}
+	store(std::move(info));
+}
+
 void process_cache::on_fork(uint32_t ppid, uint32_t pid)
 {
 	process_info info = read_process(pid, opt_.read);

@@ -36,6 +36,10 @@ public:
 	// sched_process_exec (after the exec completed): earlier, /proc shows
 	// the new exe with an empty command line.
 	void on_exec(uint32_t pid);              // the program changed: re-read
+	// The exec tracepoint's own account (tracing/process_tracer.cpp), so a
+	// process that exits at once is still known; completed from /proc (and
+	// its ancestry from the cache) where it can be.
+	void on_exec_event(process_info info);
 	void on_fork(uint32_t ppid, uint32_t pid); // read the child (or copy its parent)
 	void on_exit(uint32_t pid);              // keep the entry for exited_ttl
 
