@@ -24,6 +24,7 @@ LAYOUT(ltrack_model_key, 16);
 LAYOUT(ltrack_model_val, 32);
 LAYOUT(ltrack_task, 8);
 LAYOUT(ltrack_event, 112 + LTRACK_PATH_LEN);
+LAYOUT(ltrack_proc_event, 48 + LTRACK_COMM_LEN + LTRACK_PATH_LEN + LTRACK_ARGS_LEN);
 
 // The LPM trie compares the key bytes after prefixlen: scope, then address.
 static_assert(offsetof(struct ltrack_net_key, scope) == 4);

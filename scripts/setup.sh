@@ -14,6 +14,8 @@ packages=(
   libclang-rt-14-dev
   # the VM suite: QEMU, an initramfs of busybox, modules tools, Debian's python3
   qemu-system-x86 busybox-static kmod cpio xz-utils python3 python3-numpy
+  # real model files for the scanner tests (a torch.save checkpoint, joblib dumps)
+  python3-torch python3-joblib
 )
 
 missing=()

@@ -91,7 +91,8 @@ TEST_F(Abi, MapKeysAndValuesMatchBpfObject)
 		       expect{"ltrack_exe_key", sizeof(ltrack_exe_key)},
 		       expect{"ltrack_cgroup_key", sizeof(ltrack_cgroup_key)},
 		       expect{"ltrack_model_key", sizeof(ltrack_model_key)},
-		       expect{"ltrack_model_val", sizeof(ltrack_model_val)}, expect{"ltrack_task", sizeof(ltrack_task)}}) {
+		       expect{"ltrack_model_val", sizeof(ltrack_model_val)}, expect{"ltrack_task", sizeof(ltrack_task)},
+		       expect{"ltrack_proc_event", sizeof(ltrack_proc_event)}}) {
 		const btf_type *t = find(e.name);
 		ASSERT_NE(t, nullptr) << e.name << " not in the BPF object's BTF";
 		EXPECT_EQ(t->size, e.size) << e.name;
