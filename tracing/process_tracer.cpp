@@ -5,6 +5,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -91,6 +93,11 @@ int process_tracer::on_event(void *ctx, void *data, size_t size)
 std::string process_tracer::start(process_cache &cache)
 {
 	s_->cache = &cache;
+	// libbpf finds a tracepoint's id in tracefs; mount it where a minimal
+	// system (an initramfs, a container host without systemd) has not.
+	struct stat st;
+	if (stat("/sys/kernel/tracing/events", &st) != 0 && stat("/sys/kernel/debug/tracing/events", &st) != 0)
+		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr);
 	s_->skel = tracer__open_and_load();
 	if (!s_->skel)
 		return std::string("loading the process tracepoints: ") + std::strerror(errno);

@@ -301,7 +301,7 @@ const json &json::operator[](const std::string &key) const
 json json::parse(const std::string &text, std::string *error)
 {
 	json v;
-	json_parser p{text};
+	json_parser p{text, 0, {}};
 	if (!p.value(v) && error)
 		*error = p.error;
 	return v;

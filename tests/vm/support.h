@@ -99,6 +99,7 @@ public:
 	void stop();  // SIGTERM and wait
 	void kill9(); // SIGKILL and wait: what a crash looks like
 	bool running() const;
+	int pid() const { return pid_; }
 	int exit_status() const { return exit_status_; }
 	std::string output() const; // what ltrackd printed (stdout + stderr)
 
