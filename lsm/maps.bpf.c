@@ -17,4 +17,10 @@ events_map_t events SEC(".maps");
 counters_map_t counters SEC(".maps");
 scratch_map_t scratch SEC(".maps");
 
+/* Ring buffers carry untyped records. These two pointers put the record
+ * types into the object's BTF, so tests/unit/abi can compare their layout
+ * with what the C++ compiler made of abi.h. */
+struct ltrack_event *btf_decision_record __attribute__((unused));
+struct ltrack_proc_event *btf_process_record __attribute__((unused));
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
