@@ -1,0 +1,429 @@
+// Issue 7 from the outside: model files are refused in the kernel, at open,
+// before a loader can read a byte. Each test runs the real loader
+// (/usr/bin/python3, pickle.load, tests/vm/models/model_tool.py) as a
+// governed process against files the real ltrackd scanned, checks the errno
+// python saw, whether the pickle's payload ran (a marker file), and the
+// decision record (hook model, verdict, the import that decided it, the
+// rule). The malicious pickle's payload is os.system("touch <marker>") with
+// the marker under the test's temp dir, so even where a test expects it to
+// run (audit mode, a trusted digest) it is harmless.
+#include "support.h"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <sstream>
+#include <thread>
+
+using namespace ltrack::vmtest;
+
+namespace {
+
+const std::string python = "/usr/bin/python3";
+
+std::string tool()
+{
+	return source_dir() + "/tests/vm/models/model_tool.py";
+}
+
+bool exists(const std::string &path)
+{
+	struct stat st;
+	return stat(path.c_str(), &st) == 0;
+}
+
+unsigned long long inode_of(const std::string &path)
+{
+	struct stat st {};
+	stat(path.c_str(), &st);
+	return st.st_ino;
+}
+
+// 1-based number of the first line of text containing needle (0: none).
+int line_of(const std::string &text, const std::string &needle)
+{
+	std::istringstream in(text);
+	int n = 0;
+	for (std::string line; std::getline(in, line);) {
+		n++;
+		if (line.find(needle) != std::string::npos)
+			return n;
+	}
+	return 0;
+}
+
+// Writes DIR/malicious.pkl (payload: touch MARKER) and DIR/benign.pkl with
+// an ungoverned python3 (call it before the daemon starts, or from outside
+// any governed cgroup).
+void make_models(const std::string &dir, const std::string &marker)
+{
+	mkdir(dir.c_str(), 0755);
+	run_result r = run({python, tool(), "make", dir, marker});
+	ASSERT_EQ(r.exit_code, 0) << r.out;
+	ASSERT_TRUE(exists(dir + "/malicious.pkl") && exists(dir + "/benign.pkl")) << r.out;
+	ASSERT_FALSE(exists(marker)) << "making the pickle must not run its payload";
+}
+
+std::string sha256_of(const std::string &path)
+{
+	run_result r = run({"/usr/bin/sha256sum", path});
+	return r.out.substr(0, 64);
+}
+
+// pickle.load of each path in one python3 process; what it printed per path.
+struct load_run {
+	run_result proc;
+	std::map<std::string, json> by_path;
+	const json &operator[](const std::string &path) const
+	{
+		static const json none;
+		auto it = by_path.find(path);
+		return it == by_path.end() ? none : it->second;
+	}
+};
+
+load_run py_load(const std::vector<std::string> &paths, const run_options &opt)
+{
+	std::vector<std::string> argv{python, tool(), "load"};
+	argv.insert(argv.end(), paths.begin(), paths.end());
+	load_run l;
+	l.proc = run(argv, opt);
+	std::istringstream in(l.proc.out);
+	for (std::string line; std::getline(in, line);) {
+		json j = json::parse(line);
+		if (j.kind == json::object_v && j.has("path"))
+			l.by_path[j["path"].s()] = j;
+	}
+	return l;
+}
+
+std::vector<std::string> strings(const json &array)
+{
+	std::vector<std::string> out;
+	for (const auto &i : array.items)
+		out.push_back(i.s());
+	return out;
+}
+
+bool contains(const std::vector<std::string> &v, const std::string &s)
+{
+	return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::function<bool(const json &)> model_record(int pid, const std::string &outcome, const std::string &path)
+{
+	return [=](const json &r) {
+		return r["process"]["pid"].i() == pid && r["hook"].s() == "model" && r["outcome"].s() == outcome &&
+		       r["file"]["path"].s() == path;
+	};
+}
+
+// The profile every test uses, selected by `selector` (a cgroups = or
+// executables = line). `model` is the body of its [profile.inference.model]
+// table; a file rule denies `barrier` so a test can prove the log has caught
+// up (see barrier()).
+std::string policy(const std::string &mode, const std::string &selector, const std::string &model,
+		   const std::string &barrier)
+{
+	return "mode = \"" + mode + "\"\n"
+	       "[profile.inference]\n" + selector + "\n"
+	       "[profile.inference.file]\n"
+	       "default = \"allow\"\n"
+	       "rules = [ { action = \"deny\", file = \"" + barrier + "\" } ]\n"
+	       "[profile.inference.model]\n" + model;
+}
+
+// A governed actor opens the barrier file (denied by a file rule) and the
+// test waits for that record. The ring buffer is one ordered queue, so once
+// it is in the log every decision made before the actor started is too:
+// "no record for X" can then be asserted without sleeping.
+void barrier(const ltrackd &d, const std::string &barrier_path, const run_options &governed)
+{
+	run_result b = actor({"open", barrier_path}, governed);
+	ASSERT_EQ(b.actor_errno(), EPERM) << "the barrier actor must be governed: " << b.out;
+	json r = d.wait_for(decision_for(b.pid, "file", "denied"));
+	ASSERT_EQ(r.kind, json::object_v) << "no barrier record\n" << read_file(d.log_path());
+}
+
+std::vector<json> records_for_path(const ltrackd &d, const std::string &path)
+{
+	std::vector<json> out;
+	for (auto &r : d.decisions())
+		if (r["file"]["path"].s() == path)
+			out.push_back(r);
+	return out;
+}
+
+std::string dump(const std::vector<json> &rs)
+{
+	std::string s;
+	for (const auto &r : rs)
+		s += r["hook"].s() + " " + r["outcome"].s() + " pid " + std::to_string(r["process"]["pid"].i()) + " " +
+		     r["file"]["path"].s() + " verdict " + r["model"]["verdict"].s() + "\n";
+	return s;
+}
+
+// Enforce mode: pickle.load of a malicious model fails at open() with EPERM
+// and its payload never runs; a benign model next to it loads; the record
+// names the verdict and the import that decided it.
+TEST(ModelGuard, MaliciousPickleRefusedAtOpenBenignLoads)
+{
+	temp_dir t;
+	const std::string models = t / "models", marker = t / "payload-ran", bar = t / "barrier";
+	make_models(models, marker);
+	write_file(bar, "b");
+	test_cgroup cg("inference");
+	run_options in_cg;
+	in_cg.cgroup = cg.path;
+
+	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]",
+				 "directories = [\"" + models + "\"]\nextensions = [\".pkl\"]\nallow = \"safe\"\n", bar);
+	ltrackd d(pol);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	const std::string mal = models + "/malicious.pkl", ben = models + "/benign.pkl";
+	load_run l = py_load({mal, ben}, in_cg);
+	ASSERT_EQ(l[mal].kind, json::object_v) << l.proc.out;
+	EXPECT_FALSE(l[mal]["ok"].b) << l.proc.out;
+	EXPECT_EQ(l[mal]["errno"].i(), EPERM) << l.proc.out;
+	EXPECT_EQ(l[mal]["error"].s(), "PermissionError") << l.proc.out;
+	ASSERT_EQ(l[ben].kind, json::object_v) << l.proc.out;
+	EXPECT_TRUE(l[ben]["ok"].b) << l.proc.out;
+	EXPECT_NE(l[ben]["value"].s().find("'benign'"), std::string::npos) << l.proc.out;
+	EXPECT_EQ(l.proc.exit_code, 1) << "one load failed: " << l.proc.out;
+
+	json r = d.wait_for(model_record(l.proc.pid, "denied", mal));
+	ASSERT_EQ(r.kind, json::object_v) << "no model denial for pid " << l.proc.pid << "\n" << read_file(d.log_path());
+	EXPECT_EQ(r["action"].s(), "deny");
+	EXPECT_EQ(r["mode"].s(), "enforce");
+	EXPECT_EQ(r["severity"].s(), "critical");
+	EXPECT_EQ(r["profile"].s(), "inference");
+	EXPECT_EQ(r["file"]["ino"].i(), static_cast<long long>(inode_of(mal)));
+	EXPECT_EQ(r["model"]["verdict"].s(), "unsafe");
+	// pickle records os.system by its defining module: posix.system.
+	std::vector<std::string> imports = strings(r["model"]["imports"]);
+	EXPECT_TRUE(contains(imports, "posix.system")) << read_file(d.log_path());
+	EXPECT_EQ(r["rule"]["file"].s(), d.policy_path());
+	EXPECT_EQ(r["rule"]["line"].i(), line_of(pol, "[profile.inference.model]")) << pol;
+	EXPECT_EQ(r["rule"]["text"].s(), "model allow safe, deny the rest");
+	EXPECT_GT(r["rule"]["id"].i(), 0);
+
+	// Nothing about the benign model: it was allowed silently.
+	ASSERT_NO_FATAL_FAILURE(barrier(d, bar, in_cg));
+	EXPECT_TRUE(records_for_path(d, ben).empty()) << dump(records_for_path(d, ben));
+	// The payload never ran (checked after the barrier: nothing was still on its way).
+	EXPECT_FALSE(exists(marker)) << "the malicious pickle's payload ran";
+}
+
+// A benign model modified after its scan is unscanned (refused under
+// allow = "safe") until the watcher rescans it; then it loads again.
+//
+// How the window is held open without racing the watcher: the watcher
+// listens on the model *directory* (inotify IN_CLOSE_WRITE etc.), and the
+// kernel reports a write to the watchers of the parent directory of the
+// name the writer opened. The test writes the file through a hard link in
+// another directory: same inode (so the kernel's size/ctime check sees the
+// change), but no event reaches the model directory's watch, so the daemon
+// does not rescan until the test chooses to open the file for writing
+// under its model-directory name (IN_CLOSE_WRITE there). The modifying
+// process is this test, which the profile (a cgroup it is not in) does not
+// govern.
+TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
+{
+	temp_dir t;
+	const std::string models = t / "models", outside = t / "outside", marker = t / "payload-ran",
+			  bar = t / "barrier";
+	make_models(models, marker);
+	mkdir(outside.c_str(), 0755);
+	const std::string ben = models + "/benign.pkl", link = outside + "/same-inode";
+	ASSERT_EQ(::link(ben.c_str(), link.c_str()), 0) << std::strerror(errno);
+	write_file(bar, "b");
+	test_cgroup cg("inference");
+	run_options in_cg;
+	in_cg.cgroup = cg.path;
+
+	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]",
+				 "directories = [\"" + models + "\"]\nallow = \"safe\"\n", bar);
+	ltrackd d(pol);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	// Scanned safe at start: loads.
+	load_run before = py_load({ben}, in_cg);
+	ASSERT_TRUE(before[ben]["ok"].b) << before.proc.out << d.output();
+
+	// Modify it behind the watcher's back: a second, benign pickle appended
+	// after the first one's STOP (still a valid and safe model file).
+	struct stat st0 {}, st1 {};
+	stat(ben.c_str(), &st0);
+	run_result app = run({python, tool(), "append-benign", link});
+	ASSERT_EQ(app.exit_code, 0) << app.out;
+	stat(ben.c_str(), &st1);
+	ASSERT_GT(st1.st_size, st0.st_size);
+
+	load_run during = py_load({ben}, in_cg);
+	ASSERT_EQ(during[ben].kind, json::object_v) << during.proc.out;
+	EXPECT_FALSE(during[ben]["ok"].b) << during.proc.out;
+	EXPECT_EQ(during[ben]["errno"].i(), EPERM) << during.proc.out;
+	json r = d.wait_for(model_record(during.proc.pid, "denied", ben));
+	ASSERT_EQ(r.kind, json::object_v) << read_file(d.log_path());
+	EXPECT_EQ(r["model"]["verdict"].s(), "unscanned");
+	EXPECT_EQ(r["action"].s(), "deny");
+	EXPECT_EQ(r["rule"]["line"].i(), line_of(pol, "[profile.inference.model]")) << pol;
+	EXPECT_EQ(r["file"]["ino"].i(), static_cast<long long>(st1.st_ino));
+
+	// Rescan: open and close it for writing under its model-directory name
+	// (no byte changes; the close-after-write event reaches the watcher).
+	int fd = open(ben.c_str(), O_WRONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0) << std::strerror(errno);
+	close(fd);
+	// The governed actor retries the open until the new verdict is in.
+	run_result probe;
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+	do {
+		probe = actor({"open", ben}, in_cg);
+		if (probe.exit_code == 0)
+			break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	} while (std::chrono::steady_clock::now() < deadline);
+	ASSERT_EQ(probe.exit_code, 0) << "still refused 30 s after the rescan trigger: " << probe.out << "\n"
+				      << d.output();
+	load_run after = py_load({ben}, in_cg);
+	EXPECT_TRUE(after[ben]["ok"].b) << after.proc.out;
+	EXPECT_NE(after[ben]["value"].s().find("'benign'"), std::string::npos) << after.proc.out;
+	EXPECT_FALSE(exists(marker));
+}
+
+// Audit mode (global), process selected by its executable: the malicious
+// load is logged as a would-be denial and goes through, so the payload runs
+// (it only touches the marker under the temp dir).
+TEST(ModelGuard, AuditModeLogsWouldDenyAndLetsTheLoadThrough)
+{
+	temp_dir t;
+	const std::string models = t / "models", marker = t / "payload-ran", bar = t / "barrier";
+	// Before the daemon starts: this python3 must not be governed.
+	make_models(models, marker);
+	write_file(bar, "b");
+
+	std::string pol = policy("audit", "executables = [\"/usr/bin/python3.11\"]",
+				 "directories = [\"" + models + "\"]\nallow = \"safe\"\n", bar);
+	ltrackd d(pol);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	const std::string mal = models + "/malicious.pkl";
+	load_run l = py_load({mal}, {});
+	ASSERT_EQ(l[mal].kind, json::object_v) << l.proc.out;
+	EXPECT_TRUE(l[mal]["ok"].b) << l.proc.out;
+	EXPECT_EQ(l.proc.exit_code, 0) << l.proc.out;
+	EXPECT_TRUE(exists(marker)) << "audit mode let the open through, so pickle.load ran the payload";
+
+	json r = d.wait_for(model_record(l.proc.pid, "would_deny", mal));
+	ASSERT_EQ(r.kind, json::object_v) << read_file(d.log_path());
+	EXPECT_EQ(r["action"].s(), "deny");
+	EXPECT_EQ(r["mode"].s(), "audit");
+	EXPECT_EQ(r["severity"].s(), "warn");
+	EXPECT_EQ(r["model"]["verdict"].s(), "unsafe");
+	EXPECT_TRUE(contains(strings(r["model"]["imports"]), "posix.system")) << read_file(d.log_path());
+	EXPECT_EQ(r["rule"]["line"].i(), line_of(pol, "[profile.inference.model]")) << pol;
+	EXPECT_EQ(r["rule"]["text"].s(), "model allow safe, deny the rest");
+	for (const auto &x : d.decisions())
+		EXPECT_NE(x["outcome"].s(), "denied") << "audit mode denied something: " << dump({x});
+}
+
+// trusted_sha256: the malicious file's digest on the list makes exactly that
+// file openable (and loadable: its payload runs, harmlessly); another
+// malicious file in the same directory is still refused.
+TEST(ModelGuard, TrustedDigestMakesTheMaliciousFileOpenable)
+{
+	temp_dir t;
+	const std::string models = t / "models", bar = t / "barrier";
+	mkdir(models.c_str(), 0755);
+	const std::string marker_a = t / "payload-a-ran", marker_b = t / "payload-b-ran";
+	make_models(models + "/a", marker_a);
+	make_models(models + "/b", marker_b);
+	const std::string mal_a = models + "/a/malicious.pkl", mal_b = models + "/b/malicious.pkl";
+	std::string digest = sha256_of(mal_a);
+	ASSERT_EQ(digest.size(), 64u);
+	ASSERT_NE(digest, sha256_of(mal_b)) << "the two payloads differ (their markers)";
+	write_file(bar, "b");
+	test_cgroup cg("inference");
+	run_options in_cg;
+	in_cg.cgroup = cg.path;
+
+	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]",
+				 "directories = [\"" + models + "\"]\nallow = \"safe\"\ntrusted_sha256 = [\"" + digest +
+					 "\"]\n",
+				 bar);
+	ltrackd d(pol);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	load_run l = py_load({mal_a, mal_b}, in_cg);
+	ASSERT_EQ(l[mal_a].kind, json::object_v) << l.proc.out;
+	EXPECT_TRUE(l[mal_a]["ok"].b) << l.proc.out << "\n" << d.output();
+	EXPECT_TRUE(exists(marker_a)) << "the trusted model was loaded";
+	ASSERT_EQ(l[mal_b].kind, json::object_v) << l.proc.out;
+	EXPECT_FALSE(l[mal_b]["ok"].b) << l.proc.out;
+	EXPECT_EQ(l[mal_b]["errno"].i(), EPERM) << l.proc.out;
+
+	json r = d.wait_for(model_record(l.proc.pid, "denied", mal_b));
+	ASSERT_EQ(r.kind, json::object_v) << read_file(d.log_path());
+	EXPECT_EQ(r["model"]["verdict"].s(), "unsafe");
+	ASSERT_NO_FATAL_FAILURE(barrier(d, bar, in_cg));
+	EXPECT_TRUE(records_for_path(d, mal_a).empty()) << "a trusted model is allowed silently:\n"
+							 << dump(records_for_path(d, mal_a));
+	EXPECT_FALSE(exists(marker_b));
+}
+
+// A file with a model extension outside every model directory is a model
+// file the watcher never scans: unscanned, refused under allow = "safe" even
+// though its content is benign; the same content inside the model directory
+// loads, and a profile with allow = "unscanned" opens the outside file.
+TEST(ModelGuard, ExtensionOutsideModelDirsIsUnscanned)
+{
+	temp_dir t;
+	const std::string models = t / "models", elsewhere = t / "elsewhere", marker = t / "payload-ran",
+			  bar = t / "barrier";
+	make_models(models, marker);
+	mkdir(elsewhere.c_str(), 0755);
+	const std::string inside = models + "/benign.pkl", outside = elsewhere + "/weights.pkl";
+	write_file(outside, read_file(inside));
+	ASSERT_EQ(read_file(outside), read_file(inside));
+	write_file(bar, "b");
+	test_cgroup strict("strict"), lenient("lenient");
+	run_options in_strict, in_lenient;
+	in_strict.cgroup = strict.path;
+	in_lenient.cgroup = lenient.path;
+
+	std::string pol = policy("enforce", "cgroups = [\"" + strict.path + "\"]",
+				 "directories = [\"" + models + "\"]\nextensions = [\".pkl\"]\nallow = \"safe\"\n", bar) +
+			  "[profile.lenient]\ncgroups = [\"" + lenient.path + "\"]\n"
+			  "[profile.lenient.model]\nextensions = [\".pkl\"]\nallow = \"unscanned\"\n";
+	ltrackd d(pol);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	load_run l = py_load({outside, inside}, in_strict);
+	ASSERT_EQ(l[outside].kind, json::object_v) << l.proc.out;
+	EXPECT_FALSE(l[outside]["ok"].b) << l.proc.out;
+	EXPECT_EQ(l[outside]["errno"].i(), EPERM) << l.proc.out;
+	EXPECT_TRUE(l[inside]["ok"].b) << l.proc.out;
+
+	json r = d.wait_for(model_record(l.proc.pid, "denied", outside));
+	ASSERT_EQ(r.kind, json::object_v) << read_file(d.log_path());
+	EXPECT_EQ(r["model"]["verdict"].s(), "unscanned");
+	EXPECT_TRUE(r["model"]["imports"].items.empty());
+	EXPECT_EQ(r["profile"].s(), "inference");
+	EXPECT_EQ(r["rule"]["line"].i(), line_of(pol, "[profile.inference.model]")) << pol;
+	EXPECT_EQ(r["file"]["ino"].i(), static_cast<long long>(inode_of(outside)));
+
+	run_result len = actor({"open", outside}, in_lenient);
+	EXPECT_EQ(len.exit_code, 0) << "allow = \"unscanned\" opens an unscanned model: " << len.out;
+	EXPECT_FALSE(exists(marker));
+}
+
+} // namespace
