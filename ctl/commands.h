@@ -13,5 +13,6 @@ struct context {
 void add_check_command(CLI::App &app, context &ctx);   // cmd_check.cpp: offline policy check, explain
 void add_scan_command(CLI::App &app, context &ctx);    // cmd_scan.cpp: model file scanner
 void add_daemon_commands(CLI::App &app, context &ctx); // cmd_daemon.cpp: status, reload, mode, ...
+void add_doctor_command(CLI::App &app, context &ctx);  // cmd_doctor.cpp: can this kernel enforce?
 
 } // namespace ltrack::ctl

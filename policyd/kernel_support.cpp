@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -77,6 +78,21 @@ std::string support_report::first_failure() const
 		if (!c.ok)
 			return c.name + ": " + c.detail + (c.fix.empty() ? "" : "; " + c.fix);
 	return {};
+}
+
+std::string format_report(const support_report &r)
+{
+	std::string out;
+	for (const auto &c : r.checks) {
+		char line[512];
+		std::snprintf(line, sizeof(line), "%-22s %s  %s\n", c.name.c_str(), c.ok ? "ok  " : "FAIL", c.detail.c_str());
+		out += line;
+		if (!c.fix.empty())
+			out += "                             fix: " + c.fix + "\n";
+	}
+	if (!r.ok())
+		out += "cannot enforce: " + r.first_failure() + "\n";
+	return out;
 }
 
 support_report probe_kernel_support()

@@ -23,6 +23,10 @@ struct support_report {
 	std::string first_failure() const;
 };
 
+// One line per requirement, with the fix under a failed one; then, if
+// something failed, "cannot enforce: <first failure>".
+std::string format_report(const support_report &r);
+
 // Runs the checks, stopping the trial steps after the first failure
 // (they cannot succeed once an earlier one failed).
 support_report probe_kernel_support();

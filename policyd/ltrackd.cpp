@@ -44,11 +44,7 @@ int main(int argc, char **argv)
 	}
 	if (check_support) {
 		ltrack::support_report r = ltrack::probe_kernel_support();
-		for (const auto &c : r.checks)
-			std::printf("%-22s %s  %s%s%s\n", c.name.c_str(), c.ok ? "ok  " : "FAIL", c.detail.c_str(),
-				    c.fix.empty() ? "" : "\n                             fix: ", c.fix.c_str());
-		if (!r.ok())
-			std::printf("cannot enforce: %s\n", r.first_failure().c_str());
+		std::fputs(ltrack::format_report(r).c_str(), stdout);
 		return r.ok() ? 0 : 1;
 	}
 	if (unload) {
