@@ -3,6 +3,8 @@
 #include "libbpf_call.h"
 #include "probe.skel.h"
 
+#include <bpf/libbpf.h>
+
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -102,6 +104,28 @@ support_report probe_kernel_support()
 	r.checks.push_back(check_lsm_list());
 	if (!r.ok())
 		return r;
+
+	// Features the programs need, named one by one so a refusal says which
+	// is missing rather than quoting the verifier.
+	struct feature {
+		const char *name;
+		bpf_map_type type;
+		const char *why;
+	} features[] = {
+		{"BPF ring buffer", BPF_MAP_TYPE_RINGBUF, "decision records travel in a ring buffer (Linux 5.8+)"},
+		{"BPF task storage", BPF_MAP_TYPE_TASK_STORAGE,
+		 "governed processes carry their profile in task storage (Linux 5.11+)"},
+	};
+	for (const auto &f : features) {
+		support_check c{f.name};
+		c.ok = libbpf_probe_bpf_map_type(f.type, nullptr) > 0;
+		c.detail = c.ok ? "supported" : std::string("not supported by this kernel: ") + f.why;
+		if (!c.ok)
+			c.fix = "run a newer kernel (Debian 12's 6.1 or later)";
+		r.checks.push_back(c);
+		if (!c.ok)
+			return r;
+	}
 
 	support_check load{"trial BPF LSM load"};
 	std::unique_ptr<probe, probe_deleter> skel(probe__open());

@@ -3,7 +3,8 @@
 #   1. the GoogleTest units (ctest),
 #   2. the libFuzzer targets for a bounded time (LTRACK_FUZZ_SECONDS, default 60 each),
 #   3. the VM suite: a real kernel with BPF LSM under QEMU (LTRACK_VM_KERNELS, default "6.1 6.12"),
-#      and the harness self-test (a deliberately failing guest test must be reported as failed).
+#      the refusal on 5.10, and the harness self-test (a deliberately failing guest test must be
+#      reported as failed).
 # Every stage runs even if an earlier one failed; the exit status is non-zero if any failed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +45,9 @@ stage fuzz tests/fuzz/run.sh "${LTRACK_FUZZ_SECONDS:-60}"
 for k in ${LTRACK_VM_KERNELS:-6.1 6.12}; do
   stage "vm-$k" tests/vm/run --build "$build" --kernel "$k"
 done
+# Debian 11's 5.10 cannot enforce (no task storage for BPF LSM): prove that
+# ltrackd says exactly that and refuses, rather than pretending.
+stage vm-5.10-refusal tests/vm/run --build "$build" --kernel 5.10 --filter 'KernelSupport.*'
 stage vm-selftest tests/vm/run --build "$build" --selftest
 
 echo
