@@ -1,0 +1,159 @@
+// Who is governed, from the outside (issue 4): a process no profile selects
+// (the test itself, /bin/cat) is never denied; whatever a governed process
+// starts stays governed (a forked child, a grandchild through a shell, the
+// program it executes in its own place); and a profile that selects a cgroup
+// governs what runs in it or in a cgroup below it, and nothing outside.
+#include "support.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <filesystem>
+
+using namespace ltrack::vmtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string q(const std::string &s) { return "\"" + s + "\""; }
+
+// Profile p (selected by `selector`) denies the directory `denied`.
+std::string deny_dir_policy(const std::string &selector, const std::string &denied)
+{
+	return "mode = \"enforce\"\n[profile.p]\n" + selector + "\n[profile.p.file]\ndefault = \"allow\"\nrules = [\n" +
+	       "  { action = \"deny\", dir = " + q(denied) + " },\n]\n"; // the rule is on line 7
+}
+
+void expect_denial_record(const json &r, const ltrackd &d, const std::string &path)
+{
+	ASSERT_EQ(r.kind, json::object_v) << "no record for " << path << "\n" << read_file(d.log_path());
+	EXPECT_EQ(r["hook"].s(), "file");
+	EXPECT_EQ(r["outcome"].s(), "denied");
+	EXPECT_EQ(r["action"].s(), "deny");
+	EXPECT_EQ(r["profile"].s(), "p");
+	EXPECT_EQ(r["rule"]["line"].i(), 7);
+	EXPECT_EQ(r["file"]["path"].s(), path);
+}
+
+run_options in_cgroup(const std::string &path)
+{
+	run_options o;
+	o.cgroup = path;
+	return o;
+}
+
+bool any_record_of(const ltrackd &d, int pid)
+{
+	for (const auto &r : d.decisions())
+		if (r["process"]["pid"].i() == pid)
+			return true;
+	return false;
+}
+
+TEST(Governance, UngovernedProcessesAreNeverDenied)
+{
+	temp_dir t;
+	fs::create_directories(t / "denied");
+	write_file(t / "denied/f.txt", "content");
+	std::string policy = deny_dir_policy("executables = [" + q(actor_path()) + "]", t / "denied");
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	// The test process and a /bin/cat it starts: not under the profile.
+	EXPECT_EQ(read_file(t / "denied/f.txt"), "content");
+	run_result cat = run({"/bin/cat", t / "denied/f.txt"});
+	EXPECT_EQ(cat.exit_code, 0) << cat.out;
+	EXPECT_EQ(cat.out, "content");
+
+	// The governed actor is denied; once its record is in, nothing was
+	// recorded for cat or for this process (records are in order).
+	run_result denied = actor({"open", t / "denied/f.txt"});
+	EXPECT_EQ(denied.actor_errno(), EPERM) << denied.out;
+	expect_denial_record(d.wait_for(decision_for(denied.pid, "file", "denied")), d, t / "denied/f.txt");
+	EXPECT_FALSE(any_record_of(d, cat.pid)) << read_file(d.log_path());
+	EXPECT_FALSE(any_record_of(d, getpid())) << read_file(d.log_path());
+
+	// Still ungoverned after the actor ran.
+	EXPECT_EQ(run({"/bin/cat", t / "denied/f.txt"}).exit_code, 0);
+}
+
+TEST(Governance, ChildrenAndGrandchildrenOfAGovernedProcessAreGoverned)
+{
+	temp_dir t;
+	fs::create_directories(t / "denied");
+	write_file(t / "denied/f.txt", "content");
+	std::string policy = deny_dir_policy("executables = [" + q(actor_path()) + "]", t / "denied");
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+	std::string f = t / "denied/f.txt";
+
+	// A forked child (same program): governed, its exit status passed up.
+	run_result child = actor({"child", "open", f});
+	EXPECT_EQ(child.actor_errno(), EPERM) << child.out;
+	json rec = d.wait_for([&](const json &r) {
+		return r["hook"].s() == "file" && r["outcome"].s() == "denied" && r["process"]["ppid"].i() == child.pid;
+	});
+	expect_denial_record(rec, d, f);
+	EXPECT_NE(rec["process"]["pid"].i(), child.pid) << "the child, not the parent";
+
+	// The actor executing another program keeps its profile: cat, in the
+	// actor's own process, is denied.
+	run_result same = actor({"exec", "/bin/cat", f});
+	EXPECT_NE(same.exit_code, 0) << same.out;
+	EXPECT_NE(same.out.find("Operation not permitted"), std::string::npos) << same.out;
+	json rec_same = d.wait_for(decision_for(same.pid, "file", "denied"));
+	expect_denial_record(rec_same, d, f);
+	EXPECT_EQ(rec_same["process"]["comm"].s(), "cat");
+
+	// A grandchild through a shell: actor -> child -> sh -> cat.
+	run_result shell = actor({"child", "exec", "/bin/sh", "-c", "/bin/cat " + f + "; echo rc=$?"});
+	EXPECT_EQ(shell.exit_code, 0) << shell.out;
+	EXPECT_NE(shell.out.find("Operation not permitted"), std::string::npos) << shell.out;
+	EXPECT_NE(shell.out.find("rc=1"), std::string::npos) << shell.out;
+	EXPECT_EQ(shell.out.find("content"), std::string::npos) << shell.out;
+	json rec_gc = d.wait_for([&](const json &r) {
+		return r["hook"].s() == "file" && r["outcome"].s() == "denied" && r["process"]["comm"].s() == "cat" &&
+		       r["process"]["pid"].i() != same.pid;
+	});
+	expect_denial_record(rec_gc, d, f);
+	EXPECT_NE(rec_gc["process"]["pid"].i(), shell.pid);
+	EXPECT_NE(rec_gc["process"]["ppid"].i(), shell.pid) << "cat's parent is the shell, the actor's child";
+}
+
+TEST(Governance, ByCgroupAndTheCgroupsBelowIt)
+{
+	temp_dir t;
+	fs::create_directories(t / "denied");
+	write_file(t / "denied/f.txt", "content");
+	test_cgroup cg("governed");
+	test_cgroup below("governed/below");
+	test_cgroup sibling("sibling");
+	std::string policy = deny_dir_policy("cgroups = [" + q(cg.path) + "]", t / "denied");
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+	std::string f = t / "denied/f.txt";
+
+	for (const std::string &where : {cg.path, below.path}) {
+		run_result cat = run({"/bin/cat", f}, in_cgroup(where));
+		EXPECT_EQ(cat.exit_code, 1) << where << ": " << cat.out;
+		EXPECT_NE(cat.out.find("Operation not permitted"), std::string::npos) << cat.out;
+		json rec = d.wait_for(decision_for(cat.pid, "file", "denied"));
+		expect_denial_record(rec, d, f);
+		EXPECT_EQ(rec["process"]["comm"].s(), "cat");
+	}
+	// A shell in the cgroup: its child cat is governed too.
+	run_result sh = run({"/bin/sh", "-c", "/bin/cat " + f + "; echo rc=$?"}, in_cgroup(cg.path));
+	EXPECT_NE(sh.out.find("rc=1"), std::string::npos) << sh.out;
+	EXPECT_EQ(sh.out.find("content"), std::string::npos) << sh.out;
+
+	// Outside the cgroup (a sibling, or the test's own): not governed.
+	run_result out = run({"/bin/cat", f}, in_cgroup(sibling.path));
+	EXPECT_EQ(out.exit_code, 0) << out.out;
+	EXPECT_EQ(out.out, "content");
+	run_result here = run({"/bin/cat", f});
+	EXPECT_EQ(here.exit_code, 0) << here.out;
+	// The actor is not selected by this policy either.
+	EXPECT_EQ(actor({"open", f}).exit_code, 0);
+}
+
+} // namespace

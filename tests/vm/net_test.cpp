@@ -1,0 +1,332 @@
+// socket_connect enforcement from the outside (issue 4): the governed actor
+// connects over loopback only (127.0.0.0/8, ::1) to listeners this test
+// opens, so an allowed connect really returns 0 and a refused one EPERM;
+// without a listener an allowed TCP connect gets ECONNREFUSED (the network's
+// answer, not ltrack's). IPv4 and IPv6, port ranges, tcp vs udp, an
+// IPv4-mapped IPv6 destination matched by an IPv4 rule, Unix sockets per the
+// profile's `unix` setting, longest-prefix precedence, and a kill rule.
+#include "support.h"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+using namespace ltrack::vmtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string q(const std::string &s) { return "\"" + s + "\""; }
+
+int line_of(const std::string &text, const std::string &needle)
+{
+	std::size_t at = text.find(needle);
+	if (at == std::string::npos)
+		return 0;
+	return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+}
+
+// A TCP listener on a loopback address and an ephemeral port (or a Unix
+// stream listener on a path), closed at the end.
+struct listener {
+	int fd = -1;
+	int port = 0;
+	explicit listener(const std::string &addr)
+	{
+		sockaddr_storage ss{};
+		socklen_t len;
+		auto *in4 = reinterpret_cast<sockaddr_in *>(&ss);
+		auto *in6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+		if (inet_pton(AF_INET, addr.c_str(), &in4->sin_addr) == 1) {
+			in4->sin_family = AF_INET;
+			len = sizeof(*in4);
+		} else {
+			in6->sin6_family = AF_INET6;
+			inet_pton(AF_INET6, addr.c_str(), &in6->sin6_addr);
+			len = sizeof(*in6);
+		}
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || bind(fd, reinterpret_cast<sockaddr *>(&ss), len) < 0 || listen(fd, 16) < 0) {
+			close_fd();
+			return;
+		}
+		len = sizeof(ss);
+		getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
+		port = ntohs(ss.ss_family == AF_INET ? in4->sin_port : in6->sin6_port);
+	}
+	static listener unix_at(const std::string &path)
+	{
+		listener l;
+		sockaddr_un sun{};
+		sun.sun_family = AF_UNIX;
+		std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path.c_str());
+		l.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (l.fd < 0 || bind(l.fd, reinterpret_cast<sockaddr *>(&sun), sizeof(sun)) < 0 || listen(l.fd, 16) < 0)
+			l.close_fd();
+		return l;
+	}
+	listener(listener &&o) noexcept : fd(o.fd), port(o.port) { o.fd = -1; }
+	~listener() { close_fd(); }
+	bool ok() const { return fd >= 0; }
+	std::string p() const { return std::to_string(port); }
+
+private:
+	listener() = default;
+	void close_fd()
+	{
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+};
+
+std::string net_policy(const std::string &def, const std::vector<std::string> &rules, const std::string &extra = "")
+{
+	std::string out = "mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(actor_path()) +
+			  "]\n[profile.p.network]\ndefault = " + q(def) + "\n" + extra + "rules = [\n";
+	for (const auto &r : rules)
+		out += "  " + r + ",\n";
+	return out + "]\n";
+}
+
+void expect_net_record(const json &r, const ltrackd &d, const std::string &policy, const std::string &outcome,
+		       const std::string &action, const std::string &rule_text, const std::string &needle,
+		       const std::string &family, const std::string &addr, int port, const std::string &proto)
+{
+	ASSERT_EQ(r.kind, json::object_v) << "no net record for " << addr << " port " << port << "\n"
+					   << read_file(d.log_path());
+	EXPECT_EQ(r["hook"].s(), "net");
+	EXPECT_EQ(r["outcome"].s(), outcome);
+	EXPECT_EQ(r["action"].s(), action);
+	EXPECT_EQ(r["mode"].s(), "enforce");
+	EXPECT_EQ(r["profile"].s(), "p");
+	EXPECT_EQ(r["rule"]["text"].s(), rule_text);
+	EXPECT_EQ(r["rule"]["line"].i(), line_of(policy, needle)) << needle;
+	EXPECT_EQ(r["rule"]["file"].s(), d.policy_path());
+	EXPECT_EQ(r["net"]["family"].s(), family);
+	EXPECT_EQ(r["net"]["addr"].s(), addr);
+	EXPECT_EQ(r["net"]["port"].i(), port);
+	EXPECT_EQ(r["net"]["proto"].s(), proto);
+}
+
+// The actor connects; returns what it saw (0 or the errno).
+run_result connect_(const std::string &addr, int port, const std::string &proto = "tcp")
+{
+	return actor({"connect", addr, std::to_string(port), proto});
+}
+
+TEST(NetEnforce, Ipv4AndIpv6DeniedAllowedToALoopbackListener)
+{
+	listener l4("127.0.0.1"), l6("::1"), other4("127.0.0.1");
+	ASSERT_TRUE(l4.ok() && l6.ok() && other4.ok()) << std::strerror(errno);
+	std::string allow = "{ action = \"allow\", to = \"loopback\", ports = [" + l4.p() + ", " + l6.p() +
+			    "], proto = \"tcp\" }";
+	std::string deny6 = "{ action = \"deny\", to = \"::1/128\", ports = " + l4.p() + " }";
+	std::string policy = net_policy("deny", {allow, deny6});
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+	std::string allow_text = "allow connect loopback port " + l4.p() + "," + l6.p() + " tcp";
+
+	run_result ok4 = connect_("127.0.0.1", l4.port);
+	EXPECT_EQ(ok4.exit_code, 0) << ok4.out;
+	expect_net_record(d.wait_for(decision_for(ok4.pid, "net", "allowed")), d, policy, "allowed", "allow", allow_text,
+			  allow, "inet", "127.0.0.1", l4.port, "tcp");
+
+	run_result ok6 = connect_("::1", l6.port);
+	EXPECT_EQ(ok6.exit_code, 0) << ok6.out;
+	expect_net_record(d.wait_for(decision_for(ok6.pid, "net", "allowed")), d, policy, "allowed", "allow", allow_text,
+			  allow, "inet6", "::1", l6.port, "tcp");
+
+	// A listener on a port no rule allows: the default denies (IPv4).
+	run_result denied4 = connect_("127.0.0.1", other4.port);
+	EXPECT_EQ(denied4.actor_errno(), EPERM) << denied4.out;
+	expect_net_record(d.wait_for(decision_for(denied4.pid, "net", "denied")), d, policy, "denied", "deny",
+			  "network default deny", "default = \"deny\"", "inet", "127.0.0.1", other4.port, "tcp");
+
+	// IPv6: the /128 deny beats the loopback allow for that port (longest
+	// prefix first), whatever is listening.
+	run_result denied6 = connect_("::1", l4.port);
+	EXPECT_EQ(denied6.actor_errno(), EPERM) << denied6.out;
+	expect_net_record(d.wait_for(decision_for(denied6.pid, "net", "denied")), d, policy, "denied", "deny",
+			  "deny connect ::1/128 port " + l4.p(), deny6, "inet6", "::1", l4.port, "tcp");
+
+	// Not governed: the test itself connects anywhere on loopback.
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_in sin{};
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(other4.port);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	EXPECT_EQ(connect(s, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)), 0) << std::strerror(errno);
+	close(s);
+}
+
+TEST(NetEnforce, PortRangesAndProtocols)
+{
+	listener in_range("127.0.0.1"), outside("127.0.0.1");
+	ASSERT_TRUE(in_range.ok() && outside.ok());
+	std::string tcp_range = "{ action = \"deny\", to = \"127.0.0.0/8\", ports = \"20000-20010\", proto = \"tcp\" }";
+	std::string udp_port = "{ action = \"deny\", to = \"127.0.0.0/8\", ports = 20053, proto = \"udp\" }";
+	std::string listener_port = "{ action = \"deny\", to = \"127.0.0.0/8\", ports = " + in_range.p() + " }";
+	std::string policy = net_policy("allow", {tcp_range, udp_port, listener_port});
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+	std::string tcp_text = "deny connect 127.0.0.0/8 port 20000-20010 tcp";
+
+	for (int port : {20000, 20005, 20010}) {
+		run_result r = connect_("127.0.0.1", port);
+		EXPECT_EQ(r.actor_errno(), EPERM) << port << ": " << r.out;
+		expect_net_record(d.wait_for(decision_for(r.pid, "net", "denied")), d, policy, "denied", "deny", tcp_text,
+				  tcp_range, "inet", "127.0.0.1", port, "tcp");
+	}
+	// Just outside the range: allowed, and nothing listens there.
+	for (int port : {19999, 20011}) {
+		run_result r = connect_("127.0.0.1", port);
+		EXPECT_EQ(r.actor_errno(), ECONNREFUSED) << port << ": " << r.out;
+	}
+	// The range is tcp only: udp to the same port connects (no handshake).
+	run_result udp_in_tcp_range = connect_("127.0.0.1", 20005, "udp");
+	EXPECT_EQ(udp_in_tcp_range.exit_code, 0) << udp_in_tcp_range.out;
+	// The udp rule: udp refused, tcp to the same port reaches the network.
+	run_result udp_denied = connect_("127.0.0.2", 20053, "udp");
+	EXPECT_EQ(udp_denied.actor_errno(), EPERM) << udp_denied.out;
+	expect_net_record(d.wait_for(decision_for(udp_denied.pid, "net", "denied")), d, policy, "denied", "deny",
+			  "deny connect 127.0.0.0/8 port 20053 udp", udp_port, "inet", "127.0.0.2", 20053, "udp");
+	run_result tcp_same_port = connect_("127.0.0.1", 20053);
+	EXPECT_EQ(tcp_same_port.actor_errno(), ECONNREFUSED) << tcp_same_port.out;
+
+	// Two listeners: one port denied (any protocol), the other connects.
+	run_result denied = connect_("127.0.0.1", in_range.port);
+	EXPECT_EQ(denied.actor_errno(), EPERM) << denied.out;
+	expect_net_record(d.wait_for(decision_for(denied.pid, "net", "denied")), d, policy, "denied", "deny",
+			  "deny connect 127.0.0.0/8 port " + in_range.p(), listener_port, "inet", "127.0.0.1",
+			  in_range.port, "tcp");
+	run_result ok = connect_("127.0.0.1", outside.port);
+	EXPECT_EQ(ok.exit_code, 0) << ok.out;
+}
+
+TEST(NetEnforce, LongestPrefixAndStrongerActionFirst)
+{
+	listener l("127.0.0.1"), l2("127.0.0.1");
+	ASSERT_TRUE(l.ok() && l2.ok());
+	// allow 127/8; deny 127/8 port l2 (same prefix, stronger first);
+	// deny 127.0.0.0/24 (longer prefix) but allow 127.0.0.1/32 (longest).
+	std::string allow8 = "{ action = \"allow\", to = \"127.0.0.0/8\" }";
+	std::string deny8port = "{ action = \"deny\", to = \"127.0.0.0/8\", ports = " + l2.p() + " }";
+	std::string deny24 = "{ action = \"deny\", to = \"127.0.0.0/24\" }";
+	std::string allow32 = "{ action = \"allow\", to = \"127.0.0.1/32\", ports = " + l.p() + " }";
+	std::string policy = net_policy("deny", {allow8, deny8port, deny24, allow32});
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	run_result a = connect_("127.0.0.1", l.port); // the /32 allow
+	EXPECT_EQ(a.exit_code, 0) << a.out;
+	expect_net_record(d.wait_for(decision_for(a.pid, "net", "allowed")), d, policy, "allowed", "allow",
+			  "allow connect 127.0.0.1/32 port " + l.p(), allow32, "inet", "127.0.0.1", l.port, "tcp");
+	run_result b = connect_("127.0.0.1", l2.port); // /32 does not match the port; /24 denies
+	EXPECT_EQ(b.actor_errno(), EPERM) << b.out;
+	expect_net_record(d.wait_for(decision_for(b.pid, "net", "denied")), d, policy, "denied", "deny",
+			  "deny connect 127.0.0.0/24", deny24, "inet", "127.0.0.1", l2.port, "tcp");
+	run_result c = connect_("127.1.0.1", 20999); // only /8: allowed, nothing listens
+	EXPECT_EQ(c.actor_errno(), ECONNREFUSED) << c.out;
+	run_result e = connect_("127.1.0.1", l2.port); // /8 deny for that port beats /8 allow
+	EXPECT_EQ(e.actor_errno(), EPERM) << e.out;
+	expect_net_record(d.wait_for(decision_for(e.pid, "net", "denied")), d, policy, "denied", "deny",
+			  "deny connect 127.0.0.0/8 port " + l2.p(), deny8port, "inet", "127.1.0.1", l2.port, "tcp");
+}
+
+TEST(NetEnforce, V4MappedV6MatchedByTheV4Rule)
+{
+	listener denied_l("127.0.0.1"), open_l("127.0.0.1");
+	ASSERT_TRUE(denied_l.ok() && open_l.ok());
+	std::string deny = "{ action = \"deny\", to = \"127.0.0.1/32\", ports = " + denied_l.p() + " }";
+	std::string policy = net_policy("allow", {deny});
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	run_result mapped = connect_("::ffff:127.0.0.1", denied_l.port);
+	EXPECT_EQ(mapped.actor_errno(), EPERM) << mapped.out;
+	expect_net_record(d.wait_for(decision_for(mapped.pid, "net", "denied")), d, policy, "denied", "deny",
+			  "deny connect 127.0.0.1/32 port " + denied_l.p(), deny, "inet6", "::ffff:127.0.0.1",
+			  denied_l.port, "tcp");
+	run_result plain = connect_("127.0.0.1", denied_l.port);
+	EXPECT_EQ(plain.actor_errno(), EPERM) << plain.out;
+	// The mapped address reaches the IPv4 listener when no rule objects.
+	run_result reach = connect_("::ffff:127.0.0.1", open_l.port);
+	EXPECT_EQ(reach.exit_code, 0) << reach.out;
+}
+
+TEST(NetEnforce, UnixSocketsPerProfileSetting)
+{
+	temp_dir t;
+	listener sock = listener::unix_at(t / "srv.sock");
+	ASSERT_TRUE(sock.ok()) << std::strerror(errno);
+	// Three copies of the actor, one per profile: unix = deny, unix =
+	// allow with a deny default, and no unix setting (the default decides).
+	for (const char *a : {"a-deny", "a-allow", "a-default"}) {
+		fs::copy_file(actor_path(), t / a);
+		chmod((t / a).c_str(), 0755);
+	}
+	std::string policy = "mode = \"enforce\"\n"
+			     "[profile.udeny]\nexecutables = [" + q(t / "a-deny") + "]\n"
+			     "[profile.udeny.network]\ndefault = \"allow\"\nunix = \"deny\"\n"
+			     "[profile.uallow]\nexecutables = [" + q(t / "a-allow") + "]\n"
+			     "[profile.uallow.network]\ndefault = \"deny\"\nunix = \"allow\"\n"
+			     "[profile.udefault]\nexecutables = [" + q(t / "a-default") + "]\n"
+			     "[profile.udefault.network]\ndefault = \"deny\"\n";
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	auto check = [&](const std::string &who, const std::string &profile, int want_errno, const std::string &outcome,
+			 const std::string &rule_text, int rule_line) {
+		run_result r = run({t / who, "connect-unix", t / "srv.sock"});
+		EXPECT_EQ(r.exit_code >= 100 ? r.exit_code - 100 : r.exit_code, want_errno) << who << ": " << r.out;
+		json rec = d.wait_for(decision_for(r.pid, "net", outcome));
+		ASSERT_EQ(rec.kind, json::object_v) << who << "\n" << read_file(d.log_path());
+		EXPECT_EQ(rec["profile"].s(), profile);
+		EXPECT_EQ(rec["net"]["family"].s(), "unix");
+		EXPECT_EQ(rec["net"]["path"].s(), t / "srv.sock");
+		EXPECT_EQ(rec["rule"]["text"].s(), rule_text);
+		EXPECT_EQ(rec["rule"]["line"].i(), rule_line);
+	};
+	check("a-deny", "udeny", EPERM, "denied", "deny connect unix", 6);
+	check("a-allow", "uallow", 0, "allowed", "allow connect unix", 11);
+	check("a-default", "udefault", EPERM, "denied", "network default deny", 15);
+	// The same copies can still reach IP as their defaults say.
+	listener l("127.0.0.1");
+	EXPECT_EQ(run({t / "a-deny", "connect", "127.0.0.1", l.p()}).exit_code, 0);
+	EXPECT_EQ(run({t / "a-allow", "connect", "127.0.0.1", l.p()}).exit_code, 100 + EPERM);
+}
+
+TEST(NetEnforce, KillRuleKillsTheCaller)
+{
+	listener l("127.0.0.1");
+	ASSERT_TRUE(l.ok());
+	std::string kill = "{ action = \"kill\", to = \"127.0.0.1/32\", ports = " + l.p() + " }";
+	std::string policy = net_policy("allow", {kill});
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	run_result killed = connect_("127.0.0.1", l.port);
+	EXPECT_EQ(killed.signal, 9) << "exit " << killed.exit_code << ": " << killed.out;
+	expect_net_record(d.wait_for(decision_for(killed.pid, "net", "killed")), d, policy, "killed", "kill",
+			  "kill connect 127.0.0.1/32 port " + l.p(), kill, "inet", "127.0.0.1", l.port, "tcp");
+	// IPv4-mapped: the same rule, the same end.
+	run_result killed6 = connect_("::ffff:127.0.0.1", l.port);
+	EXPECT_EQ(killed6.signal, 9) << killed6.out;
+	EXPECT_EQ(d.wait_for(decision_for(killed6.pid, "net", "killed")).kind, json::object_v);
+	// Another port is fine.
+	run_result fine = connect_("127.0.0.1", 20999);
+	EXPECT_EQ(fine.actor_errno(), ECONNREFUSED) << fine.out;
+}
+
+} // namespace
