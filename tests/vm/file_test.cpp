@@ -95,12 +95,13 @@ void expect_denied(const ltrackd &d, const std::string &policy, const std::strin
 
 // The actor opens path and succeeds; an explicit allow rule is recorded.
 void expect_allowed_by_rule(const ltrackd &d, const std::string &policy, const std::string &path,
-			    const std::string &rule_text, const std::string &rule_needle)
+			    const std::string &rule_text, const std::string &rule_needle,
+			    const std::string &record_path = "")
 {
 	run_result r = actor({"open", path});
 	EXPECT_EQ(r.exit_code, 0) << path << ": " << r.out;
 	expect_file_record(d.wait_for(decision_for(r.pid, "file", "allowed")), d, policy, "allowed", "allow", rule_text,
-			   rule_needle, path);
+			   rule_needle, record_path.empty() ? path : record_path);
 }
 
 void expect_opens(const std::string &path)
@@ -236,7 +237,7 @@ TEST(FileEnforce, DotDotAndLongPathsCannotDodge)
 	expect_denied(d, policy, t / "allowed/../denied/f.txt", text, needle, t / "denied/f.txt");
 	expect_denied(d, policy, t / "allowed/sub/../../denied/./f.txt", text, needle, t / "denied/f.txt");
 	expect_allowed_by_rule(d, policy, t / "denied/../allowed/ok.txt", "allow dir " + (t / "allowed"),
-			       "dir = " + q(t / "allowed"));
+			       "dir = " + q(t / "allowed"), t / "allowed/ok.txt");
 
 	run_result r = actor({"open", deep + "/long.txt"});
 	EXPECT_EQ(r.actor_errno(), EPERM) << r.out;
@@ -438,6 +439,29 @@ TEST(FileEnforce, DeeperThanTheWalkBoundFailsClosed)
 		std::this_thread::sleep_for(200ms);
 	}
 	EXPECT_EQ(denials, 1);
+}
+
+// docs/policy.md: "A file more than 64 directories deep is refused". A file
+// 60 directories below / (tmp, the temp dir, 58 more) is not: with default
+// allow and no rule on its path it must open. Mount crossings (here /tmp's
+// tmpfs root and the directory it covers) are not directories of the path.
+TEST(FileEnforce, WalkBoundCountsDirectoriesNotMountCrossings)
+{
+	temp_dir t;
+	fs::create_directories(t / "ruled");
+	std::string sixty = deep_file(t.path, 58);
+	ASSERT_FALSE(sixty.empty());
+	ASSERT_EQ(std::count(sixty.begin(), sixty.end(), '/'), 61) << sixty; // 60 directories, then the file
+	std::string policy = file_policy({rule("deny", "dir", t / "ruled")});
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	run_result r = actor({"open", sixty});
+	EXPECT_EQ(r.exit_code, 0) << "60 directories deep is under the bound of 64: " << r.out;
+	if (r.exit_code != 0) {
+		json rec = d.wait_for(decision_for(r.pid, "file", "denied"));
+		EXPECT_FALSE(rec["walk_limit"].b) << "denied by the walk bound:\n" << read_file(d.log_path());
+	}
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -153,8 +154,8 @@ TEST(NetEnforce, Ipv4AndIpv6DeniedAllowedToALoopbackListener)
 	expect_net_record(d.wait_for(decision_for(denied4.pid, "net", "denied")), d, policy, "denied", "deny",
 			  "network default deny", "default = \"deny\"", "inet", "127.0.0.1", other4.port, "tcp");
 
-	// IPv6: the /128 deny beats the loopback allow for that port (longest
-	// prefix first), whatever is listening.
+	// IPv6: "loopback" covers ::1/128 too; within that one prefix the deny
+	// (the stronger action) comes before the allow, whatever is listening.
 	run_result denied6 = connect_("::1", l4.port);
 	EXPECT_EQ(denied6.actor_errno(), EPERM) << denied6.out;
 	expect_net_record(d.wait_for(decision_for(denied6.pid, "net", "denied")), d, policy, "denied", "deny",
@@ -327,6 +328,99 @@ TEST(NetEnforce, KillRuleKillsTheCaller)
 	// Another port is fine.
 	run_result fine = connect_("127.0.0.1", 20999);
 	EXPECT_EQ(fine.actor_errno(), ECONNREFUSED) << fine.out;
+}
+
+// ---- connects that do not call connect() ------------------------------------
+
+// A Python program governed by its cgroup sends to a destination the policy
+// denies without calling connect(): a UDP datagram with sendto(), and a TCP
+// connection opened by sendto(MSG_FASTOPEN) (the kernel's TCP Fast Open
+// client is on by default). Both reach the destination unless ltrack
+// refuses them: the test's receiving sockets say whether anything arrived.
+const char *sender_py = R"(
+import socket, sys
+kind, port = sys.argv[1], int(sys.argv[2])
+try:
+    if kind == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"leak", ("127.0.0.1", port))
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.sendto(b"leak", socket.MSG_FASTOPEN, ("127.0.0.1", port))
+    print("sent")
+except OSError as e:
+    print("errno=%d" % e.errno)
+    sys.exit(100 + e.errno)
+)";
+
+TEST(NetEnforce, UdpSendtoWithoutConnectIsGoverned)
+{
+	temp_dir t;
+	write_file(t / "send.py", sender_py);
+	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sockaddr_in sin{};
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	socklen_t len = sizeof(sin);
+	ASSERT_EQ(bind(rx, reinterpret_cast<sockaddr *>(&sin), len), 0);
+	getsockname(rx, reinterpret_cast<sockaddr *>(&sin), &len);
+	int port = ntohs(sin.sin_port);
+	test_cgroup cg("py");
+	std::string deny = "{ action = \"deny\", to = \"127.0.0.1/32\", ports = " + std::to_string(port) +
+			   ", proto = \"udp\" }";
+	std::string policy = "mode = \"enforce\"\n[profile.p]\ncgroups = [" + q(cg.path) +
+			     "]\n[profile.p.network]\ndefault = \"allow\"\nrules = [\n  " + deny + ",\n]\n";
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	run_options o;
+	o.cgroup = cg.path;
+	// With connect(): refused, as the other tests show.
+	run_result c = run({"/usr/bin/python3", "-c",
+			    "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).connect(('127.0.0.1', " +
+				    std::to_string(port) + "))"},
+			   o);
+	EXPECT_NE(c.out.find("PermissionError"), std::string::npos) << c.out;
+	// Without: the datagram must not arrive either.
+	run_result r = run({"/usr/bin/python3", t / "send.py", "udp", std::to_string(port)}, o);
+	char buf[16];
+	ssize_t got = recv(rx, buf, sizeof(buf), MSG_DONTWAIT);
+	close(rx);
+	EXPECT_LT(got, 0) << "a datagram to a denied udp destination arrived";
+	EXPECT_EQ(r.exit_code, 100 + EPERM) << r.out;
+	EXPECT_EQ(d.wait_for(decision_for(r.pid, "net", "denied"), std::chrono::milliseconds(3000)).kind,
+		  json::object_v)
+		<< read_file(d.log_path());
+}
+
+TEST(NetEnforce, TcpFastOpenConnectIsGoverned)
+{
+	temp_dir t;
+	write_file(t / "send.py", sender_py);
+	listener l("127.0.0.1");
+	ASSERT_TRUE(l.ok());
+	test_cgroup cg("py");
+	std::string deny = "{ action = \"deny\", to = \"127.0.0.1/32\", ports = " + l.p() + " }";
+	std::string policy = "mode = \"enforce\"\n[profile.p]\ncgroups = [" + q(cg.path) +
+			     "]\n[profile.p.network]\ndefault = \"allow\"\nrules = [\n  " + deny + ",\n]\n";
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	run_options o;
+	o.cgroup = cg.path;
+	run_result r = run({"/usr/bin/python3", t / "send.py", "tfo", l.p()}, o);
+	// The sender returns once its handshake is done: a connection that got
+	// through is already in the accept queue.
+	pollfd p{l.fd, POLLIN, 0};
+	bool arrived = poll(&p, 1, 500) > 0;
+	int conn = arrived ? accept4(l.fd, nullptr, nullptr, SOCK_CLOEXEC) : -1;
+	if (conn >= 0)
+		close(conn);
+	EXPECT_FALSE(arrived) << "a TCP connection to a denied destination was established (" << r.out << ")";
+	EXPECT_EQ(r.exit_code, 100 + EPERM) << r.out;
+	EXPECT_EQ(d.wait_for(decision_for(r.pid, "net", "denied"), std::chrono::milliseconds(3000)).kind,
+		  json::object_v)
+		<< read_file(d.log_path());
 }
 
 } // namespace
