@@ -59,16 +59,57 @@ int line_of(const std::string &text, const std::string &needle)
 	return 0;
 }
 
-// Writes DIR/malicious.pkl (payload: touch MARKER) and DIR/benign.pkl with
-// an ungoverned python3 (call it before the daemon starts, or from outside
-// any governed cgroup).
+// The model files, as pickle.dumps(..., protocol=2) writes them (what
+// `tests/vm/models/model_tool.py make DIR MARKER` produces, byte for byte;
+// built here because every python3 start costs 20-60 s in the emulated
+// guest, and a test has 120 s):
+//   malicious: {"name": "malicious", "hook": Payload(marker)} where
+//              Payload.__reduce__ returns (os.system, ("touch " + marker,)):
+//              GLOBAL posix.system, the command, TUPLE1, REDUCE. Loading it
+//              runs the command; the scanner must call it unsafe (posix.system).
+//   benign:    {"name": "benign", "weights": [0.5, 1.5, 2.5], "layers": 3}
+//              (no imports at all: safe).
+std::string binunicode(const std::string &s)
+{
+	std::string out = "X";
+	for (int i = 0; i < 4; i++)
+		out += static_cast<char>((s.size() >> (8 * i)) & 0xff);
+	return out + s;
+}
+
+std::string malicious_pickle(const std::string &marker)
+{
+	using namespace std::string_literals;
+	return "\x80\x02}q\x00("s + binunicode("name") + "q\x01"s + binunicode("malicious") + "q\x02"s +
+	       binunicode("hook") + "q\x03"s + "cposix\nsystem\nq\x04"s + binunicode("touch " + marker) +
+	       "q\x05\x85q\x06Rq\x07u."s;
+}
+
+std::string benign_pickle()
+{
+	using namespace std::string_literals;
+	// BINFLOAT is 'G' and 8 big-endian bytes: 0.5, 1.5, 2.5.
+	return "\x80\x02}q\x00("s + binunicode("name") + "q\x01"s + binunicode("benign") + "q\x02"s +
+	       binunicode("weights") + "q\x03]q\x04("s + "G\x3f\xe0\x00\x00\x00\x00\x00\x00"s +
+	       "G\x3f\xf8\x00\x00\x00\x00\x00\x00"s + "G\x40\x04\x00\x00\x00\x00\x00\x00"s + "e"s +
+	       binunicode("layers") + "q\x05K\x03u."s;
+}
+
+// pickle.dumps({"appended": True}, protocol=2): a second, benign pickle.
+std::string appended_pickle()
+{
+	using namespace std::string_literals;
+	return "\x80\x02}q\x00"s + binunicode("appended") + "q\x01\x88s."s;
+}
+
+// DIR/malicious.pkl (payload: touch MARKER) and DIR/benign.pkl.
 void make_models(const std::string &dir, const std::string &marker)
 {
 	mkdir(dir.c_str(), 0755);
-	run_result r = run({python, tool(), "make", dir, marker});
-	ASSERT_EQ(r.exit_code, 0) << r.out;
-	ASSERT_TRUE(exists(dir + "/malicious.pkl") && exists(dir + "/benign.pkl")) << r.out;
-	ASSERT_FALSE(exists(marker)) << "making the pickle must not run its payload";
+	write_file(dir + "/malicious.pkl", malicious_pickle(marker));
+	write_file(dir + "/benign.pkl", benign_pickle());
+	ASSERT_TRUE(exists(dir + "/malicious.pkl") && exists(dir + "/benign.pkl"));
+	ASSERT_FALSE(exists(marker));
 }
 
 std::string sha256_of(const std::string &path)
@@ -93,8 +134,10 @@ load_run py_load(const std::vector<std::string> &paths, const run_options &opt)
 {
 	std::vector<std::string> argv{python, tool(), "load"};
 	argv.insert(argv.end(), paths.begin(), paths.end());
+	run_options o = opt;
+	o.timeout = std::chrono::seconds(100); // a python3 start takes 20-60 s under emulation
 	load_run l;
-	l.proc = run(argv, opt);
+	l.proc = run(argv, o);
 	std::istringstream in(l.proc.out);
 	for (std::string line; std::getline(in, line);) {
 		json j = json::parse(line);
@@ -254,16 +297,21 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 	ltrackd d(pol);
 	ASSERT_TRUE(d.start()) << d.output();
 
-	// Scanned safe at start: loads.
-	load_run before = py_load({ben}, in_cg);
-	ASSERT_TRUE(before[ben]["ok"].b) << before.proc.out << d.output();
+	// Scanned safe at start: a governed process opens it.
+	run_result before = actor({"open", ben}, in_cg);
+	ASSERT_EQ(before.exit_code, 0) << before.out << d.output();
 
 	// Modify it behind the watcher's back: a second, benign pickle appended
 	// after the first one's STOP (still a valid and safe model file).
 	struct stat st0 {}, st1 {};
 	stat(ben.c_str(), &st0);
-	run_result app = run({python, tool(), "append-benign", link});
-	ASSERT_EQ(app.exit_code, 0) << app.out;
+	{
+		int fd = open(link.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+		ASSERT_GE(fd, 0) << std::strerror(errno);
+		std::string more = appended_pickle();
+		ASSERT_EQ(write(fd, more.data(), more.size()), static_cast<ssize_t>(more.size()));
+		close(fd);
+	}
 	stat(ben.c_str(), &st1);
 	ASSERT_GT(st1.st_size, st0.st_size);
 
@@ -294,9 +342,6 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 	} while (std::chrono::steady_clock::now() < deadline);
 	ASSERT_EQ(probe.exit_code, 0) << "still refused 30 s after the rescan trigger: " << probe.out << "\n"
 				      << d.output();
-	load_run after = py_load({ben}, in_cg);
-	EXPECT_TRUE(after[ben]["ok"].b) << after.proc.out;
-	EXPECT_NE(after[ben]["value"].s().find("'benign'"), std::string::npos) << after.proc.out;
 	EXPECT_FALSE(exists(marker));
 }
 

@@ -4,7 +4,9 @@
 #   model_tool.py make DIR MARKER
 #       writes DIR/malicious.pkl (a pickle whose __reduce__ calls
 #       os.system("touch MARKER") when it is loaded) and DIR/benign.pkl
-#       (plain data, no imports). Nothing is loaded here.
+#       (plain data, no imports), protocol 2. Nothing is loaded here.
+#       model_test.cpp builds the same bytes itself (a python3 start costs
+#       20-60 s in the emulated guest); this is their reference.
 #   model_tool.py append-benign PATH
 #       appends a second benign pickle after the first one's STOP (the
 #       file stays a valid, safe model; pickle.load still reads the first).
@@ -34,14 +36,14 @@ def benign():
 
 def make(directory, marker):
     with open(os.path.join(directory, "malicious.pkl"), "wb") as f:
-        pickle.dump({"name": "malicious", "weights": [1.0], "hook": Payload(marker)}, f)
+        pickle.dump({"name": "malicious", "hook": Payload(marker)}, f, protocol=2)
     with open(os.path.join(directory, "benign.pkl"), "wb") as f:
-        pickle.dump(benign(), f)
+        pickle.dump(benign(), f, protocol=2)
 
 
 def append_benign(path):
     with open(path, "ab") as f:
-        pickle.dump({"appended": True}, f)
+        pickle.dump({"appended": True}, f, protocol=2)
 
 
 def load(paths):
