@@ -7,34 +7,21 @@ SEC("lsm/bprm_check_security")
 int BPF_PROG(guard_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	struct file *file = bprm->file; /* a BTF pointer: bpf_d_path needs one */
-	struct ltrack_profile_key pk;
 	struct ltrack_profile *p;
-	struct view v;
-	struct ltrack_event *e;
 	struct walk_result w;
 	struct decision d = {};
-	int err;
+	struct view v;
 
 	if (ret)
 		return ret;
-	if (!get_view(&v))
-		return 0;
-	pk.profile = current_profile(&v);
-	if (!pk.profile)
-		return 0;
-	pk.slot = v.slot;
-	p = bpf_map_lookup_elem(&profiles, &pk);
+	p = begin_decision(&v, &d, LTRACK_HOOK_EXEC);
 	if (!p)
 		return 0;
-
-	d.profile = pk.profile;
-	d.mode = effective_mode(&v, p);
-	d.hook = LTRACK_HOOK_EXEC;
 	d.action = p->exec_default;
 	d.rule_id = p->exec_default_rule;
 	d.is_default = 1;
 	if (p->flags & LTRACK_PF_EXEC_RULES) {
-		walk_inode_rules(file, pk.slot, pk.profile, LTRACK_HOOK_EXEC, &w);
+		walk_inode_rules(file, v.slot, d.profile, LTRACK_HOOK_EXEC, &w);
 		if (w.limit) {
 			count(LTRACK_CNT_WALK_LIMIT);
 			d.flags |= LTRACK_EV_WALK_LIMIT;
@@ -46,13 +33,5 @@ int BPF_PROG(guard_bprm_check, struct linux_binprm *bprm, int ret)
 			d.is_default = 0;
 		}
 	}
-	err = settle(&d);
-	if (!worth_recording(&d))
-		return err;
-	e = new_record(&d);
-	if (e) {
-		record_file(e, file);
-		bpf_ringbuf_submit(e, 0);
-	}
-	return err;
+	return finish_file_decision(&d, file);
 }

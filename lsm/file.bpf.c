@@ -142,40 +142,19 @@ static __always_inline void decide_file(struct file *file, struct ltrack_profile
 SEC("lsm/file_open")
 int BPF_PROG(guard_file_open, struct file *file, int ret)
 {
-	struct ltrack_profile_key pk;
 	struct ltrack_profile *p;
-	struct view v;
-	struct ltrack_event *e;
 	struct decision d = {};
 	struct scratch *buf;
+	struct view v;
 	__u32 zero = 0;
-	int err;
 
 	if (ret)
 		return ret;
-	if (!get_view(&v))
-		return 0;
-	pk.profile = current_profile(&v);
-	if (!pk.profile)
-		return 0;
-	pk.slot = v.slot;
-	p = bpf_map_lookup_elem(&profiles, &pk);
+	p = begin_decision(&v, &d, LTRACK_HOOK_FILE);
 	buf = bpf_map_lookup_elem(&scratch, &zero);
 	if (!p || !buf)
 		return 0;
-
-	d.profile = pk.profile;
-	d.mode = effective_mode(&v, p);
-	d.hook = LTRACK_HOOK_FILE;
-	if (!decide_model(file, p, pk.slot, buf, &d))
-		decide_file(file, p, pk.slot, buf, &d);
-	err = settle(&d);
-	if (!worth_recording(&d))
-		return err;
-	e = new_record(&d);
-	if (e) {
-		record_file(e, file);
-		bpf_ringbuf_submit(e, 0);
-	}
-	return err;
+	if (!decide_model(file, p, v.slot, buf, &d))
+		decide_file(file, p, v.slot, buf, &d);
+	return finish_file_decision(&d, file);
 }

@@ -227,6 +227,29 @@ struct decision {
 	__u8 outcome;
 };
 
+/* Every guard starts here: the live policy, the current task's profile in
+ * it (NULL for an ungoverned task: allow), and the decision seeded with the
+ * profile, its effective mode and the hook. */
+static __always_inline struct ltrack_profile *begin_decision(struct view *v, struct decision *d, __u8 hook)
+{
+	struct ltrack_profile_key pk;
+	struct ltrack_profile *p;
+
+	if (!get_view(v))
+		return NULL;
+	pk.profile = current_profile(v);
+	if (!pk.profile)
+		return NULL;
+	pk.slot = v->slot;
+	p = bpf_map_lookup_elem(&profiles, &pk);
+	if (!p)
+		return NULL;
+	d->profile = pk.profile;
+	d->mode = effective_mode(v, p);
+	d->hook = hook;
+	return p;
+}
+
 /* Turns the matched action into the outcome and the hook's return value. */
 static __always_inline int settle(struct decision *d)
 {
@@ -326,6 +349,23 @@ static __always_inline void record_file(struct ltrack_event *e, struct file *fil
 					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
 		e->flags |= LTRACK_EV_PATH_PARTIAL;
 	}
+}
+
+/* The end of a file or exec decision: the verdict, and the record (with the
+ * file's identity and path) when the decision is worth one. */
+static __always_inline int finish_file_decision(struct decision *d, struct file *file)
+{
+	struct ltrack_event *e;
+	int err = settle(d);
+
+	if (!worth_recording(d))
+		return err;
+	e = new_record(d);
+	if (e) {
+		record_file(e, file);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return err;
 }
 
 /* The nearest inode rule for a file: the object itself (exact or subtree

@@ -83,37 +83,24 @@ SEC("lsm/socket_connect")
 int BPF_PROG(guard_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen,
 	     int ret)
 {
-	struct ltrack_profile_key pk;
 	struct ltrack_profile *p;
-	struct view v;
 	struct ltrack_event *e;
 	struct decision d = {};
 	struct dest dst = {};
+	struct view v;
 	int err;
 
 	if (ret)
 		return ret;
-	if (!get_view(&v))
+	p = begin_decision(&v, &d, LTRACK_HOOK_NET);
+	if (!p || !read_dest(sock, address, addrlen, &dst))
 		return 0;
-	pk.profile = current_profile(&v);
-	if (!pk.profile)
-		return 0;
-	if (!read_dest(sock, address, addrlen, &dst))
-		return 0;
-	pk.slot = v.slot;
-	p = bpf_map_lookup_elem(&profiles, &pk);
-	if (!p)
-		return 0;
-
-	d.profile = pk.profile;
-	d.mode = effective_mode(&v, p);
-	d.hook = LTRACK_HOOK_NET;
 	if (dst.family == AF_UNIX) {
 		d.action = p->unix_action ? p->unix_action : p->net_default;
 		d.rule_id = p->unix_action ? p->unix_rule : p->net_default_rule;
 		d.is_default = !p->unix_action;
 	} else {
-		decide_inet(&dst, p, pk.slot, &d);
+		decide_inet(&dst, p, v.slot, &d);
 	}
 	err = settle(&d);
 	if (!worth_recording(&d))
