@@ -51,11 +51,10 @@ daemon_reply stream_daemon(const std::string &socket_path, const std::vector<std
 	if (fd < 0)
 		return r;
 	std::string req = control::format_request(fields);
-	if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-		r.body = std::string("sending the request to ltrackd: ") + std::strerror(errno);
-		close(fd);
-		return r;
-	}
+	// A refused caller is answered and dropped before the daemon reads the
+	// request, so a failed send still leaves a reply to read.
+	bool sent = send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size());
+	std::string send_error = sent ? "" : std::string("sending the request to ltrackd: ") + std::strerror(errno);
 	std::string buf, line;
 	bool first = true, more = true;
 	char chunk[4096];
@@ -86,7 +85,7 @@ daemon_reply stream_daemon(const std::string &socket_path, const std::vector<std
 	}
 	close(fd);
 	if (first && r.body.empty())
-		r.body = "ltrackd closed the connection without a reply (see its log)";
+		r.body = send_error.empty() ? "ltrackd closed the connection without a reply (see its log)" : send_error;
 	return r;
 }
 

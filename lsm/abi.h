@@ -108,6 +108,7 @@ enum ltrack_counter {
 /* Event flags. */
 #define LTRACK_EV_WALK_LIMIT (1u << 0) /* decided by the fail-closed walk bound */
 #define LTRACK_EV_PATH_PARTIAL (1u << 1) /* path is the final name only */
+#define LTRACK_EV_SLOT1 (1u << 2) /* decided by the policy in slot 1 (else slot 0) */
 
 /* ---- maps -------------------------------------------------------------- */
 

@@ -247,6 +247,9 @@ static __always_inline struct ltrack_profile *begin_decision(struct view *v, str
 	d->profile = pk.profile;
 	d->mode = effective_mode(v, p);
 	d->hook = hook;
+	/* Which generation decided: the daemon names the rule from that one
+	 * policy's symbols even if a reload lands before it reads the record. */
+	d->flags = v->slot ? LTRACK_EV_SLOT1 : 0;
 	return p;
 }
 

@@ -79,9 +79,9 @@ static __always_inline void decide_inet(struct dest *dst, struct ltrack_profile 
 	}
 }
 
-SEC("lsm/socket_connect")
-int BPF_PROG(guard_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen,
-	     int ret)
+/* One decision for a destination, made by connect() or by a send that
+ * names its destination itself. */
+static __always_inline int decide_destination(struct socket *sock, struct sockaddr *address, int addrlen)
 {
 	struct ltrack_profile *p;
 	struct ltrack_event *e;
@@ -90,8 +90,6 @@ int BPF_PROG(guard_socket_connect, struct socket *sock, struct sockaddr *address
 	struct view v;
 	int err;
 
-	if (ret)
-		return ret;
 	p = begin_decision(&v, &d, LTRACK_HOOK_NET);
 	if (!p || !read_dest(sock, address, addrlen, &dst))
 		return 0;
@@ -117,4 +115,32 @@ int BPF_PROG(guard_socket_connect, struct socket *sock, struct sockaddr *address
 		bpf_ringbuf_submit(e, 0);
 	}
 	return err;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(guard_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return decide_destination(sock, address, addrlen);
+}
+
+/* sendto()/sendmsg() with a destination reach the network without connect():
+ * unconnected UDP, and TCP Fast Open (sendto with MSG_FASTOPEN connects inside
+ * the send). The syscall has already copied the address into the kernel. A
+ * send on a connected socket names no destination and was decided at connect. */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(guard_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	struct sockaddr *address;
+	int addrlen;
+
+	if (ret)
+		return ret;
+	address = BPF_CORE_READ(msg, msg_name);
+	addrlen = BPF_CORE_READ(msg, msg_namelen);
+	if (!address || addrlen <= 0)
+		return 0;
+	return decide_destination(sock, address, addrlen);
 }

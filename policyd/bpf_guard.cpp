@@ -103,6 +103,29 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 		}
 	}
 
+	// Programs whose link is still pinned (an earlier ltrackd exited or
+	// crashed) keep running from that link: adopt them, and do not even load
+	// a second copy, so bpftool shows one set.
+	struct {
+		bpf_program *prog;
+		bpf_link **link;
+	} progs[] = {
+		{skel->progs.track_task_alloc, &skel->links.track_task_alloc},
+		{skel->progs.track_exec, &skel->links.track_exec},
+		{skel->progs.guard_file_open, &skel->links.guard_file_open},
+		{skel->progs.guard_bprm_check, &skel->links.guard_bprm_check},
+		{skel->progs.guard_socket_connect, &skel->links.guard_socket_connect},
+		{skel->progs.guard_socket_sendmsg, &skel->links.guard_socket_sendmsg},
+	};
+	std::vector<std::string> adopted;
+	for (auto &p : progs) {
+		std::string name = bpf_program__name(p.prog);
+		if (pinning && access((pin_dir + "/link_" + name).c_str(), F_OK) == 0) {
+			bpf_program__set_autoload(p.prog, false);
+			adopted.push_back(name);
+		}
+	}
+
 	if (int err = ::guard__load(skel.get()); err < 0) {
 		status s = libbpf_fail("loading ltrack's BPF programs" +
 					       std::string(pinning ? " (if maps pinned by another ltrack version "
@@ -113,33 +136,16 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 	}
 
 	// Attach one by one so the error names the program.
-	struct {
-		bpf_program *prog;
-		bpf_link **link;
-	} progs[] = {
-		{skel->progs.track_task_alloc, &skel->links.track_task_alloc},
-		{skel->progs.track_exec, &skel->links.track_exec},
-		{skel->progs.guard_file_open, &skel->links.guard_file_open},
-		{skel->progs.guard_bprm_check, &skel->links.guard_bprm_check},
-		{skel->progs.guard_socket_connect, &skel->links.guard_socket_connect},
-	};
-	std::vector<std::string> adopted;
 	for (auto &p : progs) {
 		std::string name = bpf_program__name(p.prog);
-		std::string link_pin = pin_dir + "/link_" + name;
-		if (pinning) {
-			if (bpf_link *old = bpf_link__open(link_pin.c_str())) {
-				// Still attached from an earlier run: keep that one.
-				bpf_link__destroy(old); // drops our reference only; the pin holds it
-				adopted.push_back(name);
-				continue;
-			}
-		}
+		if (!bpf_program__autoload(p.prog))
+			continue; // adopted
 		*p.link = bpf_program__attach(p.prog);
 		if (!*p.link)
 			return libbpf_fail("attaching program " + name, errno);
 		if (pinning)
-			if (status s = check(bpf_link__pin(*p.link, link_pin.c_str()), "pinning link of " + name);
+			if (status s = check(bpf_link__pin(*p.link, (pin_dir + "/link_" + name).c_str()),
+					     "pinning link of " + name);
 			    !s.ok())
 				return s;
 	}

@@ -75,17 +75,9 @@ bool control_server::accept_request(control_request &out)
 	int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
 	if (c < 0)
 		return false;
-	ucred cred{};
-	socklen_t len = sizeof(cred);
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
-		spdlog::warn("control socket: refused a request from uid {} (pid {}): only root may control ltrack",
-			     cred.uid, cred.pid);
-		reply(c, false, "permission denied: only root may control ltrackd (you are uid " +
-					std::to_string(cred.uid) + ")");
-		close(c);
-		return false;
-	}
 	// One line, bounded; a client that sends nothing within 2 s is dropped.
+	// Read before judging the caller: closing on unread data would reset the
+	// connection and the refused caller would never see why.
 	timeval tv{2, 0};
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	std::string line;
@@ -95,6 +87,16 @@ bool control_server::accept_request(control_request &out)
 		if (n <= 0 || ch == '\n')
 			break;
 		line += ch;
+	}
+	ucred cred{};
+	socklen_t len = sizeof(cred);
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
+		spdlog::warn("control socket: refused a request from uid {} (pid {}): only root may control ltrack",
+			     cred.uid, cred.pid);
+		reply(c, false, "permission denied: only root may control ltrackd (you are uid " +
+					std::to_string(cred.uid) + ")");
+		close(c);
+		return false;
 	}
 	std::string error;
 	if (!control::parse_request(line, out.fields, error)) {

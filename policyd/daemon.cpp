@@ -110,6 +110,7 @@ int daemon::run()
 		return 1;
 	}
 	policy_.mark_applied(st);
+	pipeline_.on_policy_applied(st.slot, policy_.shared());
 	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
 		spdlog::warn("models: {}", s.error);
 
@@ -120,7 +121,7 @@ int daemon::run()
 
 	// 4. Event loop: decisions, signals, control requests, a 1 s tick.
 	if (status s = events_.open(guard_.events_fd(), [this](const ltrack_event &e) {
-		    pipeline_.on_event(e, policy_, models_);
+		    pipeline_.on_event(e, models_);
 	    });
 	    !s.ok()) {
 		spdlog::error("{}", s.error);
@@ -229,6 +230,7 @@ std::string daemon::reload(const std::string &path, bool &ok)
 	if (status s = guard_.apply(next.compiled(), getpid(), &st); !s.ok())
 		return "applying " + path + " failed: " + s.error;
 	next.mark_applied(st);
+	pipeline_.on_policy_applied(st.slot, next.shared());
 	policy_ = std::move(next);
 	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
 		spdlog::warn("models: {}", s.error);
@@ -248,6 +250,7 @@ void daemon::check_counters()
 {
 	pipeline_.on_counters(guard_.read_counters());
 	pipeline_.flush();
+	models_.recheck();
 }
 
 void daemon::on_control()

@@ -14,7 +14,6 @@ struct daemon_options {
 	std::string socket_path = control::default_socket;
 	std::string decision_log; // overrides [log].output_path; "-" = stdout only
 	bool foreground = false;  // decisions also to stdout
-	bool observe_only = false;
 };
 
 // Runs until SIGTERM/SIGINT or `ltrackctl unload`; returns the exit status.

@@ -3,7 +3,7 @@
 #include "control_server.h"
 #include "filter_expression.h"
 #include "model_watch.h"
-#include "policy_state.h"
+#include "provenance.h"
 #include "record_format.h"
 
 #include <spdlog/spdlog.h>
@@ -117,8 +117,10 @@ std::string decision_pipeline::configure(const policy::compiled_policy *p, const
 	if (log_ && cfg.level == log_cfg_.level && cfg.format == log_cfg_.format &&
 	    cfg.output_path == log_cfg_.output_path && cfg.max_size_mb == log_cfg_.max_size_mb &&
 	    cfg.max_age_days == log_cfg_.max_age_days && cfg.max_backups == log_cfg_.max_backups &&
-	    cfg.compress == log_cfg_.compress && cfg.foreground == log_cfg_.foreground)
+	    cfg.compress == log_cfg_.compress && cfg.foreground == log_cfg_.foreground) {
+		set_stats_interval(p ? p->log.stats_interval_s : 0);
 		return {}; // unchanged: keep the open log (and its rotation state)
+	}
 	std::string err;
 	auto log = tracing::decision_log::open(cfg, err);
 	if (!log)
@@ -127,15 +129,39 @@ std::string decision_pipeline::configure(const policy::compiled_policy *p, const
 		log_->flush();
 	log_ = std::move(log);
 	log_cfg_ = cfg;
+	set_stats_interval(p ? p->log.stats_interval_s : 0);
 	return {};
 }
 
-void decision_pipeline::on_event(const ltrack_event &e, const policy_state &policy, const model_watch &models)
+void decision_pipeline::set_stats_interval(uint32_t seconds)
+{
+	if (seconds == stats_interval_s_)
+		return;
+	stats_interval_s_ = seconds;
+	stats_due_ = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+}
+
+// From the 1 s tick: the "stats" record once its interval has passed.
+void decision_pipeline::write_due_stats()
+{
+	auto now = std::chrono::steady_clock::now();
+	if (stats_interval_s_ == 0 || !log_ || now < stats_due_)
+		return;
+	log_->write_stats(stats_window_, stats_interval_s_, {decisions_, drops_seen_});
+	stats_due_ = now + std::chrono::seconds(stats_interval_s_);
+}
+
+void decision_pipeline::on_policy_applied(uint32_t slot, std::shared_ptr<const policy::compiled_policy> p)
+{
+	by_slot_[slot & 1] = std::move(p);
+}
+
+void decision_pipeline::on_event(const ltrack_event &e, const model_watch &models)
 {
 	++decisions_;
 	tracing::rule_origin origin;
 	origin.rule_id = e.rule_id;
-	if (const policy::compiled_policy *p = policy.active()) {
+	if (const policy::compiled_policy *p = by_slot_[(e.flags & LTRACK_EV_SLOT1) ? 1 : 0].get()) {
 		if (const auto *sym = p->symbol(e.rule_id)) {
 			origin.profile = sym->profile;
 			origin.file = sym->file;
@@ -161,6 +187,8 @@ void decision_pipeline::on_event(const ltrack_event &e, const policy_state &poli
 	++by_rule_[e.rule_id ? fmt::format("#{} {}:{} {}", e.rule_id, origin.file, origin.line, origin.text)
 			     : "(profile default)"];
 
+	if (stats_interval_s_)
+		stats_window_.add(r);
 	if (log_ && log_->enabled(r.level))
 		log_->write(r);
 	for (auto it = followers_.begin(); it != followers_.end();) {
@@ -192,6 +220,7 @@ void decision_pipeline::on_counters(const counters &c)
 		walk_limits_seen_ = walks;
 	}
 	procs_.expire();
+	write_due_stats();
 }
 
 void decision_pipeline::flush()
@@ -215,6 +244,9 @@ std::string decision_pipeline::serve_events(int fd, bool follow, const std::stri
 	follower f{fd, {}, format};
 	if (std::string err = parse_filters(filters, f.filter); !err.empty())
 		return err;
+	if (format == "provenance")
+		return follow ? "a provenance graph is built from the recent decisions: it cannot follow"
+			      : serve_provenance(fd, f.filter);
 	std::string out = "ok\n";
 	if (format == "table")
 		out += tracing::format_table_header() + "\n";
@@ -225,6 +257,24 @@ std::string decision_pipeline::serve_events(int fd, bool follow, const std::stri
 		return {};
 	if (follow)
 		followers_.push_back(std::move(f));
+	return {};
+}
+
+// `ltrackctl export --provenance`: the matching recent records as a graph;
+// parents that made no decision are dated from the process cache.
+std::string decision_pipeline::serve_provenance(int fd, const tracing::event_filter &filter)
+{
+	std::vector<tracing::decision_record> selected;
+	for (const auto &r : recent_)
+		if (tracing::matches(filter, r))
+			selected.push_back(r);
+	tracing::provenance_options opt;
+	opt.boot_id = tracing::read_boot_id();
+	opt.start_of = [this](uint32_t pid, uint64_t at) { return procs_.lookup(pid, at).start_boot_ns; };
+	std::string out = "ok\n";
+	for (const auto &line : tracing::provenance_graph(selected, opt))
+		out += line + "\n";
+	write_all(fd, out);
 	return {};
 }
 

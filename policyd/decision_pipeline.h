@@ -11,6 +11,7 @@
 #include "process_cache.h"
 #include "record.h"
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -28,7 +29,10 @@ public:
 	// environment (LTRACK_LOG_*) and the command line; on error the
 	// previous log stays.
 	std::string configure(const policy::compiled_policy *p, const std::string &path_override, bool foreground);
-	void on_event(const ltrack_event &e, const policy_state &policy, const model_watch &models);
+	// The policy now live in a slot: records decided by that slot are named
+	// from its symbols (the other slot's policy stays for records in flight).
+	void on_policy_applied(uint32_t slot, std::shared_ptr<const policy::compiled_policy> p);
+	void on_event(const ltrack_event &e, const model_watch &models);
 	// Reports ring-buffer drops (and fail-closed walk limits) as they grow.
 	void on_counters(const counters &c);
 	void flush();
@@ -51,7 +55,11 @@ private:
 		std::string format;
 	};
 	static std::string render(const tracing::decision_record &r, const std::string &format);
+	std::string serve_provenance(int fd, const tracing::event_filter &filter);
+	void set_stats_interval(uint32_t seconds);
+	void write_due_stats();
 
+	std::shared_ptr<const policy::compiled_policy> by_slot_[2];
 	std::unique_ptr<tracing::decision_log> log_;
 	tracing::log_config log_cfg_;
 	tracing::process_cache procs_;
@@ -61,6 +69,10 @@ private:
 
 	uint64_t decisions_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0;
 	std::map<std::string, uint64_t> by_hook_, by_profile_, by_outcome_, by_rule_;
+	// [log] stats_interval: the window of the next "stats" record.
+	tracing::stats_window stats_window_;
+	uint32_t stats_interval_s_ = 0;
+	std::chrono::steady_clock::time_point stats_due_{};
 };
 
 } // namespace ltrack

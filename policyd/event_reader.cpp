@@ -23,6 +23,11 @@ int event_reader::on_sample(void *ctx, void *data, size_t size)
 	e.comm[sizeof(e.comm) - 1] = 0;
 	e.path[sizeof(e.path) - 1] = 0;
 	self->on_event_(e);
+	// A bounded batch: under a flood the ring never empties, and the
+	// daemon must still answer its control socket. Returning an error
+	// stops libbpf after this record (which counts as consumed).
+	if (++self->batch_ >= batch_max)
+		return -EAGAIN;
 	return 0;
 }
 
@@ -35,7 +40,10 @@ status event_reader::open(int events_fd, handler on_event)
 
 int event_reader::poll(int timeout_ms)
 {
+	batch_ = 0;
 	int n = ring_buffer__poll(rb_.get(), timeout_ms);
+	if (n == -EAGAIN)
+		return static_cast<int>(batch_); // more is waiting; epoll reports it again
 	return n == -EINTR ? 0 : n;
 }
 

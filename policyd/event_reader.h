@@ -31,6 +31,8 @@ private:
 	std::unique_ptr<ring_buffer, rb_deleter> rb_;
 	handler on_event_;
 	std::size_t malformed_ = 0;
+	std::size_t batch_ = 0;
+	static constexpr std::size_t batch_max = 1024;
 };
 
 } // namespace ltrack

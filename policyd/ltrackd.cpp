@@ -26,8 +26,6 @@ int main(int argc, char **argv)
 	app.add_option("--decision-log", opt.decision_log,
 		       "Decision log file (overrides [log].output_path; '-' for stdout only)");
 	app.add_flag("-f,--foreground", opt.foreground, "Also write decisions to stdout");
-	app.add_flag("--observe-only", opt.observe_only,
-		     "Kernel without BPF LSM: run the tracing side only. Nothing is blocked.");
 	app.add_flag("--unload", unload, "Remove everything ltrack pinned (detaching its programs) and exit");
 	app.add_flag("--check-support", check_support,
 		     "Check whether this kernel can enforce (BTF, bpf in the LSM list, trial load and attach) and exit");

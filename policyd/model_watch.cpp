@@ -153,7 +153,23 @@ const model_finding *model_watch::scan_path(const std::string &path)
 	auto &f = findings_[{key.dev, key.ino}];
 	f.path = path;
 	f.result = std::move(r);
+	f.scanned = val;
 	return &f;
+}
+
+void model_watch::recheck()
+{
+	std::vector<std::string> stale;
+	for (const auto &[id, f] : findings_) {
+		struct stat st;
+		if (stat(f.path.c_str(), &st) != 0 || kernel_dev(st.st_dev) != id.first || st.st_ino != id.second)
+			continue; // gone or replaced: the directory watch sees those
+		if (st.st_size != f.scanned.size || st.st_ctim.tv_sec != f.scanned.ctime_sec ||
+		    st.st_ctim.tv_nsec != f.scanned.ctime_nsec)
+			stale.push_back(f.path);
+	}
+	for (const auto &p : stale)
+		scan_path(p);
 }
 
 const model_finding *model_watch::find(uint64_t dev, uint64_t ino) const
@@ -181,7 +197,8 @@ void model_watch::handle_events()
 					add_tree(path);
 				continue;
 			}
-			if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB))
+			// IN_CREATE covers a hard link made into the directory (no write follows).
+			if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_CREATE))
 				scan_path(path);
 		}
 	}

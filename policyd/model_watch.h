@@ -23,6 +23,7 @@ class bpf_guard;
 struct model_finding {
 	std::string path;
 	scanner::scan_result result;
+	ltrack_model_val scanned{}; // size and change time the verdict holds for
 };
 
 class model_watch {
@@ -37,6 +38,10 @@ public:
 	void handle_events();
 	// Scans one file now and stores its verdict; returns what the scanner said.
 	const model_finding *scan_path(const std::string &path);
+	// Rescans every known model file whose size or change time moved without
+	// an event in a watched directory (written through a hard link or a bind
+	// mount elsewhere). Until then the kernel already treats it as unscanned.
+	void recheck();
 	// What the scanner said of a file, by identity (for decision records).
 	const model_finding *find(uint64_t dev, uint64_t ino) const;
 	std::size_t scanned() const { return findings_.size(); }

@@ -23,7 +23,7 @@ std::string policy_state::load(const std::string &path, const guard_profile_ids 
 	if (!r.ok())
 		return "policy " + path + " has errors; nothing was loaded:\n" + policy::format_all(r.diagnostics);
 	compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-	compiled_ = std::move(r.policy);
+	compiled_ = std::make_shared<policy::compiled_policy>(std::move(*r.policy));
 	path_ = path;
 	digest_ = scanner::sha256_file(path);
 	return {};

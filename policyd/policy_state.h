@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,7 +30,8 @@ public:
 	void mark_applied(const apply_stats &st);
 
 	const policy::compiled_policy &compiled() const { return *compiled_; }
-	const policy::compiled_policy *active() const { return compiled_ ? &*compiled_ : nullptr; }
+	const policy::compiled_policy *active() const { return compiled_.get(); }
+	std::shared_ptr<const policy::compiled_policy> shared() const { return compiled_; }
 	const std::string &path() const { return path_; }
 	guard_profile_ids profile_ids() const { return compiled_ ? compiled_->profile_ids() : guard_profile_ids{}; }
 	const std::vector<std::string> &model_dirs() const { return compiled_->model_dirs; }
@@ -47,7 +49,7 @@ public:
 				bool json, std::chrono::steady_clock::time_point daemon_started) const;
 
 private:
-	std::optional<policy::compiled_policy> compiled_;
+	std::shared_ptr<policy::compiled_policy> compiled_;
 	std::string path_;
 	std::string digest_;
 	std::chrono::system_clock::time_point loaded_at_;

@@ -35,7 +35,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::vector<std::string> ltrack_programs{"guard_file_open", "guard_bprm_check", "guard_socket_connect",
+const std::vector<std::string> ltrack_programs{"guard_file_open", "guard_bprm_check", "guard_socket_connect", "guard_socket_sendmsg",
 					       "track_task_alloc", "track_exec"};
 
 std::string governed(const std::string &rest, const std::string &head = "")
@@ -452,7 +452,7 @@ TEST(Daemon, ReloadUnderLoadEveryDecisionIsOneWholePolicy)
 
 TEST(Daemon, ReloadUnderLoadRecordsNameTheDecidingRule)
 {
-	// KNOWN BUG: a decision made by the old policy but read from the ring
+	// Regression (fixed): a decision made by the old policy but read from the ring
 	// buffer after a reload is described with the NEW policy's symbol table.
 	// policyd/decision_pipeline.cpp on_event (line ~138) resolves e.rule_id
 	// in policy.active(), and policyd/daemon.cpp reload() (line ~232,
@@ -468,7 +468,6 @@ TEST(Daemon, ReloadUnderLoadRecordsNameTheDecidingRule)
 	// the table of the record's slot. (Draining the ring buffer between the
 	// flip and `policy_ = std::move(next)` narrows the window but cannot
 	// close it: a hook that read the old slot may submit after the drain.)
-	GTEST_SKIP() << "known bug: records read after a reload name the new policy's rule";
 
 	flip_policies fp;
 	ltrackd d(read_file(fp.a_policy));
@@ -506,7 +505,7 @@ TEST(Daemon, ReloadUnderLoadRecordsNameTheDecidingRule)
 // the tight loop opens only the two recorded files.
 TEST(Daemon, ReloadIsServedDuringADecisionFlood)
 {
-	// KNOWN BUG: the daemon never gets back to its control socket during a
+	// Regression (fixed): the daemon never gets back to its control socket during a
 	// flood. policyd/event_reader.cpp event_reader::poll calls
 	// ring_buffer__poll, and libbpf (1.1, Debian 12) keeps consuming in
 	// ringbuf_process_ring for as long as the producer keeps adding records;
@@ -519,7 +518,6 @@ TEST(Daemon, ReloadIsServedDuringADecisionFlood)
 	// position and returns; the ring's epoll fd is level-triggered, so the
 	// loop comes back after serving the other fds), or ring_buffer__consume_n
 	// where libbpf has it.
-	GTEST_SKIP() << "known bug: a decision flood starves ltrackd's control socket";
 
 	flip_policies fp;
 	ltrackd d(read_file(fp.a_policy));
@@ -662,19 +660,20 @@ TEST(Daemon, KillNineKeepsEnforcingAndRestartAdopts)
 	kernel_view orphaned = bpf_view();
 	for (const auto &p : ltrack_programs)
 		EXPECT_EQ(orphaned.programs[p], 1) << p << "\n" << orphaned.raw;
-	EXPECT_EQ(orphaned.lsm_links, 5) << orphaned.raw;
+	EXPECT_EQ(orphaned.lsm_links, static_cast<int>(ltrack_programs.size())) << orphaned.raw;
 
 	// The restart adopts.
 	pinned_daemon d2(d1.policy_path(), d1.pin_dir());
 	ASSERT_TRUE(d2.start()) << d2.output();
-	EXPECT_NE(d2.output().find("adopted 5 programs"), std::string::npos) << d2.output();
+	EXPECT_NE(d2.output().find("adopted " + std::to_string(ltrack_programs.size()) + " programs"), std::string::npos)
+		<< d2.output();
 	run_result st = d2.ctl({"status", "--json"});
 	ASSERT_EQ(st.exit_code, 0) << st.out;
-	EXPECT_EQ(json::parse(st.out)["adopted"].i(), 5) << st.out;
+	EXPECT_EQ(json::parse(st.out)["adopted"].i(), static_cast<long long>(ltrack_programs.size())) << st.out;
 	run_result text = d2.ctl({"status"});
 	EXPECT_NE(text.out.find("adopted from pins"), std::string::npos) << text.out;
 	kernel_view adopted = bpf_view();
-	EXPECT_EQ(adopted.lsm_links, 5) << "the restart attached again:\n" << adopted.raw;
+	EXPECT_EQ(adopted.lsm_links, static_cast<int>(ltrack_programs.size())) << "the restart attached again:\n" << adopted.raw;
 
 	run_result after = actor({"open", t / "secret"});
 	EXPECT_EQ(after.actor_errno(), EPERM) << after.out;
@@ -704,7 +703,7 @@ TEST(Daemon, KillNineKeepsEnforcingAndRestartAdopts)
 // exactly one set of ltrack's programs, the attached one.
 TEST(Daemon, RestartLoadsNoSecondSetOfPrograms)
 {
-	// KNOWN BUG: policyd/bpf_guard.cpp bpf_guard::start loads every program
+	// Regression (fixed): policyd/bpf_guard.cpp bpf_guard::start loads every program
 	// (guard__load) before it looks for pinned links; for each adopted link
 	// it then skips the attach, but the freshly loaded program stays loaded
 	// (held by the skeleton) for the daemon's lifetime. Seen in the VM:
@@ -715,7 +714,6 @@ TEST(Daemon, RestartLoadsNoSecondSetOfPrograms)
 	// (PIN_DIR/link_NAME) exists, bpf_program__set_autoload(prog, false), so
 	// only the maps are reused and only missing programs are loaded and
 	// attached; status should then name the adopted links' programs.
-	GTEST_SKIP() << "known bug: an adopting ltrackd loads a second, unattached set of programs";
 
 	temp_dir t;
 	write_file(t / "secret", "s");
@@ -729,7 +727,7 @@ TEST(Daemon, RestartLoadsNoSecondSetOfPrograms)
 	kernel_view v = bpf_view();
 	for (const auto &p : ltrack_programs)
 		EXPECT_EQ(v.programs[p], 1) << p << " loaded " << v.programs[p] << " times\n" << v.raw;
-	EXPECT_EQ(v.lsm_links, 5) << v.raw;
+	EXPECT_EQ(v.lsm_links, static_cast<int>(ltrack_programs.size())) << v.raw;
 	EXPECT_EQ(actor({"open", t / "secret"}).actor_errno(), EPERM);
 }
 
@@ -812,7 +810,7 @@ TEST(Daemon, NonRootCallerIsRefused)
 // The refused caller must be told why: "permission denied", with its uid.
 TEST(Daemon, NonRootCallerIsToldPermissionDenied)
 {
-	// KNOWN BUG: control_server::accept_request (policyd/control_server.cpp,
+	// Regression (fixed): control_server::accept_request (policyd/control_server.cpp,
 	// the SO_PEERCRED refusal) replies and closes the connection before
 	// reading the request; when ltrackctl's send() comes after that close it
 	// fails with EPIPE, and ctl/daemon_client.cpp (stream_daemon) gives up with
@@ -820,7 +818,6 @@ TEST(Daemon, NonRootCallerIsToldPermissionDenied)
 	// already queued for it. Seen in the VM for `ltrackctl unload` as uid
 	// 65534. Remove the skip when the refusal reads the request line first
 	// (or the client reads the reply after a failed send).
-	GTEST_SKIP() << "known bug: a refused caller may see 'Broken pipe' instead of 'permission denied'";
 
 	temp_dir t;
 	ltrackd d(deny_one("/etc/hostname"));

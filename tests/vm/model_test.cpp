@@ -354,7 +354,7 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 // by a malicious pickle this way stays loadable for as long as nothing
 // touches it under its model-directory name.
 //
-// KNOWN BUG: model_watch only watches directories (add_tree,
+// Regression (fixed: the 1 s recheck and IN_CREATE): model_watch only watched directories (add_tree,
 // policyd/model_watch.cpp:93: inotify_add_watch on the directory), and
 // inotify reports a write only to the watchers of the parent directory of
 // the name that was opened, and to watches on the inode itself. A write
@@ -362,10 +362,9 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 // Fix: also watch each scanned file's inode (inotify_add_watch(fd, path,
 // IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF) in scan_path, wd -> path in
 // a second map, rescan on those events), so writes through any name are
-// seen. Skipped until that is in; remove the GTEST_SKIP to see it fail.
+// seen.
 TEST(ModelGuard, WriteThroughAnotherLinkIsRescanned)
 {
-	GTEST_SKIP() << "KNOWN BUG: model_watch does not see writes through a link outside the model directory";
 	temp_dir t;
 	const std::string models = t / "models", outside = t / "outside", marker = t / "payload-ran",
 			  bar = t / "barrier";

@@ -363,14 +363,13 @@ except OSError as e:
     sys.exit(100 + e.errno)
 )";
 
-// KNOWN BUG: only lsm/socket_connect is hooked (lsm/net.bpf.c:82), so an
+// Regression (fixed by lsm/socket_sendmsg): only lsm/socket_connect was hooked (lsm/net.bpf.c:82), so an
 // unconnected UDP sendto() to a denied destination is never decided: the
 // datagram arrives, no record. Fix: also attach lsm/socket_sendmsg and, when
 // msg->msg_name is set, decide it exactly as a connect (read_dest on
 // msg_name, decide_inet, settle, record). Verified failing in the VM.
 TEST(NetEnforce, UdpSendtoWithoutConnectIsGoverned)
 {
-	GTEST_SKIP() << "KNOWN BUG: unconnected UDP sendto() bypasses the network rules (no socket_sendmsg hook)";
 	temp_dir t;
 	write_file(t / "send.py", sender_py);
 	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -409,7 +408,7 @@ TEST(NetEnforce, UdpSendtoWithoutConnectIsGoverned)
 		<< read_file(d.log_path());
 }
 
-// KNOWN BUG: sendto(MSG_FASTOPEN) connects a TCP socket inside
+// Regression (fixed by lsm/socket_sendmsg): sendto(MSG_FASTOPEN) connects a TCP socket inside
 // tcp_sendmsg_fastopen() without security_socket_connect(), so the
 // socket_connect program never sees it: the connection to a denied
 // destination is established, no record. Fix: the same socket_sendmsg
@@ -417,7 +416,6 @@ TEST(NetEnforce, UdpSendtoWithoutConnectIsGoverned)
 // failing in the VM.
 TEST(NetEnforce, TcpFastOpenConnectIsGoverned)
 {
-	GTEST_SKIP() << "KNOWN BUG: sendto(MSG_FASTOPEN) connects without the socket_connect hook";
 	temp_dir t;
 	write_file(t / "send.py", sender_py);
 	listener l("127.0.0.1");
