@@ -149,6 +149,16 @@ void decision_log::write_loss(uint64_t count, loss_source source)
 	account_write_errors();
 }
 
+void decision_log::write_stats(stats_window &window, uint32_t interval_s, const stats_window::totals &totals)
+{
+	std::lock_guard lock(mu_);
+	uint64_t ts = boot_time_now_ns();
+	std::string time = format_rfc3339(ts, boot_to_realtime_offset_ns());
+	emit(cfg_.format == log_format::json ? window.take_json(ts, time, interval_s, totals)
+					     : window.take_text(ts, time, interval_s, totals));
+	account_write_errors();
+}
+
 void decision_log::flush() { logger_->flush(); }
 
 decision_log::counters decision_log::stats() const

@@ -4,6 +4,7 @@
 // operational log (the default logger) and the decision log stay apart.
 #pragma once
 
+#include "periodic_stats.h"
 #include "record.h"
 #include "record_format.h"
 #include "rotating_file_sink.h"
@@ -59,6 +60,9 @@ public:
 	// Loss is never silent: one record saying count records were dropped
 	// (ring buffer full) or coalesced, written whatever the level.
 	void write_loss(uint64_t count, loss_source source);
+	// The periodic "stats" record ([log] stats_interval) for the interval
+	// window holds, whatever the level; window starts afresh.
+	void write_stats(stats_window &window, uint32_t interval_s, const stats_window::totals &totals);
 	void flush();
 
 	counters stats() const;

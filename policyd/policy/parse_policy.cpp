@@ -426,7 +426,8 @@ void read_log(parse_context &ctx, table_reader &top, log_config &log)
 	if (!t)
 		return;
 	table_reader r(ctx, *t, "log",
-		       {"level", "format", "output_path", "max_size", "max_age", "max_backups", "compress"});
+		       {"level", "format", "output_path", "max_size", "max_age", "max_backups", "compress",
+			"stats_interval"});
 	if (auto v = r.choice("level", {"trace", "debug", "info", "warn", "error", "critical", "off"}))
 		log.level = *v;
 	if (auto v = r.choice("format", {"json", "text"}))
@@ -443,6 +444,41 @@ void read_log(parse_context &ctx, table_reader &top, log_config &log)
 		log.max_backups = uint32_t(*v);
 	if (auto v = r.boolean("compress"))
 		log.compress = *v;
+	if (const toml::node *n = r.get("stats_interval"))
+		if (auto secs = parse_interval(ctx, *n, r.name("stats_interval")))
+			log.stats_interval_s = *secs;
+}
+
+// "90s", "5m", "1h", "0" (off) or an integer number of seconds; at most a day.
+std::optional<uint32_t> parse_interval(parse_context &ctx, const toml::node &n, const std::string &what)
+{
+	constexpr int64_t max_s = 86400;
+	int64_t secs = -1;
+	if (const auto *i = n.as_integer()) {
+		secs = i->get();
+	} else if (const auto *s = n.as_string()) {
+		const std::string &v = s->get();
+		size_t digits = 0;
+		while (digits < v.size() && digits < 7 && v[digits] >= '0' && v[digits] <= '9')
+			++digits;
+		std::string unit = v.substr(digits);
+		int64_t scale = unit == "s" || (unit.empty() && v == "0") ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+		if (digits == 0 || scale == 0) {
+			ctx.error(pos_of(n), what + ": \"" + v + "\" is not a duration: write a number with s, m or h "
+						  "(\"60s\", \"5m\", \"1h\"), or 0 for none");
+			return std::nullopt;
+		}
+		secs = std::stoll(v.substr(0, digits)) * scale;
+	} else {
+		ctx.error(pos_of(n), what + ": expected a duration such as \"60s\", found " + type_name(n));
+		return std::nullopt;
+	}
+	if (secs < 0 || secs > max_s) {
+		ctx.error(pos_of(n), what + ": " + std::to_string(secs) + " s is out of range (0 = none, up to " +
+					     std::to_string(max_s) + " s, a day)");
+		return std::nullopt;
+	}
+	return uint32_t(secs);
 }
 
 bool is_ltrack_compat(const toml::table &doc)

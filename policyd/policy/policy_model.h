@@ -21,6 +21,7 @@ struct log_config {
 	uint32_t max_age_days = 7;
 	uint32_t max_backups = 5;
 	bool compress = true;
+	uint32_t stats_interval_s = 0; // [log] stats_interval: a "stats" record this often; 0 = none
 };
 
 enum class target_kind { file, dir, name };

@@ -101,7 +101,8 @@ std::string summary_text(const compiled_policy &p)
 	  << (p.unload_on_exit ? "unload (enforcement stops)" : "keep enforcing (programs stay pinned)") << "\n";
 	o << "log: " << p.log.format << " to " << p.log.output_path << ", level " << p.log.level << ", rotate at "
 	  << p.log.max_size_mb << " MB, keep " << p.log.max_backups << " for " << p.log.max_age_days << " days"
-	  << (p.log.compress ? ", compressed" : "") << "\n";
+	  << (p.log.compress ? ", compressed" : "")
+	  << (p.log.stats_interval_s ? ", stats every " + std::to_string(p.log.stats_interval_s) + " s" : "") << "\n";
 	o << p.profiles.size() << " profile(s), " << p.symbols.size() << " rule(s), " << p.entry_count() << " map entries\n";
 	for (const auto &prof : p.profiles) {
 		const ltrack_profile &v = prof.value;
@@ -174,7 +175,8 @@ std::string summary_json(const compiled_policy *p, const std::vector<diagnostic>
 	  << ",\"log\":{\"level\":" << json_string(p->log.level) << ",\"format\":" << json_string(p->log.format)
 	  << ",\"output_path\":" << json_string(p->log.output_path) << ",\"max_size\":" << p->log.max_size_mb
 	  << ",\"max_age\":" << p->log.max_age_days << ",\"max_backups\":" << p->log.max_backups
-	  << ",\"compress\":" << (p->log.compress ? "true" : "false") << "},\"all_profile\":" << p->all_profile
+	  << ",\"compress\":" << (p->log.compress ? "true" : "false")
+	  << ",\"stats_interval_s\":" << p->log.stats_interval_s << "},\"all_profile\":" << p->all_profile
 	  << ",\"profiles\":[";
 	for (std::size_t i = 0; i < p->profiles.size(); i++) {
 		const compiled_profile &pr = p->profiles[i];
