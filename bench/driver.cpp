@@ -1,0 +1,263 @@
+// ltrack_bench: the workloads bench/guest.sh times inside the VM.
+//
+//   ltrack_bench [--cgroup DIR] open PATH ITERS REPS      open+read+close PATH
+//   ltrack_bench [--cgroup DIR] exec PROG ITERS REPS      fork+exec PROG (no arguments), wait
+//   ltrack_bench [--cgroup DIR] connect PORT ITERS REPS   TCP connect to 127.0.0.1:PORT, close
+//   ltrack_bench [--cgroup DIR] watch PATH SECONDS        open+read+close PATH for SECONDS or
+//                                                         until SIGTERM
+//   ltrack_bench mkfiles DIR N                            create DIR/0 .. DIR/N-1 (empty)
+//   ltrack_bench mktree DIR DEPTH                         DIR/d/d/.../d (DEPTH levels) + file f
+//
+// The timed workloads print one JSON object on stdout:
+//   {"op":"open","ns_per_op":[r1,r2,...],"ok":N,"failed":N,"errno":E}
+// one ns_per_op entry per repetition (each ITERS operations). "failed" counts
+// operations that failed (a denied open fails with EPERM; that is the point of
+// the denied case) and errno is the last failure's. watch prints
+// {"op":"watch","ops":N,"ok":N,"failed":N,"errno":E,"seconds":S}.
+// --cgroup moves the process into the cgroup v2 directory DIR first, so a
+// policy governing that cgroup governs it. Exit status 0 unless the workload
+// could not run at all (bad arguments, no listener, cannot join the cgroup).
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+volatile std::sig_atomic_t stop_requested = 0;
+void request_stop(int) { stop_requested = 1; }
+
+[[noreturn]] void die(const std::string &what)
+{
+	std::fprintf(stderr, "ltrack_bench: %s\n", what.c_str());
+	std::exit(2);
+}
+
+long number(const char *s, const char *what)
+{
+	char *end = nullptr;
+	errno = 0;
+	long v = std::strtol(s, &end, 10);
+	if (errno || !end || *end || v < 0)
+		die(std::string("bad ") + what + " '" + s + "'");
+	return v;
+}
+
+struct tally {
+	long ok = 0, failed = 0;
+	int last_errno = 0;
+	void fail(int e)
+	{
+		failed++;
+		last_errno = e;
+	}
+};
+
+// One open+read+close; false with errno on failure.
+bool open_read_close(const char *path)
+{
+	char buf[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return n >= 0;
+}
+
+bool fork_exec(const char *prog)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		execl(prog, prog, static_cast<char *>(nullptr));
+		_exit(100 + errno);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return true;
+	errno = WIFEXITED(st) && WEXITSTATUS(st) >= 100 ? WEXITSTATUS(st) - 100 : ECHILD;
+	return false;
+}
+
+bool tcp_connect(int port)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return false;
+	sockaddr_in a{};
+	a.sin_family = AF_INET;
+	a.sin_port = htons(static_cast<uint16_t>(port));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int r = connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a);
+	int e = errno;
+	close(s);
+	errno = e;
+	return r == 0;
+}
+
+// A loopback listener on an ephemeral port that accepts and closes forever
+// (a thread of this process; socket_connect is the only hook involved).
+int start_listener()
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	sockaddr_in a{};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof a;
+	if (l < 0 || bind(l, reinterpret_cast<sockaddr *>(&a), sizeof a) < 0 || listen(l, 4096) < 0 ||
+	    getsockname(l, reinterpret_cast<sockaddr *>(&a), &len) < 0)
+		die(std::string("cannot listen on 127.0.0.1: ") + std::strerror(errno));
+	std::thread([l] {
+		for (;;) {
+			int c = accept(l, nullptr, nullptr);
+			if (c >= 0)
+				close(c);
+		}
+	}).detach();
+	return ntohs(a.sin_port);
+}
+
+template <class Op> void timed(const char *name, long iters, long reps, Op op)
+{
+	tally t;
+	std::vector<double> per_op;
+	for (long i = 0; i < iters / 10 + 1; i++) // warm caches and the dentry path
+		if (!op())
+			t.fail(errno);
+	t = {};
+	for (long r = 0; r < reps; r++) {
+		auto start = clock_type::now();
+		for (long i = 0; i < iters; i++) {
+			if (op())
+				t.ok++;
+			else
+				t.fail(errno);
+		}
+		auto ns = std::chrono::duration<double, std::nano>(clock_type::now() - start).count();
+		per_op.push_back(ns / static_cast<double>(iters));
+	}
+	std::printf("{\"op\":\"%s\",\"ns_per_op\":[", name);
+	for (size_t i = 0; i < per_op.size(); i++)
+		std::printf("%s%.1f", i ? "," : "", per_op[i]);
+	std::printf("],\"ok\":%ld,\"failed\":%ld,\"errno\":%d}\n", t.ok, t.failed, t.last_errno);
+}
+
+void join_cgroup(const std::string &dir)
+{
+	std::string procs = dir + "/cgroup.procs";
+	FILE *f = std::fopen(procs.c_str(), "w");
+	if (!f || std::fprintf(f, "%d\n", getpid()) < 0 || std::fclose(f) != 0)
+		die("cannot join cgroup " + dir + ": " + std::strerror(errno));
+}
+
+void mkfiles(const std::string &dir, long n)
+{
+	mkdir(dir.c_str(), 0755);
+	for (long i = 0; i < n; i++) {
+		std::string p = dir + "/" + std::to_string(i);
+		int fd = open(p.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		if (fd < 0)
+			die("cannot create " + p + ": " + std::strerror(errno));
+		close(fd);
+	}
+}
+
+void mktree(std::string dir, long depth)
+{
+	mkdir(dir.c_str(), 0755);
+	for (long i = 0; i < depth; i++) {
+		dir += "/d";
+		if (mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
+			die("cannot create " + dir + ": " + std::strerror(errno));
+	}
+	std::string f = dir + "/f";
+	int fd = open(f.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "ltrack bench\n", 13) != 13)
+		die("cannot write " + f);
+	close(fd);
+	std::printf("%s\n", f.c_str());
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	std::vector<std::string> args(argv + 1, argv + argc);
+	if (args.size() >= 2 && args[0] == "--cgroup") {
+		join_cgroup(args[1]);
+		args.erase(args.begin(), args.begin() + 2);
+	}
+	auto want = [&](size_t n) {
+		if (args.size() != n)
+			die("usage: see the head of bench/driver.cpp");
+	};
+	if (args.empty())
+		die("usage: see the head of bench/driver.cpp");
+	const std::string &cmd = args[0];
+	if (cmd == "open") {
+		want(4);
+		std::string path = args[1];
+		timed("open", number(args[2].c_str(), "ITERS"), number(args[3].c_str(), "REPS"),
+		      [&] { return open_read_close(path.c_str()); });
+	} else if (cmd == "exec") {
+		want(4);
+		std::string prog = args[1];
+		timed("exec", number(args[2].c_str(), "ITERS"), number(args[3].c_str(), "REPS"),
+		      [&] { return fork_exec(prog.c_str()); });
+	} else if (cmd == "connect") {
+		want(4);
+		long port = number(args[1].c_str(), "PORT");
+		if (port == 0)
+			port = start_listener();
+		timed("connect", number(args[2].c_str(), "ITERS"), number(args[3].c_str(), "REPS"),
+		      [&] { return tcp_connect(static_cast<int>(port)); });
+	} else if (cmd == "watch") {
+		want(3);
+		std::string path = args[1];
+		double seconds = static_cast<double>(number(args[2].c_str(), "SECONDS"));
+		tally t;
+		auto start = clock_type::now();
+		double took = 0;
+		std::signal(SIGTERM, request_stop);
+		while (!stop_requested &&
+		       (took = std::chrono::duration<double>(clock_type::now() - start).count()) < seconds) {
+			if (open_read_close(path.c_str()))
+				t.ok++;
+			else
+				t.fail(errno);
+		}
+		std::printf("{\"op\":\"watch\",\"ops\":%ld,\"ok\":%ld,\"failed\":%ld,\"errno\":%d,\"seconds\":%.3f}\n",
+			    t.ok + t.failed, t.ok, t.failed, t.last_errno, took);
+	} else if (cmd == "mkfiles") {
+		want(3);
+		mkfiles(args[1], number(args[2].c_str(), "N"));
+	} else if (cmd == "mktree") {
+		want(3);
+		mktree(args[1], number(args[2].c_str(), "DEPTH"));
+	} else {
+		die("unknown workload '" + cmd + "' (see the head of bench/driver.cpp)");
+	}
+	return 0;
+}

@@ -1,0 +1,382 @@
+#!/bin/bash
+# The benchmark's guest side: runs inside the VM (as root, in the chroot of
+# the host's root, cwd = the repo), started by bench/run through
+# `tests/vm/run --command` or by the VM suite's BenchSmoke test.
+#
+#   bench/guest.sh --build DIR --out FILE [--smoke]
+#
+# Measures, all in this one boot: open+read+close without ltrack, with ltrack
+# loaded but the process not governed, governed and allowed, governed and
+# denied, at several rule counts and ancestor-walk depths; fork+exec and TCP
+# connect governed and not; the kernel's per-program run time
+# (kernel.bpf_stats_enabled); reload time and the decisions made during the
+# swap; decision-log throughput and drops; ltrackd's resident size and the BPF
+# map memory; the same open workload under fapolicyd and under an AppArmor
+# profile. Writes one JSON object per line to FILE ({"section": ..., ...});
+# bench/report.py turns them into docs/performance.md. --smoke uses tiny
+# counts (the VM suite's check that the benchmark still runs).
+set -uo pipefail
+
+main() {
+  local build="" out="" smoke=0
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --build) build=$2; shift 2 ;;
+      --out) out=$2; shift 2 ;;
+      --smoke) smoke=1; shift ;;
+      *) echo "bench/guest.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+  done
+  [ -n "$build" ] && [ -n "$out" ] || { echo "bench/guest.sh: usage: --build DIR --out FILE [--smoke]" >&2; exit 2; }
+
+  bench=$build/bench/ltrack_bench
+  ltrackd=$build/policyd/ltrackd
+  ctl=$build/ctl/ltrackctl
+  for b in "$bench" "$ltrackd" "$ctl"; do
+    [ -x "$b" ] || { echo "bench/guest.sh: $b is missing: build first" >&2; exit 1; }
+  done
+
+  if [ $smoke = 1 ]; then
+    counts=(10 100) reload_counts=(100) memory_counts=(100) net_counts=(10 100)
+    depths=(5 60) open_iters=200 reps=3 exec_iters=5 exec_reps=3 conn_iters=50 flood_secs=2 flood_procs=(1)
+  else
+    counts=(10 1000 10000 100000) reload_counts=(100 10000 100000) memory_counts=(10000 100000)
+    net_counts=(10 1000 10000 100000)
+    depths=(5 20 60) open_iters=4000 reps=7 exec_iters=100 exec_reps=5 conn_iters=1000 flood_secs=8 flood_procs=(1 2)
+  fi
+
+  W=/tmp/ltrack-bench
+  cg=/sys/fs/cgroup/ltrack-bench
+  run_dir=/run/ltrack-bench
+  sock=$run_dir/ltrackd.sock
+  pins=/sys/fs/bpf/ltrack-bench
+  log=$run_dir/decisions.jsonl
+  rm -rf "$W" "$run_dir"
+  mkdir -p "$W" "$run_dir" "$cg"
+  : >"$out"
+  exec 3>>"$out"
+
+  say() { echo "bench: $*" >&2; }
+  # emit SECTION CASE RULES DEPTH JSON: one line of the result file.
+  emit() {
+    printf '{"section":"%s","case":"%s","rules":%s,"depth":%s,"result":%s}\n' "$1" "$2" "$3" "$4" "${5:-null}" >&3
+  }
+
+  # ---- files the workloads touch -------------------------------------------
+  echo "allowed by the policy" >"$W/allowed"
+  echo "denied by the policy" >"$W/denied"
+  local max_count=0 n
+  for n in "${counts[@]}" "${reload_counts[@]}" "${memory_counts[@]}"; do ((n > max_count)) && max_count=$n; done
+  say "creating $max_count rule targets under $W/rules"
+  "$bench" mkfiles "$W/rules" "$max_count" || exit 1
+  declare -A tree_file=()
+  local d
+  for d in "${depths[@]}"; do
+    tree_file[$d]=$("$bench" mktree "$W/tree$d" "$d") || exit 1
+  done
+  local exe=/usr/bin/true
+
+  # The policy with N file rules (deny, on generated files: none is the file
+  # opened, so an allowed open walks its whole ancestry) and N network rules
+  # (deny, on generated /32s), plus the rules the workloads hit.
+  policy() { # N FILE
+    local n=$1 f=$2
+    {
+      cat <<EOF
+mode = "enforce"
+on_daemon_exit = "unload"
+[log]
+format = "json"
+output_path = "$log"
+max_size = 200
+max_backups = 1
+
+[profile.bench]
+cgroups = ["$cg"]
+
+[profile.bench.file]
+default = "allow"
+rules = [
+  { action = "deny", file = "$W/denied" },
+EOF
+      awk -v n="$n" -v dir="$W/rules" 'BEGIN { for (i = 0; i < n; i++) printf "  { action = \"deny\", file = \"%s/%d\" },\n", dir, i }'
+      cat <<EOF
+]
+
+[profile.bench.exec]
+default = "allow"
+rules = [ { action = "deny", file = "/usr/bin/dash" } ]
+
+[profile.bench.network]
+default = "deny"
+unix = "allow"
+rules = [
+  { action = "allow", to = "loopback", proto = "tcp" },
+EOF
+      awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) printf "  { action = \"deny\", to = \"10.%d.%d.%d/32\", proto = \"tcp\" },\n", int(i / 65536), int(i / 256) % 256, i % 256 }'
+      echo "]"
+    } >"$f"
+  }
+
+  # ---- workloads -------------------------------------------------------------
+  opens() { "$bench" "$@" open "$path" "$open_iters" "$reps"; }
+  measure_open() { # CASE RULES DEPTH PATH [--cgroup DIR]
+    local c=$1 r=$2 dp=$3 path=$4; shift 4
+    emit open "$c" "$r" "$dp" "$(opens "$@")"
+  }
+  measure_all_opens() { # CASE-PREFIX RULES: ungoverned, allowed, denied, the trees
+    local p=$1 r=$2 t
+    if [ "$p" = none ]; then
+      measure_open none "$r" 1 "$W/allowed"
+    else
+      measure_open ungoverned "$r" 1 "$W/allowed"
+      measure_open allowed "$r" 1 "$W/allowed" --cgroup "$cg"
+      measure_open denied "$r" 1 "$W/denied" --cgroup "$cg"
+    fi
+    for t in "${depths[@]}"; do
+      if [ "$p" = none ]; then
+        measure_open none "$r" "$t" "${tree_file[$t]}"
+      else
+        measure_open allowed "$r" "$t" "${tree_file[$t]}" --cgroup "$cg"
+      fi
+    done
+  }
+  measure_exec() { emit exec "$1" "$2" 0 "$("$bench" "${@:3}" exec "$exe" "$exec_iters" "$exec_reps")"; }
+  measure_connect() { emit connect "$1" "$2" 0 "$("$bench" "${@:3}" connect 0 "$conn_iters" "$reps")"; }
+
+  start_daemon() { # POLICY
+    "$ltrackd" --policy "$1" --socket "$sock" --pin-dir "$pins" --decision-log "$log" >"$run_dir/ltrackd.out" 2>&1 &
+    daemon_pid=$!
+    local i
+    for i in $(seq 1 600); do
+      "$ctl" status --socket "$sock" >/dev/null 2>&1 && return 0
+      kill -0 "$daemon_pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    say "ltrackd did not come up:"; cat "$run_dir/ltrackd.out" >&2
+    return 1
+  }
+  stop_daemon() {
+    kill -TERM "$daemon_pid" 2>/dev/null
+    wait "$daemon_pid" 2>/dev/null
+    "$ltrackd" --unload --pin-dir "$pins" >/dev/null 2>&1
+  }
+  memory() { # RULES
+    local rss map_ids
+    rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$daemon_pid/status")
+    # The maps ltrack's programs use (each once), with the kernel's memlock figure.
+    map_ids=$(bpftool prog show --json | jq -c '[.[] | select(.name | test("^(guard_|track_|trace_)")) | .map_ids[]?] | unique')
+    emit memory ltrackd "$1" 0 "$(bpftool map show --json | jq -c --argjson ids "$map_ids" \
+      --argjson rss "${rss:-0}" '{rss_bytes: $rss, maps: [.[] | select(.id as $i | $ids | index($i)) | {name, type, bytes_memlock, max_entries}]}')"
+  }
+
+  # ---- 1. no ltrack ------------------------------------------------------------
+  say "baseline: no ltrack loaded"
+  measure_all_opens none 0
+  measure_exec none 0
+  measure_connect none 0
+
+  # ---- 2. ltrack at each rule count ----------------------------------------------
+  local all_counts
+  all_counts=$(printf '%s\n' "${counts[@]}" "${reload_counts[@]}" "${memory_counts[@]}" | sort -n -u)
+  local first=1 w1 w2 t0 t1 ms
+  for n in $all_counts; do
+    policy "$n" "$W/policy-$n.toml"
+    if [ $first = 1 ]; then
+      say "starting ltrackd with $n rules"
+      t0=$EPOCHREALTIME
+      start_daemon "$W/policy-$n.toml" || exit 1
+      t1=$EPOCHREALTIME
+      emit start ltrackd "$n" 0 "{\"ms\":$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')}"
+      first=0
+    else
+      say "reload to $n rules"
+      # Governed opens go on during the swap: the allowed file must never be
+      # refused and the denied one never let through.
+      "$bench" --cgroup "$cg" watch "$W/allowed" 3600 >"$run_dir/watch-allowed" &
+      w1=$!
+      "$bench" --cgroup "$cg" watch "$W/denied" 3600 >"$run_dir/watch-denied" &
+      w2=$!
+      sleep 1
+      t0=$EPOCHREALTIME
+      "$ctl" reload "$W/policy-$n.toml" --socket "$sock" >"$run_dir/reload.out" 2>&1
+      local rc=$?
+      t1=$EPOCHREALTIME
+      kill -TERM "$w1" "$w2"
+      wait "$w1" "$w2"
+      ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
+      emit reload ltrackd "$n" 0 "{\"ms\":$ms,\"status\":$rc,\"allowed_during\":$(cat "$run_dir/watch-allowed"),\"denied_during\":$(cat "$run_dir/watch-denied")}"
+      [ $rc = 0 ] || { say "reload to $n rules failed:"; cat "$run_dir/reload.out" >&2; exit 1; }
+    fi
+    if printf '%s\n' "${memory_counts[@]}" | grep -qx "$n"; then memory "$n"; fi
+    if printf '%s\n' "${counts[@]}" | grep -qx "$n"; then
+      say "opens at $n rules"
+      measure_all_opens ltrack "$n"
+    fi
+    if printf '%s\n' "${net_counts[@]}" | grep -qx "$n"; then
+      measure_connect ungoverned "$n"
+      measure_connect governed "$n" --cgroup "$cg"
+    fi
+    if [ "$n" = "${counts[0]}" ]; then
+      measure_exec ungoverned "$n"
+      measure_exec governed "$n" --cgroup "$cg"
+    fi
+  done
+
+  # ---- 3. the kernel's own cost per program ----------------------------------------
+  say "per-program run time (kernel.bpf_stats_enabled)"
+  sysctl -q -w kernel.bpf_stats_enabled=1
+  "$bench" --cgroup "$cg" open "$W/allowed" "$open_iters" 1 >/dev/null
+  "$bench" --cgroup "$cg" open "${tree_file[${depths[-1]}]}" "$open_iters" 1 >/dev/null
+  "$bench" --cgroup "$cg" open "$W/denied" "$open_iters" 1 >/dev/null
+  "$bench" open "$W/allowed" "$open_iters" 1 >/dev/null
+  "$bench" --cgroup "$cg" exec "$exe" "$exec_iters" 1 >/dev/null
+  "$bench" --cgroup "$cg" connect 0 "$conn_iters" 1 >/dev/null
+  emit bpf_stats programs "$n" 0 "$(bpftool prog show --json | jq -c '[.[] | select((.name // "") | test("^(guard_|track_|trace_)")) | select(.run_cnt != null) | {name, type, run_cnt, run_time_ns}]')"
+  sysctl -q -w kernel.bpf_stats_enabled=0
+
+  # ---- 4. the decision pipeline ------------------------------------------------------
+  say "decision log throughput"
+  policy "${counts[0]}" "$W/policy-flood.toml"
+  "$ctl" reload "$W/policy-flood.toml" --socket "$sock" >/dev/null 2>&1 || { say "reload for the flood failed"; exit 1; }
+  local procs before after drops0 drops1 i
+  for procs in "${flood_procs[@]}"; do
+    sleep 1
+    before=$(grep -c '"type":"decision"' "$log" 2>/dev/null)
+    drops0=$("$ctl" stats --json --socket "$sock")
+    local pids=()
+    for i in $(seq 1 "$procs"); do
+      "$bench" --cgroup "$cg" watch "$W/denied" "$flood_secs" >"$run_dir/flood-$i" &
+      pids+=($!)
+    done
+    wait "${pids[@]}"
+    sleep 3 # the daemon drains the ring buffer
+    after=$(grep -c '"type":"decision"' "$log" 2>/dev/null)
+    drops1=$("$ctl" stats --json --socket "$sock")
+    emit pipeline "flood-$procs" "${counts[0]}" 0 "{\"procs\":$procs,\"seconds\":$flood_secs,\"logged_lines\":$((after - before)),\"workers\":[$(cat "$run_dir"/flood-* | paste -sd,)],\"stats_before\":$drops0,\"stats_after\":$drops1}"
+    rm -f "$run_dir"/flood-*
+  done
+  stop_daemon
+
+  # ---- 5. no ltrack again: how much the baseline drifted over the run ----------------
+  say "baseline again"
+  measure_open none-end 0 1 "$W/allowed"
+
+  # ---- 6. fapolicyd -----------------------------------------------------------------------
+  fapolicyd_bench
+  # ---- 7. AppArmor ------------------------------------------------------------------------
+  apparmor_bench
+
+  say "done"
+  exec 3>&-
+}
+
+# fapolicyd (Debian's package) with the same deny/allow policy: deny opening
+# $W/denied, allow everything else. Its configuration and trust database live
+# on tmpfs mounted over /etc/fapolicyd and /var/lib/fapolicyd (the host root
+# is read-only here); trust = file with an empty list, so start-up does not
+# hash the whole package database.
+fapolicyd_bench() {
+  local fa=/usr/sbin/fapolicyd
+  if [ ! -x $fa ]; then
+    emit fapolicyd unavailable 0 0 '{"reason":"fapolicyd is not installed (bench/run installs the Debian package)"}'
+    return
+  fi
+  say "fapolicyd"
+  local uid
+  uid=$(id -u fapolicyd 2>/dev/null) || uid=0
+  mount -t tmpfs tmpfs /etc/fapolicyd && mount -t tmpfs tmpfs /var/lib/fapolicyd || {
+    emit fapolicyd unavailable 0 0 '{"reason":"cannot mount tmpfs over /etc/fapolicyd or /var/lib/fapolicyd"}'; return; }
+  chown fapolicyd: /var/lib/fapolicyd 2>/dev/null
+  mkdir -p /run/fapolicyd /etc/fapolicyd/rules.d /etc/fapolicyd/trust.d
+  chown fapolicyd: /run/fapolicyd 2>/dev/null
+  cat >/etc/fapolicyd/fapolicyd.conf <<EOF
+permissive = 0
+nice_val = 10
+q_size = 800
+uid = fapolicyd
+gid = fapolicyd
+do_stat_report = 0
+detailed_report = 0
+db_max_size = 50
+subj_cache_size = 1549
+obj_cache_size = 8191
+watch_fs = ext2,ext3,ext4,tmpfs,xfs,vfat,iso9660,btrfs
+trust = file
+integrity = none
+syslog_format = rule,dec,perm,auid,pid,exe,:,path,ftype,trust
+rpm_sha256_only = 0
+allow_filesystem_mark = 0
+EOF
+  : >/etc/fapolicyd/fapolicyd.trust
+  cat >/etc/fapolicyd/compiled.rules <<EOF
+deny perm=open all : path=$W/denied
+allow perm=any all : all
+EOF
+  cp /etc/fapolicyd/compiled.rules /etc/fapolicyd/fapolicyd.rules
+  rm -f /run/fapolicyd.pid
+  $fa --no-details >"$run_dir/fapolicyd.out" 2>&1 # forks into the background once it runs
+  local fpid="" i up=0
+  # Ready when the denied file is refused.
+  for i in $(seq 1 240); do
+    [ -n "$fpid" ] || read -r fpid 2>/dev/null </run/fapolicyd.pid
+    if ! cat "$W/denied" >/dev/null 2>&1; then up=1; break; fi
+    [ -z "$fpid" ] || kill -0 "$fpid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if [ $up = 1 ]; then
+    emit fapolicyd allowed 2 1 "$("$bench" open "$W/allowed" "$open_iters" "$reps")"
+    emit fapolicyd denied 2 1 "$("$bench" open "$W/denied" "$open_iters" "$reps")"
+  else
+    emit fapolicyd unavailable 0 0 "{\"reason\":$(tail -n 5 "$run_dir/fapolicyd.out" | jq -Rsc '"did not start enforcing within 120 s: " + .')}"
+  fi
+  [ -n "$fpid" ] || read -r fpid 2>/dev/null </run/fapolicyd.pid
+  if [ -n "$fpid" ]; then
+    kill -TERM "$fpid" 2>/dev/null
+    for i in $(seq 1 50); do kill -0 "$fpid" 2>/dev/null || break; sleep 0.2; done
+  fi
+  umount /etc/fapolicyd /var/lib/fapolicyd
+}
+
+# AppArmor (Debian's apparmor_parser; the guest kernel has AppArmor active):
+# a profile for a copy of the driver that allows everything but reading
+# $W/denied. The original driver stays unconfined: the ungoverned case.
+apparmor_bench() {
+  local parser=/usr/sbin/apparmor_parser
+  if [ ! -x $parser ]; then
+    emit apparmor unavailable 0 0 '{"reason":"apparmor_parser is not installed (bench/run installs the Debian package)"}'
+    return
+  fi
+  if ! grep -qw apparmor /sys/kernel/security/lsm; then
+    emit apparmor unavailable 0 0 "{\"reason\":\"apparmor is not an active LSM in this kernel ($(cat /sys/kernel/security/lsm))\"}"
+    return
+  fi
+  say "AppArmor"
+  local conf=$W/apparmor confined=$W/apparmor/ltrack_bench
+  mkdir -p "$conf"
+  cp "$bench" "$confined"
+  cat >"$conf/profile" <<EOF
+abi <abi/3.0>,
+profile ltrack-bench $confined {
+  file,
+  network,
+  capability,
+  signal,
+  ptrace,
+  mount,
+  unix,
+  deny $W/denied r,
+}
+EOF
+  local err
+  if ! err=$($parser -r -K -W "$conf/profile" 2>&1); then
+    emit apparmor unavailable 0 0 "{\"reason\":$(printf 'apparmor_parser failed: %s' "$err" | jq -Rsc .)}"
+    return
+  fi
+  emit apparmor ungoverned 1 1 "$("$bench" open "$W/allowed" "$open_iters" "$reps")"
+  emit apparmor allowed 1 1 "$("$confined" open "$W/allowed" "$open_iters" "$reps")"
+  emit apparmor denied 1 1 "$("$confined" open "$W/denied" "$open_iters" "$reps")"
+  $parser -R -K "$conf/profile" >/dev/null 2>&1
+}
+
+main "$@"
