@@ -224,7 +224,9 @@ void compiler::assign_rule_ids(policy_def &pol)
 			add(p.unix_rule.pos, &p.unix_rule.id, n, "unix", p.unix_rule.action,
 			    action_name(p.unix_rule.action) + " connect unix");
 		for (auto &r : p.file_rules)
-			add(r.pos, &r.id, n, "file", r.action, action_name(r.action) + " " + kind_word(r.kind) + " " + r.target);
+			add(r.pos, &r.id, n, "file", r.action,
+			    action_name(r.action) + " " + kind_word(r.kind) + " " + r.target +
+				    (r.set.empty() ? "" : " (set " + r.set + ")"));
 		for (auto &r : p.exec_rules)
 			add(r.pos, &r.id, n, "exec", r.action,
 			    action_name(r.action) + " exec " + kind_word(r.kind) + " " + r.target);
@@ -315,6 +317,8 @@ void compiler::check_duplicates(const std::vector<path_rule> &rules, const std::
 {
 	std::map<std::pair<target_kind, std::string>, const path_rule *> seen;
 	for (const auto &r : rules) {
+		if (!r.set.empty())
+			continue; // a set entry the policy also names: the stricter applies, as for one inode
 		auto [it, fresh] = seen.insert({{r.kind, r.target}, &r});
 		if (fresh)
 			continue;
@@ -496,7 +500,10 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 			add_name(pid, LTRACK_HOOK_FILE, r.target, r.action, r.id, r.pos);
 			continue;
 		}
-		auto id = resolve(r.target, r.missing_warn, r.pos, r.kind == target_kind::dir ? "directory" : "file");
+		// A set's paths absent on this host are listed as missing targets
+		// (ltrackctl check shows them), without a warning per policy load.
+		auto id = !r.set.empty() ? resolve_(r.target).id
+					 : resolve(r.target, r.missing_warn, r.pos, r.kind == target_kind::dir ? "directory" : "file");
 		target(r.id, kind_word(r.kind), r.target, id ? &*id : nullptr);
 		if (!id)
 			continue;

@@ -2,6 +2,7 @@
 
 #include "abi.h"
 #include "net_address.h"
+#include "rule_sets.h"
 
 #include <algorithm>
 #include <tuple>
@@ -106,7 +107,7 @@ void read_path_rules(parse_context &ctx, table_reader &section, bool exec, bool 
 	if (!a)
 		return;
 	std::vector<std::string> keys = exec ? std::vector<std::string>{"action", "file", "dir", "missing"}
-					     : std::vector<std::string>{"action", "file", "dir", "name", "missing"};
+					     : std::vector<std::string>{"action", "file", "dir", "name", "set", "missing"};
 	for (const auto &n : *a) {
 		const toml::table *t = n.as_table();
 		std::string where = section.name("rules");
@@ -124,6 +125,23 @@ void read_path_rules(parse_context &ctx, table_reader &section, bool exec, bool 
 						    std::string(exec ? " or \"kill\"" : ""));
 		auto miss = read_missing(r, missing_warn);
 		int targets = 0;
+		const rule_set *set = nullptr;
+		if (!exec && r.has("set")) {
+			targets++;
+			if (auto s = r.string("set")) {
+				set = find_rule_set(*s);
+				if (!set) {
+					std::vector<std::string> names;
+					for (const auto &rs : rule_sets())
+						names.push_back(rs.name);
+					std::string g = closest(*s, names);
+					ctx.error(pos_of(*r.get("set")), r.name("set") + ": \"" + *s + "\" is not a rule set; " +
+										 (g.empty() ? "use " + list_choices(names)
+											    : "did you mean \"" + g + "\"?"));
+					act.reset();
+				}
+			}
+		}
 		for (const char *k : {"file", "dir", "name"}) {
 			if (!r.has(k))
 				continue;
@@ -141,8 +159,23 @@ void read_path_rules(parse_context &ctx, table_reader &section, bool exec, bool 
 		if (targets != 1) {
 			ctx.error(rule.pos, where + ": a rule needs exactly one of " +
 						    list_choices(exec ? std::vector<std::string>{"file", "dir"}
-								      : std::vector<std::string>{"file", "dir", "name"}) +
+								      : std::vector<std::string>{"file", "dir", "name", "set"}) +
 						    (targets ? ", found " + std::to_string(targets) : ""));
+			continue;
+		}
+		if (set && act) {
+			// One rule per entry, all at the position of the rule that named
+			// the set. Entries absent on this host are not an error (a set
+			// names files of many hosts); the compiler lists them as missing.
+			for (const auto &e : set->entries) {
+				path_rule er = rule;
+				er.kind = e.kind;
+				er.target = e.target;
+				er.action = *act;
+				er.missing_warn = true;
+				er.set = set->name;
+				out.push_back(er);
+			}
 			continue;
 		}
 		if (!act || !miss || rule.target.empty())

@@ -34,6 +34,7 @@ struct path_rule {
 	bool missing_warn = false;
 	source_pos pos;
 	uint32_t id = 0;
+	std::string set; // the shipped rule set this rule came from (rule_sets.h), else empty
 };
 
 // A path that selects or marks something (executable, cgroup, model dir).

@@ -1,0 +1,81 @@
+#include "rule_sets.h"
+
+namespace ltrack::policy {
+
+namespace {
+
+// Credentials and system secrets a model-serving process has no business
+// reading. System files are exact paths (resolved to inodes when the policy
+// is compiled; those absent on this host are listed as missing, not errors).
+// Files in home directories cannot be named by path at compile time (any
+// user, created later), so they are matched by their file name wherever they
+// are: the kernel checks the final path component.
+std::vector<rule_set> make_sets()
+{
+	using k = target_kind;
+	return {
+		{"sensitive-files",
+		 "credential and system secret files: shadow, sudoers, SSH keys, cloud and Kubernetes "
+		 "credentials, .netrc, shell histories",
+		 {
+			 {k::file, "/etc/shadow"},
+			 {k::file, "/etc/shadow-"},
+			 {k::file, "/etc/gshadow"},
+			 {k::file, "/etc/gshadow-"},
+			 {k::file, "/etc/sudoers"},
+			 {k::dir, "/etc/sudoers.d"},
+			 {k::dir, "/run/secrets/kubernetes.io/serviceaccount"},
+			 {k::dir, "/var/run/secrets/kubernetes.io/serviceaccount"},
+			 // SSH private keys (user keys by name; host keys by name too,
+			 // as /etc/ssh/ssh_host_*_key has no glob in the kernel)
+			 {k::name, "id_rsa"},
+			 {k::name, "id_dsa"},
+			 {k::name, "id_ecdsa"},
+			 {k::name, "id_ecdsa_sk"},
+			 {k::name, "id_ed25519"},
+			 {k::name, "id_ed25519_sk"},
+			 {k::name, "ssh_host_rsa_key"},
+			 {k::name, "ssh_host_dsa_key"},
+			 {k::name, "ssh_host_ecdsa_key"},
+			 {k::name, "ssh_host_ed25519_key"},
+			 // ~/.aws/credentials (and other tools' files of that exact name)
+			 {k::name, "credentials"},
+			 // ~/.config/gcloud
+			 {k::name, "credentials.db"},
+			 {k::name, "access_tokens.db"},
+			 {k::name, "application_default_credentials.json"},
+			 // ~/.azure
+			 {k::name, "accessTokens.json"},
+			 {k::name, "msal_token_cache.json"},
+			 {k::name, "msal_token_cache.bin"},
+			 {k::name, "service_principal_entries.json"},
+			 // ~/.netrc, ~/.git-credentials
+			 {k::name, ".netrc"},
+			 {k::name, ".git-credentials"},
+			 // shell and interpreter histories
+			 {k::name, ".bash_history"},
+			 {k::name, ".zsh_history"},
+			 {k::name, ".python_history"},
+			 {k::name, ".psql_history"},
+			 {k::name, ".mysql_history"},
+		 }},
+	};
+}
+
+} // namespace
+
+const std::vector<rule_set> &rule_sets()
+{
+	static const std::vector<rule_set> sets = make_sets();
+	return sets;
+}
+
+const rule_set *find_rule_set(const std::string &name)
+{
+	for (const auto &s : rule_sets())
+		if (name == s.name)
+			return &s;
+	return nullptr;
+}
+
+} // namespace ltrack::policy
