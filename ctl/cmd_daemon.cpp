@@ -31,6 +31,18 @@ int show(const daemon_reply &r)
 
 } // namespace
 
+void add_selection_options(CLI::App *c, std::shared_ptr<std::vector<std::string>> filters)
+{
+	for (const char *key : {"profile", "action", "severity", "pid", "exe", "path", "dest", "port", "container"})
+		c->add_option_function<std::string>(
+			std::string("--") + key,
+			[filters, key](const std::string &v) { filters->push_back(std::string(key) + "=" + v); },
+			std::string("Only records whose ") + key + " matches");
+	c->add_option_function<std::string>(
+		"--filter", [filters](const std::string &v) { filters->push_back("expr=" + v); },
+		"Filter expression, e.g. 'dport=80 && dip=\"10.0.0.0/8\"; container=\"redis\"'");
+}
+
 void add_daemon_commands(CLI::App &app, context &ctx)
 {
 	auto opts = std::make_shared<daemon_opts>();
@@ -93,7 +105,6 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 		bool follow = false;
 		std::string format = "text";
 		std::vector<std::string> filters;
-		std::string expr;
 	};
 	auto ev = std::make_shared<events_opts>();
 	auto *events = app.add_subcommand("events", "Show decisions (recent ones, or --follow as they happen)");
@@ -102,19 +113,11 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 	events->add_option("--format", ev->format, "json | text | table")
 		->check(CLI::IsMember({"json", "text", "table"}))
 		->capture_default_str();
-	for (const char *key : {"profile", "action", "severity", "pid", "exe", "path", "dest", "port", "container"})
-		events->add_option_function<std::string>(
-			std::string("--") + key,
-			[ev, key](const std::string &v) { ev->filters.push_back(std::string(key) + "=" + v); },
-			std::string("Only records whose ") + key + " matches");
-	events->add_option("--filter", ev->expr,
-			   "Filter expression, e.g. 'dport=80 && dip=\"10.0.0.0/8\"; container=\"redis\"'");
+	add_selection_options(events, std::shared_ptr<std::vector<std::string>>(ev, &ev->filters));
 	events->callback([&ctx, opts, ev] {
 		std::vector<std::string> f{"events", ev->follow ? "follow" : "recent", ev->format};
 		for (const auto &flt : ev->filters)
 			f.push_back(flt);
-		if (!ev->expr.empty())
-			f.push_back("expr=" + ev->expr);
 		ctx.exit_code = show(stream_daemon(opts->socket, f, [](const std::string &line) {
 			std::cout << line << std::endl;
 			return static_cast<bool>(std::cout);

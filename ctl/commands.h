@@ -4,6 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 namespace ltrack::ctl {
 
 struct context {
@@ -14,5 +18,10 @@ void add_check_command(CLI::App &app, context &ctx);   // cmd_check.cpp: offline
 void add_scan_command(CLI::App &app, context &ctx);    // cmd_scan.cpp: model file scanner
 void add_daemon_commands(CLI::App &app, context &ctx); // cmd_daemon.cpp: status, reload, mode, ...
 void add_doctor_command(CLI::App &app, context &ctx);  // cmd_doctor.cpp: can this kernel enforce?
+void add_export_command(CLI::App &app, context &ctx);  // cmd_export.cpp: decision history as a provenance graph
+
+// The record selection of `events` and `export` (--profile ... --filter), as
+// the "key=value" fields the daemon's events request takes (cmd_daemon.cpp).
+void add_selection_options(CLI::App *c, std::shared_ptr<std::vector<std::string>> filters);
 
 } // namespace ltrack::ctl

@@ -10,13 +10,6 @@
 namespace ltrack::tracing {
 namespace {
 
-std::string quoted(std::string_view s)
-{
-	std::string out = "\"";
-	json_escape(out, s);
-	return out + "\"";
-}
-
 // "key":value pairs appended in order; values already JSON.
 struct fields {
 	std::string body;
@@ -27,7 +20,7 @@ struct fields {
 		body += "\":" + json_value;
 		return *this;
 	}
-	fields &text(const char *key, std::string_view s) { return add(key, quoted(s)); }
+	fields &text(const char *key, std::string_view s) { return add(key, json_quoted(s)); }
 	fields &number(const char *key, uint64_t v) { return add(key, std::to_string(v)); }
 	std::string close() const { return body + "}"; }
 };
@@ -208,7 +201,7 @@ private:
 		f.text("exe", p.exes.empty() ? "" : p.exes.back());
 		std::string exes = "[";
 		for (size_t i = 0; i < p.exes.size(); ++i)
-			exes += (i ? "," : "") + quoted(p.exes[i]);
+			exes += (i ? "," : "") + json_quoted(p.exes[i]);
 		f.add("exes", exes + "]");
 		if (!p.partial)
 			f.text("comm", p.comm).text("cmdline", p.cmdline).number("uid", p.uid).number("gid", p.gid);

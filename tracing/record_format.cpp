@@ -303,6 +303,13 @@ void json_escape(std::string &out, std::string_view s)
 	}
 }
 
+std::string json_quoted(std::string_view s)
+{
+	std::string out = "\"";
+	json_escape(out, s);
+	return out + "\"";
+}
+
 std::string text_escape(std::string_view s)
 {
 	std::string out;

@@ -28,6 +28,8 @@ std::string format_table(const decision_record &r);
 // control character and U+2028/U+2029 escaped; each byte of invalid UTF-8
 // (overlong, surrogate, out of range, truncated) replaced by U+FFFD.
 void json_escape(std::string &out, std::string_view s);
+// s as a JSON string, quotes included.
+std::string json_quoted(std::string_view s);
 // For the text formats: printable ASCII and valid UTF-8 as is; backslash as
 // "\\"; controls as \n, \t, \r or \xNN; invalid UTF-8 bytes as \xNN. A
 // hostile name can never start a new line or fake a field.
