@@ -37,6 +37,15 @@ enum ltrack_hook {
 	LTRACK_HOOK_EXEC = 2,  /* lsm/bprm_check_security */
 	LTRACK_HOOK_NET = 3,   /* lsm/socket_connect */
 	LTRACK_HOOK_MODEL = 4, /* model rules, decided inside file_open */
+	LTRACK_HOOK_PRIV = 5,  /* privilege escalation: lsm/cred.bpf.c */
+};
+
+/* Which credential change a PRIV record is about. */
+enum ltrack_cred_op {
+	LTRACK_CRED_SETUID = 1, /* task_fix_setuid: set*uid(2) */
+	LTRACK_CRED_SETGID = 2, /* task_fix_setgid: set*gid(2) */
+	LTRACK_CRED_CAPSET = 3, /* capset(2) */
+	LTRACK_CRED_EXEC = 4,   /* bprm_creds_from_file: a set-user-ID/set-group-ID or file-capability exec */
 };
 
 /* What a rule (or a profile default) says. Ordered so that, for two rules
@@ -148,13 +157,15 @@ struct ltrack_profile {
 	__u8 unix_action; /* connect() on AF_UNIX sockets; NONE = net_default */
 	__u8 model_policy; /* enum ltrack_model_policy */
 	__u8 model_action; /* action when a model is refused: DENY or AUDIT */
-	__u8 pad[2];
+	__u8 priv_action;  /* privilege escalation (lsm/cred.bpf.c): ALLOW, AUDIT, DENY or KILL */
+	__u8 pad;
 	/* Rule ids of the defaults, for the decision log. */
 	__u32 file_default_rule;
 	__u32 exec_default_rule;
 	__u32 net_default_rule;
 	__u32 unix_rule;
 	__u32 model_rule;
+	__u32 priv_rule;
 };
 
 /* "inode_rules": hash. A file or directory by identity. dev is the kernel's
@@ -288,6 +299,15 @@ struct ltrack_event {
 	__u8 pad[3];
 	__u8 addr[16]; /* IPv4 mapped into IPv6 */
 	char path[LTRACK_PATH_LEN]; /* file path, executable, or unix socket path */
+	/* PRIV: the change. ids are (real, effective, saved): uids for SETUID and
+	 * EXEC, gids for SETGID; caps are the effective capability sets (bit n =
+	 * capability n), before and after. */
+	__u32 cred_op; /* enum ltrack_cred_op */
+	__u32 cred_pad;
+	__u32 old_ids[3];
+	__u32 new_ids[3];
+	__u64 old_caps;
+	__u64 new_caps;
 };
 
 /* ---- process life (ring buffer "proc_events", tracing/process.bpf.c) ------- */

@@ -327,6 +327,12 @@ static __always_inline struct ltrack_event *new_record(struct decision *d)
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	__builtin_memset(e->addr, 0, sizeof(e->addr));
 	e->path[0] = 0;
+	e->cred_op = 0;
+	e->cred_pad = 0;
+	__builtin_memset(e->old_ids, 0, sizeof(e->old_ids));
+	__builtin_memset(e->new_ids, 0, sizeof(e->new_ids));
+	e->old_caps = 0;
+	e->new_caps = 0;
 	return e;
 }
 

@@ -10,7 +10,7 @@
 LAYOUT(ltrack_state, 16);
 LAYOUT(ltrack_slot, 8);
 LAYOUT(ltrack_profile_key, 8);
-LAYOUT(ltrack_profile, 36);
+LAYOUT(ltrack_profile, 40);
 LAYOUT(ltrack_inode_key, 32);
 LAYOUT(ltrack_inode_rule, 12);
 LAYOUT(ltrack_rule, 8);
@@ -23,7 +23,7 @@ LAYOUT(ltrack_cgroup_key, 16);
 LAYOUT(ltrack_model_key, 16);
 LAYOUT(ltrack_model_val, 32);
 LAYOUT(ltrack_task, 8);
-LAYOUT(ltrack_event, 112 + LTRACK_PATH_LEN);
+LAYOUT(ltrack_event, 112 + LTRACK_PATH_LEN + 48);
 LAYOUT(ltrack_proc_event, 48 + LTRACK_COMM_LEN + LTRACK_PATH_LEN + LTRACK_ARGS_LEN);
 
 // The LPM trie compares the key bytes after prefixlen: scope, then address.

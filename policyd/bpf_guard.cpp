@@ -116,6 +116,10 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 		{skel->progs.guard_bprm_check, &skel->links.guard_bprm_check},
 		{skel->progs.guard_socket_connect, &skel->links.guard_socket_connect},
 		{skel->progs.guard_socket_sendmsg, &skel->links.guard_socket_sendmsg},
+		{skel->progs.guard_setuid, &skel->links.guard_setuid},
+		{skel->progs.guard_setgid, &skel->links.guard_setgid},
+		{skel->progs.guard_capset, &skel->links.guard_capset},
+		{skel->progs.guard_exec_creds, &skel->links.guard_exec_creds},
 	};
 	std::vector<std::string> adopted;
 	for (auto &p : progs) {

@@ -337,7 +337,7 @@ private:
 			return true;
 		}
 		case field::hook:
-			return one_of({"file", "exec", "net", "model"}) || bad("file, exec, net or model");
+			return one_of({"file", "exec", "net", "model", "priv"}) || bad("file, exec, net, model or priv");
 		case field::outcome:
 			return one_of({"allowed", "audited", "would_deny", "denied", "killed"}) ||
 			       bad("allowed, audited, would_deny, denied or killed");

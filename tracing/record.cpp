@@ -79,7 +79,8 @@ int64_t clock_ns(clockid_t id)
 
 } // namespace
 
-std::string hook_name(unsigned v) { return enum_name(v, {"none", "file", "exec", "net", "model"}); }
+std::string hook_name(unsigned v) { return enum_name(v, {"none", "file", "exec", "net", "model", "priv"}); }
+std::string cred_op_name(unsigned v) { return enum_name(v, {"none", "setuid", "setgid", "capset", "exec"}); }
 std::string action_name(unsigned v) { return enum_name(v, {"none", "allow", "audit", "deny", "kill"}); }
 std::string mode_name(unsigned v) { return enum_name(v, {"inherit", "enforce", "audit"}); }
 std::string outcome_name(unsigned v)
@@ -200,6 +201,22 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 			r.addr_text = format_addr(ev.addr, ev.family);
 			r.port = ev.port;
 		}
+		break;
+	case LTRACK_HOOK_PRIV:
+		// Gaining privilege is critical whatever the policy did with it.
+		if (ev.outcome != LTRACK_OUT_ALLOWED)
+			r.level = severity::critical;
+		r.cred_op = cred_op_name(ev.cred_op);
+		std::copy(std::begin(ev.old_ids), std::end(ev.old_ids), r.old_ids.begin());
+		std::copy(std::begin(ev.new_ids), std::end(ev.new_ids), r.new_ids.begin());
+		r.old_caps = ev.old_caps;
+		r.new_caps = ev.new_caps;
+		if (ev.cred_op != LTRACK_CRED_EXEC)
+			break;
+		r.path = std::move(path); // the program executed
+		r.path_partial = ev.flags & LTRACK_EV_PATH_PARTIAL;
+		r.dev = format_dev(ev.dev);
+		r.ino = ev.ino;
 		break;
 	case LTRACK_HOOK_MODEL:
 		r.model = model;

@@ -67,6 +67,11 @@ struct decision_record {
 	std::string proto;
 	// MODEL
 	model_info model;
+	// PRIV (privilege escalation): the credential change. ids are (real,
+	// effective, saved) uids, or gids for setgid; caps the effective sets.
+	std::string cred_op; // "setuid", "setgid", "capset", "exec"
+	std::array<uint32_t, 3> old_ids{}, new_ids{};
+	uint64_t old_caps = 0, new_caps = 0;
 	uint64_t count = 1; // identical decisions coalesced into this one
 };
 
@@ -90,7 +95,8 @@ struct loss_record {
 // ---- decoding helpers -----------------------------------------------------
 
 // Names of the ABI enums; unknown values as "unknown(<n>)".
-std::string hook_name(unsigned hook);       // none file exec net model
+std::string hook_name(unsigned hook);       // none file exec net model priv
+std::string cred_op_name(unsigned op);      // setuid setgid capset exec
 std::string action_name(unsigned action);   // none allow audit deny kill
 std::string mode_name(unsigned mode);       // inherit enforce audit
 std::string outcome_name(unsigned outcome); // allowed audited would_deny denied killed

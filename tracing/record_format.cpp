@@ -192,9 +192,39 @@ std::string quote_escape(const std::string &s)
 
 bool is_net(const decision_record &r) { return r.hook == "net"; }
 
+bool is_priv(const decision_record &r) { return r.hook == "priv"; }
+
+std::string ids_text(const std::array<uint32_t, 3> &ids)
+{
+	return std::to_string(ids[0]) + "/" + std::to_string(ids[1]) + "/" + std::to_string(ids[2]);
+}
+
+std::string caps_hex(uint64_t caps)
+{
+	char buf[19];
+	std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(caps));
+	return buf;
+}
+
+// A privilege escalation: "setuid uid 1000/1000/0 -> 1000/0/0",
+// "capset caps 0x0 -> 0x1000", "exec /usr/bin/su uid 1000/1000/1000 -> 1000/0/0".
+std::string priv_text(const decision_record &r)
+{
+	if (r.cred_op == "capset")
+		return "capset caps " + caps_hex(r.old_caps) + " -> " + caps_hex(r.new_caps);
+	std::string ids = std::string(r.cred_op == "setgid" ? "gid " : "uid ") + ids_text(r.old_ids) + " -> " +
+			  ids_text(r.new_ids);
+	if (r.cred_op == "exec")
+		return "exec " + text_escape(r.path) + " " + ids + " caps " + caps_hex(r.old_caps) + " -> " +
+		       caps_hex(r.new_caps);
+	return r.cred_op + " " + ids;
+}
+
 // What the decision was about, for the one-line formats.
 std::string object_text(const decision_record &r)
 {
+	if (is_priv(r))
+		return priv_text(r);
 	if (is_net(r)) {
 		if (r.family == "unix")
 			return "unix:" + text_escape(r.path);
@@ -392,6 +422,18 @@ std::string format_json(const decision_record &r)
 	if (r.hook == "model")
 		o.raw("model",
 		      json_object().str("verdict", r.model.verdict).raw("imports", json_string_array(r.model.imports)).done());
+	if (is_priv(r)) {
+		auto ids = [](const std::array<uint32_t, 3> &v) {
+			return json_object().num("real", v[0]).num("effective", v[1]).num("saved", v[2]).done();
+		};
+		o.raw("privilege", json_object()
+					   .str("op", r.cred_op)
+					   .raw("old", ids(r.old_ids))
+					   .raw("new", ids(r.new_ids))
+					   .num("old_caps", r.old_caps)
+					   .num("new_caps", r.new_caps)
+					   .done());
+	}
 	o.boolean("walk_limit", r.walk_limit);
 	return o.done();
 }

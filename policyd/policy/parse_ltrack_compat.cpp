@@ -49,7 +49,7 @@ policy_def parse_ltrack_compat(parse_context &ctx, const toml::table &doc)
 					ctx.error(pos_of(n), "file_monitor.directories: \"" + *s + "\" is not an absolute path");
 					continue;
 				}
-				p.file_rules.push_back({target_kind::dir, *s, LTRACK_ACT_AUDIT, true, pos_of(n), 0});
+				p.file_rules.push_back({target_kind::dir, *s, LTRACK_ACT_AUDIT, true, pos_of(n), 0, {}});
 			}
 		}
 	}
@@ -61,7 +61,7 @@ policy_def parse_ltrack_compat(parse_context &ctx, const toml::table &doc)
 				if (!s || s->empty())
 					continue;
 				if ((*s)[0] == '/') {
-					p.exec_rules.push_back({target_kind::file, *s, LTRACK_ACT_AUDIT, true, pos_of(n), 0});
+					p.exec_rules.push_back({target_kind::file, *s, LTRACK_ACT_AUDIT, true, pos_of(n), 0, {}});
 					continue;
 				}
 				if (s->find('/') != std::string::npos) {
@@ -73,7 +73,7 @@ policy_def parse_ltrack_compat(parse_context &ctx, const toml::table &doc)
 				for (const char *dir : search_path) {
 					std::string full = std::string(dir) + "/" + *s;
 					if (access(full.c_str(), X_OK) == 0) {
-						p.exec_rules.push_back({target_kind::file, full, LTRACK_ACT_AUDIT, true, pos_of(n), 0});
+						p.exec_rules.push_back({target_kind::file, full, LTRACK_ACT_AUDIT, true, pos_of(n), 0, {}});
 						found = true;
 						break;
 					}

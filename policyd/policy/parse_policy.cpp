@@ -395,7 +395,7 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 {
 	std::string where = "profile." + std::string(name.str());
 	table_reader r(ctx, t, where,
-		       {"mode", "executables", "cgroups", "all", "missing", "file", "exec", "network", "model"});
+		       {"mode", "executables", "cgroups", "all", "missing", "file", "exec", "network", "model", "privilege"});
 	profile_def p;
 	p.name = std::string(name.str());
 	p.pos = pos_of(name);
@@ -442,6 +442,12 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 		table_reader nr(ctx, *n, where + ".network", {"default", "unix", "rules"});
 		p.network_pos = nr.pos();
 		read_network(ctx, nr, p);
+	}
+	if (const toml::table *pv = r.subtable("privilege")) {
+		table_reader pr(ctx, *pv, where + ".privilege", {"default"});
+		read_default(ctx, pr, "default", true, p.priv_default);
+		if (!pr.has("default"))
+			ctx.error(pr.pos(), "[" + where + ".privilege] needs default = \"allow\", \"audit\", \"deny\" or \"kill\"");
 	}
 	if (const toml::table *m = r.subtable("model")) {
 		table_reader mr(ctx, *m, where + ".model",

@@ -139,6 +139,7 @@ std::string summary_text(const compiled_policy &p)
 				    : std::string("as the default"))
 		  << "\n";
 		section("network rules", {"net"});
+		o << "  privilege escalation: " << action_name(v.priv_action) << " (" << rule_ref(p, v.priv_rule) << ")\n";
 		std::string entries = net_entries_text(p, prof.id);
 		if (!entries.empty())
 			o << "    kernel entries (first match per longest prefix):\n" << entries;
@@ -188,7 +189,8 @@ std::string summary_json(const compiled_policy *p, const std::vector<diagnostic>
 		  << ",\"net_default\":\"" << action_name(v.net_default) << "\",\"net_default_rule\":" << v.net_default_rule
 		  << ",\"unix\":\"" << action_name(v.unix_action) << "\",\"unix_rule\":" << v.unix_rule
 		  << ",\"model_policy\":\"" << model_policy_name(v.model_policy) << "\",\"model_action\":\""
-		  << action_name(v.model_action) << "\",\"model_rule\":" << v.model_rule << "}";
+		  << action_name(v.model_action) << "\",\"model_rule\":" << v.model_rule << ",\"privilege\":\""
+		  << action_name(v.priv_action) << "\",\"privilege_rule\":" << v.priv_rule << "}";
 	}
 	o << "],\"rules\":[";
 	for (std::size_t i = 0; i < p->symbols.size(); i++) {

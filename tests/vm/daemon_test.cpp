@@ -36,6 +36,7 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::vector<std::string> ltrack_programs{"guard_file_open", "guard_bprm_check", "guard_socket_connect", "guard_socket_sendmsg",
+					       "guard_setuid", "guard_setgid", "guard_capset", "guard_exec_creds",
 					       "track_task_alloc", "track_exec"};
 
 std::string governed(const std::string &rest, const std::string &head = "")

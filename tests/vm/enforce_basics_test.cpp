@@ -24,14 +24,14 @@ TEST(EnforceBasics, ProgramsLoadAndAttach)
 	std::vector<std::string> progs;
 	for (const auto &p : s["programs"].items)
 		progs.push_back(p.s());
-	for (const char *want : {"guard_file_open", "guard_bprm_check", "guard_socket_connect", "guard_socket_sendmsg", "track_task_alloc",
-				 "track_exec"})
+	for (const char *want : {"guard_file_open", "guard_bprm_check", "guard_socket_connect", "guard_socket_sendmsg", "guard_setuid",
+				 "guard_setgid", "guard_capset", "guard_exec_creds", "track_task_alloc", "track_exec"})
 		EXPECT_NE(std::find(progs.begin(), progs.end(), want), progs.end()) << want << " in " << st.out;
 	// The kernel's own view: each program is loaded and has an lsm link.
 	run_result progs_out = run({"/usr/sbin/bpftool", "prog", "show"});
 	run_result links = run({"/usr/sbin/bpftool", "link", "show"});
-	for (const char *want : {"guard_file_open", "guard_bprm_check", "guard_socket_connect", "guard_socket_sendmsg", "track_task_alloc",
-				 "track_exec"}) {
+	for (const char *want : {"guard_file_open", "guard_bprm_check", "guard_socket_connect", "guard_socket_sendmsg", "guard_setuid",
+				 "guard_setgid", "guard_capset", "guard_exec_creds", "track_task_alloc", "track_exec"}) {
 		std::size_t at = progs_out.out.find(std::string("name ") + want + " ");
 		ASSERT_NE(at, std::string::npos) << want << " not loaded:\n" << progs_out.out;
 		std::size_t line = progs_out.out.rfind('\n', at);

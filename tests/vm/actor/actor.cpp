@@ -3,6 +3,12 @@
 // real governed program would see.
 //
 //   ltrack_vm_actor open PATH
+//   ltrack_vm_actor create PATH                      (open O_WRONLY|O_CREAT|O_TRUNC, write a line)
+//   ltrack_vm_actor setresuid R E S                  (-1 keeps an id; reports setresuid's errno)
+//   ltrack_vm_actor setresgid R E S
+//   ltrack_vm_actor regain-root UID                  (root: seteuid(UID), then seteuid(0); reports the second)
+//   ltrack_vm_actor regain-cap N                     (root: drop capability N from the effective set
+//                                                     with capset(2), then raise it again; reports the second)
 //   ltrack_vm_actor exec PATH [ARGS...]
 //   ltrack_vm_actor connect ADDR PORT [tcp|udp]     (ADDR: IPv4, IPv6 or v4-mapped v6)
 //   ltrack_vm_actor connect-unix PATH
@@ -14,7 +20,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +50,53 @@ static int do_open(const char *path)
 		return report(errno);
 	close(fd);
 	return report(0);
+}
+
+static int do_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return report(errno);
+	bool ok = write(fd, "secret\n", 7) == 7;
+	int err = ok ? 0 : errno;
+	close(fd);
+	return report(err);
+}
+
+// Both setuid steps print the ids after them, for the test's message.
+static int do_regain_root(uid_t uid)
+{
+	if (seteuid(uid) != 0) {
+		std::printf("seteuid(%u) failed: %s\n", uid, std::strerror(errno));
+		return 2;
+	}
+	std::printf("euid %u\n", geteuid());
+	int r = seteuid(0);
+	int err = r < 0 ? errno : 0;
+	std::printf("euid %u\n", geteuid());
+	return report(err);
+}
+
+static int capset_effective(int cap, bool on)
+{
+	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct data[2]{};
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return errno;
+	if (on)
+		data[cap / 32].effective |= 1u << (cap % 32);
+	else
+		data[cap / 32].effective &= ~(1u << (cap % 32));
+	return syscall(SYS_capset, &hdr, data) == 0 ? 0 : errno;
+}
+
+static int do_regain_cap(int cap)
+{
+	if (int err = capset_effective(cap, false)) {
+		std::printf("dropping capability %d failed: %s\n", cap, std::strerror(err));
+		return 2;
+	}
+	return report(capset_effective(cap, true));
 }
 
 static int do_connect(const char *addr, const char *port, const char *proto)
@@ -115,6 +170,16 @@ static int run(int argc, char **argv)
 	std::string op = argv[1];
 	if (op == "open" && argc == 3)
 		return do_open(argv[2]);
+	if (op == "create" && argc == 3)
+		return do_create(argv[2]);
+	if (op == "setresuid" && argc == 5)
+		return report(setresuid(std::atoi(argv[2]), std::atoi(argv[3]), std::atoi(argv[4])) == 0 ? 0 : errno);
+	if (op == "setresgid" && argc == 5)
+		return report(setresgid(std::atoi(argv[2]), std::atoi(argv[3]), std::atoi(argv[4])) == 0 ? 0 : errno);
+	if (op == "regain-root" && argc == 3)
+		return do_regain_root(static_cast<uid_t>(std::atoi(argv[2])));
+	if (op == "regain-cap" && argc == 3)
+		return do_regain_cap(std::atoi(argv[2]));
 	if (op == "exec" && argc >= 3) {
 		std::fflush(stdout);
 		execv(argv[2], argv + 2);
