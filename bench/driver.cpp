@@ -3,8 +3,8 @@
 //   ltrack_bench [--cgroup DIR] open PATH ITERS REPS      open+read+close PATH
 //   ltrack_bench [--cgroup DIR] exec PROG ITERS REPS      fork+exec PROG (no arguments), wait
 //   ltrack_bench [--cgroup DIR] connect PORT ITERS REPS   TCP connect to 127.0.0.1:PORT, close
-//   ltrack_bench [--cgroup DIR] watch PATH SECONDS        open+read+close PATH for SECONDS or
-//                                                         until SIGTERM
+//   ltrack_bench [--cgroup DIR] watch PATH SECONDS [RATE] open+read+close PATH for SECONDS or
+//                                                         until SIGTERM; at most RATE a second
 //   ltrack_bench mkfiles DIR N                            create DIR/0 .. DIR/N-1 (empty)
 //   ltrack_bench mktree DIR DEPTH                         DIR/d/d/.../d (DEPTH levels) + file f
 //
@@ -234,15 +234,23 @@ int main(int argc, char **argv)
 		timed("connect", number(args[2].c_str(), "ITERS"), number(args[3].c_str(), "REPS"),
 		      [&] { return tcp_connect(static_cast<int>(port)); });
 	} else if (cmd == "watch") {
-		want(3);
+		if (args.size() != 3 && args.size() != 4)
+			die("usage: see the head of bench/driver.cpp");
 		std::string path = args[1];
 		double seconds = static_cast<double>(number(args[2].c_str(), "SECONDS"));
+		long rate = args.size() == 4 ? number(args[3].c_str(), "RATE") : 0;
 		tally t;
 		auto start = clock_type::now();
 		double took = 0;
 		std::signal(SIGTERM, request_stop);
 		while (!stop_requested &&
 		       (took = std::chrono::duration<double>(clock_type::now() - start).count()) < seconds) {
+			if (rate > 0) { // paced: operation n starts no earlier than n / RATE seconds in
+				auto due = start + std::chrono::duration_cast<clock_type::duration>(
+							   std::chrono::duration<double>(double(t.ok + t.failed) / double(rate)));
+				if (due > clock_type::now())
+					std::this_thread::sleep_until(due);
+			}
 			if (open_read_close(path.c_str()))
 				t.ok++;
 			else

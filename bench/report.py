@@ -58,9 +58,20 @@ def check(recs):
                 bad.append(f"reload to {r['rules']} rules failed")
             elif res["allowed_during"]["failed"] or res["denied_during"]["ok"]:
                 bad.append(f"reload to {r['rules']} rules: wrong decisions during the swap ({res})")
-        if r.get("section") == "bpf_stats" and not any(p.get("run_cnt") for p in res or []):
-            bad.append("bpf_stats: no ltrack program ran (is kernel.bpf_stats_enabled honoured?)")
+        if r.get("section") == "bpf_stats" and not any(p["run_cnt"] for p in prog_deltas(res)):
+            bad.append(f"bpf_stats/{r.get('case')}: no ltrack program ran (is kernel.bpf_stats_enabled honoured?)")
     return bad
+
+
+def prog_deltas(res):
+    """Per program: runs and run time between the before and after snapshots."""
+    before = {p["name"]: p for p in res["before"]}
+    out = []
+    for p in res["after"]:
+        b = before.get(p["name"], {"run_cnt": 0, "run_time_ns": 0})
+        out.append({"name": p["name"], "type": p["type"], "run_cnt": p["run_cnt"] - b["run_cnt"],
+                    "run_time_ns": p["run_time_ns"] - b["run_time_ns"]})
+    return out
 
 
 def stats(res):
@@ -118,6 +129,9 @@ def report(recs, args):
     R = Results(recs)
     out = []
     w = out.append
+
+    def cont(text):  # continues the paragraph just written
+        out[-1] += text
     base_open = R.base("open", 1)
     end = R.find("open", "none-end")
     counts = sorted({r["rules"] for r in R.all("open", "allowed")})
@@ -135,9 +149,9 @@ def report(recs, args):
       "built as `ltrack_bench`), and writes this page and `docs/performance.png` with `bench/report.py`. "
       "The raw results stay in `<build>/bench/results.jsonl`.")
     if args.wall_seconds:
-        w(f" This run took {args.wall_seconds / 60:.1f} minutes of wall time (build already done)"
+        cont(f" This run took {args.wall_seconds / 60:.1f} minutes of wall time (build already done)"
           f" on a 2-core host{', kernel ' + args.kernel if args.kernel else ''}.")
-    w("\n")
+    cont("\n")
     w("## How to read the numbers\n")
     w("The guest runs under QEMU's software emulation (TCG: KVM does not work on these hosts), so absolute "
       "times say nothing about real hardware; only ratios to the unguarded baseline of the same boot mean "
@@ -147,9 +161,9 @@ def report(recs, args):
       "the spread includes their noise.")
     if end and base_open:
         drift = stats(end["result"])[0] / base_open
-        w(f" The baseline measured again at the end of the run came out at **{drift:.3f}** of the first one: "
+        cont(f" The baseline measured again at the end of the run came out at **{drift:.3f}** of the first one: "
           "differences smaller than that drift are noise.")
-    w("\n")
+    cont("\n")
     w("Rule counts: a policy with N rules has N `file` deny rules on generated files (none of them the file "
       "opened, so an allowed open walks all its ancestors and finds no rule) plus N `network` deny rules on "
       "generated /32 addresses, and the rules the workloads hit (`deny` the denied file, `allow` loopback "
@@ -158,6 +172,8 @@ def report(recs, args):
 
     # ---- open -----------------------------------------------------------------
     w("## open + read + close of a small file\n")
+    w("The file is `/tmp/ltrack-bench/allowed` (or `.../denied`), two directories below `/`; `/tmp` is a "
+      "tmpfs mounted on the 9p root, so the ancestor walk also crosses one mount.\n")
     if base_open:
         w(f"Baseline (no ltrack loaded): {stats(R.find('open', 'none', 0, 1)['result'])[0] / 1000:.1f} us per "
           "open+read+close under emulation (= 1.000).\n")
@@ -172,8 +188,9 @@ def report(recs, args):
       "stops at the LSM hook) but it also writes a decision record to the ring buffer.\n")
     if depths:
         w("### Deep directory trees (ancestor walk)\n")
-        w("The same open of a file DEPTH directories below `/tmp/ltrack-bench/treeDEPTH`, governed and allowed "
-          "(the walk goes from the file up to `/`), each divided by the unguarded open of the same file.\n")
+        w("The same open of a file DEPTH directories below `/` (`/tmp/ltrack-bench/tDEPTH/d/.../d/f`), governed "
+          "and allowed: the walk looks up the file and each of its DEPTH ancestors. Each figure is divided by the "
+          "unguarded open of the same file, so it is the guard's share alone.\n")
         w("| depth | " + " | ".join(f"{n:,} rules" for n in counts) + " |")
         w("|---:|" + "---:|" * len(counts))
         for d in depths:
@@ -204,17 +221,21 @@ def report(recs, args):
 
     # ---- bpf_stats --------------------------------------------------------------------
     w("## The kernel's own cost per program\n")
-    bs = R.find("bpf_stats")
-    if bs:
-        w(f"With `kernel.bpf_stats_enabled=1`, after governed allowed, deep and denied opens, ungoverned opens, "
-          f"governed execs and connects (policy of {bs['rules']:,} rules): `run_time_ns / run_cnt` per program "
-          "as the kernel counts it, and that time as a share of one baseline open+read+close.\n")
-        w("| program | type | runs | ns per run | share of a baseline open |")
+    bss = R.all("bpf_stats")
+    if bss:
+        w(f"With `kernel.bpf_stats_enabled=1` (policy of {bss[0]['rules']:,} rules), each workload run once on "
+          "its own: the runs of each ltrack program during it and `run_time_ns / run_cnt`, the kernel's own "
+          "accounting of the time spent in the program (without the hook's surroundings), and that time as a "
+          "share of one baseline open+read+close. Programs that did not run are left out.\n")
+        w("| workload | program | runs | ns per run | share of a baseline open |")
         w("|---|---|---:|---:|---:|")
-        for p in sorted(bs["result"], key=lambda p: p["name"]):
-            per = p["run_time_ns"] / p["run_cnt"] if p.get("run_cnt") else 0
-            share = f"{per / base_open * 100:.1f} %" if base_open and p.get("run_cnt") else "n/a"
-            w(f"| `{p['name']}` | {p['type']} | {p.get('run_cnt', 0):,} | {per:,.0f} | {share} |")
+        for r in bss:
+            for p in sorted(prog_deltas(r["result"]), key=lambda p: -p["run_cnt"]):
+                if not p["run_cnt"]:
+                    continue
+                per = p["run_time_ns"] / p["run_cnt"]
+                share = f"{per / base_open * 100:.1f} %" if base_open else "n/a"
+                w(f"| {r['case']} | `{p['name']}` | {p['run_cnt']:,} | {per:,.0f} | {share} |")
         w("")
 
     # ---- reload -------------------------------------------------------------------------
@@ -236,20 +257,24 @@ def report(recs, args):
 
     # ---- pipeline ------------------------------------------------------------------------
     w("## Decision pipeline\n")
-    w("Governed processes open the denied file as fast as they can (each refusal is a record); the daemon "
-      "turns the records into JSON lines in the decision log. Records logged per second, and the ring "
-      "buffer drops the kernel counted over the same time.\n")
-    w("| flooding processes | decisions made /s | records logged /s | dropped |")
+    w("One governed process opens the denied file at a paced rate (the last row: as fast as it can), each "
+      "refusal a decision record; the daemon turns the records into JSON lines in the decision log. Records "
+      "written to the log per second of the flood, and the records the kernel dropped because the ring "
+      "buffer was full (read after the daemon drained it).\n")
+    w("| offered rate /s | decisions made /s | records logged /s | dropped |")
     w("|---:|---:|---:|---:|")
+    clean = 0
     for r in R.all("pipeline"):
         res = r["result"]
-        made = sum(x["ops"] for x in res["workers"])
-        secs = max(x["seconds"] for x in res["workers"])
+        made = res["worker"]["ops"] / res["worker"]["seconds"]
         a, b = res["stats_after"], res["stats_before"]
         drops = a["ringbuf_drops"] - b["ringbuf_drops"]
-        logged = a["log"]["written"] - b["log"]["written"]
-        w(f"| {res['procs']} | {made / secs:,.0f} | {logged / secs:,.0f} | {drops:,} |")
+        logged = (a["log"]["written"] - b["log"]["written"]) / res["worker"]["seconds"]
+        if drops == 0:
+            clean = max(clean, logged)
+        w(f"| {res['rate'] if res['rate'] else 'unpaced'} | {made:,.0f} | {logged:,.0f} | {drops:,} |")
     w("")
+    w(f"Highest rate written without a drop: **{clean:,.0f} records/s** (under emulation).\n")
 
     # ---- memory --------------------------------------------------------------------------
     w("## Memory\n")
@@ -305,29 +330,42 @@ def report(recs, args):
 
 def meaning(R, counts, depths, base_open):
     lines = []
+    end = R.find("open", "none-end")
+    drift = abs(stats(end["result"])[0] / base_open - 1) if end and base_open else 0.0
+    noise = max(drift, 0.02)
+    lines.append(f"- **Noise**: the same unguarded open drifted by {drift * 100:.1f} % between the start and the "
+                 f"end of the run; below, a difference under {noise * 100:.1f} % is not taken as a cost.")
     allowed = [R.ratio(R.find("open", "allowed", n, 1), base_open) for n in counts]
     ungov = [R.ratio(R.find("open", "ungoverned", n, 1), base_open) for n in counts]
     if allowed and all(allowed):
         lo, hi = min(a[0] for a in allowed), max(a[0] for a in allowed)
+        flat = hi - lo <= noise
         lines.append(f"- **Governed, allowed open**: {(lo - 1) * 100:+.1f} % to {(hi - 1) * 100:+.1f} % over the "
-                     f"baseline from {counts[0]:,} to {counts[-1]:,} rules. Rules are looked up by (device, inode) "
-                     "in hash maps, one lookup per ancestor directory, so the rule count does not enter the "
-                     "cost; the depth of the file does (next point).")
+                     f"baseline from {counts[0]:,} to {counts[-1]:,} rules: "
+                     + ("flat in the rule count" if flat else "NOT flat in the rule count") +
+                     ". Rules are looked up by (device, inode) in hash maps, one lookup per ancestor directory, "
+                     "so the rule count does not enter the cost; the depth of the file does (below).")
     if ungov and all(ungov):
+        worst = max(u[0] - 1 for u in ungov)
         lines.append(f"- **Not governed**: {', '.join(pct(u) for u in ungov)} at "
-                     f"{', '.join(f'{n:,}' for n in counts)} rules: within the noise of the baseline. An ungoverned "
-                     "task costs the program two array lookups and one task-storage lookup (plus a cgroup walk "
-                     "the first time, when the policy has cgroup profiles).")
+                     f"{', '.join(f'{n:,}' for n in counts)} rules: "
+                     + ("within the noise, no measurable cost" if worst <= noise else "a measurable cost") +
+                     ". An ungoverned task costs each program two array lookups and one task-storage lookup "
+                     "(plus a walk of its cgroup ancestry the first time, when the policy has cgroup profiles).")
     if depths:
-        d = depths[-1]
-        r = R.ratio(R.find("open", "allowed", counts[-1], d), R.base("open", d))
-        if r:
-            lines.append(f"- **Deep trees**: a governed open {d} directories deep costs {pct(r)} over the same "
-                         "unguarded open: one hash lookup and a few pointer reads per directory of the walk.")
-    lines.append("- **Denied** opens include writing a decision record (process, parent, command line, path); "
-                 "in a real workload denials are rare.")
+        parts = []
+        for d in depths:
+            r = R.ratio(R.find("open", "allowed", counts[-1], d), R.base("open", d))
+            if r:
+                parts.append(f"{pct(r)} at depth {d}")
+        if parts:
+            lines.append(f"- **Deep trees** ({counts[-1]:,} rules): {', '.join(parts)} over the same unguarded "
+                         "open. The walk costs one hash lookup and a few pointer reads per directory, so "
+                         "the cost grows with the depth of the file, not with the size of the policy.")
+    lines.append("- **Denied** opens include reserving and filling a decision record (process, parent, path) "
+                 "and the daemon writing it to the log on the other vCPU; in a real workload denials are rare.")
     lines.append("- The per-program table is the kernel's own accounting of the time spent in each program, "
-                 "without the workload around it: the best measure of ltrack's cost per hook call.")
+                 "without the workload around it: the most direct measure of ltrack's cost per hook call.")
     return "\n".join(lines) + "\n"
 
 
