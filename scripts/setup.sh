@@ -10,6 +10,8 @@ packages=(
   # build
   cmake g++ make pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libgtest-dev googletest
+  # the Debian package (cpack's DEB generator: dpkg-shlibdeps computes Depends)
+  dpkg-dev
   # fuzzing (libFuzzer, ASan, UBSan runtimes)
   libclang-rt-14-dev
   # the VM suite: QEMU, an initramfs of busybox, modules tools, Debian's python3

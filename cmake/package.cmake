@@ -1,0 +1,94 @@
+# The Debian package: `cmake --build BUILD --target ltrack_deb` (also built
+# with the VM suite, whose Package tests install it) writes
+# BUILD/package/ltrack_<version>_<arch>.deb with CPack's DEB generator.
+# Contents and what is tested: docs/operations.md, "The Debian package".
+include(GNUInstallDirs)
+# cpack runs the `preinstall` target, which by default builds `all`; the VM
+# suite (part of `all`) depends on the package, so that would recurse. The
+# package's own command depends on exactly what it installs instead.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
+# Man pages, gzipped as Debian installs them.
+set(ltrack_man_pages)
+foreach(page ltrackd ltrackctl)
+  set(gz ${PROJECT_BINARY_DIR}/man/${page}.8.gz)
+  add_custom_command(OUTPUT ${gz}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+    COMMAND gzip -9n -c ${PROJECT_SOURCE_DIR}/man/${page}.8 > ${gz}
+    DEPENDS ${PROJECT_SOURCE_DIR}/man/${page}.8
+    VERBATIM)
+  list(APPEND ltrack_man_pages ${gz})
+endforeach()
+add_custom_target(ltrack_man ALL DEPENDS ${ltrack_man_pages})
+install(FILES ${ltrack_man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+
+file(GLOB ltrack_shipped_policies ${PROJECT_SOURCE_DIR}/policies/*.toml)
+install(FILES ${ltrack_shipped_policies} DESTINATION ${CMAKE_INSTALL_DATADIR}/ltrack/policies)
+install(FILES ${PROJECT_SOURCE_DIR}/policyd/systemd/ltrackd.service DESTINATION lib/systemd/system)
+file(GLOB ltrack_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
+install(FILES ${ltrack_docs} ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/ltrack)
+# The host's policy: audit mode, so installing never breaks a host; a
+# conffile (packaging/debian/conffiles), so an edited one survives upgrades.
+# `cmake --install` never overwrites an existing one either.
+install(CODE "
+  if(EXISTS \"\$ENV{DESTDIR}/etc/ltrack/policy.toml\")
+    message(STATUS \"Keeping \$ENV{DESTDIR}/etc/ltrack/policy.toml (the host's policy)\")
+  else()
+    file(INSTALL \"${PROJECT_SOURCE_DIR}/policies/default.toml\" DESTINATION /etc/ltrack
+         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ RENAME policy.toml)
+  endif()")
+
+execute_process(COMMAND dpkg --print-architecture OUTPUT_VARIABLE ltrack_deb_arch
+                OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+if(NOT ltrack_deb_arch)
+  set(ltrack_deb_arch amd64)
+endif()
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME ltrack)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "ltrack maintainers <ltrack@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "BPF LSM guard for machine-learning model-serving hosts")
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
+  "ltrackd enforces a TOML policy with BPF LSM programs on file_open,\n bprm_check_security and socket_connect (model files scanned for pickle\n imports are refused at open), and logs every decision; ltrackctl controls\n it. The installed policy is audit mode: nothing is refused until it is\n replaced.")
+set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${ltrack_deb_arch})
+set(CPACK_DEBIAN_FILE_NAME ltrack_${PROJECT_VERSION}_${ltrack_deb_arch}.deb)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_SET_DESTDIR ON) # /etc/ltrack lands in the package, not on the build host
+set(CPACK_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+# The shared libraries' packages as dpkg-shlibdeps finds them (libbpf1,
+# which brings libelf1, zlib1g, libspdlog1.10-fmt9, libfmt9,
+# libtomlplusplus3, libstdc++6, libgcc-s1, libc6).
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+  ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles
+  ${PROJECT_SOURCE_DIR}/packaging/debian/postinst
+  ${PROJECT_SOURCE_DIR}/packaging/debian/prerm
+  ${PROJECT_SOURCE_DIR}/packaging/debian/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_PACKAGE_DIRECTORY ${PROJECT_BINARY_DIR}/package)
+include(CPack)
+
+set(ltrack_deb_file ${PROJECT_BINARY_DIR}/package/${CPACK_DEBIAN_FILE_NAME})
+file(GLOB ltrack_packaging_inputs ${PROJECT_SOURCE_DIR}/packaging/debian/*)
+add_custom_command(OUTPUT ${ltrack_deb_file}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/package
+  COMMAND ${CMAKE_CPACK_COMMAND} -G DEB --config ${PROJECT_BINARY_DIR}/CPackConfig.cmake > ${PROJECT_BINARY_DIR}/package/cpack.log
+  DEPENDS ltrackd ltrackctl ${ltrack_man_pages} ${ltrack_shipped_policies} ${ltrack_docs}
+          ${PROJECT_SOURCE_DIR}/policyd/systemd/ltrackd.service ${ltrack_packaging_inputs}
+  WORKING_DIRECTORY ${PROJECT_BINARY_DIR}
+  COMMENT "Building ${CPACK_DEBIAN_FILE_NAME}")
+add_custom_target(ltrack_deb DEPENDS ${ltrack_deb_file})
+if(TARGET ltrack_vm_tests)
+  add_dependencies(ltrack_vm_tests ltrack_deb)
+  target_compile_definitions(ltrack_vm_tests PRIVATE LTRACK_DEB="${ltrack_deb_file}")
+endif()
+
+if(LTRACK_TESTS)
+  # `ltrackd --help` and `ltrackctl --help` (and each command's) against the man pages.
+  add_test(NAME man_pages_match_help
+    COMMAND python3 ${PROJECT_SOURCE_DIR}/man/check_options.py $<TARGET_FILE:ltrackd> $<TARGET_FILE:ltrackctl>
+            ${PROJECT_SOURCE_DIR}/man)
+endif()

@@ -1,0 +1,254 @@
+// The Debian package from the outside. The guest's root is the host's,
+// read-only over 9p, so the package is installed into an overlay of it (a
+// tmpfs upper layer) with dpkg -i in a chroot: a copy of the host's dpkg
+// status checks its Depends, and its maintainer scripts run. Then the installed
+// unit's ExecStart is run in that root as systemd would (systemd is not
+// PID 1 in the guest), with NOTIFY_SOCKET: it must send READY=1, and
+// ltrackctl status must answer in audit mode with the installed policy.
+// Not exercised: systemctl itself (enable/start in postinst are skipped
+// without a running systemd), and upgrades from an earlier version.
+#include "support.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using namespace ltrack::vmtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string deb = LTRACK_DEB;
+
+std::string sh(const std::string &cmd)
+{
+	return run({"/bin/sh", "-c", cmd + " 2>&1"}).out;
+}
+
+// overlay.ko of the running guest kernel, from the kernel tests/vm/run
+// unpacked into the build tree (decompressed if it ships .ko.xz).
+bool load_overlay(std::string &why)
+{
+	if (read_file("/proc/filesystems").find("overlay") != std::string::npos)
+		return true;
+	utsname u{};
+	uname(&u);
+	for (const auto &k : fs::directory_iterator(build_dir() + "/vm/kernels")) {
+		std::string dir = k.path().string() + "/root/lib/modules/" + u.release + "/kernel/fs/overlayfs/";
+		for (const char *name : {"overlay.ko", "overlay.ko.xz"}) {
+			std::string ko = dir + name;
+			if (!fs::exists(ko))
+				continue;
+			std::string cmd = std::string(name).ends_with(".xz")
+						  ? "xz -dc " + ko + " > /tmp/overlay.ko && insmod /tmp/overlay.ko"
+						  : "insmod " + ko;
+			why = sh(cmd);
+			return read_file("/proc/filesystems").find("overlay") != std::string::npos;
+		}
+	}
+	why = "no overlay.ko for " + std::string(u.release) + " under " + build_dir() + "/vm/kernels";
+	return false;
+}
+
+// An overlay of / with the mounts a daemon needs, undone at the end.
+struct overlay_root {
+	std::string base = "/tmp/ltrack-pkg", root = base + "/root";
+	std::vector<std::string> mounts; // innermost last
+	std::string error;
+
+	overlay_root()
+	{
+		fs::create_directories(base + "/upper");
+		fs::create_directories(base + "/work");
+		fs::create_directories(root);
+		std::string opts = "lowerdir=/,upperdir=" + base + "/upper,workdir=" + base + "/work";
+		if (mount("overlay", root.c_str(), "overlay", 0, opts.c_str()) != 0) {
+			error = "mount -t overlay: " + std::string(strerror(errno));
+			return;
+		}
+		mounts.push_back(root);
+		struct m {
+			const char *src, *dir, *type;
+		};
+		for (m x : {m{"proc", "/proc", "proc"}, m{"sysfs", "/sys", "sysfs"}, m{"devtmpfs", "/dev", "devtmpfs"},
+			    m{"tmpfs", "/run", "tmpfs"}, m{"tmpfs", "/tmp", "tmpfs"}, m{"bpf", "/sys/fs/bpf", "bpf"},
+			    m{"securityfs", "/sys/kernel/security", "securityfs"}}) {
+			std::string target = root + x.dir;
+			if (mount(x.src, target.c_str(), x.type, 0, nullptr) != 0) {
+				error = std::string("mount ") + x.type + " on " + target + ": " + strerror(errno);
+				return;
+			}
+			mounts.push_back(target);
+		}
+	}
+	~overlay_root()
+	{
+		for (auto it = mounts.rbegin(); it != mounts.rend(); ++it)
+			umount2(it->c_str(), MNT_DETACH);
+		fs::remove_all(base);
+	}
+	// cmd (no single quotes) run by sh in the root, as root's login shell would.
+	std::string in(const std::string &cmd) const { return sh("chroot " + root + " " + env + " /bin/sh -c '" + cmd + "'"); }
+	int status(const std::string &cmd) const
+	{
+		return run({"/usr/sbin/chroot", root, "/usr/bin/env", path, "/bin/sh", "-c", cmd}).exit_code;
+	}
+	const std::string path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	const std::string env = "/usr/bin/env " + path;
+};
+
+TEST(Package, DebHasTheProgramsUnitPoliciesManPagesAndDepends)
+{
+	ASSERT_TRUE(fs::exists(deb)) << deb << " missing: cmake --build BUILD --target ltrack_deb";
+	std::string contents = sh("dpkg-deb -c " + deb);
+	for (const char *f : {"./usr/sbin/ltrackd", "./usr/sbin/ltrackctl", "./usr/lib/systemd/system/ltrackd.service",
+			      "./etc/ltrack/policy.toml", "./usr/share/ltrack/policies/default.toml",
+			      "./usr/share/ltrack/policies/inference.toml", "./usr/share/man/man8/ltrackd.8.gz",
+			      "./usr/share/man/man8/ltrackctl.8.gz", "./usr/share/doc/ltrack/operations.md"})
+		EXPECT_NE(contents.find(std::string(f) + "\n"), std::string::npos) << f << " not in\n" << contents;
+	std::string control = sh("dpkg-deb -f " + deb + " Package Version Depends");
+	EXPECT_NE(control.find("Package: ltrack"), std::string::npos) << control;
+	for (const char *dep : {"libbpf1", "zlib1g", "libspdlog", "libc6"})
+		EXPECT_NE(control.find(dep), std::string::npos) << dep << " not a dependency: " << control;
+	EXPECT_EQ(sh("dpkg-deb --ctrl-tarfile " + deb + " | tar -xOf - ./conffiles"), "/etc/ltrack/policy.toml\n");
+}
+
+TEST(Package, InstallsIntoAnOverlayAndTheServiceStartsInAuditMode)
+{
+	ASSERT_TRUE(fs::exists(deb)) << deb;
+	std::string why;
+	ASSERT_TRUE(load_overlay(why)) << why;
+	overlay_root r;
+	ASSERT_TRUE(r.error.empty()) << r.error;
+
+	// dpkg's database: a copy of the host's status file, so Depends are
+	// checked against what the host has installed, without the thousands of
+	// per-package file lists (reading them over 9p under emulation takes
+	// over a minute) and without file triggers (man-db would index the whole
+	// host). dpkg warns once per package about its missing list: harmless.
+	const std::string dpkg = "dpkg --admindir=/tmp/dpkg";
+	r.in("mkdir -p /tmp/dpkg/info /tmp/dpkg/updates /tmp/dpkg/triggers && cp /var/lib/dpkg/status /tmp/dpkg/status");
+	auto t_install = std::chrono::steady_clock::now();
+	std::string install = r.in(dpkg + " -i " + deb + " >/tmp/dpkg.out 2>&1; echo exit=$?; grep -v \"files list file\" /tmp/dpkg.out");
+	std::printf("dpkg -i: %.1f s\n",
+		    std::chrono::duration<double>(std::chrono::steady_clock::now() - t_install).count());
+	ASSERT_NE(install.find("exit=0"), std::string::npos) << install;
+	EXPECT_EQ(r.in("dpkg-query --admindir=/tmp/dpkg -W -f \"\\${Status}\" ltrack"), "install ok installed");
+	EXPECT_EQ(read_file(r.root + "/etc/ltrack/policy.toml"), read_file(source_dir() + "/policies/default.toml"));
+	EXPECT_NE(read_file(r.root + "/tmp/dpkg/info/ltrack.conffiles").find("/etc/ltrack/policy.toml"),
+		  std::string::npos);
+	EXPECT_TRUE(fs::is_directory(r.root + "/var/log/ltrack")) << "made by postinst";
+	EXPECT_EQ(r.status("gzip -t /usr/share/man/man8/ltrackd.8.gz && gzip -t /usr/share/man/man8/ltrackctl.8.gz"), 0);
+	// The programs that were built (stripped): the same options.
+	auto usage_as_installed = [](std::string help, const std::string &built, const std::string &installed) {
+		size_t at = help.find(built);
+		return at == std::string::npos ? help : help.replace(at, built.size(), installed);
+	};
+	EXPECT_EQ(r.in("/usr/sbin/ltrackd --help"),
+		  usage_as_installed(sh(ltrackd_path() + " --help"), ltrackd_path(), "/usr/sbin/ltrackd"));
+	EXPECT_EQ(r.in("/usr/sbin/ltrackctl --help"),
+		  usage_as_installed(sh(ltrackctl_path() + " --help"), ltrackctl_path(), "/usr/sbin/ltrackctl"));
+
+	// The installed unit's ExecStart, as systemd would run it.
+	std::string unit = read_file(r.root + "/usr/lib/systemd/system/ltrackd.service");
+	std::string exec_start;
+	std::istringstream in(unit);
+	for (std::string line; std::getline(in, line);)
+		if (line.rfind("ExecStart=", 0) == 0)
+			exec_start = line.substr(10);
+	ASSERT_EQ(exec_start, "/usr/sbin/ltrackd --policy /etc/ltrack/policy.toml") << unit;
+	EXPECT_NE(unit.find("Type=notify"), std::string::npos);
+
+	// NOTIFY_SOCKET, inside the root as the daemon sees it.
+	int ns = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sockaddr_un addr{};
+	addr.sun_family = AF_UNIX;
+	std::string notify_host = r.root + "/run/notify.sock";
+	std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", notify_host.c_str());
+	ASSERT_EQ(bind(ns, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0) << strerror(errno);
+
+	std::string out_path = r.base + "/ltrackd.out";
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (chroot(r.root.c_str()) != 0 || chdir("/") != 0)
+			_exit(126);
+		setenv("NOTIFY_SOCKET", "/run/notify.sock", 1);
+		setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+		execl("/bin/sh", "sh", "-c", ("exec " + exec_start).c_str(), nullptr);
+		_exit(127);
+	}
+	// Whatever fails below, the daemon stops as the service would (SIGTERM).
+	struct stop_daemon {
+		pid_t pid;
+		~stop_daemon()
+		{
+			if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
+				kill(pid, SIGTERM);
+				waitpid(pid, nullptr, 0);
+			}
+		}
+	} guard{pid};
+	// READY=1, or the daemon's exit, within 60 s.
+	std::string ready;
+	int st = 0;
+	bool exited = false;
+	auto t0 = std::chrono::steady_clock::now();
+	for (int i = 0; i < 60 && ready.empty() && !exited; i++) {
+		pollfd p{ns, POLLIN, 0};
+		if (poll(&p, 1, 1000) == 1) {
+			char buf[256];
+			ssize_t n = recv(ns, buf, sizeof buf, 0);
+			ready.assign(buf, n > 0 ? n : 0);
+		}
+		exited = waitpid(pid, &st, WNOHANG) == pid;
+	}
+	close(ns);
+	std::printf("ltrackd from the package: %s after %.1f s\n", ready.empty() ? "no READY" : ready.c_str(),
+		    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+	ASSERT_EQ(ready, "READY=1") << (exited ? "ltrackd exited:\n" : "no READY=1 in 60 s:\n") << read_file(out_path);
+
+	std::string status = r.in("/usr/sbin/ltrackctl status");
+	EXPECT_NE(status.find("audit"), std::string::npos) << status;
+	EXPECT_NE(status.find("/etc/ltrack/policy.toml"), std::string::npos) << status;
+	std::string check = r.in("/usr/sbin/ltrackctl check /etc/ltrack/policy.toml");
+	EXPECT_NE(check.find("mode: audit"), std::string::npos) << check;
+
+	// The service stops as systemd stops it (SIGTERM); the default policy
+	// unloads its programs.
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << read_file(out_path);
+	EXPECT_FALSE(fs::exists(r.root + "/sys/fs/bpf/ltrack")) << "on_daemon_exit = unload";
+	EXPECT_TRUE(fs::exists(r.root + "/var/log/ltrack/decisions.log"));
+
+	// Removal keeps the conffile, purge removes it.
+	std::string remove = r.in(dpkg + " -r ltrack >/tmp/dpkg.out 2>&1; echo exit=$?; grep -v \"files list file\" /tmp/dpkg.out");
+	EXPECT_NE(remove.find("exit=0"), std::string::npos) << remove;
+	EXPECT_FALSE(fs::exists(r.root + "/usr/sbin/ltrackd"));
+	EXPECT_TRUE(fs::exists(r.root + "/etc/ltrack/policy.toml")) << "a conffile stays until purge";
+	std::string purge = r.in(dpkg + " -P ltrack >/tmp/dpkg.out 2>&1; echo exit=$?; grep -v \"files list file\" /tmp/dpkg.out");
+	EXPECT_NE(purge.find("exit=0"), std::string::npos) << purge;
+	EXPECT_FALSE(fs::exists(r.root + "/etc/ltrack/policy.toml"));
+}
+
+} // namespace
