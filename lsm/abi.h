@@ -17,7 +17,7 @@
 
 /* Ancestor walk bound in file_open/bprm_check_security. Reaching it without
  * finding the root is a fail-closed denial in enforce mode (counted). */
-#define LTRACK_MAX_WALK 64
+#define LTRACK_MAX_WALK 64 /* directory levels above a file the walk visits */
 /* Net rules folded into one LPM entry (its own plus every enclosing CIDR's). */
 #define LTRACK_NET_RULES_PER_PREFIX 16
 #define LTRACK_PATH_LEN 256

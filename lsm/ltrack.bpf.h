@@ -388,6 +388,34 @@ struct walk_result {
 	bool limit; /* walk bound reached before the root */
 };
 
+/* The rule on one dentry's inode, if any: its own rule only for the file
+ * itself (self), else a subtree rule. */
+static __always_inline bool inode_rule_at(struct dentry *dentry, struct ltrack_inode_key *key, bool self,
+					  struct walk_result *res)
+{
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+	struct ltrack_inode_rule *r;
+
+	if (!inode)
+		return false;
+	key->dev = inode_dev(inode);
+	key->ino = BPF_CORE_READ(inode, i_ino);
+	r = bpf_map_lookup_elem(&inode_rules, key);
+	if (!r)
+		return false;
+	if (self && r->self_action) {
+		res->rule.rule_id = r->self_rule;
+		res->rule.action = r->self_action;
+	} else if (r->subtree_action) {
+		res->rule.rule_id = r->subtree_rule;
+		res->rule.action = r->subtree_action;
+	} else {
+		return false;
+	}
+	res->found = true;
+	return true;
+}
+
 static __always_inline void walk_inode_rules(struct file *file, __u32 slot, __u32 profile,
 					     __u32 hook, struct walk_result *res)
 {
@@ -399,40 +427,31 @@ static __always_inline void walk_inode_rules(struct file *file, __u32 slot, __u3
 
 	res->found = false;
 	res->limit = false;
-	for (i = 0; i < LTRACK_MAX_WALK; i++) {
-		struct inode *inode = BPF_CORE_READ(dentry, d_inode);
-		struct ltrack_inode_rule *r;
+	/* One iteration per directory level: the file, then up to
+	 * LTRACK_MAX_WALK ancestors. A mount crossing (a filesystem's root and
+	 * the directory it covers, both looked up) stays in one iteration, so
+	 * it costs no level. The walk goes past a chroot to the namespace
+	 * root: a process that can chroot must not hide a rule above it. */
+	for (i = 0; i <= LTRACK_MAX_WALK; i++) {
 		struct dentry *parent;
 
-		if (inode) {
-			key.dev = inode_dev(inode);
-			key.ino = BPF_CORE_READ(inode, i_ino);
-			r = bpf_map_lookup_elem(&inode_rules, &key);
-			if (r && i == 0 && r->self_action) {
-				res->rule.rule_id = r->self_rule;
-				res->rule.action = r->self_action;
-				res->found = true;
-				return;
-			}
-			if (r && r->subtree_action) {
-				res->rule.rule_id = r->subtree_rule;
-				res->rule.action = r->subtree_action;
-				res->found = true;
-				return;
-			}
-		}
+		if (inode_rule_at(dentry, &key, i == 0, res))
+			return;
 		parent = BPF_CORE_READ(dentry, d_parent);
 		if (parent == dentry) {
-			/* Root of this filesystem: continue at the mountpoint. */
 			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 
 			if (up == mnt)
 				return; /* the namespace root */
 			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = up;
-		} else {
-			dentry = parent;
+			if (inode_rule_at(dentry, &key, false, res))
+				return;
+			parent = BPF_CORE_READ(dentry, d_parent);
+			if (parent == dentry)
+				continue; /* mounted on another mount's root: cross again */
 		}
+		dentry = parent;
 	}
 	res->limit = true;
 }

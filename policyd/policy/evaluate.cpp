@@ -115,12 +115,15 @@ public:
 	walk_result walk(uint32_t hook)
 	{
 		walk_result w;
+		// As the kernel counts: directory levels above the file; a mount
+		// crossing is no level (lsm/ltrack.bpf.h walk_inode_rules).
+		std::size_t levels = 0;
 		for (std::size_t i = 0; i < chain.size(); i++) {
-			if (i >= LTRACK_MAX_WALK) {
+			const chain_entry &e = chain[i];
+			if (i > 0 && !e.extra && ++levels > LTRACK_MAX_WALK) {
 				w.limit = true;
 				return w;
 			}
-			const chain_entry &e = chain[i];
 			if (e.extra)
 				continue;
 			const ltrack_inode_rule *r = inode(hook, e.dev, e.ino);
@@ -196,6 +199,11 @@ public:
 			r = w.rule;
 			if (is_model)
 				ex_.steps.push_back("a model file: it is under a model directory");
+		}
+		if (!is_model && (verdict == LTRACK_VERDICT_UNSAFE || verdict == LTRACK_VERDICT_SUSPICIOUS ||
+				  verdict == LTRACK_VERDICT_ERROR)) {
+			is_model = true; // found dangerous by a scan: a model file under any name
+			ex_.steps.push_back("scanned " + verdict_name(verdict) + ": a model file under any name");
 		}
 		if (!is_model) {
 			ex_.steps.push_back("not a model file of this profile");

@@ -140,8 +140,13 @@ TEST_F(Explain, ModelLayerRefusesUnsafeModelsFirst)
 	explanation safe = file("srv/models/ok.pt", LTRACK_VERDICT_SAFE);
 	EXPECT_EQ(safe.hook, uint32_t(LTRACK_HOOK_FILE));
 	EXPECT_EQ(rule_text(safe), "allow dir " + models);
-	// Not a model extension: the model layer stays out.
-	EXPECT_EQ(file("srv/models/readme.txt", LTRACK_VERDICT_UNSAFE).hook, uint32_t(LTRACK_HOOK_FILE));
+	// Not a model extension: the model layer stays out of an unscanned file...
+	EXPECT_EQ(file("srv/models/readme.txt", LTRACK_VERDICT_UNSCANNED).hook, uint32_t(LTRACK_HOOK_FILE));
+	// ...but not of one a scan found dangerous (a hard link to a scanned model).
+	explanation linked = file("home/notes.txt", LTRACK_VERDICT_UNSAFE);
+	EXPECT_EQ(linked.hook, uint32_t(LTRACK_HOOK_MODEL));
+	EXPECT_EQ(linked.action, LTRACK_ACT_DENY);
+	EXPECT_EQ(file("home/notes.txt", LTRACK_VERDICT_SAFE).hook, uint32_t(LTRACK_HOOK_FILE));
 }
 
 TEST_F(Explain, AuditModeProfileTurnsDenyIntoWouldDeny)
@@ -194,3 +199,30 @@ TEST_F(Explain, ErrorsNameTheProblem)
 	EXPECT_FALSE(c.ex);
 	EXPECT_EQ(c.error, "--connect 1.2.3.4: write the destination as ADDR:PORT, [ADDR6]:PORT or unix:PATH");
 }
+
+namespace {
+
+// The bound is on directories above the file ("/" included), whatever mount
+// crossings the path has: 64 are walked, a 65th is refused (fail closed).
+TEST_F(Explain, WalkBoundIsSixtyFourDirectoriesAboveTheFile)
+{
+	auto at_depth = [&](std::size_t above) {
+		std::string rel = "w" + std::to_string(above);
+		const std::string root = d.path();
+		std::size_t base = std::count(root.begin(), root.end(), '/') + 1; // root's directories, "/" included
+		for (std::size_t i = base + 1; i < above; i++)
+			rel += "/d";
+		std::string f = d.file(rel + "/f");
+		EXPECT_EQ(static_cast<std::size_t>(std::count(f.begin(), f.end(), '/')), above) << f;
+		return file(f.substr(root.size() + 1));
+	};
+	explanation ok = at_depth(64);
+	EXPECT_FALSE(ok.walk_limit);
+	EXPECT_EQ(ok.action, LTRACK_ACT_DENY); // the profile's default, not the bound
+	EXPECT_TRUE(ok.is_default);
+	explanation deep = at_depth(65);
+	EXPECT_TRUE(deep.walk_limit);
+	EXPECT_EQ(deep.action, LTRACK_ACT_DENY);
+}
+
+} // namespace
