@@ -47,7 +47,7 @@ stage fuzz tests/fuzz/run.sh "${LTRACK_FUZZ_SECONDS:-60}"
 # relocations, the verifier, LSM hook behaviour) the tests of what runs in
 # the kernel; the daemon, packaging and tooling tests do not depend on it, and
 # the whole suite twice under emulation would not fit CI's time.
-kernel_suites='EnforceBasics.*:KernelSupport.*:FileEnforce.*:FilePrecedence.*:ExecEnforce.*:NetEnforce.*:ModelGuard.*:Governance.*:Modes.*:DecisionLog.*:Escalation.*:SensitiveFiles.*'
+kernel_suites='EnforceBasics.*:KernelSupport.*:FileEnforce.*:ExecEnforce.*:NetEnforce.*:ModelGuard.*:Governance.*:Escalation.*'
 for k in ${LTRACK_VM_KERNELS:-6.1 6.12}; do
   filter=()
   [ "$k" = 6.1 ] || [ -n "${LTRACK_VM_ALL:-}" ] || filter=(--filter "$kernel_suites")
