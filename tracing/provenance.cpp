@@ -59,6 +59,8 @@ public:
 	{
 		process_node &p = process_of(r);
 		std::string target, kind;
+		if (r.hook != "net" && r.hook != "file" && r.hook != "exec" && r.hook != "model")
+			return; // no object to link (e.g. privilege records): the process and its parents only
 		if (r.hook == "net") {
 			target = socket_node_id(r);
 			kind = "connect";

@@ -168,6 +168,19 @@ TEST(Provenance, UnseenParentIsDatedByTheLookupAndPidReuseIsTwoNodes)
 	EXPECT_EQ(asked.front(), (std::pair<uint32_t, uint64_t>{4000, 100})) << "the parent at the child's start";
 }
 
+TEST(Provenance, RecordsWithoutAnObjectGiveOnlyTheirProcess)
+{
+	decision_record r = file_denial();
+	r.hook = "priv";
+	graph g(provenance_graph({r}, {}));
+	EXPECT_TRUE(g.errors.empty()) << ::testing::PrintToString(g.errors);
+	for (const auto &[id, line] : g.nodes)
+		EXPECT_EQ(field(line, "kind"), "process") << line;
+	for (const auto &e : g.edges)
+		EXPECT_EQ(field(e, "kind"), "fork") << e;
+	EXPECT_TRUE(g.nodes.count(process_node_id("", 4242, 100)));
+}
+
 TEST(Provenance, NoRecordsNoGraph)
 {
 	EXPECT_TRUE(provenance_graph({}, {}).empty());
