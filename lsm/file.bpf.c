@@ -69,7 +69,8 @@ static __always_inline bool model_acceptable(struct ltrack_profile *p, __u32 ver
 }
 
 /* Model layer: a file is a model file when it is under one of the profile's
- * model directories or has one of its model names; it may then be opened only
+ * model directories, has one of its model names, or was scanned and found
+ * dangerous (under whatever name it is opened); it may then be opened only
  * as the model rule says. This layer can only refuse; what it lets through
  * still goes through the file rules. Returns true when it decided. */
 static __always_inline bool decide_model(struct file *file, struct ltrack_profile *p, __u32 slot,
@@ -91,9 +92,12 @@ static __always_inline bool decide_model(struct file *file, struct ltrack_profil
 		is_model = w.found;
 		r = w.rule;
 	}
-	if (!is_model)
-		return false;
 	verdict = model_verdict(BPF_CORE_READ(file, f_inode));
+	/* A file the scanner found dangerous is a model file under any name:
+	 * a hard link outside the model directories must not open it. */
+	if (!is_model && verdict != LTRACK_VERDICT_UNSAFE && verdict != LTRACK_VERDICT_SUSPICIOUS &&
+	    verdict != LTRACK_VERDICT_ERROR)
+		return false;
 	if (model_acceptable(p, verdict) && p->model_policy != LTRACK_MODEL_ANY)
 		return false;
 	if (model_acceptable(p, verdict) && (verdict == LTRACK_VERDICT_SAFE || verdict == LTRACK_VERDICT_TRUSTED))

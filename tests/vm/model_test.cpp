@@ -268,25 +268,16 @@ TEST(ModelGuard, MaliciousPickleRefusedAtOpenBenignLoads)
 // A benign model modified after its scan is unscanned (refused under
 // allow = "safe") until the watcher rescans it; then it loads again.
 //
-// How the window is held open without racing the watcher: the watcher
-// listens on the model *directory* (inotify IN_CLOSE_WRITE etc.), and the
-// kernel reports a write to the watchers of the parent directory of the
-// name the writer opened. The test writes the file through a hard link in
-// another directory: same inode (so the kernel's size/ctime check sees the
-// change), but no event reaches the model directory's watch, so the daemon
-// does not rescan until the test chooses to open the file for writing
-// under its model-directory name (IN_CLOSE_WRITE there). The modifying
-// process is this test, which the profile (a cgroup it is not in) does not
-// govern.
+// The watcher rescans within about a second (inotify, and a 1 s recheck of
+// size and change time), so the window is held open by stopping ltrackd
+// (SIGSTOP) around the write and the load: what refuses the load is then the
+// kernel's own check that the file's size and ctime still match the scan.
 TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 {
 	temp_dir t;
-	const std::string models = t / "models", outside = t / "outside", marker = t / "payload-ran",
-			  bar = t / "barrier";
+	const std::string models = t / "models", marker = t / "payload-ran", bar = t / "barrier";
 	make_models(models, marker);
-	mkdir(outside.c_str(), 0755);
-	const std::string ben = models + "/benign.pkl", link = outside + "/same-inode";
-	ASSERT_EQ(::link(ben.c_str(), link.c_str()), 0) << std::strerror(errno);
+	const std::string ben = models + "/benign.pkl";
 	write_file(bar, "b");
 	test_cgroup cg("inference");
 	run_options in_cg;
@@ -301,21 +292,23 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 	run_result before = actor({"open", ben}, in_cg);
 	ASSERT_EQ(before.exit_code, 0) << before.out << d.output();
 
-	// Modify it behind the watcher's back: a second, benign pickle appended
-	// after the first one's STOP (still a valid and safe model file).
+	// Modify it while the daemon cannot rescan: a second, benign pickle
+	// appended after the first one's STOP (still a valid and safe model file).
+	ASSERT_EQ(kill(d.pid(), SIGSTOP), 0) << std::strerror(errno);
 	struct stat st0 {}, st1 {};
 	stat(ben.c_str(), &st0);
-	{
-		int fd = open(link.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-		ASSERT_GE(fd, 0) << std::strerror(errno);
-		std::string more = appended_pickle();
-		ASSERT_EQ(write(fd, more.data(), more.size()), static_cast<ssize_t>(more.size()));
+	int fd = open(ben.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+	std::string more = appended_pickle();
+	bool wrote = fd >= 0 && write(fd, more.data(), more.size()) == static_cast<ssize_t>(more.size());
+	if (fd >= 0)
 		close(fd);
-	}
 	stat(ben.c_str(), &st1);
+	load_run during;
+	if (wrote)
+		during = py_load({ben}, in_cg);
+	ASSERT_EQ(kill(d.pid(), SIGCONT), 0) << std::strerror(errno);
+	ASSERT_TRUE(wrote) << std::strerror(errno);
 	ASSERT_GT(st1.st_size, st0.st_size);
-
-	load_run during = py_load({ben}, in_cg);
 	ASSERT_EQ(during[ben].kind, json::object_v) << during.proc.out;
 	EXPECT_FALSE(during[ben]["ok"].b) << during.proc.out;
 	EXPECT_EQ(during[ben]["errno"].i(), EPERM) << during.proc.out;
@@ -326,12 +319,8 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 	EXPECT_EQ(r["rule"]["line"].i(), line_of(pol, "[profile.inference.model]")) << pol;
 	EXPECT_EQ(r["file"]["ino"].i(), static_cast<long long>(st1.st_ino));
 
-	// Rescan: open and close it for writing under its model-directory name
-	// (no byte changes; the close-after-write event reaches the watcher).
-	int fd = open(ben.c_str(), O_WRONLY | O_CLOEXEC);
-	ASSERT_GE(fd, 0) << std::strerror(errno);
-	close(fd);
-	// The governed actor retries the open until the new verdict is in.
+	// Running again, the daemon rescans by itself; the governed actor retries
+	// the open until the new verdict is in.
 	run_result probe;
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
 	do {
@@ -340,7 +329,7 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 			break;
 		std::this_thread::sleep_for(std::chrono::milliseconds(200));
 	} while (std::chrono::steady_clock::now() < deadline);
-	ASSERT_EQ(probe.exit_code, 0) << "still refused 30 s after the rescan trigger: " << probe.out << "\n"
+	ASSERT_EQ(probe.exit_code, 0) << "still refused 30 s after the daemon resumed: " << probe.out << "\n"
 				      << d.output();
 	EXPECT_FALSE(exists(marker));
 }
@@ -407,6 +396,46 @@ TEST(ModelGuard, WriteThroughAnotherLinkIsRescanned)
 	EXPECT_FALSE(l[ben]["ok"].b) << l.proc.out;
 	EXPECT_EQ(l[ben]["errno"].i(), EPERM) << l.proc.out;
 	EXPECT_FALSE(exists(marker)) << "pickle.load ran the payload of a model rewritten after its scan";
+}
+
+// A model the scanner found unsafe is refused under any name: a hard link
+// to it outside the model directories, without a model extension, opens as
+// nothing less than the model it is. (Before: the model layer asked only
+// "is it under a model directory or named like a model?", so the link
+// skipped it and the file rules' default let pickle.load run the payload.)
+TEST(ModelGuard, UnsafeModelIsRefusedThroughAHardLinkElsewhere)
+{
+	temp_dir t;
+	const std::string models = t / "models", outside = t / "outside", marker = t / "payload-ran",
+			  bar = t / "barrier";
+	make_models(models, marker);
+	mkdir(outside.c_str(), 0755);
+	const std::string mal = models + "/malicious.pkl", link = outside + "/notes.txt";
+	ASSERT_EQ(::link(mal.c_str(), link.c_str()), 0) << std::strerror(errno);
+	write_file(bar, "b");
+	test_cgroup cg("inference");
+	run_options in_cg;
+	in_cg.cgroup = cg.path;
+
+	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]",
+				 "directories = [\"" + models + "\"]\nallow = \"safe\"\n", bar);
+	ltrackd d(pol);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	load_run l = py_load({link}, in_cg);
+	ASSERT_EQ(l[link].kind, json::object_v) << l.proc.out;
+	EXPECT_FALSE(l[link]["ok"].b) << l.proc.out;
+	EXPECT_EQ(l[link]["errno"].i(), EPERM) << l.proc.out;
+	json r = d.wait_for(model_record(l.proc.pid, "denied", link));
+	ASSERT_EQ(r.kind, json::object_v) << read_file(d.log_path());
+	EXPECT_EQ(r["model"]["verdict"].s(), "unsafe");
+	EXPECT_EQ(r["file"]["ino"].i(), static_cast<long long>(inode_of(mal)));
+	EXPECT_EQ(r["rule"]["line"].i(), line_of(pol, "[profile.inference.model]")) << pol;
+	EXPECT_FALSE(exists(marker)) << "the payload ran through the hard link";
+
+	// Another file outside, never scanned, is no model: the file rules allow it.
+	write_file(outside + "/plain.txt", "p");
+	EXPECT_EQ(actor({"open", outside + "/plain.txt"}, in_cg).exit_code, 0);
 }
 
 // Audit mode (global), process selected by its executable: the malicious
