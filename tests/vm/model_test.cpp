@@ -213,21 +213,38 @@ std::string dump(const std::vector<json> &rs)
 	return s;
 }
 
+// What most tests share: models/{malicious,benign}.pkl, an empty outside/
+// directory and the barrier file in a temp dir, and a cgroup that the
+// "inference" profile governs.
+struct scene {
+	temp_dir t;
+	const std::string models = t / "models", outside = t / "outside", marker = t / "payload-ran",
+			  bar = t / "barrier";
+	test_cgroup cg{"inference"};
+	run_options in_cg;
+	scene()
+	{
+		make_models(models, marker);
+		mkdir(outside.c_str(), 0755);
+		write_file(bar, "b");
+		in_cg.cgroup = cg.path;
+	}
+	// An enforce-mode policy governing the cgroup; `model` is the body of
+	// its [profile.inference.model] table.
+	std::string enforce(const std::string &model) const
+	{
+		return policy("enforce", "cgroups = [\"" + cg.path + "\"]", model, bar);
+	}
+};
+
 // Enforce mode: pickle.load of a malicious model fails at open() with EPERM
 // and its payload never runs; a benign model next to it loads; the record
 // names the verdict and the import that decided it.
 TEST(ModelGuard, MaliciousPickleRefusedAtOpenBenignLoads)
 {
-	temp_dir t;
-	const std::string models = t / "models", marker = t / "payload-ran", bar = t / "barrier";
-	make_models(models, marker);
-	write_file(bar, "b");
-	test_cgroup cg("inference");
-	run_options in_cg;
-	in_cg.cgroup = cg.path;
-
-	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]",
-				 "directories = [\"" + models + "\"]\nextensions = [\".pkl\"]\nallow = \"safe\"\n", bar);
+	scene sc;
+	const auto &[models, marker, bar, in_cg] = std::tie(sc.models, sc.marker, sc.bar, sc.in_cg);
+	std::string pol = sc.enforce("directories = [\"" + models + "\"]\nextensions = [\".pkl\"]\nallow = \"safe\"\n");
 	ltrackd d(pol);
 	ASSERT_TRUE(d.start()) << d.output();
 
@@ -274,17 +291,10 @@ TEST(ModelGuard, MaliciousPickleRefusedAtOpenBenignLoads)
 // kernel's own check that the file's size and ctime still match the scan.
 TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 {
-	temp_dir t;
-	const std::string models = t / "models", marker = t / "payload-ran", bar = t / "barrier";
-	make_models(models, marker);
+	scene sc;
+	const auto &[models, marker, in_cg] = std::tie(sc.models, sc.marker, sc.in_cg);
 	const std::string ben = models + "/benign.pkl";
-	write_file(bar, "b");
-	test_cgroup cg("inference");
-	run_options in_cg;
-	in_cg.cgroup = cg.path;
-
-	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]",
-				 "directories = [\"" + models + "\"]\nallow = \"safe\"\n", bar);
+	std::string pol = sc.enforce("directories = [\"" + models + "\"]\nallow = \"safe\"\n");
 	ltrackd d(pol);
 	ASSERT_TRUE(d.start()) << d.output();
 
@@ -343,31 +353,18 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 // by a malicious pickle this way stays loadable for as long as nothing
 // touches it under its model-directory name.
 //
-// Regression (fixed: the 1 s recheck and IN_CREATE): model_watch only watched directories (add_tree,
-// policyd/model_watch.cpp:93: inotify_add_watch on the directory), and
+// Regression (fixed): model_watch only watched the model directories, and
 // inotify reports a write only to the watchers of the parent directory of
-// the name that was opened, and to watches on the inode itself. A write
-// through a link elsewhere reaches neither, so the file is never rescanned.
-// Fix: also watch each scanned file's inode (inotify_add_watch(fd, path,
-// IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF) in scan_path, wd -> path in
-// a second map, rescan on those events), so writes through any name are
-// seen.
+// the name that was opened, so a write through a link elsewhere was never
+// seen. Now the daemon also rechecks every scanned file's size and ctime
+// each second (model_watch::recheck) and rescans what changed.
 TEST(ModelGuard, WriteThroughAnotherLinkIsRescanned)
 {
-	temp_dir t;
-	const std::string models = t / "models", outside = t / "outside", marker = t / "payload-ran",
-			  bar = t / "barrier";
-	make_models(models, marker);
-	mkdir(outside.c_str(), 0755);
-	const std::string ben = models + "/benign.pkl", link = outside + "/same-inode";
+	scene sc;
+	const auto &[models, marker, in_cg] = std::tie(sc.models, sc.marker, sc.in_cg);
+	const std::string ben = models + "/benign.pkl", link = sc.outside + "/same-inode";
 	ASSERT_EQ(::link(ben.c_str(), link.c_str()), 0) << std::strerror(errno);
-	write_file(bar, "b");
-	test_cgroup cg("inference");
-	run_options in_cg;
-	in_cg.cgroup = cg.path;
-
-	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]",
-				 "directories = [\"" + models + "\"]\nallow = \"unscanned\"\n", bar);
+	std::string pol = sc.enforce("directories = [\"" + models + "\"]\nallow = \"unscanned\"\n");
 	ltrackd d(pol);
 	ASSERT_TRUE(d.start()) << d.output();
 	ASSERT_EQ(actor({"open", models + "/malicious.pkl"}, in_cg).actor_errno(), EPERM) << "scanned unsafe";
@@ -405,20 +402,11 @@ TEST(ModelGuard, WriteThroughAnotherLinkIsRescanned)
 // skipped it and the file rules' default let pickle.load run the payload.)
 TEST(ModelGuard, UnsafeModelIsRefusedThroughAHardLinkElsewhere)
 {
-	temp_dir t;
-	const std::string models = t / "models", outside = t / "outside", marker = t / "payload-ran",
-			  bar = t / "barrier";
-	make_models(models, marker);
-	mkdir(outside.c_str(), 0755);
+	scene sc;
+	const auto &[models, outside, marker, in_cg] = std::tie(sc.models, sc.outside, sc.marker, sc.in_cg);
 	const std::string mal = models + "/malicious.pkl", link = outside + "/notes.txt";
 	ASSERT_EQ(::link(mal.c_str(), link.c_str()), 0) << std::strerror(errno);
-	write_file(bar, "b");
-	test_cgroup cg("inference");
-	run_options in_cg;
-	in_cg.cgroup = cg.path;
-
-	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]",
-				 "directories = [\"" + models + "\"]\nallow = \"safe\"\n", bar);
+	std::string pol = sc.enforce("directories = [\"" + models + "\"]\nallow = \"safe\"\n");
 	ltrackd d(pol);
 	ASSERT_TRUE(d.start()) << d.output();
 
