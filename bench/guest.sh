@@ -38,11 +38,11 @@ main() {
 
   if [ $smoke = 1 ]; then
     counts=(10 100) reload_counts=(100) memory_counts=(100) net_counts=(10 100)
-    depths=(5 60) open_iters=200 reps=3 exec_iters=5 exec_reps=3 conn_iters=50 flood_secs=2 flood_rates=(500) other_iters=50 settle=1
+    depths=(5 20) open_iters=200 reps=3 exec_iters=5 exec_reps=3 conn_iters=50 flood_secs=2 flood_rates=(500) other_iters=50 settle=1 watch_rate=200
   else
     counts=(10 1000 10000 100000) reload_counts=(100 10000 100000) memory_counts=(10000 100000)
     net_counts=(10 1000 10000 100000)
-    depths=(5 20 60) open_iters=2500 reps=9 exec_iters=30 exec_reps=5 conn_iters=300 flood_secs=6 other_iters=400 settle=3
+    depths=(5 20 60) open_iters=2500 reps=9 exec_iters=30 exec_reps=5 conn_iters=300 flood_secs=6 other_iters=400 settle=3 watch_rate=0
     flood_rates=(250 500 1000 2000 4000 8000 0)
   fi
 
@@ -213,9 +213,9 @@ EOF
       say "reload to $n rules"
       # Governed opens go on during the swap: the allowed file must never be
       # refused and the denied one never let through.
-      "$bench" --cgroup "$cg" watch "$W/allowed" 3600 >"$run_dir/watch-allowed" &
+      "$bench" --cgroup "$cg" watch "$W/allowed" 3600 "$watch_rate" >"$run_dir/watch-allowed" &
       w1=$!
-      "$bench" --cgroup "$cg" watch "$W/denied" 3600 >"$run_dir/watch-denied" &
+      "$bench" --cgroup "$cg" watch "$W/denied" 3600 "$watch_rate" >"$run_dir/watch-denied" &
       w2=$!
       sleep "$settle"
       t0=$EPOCHREALTIME

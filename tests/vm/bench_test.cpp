@@ -49,7 +49,7 @@ TEST(BenchSmoke, EverySectionWithRealNumbers)
 	temp_dir dir;
 	std::string out = dir / "bench.jsonl";
 	run_options opt;
-	opt.timeout = std::chrono::seconds(100);
+	opt.timeout = std::chrono::seconds(105);
 	run_result r = run({"/bin/bash", source_dir() + "/bench/guest.sh", "--smoke", "--build", build_dir(), "--out", out},
 			   opt);
 	ASSERT_EQ(r.exit_code, 0) << r.out;
