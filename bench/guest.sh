@@ -3,7 +3,7 @@
 # the host's root, cwd = the repo), started by bench/run through
 # `tests/vm/run --command` or by the VM suite's BenchSmoke test.
 #
-#   bench/guest.sh --build DIR --out FILE [--smoke]
+#   bench/guest.sh --build DIR --out FILE [--smoke] [--part ltrack|compare]
 #
 # Measures, all in this one boot: open+read+close without ltrack, with ltrack
 # loaded but the process not governed, governed and allowed, governed and
@@ -14,16 +14,19 @@
 # map memory; the same open workload under fapolicyd and under an AppArmor
 # profile. Writes one JSON object per line to FILE ({"section": ..., ...});
 # bench/report.py turns them into docs/performance.md. --smoke uses tiny
-# counts (the VM suite's check that the benchmark still runs).
+# counts (the VM suite's check that the benchmark still runs); --part runs
+# only ltrack's sections or only the baseline and the fapolicyd/AppArmor
+# comparison (the smoke tests run each part in its own test).
 set -uo pipefail
 
 main() {
-  local build="" out="" smoke=0
+  local build="" out="" smoke=0 part=all
   while [ $# -gt 0 ]; do
     case $1 in
       --build) build=$2; shift 2 ;;
       --out) out=$2; shift 2 ;;
       --smoke) smoke=1; shift ;;
+      --part) part=$2; shift 2 ;;
       *) echo "bench/guest.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
   done
@@ -37,7 +40,7 @@ main() {
   done
 
   if [ $smoke = 1 ]; then
-    counts=(10 100) reload_counts=(100) memory_counts=(100) net_counts=(10 100)
+    counts=(10) reload_counts=(100) memory_counts=(100) net_counts=(10)
     depths=(5 20) open_iters=200 reps=3 exec_iters=5 exec_reps=3 conn_iters=50 flood_secs=2 flood_rates=(500) other_iters=50 settle=1 watch_rate=200
   else
     counts=(10 1000 10000 100000) reload_counts=(100 10000 100000) memory_counts=(10000 100000)
@@ -193,6 +196,12 @@ EOF
   # ---- 1. no ltrack ------------------------------------------------------------
   say "baseline: no ltrack loaded"
   measure_all_opens none 0
+  if [ "$part" = compare ]; then
+    fapolicyd_bench
+    apparmor_bench
+    say "done"
+    return 0
+  fi
   measure_exec none 0
   measure_connect none 0
 
@@ -290,10 +299,12 @@ EOF
   say "baseline again"
   measure_open none-end 0 1 "$W/allowed"
 
-  # ---- 6. fapolicyd -----------------------------------------------------------------------
-  fapolicyd_bench
-  # ---- 7. AppArmor ------------------------------------------------------------------------
-  apparmor_bench
+  if [ "$part" = all ]; then
+    # ---- 6. fapolicyd ---------------------------------------------------------------------
+    fapolicyd_bench
+    # ---- 7. AppArmor ----------------------------------------------------------------------
+    apparmor_bench
+  fi
 
   say "done"
   exec 3>&-

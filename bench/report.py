@@ -34,11 +34,11 @@ def load(path):
     return recs
 
 
-def check(recs):
+def check(recs, sections=SECTIONS):
     """Reasons the results are incomplete or malformed (empty if fine)."""
     bad = []
     have = {r.get("section") for r in recs}
-    for s in SECTIONS:
+    for s in sections:
         if s not in have:
             bad.append(f"section {s} is missing")
     for r in recs:
@@ -459,9 +459,10 @@ def main():
     ap.add_argument("--kernel", default="")
     ap.add_argument("--revision", default="", help="what was measured (git describe)")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--sections", help="with --check: the sections that must be there (comma-separated; default all)")
     args = ap.parse_args()
     recs = load(args.results)
-    bad = check(recs)
+    bad = check(recs, args.sections.split(",") if args.sections else SECTIONS)
     if bad:
         for b in bad:
             print(f"{args.results}: error: {b}", file=sys.stderr)
