@@ -168,8 +168,8 @@ def report(recs, args):
       "times say nothing about real hardware; only ratios to the unguarded baseline of the same boot mean "
       "something. Each figure is the **median of the repetitions**, with the **fastest and slowest "
       "repetition** in parentheses, all divided by the baseline's median. A ratio of 1.000 is no cost; "
-      "1.05 is 5 % slower. Other engineers' VMs and compilers shared the 2 host cores during the run, so "
-      "the spread includes their noise.")
+      "1.05 is 5 % slower. Anything else running on the host's 2 cores during the run (the emulator "
+      "shares them) widens the spread.")
     if end and base_open:
         drift = stats(end["result"])[0] / base_open
         cont(f" The baseline measured again at the end of the run came out at **{drift:.3f}** of the first one: "
@@ -211,11 +211,8 @@ def report(recs, args):
         refused = [r for r in R.all("open", "allowed") if r["depth"] > 1 and r["result"]["ok"] == 0]
         if refused:
             w("**refused (EPERM)**: the open was denied, fail-closed, because the ancestor walk reached its bound "
-              "(`LTRACK_MAX_WALK`, 64 loop iterations) before `/`. In this guest a file under `/tmp` needs extra "
-              "steps besides its directories (the tmpfs root to its mountpoint on the 9p root, the chroot's root "
-              "`/newroot` to the initramfs root), and the bound counts mount crossings as levels: the known bug "
-              "the VM suite's KNOWN BUG test names, being fixed in `lsm/ltrack.bpf.h`. So 60 directories deep "
-              "is over the bound here; the time shown is that of the refusal.\n")
+              "(`LTRACK_MAX_WALK`: 64 directory levels above the file, `/` included; mount crossings do not "
+              "count) before the root. The time shown is that of the refusal.\n")
 
     # ---- exec, connect --------------------------------------------------------------
     w("## fork + exec of a small program\n")
