@@ -324,6 +324,17 @@ int bpf_guard::events_fd() const
 	return bpf_map__fd(skel_->maps.events);
 }
 
+status bpf_guard::govern_task(int pidfd, uint32_t profile)
+{
+	// Task storage maps take a pidfd as the key from user space: the label
+	// lands on exactly that process, never on a reused pid.
+	ltrack_task t{};
+	t.profile = profile;
+	return bpf_map_update_elem(bpf_map__fd(skel_->maps.tasks), &pidfd, &t, BPF_ANY) < 0
+		       ? libbpf_fail("labelling the process with its profile", errno)
+		       : status{};
+}
+
 std::vector<std::string> bpf_guard::attached_programs() const
 {
 	std::vector<std::string> names;

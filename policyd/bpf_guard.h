@@ -71,6 +71,9 @@ public:
 	status clear_model_verdict(const ltrack_model_key &key);
 
 	int events_fd() const;
+	// Governs one process (and, through task_alloc, everything it starts)
+	// by a profile, whatever the policy's selectors say: `ltrackctl run`.
+	status govern_task(int pidfd, uint32_t profile);
 	std::vector<std::string> attached_programs() const;
 
 private:
