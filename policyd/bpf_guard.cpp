@@ -335,6 +335,12 @@ status bpf_guard::govern_task(int pidfd, uint32_t profile)
 		       : status{};
 }
 
+uint32_t bpf_guard::task_profile(int pidfd) const
+{
+	ltrack_task t{};
+	return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tasks), &pidfd, &t) == 0 ? t.profile : 0;
+}
+
 std::vector<std::string> bpf_guard::attached_programs() const
 {
 	std::vector<std::string> names;

@@ -74,6 +74,8 @@ public:
 	// Governs one process (and, through task_alloc, everything it starts)
 	// by a profile, whatever the policy's selectors say: `ltrackctl run`.
 	status govern_task(int pidfd, uint32_t profile);
+	// The profile governing a process by its task label, 0 if none.
+	uint32_t task_profile(int pidfd) const;
 	std::vector<std::string> attached_programs() const;
 
 private:
