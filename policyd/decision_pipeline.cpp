@@ -191,6 +191,8 @@ void decision_pipeline::on_event(const ltrack_event &e, const model_watch &model
 		stats_window_.add(r);
 	if (log_ && log_->enabled(r.level))
 		log_->write(r);
+	if (observer_)
+		observer_(r);
 	for (auto it = followers_.begin(); it != followers_.end();) {
 		if (tracing::matches(it->filter, r) && !write_all(it->fd, render(r, it->format) + "\n")) {
 			close(it->fd);

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +34,8 @@ public:
 	// from its symbols (the other slot's policy stays for records in flight).
 	void on_policy_applied(uint32_t slot, std::shared_ptr<const policy::compiled_policy> p);
 	void on_event(const ltrack_event &e, const model_watch &models);
+	// Also hands every record to f (ltrackctl run: its stream and summary).
+	void set_observer(std::function<void(const tracing::decision_record &)> f) { observer_ = std::move(f); }
 	// Reports ring-buffer drops (and fail-closed walk limits) as they grow.
 	void on_counters(const counters &c);
 	void flush();
@@ -65,6 +68,7 @@ private:
 	tracing::process_cache procs_;
 	std::deque<tracing::decision_record> recent_;
 	std::vector<follower> followers_;
+	std::function<void(const tracing::decision_record &)> observer_;
 	int64_t boot_offset_ = tracing::boot_to_realtime_offset_ns();
 
 	uint64_t decisions_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0;

@@ -120,7 +120,7 @@ void model_watch::add_tree(const std::string &dir)
 		add_tree(s);
 }
 
-const model_finding *model_watch::scan_path(const std::string &path)
+const model_finding *model_watch::scan_path(const std::string &path, bool only_models)
 {
 	struct stat before, after;
 	if (stat(path.c_str(), &before) < 0 || !S_ISREG(before.st_mode))
@@ -130,6 +130,8 @@ const model_finding *model_watch::scan_path(const std::string &path)
 		spdlog::warn("models: {} was truncated while being scanned; it stays unscanned", path);
 		return nullptr;
 	}
+	if (only_models && r.fmt == scanner::format::unknown)
+		return nullptr;
 	if (r.verdict != LTRACK_VERDICT_SAFE && !trusted_.empty() && trusted_.count(scanner::sha256_file(path)))
 		r.verdict = LTRACK_VERDICT_TRUSTED;
 	if (stat(path.c_str(), &after) < 0)

@@ -37,7 +37,9 @@ public:
 	// Handles pending inotify events (non-blocking).
 	void handle_events();
 	// Scans one file now and stores its verdict; returns what the scanner said.
-	const model_finding *scan_path(const std::string &path);
+	// only_models: store nothing for a file the scanner does not recognise as
+	// a model format (a verdict makes a file a model file under any name).
+	const model_finding *scan_path(const std::string &path, bool only_models = false);
 	// Rescans every known model file whose size or change time moved without
 	// an event in a watched directory (written through a hard link or a bind
 	// mount elsewhere). Until then the kernel already treats it as unscanned.

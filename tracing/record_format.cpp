@@ -221,27 +221,6 @@ std::string priv_text(const decision_record &r)
 }
 
 // What the decision was about, for the one-line formats.
-std::string object_text(const decision_record &r)
-{
-	if (is_priv(r))
-		return priv_text(r);
-	if (is_net(r)) {
-		if (r.family == "unix")
-			return "unix:" + text_escape(r.path);
-		std::string a = r.family == "inet6" ? "[" + r.addr_text + "]" : r.addr_text;
-		return a + ":" + std::to_string(r.port) + (r.proto.empty() ? "" : "/" + r.proto);
-	}
-	std::string p = r.path.empty() ? "<" + r.dev + ":" + std::to_string(r.ino) + ">" : text_escape(r.path);
-	if (r.path_partial)
-		p += " (name only, " + r.dev + ":" + std::to_string(r.ino) + ")";
-	return p;
-}
-
-std::string exe_text(const decision_record &r)
-{
-	return text_escape(r.process.exe.empty() ? r.comm : r.process.exe);
-}
-
 std::string upper(const char *s)
 {
 	std::string u(s);
@@ -293,6 +272,27 @@ severity loss_severity(const loss_record &l)
 }
 
 } // namespace
+
+std::string object_text(const decision_record &r)
+{
+	if (is_priv(r))
+		return priv_text(r);
+	if (is_net(r)) {
+		if (r.family == "unix")
+			return "unix:" + text_escape(r.path);
+		std::string a = r.family == "inet6" ? "[" + r.addr_text + "]" : r.addr_text;
+		return a + ":" + std::to_string(r.port) + (r.proto.empty() ? "" : "/" + r.proto);
+	}
+	std::string p = r.path.empty() ? "<" + r.dev + ":" + std::to_string(r.ino) + ">" : text_escape(r.path);
+	if (r.path_partial)
+		p += " (name only, " + r.dev + ":" + std::to_string(r.ino) + ")";
+	return p;
+}
+
+std::string exe_text(const decision_record &r)
+{
+	return text_escape(r.process.exe.empty() ? r.comm : r.process.exe);
+}
 
 void json_escape(std::string &out, std::string_view s)
 {

@@ -20,6 +20,11 @@ std::string format_json(const loss_record &l);
 // One line, no trailing newline.
 std::string format_text(const decision_record &r);
 std::string format_text(const loss_record &l);
+// What a decision was about, for people: a path, "addr:port/proto",
+// "unix:PATH" or the credential change; escaped as text_escape() does.
+std::string object_text(const decision_record &r);
+// The process's executable (its comm when the executable is unknown), escaped.
+std::string exe_text(const decision_record &r);
 // Fixed columns; the header matches format_table's widths.
 std::string format_table_header();
 std::string format_table(const decision_record &r);

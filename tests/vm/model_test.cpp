@@ -69,39 +69,6 @@ int line_of(const std::string &text, const std::string &needle)
 //              runs the command; the scanner must call it unsafe (posix.system).
 //   benign:    {"name": "benign", "weights": [0.5, 1.5, 2.5], "layers": 3}
 //              (no imports at all: safe).
-std::string binunicode(const std::string &s)
-{
-	std::string out = "X";
-	for (int i = 0; i < 4; i++)
-		out += static_cast<char>((s.size() >> (8 * i)) & 0xff);
-	return out + s;
-}
-
-std::string malicious_pickle(const std::string &marker)
-{
-	using namespace std::string_literals;
-	return "\x80\x02}q\x00("s + binunicode("name") + "q\x01"s + binunicode("malicious") + "q\x02"s +
-	       binunicode("hook") + "q\x03"s + "cposix\nsystem\nq\x04"s + binunicode("touch " + marker) +
-	       "q\x05\x85q\x06Rq\x07u."s;
-}
-
-std::string benign_pickle()
-{
-	using namespace std::string_literals;
-	// BINFLOAT is 'G' and 8 big-endian bytes: 0.5, 1.5, 2.5.
-	return "\x80\x02}q\x00("s + binunicode("name") + "q\x01"s + binunicode("benign") + "q\x02"s +
-	       binunicode("weights") + "q\x03]q\x04("s + "G\x3f\xe0\x00\x00\x00\x00\x00\x00"s +
-	       "G\x3f\xf8\x00\x00\x00\x00\x00\x00"s + "G\x40\x04\x00\x00\x00\x00\x00\x00"s + "e"s +
-	       binunicode("layers") + "q\x05K\x03u."s;
-}
-
-// pickle.dumps({"appended": True}, protocol=2): a second, benign pickle.
-std::string appended_pickle()
-{
-	using namespace std::string_literals;
-	return "\x80\x02}q\x00"s + binunicode("appended") + "q\x01\x88s."s;
-}
-
 // DIR/malicious.pkl (payload: touch MARKER) and DIR/benign.pkl.
 void make_models(const std::string &dir, const std::string &marker)
 {

@@ -128,4 +128,16 @@ private:
 // A record about this process and object, for wait_for().
 std::function<bool(const json &)> decision_for(int pid, const std::string &hook, const std::string &outcome);
 
+// ---- model files ----------------------------------------------------------
+
+// Pickles (protocol 2) byte for byte as tests/vm/models/model_tool.py writes
+// them (a python3 start costs 20-60 s in the emulated guest):
+// malicious_pickle's load runs os.system("touch MARKER") (GLOBAL posix.system:
+// the scanner calls it unsafe); benign_pickle is plain data (safe);
+// appended_pickle is pickle.dumps({"appended": True}).
+std::string binunicode(const std::string &s);
+std::string malicious_pickle(const std::string &marker);
+std::string benign_pickle();
+std::string appended_pickle();
+
 } // namespace ltrack::vmtest

@@ -1,0 +1,465 @@
+// ltrackctl run [--profile NAME] [--policy FILE] [--audit] [--kill-on-violation]
+//   -- COMMAND ARGS...
+// Runs one command governed by a profile and reports what it did. The run
+// loads its own private, unpinned instance of the guard: its maps hold only
+// this policy, its task label goes on the command's process alone (by
+// pidfd, before the command is executed) and passes to everything the
+// command starts, so the policy's selectors (executables, cgroups, all) play
+// no part and no other process is governed by it. A running ltrackd is not
+// touched and keeps governing by its own policy. When ltrackctl exits the
+// programs detach, so whatever the command left running is killed first.
+#include "bpf_guard.h"
+#include "commands.h"
+#include "decision_pipeline.h"
+#include "event_reader.h"
+#include "kernel_support.h"
+#include "model_trial_policy.h"
+#include "model_watch.h"
+#include "policy.h"
+#include "process_tracer.h"
+#include "record_format.h"
+#include "run_summary.h"
+#include "scanner.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+namespace ltrack::ctl {
+namespace {
+
+namespace fs = std::filesystem;
+namespace tr = ltrack::tracing;
+
+struct run_options {
+	std::string profile;
+	std::string policy_path; // empty: the built-in model-trial policy
+	bool audit = false;
+	bool kill_on_violation = false;
+	bool quiet = false;
+	std::string format = "text";
+	std::string log_path;
+	std::vector<std::string> command;
+};
+
+void say(const std::string &msg)
+{
+	std::string line = "ltrackctl run: " + msg + "\n";
+	[[maybe_unused]] auto n = write(STDERR_FILENO, line.data(), line.size());
+}
+
+int pidfd_open(pid_t pid)
+{
+	return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
+
+// The profile to run under: named, the built-in one, or the policy's only one.
+const policy::compiled_profile *pick_profile(const policy::compiled_policy &p, const run_options &o,
+					     const std::string &policy_name, std::string &err)
+{
+	std::string names;
+	for (const auto &prof : p.profiles)
+		names += (names.empty() ? "" : ", ") + prof.name;
+	std::string want = o.profile;
+	if (want.empty() && o.policy_path.empty())
+		want = "model-trial";
+	if (want.empty()) {
+		if (p.profiles.size() == 1)
+			return &p.profiles.front();
+		err = policy_name + " has " + std::to_string(p.profiles.size()) + " profiles (" + names +
+		      "): choose one with --profile NAME";
+		return nullptr;
+	}
+	if (const auto *prof = p.find_profile(want))
+		return prof;
+	err = "profile '" + want + "' is not in " + policy_name + (names.empty() ? "" : "; its profiles: " + names);
+	return nullptr;
+}
+
+// Every process the run governs (its task label in this guard's map): the
+// command and whatever it started, wherever it moved. Signals each new one
+// until a pass finds none; returns how many were signalled.
+unsigned kill_governed(const bpf_guard &guard, std::set<pid_t> &signalled)
+{
+	unsigned killed = 0;
+	for (int pass = 0; pass < 50; pass++) {
+		unsigned found = 0;
+		std::error_code ec;
+		for (const auto &e : fs::directory_iterator("/proc", ec)) {
+			const std::string name = e.path().filename();
+			if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+				continue;
+			pid_t pid = std::stoi(name);
+			if (pid == getpid() || signalled.count(pid))
+				continue;
+			int fd = pidfd_open(pid);
+			if (fd < 0)
+				continue;
+			if (guard.task_profile(fd)) {
+				syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
+				signalled.insert(pid);
+				++found;
+			}
+			close(fd);
+		}
+		killed += found;
+		if (!found)
+			break;
+	}
+	return killed;
+}
+
+class run_session {
+public:
+	explicit run_session(const run_options &o) : o_(o) {}
+	int run();
+
+private:
+	bool prepare_policy();
+	bool start_guard();
+	void scan_arguments();
+	bool start_command();
+	void wait_for_command();
+	void on_record(const tr::decision_record &r);
+	void forward_signal();
+	void drain();
+
+	run_options o_;
+	std::string policy_name_;
+	std::shared_ptr<policy::compiled_policy> policy_;
+	const policy::compiled_profile *profile_ = nullptr;
+	bpf_guard guard_;
+	decision_pipeline pipeline_;
+	event_reader events_;
+	model_watch models_;
+	tr::process_tracer tracer_;
+	tr::run_summary summary_;
+	tr::run_end end_;
+	sigset_t old_mask_{};
+	pid_t child_ = -1;
+	int pidfd_ = -1, exec_err_fd_ = -1, sigfd_ = -1;
+	std::set<pid_t> signalled_;
+	std::chrono::steady_clock::time_point started_;
+};
+
+int run_session::run()
+{
+	// stdout is the command's: ltrackctl's own messages go to stderr.
+	spdlog::set_default_logger(spdlog::stderr_color_mt("ltrackctl-run"));
+	spdlog::set_pattern("ltrackctl run: %^%l%$: %v");
+	spdlog::set_level(spdlog::level::warn);
+	route_libbpf_output(false);
+	if (geteuid() != 0) {
+		say("must run as root: it loads BPF programs into the kernel (try: sudo ltrackctl run ...)");
+		return tr::run_exit_error;
+	}
+	// Signals wait in a signalfd from here on; the command gets the old mask.
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (int sig : {SIGINT, SIGTERM, SIGHUP})
+		sigaddset(&mask, sig);
+	sigprocmask(SIG_BLOCK, &mask, &old_mask_);
+	sigfd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	if (!prepare_policy())
+		return tr::run_exit_error;
+	if (support_report sup = probe_kernel_support(); !sup.ok()) {
+		say("cannot enforce on this kernel: " + sup.first_failure() + " (ltrackctl doctor shows every check)");
+		return tr::run_exit_error;
+	}
+	if (!start_guard())
+		return tr::run_exit_error;
+	scan_arguments();
+	if (!start_command())
+		return tr::run_exit_error;
+	wait_for_command();
+
+	std::string report = (o_.format == "json" ? summary_.json(end_) : summary_.text(end_)) + "\n";
+	[[maybe_unused]] auto n = write(STDERR_FILENO, report.data(), report.size());
+	return summary_.exit_status(end_);
+}
+
+bool run_session::prepare_policy()
+{
+	policy::compile_result r;
+	if (o_.policy_path.empty()) {
+		policy_name_ = "built-in model-trial policy";
+		r = policy::compile_string(model_trial_policy, model_trial_policy_name);
+	} else {
+		policy_name_ = o_.policy_path;
+		r = policy::compile_file(o_.policy_path);
+		for (const auto &d : r.diagnostics)
+			if (!d.error)
+				say(policy::format(d));
+	}
+	if (!r.ok()) {
+		say("policy " + policy_name_ + " has errors; nothing was run:\n" + policy::format_all(r.diagnostics));
+		return false;
+	}
+	policy_ = std::make_shared<policy::compiled_policy>(std::move(*r.policy));
+	std::string err;
+	profile_ = pick_profile(*policy_, o_, policy_name_, err);
+	if (!profile_) {
+		say(err + "; nothing was run");
+		return false;
+	}
+	// Only the command is governed, and in the mode asked for: selectors go,
+	// and every profile's mode is the run's (none but one is ever used).
+	policy_->all_profile = 0;
+	policy_->exe_profiles.clear();
+	policy_->cgroup_profiles.clear();
+	policy_->mode = o_.audit ? LTRACK_MODE_AUDIT : LTRACK_MODE_ENFORCE;
+	for (auto &prof : policy_->profiles) {
+		prof.all = false;
+		prof.value.mode = LTRACK_MODE_INHERIT;
+	}
+	policy_->log.stats_interval_s = 0;
+	return true;
+}
+
+bool run_session::start_guard()
+{
+	if (status s = bpf_guard::start(guard_); !s.ok()) {
+		say(s.error);
+		return false;
+	}
+	apply_stats st;
+	if (status s = guard_.apply(*policy_, getpid(), &st); !s.ok()) {
+		say("applying the policy: " + s.error);
+		return false;
+	}
+	// The run's log is --log or none: never the policy's (the daemon's) file.
+	if (!o_.log_path.empty())
+		if (std::string err = pipeline_.configure(policy_.get(), o_.log_path, false); !err.empty()) {
+			say("--log: " + err);
+			return false;
+		}
+	pipeline_.on_policy_applied(st.slot, policy_);
+	pipeline_.set_observer([this](const tr::decision_record &r) { on_record(r); });
+	if (std::string err = tracer_.start(pipeline_.processes()); !err.empty())
+		say("warning: no process context in the records: " + err);
+	if (status s = models_.start(guard_, policy_->model_dirs, policy_->trusted_digests); !s.ok())
+		say("warning: models: " + s.error);
+	if (status s = events_.open(guard_.events_fd(), [this](const ltrack_event &e) { pipeline_.on_event(e, models_); });
+	    !s.ok()) {
+		say(s.error);
+		return false;
+	}
+	return true;
+}
+
+// The model a command is given on its command line is scanned before it
+// starts, so a safe one is not refused as unscanned. Only files the scanner
+// recognises as a model format get a verdict.
+void run_session::scan_arguments()
+{
+	for (std::size_t i = 1; i < o_.command.size(); i++) {
+		const std::string &arg = o_.command[i];
+		std::error_code ec;
+		if (arg.empty() || arg[0] == '-' || !fs::is_regular_file(arg, ec))
+			continue;
+		if (const model_finding *f = models_.scan_path(arg, true))
+			say("scanned " + tr::text_escape(arg) + ": " + std::string(scanner::format_name(f->result.fmt)) + ", " +
+			    std::string(scanner::verdict_name(f->scanned.verdict)) +
+			    (f->result.deciding.empty() ? "" : " (" + tr::text_escape(f->result.deciding.front()) + ")"));
+	}
+}
+
+bool run_session::start_command()
+{
+	int go[2], exec_err[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(exec_err, O_CLOEXEC) < 0) {
+		say(std::string("pipe: ") + std::strerror(errno));
+		return false;
+	}
+	std::vector<char *> argv;
+	for (auto &a : o_.command)
+		argv.push_back(const_cast<char *>(a.c_str()));
+	argv.push_back(nullptr);
+
+	child_ = fork();
+	if (child_ < 0) {
+		say(std::string("fork: ") + std::strerror(errno));
+		return false;
+	}
+	if (child_ == 0) {
+		// Wait until the parent has labelled this process: the command must
+		// never run a single instruction ungoverned.
+		close(go[1]);
+		close(exec_err[0]);
+		char c;
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv.data());
+		int e = errno;
+		[[maybe_unused]] auto n = write(exec_err[1], &e, sizeof e);
+		_exit(127);
+	}
+	close(go[0]);
+	close(exec_err[1]);
+	exec_err_fd_ = exec_err[0];
+	pidfd_ = pidfd_open(child_);
+	status s = pidfd_ < 0 ? status::fail(std::string("pidfd_open: ") + std::strerror(errno))
+			      : guard_.govern_task(pidfd_, profile_->id);
+	if (!s.ok()) {
+		say(s.error + "; the command was not started");
+		kill(child_, SIGKILL);
+		waitpid(child_, nullptr, 0);
+		return false;
+	}
+	end_.command = o_.command;
+	end_.profile = profile_->name;
+	end_.policy = policy_name_;
+	end_.mode = o_.audit ? "audit" : "enforce";
+	say("running " + tr::text_escape(o_.command.front()) + " (pid " + std::to_string(child_) + ") under profile " +
+	    profile_->name + " of the " + policy_name_ + ", " + end_.mode + " mode" +
+	    (o_.kill_on_violation ? ", killed at the first violation" : ""));
+	started_ = std::chrono::steady_clock::now();
+	if (write(go[1], "g", 1) != 1) {
+		say(std::string("starting the command: ") + std::strerror(errno));
+		close(go[1]);
+		return false;
+	}
+	close(go[1]);
+	return true;
+}
+
+void run_session::on_record(const tr::decision_record &r)
+{
+	summary_.add(r);
+	if (!o_.quiet) {
+		std::string line = (o_.format == "json" ? tr::format_json(r) : "ltrack: " + tr::format_text(r)) + "\n";
+		[[maybe_unused]] auto n = write(STDERR_FILENO, line.data(), line.size());
+	}
+	if (o_.kill_on_violation && !end_.killed_on_violation && tr::is_violation(r)) {
+		end_.killed_on_violation = true;
+		unsigned n = kill_governed(guard_, signalled_);
+		say("violation (" + r.outcome + " " + r.hook + " " + tr::object_text(r) + "): killed " + std::to_string(n) +
+		    " process(es) of the run");
+	}
+}
+
+// Signals someone sent ltrackctl go to the command; a terminal's ^C reached
+// the command already (same process group).
+void run_session::forward_signal()
+{
+	signalfd_siginfo si;
+	while (read(sigfd_, &si, sizeof si) == sizeof si)
+		if (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE)
+			kill(child_, static_cast<int>(si.ssi_signo));
+}
+
+void run_session::drain()
+{
+	tracer_.poll();
+	while (events_.poll(0) > 0) {
+	}
+}
+
+void run_session::wait_for_command()
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	itimerspec tick{{1, 0}, {1, 0}};
+	timerfd_settime(timer, 0, &tick, nullptr);
+	std::vector<int> fds{events_.fd(), pidfd_, sigfd_, timer, tracer_.fd(), models_.fd()};
+	for (int fd : fds) {
+		if (fd < 0)
+			continue;
+		epoll_event ev{};
+		ev.events = EPOLLIN;
+		ev.data.fd = fd;
+		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	}
+	bool exited = false;
+	while (!exited) {
+		epoll_event evs[8];
+		int n = epoll_wait(ep, evs, 8, -1);
+		if (n < 0 && errno != EINTR)
+			break;
+		tracer_.poll(); // process context before the decisions it explains
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == events_.fd())
+				events_.poll(0);
+			else if (fd == pidfd_)
+				exited = true;
+			else if (fd == sigfd_)
+				forward_signal();
+			else if (fd == models_.fd())
+				models_.handle_events();
+			else if (fd == timer) {
+				uint64_t ticks;
+				[[maybe_unused]] auto r = read(timer, &ticks, sizeof ticks);
+				pipeline_.on_counters(guard_.read_counters());
+				models_.recheck();
+			}
+		}
+	}
+	int wstatus = 0;
+	waitpid(child_, &wstatus, 0);
+	end_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+	if (WIFEXITED(wstatus))
+		end_.exit_code = WEXITSTATUS(wstatus);
+	else if (WIFSIGNALED(wstatus))
+		end_.signal = WTERMSIG(wstatus);
+	int exec_errno = 0;
+	if (read(exec_err_fd_, &exec_errno, sizeof exec_errno) == sizeof exec_errno && exec_errno) {
+		end_.exec_failed = true;
+		end_.exec_error = "cannot execute " + tr::text_escape(o_.command.front()) + ": " + std::strerror(exec_errno);
+	}
+	drain();
+	// The guard detaches when ltrackctl exits: nothing the command started
+	// may outlive it ungoverned.
+	signalled_.insert(child_);
+	end_.leftover_killed = kill_governed(guard_, signalled_);
+	drain();
+	pipeline_.on_counters(guard_.read_counters());
+	pipeline_.flush();
+	close(timer);
+	close(ep);
+}
+
+} // namespace
+
+void add_run_command(CLI::App &app, context &ctx)
+{
+	auto o = std::make_shared<run_options>();
+	CLI::App *c = app.add_subcommand(
+		"run", "Run one command governed by a profile, stream its decisions and summarise them on exit");
+	c->footer("Example: ltrackctl run --audit -- python3 load.py model.pt\n"
+		  "Exit status: 0 nothing refused and the command succeeded; 1 the command could not be run; "
+		  "2 nothing refused but the command failed; 3 something was refused (or, with --audit, would "
+		  "have been); 4 --kill-on-violation killed the command.");
+	c->add_option("--profile", o->profile, "Profile to run under (default: the policy's only profile; model-trial "
+						"for the built-in policy)");
+	c->add_option("--policy", o->policy_path, "Policy file (default: the built-in model-trial policy)")
+		->check(CLI::ExistingFile);
+	c->add_flag("--audit", o->audit, "Refuse nothing; report what enforce mode would refuse");
+	c->add_flag("--kill-on-violation", o->kill_on_violation,
+		    "Kill the command (and all it started) at the first violation");
+	c->add_option("--format", o->format, "Decisions and summary as text or json")
+		->check(CLI::IsMember({"text", "json"}));
+	c->add_flag("-q,--quiet", o->quiet, "Print only the summary, not each decision");
+	c->add_option("--log", o->log_path, "Also write every decision to this file (the policy's [log] format)");
+	c->add_option("command", o->command, "The command and its arguments, after --")->required();
+	c->callback([o, &ctx] { ctx.exit_code = run_session(*o).run(); });
+}
+
+} // namespace ltrack::ctl
