@@ -3,7 +3,7 @@
 # the host's root, cwd = the repo), started by bench/run through
 # `tests/vm/run --command` or by the VM suite's BenchSmoke test.
 #
-#   bench/guest.sh --build DIR --out FILE [--smoke] [--part ltrack|compare]
+#   bench/guest.sh --build DIR --out FILE [--smoke] [--part ltrack|compare|kernel]
 #
 # Measures, all in this one boot: open+read+close without ltrack, with ltrack
 # loaded but the process not governed, governed and allowed, governed and
@@ -16,7 +16,9 @@
 # bench/report.py turns them into docs/performance.md. --smoke uses tiny
 # counts (the VM suite's check that the benchmark still runs); --part runs
 # only ltrack's sections or only the baseline and the fapolicyd/AppArmor
-# comparison (the smoke tests run each part in its own test).
+# comparison (the smoke tests run each part in its own test); --part kernel
+# runs only the per-program run time, with more iterations and the deepest
+# tree at depth 60 (a quick before/after for a change to the BPF programs).
 set -uo pipefail
 
 main() {
@@ -39,7 +41,12 @@ main() {
     [ -x "$b" ] || { echo "bench/guest.sh: $b is missing: build first" >&2; exit 1; }
   done
 
-  if [ $smoke = 1 ]; then
+  if [ "$part" = kernel ]; then
+    # One policy (the smoke's or the full run's largest count), each
+    # workload long enough for a stable time per call.
+    if [ $smoke = 1 ]; then counts=(100); else counts=(100000); fi
+    reload_counts=() memory_counts=() net_counts=() depths=(60) open_iters=2000 exec_iters=40 conn_iters=400
+  elif [ $smoke = 1 ]; then
     counts=(10) reload_counts=(100) memory_counts=(100) net_counts=(10)
     depths=(5 20) open_iters=200 reps=3 exec_iters=5 exec_reps=3 conn_iters=50 flood_secs=2 flood_rates=(500) other_iters=50 settle=1 watch_rate=200
   else
@@ -194,6 +201,39 @@ EOF
       --argjson rss "${rss:-0}" '{rss_bytes: $rss, maps: [.[] | select(.id as $i | $ids | index($i)) | {name, type, bytes_memlock, max_entries}]}')"
   }
 
+  # The kernel's own cost per program, at the policy of $n rules.
+  kernel_stats() {
+    say "per-program run time (kernel.bpf_stats_enabled)"
+    sysctl -q -w kernel.bpf_stats_enabled=1
+    prog_stats() { bpftool prog show --json | jq -c '[.[] | select((.name // "") | test("^(guard_|track_|trace_)")) | {name, type, run_cnt: (.run_cnt // 0), run_time_ns: (.run_time_ns // 0)}]'; }
+    # Each workload on its own: the counters before and after it, so the
+    # report has each program's time per run for that workload alone.
+    stats_of() { # CASE DRIVER-ARGS...
+      local c=$1 s0 s1; shift
+      s0=$(prog_stats)
+      "$bench" "$@" >/dev/null
+      s1=$(prog_stats)
+      emit bpf_stats "$c" "$n" 0 "{\"before\":$s0,\"after\":$s1}"
+    }
+    stats_of open-ungoverned open "$W/allowed" "$open_iters" 1
+    stats_of open-allowed --cgroup "$cg" open "$W/allowed" "$open_iters" 1
+    stats_of "open-allowed-depth-${depths[-1]}" --cgroup "$cg" open "${tree_file[${depths[-1]}]}" "$open_iters" 1
+    stats_of open-denied --cgroup "$cg" open "$W/denied" "$open_iters" 1
+    stats_of exec-governed --cgroup "$cg" exec "$exe" "$exec_iters" 1
+    stats_of connect-governed --cgroup "$cg" connect 0 "$conn_iters" 1
+    sysctl -q -w kernel.bpf_stats_enabled=0
+  }
+
+  if [ "$part" = kernel ]; then
+    policy "${counts[0]}" "$W/policy.toml"
+    start_daemon "$W/policy.toml" || exit 1
+    n=${counts[0]}
+    kernel_stats
+    stop_daemon
+    say "done"
+    return 0
+  fi
+
   # ---- 1. no ltrack ------------------------------------------------------------
   say "baseline: no ltrack loaded"
   measure_all_opens none 0
@@ -255,25 +295,7 @@ EOF
   done
 
   # ---- 3. the kernel's own cost per program ----------------------------------------
-  say "per-program run time (kernel.bpf_stats_enabled)"
-  sysctl -q -w kernel.bpf_stats_enabled=1
-  prog_stats() { bpftool prog show --json | jq -c '[.[] | select((.name // "") | test("^(guard_|track_|trace_)")) | {name, type, run_cnt: (.run_cnt // 0), run_time_ns: (.run_time_ns // 0)}]'; }
-  # Each workload on its own: the counters before and after it, so the
-  # report has each program's time per run for that workload alone.
-  stats_of() { # CASE DRIVER-ARGS...
-    local c=$1 s0 s1; shift
-    s0=$(prog_stats)
-    "$bench" "$@" >/dev/null
-    s1=$(prog_stats)
-    emit bpf_stats "$c" "$n" 0 "{\"before\":$s0,\"after\":$s1}"
-  }
-  stats_of open-ungoverned open "$W/allowed" "$open_iters" 1
-  stats_of open-allowed --cgroup "$cg" open "$W/allowed" "$open_iters" 1
-  stats_of "open-allowed-depth-${depths[-1]}" --cgroup "$cg" open "${tree_file[${depths[-1]}]}" "$open_iters" 1
-  stats_of open-denied --cgroup "$cg" open "$W/denied" "$open_iters" 1
-  stats_of exec-governed --cgroup "$cg" exec "$exe" "$exec_iters" 1
-  stats_of connect-governed --cgroup "$cg" connect 0 "$conn_iters" 1
-  sysctl -q -w kernel.bpf_stats_enabled=0
+  kernel_stats
 
   # ---- 4. the decision pipeline ------------------------------------------------------
   say "decision log throughput"

@@ -397,12 +397,14 @@ def meaning(R, counts, depths, base_open):
                      "affected by host noise than the wall-clock loops: " + ", ".join(parts) + " (shares of an emulated open; both sides are emulated).")
     trace = [(c, n, v) for (c, n), v in per.items() if n.startswith("trace_") and c == "exec-governed"]
     if trace and base_open:
-        lines.append("- **The process-life tracepoints cost more than the guards**: per fork+exec, "
-                     + ", ".join(f"`{n}` {v / 1000:,.0f} us" for c, n, v in sorted(trace)) +
+        bprm = per.get(('exec-governed', 'guard_bprm_check'), 0)
+        more = max(v for c, n, v in trace) > bprm
+        lines.append("- **The process-life tracepoints** " + ("cost more than the guards" if more else "cost no more than the guards")
+                     + ": per fork+exec, " + ", ".join(f"`{n}` {v / 1000:,.0f} us" for c, n, v in sorted(trace)) +
                      " of program run time (the guards: `guard_bprm_check` "
-                     f"{per.get(('exec-governed', 'guard_bprm_check'), 0) / 1000:,.0f} us). They run for every "
-                     "process on the host, governed or not; they are the first place to look for ltrack's cost on "
-                     "a fork-heavy host (`tracing/`).")
+                     f"{bprm / 1000:,.0f} us). They run for every process on the host, governed or not"
+                     + ("; they are the first place to look for ltrack's cost on a fork-heavy host (`tracing/`)."
+                        if more else "; fork and exit send a 24-byte record and do not wake the daemon."))
     lines.append("- **Denied** opens include reserving and filling a decision record (process, parent, path) "
                  "and the daemon writing it to the log on the other vCPU; in a real workload denials are rare.")
     lines.append("- The per-program table is the kernel's own accounting of the time spent in each program, "

@@ -136,6 +136,8 @@ struct ltrack_state {
 struct ltrack_slot {
 	__u32 all_profile; /* profile governing every process, 0 = none */
 	__u32 flags;       /* LTRACK_SF_* */
+	__u32 generation;  /* one more than the policy before it; never 0 */
+	__u32 pad;
 };
 
 /* Slot flags. */
@@ -266,8 +268,14 @@ struct ltrack_model_val {
 /* "tasks": task storage. Set at exec (profile executable or cgroup) and
  * copied to every child at task_alloc. */
 struct ltrack_task {
-	__u32 profile;
+	__u32 profile;    /* 0: not governed (see generation) */
 	__u32 flags;
+	/* profile 0 with a generation: the cgroup check found no profile for
+	 * this task in cgroup_id under that policy generation; valid while
+	 * both are unchanged (saves the cgroup walk on every hook). */
+	__u64 cgroup_id;
+	__u32 generation;
+	__u32 pad;
 };
 
 /* ---- decision record (ring buffer "events") ----------------------------- */
@@ -323,18 +331,32 @@ enum ltrack_proc_type {
 
 #define LTRACK_ARGS_LEN 512
 
+/* Every record starts with the time, its type and the pid, so the consumer
+ * reads the type first and then the record of that type. */
+
+/* FORK and EXIT: small records (the exec record's size, zeroed, made
+ * fork and exit cost as much as an exec). */
+struct ltrack_proc_life {
+	__u64 ts_ns;         /* bpf_ktime_get_boot_ns() */
+	__u32 type;          /* LTRACK_PROC_FORK or LTRACK_PROC_EXIT */
+	__u32 pid;           /* tgid (the child's, for FORK) */
+	__u32 ppid;          /* FORK: the parent's tgid; EXIT: 0 */
+	__u32 pad;
+};
+
+/* EXEC. */
 struct ltrack_proc_event {
 	__u64 ts_ns;         /* bpf_ktime_get_boot_ns() */
+	__u32 type;          /* LTRACK_PROC_EXEC */
+	__u32 pid;           /* tgid */
 	__u64 start_boot_ns; /* task->start_boottime: identifies the process with its pid */
 	__u64 cgroup_id;
-	__u32 type;          /* enum ltrack_proc_type */
-	__u32 pid;           /* tgid (the child's, for FORK) */
 	__u32 ppid;
 	__u32 uid;
 	__u32 gid;
 	__u32 args_len;      /* bytes of args used: NUL-separated argv */
 	char comm[LTRACK_COMM_LEN];
-	char exe[LTRACK_PATH_LEN]; /* EXEC: the path passed to execve */
+	char exe[LTRACK_PATH_LEN]; /* the path passed to execve */
 	char args[LTRACK_ARGS_LEN];
 };
 

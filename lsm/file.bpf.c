@@ -84,7 +84,7 @@ static __always_inline bool decide_model(struct file *file, struct ltrack_profil
 	if (p->model_policy == LTRACK_MODEL_OFF)
 		return false;
 	if ((p->flags & LTRACK_PF_MODEL_NAMES) &&
-	    match_name_rule(BPF_CORE_READ(file, f_path.dentry), slot, d->profile, LTRACK_HOOK_MODEL,
+	    match_name_rule(file->f_path.dentry, slot, d->profile, LTRACK_HOOK_MODEL,
 			    buf, &r))
 		is_model = true;
 	if (!is_model && (p->flags & LTRACK_PF_MODEL_DIRS)) {
@@ -132,7 +132,7 @@ static __always_inline void decide_file(struct file *file, struct ltrack_profile
 		}
 	}
 	if ((p->flags & LTRACK_PF_NAME_RULES) &&
-	    match_name_rule(BPF_CORE_READ(file, f_path.dentry), slot, d->profile, LTRACK_HOOK_FILE, buf,
+	    match_name_rule(file->f_path.dentry, slot, d->profile, LTRACK_HOOK_FILE, buf,
 			    &r)) {
 		d->action = r.action;
 		d->rule_id = r.rule_id;

@@ -181,17 +181,24 @@ static __always_inline __u32 cgroup_profile(__u32 slot)
 	return 0;
 }
 
-/* The profile governing the current task, 0 if none. The common case, an
- * ungoverned task with no catch-all or cgroup profile, costs one task
- * storage lookup and the view's two array lookups. */
+/* The profile governing the current task, 0 if none. An ungoverned task
+ * costs one task storage lookup and the view's two array lookups: with no
+ * catch-all or cgroup profile it has no label; under a policy that selects
+ * by cgroup, the first check's "none" is remembered in its label for that
+ * policy generation and cgroup, so the cgroup walk runs once, not per hook. */
 static __always_inline __u32 current_profile(struct view *v)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct ltrack_task *t = bpf_task_storage_get(&tasks, task, 0, 0);
 	__u32 profile;
+	__u64 cgroup_id;
 
-	if (t)
-		return t->profile;
+	if (t) {
+		if (t->profile)
+			return t->profile;
+		if (t->generation == v->hdr->generation && t->cgroup_id == bpf_get_current_cgroup_id())
+			return 0;
+	}
 	if ((bpf_get_current_pid_tgid() >> 32) == v->st->daemon_tgid)
 		return 0;
 	if (v->hdr->all_profile)
@@ -199,12 +206,15 @@ static __always_inline __u32 current_profile(struct view *v)
 	if (!(v->hdr->flags & LTRACK_SF_CGROUP_PROFILES))
 		return 0;
 	profile = cgroup_profile(v->slot);
-	if (profile) {
-		/* Remember it: children inherit it at task_alloc, and leaving the
-		 * cgroup later does not shed it. */
-		t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (t)
-			t->profile = profile;
+	/* Remember it. A profile: children inherit it at task_alloc, and
+	 * leaving the cgroup later does not shed it. None: until the policy or
+	 * the task's cgroup changes. */
+	cgroup_id = profile ? 0 : bpf_get_current_cgroup_id();
+	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (t) {
+		t->profile = profile;
+		t->generation = v->hdr->generation;
+		t->cgroup_id = cgroup_id;
 	}
 	return profile;
 }
@@ -307,7 +317,7 @@ static __always_inline struct ltrack_event *new_record(struct decision *d)
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->ppid = task->real_parent->tgid; /* BTF pointers: direct loads */
 	e->uid = (__u32)ug;
 	e->gid = ug >> 32;
 	e->profile = d->profile;
@@ -347,11 +357,11 @@ static __always_inline __u64 inode_dev(struct inode *inode)
  * file_open and bprm_check_security; if it fails, keep the final name. */
 static __always_inline void record_file(struct ltrack_event *e, struct file *file)
 {
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct inode *inode = file->f_inode;
 	long n;
 
-	e->dev = inode_dev(inode);
-	e->ino = BPF_CORE_READ(inode, i_ino);
+	e->dev = inode->i_sb->s_dev;
+	e->ino = inode->i_ino;
 	n = bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path));
 	if (n < 0) {
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
@@ -388,19 +398,12 @@ struct walk_result {
 	bool limit; /* walk bound reached before the root */
 };
 
-/* The rule on one dentry's inode, if any: its own rule only for the file
- * itself (self), else a subtree rule. */
-static __always_inline bool inode_rule_at(struct dentry *dentry, struct ltrack_inode_key *key, bool self,
-					  struct walk_result *res)
+/* The rule for one inode (key->dev and key->ino set), if any: its own rule
+ * only for the file itself (self), else a subtree rule. */
+static __always_inline bool inode_rule(struct ltrack_inode_key *key, bool self, struct walk_result *res)
 {
-	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
-	struct ltrack_inode_rule *r;
+	struct ltrack_inode_rule *r = bpf_map_lookup_elem(&inode_rules, key);
 
-	if (!inode)
-		return false;
-	key->dev = inode_dev(inode);
-	key->ino = BPF_CORE_READ(inode, i_ino);
-	r = bpf_map_lookup_elem(&inode_rules, key);
 	if (!r)
 		return false;
 	if (self && r->self_action) {
@@ -416,13 +419,43 @@ static __always_inline bool inode_rule_at(struct dentry *dentry, struct ltrack_i
 	return true;
 }
 
+/* The rule on one dentry's inode, for a dentry reached through BTF
+ * pointers (the hook's file and its d_parent chain): plain loads, which the
+ * verifier turns into fault-safe direct reads, no helper call. */
+static __always_inline bool inode_rule_at_btf(struct dentry *dentry, struct ltrack_inode_key *key, bool self,
+					      struct walk_result *res)
+{
+	struct inode *inode = dentry->d_inode;
+
+	if (!inode)
+		return false;
+	key->dev = inode->i_sb->s_dev;
+	key->ino = inode->i_ino;
+	return inode_rule(key, self, res);
+}
+
+/* The same for a dentry whose address came from bpf_probe_read (past a
+ * mount crossing: struct mount is only reachable by container_of, which
+ * the verifier does not allow on a BTF pointer before 6.2). */
+static __always_inline bool inode_rule_at(struct dentry *dentry, struct ltrack_inode_key *key,
+					  struct walk_result *res)
+{
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+
+	if (!inode)
+		return false;
+	key->dev = inode_dev(inode);
+	key->ino = BPF_CORE_READ(inode, i_ino);
+	return inode_rule(key, false, res);
+}
+
 static __always_inline void walk_inode_rules(struct file *file, __u32 slot, __u32 profile,
 					     __u32 hook, struct walk_result *res)
 {
 	struct ltrack_inode_key key = { .slot = slot, .profile = profile, .hook = hook };
-	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *vmnt = BPF_CORE_READ(file, f_path.mnt);
-	struct mount *mnt = container_of(vmnt, struct mount, mnt);
+	struct dentry *dentry = file->f_path.dentry;
+	struct mount *mnt = NULL;
+	bool crossed = false;
 	int i;
 
 	res->found = false;
@@ -431,21 +464,35 @@ static __always_inline void walk_inode_rules(struct file *file, __u32 slot, __u3
 	 * LTRACK_MAX_WALK ancestors. A mount crossing (a filesystem's root and
 	 * the directory it covers, both looked up) stays in one iteration, so
 	 * it costs no level. The walk goes past a chroot to the namespace
-	 * root: a process that can chroot must not hide a rule above it. */
+	 * root: a process that can chroot must not hide a rule above it.
+	 * Within the file's own mount (most levels, as mounts sit near the
+	 * root) every read is a direct load; past the first crossing the
+	 * dentries come from bpf_probe_read and are read with it. */
 	for (i = 0; i <= LTRACK_MAX_WALK; i++) {
 		struct dentry *parent;
 
-		if (inode_rule_at(dentry, &key, i == 0, res))
-			return;
-		parent = BPF_CORE_READ(dentry, d_parent);
+		if (!crossed) {
+			if (inode_rule_at_btf(dentry, &key, i == 0, res))
+				return;
+			parent = dentry->d_parent;
+		} else {
+			if (inode_rule_at(dentry, &key, res))
+				return;
+			parent = BPF_CORE_READ(dentry, d_parent);
+		}
 		if (parent == dentry) {
-			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+			struct mount *up;
 
+			if (!crossed) {
+				mnt = container_of(BPF_CORE_READ(file, f_path.mnt), struct mount, mnt);
+				crossed = true;
+			}
+			up = BPF_CORE_READ(mnt, mnt_parent);
 			if (up == mnt)
 				return; /* the namespace root */
 			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = up;
-			if (inode_rule_at(dentry, &key, false, res))
+			if (inode_rule_at(dentry, &key, res))
 				return;
 			parent = BPF_CORE_READ(dentry, d_parent);
 			if (parent == dentry)
@@ -464,8 +511,8 @@ static __always_inline bool match_name_rule(struct dentry *dentry, __u32 slot, _
 					    struct ltrack_rule *out)
 {
 	struct ltrack_name_key key = { .slot = slot, .profile = profile, .hook = hook };
-	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
-	__u32 len = BPF_CORE_READ(dentry, d_name.len);
+	const unsigned char *name = dentry->d_name.name; /* a BTF pointer: direct loads */
+	__u32 len = dentry->d_name.len;
 	struct ltrack_rule *r, *best = NULL;
 	__u64 h = LTRACK_NAME_HASH_INIT;
 	int i;

@@ -14,10 +14,11 @@ int BPF_PROG(track_task_alloc, struct task_struct *task, unsigned long clone_fla
 	if (ret)
 		return ret;
 	parent = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
-	if (parent) {
+	if (parent && parent->profile) {
 		profile = parent->profile;
 	} else {
-		/* A cgroup-selected parent not yet labelled: label both now. */
+		/* A cgroup-selected parent not yet labelled (or remembered as
+		 * ungoverned by an older policy): label both now. */
 		if (!get_view(&v) || !(v.hdr->flags & LTRACK_SF_CGROUP_PROFILES))
 			return 0;
 		profile = current_profile(&v);

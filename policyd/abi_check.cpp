@@ -8,7 +8,7 @@
 #define LAYOUT(type, size) static_assert(sizeof(struct type) == (size), #type " changed size")
 
 LAYOUT(ltrack_state, 16);
-LAYOUT(ltrack_slot, 8);
+LAYOUT(ltrack_slot, 16);
 LAYOUT(ltrack_profile_key, 8);
 LAYOUT(ltrack_profile, 40);
 LAYOUT(ltrack_inode_key, 32);
@@ -22,11 +22,15 @@ LAYOUT(ltrack_exe_key, 24);
 LAYOUT(ltrack_cgroup_key, 16);
 LAYOUT(ltrack_model_key, 16);
 LAYOUT(ltrack_model_val, 32);
-LAYOUT(ltrack_task, 8);
+LAYOUT(ltrack_task, 24);
 LAYOUT(ltrack_event, 112 + LTRACK_PATH_LEN + 48);
 LAYOUT(ltrack_proc_event, 48 + LTRACK_COMM_LEN + LTRACK_PATH_LEN + LTRACK_ARGS_LEN);
+LAYOUT(ltrack_proc_life, 24);
 
 // The LPM trie compares the key bytes after prefixlen: scope, then address.
 static_assert(offsetof(struct ltrack_net_key, scope) == 4);
 static_assert(offsetof(struct ltrack_net_key, addr) == 8);
 static_assert(offsetof(struct ltrack_event, path) == 112);
+// The process-life consumer reads the type before it knows the record.
+static_assert(offsetof(struct ltrack_proc_life, type) == offsetof(struct ltrack_proc_event, type));
+static_assert(offsetof(struct ltrack_proc_life, pid) == offsetof(struct ltrack_proc_event, pid));

@@ -226,6 +226,9 @@ status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, 
 	ltrack_slot hdr{};
 	hdr.all_profile = p.all_profile;
 	hdr.flags = LTRACK_SF_LOADED | (p.cgroup_profiles.empty() ? 0 : LTRACK_SF_CGROUP_PROFILES);
+	// A new generation invalidates every task's remembered "no cgroup
+	// profile" (the live slot holds the newest; the other one is empty).
+	hdr.generation = live_hdr.generation + 1 ? live_hdr.generation + 1 : 1;
 	if (bpf_map_update_elem(bpf_map__fd(m.slots), &next, &hdr, BPF_ANY) < 0)
 		return libbpf_fail("writing map slots", errno);
 	a.write_ms = ms_since(t0);

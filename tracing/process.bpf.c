@@ -21,83 +21,95 @@ struct {
 	__type(value, __u64);
 } proc_drops SEC(".maps");
 
-static __always_inline struct ltrack_proc_event *reserve(__u32 type)
+static __always_inline void count_drop(void)
 {
-	struct ltrack_proc_event *e = bpf_ringbuf_reserve(&proc_events, sizeof(*e), 0);
 	__u32 zero = 0;
+	__u64 *d = bpf_map_lookup_elem(&proc_drops, &zero);
+
+	if (d)
+		*d += 1;
+}
+
+/* Fork and exit are the most frequent events and need no immediate
+ * attention: they are submitted without waking the daemon, which drains
+ * this ring before every batch of decisions it handles and at each 1 s
+ * tick (policyd/daemon.cpp), so no decision is logged before the fork or
+ * exec of its process. An exec always wakes it. */
+static __always_inline int submit_life(__u32 type, __u32 pid, __u32 ppid)
+{
+	struct ltrack_proc_life *e = bpf_ringbuf_reserve(&proc_events, sizeof(*e), 0);
 
 	if (!e) {
-		__u64 *d = bpf_map_lookup_elem(&proc_drops, &zero);
-		if (d)
-			*d += 1;
-		return NULL;
+		count_drop();
+		return 0;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->type = type;
 	e->ts_ns = bpf_ktime_get_boot_ns();
-	return e;
+	e->type = type;
+	e->pid = pid;
+	e->ppid = ppid;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
 }
 
 SEC("tracepoint/sched/sched_process_exec")
 int trace_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct ltrack_proc_event *e = reserve(LTRACK_PROC_EXEC);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct ltrack_proc_event *e = bpf_ringbuf_reserve(&proc_events, sizeof(*e), 0);
 	__u64 ug = bpf_get_current_uid_gid();
 	unsigned long start, end, len;
 	unsigned short off;
 
-	if (!e)
+	if (!e) {
+		count_drop();
 		return 0;
+	}
+	/* Every field is written; exe and args by length, not zeroed whole. */
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->type = LTRACK_PROC_EXEC;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->ppid = task->real_parent->tgid;
 	e->uid = (__u32)ug;
 	e->gid = ug >> 32;
-	e->start_boot_ns = BPF_CORE_READ(task, start_boottime);
+	e->start_boot_ns = task->start_boottime;
 	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->args_len = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	off = ctx->__data_loc_filename & 0xFFFF;
-	bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), (void *)ctx + off);
+	if (bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), (void *)ctx + off) < 0)
+		e->exe[0] = 0;
 	/* argv was just copied onto the new stack: still resident. */
-	start = BPF_CORE_READ(task, mm, arg_start);
-	end = BPF_CORE_READ(task, mm, arg_end);
+	start = task->mm->arg_start;
+	end = task->mm->arg_end;
 	len = end > start ? end - start : 0;
 	if (len >= LTRACK_ARGS_LEN)
 		len = LTRACK_ARGS_LEN - 1; /* keeps a NUL at the end */
 	len &= LTRACK_ARGS_LEN - 1;        /* the bound, in a form the verifier sees */
 	if (len && bpf_probe_read_user(e->args, len, (void *)start) == 0)
 		e->args_len = len;
-	bpf_ringbuf_submit(e, 0);
+	/* Always wake: a plain submit wakes only an idle consumer, and the
+	 * fork record before this one was left unread on purpose. The daemon
+	 * must read /proc while the program still runs (cgroup, container,
+	 * its parents' programs). */
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
 SEC("tracepoint/sched/sched_process_fork")
 int trace_fork(struct trace_event_raw_sched_process_fork *ctx)
 {
-	struct ltrack_proc_event *e = reserve(LTRACK_PROC_FORK);
-
-	if (!e)
-		return 0;
-	e->pid = ctx->child_pid;
-	e->ppid = bpf_get_current_pid_tgid() >> 32;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return submit_life(LTRACK_PROC_FORK, ctx->child_pid, bpf_get_current_pid_tgid() >> 32);
 }
 
 SEC("tracepoint/sched/sched_process_exit")
 int trace_exit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct ltrack_proc_event *e;
 
 	if ((__u32)id != id >> 32)
 		return 0; /* a thread, not the process */
-	e = reserve(LTRACK_PROC_EXIT);
-	if (!e)
-		return 0;
-	e->pid = id >> 32;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return submit_life(LTRACK_PROC_EXIT, id >> 32, 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -57,36 +58,42 @@ std::string args_text(const ltrack_proc_event &e, std::size_t max)
 int process_tracer::on_event(void *ctx, void *data, size_t size)
 {
 	auto *self = static_cast<process_tracer *>(ctx);
-	if (size < sizeof(ltrack_proc_event))
+	process_cache &cache = *self->s_->cache;
+	// Fork and exit records are small (ltrack_proc_life), exec records
+	// whole; every record starts with its type.
+	if (size < sizeof(ltrack_proc_life))
+		return 0;
+	uint32_t type;
+	std::memcpy(&type, static_cast<const char *>(data) + offsetof(ltrack_proc_life, type), sizeof(type));
+	if (type == LTRACK_PROC_FORK || type == LTRACK_PROC_EXIT) {
+		ltrack_proc_life l;
+		std::memcpy(&l, data, sizeof(l));
+		if (type == LTRACK_PROC_FORK)
+			cache.on_fork(l.ppid, l.pid);
+		else
+			cache.on_exit(l.pid);
+		return 0;
+	}
+	if (type != LTRACK_PROC_EXEC || size < sizeof(ltrack_proc_event))
 		return 0;
 	ltrack_proc_event e;
 	std::memcpy(&e, data, sizeof(e));
 	e.exe[sizeof(e.exe) - 1] = 0;
 	e.comm[sizeof(e.comm) - 1] = 0;
-	process_cache &cache = *self->s_->cache;
-	switch (e.type) {
-	case LTRACK_PROC_EXEC: {
-		process_info info;
-		info.pid = e.pid;
-		info.ppid = e.ppid;
-		info.uid = e.uid;
-		info.gid = e.gid;
-		info.comm = e.comm;
-		info.exe = e.exe;
-		info.cmdline = args_text(e, 1024);
-		info.cmdline_truncated = e.args_len >= LTRACK_ARGS_LEN - 1;
-		info.start_boot_ns = as_proc_start(e.start_boot_ns);
-		info.cgroup_id = e.cgroup_id;
-		cache.on_exec_event(std::move(info));
-		break;
-	}
-	case LTRACK_PROC_FORK:
-		cache.on_fork(e.ppid, e.pid);
-		break;
-	case LTRACK_PROC_EXIT:
-		cache.on_exit(e.pid);
-		break;
-	}
+	if (e.args_len > sizeof(e.args))
+		e.args_len = 0;
+	process_info info;
+	info.pid = e.pid;
+	info.ppid = e.ppid;
+	info.uid = e.uid;
+	info.gid = e.gid;
+	info.comm = e.comm;
+	info.exe = e.exe;
+	info.cmdline = args_text(e, 1024);
+	info.cmdline_truncated = e.args_len >= LTRACK_ARGS_LEN - 1;
+	info.start_boot_ns = as_proc_start(e.start_boot_ns);
+	info.cgroup_id = e.cgroup_id;
+	cache.on_exec_event(std::move(info));
 	return 0;
 }
 

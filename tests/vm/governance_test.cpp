@@ -7,8 +7,15 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 
 using namespace ltrack::vmtest;
 namespace fs = std::filesystem;
@@ -49,6 +56,64 @@ bool any_record_of(const ltrackd &d, int pid)
 			return true;
 	return false;
 }
+
+// The actor in open-per-line mode, started in a cgroup: one process that
+// opens `path` each time it is asked, so the test can move it to another
+// cgroup or reload the policy between two of its decisions.
+class opener {
+public:
+	opener(const std::string &path, const std::string &cgroup)
+	{
+		int in[2], out[2];
+		if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+			return;
+		std::string exe = actor_path();
+		pid_ = fork();
+		if (pid_ == 0) {
+			dup2(in[0], 0);
+			dup2(out[1], 1);
+			dup2(out[1], 2);
+			std::ofstream procs(cgroup + "/cgroup.procs");
+			procs << "0" << std::flush;
+			if (!procs)
+				_exit(126);
+			execl(exe.c_str(), exe.c_str(), "open-per-line", path.c_str(), nullptr);
+			_exit(127);
+		}
+		close(in[0]);
+		close(out[1]);
+		to_ = in[1];
+		from_ = out[0];
+	}
+	~opener()
+	{
+		close(to_);
+		close(from_);
+		if (pid_ > 0) {
+			kill(pid_, SIGKILL);
+			waitpid(pid_, nullptr, 0);
+		}
+	}
+	int pid() const { return pid_; }
+	// One open: the actor's report ("ok", "errno=1 (Operation not permitted)").
+	std::string open()
+	{
+		std::string line;
+		if (write(to_, "\n", 1) != 1)
+			return "[the actor is gone]";
+		for (char c;;) {
+			pollfd p{from_, POLLIN, 0};
+			if (poll(&p, 1, 60000) <= 0 || read(from_, &c, 1) != 1)
+				return line + "[no answer]";
+			if (c == '\n')
+				return line;
+			line += c;
+		}
+	}
+
+private:
+	int pid_ = -1, to_ = -1, from_ = -1;
+};
 
 TEST(Governance, UngovernedProcessesAreNeverDenied)
 {
@@ -154,6 +219,44 @@ TEST(Governance, ByCgroupAndTheCgroupsBelowIt)
 	EXPECT_EQ(here.exit_code, 0) << here.out;
 	// The actor is not selected by this policy either.
 	EXPECT_EQ(actor({"open", f}).exit_code, 0);
+}
+
+// An ungoverned process's "no cgroup profile" is remembered in its label for
+// the policy generation and the cgroup it was found in (lsm/ltrack.bpf.h,
+// current_profile), so the cgroup walk runs once per process, not per hook.
+// Moving the process into the profile's cgroup, or a reload that selects
+// the cgroup it is in, must still govern it at its very next decision.
+TEST(Governance, MovedIntoTheCgroupOrSelectedByAReloadIsGovernedAtOnce)
+{
+	temp_dir t;
+	fs::create_directories(t / "denied");
+	write_file(t / "denied/f.txt", "content");
+	std::string f = t / "denied/f.txt";
+	test_cgroup cg("governed");
+	test_cgroup outside("outside");
+	ltrackd d(deny_dir_policy("cgroups = [" + q(cg.path) + "]", t / "denied"));
+	ASSERT_TRUE(d.start()) << d.output();
+
+	opener moved(f, outside.path);
+	ASSERT_EQ(moved.open(), "ok");
+	ASSERT_EQ(moved.open(), "ok") << "the remembered answer";
+	write_file(cg.path + "/cgroup.procs", std::to_string(moved.pid()));
+	EXPECT_EQ(moved.open(), "errno=1 (Operation not permitted)");
+	expect_denial_record(d.wait_for(decision_for(moved.pid(), "file", "denied")), d, f);
+
+	opener stayed(f, outside.path);
+	ASSERT_EQ(stayed.open(), "ok");
+	ASSERT_EQ(stayed.open(), "ok");
+	std::string p2 = t / "selects-outside.toml";
+	write_file(p2, deny_dir_policy("cgroups = [" + q(outside.path) + "]", t / "denied"));
+	run_result rl = d.ctl({"reload", p2});
+	ASSERT_EQ(rl.exit_code, 0) << rl.out;
+	EXPECT_EQ(stayed.open(), "errno=1 (Operation not permitted)");
+	json rec = d.wait_for(decision_for(stayed.pid(), "file", "denied"));
+	ASSERT_EQ(rec.kind, json::object_v) << read_file(d.log_path());
+	EXPECT_EQ(rec["profile"].s(), "p");
+	EXPECT_EQ(rec["file"]["path"].s(), f);
+	EXPECT_NE(rec["rule"]["file"].s().find("selects-outside.toml"), std::string::npos) << rec["rule"]["file"].s();
 }
 
 } // namespace

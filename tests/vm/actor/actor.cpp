@@ -14,6 +14,8 @@
 //   ltrack_vm_actor connect-unix PATH
 //   ltrack_vm_actor child OP ARGS...                 (fork; the child performs OP)
 //   ltrack_vm_actor loop-open N PATH...              (open each PATH in turn, N rounds)
+//   ltrack_vm_actor open-per-line PATH               (for each line read on stdin, open PATH and report;
+//                                                     one process deciding more than once)
 //
 // Prints "ok" or "errno=N (text)" and exits 0 or 100 + errno (capped), so
 // the caller can tell "denied" from "crashed" or "killed".
@@ -191,6 +193,14 @@ static int run(int argc, char **argv)
 		return do_connect_unix(argv[2]);
 	if (op == "child" && argc >= 3)
 		return do_child(argc - 1, argv + 1);
+	if (op == "open-per-line" && argc == 3) {
+		std::setvbuf(stdout, nullptr, _IOLBF, 0);
+		int rc = 0;
+		for (int c; (c = std::getchar()) != EOF;)
+			if (c == '\n')
+				rc = do_open(argv[2]);
+		return rc;
+	}
 	if (op == "loop-open" && argc >= 4) {
 		long n = std::atol(argv[2]);
 		long denied = 0, allowed = 0;
