@@ -403,8 +403,10 @@ def meaning(R, counts, depths, base_open):
                      + ": per fork+exec, " + ", ".join(f"`{n}` {v / 1000:,.0f} us" for c, n, v in sorted(trace)) +
                      " of program run time (the guards: `guard_bprm_check` "
                      f"{bprm / 1000:,.0f} us). They run for every process on the host, governed or not"
-                     + ("; they are the first place to look for ltrack's cost on a fork-heavy host (`tracing/`)."
-                        if more else "; fork and exit send a 24-byte record and do not wake the daemon."))
+                     + ("; they are the first place to look for ltrack's cost on a fork-heavy host (`tracing/`)"
+                        if more else "") + ". Fork and exit send a 24-byte record and wake nobody; an exec sends "
+                     "its program, arguments and ids and wakes ltrackd (so it reads `/proc` while the program "
+                     "runs), and that wakeup, an interrupt, is slow under emulation.")
     lines.append("- **Denied** opens include reserving and filling a decision record (process, parent, path) "
                  "and the daemon writing it to the log on the other vCPU; in a real workload denials are rare.")
     lines.append("- The per-program table is the kernel's own accounting of the time spent in each program, "
