@@ -111,6 +111,7 @@ enum ltrack_counter {
 	LTRACK_CNT_RINGBUF_DROPS = 0, /* decision record could not be reserved */
 	LTRACK_CNT_WALK_LIMIT = 1,    /* ancestor walk hit LTRACK_MAX_WALK */
 	LTRACK_CNT_DECISIONS = 2,     /* decisions made for governed processes */
+	LTRACK_CNT_WALKS = 3,         /* ancestor walks run (not answered by a directory memo) */
 	LTRACK_CNT_MAX = 8,
 };
 

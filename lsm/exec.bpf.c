@@ -21,7 +21,7 @@ int BPF_PROG(guard_bprm_check, struct linux_binprm *bprm, int ret)
 	d.rule_id = p->exec_default_rule;
 	d.is_default = 1;
 	if (p->flags & LTRACK_PF_EXEC_RULES) {
-		walk_inode_rules(file, v.slot, d.profile, LTRACK_HOOK_EXEC, &w);
+		walk_inode_rules(file, &v, d.profile, LTRACK_HOOK_EXEC, &w);
 		if (w.limit) {
 			count(LTRACK_CNT_WALK_LIMIT);
 			d.flags |= LTRACK_EV_WALK_LIMIT;

@@ -3,6 +3,43 @@
  * name pattern, profile default), for governed tasks only. */
 #include "ltrack.bpf.h"
 
+__noinline __u64 ltrack_match_name(struct scratch *buf, __u32 len, __u32 slot, __u32 profile, __u32 hook)
+{
+	struct ltrack_name_key key = { .slot = slot, .profile = profile, .hook = hook };
+	struct ltrack_rule *r, *best = NULL;
+	__u64 h = LTRACK_NAME_HASH_INIT;
+	int i;
+
+	if (!buf)
+		return 0;
+	key.kind = LTRACK_NAME_SUFFIX;
+	for (i = 0; i < LTRACK_NAME_MAX; i++) {
+		__u32 pos;
+		unsigned char c;
+
+		if (i >= len)
+			break;
+		pos = (len - 1 - i) & LTRACK_NAME_MAX;
+		c = buf->name[pos];
+		h = ltrack_name_hash_step(h, c);
+		/* A suffix starts at a dot; the longest one wins, so keep going. */
+		if (c == '.' && pos > 0) {
+			key.hash = h;
+			r = bpf_map_lookup_elem(&name_rules, &key);
+			if (r)
+				best = r;
+		}
+	}
+	key.kind = LTRACK_NAME_EXACT;
+	key.hash = h;
+	r = bpf_map_lookup_elem(&name_rules, &key);
+	if (r)
+		best = r;
+	if (!best)
+		return 0;
+	return LTRACK_NAME_MATCH | (__u64)best->rule_id << 8 | best->action;
+}
+
 /* Change time of an inode across kernel layouts: i_ctime (up to 6.5),
  * __i_ctime (6.6-6.10), i_ctime_sec/i_ctime_nsec (6.11 on). CO-RE picks
  * whichever the running kernel has. */
@@ -39,8 +76,8 @@ static __always_inline void inode_ctime(struct inode *inode, __s64 *sec, __s64 *
 static __always_inline __u32 model_verdict(struct inode *inode)
 {
 	struct ltrack_model_key key = {
-		.dev = inode_dev(inode),
-		.ino = BPF_CORE_READ(inode, i_ino),
+		.dev = inode->i_sb->s_dev, /* a BTF pointer: direct loads */
+		.ino = inode->i_ino,
 	};
 	struct ltrack_model_val *v = bpf_map_lookup_elem(&models, &key);
 	__s64 sec, nsec;
@@ -48,7 +85,7 @@ static __always_inline __u32 model_verdict(struct inode *inode)
 	if (!v)
 		return LTRACK_VERDICT_UNSCANNED;
 	inode_ctime(inode, &sec, &nsec);
-	if (v->size != BPF_CORE_READ(inode, i_size) || v->ctime_sec != sec || v->ctime_nsec != nsec)
+	if (v->size != inode->i_size || v->ctime_sec != sec || v->ctime_nsec != nsec)
 		return LTRACK_VERDICT_UNSCANNED;
 	return v->verdict;
 }
@@ -73,7 +110,7 @@ static __always_inline bool model_acceptable(struct ltrack_profile *p, __u32 ver
  * dangerous (under whatever name it is opened); it may then be opened only
  * as the model rule says. This layer can only refuse; what it lets through
  * still goes through the file rules. Returns true when it decided. */
-static __always_inline bool decide_model(struct file *file, struct ltrack_profile *p, __u32 slot,
+static __always_inline bool decide_model(struct file *file, struct ltrack_profile *p, struct view *v,
 					 struct scratch *buf, struct decision *d)
 {
 	struct ltrack_rule r = {};
@@ -84,15 +121,15 @@ static __always_inline bool decide_model(struct file *file, struct ltrack_profil
 	if (p->model_policy == LTRACK_MODEL_OFF)
 		return false;
 	if ((p->flags & LTRACK_PF_MODEL_NAMES) &&
-	    match_name_rule(file->f_path.dentry, slot, d->profile, LTRACK_HOOK_MODEL,
+	    match_name_rule(file->f_path.dentry, v->slot, d->profile, LTRACK_HOOK_MODEL,
 			    buf, &r))
 		is_model = true;
 	if (!is_model && (p->flags & LTRACK_PF_MODEL_DIRS)) {
-		walk_inode_rules(file, slot, d->profile, LTRACK_HOOK_MODEL, &w);
+		walk_inode_rules(file, v, d->profile, LTRACK_HOOK_MODEL, &w);
 		is_model = w.found;
 		r = w.rule;
 	}
-	verdict = model_verdict(BPF_CORE_READ(file, f_inode));
+	verdict = model_verdict(file->f_inode);
 	/* A file the scanner found dangerous is a model file under any name:
 	 * a hard link outside the model directories must not open it. */
 	if (!is_model && verdict != LTRACK_VERDICT_UNSAFE && verdict != LTRACK_VERDICT_SUSPICIOUS &&
@@ -110,14 +147,14 @@ static __always_inline bool decide_model(struct file *file, struct ltrack_profil
 	return true;
 }
 
-static __always_inline void decide_file(struct file *file, struct ltrack_profile *p, __u32 slot,
+static __always_inline void decide_file(struct file *file, struct ltrack_profile *p, struct view *v,
 					struct scratch *buf, struct decision *d)
 {
 	struct walk_result w;
 	struct ltrack_rule r;
 
 	if (p->flags & LTRACK_PF_INODE_RULES) {
-		walk_inode_rules(file, slot, d->profile, LTRACK_HOOK_FILE, &w);
+		walk_inode_rules(file, v, d->profile, LTRACK_HOOK_FILE, &w);
 		if (w.limit) {
 			/* Too deep to know which directory rule applies: fail closed. */
 			count(LTRACK_CNT_WALK_LIMIT);
@@ -132,7 +169,7 @@ static __always_inline void decide_file(struct file *file, struct ltrack_profile
 		}
 	}
 	if ((p->flags & LTRACK_PF_NAME_RULES) &&
-	    match_name_rule(file->f_path.dentry, slot, d->profile, LTRACK_HOOK_FILE, buf,
+	    match_name_rule(file->f_path.dentry, v->slot, d->profile, LTRACK_HOOK_FILE, buf,
 			    &r)) {
 		d->action = r.action;
 		d->rule_id = r.rule_id;
@@ -158,7 +195,7 @@ int BPF_PROG(guard_file_open, struct file *file, int ret)
 	buf = bpf_map_lookup_elem(&scratch, &zero);
 	if (!p || !buf)
 		return 0;
-	if (!decide_model(file, p, v.slot, buf, &d))
-		decide_file(file, p, v.slot, buf, &d);
+	if (!decide_model(file, p, &v, buf, &d))
+		decide_file(file, p, &v, buf, &d);
 	return finish_file_decision(&d, file);
 }

@@ -107,6 +107,34 @@ typedef struct {
 	__type(value, __u64);
 } counters_map_t;
 
+/* The directory memo (see walk_inode_rules): one way per walking hook. */
+struct dir_memo_way {
+	__u64 mnt;
+	__u64 dentry;
+	__u32 generation;
+	__u32 profile;
+	__u32 rename_seq;
+	__u32 mount_seq;
+	__u32 rule_id;
+	__u8 action;
+	__u8 found;
+	__u8 limit;
+	__u8 valid;
+};
+
+struct dir_memo {
+	struct bpf_spin_lock lock; /* a way is written whole, never seen torn */
+	__u32 pad;
+	struct dir_memo_way way[2]; /* file, exec */
+};
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct dir_memo);
+} dir_memos_map_t;
+
 /* Scratch space too big for the 512-byte BPF stack (a name being hashed). */
 struct scratch {
 	char name[LTRACK_NAME_MAX + 1];
@@ -132,6 +160,7 @@ extern tasks_map_t tasks SEC(".maps");
 extern events_map_t events SEC(".maps");
 extern counters_map_t counters SEC(".maps");
 extern scratch_map_t scratch SEC(".maps");
+extern dir_memos_map_t dir_memos SEC(".maps");
 
 static __always_inline void count(__u32 which)
 {
@@ -449,37 +478,26 @@ static __always_inline bool inode_rule_at(struct dentry *dentry, struct ltrack_i
 	return inode_rule(key, false, res);
 }
 
-static __always_inline void walk_inode_rules(struct file *file, __u32 slot, __u32 profile,
-					     __u32 hook, struct walk_result *res)
+/* The directories above an object whose own rule was already looked up:
+ * its parent, the parent's parent, ... to the namespace root. One iteration
+ * per level, up to LTRACK_MAX_WALK. A mount crossing (a filesystem's root
+ * and the directory it covers, both looked up) stays in one iteration, so it
+ * costs no level. The walk goes past a chroot to the namespace root: a
+ * process that can chroot must not hide a rule above it. Within the file's
+ * own mount (most levels, as mounts sit near the root) every read is a
+ * direct load; past the first crossing the dentries come from
+ * bpf_probe_read and are read with it. */
+static __always_inline void walk_ancestors(struct file *file, struct dentry *dentry,
+					   struct ltrack_inode_key *key, struct walk_result *res)
 {
-	struct ltrack_inode_key key = { .slot = slot, .profile = profile, .hook = hook };
-	struct dentry *dentry = file->f_path.dentry;
 	struct mount *mnt = NULL;
 	bool crossed = false;
 	int i;
 
-	res->found = false;
-	res->limit = false;
-	/* One iteration per directory level: the file, then up to
-	 * LTRACK_MAX_WALK ancestors. A mount crossing (a filesystem's root and
-	 * the directory it covers, both looked up) stays in one iteration, so
-	 * it costs no level. The walk goes past a chroot to the namespace
-	 * root: a process that can chroot must not hide a rule above it.
-	 * Within the file's own mount (most levels, as mounts sit near the
-	 * root) every read is a direct load; past the first crossing the
-	 * dentries come from bpf_probe_read and are read with it. */
+	count(LTRACK_CNT_WALKS);
 	for (i = 0; i <= LTRACK_MAX_WALK; i++) {
-		struct dentry *parent;
+		struct dentry *parent = crossed ? BPF_CORE_READ(dentry, d_parent) : dentry->d_parent;
 
-		if (!crossed) {
-			if (inode_rule_at_btf(dentry, &key, i == 0, res))
-				return;
-			parent = dentry->d_parent;
-		} else {
-			if (inode_rule_at(dentry, &key, res))
-				return;
-			parent = BPF_CORE_READ(dentry, d_parent);
-		}
 		if (parent == dentry) {
 			struct mount *up;
 
@@ -492,62 +510,182 @@ static __always_inline void walk_inode_rules(struct file *file, __u32 slot, __u3
 				return; /* the namespace root */
 			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = up;
-			if (inode_rule_at(dentry, &key, res))
+			if (inode_rule_at(dentry, key, res))
 				return;
 			parent = BPF_CORE_READ(dentry, d_parent);
 			if (parent == dentry)
 				continue; /* mounted on another mount's root: cross again */
 		}
 		dentry = parent;
+		if (i == LTRACK_MAX_WALK)
+			break;
+		if (crossed ? inode_rule_at(dentry, key, res) : inode_rule_at_btf(dentry, key, false, res))
+			return;
 	}
 	res->limit = true;
 }
 
+/* ---- the directory memo ----
+ * What the walk above a directory found, kept in the directory's inode
+ * storage: the next open in the same directory costs one storage lookup
+ * instead of one hash lookup per ancestor. An entry holds for one policy
+ * generation, one profile, one mount (bind mounts of the directory walk
+ * different mountpoints) and one state of the dentry and mount trees: the
+ * kernel's own rename_lock and mount_lock sequence counts, which every
+ * d_move and every mount, umount or mount move advance (the check d_path
+ * makes). A rename or mount anywhere on the host therefore empties every
+ * memo at once; they refill on the next open. */
+/* Addresses of the kernel's rename_lock and mount_lock, set by the loader
+ * from /proc/kallsyms (0: unknown, no memo). Untyped __ksym externs would
+ * do the same, but the BPF linker cannot merge them across hook files. */
+extern const volatile __u64 rename_lock_addr;
+extern const volatile __u64 mount_lock_addr;
+
+struct memo_tag {
+	__u64 mnt;
+	__u64 dentry;
+	__u32 generation;
+	__u32 profile;
+	__u32 rename_seq;
+	__u32 mount_seq;
+};
+
+/* The two sequence counts; false while either tree is being changed (odd)
+ * or when the kernel did not export the symbols (no memo then). The loads
+ * need no barrier between them on x86 (loads are not reordered). */
+static __always_inline bool tree_seqs(__u32 *rename, __u32 *mount)
+{
+	if (!rename_lock_addr || !mount_lock_addr) {
+		*rename = *mount = 1; /* odd: no memo */
+		return false;
+	}
+	*rename = BPF_CORE_READ((seqlock_t *)rename_lock_addr, seqcount.seqcount.sequence);
+	*mount = BPF_CORE_READ((seqlock_t *)mount_lock_addr, seqcount.seqcount.sequence);
+	return !((*rename | *mount) & 1);
+}
+
+static __always_inline int memo_way(__u32 hook)
+{
+	return hook == LTRACK_HOOK_EXEC ? 1 : 0;
+}
+
+static __always_inline bool memo_get(struct inode *dir, __u32 hook, struct memo_tag *tag,
+				     struct walk_result *res)
+{
+	struct dir_memo *m = bpf_inode_storage_get(&dir_memos, dir, 0, 0);
+	struct dir_memo_way w;
+
+	if (!m)
+		return false;
+	bpf_spin_lock(&m->lock);
+	w = m->way[memo_way(hook)];
+	bpf_spin_unlock(&m->lock);
+	if (!w.valid || w.mnt != tag->mnt || w.dentry != tag->dentry || w.generation != tag->generation ||
+	    w.profile != tag->profile || w.rename_seq != tag->rename_seq || w.mount_seq != tag->mount_seq)
+		return false;
+	res->found = w.found;
+	res->limit = w.limit;
+	res->rule.rule_id = w.rule_id;
+	res->rule.action = w.action;
+	return true;
+}
+
+/* Keeps a walk's result only if nothing it depended on moved while it ran:
+ * the same even tree sequence counts after it, and its policy generation
+ * still the live one (a walk over a slot being rewritten is never kept). */
+static __always_inline void memo_put(struct inode *dir, __u32 hook, struct view *v, struct memo_tag *tag,
+				     struct walk_result *res)
+{
+	struct dir_memo_way w = {};
+	struct dir_memo *m;
+	__u32 rename, mount;
+
+	if (!tag->dentry || !tree_seqs(&rename, &mount) || rename != tag->rename_seq || mount != tag->mount_seq)
+		return;
+	if ((READ_ONCE(v->st->active_slot) & 1) != v->slot || READ_ONCE(v->hdr->generation) != tag->generation)
+		return;
+	m = bpf_inode_storage_get(&dir_memos, dir, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!m)
+		return;
+	w.mnt = tag->mnt;
+	w.dentry = tag->dentry;
+	w.generation = tag->generation;
+	w.profile = tag->profile;
+	w.rename_seq = tag->rename_seq;
+	w.mount_seq = tag->mount_seq;
+	w.rule_id = res->rule.rule_id;
+	w.action = res->rule.action;
+	w.found = res->found;
+	w.limit = res->limit;
+	w.valid = 1;
+	bpf_spin_lock(&m->lock);
+	m->way[memo_way(hook)] = w;
+	bpf_spin_unlock(&m->lock);
+}
+
+/* The nearest inode rule for a file: its own, else the walk's above its
+ * directory, from the directory's memo when that still holds. A file that
+ * is its filesystem's root (no directory in the same mount) is always
+ * walked (tag.dentry 0 matches no memo and stores none). The path to the
+ * walk has no branch of its own: the verifier explores the 64-level walk
+ * once per distinct state that enters it, and file_open's budget has no
+ * room for a second pass. */
+static __always_inline void walk_inode_rules(struct file *file, struct view *v, __u32 profile, __u32 hook,
+					     struct walk_result *res)
+{
+	struct ltrack_inode_key key = { .slot = v->slot, .profile = profile, .hook = hook };
+	struct dentry *dentry = file->f_path.dentry;
+	struct dentry *dir = dentry->d_parent;
+	struct inode *dir_inode = dir->d_inode;
+	struct memo_tag tag = {};
+
+	__builtin_memset(res, 0, sizeof(*res));
+	if (inode_rule_at_btf(dentry, &key, true, res))
+		return;
+	/* Not for the model layer's walk: a second memoised walk in file_open
+	 * takes the program past the verifier's instruction budget. */
+	if (hook == LTRACK_HOOK_MODEL) {
+		walk_ancestors(file, dentry, &key, res);
+		return;
+	}
+	tag.mnt = (__u64)file->f_path.mnt;
+	tag.dentry = dir != dentry ? (__u64)dir : 0;
+	tag.generation = v->hdr->generation;
+	tag.profile = profile;
+	/* Odd counts (a tree being changed) match no memo: none is kept with them. */
+	tree_seqs(&tag.rename_seq, &tag.mount_seq);
+	if (memo_get(dir_inode, hook, &tag, res))
+		return;
+	walk_ancestors(file, dentry, &key, res);
+	memo_put(dir_inode, hook, v, &tag, res);
+}
+
 /* The name rule for a final path component: the whole name (exact) first,
  * then suffixes from the longest, each starting at a '.'. One backward pass
- * over the name, hashing as ltrack_name_hash_step() defines. */
+ * over the name (in buf, len bytes), hashing as ltrack_name_hash_step()
+ * defines. A global function (file.bpf.c): the verifier checks its 255-step
+ * loop once, not once per state that reaches each caller. Returns
+ * LTRACK_NAME_MATCH | rule_id << 8 | action, or 0 when no rule matches. */
+#define LTRACK_NAME_MATCH (1ull << 63)
+__u64 ltrack_match_name(struct scratch *buf, __u32 len, __u32 slot, __u32 profile, __u32 hook);
+
 static __always_inline bool match_name_rule(struct dentry *dentry, __u32 slot, __u32 profile,
 					    __u32 hook, struct scratch *buf,
 					    struct ltrack_rule *out)
 {
-	struct ltrack_name_key key = { .slot = slot, .profile = profile, .hook = hook };
 	const unsigned char *name = dentry->d_name.name; /* a BTF pointer: direct loads */
 	__u32 len = dentry->d_name.len;
-	struct ltrack_rule *r, *best = NULL;
-	__u64 h = LTRACK_NAME_HASH_INIT;
-	int i;
+	__u64 m;
 
 	if (len == 0 || len > LTRACK_NAME_MAX)
 		return false;
 	if (bpf_probe_read_kernel(buf->name, len & LTRACK_NAME_MAX, name) < 0)
 		return false;
-
-	key.kind = LTRACK_NAME_SUFFIX;
-	for (i = 0; i < LTRACK_NAME_MAX; i++) {
-		__u32 pos;
-		unsigned char c;
-
-		if (i >= len)
-			break;
-		pos = (len - 1 - i) & LTRACK_NAME_MAX;
-		c = buf->name[pos];
-		h = ltrack_name_hash_step(h, c);
-		/* A suffix starts at a dot; the longest one wins, so keep going. */
-		if (c == '.' && pos > 0) {
-			key.hash = h;
-			r = bpf_map_lookup_elem(&name_rules, &key);
-			if (r)
-				best = r;
-		}
-	}
-	key.kind = LTRACK_NAME_EXACT;
-	key.hash = h;
-	r = bpf_map_lookup_elem(&name_rules, &key);
-	if (r)
-		best = r;
-	if (!best)
+	m = ltrack_match_name(buf, len, slot, profile, hook);
+	if (!m)
 		return false;
-	*out = *best;
+	out->rule_id = (__u32)(m >> 8);
+	out->action = (__u8)m;
 	return true;
 }
 

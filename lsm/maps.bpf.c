@@ -16,6 +16,11 @@ tasks_map_t tasks SEC(".maps");
 events_map_t events SEC(".maps");
 counters_map_t counters SEC(".maps");
 scratch_map_t scratch SEC(".maps");
+dir_memos_map_t dir_memos SEC(".maps");
+
+/* Set by the loader before load (see tree_seqs in ltrack.bpf.h). */
+const volatile __u64 rename_lock_addr = 0;
+const volatile __u64 mount_lock_addr = 0;
 
 /* Ring buffers carry untyped records. These two pointers put the record
  * types into the object's BTF, so tests/unit/abi can compare their layout

@@ -7,7 +7,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstring>
+#include <vector>
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +81,37 @@ status load_failure(const char *step)
 
 } // namespace
 
+namespace {
+
+// Addresses of kernel symbols, 0 for each one not listed (or listed as 0,
+// which is what /proc/kallsyms shows a caller it does not trust). One read
+// of the whole file and a search per name: parsing all of its 100,000+
+// lines costs far more than the kernel takes to print them.
+std::vector<uint64_t> kernel_symbols(const std::vector<std::string> &names)
+{
+	std::vector<uint64_t> out(names.size(), 0);
+	int fd = open("/proc/kallsyms", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return out;
+	std::string text = "\n";
+	char buf[1 << 16];
+	for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;)
+		text.append(buf, n);
+	close(fd);
+	for (std::size_t i = 0; i < names.size(); i++) {
+		// "ADDR T NAME\n"; module symbols end in "\t[module]" instead.
+		std::size_t at = text.find(" " + names[i] + "\n");
+		if (at == std::string::npos || at < 2)
+			continue;
+		std::size_t line = text.rfind('\n', at - 2);
+		if (line != std::string::npos)
+			out[i] = strtoull(text.c_str() + line + 1, nullptr, 16);
+	}
+	return out;
+}
+
+} // namespace
+
 status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 {
 	clear_libbpf_output();
@@ -96,6 +130,8 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 			std::string name = bpf_map__name(map);
 			if (name.find('.') != std::string::npos)
 				continue; // .rodata/.bss are per load, never shared
+			if (name == "dir_memos")
+				continue; // a cache of this load's walks: never reused by another
 			if (status s = check(bpf_map__set_pin_path(map, (pin_dir + "/" + name).c_str()),
 					     "setting the pin path of map " + name);
 			    !s.ok())
@@ -129,6 +165,16 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 			adopted.push_back(name);
 		}
 	}
+
+	// The directory memo checks the kernel's dentry and mount tree sequence
+	// counts; without their addresses (kptr_restrict=2 hides them) every
+	// governed open walks its ancestors, as correct and slower.
+	auto syms = kernel_symbols({"rename_lock", "mount_lock"});
+	skel->rodata->rename_lock_addr = syms[0];
+	skel->rodata->mount_lock_addr = syms[1];
+	if (!syms[0] || !syms[1])
+		spdlog::warn("rename_lock/mount_lock not found in /proc/kallsyms (kernel.kptr_restrict?): "
+			     "the directory memo is off, every governed open walks its ancestors");
 
 	if (int err = ::guard__load(skel.get()); err < 0) {
 		status s = libbpf_fail("loading ltrack's BPF programs" +

@@ -17,10 +17,17 @@ bool verbose_output = false;
 
 int print_fn(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	char buf[2048];
-	int n = vsnprintf(buf, sizeof(buf), fmt, args);
+	// Whole, however long: a verifier log is one message, and what went
+	// wrong is at its end.
+	va_list again;
+	va_copy(again, args);
+	int n = vsnprintf(nullptr, 0, fmt, again);
+	va_end(again);
 	if (n < 0)
 		return n;
+	std::string buf(static_cast<std::size_t>(n) + 1, '\0');
+	vsnprintf(buf.data(), buf.size(), fmt, args);
+	buf.resize(static_cast<std::size_t>(n));
 	{
 		std::lock_guard lock(output_mutex);
 		output.append(buf);

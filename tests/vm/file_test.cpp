@@ -4,7 +4,8 @@
 // policy was loaded, a symlink from outside the subtree, a bind mount, a
 // mount inside the subtree, "..", a path too long for the record, a name
 // pattern; the precedence of docs/policy.md (exact file > nearest directory
-// > name > default); and the fail-closed walk bound (LTRACK_MAX_WALK). Every
+// > name > default); the fail-closed walk bound (LTRACK_MAX_WALK); and the
+// directory memo, which must follow renames, mount moves and reloads. Every
 // denial is checked twice: the errno the process saw and the decision record.
 #include "support.h"
 
@@ -477,6 +478,84 @@ TEST(FileEnforce, WalkBoundCountsDirectoriesNotMountCrossings)
 		json rec = d.wait_for(decision_for(r.pid, "file", "denied"));
 		EXPECT_FALSE(rec["walk_limit"].b) << "denied by the walk bound:\n" << read_file(d.log_path());
 	}
+}
+
+// ---- the directory memo -------------------------------------------------------
+
+// Ancestor walks the kernel has run (lookups the directory memos did not answer).
+long long ancestor_walks(const ltrackd &d)
+{
+	run_result st = d.ctl({"status", "--json"});
+	return json::parse(st.out)["ancestor_walks"].i();
+}
+
+// What the walk above a directory found is remembered in the directory
+// (lsm/ltrack.bpf.h, "the directory memo"). The memo must never outlive
+// what it was computed from: a directory moved under a rule by rename, a
+// mount moved under a rule, and a reload each change the next decision.
+TEST(DirectoryMemo, RepeatedOpensDoNotWalkAndRenamesMountMovesAndReloadsAreSeenAtOnce)
+{
+	temp_dir t;
+	fs::create_directories(t / "denied");
+	fs::create_directories(t / "free/a/b");
+	fs::create_directories(t / "mnt");
+	write_file(t / "free/a/b/f.txt", "f");
+	std::string policy = file_policy({rule("deny", "dir", t / "denied")});
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+	std::string text = "deny dir " + (t / "denied");
+	std::string needle = "dir = " + q(t / "denied");
+
+	// One governed process opening the file 50 times (shell and seq are not
+	// governed). Without the memo each open walks; with it, the first does.
+	auto opens_in_one_process = [&](int n) {
+		run_result r = run({"/bin/sh", "-c",
+				    "seq " + std::to_string(n) + " | " + actor_path() + " open-per-line " +
+					    (t / "free/a/b/f.txt")});
+		EXPECT_EQ(r.exit_code, 0) << r.out;
+		EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), n) << r.out;
+		EXPECT_EQ(r.out.find("errno"), std::string::npos) << r.out;
+	};
+	opens_in_one_process(1); // the actor's libraries and b get their memo
+	long long before = ancestor_walks(d);
+	ASSERT_GE(before, 1);
+	opens_in_one_process(50);
+	EXPECT_LT(ancestor_walks(d) - before, 10) << "the directory memo is not answering repeated opens";
+
+	// b's memo says "no rule above"; moved (by an ungoverned process) under
+	// the denied directory, the same directory must now be denied.
+	fs::rename(t / "free/a", t / "denied/a");
+	expect_denied(d, policy, t / "denied/a/b/f.txt", text, needle);
+	fs::rename(t / "denied/a", t / "free/a");
+	expect_opens(t / "free/a/b/f.txt");
+
+	{
+		// A mount moved (same mount, same dentries) under the denied
+		// directory: only the mount tree changed.
+		fs::create_directories(t / "denied/moved");
+		mount_guard m{t / "mnt"};
+		ASSERT_EQ(mount("tmpfs", m.where.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+		m.mounted = true;
+		fs::create_directories(t / "mnt/x/y");
+		write_file(t / "mnt/x/y/g.txt", "g");
+		expect_opens(t / "mnt/x/y/g.txt");
+		expect_opens(t / "mnt/x/y/g.txt");
+		ASSERT_EQ(mount(m.where.c_str(), (t / "denied/moved").c_str(), nullptr, MS_MOVE, nullptr), 0)
+			<< std::strerror(errno);
+		m.where = t / "denied/moved";
+		expect_denied(d, policy, t / "denied/moved/x/y/g.txt", text, needle);
+	}
+
+	// A reload that puts a rule above b.
+	std::string p2 = file_policy({rule("deny", "dir", t / "free")});
+	write_file(t / "p2.toml", p2);
+	run_result rl = d.ctl({"reload", t / "p2.toml"});
+	ASSERT_EQ(rl.exit_code, 0) << rl.out;
+	run_result r = actor({"open", t / "free/a/b/f.txt"});
+	EXPECT_EQ(r.actor_errno(), EPERM) << r.out;
+	json rec = d.wait_for(record_of(r.pid, "denied", t / "free/a/b/f.txt"));
+	ASSERT_EQ(rec.kind, json::object_v) << log_of(d);
+	EXPECT_EQ(rec["rule"]["text"].s(), "deny dir " + (t / "free"));
 }
 
 } // namespace
