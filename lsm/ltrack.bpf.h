@@ -123,8 +123,8 @@ struct dir_memo_way {
 };
 
 struct dir_memo {
-	struct bpf_spin_lock lock; /* a way is written whole, never seen torn */
-	__u32 pad;
+	struct bpf_spin_lock lock; /* one writer at a time */
+	__u32 seq;                 /* odd while a writer is at work: readers retry nothing, they walk */
 	struct dir_memo_way way[2]; /* file, exec */
 };
 
@@ -574,12 +574,19 @@ static __always_inline bool memo_get(struct inode *dir, __u32 hook, struct memo_
 {
 	struct dir_memo *m = bpf_inode_storage_get(&dir_memos, dir, 0, 0);
 	struct dir_memo_way w;
+	__u32 seq;
 
 	if (!m)
 		return false;
-	bpf_spin_lock(&m->lock);
+	/* A seqcount read: no lock on the path every open takes. x86 orders
+	 * loads with loads and stores with stores, so compiler barriers are
+	 * all it needs (as the kernel's own smp_rmb on x86). */
+	seq = READ_ONCE(m->seq);
+	asm volatile("" ::: "memory");
 	w = m->way[memo_way(hook)];
-	bpf_spin_unlock(&m->lock);
+	asm volatile("" ::: "memory");
+	if ((seq & 1) || READ_ONCE(m->seq) != seq)
+		return false;
 	if (!w.valid || w.mnt != tag->mnt || w.dentry != tag->dentry || w.generation != tag->generation ||
 	    w.profile != tag->profile || w.rename_seq != tag->rename_seq || w.mount_seq != tag->mount_seq)
 		return false;
@@ -619,7 +626,11 @@ static __always_inline void memo_put(struct inode *dir, __u32 hook, struct view 
 	w.limit = res->limit;
 	w.valid = 1;
 	bpf_spin_lock(&m->lock);
+	m->seq++;
+	asm volatile("" ::: "memory");
 	m->way[memo_way(hook)] = w;
+	asm volatile("" ::: "memory");
+	m->seq++;
 	bpf_spin_unlock(&m->lock);
 }
 
