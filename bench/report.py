@@ -200,8 +200,10 @@ def report(recs, args):
     if depths:
         w("### Deep directory trees (ancestor walk)\n")
         w("The same open of a file DEPTH directories below `/` (`/tmp/ltrack-bench/tDEPTH/d/.../d/f`), governed "
-          "and allowed: the walk looks up the file and each of its DEPTH ancestors. Each figure is divided by the "
-          "unguarded open of the same file, so it is the guard's share alone.\n")
+          "and allowed: the first open in a directory walks the file's DEPTH ancestors; the repetitions are answered by "
+          "the directory's memo (the walk's result kept in the directory's inode storage) after one lookup of the "
+          "file's own rule. Each figure is divided by the unguarded open of the same file, so it is the guard's "
+          "share alone.\n")
         w("| depth | " + " | ".join(f"{n:,} rules" for n in counts) + " |")
         w("|---:|" + "---:|" * len(counts))
         for d in depths:
@@ -382,8 +384,10 @@ def meaning(R, counts, depths, base_open):
                 parts.append(f"{pct(r)} at depth {d}")
         if parts:
             lines.append(f"- **Deep trees** ({counts[-1]:,} rules): {', '.join(parts)} over the same unguarded "
-                         "open. The walk costs one hash lookup and a few pointer reads per directory, so "
-                         "the cost grows with the depth of the file, not with the size of the policy.")
+                         "open. The ancestor walk (one hash lookup per directory) runs once per directory; "
+                         "later opens there read its result from the directory's memo, so the cost stays flat with "
+                         "the depth of the file and with the size of the policy. A rename or mount anywhere on "
+                         "the host, or a reload, empties every memo; the next open in each directory walks again.")
     per = {}
     for r in R.all("bpf_stats"):
         for p in prog_deltas(r["result"]):
