@@ -107,14 +107,19 @@ typedef struct {
 	__type(value, __u64);
 } counters_map_t;
 
-/* The directory memo (see walk_inode_rules): one way per walking hook. */
-struct dir_memo_way {
+/* The directory memo (see walk_inode_rules): one way per walking hook,
+ * the walk's result and what it was computed from. */
+struct memo_tag {
 	__u64 mnt;
 	__u64 dentry;
 	__u32 generation;
 	__u32 profile;
 	__u32 rename_seq;
 	__u32 mount_seq;
+};
+
+struct dir_memo_way {
+	struct memo_tag tag;
 	__u32 rule_id;
 	__u8 action;
 	__u8 found;
@@ -541,15 +546,6 @@ static __always_inline void walk_ancestors(struct file *file, struct dentry *den
 extern const volatile __u64 rename_lock_addr;
 extern const volatile __u64 mount_lock_addr;
 
-struct memo_tag {
-	__u64 mnt;
-	__u64 dentry;
-	__u32 generation;
-	__u32 profile;
-	__u32 rename_seq;
-	__u32 mount_seq;
-};
-
 /* The two sequence counts; false while either tree is being changed (odd)
  * or when the kernel did not export the symbols (no memo then). The loads
  * need no barrier between them on x86 (loads are not reordered). */
@@ -587,8 +583,9 @@ static __always_inline bool memo_get(struct inode *dir, __u32 hook, struct memo_
 	asm volatile("" ::: "memory");
 	if ((seq & 1) || READ_ONCE(m->seq) != seq)
 		return false;
-	if (!w.valid || w.mnt != tag->mnt || w.dentry != tag->dentry || w.generation != tag->generation ||
-	    w.profile != tag->profile || w.rename_seq != tag->rename_seq || w.mount_seq != tag->mount_seq)
+	if (!w.valid || w.tag.mnt != tag->mnt || w.tag.dentry != tag->dentry ||
+	    w.tag.generation != tag->generation || w.tag.profile != tag->profile ||
+	    w.tag.rename_seq != tag->rename_seq || w.tag.mount_seq != tag->mount_seq)
 		return false;
 	res->found = w.found;
 	res->limit = w.limit;
@@ -614,12 +611,7 @@ static __always_inline void memo_put(struct inode *dir, __u32 hook, struct view 
 	m = bpf_inode_storage_get(&dir_memos, dir, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!m)
 		return;
-	w.mnt = tag->mnt;
-	w.dentry = tag->dentry;
-	w.generation = tag->generation;
-	w.profile = tag->profile;
-	w.rename_seq = tag->rename_seq;
-	w.mount_seq = tag->mount_seq;
+	w.tag = *tag;
 	w.rule_id = res->rule.rule_id;
 	w.action = res->rule.action;
 	w.found = res->found;
