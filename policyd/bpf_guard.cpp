@@ -139,24 +139,18 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 		}
 	}
 
+	// Every program in the object is attached: the list comes from the
+	// skeleton itself, so a program added to lsm/ can never load unattached.
 	// Programs whose link is still pinned (an earlier ltrackd exited or
 	// crashed) keep running from that link: adopt them, and do not even load
 	// a second copy, so bpftool shows one set.
-	struct {
+	struct prog_link {
 		bpf_program *prog;
 		bpf_link **link;
-	} progs[] = {
-		{skel->progs.track_task_alloc, &skel->links.track_task_alloc},
-		{skel->progs.track_exec, &skel->links.track_exec},
-		{skel->progs.guard_file_open, &skel->links.guard_file_open},
-		{skel->progs.guard_bprm_check, &skel->links.guard_bprm_check},
-		{skel->progs.guard_socket_connect, &skel->links.guard_socket_connect},
-		{skel->progs.guard_socket_sendmsg, &skel->links.guard_socket_sendmsg},
-		{skel->progs.guard_setuid, &skel->links.guard_setuid},
-		{skel->progs.guard_setgid, &skel->links.guard_setgid},
-		{skel->progs.guard_capset, &skel->links.guard_capset},
-		{skel->progs.guard_exec_creds, &skel->links.guard_exec_creds},
 	};
+	std::vector<prog_link> progs;
+	for (int i = 0; i < skel->skeleton->prog_cnt; i++)
+		progs.push_back({*skel->skeleton->progs[i].prog, skel->skeleton->progs[i].link});
 	std::vector<std::string> adopted;
 	for (auto &p : progs) {
 		std::string name = bpf_program__name(p.prog);
