@@ -39,11 +39,13 @@ NOT_SAFE = ["unsafe", "error"]
 # reports them as XFAIL with this reason instead of failing. Remove an
 # entry as soon as the scanner catches it (the proof then says so).
 PENDING = "issue 23: scanner fix pending (scanfix)"
-KNOWN_GAPS = {t: PENDING for t in [
+KNOWN_GAPS = {t: PENDING for t in [  # a technique, or one file of it
+    "descr_object.npy", "descr_object_2.npy",
     "polyglot-tar", "polyglot-zlib", "polyglot-gguf", "polyglot-safetensors",
-    "wrapper-build-skip-pickle", "wrapper-build-skip-torch", "frame-ignored", "dtype-float64-itemsize",
+    "wrapper-build-skip-pickle", "wrapper-build-skip-torch", "wrapper-build-skip-npy",
+    "wrapper-build-skip-torch-legacy", "zip64-locator-torch", "frame-ignored", "dtype-float64-itemsize",
     "duplicate-dict-keys", "torch-legacy-long1-magic", "tar-duplicate-members", "tar-sparse-member",
-    "zip-case-insensitive-data-pkl", "zip64-locator", "zip-concatenated", "npy-descr-object",
+    "zip-case-insensitive-data-pkl", "zip64-locator", "zip-concatenated",
     "npz-data-pkl-torch-mode", "npz-directory-member", "near-miss-uuid._get_command_stdout",
     "near-miss-pydoc.pipepager", "near-miss-_osx_support._read_output", "near-miss-joblib-NDArrayWrapper",
     "hostile-zip-shared-budget",
@@ -55,8 +57,9 @@ def put(name, data, technique, loaders, why, expect=NOT_SAFE, **extra):
     with open(os.path.join(out, name), "wb") as f:
         f.write(data)
     entry = dict(file=name, technique=technique, loaders=loaders, expect=expect, why=why, **extra)
-    if technique in KNOWN_GAPS:
-        entry["xfail"] = KNOWN_GAPS[technique]
+    gap = KNOWN_GAPS.get(name) or KNOWN_GAPS.get(technique)
+    if gap:
+        entry["xfail"] = gap
     manifest.append(entry)
 
 
@@ -387,6 +390,74 @@ put("npz_data_pkl.npz", zip_of([("data.pkl", p2({"w": 1})), ("a.npy", EVIL_NPY)]
 put("npz_dir_member.npz", zip_raw([("b.npy", benign_npy), ("a/", EVIL_NPY)]),
     "npz-directory-member", ["numpy"], "member 'a/' holds an object array; NpzFile['a/'] reads it")
 
+# More spellings numpy accepts for an object dtype.
+for i, descr in enumerate(["O8", "=O", "object_", "<O8"]):
+    hdr = "{'descr': '%s', 'fortran_order': False, 'shape': (1,), }" % descr
+    hdr = hdr + " " * ((-(len(hdr) + 11)) % 64) + "\n"
+    put(f"descr_object_{i}.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode() + p2([Evil()]),
+        "npy-descr-object", ["numpy"], f"an .npy whose descr is spelled {descr!r}")
+
+# The same tricks reached through other containers.
+put("npy_wrapper_skip.npy",
+    npy_bytes(np.zeros(1, dtype=object))[:-len(p2(None))].rstrip(b"\x80") + b"\x80\x02" + wrapper + PAYLOAD_OPS + b"0" + b"]N\x85.",
+    "wrapper-build-skip-npy", ["numpy"],
+    "NumpyArrayWrapper BUILD in an object .npy's pickle: numpy's unpickler runs the skipped bytes")
+legacy_buf = io.BytesIO()
+torch.save(sd, legacy_buf, _use_new_zipfile_serialization=False)
+lg = legacy_buf.getvalue()
+# the legacy layout: magic, protocol, sys_info pickles, then the data pickle
+pos = 0
+for _ in range(3):
+    pos = lg.index(b".", lg.index(b"\x80\x02", pos)) + 1
+    while lg[pos:pos + 2] != b"\x80\x02":
+        pos = lg.index(b".", pos) + 1
+put("torch_legacy_wrapper_skip.pt", lg[:pos] + b"\x80\x02" + wrapper + PAYLOAD_OPS + b"0" + lg[pos + 2:],
+    "wrapper-build-skip-torch-legacy", ["torch"],
+    "NumpyArrayWrapper BUILD in a legacy torch file's data pickle")
+
+
+def zip64_twice(benign_members, evil_members):
+    """A zip whose plain EOCD lists benign_members and whose ZIP64 record
+    (found through the locator) lists evil_members."""
+    local_a, cd_a = zip_parts(benign_members)
+    local_b, cd_b = zip_parts(evil_members)
+    shifted = b""
+    pos = 0
+    while pos < len(cd_b):
+        nlen, elen, clen = struct.unpack("<HHH", cd_b[pos + 28:pos + 34])
+        lho = struct.unpack("<I", cd_b[pos + 42:pos + 46])[0]
+        shifted += cd_b[pos:pos + 42] + struct.pack("<I", lho + len(local_a)) + cd_b[pos + 46:pos + 46 + nlen + elen + clen]
+        pos += 46 + nlen + elen + clen
+    off_a = len(local_a) + len(local_b)
+    off_b = off_a + len(cd_a)
+    body = local_a + local_b + cd_a + shifted
+    n_a, n_b = len(benign_members), len(evil_members)
+    eocd64 = struct.pack("<IQHHIIQQQQ", 0x06064b50, 44, 45, 45, 0, 0, n_b, n_b, len(shifted), off_b)
+    locator = struct.pack("<IIQI", 0x07064b50, 0, len(body), 1)
+    eocd = struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, n_a, n_a, len(cd_a), off_a, 0)
+    return body + eocd64 + locator + eocd
+
+
+evil_torch = with_member(torch_members, "/data.pkl", b"\x80\x02" + PAYLOAD_OPS + b"0" + datapkl[2:])
+put("zip64_locator.pt", zip64_twice(torch_members, evil_torch), "zip64-locator-torch", ["torch"],
+    "torch checkpoint: plain EOCD lists the benign data.pkl, the ZIP64 record (miniz follows it) the evil one")
+
+# Duplicate 'dtype' key: the walker sized items by the first (8 bytes),
+# joblib by the last (1 byte).
+k = 4
+dupd = joblib_wrapper((k,), "u1").replace(sbu("allow_mmap"), sbu("dtype") + glob("numpy", "dtype") + sbu("u1")
+                                          + b"\x89\x88\x87R(K\x03" + sbu("|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+                                          + sbu("allow_mmap"))
+dupd = dupd.replace(sbu("dtype") + glob("numpy", "dtype") + sbu("u1"), sbu("dtype") + glob("numpy", "dtype") + sbu("<f8"), 1)
+dupd = dupd.replace(b"(K\x03" + sbu("|"), b"(K\x03" + sbu("<"), 1)
+put("dup_dtype.joblib", b"\x80\x04" + dupd + bytes(k) + PAYLOAD_OPS + b"." + b"N" * (8 * k) + b".",
+    "duplicate-dict-keys", ["joblib"], "the wrapper's state dict has 'dtype' twice; Python keeps the last")
+
+# A near-miss reached inside a torch checkpoint.
+put("torch_near_pipepager.pt",
+    zip_of(with_member(torch_members, "/data.pkl", b"\x80\x02" + call("pydoc", "pipepager", "", "true") + b"0" + datapkl[2:])),
+    "near-miss-pydoc.pipepager", ["torch"], "pydoc.pipepager inside a torch checkpoint's data.pkl")
+
 # ---- near-misses: callables that run commands ------------------------------
 near = [("uuid", "_get_command_stdout", ["true"]), ("pydoc", "pipepager", ["", "true"]),
         ("_osx_support", "_read_output", ["true"])]
@@ -418,7 +489,7 @@ put("hostile_60k_entries.zip",
     "60,000 directory entries pointing at one protocol 0 member: each a trial walk", expect=["error"],
     max_seconds=5)
 
-# ---- benign files from the real libraries (the unit corpus) -----------------
+# ---- benign files from the real libraries ------------------------------------
 corpus = os.path.join(out, "corpus")
 subprocess.run([sys.executable, os.path.join(HERE, "..", "unit", "scanner", "make_corpus.py"), corpus], check=True)
 benign = {
@@ -433,6 +504,37 @@ benign.update({f"benign_p{p}.pkl": ["pickle", "joblib", "numpy"] for p in range(
 for name, loaders in sorted(benign.items()):
     manifest.append(dict(file="corpus/" + name, technique="benign", loaders=loaders, expect=["safe"],
                          why="made by the real library (tests/unit/scanner/make_corpus.py)"))
+
+
+def benign_file(name, loaders, why, write):
+    write(os.path.join(out, name))
+    manifest.append(dict(file=name, technique="benign", loaders=loaders, expect=["safe"], why=why))
+
+
+# Real files at the sizes and shapes that strain a scanner's budgets: a fix
+# that makes hostile files fail fast must still pass these.
+import joblib  # noqa: E402
+
+many = {f"layer{i}.weight": torch.full((2, 2), float(i)) for i in range(3000)}
+benign_file("torch_3000_tensors.pt", ["torch"], "torch.save of 3000 tensors (zip)", lambda p: torch.save(many, p))
+benign_file("torch_3000_tensors_legacy.pt", ["torch"], "torch.save of 3000 tensors (legacy)",
+            lambda p: torch.save(many, p, _use_new_zipfile_serialization=False))
+benign_file("torch_protocol4.pt", ["torch"], "torch.save with pickle_protocol=4 (framed data.pkl)",
+            lambda p: torch.save(sd, p, pickle_protocol=4))
+benign_file("torch_with_numpy.pt", ["torch"], "torch.save of a dict holding numpy arrays",
+            lambda p: torch.save({"sd": sd, "np": np.arange(5.0), "i": np.int64(3)}, p))
+big = {"coef": np.linspace(0, 1, 2_000_000), "idx": np.arange(100_000, dtype=np.int32),
+       "names": np.array(["a", "bc"] * 1000), "obj": np.array([{"k": 1}, (2, 3)], dtype=object)}
+benign_file("joblib_16MB.joblib", ["joblib"], "joblib.dump of 16 MB of arrays and an object array",
+            lambda p: joblib.dump(big, p))
+benign_file("joblib_16MB_zlib.joblib", ["joblib"], "joblib.dump compress=3 of the same",
+            lambda p: joblib.dump(big, p, compress=3))
+benign_file("joblib_protocol2.joblib", ["joblib"], "joblib.dump protocol=2",
+            lambda p: joblib.dump(big, p, protocol=2))
+benign_file("npz_300_members.npz", ["numpy"], "numpy.savez of 300 arrays",
+            lambda p: np.savez(p, **{f"a{i}": np.arange(i, dtype=np.int16) for i in range(300)}))
+benign_file("npz_objects_compressed.npz", ["numpy"], "numpy.savez_compressed with a benign object array",
+            lambda p: np.savez_compressed(p, o=np.array([1, "x", (2,)], dtype=object), f=np.ones(1000)))
 
 with open(os.path.join(out, "manifest.json"), "w") as f:
     json.dump(manifest, f, indent=1)
