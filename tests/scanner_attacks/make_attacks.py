@@ -43,7 +43,8 @@ KNOWN_GAPS = {t: PENDING for t in [  # a technique, or one file of it
     "descr_object.npy", "descr_object_2.npy",
     "polyglot-tar", "polyglot-zlib", "polyglot-gguf", "polyglot-safetensors",
     "wrapper-build-skip-pickle", "wrapper-build-skip-torch", "wrapper-build-skip-npy",
-    "wrapper-build-skip-torch-legacy", "zip64-locator-torch", "frame-ignored", "dtype-float64-itemsize",
+    "wrapper-build-skip-torch-legacy", "zip64-locator-torch", "dtype-state-elsize", "dtype_int32.joblib",
+    "wrapper-in-object-array", "frame-ignored", "dtype-float64-itemsize",
     "duplicate-dict-keys", "torch-legacy-long1-magic", "tar-duplicate-members", "tar-sparse-member",
     "zip-case-insensitive-data-pkl", "zip64-locator", "zip-concatenated",
     "npz-data-pkl-torch-mode", "npz-directory-member", "near-miss-uuid._get_command_stdout",
@@ -89,7 +90,7 @@ def call(module, name, *args):
     return (f"c{module}\n{name}\n(".encode() + b"".join(b"V" + a.encode() + b"\n" for a in args) + b"tR")
 
 
-def joblib_wrapper(shape, dtype, dup_shape=None):
+def joblib_wrapper(shape, dtype, dup_shape=None, elsize=-1, align=None, state=True):
     """joblib's NumpyArrayWrapper up to and including its BUILD, as joblib
     writes it (minus the frame and the alignment padding). The array's bytes
     follow the BUILD in a joblib file; NumpyUnpickler reads them there."""
@@ -98,9 +99,14 @@ def joblib_wrapper(shape, dtype, dup_shape=None):
     items = sbu("subclass") + glob("numpy", "ndarray")
     items += sbu("shape") + shape_ops(dup_shape if dup_shape is not None else shape)
     items += sbu("order") + sbu("C")
-    items += (sbu("dtype") + glob("numpy", "dtype") + sbu(dtype) + b"\x89\x88\x87R"
-              + b"(K\x03" + sbu("<" if np.dtype(dtype).byteorder != "|" else "|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb")
+    items += sbu("dtype") + glob("numpy", "dtype") + sbu(dtype) + b"\x89\x88\x87R"
+    if state:  # the dtype's pickled state, as numpy writes it
+        flags = np.dtype(dtype).flags
+        items += (b"(K\x03" + sbu("<" if np.dtype(dtype).byteorder != "|" else "|") + b"NNN" + binint(elsize)
+                  + b"J\xff\xff\xff\xff" + binint(flags) + b"tb")
     items += sbu("allow_mmap") + b"\x88"
+    if align is not None:
+        items += sbu("numpy_array_alignment_bytes") + align
     if dup_shape is not None:  # the same key again: Python keeps this one
         items += sbu("shape") + shape_ops(shape)
     return glob("joblib.numpy_pickle", "NumpyArrayWrapper") + b")\x81}(" + items + b"ub"
@@ -249,6 +255,32 @@ put("dup_keys.joblib",
     b"\x80\x04" + joblib_wrapper((1,), "u1", dup_shape=(200,)) + b"\x00" + PAYLOAD_OPS + b"." + b"N" * 220 + b".",
     "duplicate-dict-keys", ["joblib"],
     "the wrapper's state dict has 'shape' twice; Python keeps the last")
+
+# More ways to size an array differently from numpy. Each file: the
+# wrapper, the bytes joblib reads as the array, the payload, then 'N's and
+# STOP where a walker that skipped a different amount lands.
+def joblib_desync(wrapper_ops, array_bytes, skip_guess):
+    return (b"\x80\x04" + wrapper_ops + array_bytes + PAYLOAD_OPS + b"."
+            + b"N" * (skip_guess + 64) + b".")
+
+
+# numpy ignores a fixed-size dtype's elsize in its pickled state.
+put("dtype_state_elsize.joblib", joblib_desync(joblib_wrapper((2,), "u1", elsize=64), bytes(2), 128),
+    "dtype-state-elsize", ["joblib"], "dtype u1 whose pickled state claims 64-byte items; numpy keeps 1")
+# Spellings whose digits are not the item size.
+for name, code, count, size in [("uint8", "uint8", 3, 1), ("int32", "int32", 2, 4), ("unicode_le", "<U2", 2, 8)]:
+    wr = joblib_wrapper((count,), code, state=not code.startswith("<U"))
+    put(f"dtype_{name}.joblib", joblib_desync(wr, bytes(count * size), 64 * count),
+        "dtype-spelling-itemsize", ["joblib"], f"joblib array of dtype {code!r}: {size}-byte items to numpy")
+# The alignment padding byte is read whenever the attribute is not None.
+put("align_true.joblib", joblib_desync(joblib_wrapper((1,), "u1", align=b"\x88"), b"\x00" + b"\x00", 8),
+    "alignment-not-int", ["joblib"], "numpy_array_alignment_bytes=True: joblib reads a padding byte")
+# An object array's data is read by the plain pickle.load, which runs a
+# nested NumpyArrayWrapper's 'array bytes' as opcodes.
+nested = b"\x80\x04" + joblib_wrapper((len(PAYLOAD_OPS),), "u1") + PAYLOAD_OPS + b"0]N\x85."
+put("wrapper_in_object_array.joblib", b"\x80\x04" + joblib_wrapper((1,), "O") + nested + b".",
+    "wrapper-in-object-array", ["joblib"],
+    "a NumpyArrayWrapper inside a joblib object array's pickle, which joblib reads with plain pickle.load")
 
 # ---- containers read differently from the loaders ------------------------------
 # torch legacy format with the magic number spelled as an 11-byte LONG1 (the
