@@ -36,9 +36,8 @@ def main():
     scanner = oracle.Scanner(a.ltrackctl, a.classify)
     pool = sandbox.Pool()
     failed, xfailed, xpassed = [], [], []
+    manifest = [e for e in manifest if a.only in e["file"]]
     for e in manifest:
-        if a.only not in e["file"]:
-            continue
         path = os.path.join(a.corpus, e["file"])
         benign = e["expect"] == ["safe"]
         loader_problems, scan_problems = [], []

@@ -48,7 +48,8 @@ KNOWN_GAPS = {t: PENDING for t in [  # a technique, or one file of it
     "duplicate-dict-keys", "torch-legacy-long1-magic", "tar-duplicate-members", "tar-sparse-member",
     "zip-case-insensitive-data-pkl", "zip64-locator", "zip-concatenated",
     "npz-data-pkl-torch-mode", "npz-directory-member", "near-miss-uuid._get_command_stdout",
-    "near-miss-pydoc.pipepager", "near-miss-_osx_support._read_output", "near-miss-joblib-NDArrayWrapper",
+    "near-miss-pydoc.pipepager", "near-miss-_osx_support._read_output", "near-miss-pydoc.tempfilepager",
+    "near-miss-imaplib.IMAP4_stream", "near-miss-joblib-NDArrayWrapper",
     "hostile-zip-shared-budget",
 ]}
 
@@ -492,7 +493,9 @@ put("torch_near_pipepager.pt",
 
 # ---- near-misses: callables that run commands ------------------------------
 near = [("uuid", "_get_command_stdout", ["true"]), ("pydoc", "pipepager", ["", "true"]),
-        ("_osx_support", "_read_output", ["true"])]
+        ("_osx_support", "_read_output", ["true"]),
+        # the same kind, not named in the issue: the fix must not be a list of three
+        ("pydoc", "tempfilepager", ["", "true"]), ("imaplib", "IMAP4_stream", ["true"])]
 for module, name, args in near:
     put(f"near_{name.strip('_')}.pkl", b"\x80\x02" + call(module, name, *args) + b".",
         f"near-miss-{module}.{name}", RAW_LOADERS, f"{module}.{name} runs a command")
