@@ -46,7 +46,8 @@ TORCH_RENAMES = {"torch.tensor": "torch._tensor"}
 
 def findings(scan, loads, scanner):
     """Why this scan is wrong about what the loaders did ([] if it is not):
-    'safe' while a loader reached a command or resolved a global outside the
+    'safe' while a loader reached a command (or a file write outside its
+    sandbox) or resolved a global outside the
     allowlist, or (safe or suspicious) a global a loader resolved that the
     scanner's import list does not name."""
     problems = []
@@ -57,8 +58,10 @@ def findings(scan, loads, scanner):
     for loader, rec in loads.items():
         resolved = [tuple(x) for x in rec["find_class"]]
         kinds = scanner.classify(resolved)
-        if verdict == "safe" and rec["exec"]:
-            problems.append(f"scanner: safe, but {loader} reached {rec['exec'][0][0]} {rec['exec'][0][1][:80]}")
+        for what in rec["exec"] + rec["writes"]:
+            if verdict == "safe":
+                problems.append(f"scanner: safe, but {loader} reached {what[0]} {what[1][:80]}")
+                break
         for g in dict.fromkeys(resolved):
             if verdict == "safe" and kinds[g] != "allowed":
                 problems.append(f"scanner: safe, but {loader} resolved {g[0]}.{g[1]} ({kinds[g]})")

@@ -9,7 +9,8 @@ command or code execution (os.system, subprocess.Popen, os.exec*,
 os.posix_spawn, os.spawn*, exec/compile of code that is not a module
 file, noted only), then refuses the command by raising: the payload is proved to
 have been reached with its arguments, and nothing it names really runs.
-Network connections are refused the same way.
+Network connections are refused the same way, and so is changing a file
+outside the child's working directory (where tempfile points too).
 
 Loaders (what each covered library does with a file):
   pickle  pickle.load(f)
@@ -20,6 +21,7 @@ Loaders (what each covered library does with a file):
 import json
 import os
 import select
+import shutil
 import signal
 import sys
 import tempfile
@@ -31,6 +33,9 @@ LOADERS = ("pickle", "torch", "numpy", "joblib")
 EXEC_EVENTS = {"os.system", "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.startfile",
                "pty.spawn", "ctypes.dlopen", "os.fork", "os.forkpty"}
 BLOCK_EVENTS = EXEC_EVENTS | {"socket.connect", "socket.bind", "socket.sendto", "webbrowser.open"}
+# Changing files is refused outside the child's own working directory.
+WRITE_EVENTS = {"open", "os.remove", "os.rename", "os.rmdir", "shutil.rmtree", "os.truncate", "os.chmod",
+                "os.chown", "os.symlink", "os.link", "os.mkdir", "shutil.move", "shutil.copyfile"}
 
 
 def _import_loaders():
@@ -51,8 +56,8 @@ class Blocked(BaseException):
     catching Exception (uuid, joblib) cannot swallow it."""
 
 
-def _child(loader, path, wfd, timeout):
-    record = {"find_class": [], "exec": [], "code": [], "error": None}
+def _child(loader, path, wfd, timeout, work):
+    record = {"find_class": [], "exec": [], "code": [], "writes": [], "error": None}
 
     def send():
         data = json.dumps(record).encode()
@@ -71,6 +76,22 @@ def _child(loader, path, wfd, timeout):
         elif event in BLOCK_EVENTS:
             record["exec"].append([event, repr(args)[:200]])
             raise Blocked(event)
+        elif event in WRITE_EVENTS and not inside_work(event, args):
+            record["writes"].append([event, repr(args)[:200]])
+            raise Blocked(event)
+
+    def inside_work(event, args):
+        if event == "open":
+            path, mode, flags = args
+            if not isinstance(path, (str, bytes)) or (mode is not None and not set(str(mode)) & set("wax+")) \
+                    or (mode is None and not flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)):
+                return True  # reading, or an fd
+        else:
+            path = args[0]
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return True
+        real = os.path.realpath(os.fsdecode(path))
+        return real in (os.devnull, work) or real.startswith(work + os.sep)
 
     def on_alarm(signum, frame):
         record["error"] = f"timed out after {timeout} s"
@@ -78,8 +99,8 @@ def _child(loader, path, wfd, timeout):
         os._exit(3)
 
     try:
-        work = tempfile.mkdtemp(prefix="ltrack-load-")
         os.chdir(work)
+        tempfile.tempdir = work  # torch extracts tar members into a temporary directory
         signal.signal(signal.SIGALRM, on_alarm)
         signal.alarm(timeout)
         sys.addaudithook(hook)
@@ -117,8 +138,10 @@ class Pool:
 
     def load(self, loader, path, timeout=10):
         """Returns {'find_class': [[module, name]...], 'exec': [[event, args]...],
-        'error': str|None} for one load of path with loader."""
+        'writes': [[event, args]...], 'code': [repr...], 'error': str|None} for
+        one load of path with loader."""
         path = os.path.abspath(path)
+        work = os.path.realpath(tempfile.mkdtemp(prefix="ltrack-load-"))
         r, w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -130,7 +153,7 @@ class Pool:
                 os.dup2(devnull, 0)
                 os.dup2(devnull, 1)
                 os.dup2(devnull, 2)
-                _child(loader, path, w, timeout)
+                _child(loader, path, w, timeout, work)
             finally:
                 os._exit(4)
         os.close(w)
@@ -139,7 +162,7 @@ class Pool:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([r], [], [], left)[0]:
                 os.kill(pid, signal.SIGKILL)
-                chunks = [json.dumps({"find_class": [], "exec": [], "error": "killed: no answer"}).encode()]
+                chunks = [json.dumps({"find_class": [], "exec": [], "writes": [], "error": "killed: no answer"}).encode()]
                 break
             data = os.read(r, 65536)
             if not data:
@@ -147,7 +170,8 @@ class Pool:
             chunks.append(data)
         os.close(r)
         _, status = os.waitpid(pid, 0)
+        shutil.rmtree(work, ignore_errors=True)
         try:
             return json.loads(b"".join(chunks))
         except ValueError:
-            return {"find_class": [], "exec": [], "error": f"child died (status {status}) without a record"}
+            return {"find_class": [], "exec": [], "writes": [], "error": f"child died (status {status}) without a record"}
