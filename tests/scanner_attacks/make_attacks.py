@@ -514,7 +514,7 @@ put("ndarraywrapper.pkl",
     "NDArrayWrapper: joblib.load loads the named sidecar .npy with allow_pickle=True")
 
 # ---- hostile: 60,000 directory entries, one member of protocol 0 opcodes ----
-member = b"(" + b"N0" * 40000 + b"l."
+member = b"(" + b"N0" * 400000 + b"l."  # 800 KB: under the trial walk's million opcodes
 local, cd1 = zip_parts([("m.pkl", member)])
 entries = 60000
 cd = b"".join(cd1[:28] + struct.pack("<H", 5) + cd1[30:46] + b"%05d" % i for i in range(entries))
