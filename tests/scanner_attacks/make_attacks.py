@@ -28,6 +28,8 @@ import zlib
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "unit", "scanner"))
+from archive_builders import tar_of, zip_of  # noqa: E402
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 if os.path.exists(os.path.join(out, "manifest.json")):
@@ -127,22 +129,9 @@ def npy_bytes(arr, allow_pickle=True):
 EVIL_NPY = npy_bytes(np.array([1, Evil()], dtype=object))
 
 
-def zip_of(members, method=zipfile.ZIP_STORED):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", method) as z:
-        for name, data in members:
-            z.writestr(name, data)
-    return buf.getvalue()
-
-
-def tar_of(members, fmt=tarfile.USTAR_FORMAT):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=fmt, encoding="latin-1") as t:
-        for name, data in members:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+def tar_of_ustar(members, fmt=tarfile.USTAR_FORMAT):
+    # latin-1: a name may be any bytes (the tar polyglot's is a pickle)
+    return tar_of(members, fmt=fmt, encoding="latin-1")
 
 
 def p2(obj):
@@ -158,7 +147,7 @@ RAW_LOADERS = ["pickle", "numpy", "joblib", "torch"]
 # tar: the first member's name field holds the pickle; the header checksum
 # covers it like any name.
 put("polyglot_tar.pkl",
-    tar_of([(PAYLOAD.decode("latin-1"), npy_bytes(np.arange(4.0), False)),
+    tar_of_ustar([(PAYLOAD.decode("latin-1"), npy_bytes(np.arange(4.0), False)),
             ("weights.npy", npy_bytes(np.arange(4.0), False))]),
     "polyglot-tar", ["pickle", "numpy", "joblib"],
     "a valid tar whose first header's name field is a pickle (torch.load sees a tar and stops)")
@@ -212,6 +201,8 @@ put("wrapper_skip.pkl", b"\x80\x04" + wrapper + PAYLOAD_OPS + b"0" + p2({"w": [1
 
 # Same inside a torch zip's data.pkl (torch's unpickler is not joblib's).
 import torch  # noqa: E402
+
+torch.manual_seed(0)  # the same bytes every run: differential.py's fixed seed then explores the same files
 
 sd = torch.nn.Linear(2, 2).state_dict()
 buf = io.BytesIO()
@@ -297,7 +288,7 @@ put("torch_legacy_long1.pt", legacy, "torch-legacy-long1-magic", ["torch"],
 
 
 def torch_tar(members):
-    return tar_of(members, fmt=tarfile.GNU_FORMAT)
+    return tar_of_ustar(members, fmt=tarfile.GNU_FORMAT)
 
 
 # Duplicate tar members: two 'tensors' members break the scanner's torch-tar
@@ -343,7 +334,7 @@ def gnu_sparse(name, chunks, realsize):
 chunk1 = b"\x80\x02B" + struct.pack("<I", len(PAYLOAD_OPS) + 1)
 chunk2 = PAYLOAD_OPS + b"." + b"N."
 hole = len(PAYLOAD_OPS) + 1
-plain = tar_of([("sys_info", p2({"protocol_version": 1001})), ("tensors", p2(0)), ("storages", p2(0) + p2([]))],
+plain = tar_of_ustar([("sys_info", p2({"protocol_version": 1001})), ("tensors", p2(0)), ("storages", p2(0) + p2([]))],
                fmt=tarfile.GNU_FORMAT)
 plain = plain.rstrip(b"\0")
 plain += bytes((-len(plain)) % 512)

@@ -13,11 +13,12 @@ import os
 import pickle
 import struct
 import sys
-import tarfile
 import zipfile
-import zlib
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from archive_builders import tar_of, zip_of  # noqa: E402
 
 out = sys.argv[1]
 if os.path.exists(os.path.join(out, "COMPLETE")):
@@ -233,24 +234,6 @@ put("model.onnx", varint(1 << 3) + varint(8) + field(2, b"ltrack-test") + field(
 
 
 # ---- archives ------------------------------------------------------------
-def zip_of(members, method=zipfile.ZIP_STORED):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", method) as z:
-        for name, data in members:
-            z.writestr(name, data)
-    return buf.getvalue()
-
-
-def tar_of(members):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
-        for name, data in members:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 evil = pickle.dumps(Evil(), protocol=2)
 benign4 = pickle.dumps(benign, protocol=4)
 put("nested_evil.zip", zip_of([("readme.txt", b"hello"),
@@ -296,6 +279,7 @@ put("bad_proto.pkl", b"\x80\x09N.")
 try:
     import torch
 
+    torch.manual_seed(0)  # the same bytes every run (the attack harness mutates them)
     sd = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2)).state_dict()
     torch.save(sd, os.path.join(out, "torch_benign.pt"))
     torch.save({"state": sd, "hook": Evil()}, os.path.join(out, "torch_evil.pt"))
