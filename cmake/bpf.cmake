@@ -37,6 +37,7 @@ function(bpf_generate_vmlinux)
   add_custom_target(vmlinux_h DEPENDS ${out})
 endfunction()
 
+# Per-source flags: BPF_CFLAGS_<stem> (e.g. BPF_CFLAGS_record for record.bpf.c).
 function(bpf_object name)
   cmake_parse_arguments(ARG "" "" "SOURCES;HEADERS" ${ARGN})
   set(bindir ${CMAKE_CURRENT_BINARY_DIR})
@@ -49,7 +50,7 @@ function(bpf_object name)
     get_filename_component(stem ${src} NAME_WE)
     set(obj ${bindir}/${stem}.o)
     add_custom_command(OUTPUT ${obj}
-      COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall
+      COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall ${BPF_CFLAGS_${stem}}
               -I${LTRACK_VMLINUX_DIR} -I${PROJECT_SOURCE_DIR}/lsm -I${CMAKE_CURRENT_SOURCE_DIR} ${BPF_SYS_INCLUDES}
               -c ${CMAKE_CURRENT_SOURCE_DIR}/${src} -o ${obj}
       DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${src} ${deps} ${PROJECT_SOURCE_DIR}/lsm/abi.h ${LTRACK_VMLINUX_DIR}/vmlinux.h

@@ -407,6 +407,7 @@ void run_session::wait_for_command()
 			else if (fd == timer) {
 				uint64_t ticks;
 				[[maybe_unused]] auto r = read(timer, &ticks, sizeof ticks);
+				guard_.flush_coalesced(false); // tallies of coalesced decisions
 				pipeline_.on_counters(guard_.read_counters());
 				models_.recheck();
 			}
@@ -429,6 +430,7 @@ void run_session::wait_for_command()
 	// may outlive it ungoverned.
 	signalled_.insert(child_);
 	end_.leftover_killed = kill_governed(guard_, signalled_);
+	guard_.flush_coalesced(true); // every coalesced decision into the summary
 	drain();
 	pipeline_.on_counters(guard_.read_counters());
 	pipeline_.flush();

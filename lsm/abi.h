@@ -112,6 +112,7 @@ enum ltrack_counter {
 	LTRACK_CNT_WALK_LIMIT = 1,    /* ancestor walk hit LTRACK_MAX_WALK */
 	LTRACK_CNT_DECISIONS = 2,     /* decisions made for governed processes */
 	LTRACK_CNT_WALKS = 3,         /* ancestor walks run (not answered by a directory memo) */
+	LTRACK_CNT_COALESCED = 4,     /* decisions folded into another record's count */
 	LTRACK_CNT_MAX = 8,
 };
 
@@ -119,6 +120,8 @@ enum ltrack_counter {
 #define LTRACK_EV_WALK_LIMIT (1u << 0) /* decided by the fail-closed walk bound */
 #define LTRACK_EV_PATH_PARTIAL (1u << 1) /* path is the final name only */
 #define LTRACK_EV_SLOT1 (1u << 2) /* decided by the policy in slot 1 (else slot 0) */
+#define LTRACK_EV_TALLY (1u << 3) /* a window's later identical decisions: the window's first
+				   * record again, with their count and the last one's time */
 
 /* ---- maps -------------------------------------------------------------- */
 
@@ -251,12 +254,8 @@ struct ltrack_cgroup_key {
 	__u64 cgroup_id;
 };
 
-/* "models": hash, not per slot: verdicts are facts about file contents.
- * A safe or trusted verdict holds while the inode's content generation
- * (below) is the one the scan read and nobody has the file open for
- * writing. An unsafe, suspicious or error verdict holds, under any name,
- * until a new scan replaces it: a rename, link, chmod or rewrite does not
- * clear it. */
+/* "models": hash, not per slot: verdicts are facts about file contents. A
+ * verdict holds only while size and ctime still match the inode. */
 struct ltrack_model_key {
 	__u64 dev;
 	__u64 ino;
@@ -265,20 +264,9 @@ struct ltrack_model_key {
 struct ltrack_model_val {
 	__u32 verdict; /* enum ltrack_verdict */
 	__u32 finding; /* index of the deciding import in the daemon's table */
-	__u64 content_gen; /* ltrack_content.scan_gen of the daemon's open that read the scanned bytes */
-};
-
-/* "model_content": inode storage, for inodes the daemon has opened to scan
- * (created by that open, lsm/model.bpf.c). gen moves on every open for
- * writing, truncate and shared writable mapping of the inode, by any
- * process: a verdict taken at another gen describes other bytes. It starts
- * random, so storage freed with an evicted inode and created again never
- * matches a verdict planted before. */
-struct ltrack_content {
-	__u64 gen;
-	__u64 scan_gen; /* gen when the daemon last opened the file */
-	__u32 writers;  /* the file was open for writing (i_writecount > 0) at that open */
-	__u32 pad;
+	__s64 size;
+	__s64 ctime_sec;
+	__s64 ctime_nsec;
 };
 
 /* "tasks": task storage. Set at exec (profile executable or cgroup) and
@@ -327,11 +315,59 @@ struct ltrack_event {
 	 * EXEC, gids for SETGID; caps are the effective capability sets (bit n =
 	 * capability n), before and after. */
 	__u32 cred_op; /* enum ltrack_cred_op */
-	__u32 cred_pad;
+	/* How many identical decisions this record stands for (see "coalesce"
+	 * below); 0 from a producer that does not coalesce, read as 1. */
+	__u32 count;
 	__u32 old_ids[3];
 	__u32 new_ids[3];
 	__u64 old_caps;
 	__u64 new_caps;
+};
+
+/* ---- coalescing identical decisions (lsm/record.bpf.c) ----------------- */
+
+/* A process repeating one decision (same hook, rule, outcome and object) is
+ * recorded once per window: the first decision at once (count 1), the ones
+ * after it within the window only counted, and carried by the next record
+ * of that key after the window (count = those + itself) or, when none comes,
+ * by a tally record the daemon's 1 s flush sends. The records of a flood
+ * therefore sum (by count) to its decisions, and it costs the ring buffer
+ * one record per window instead of pushing other decisions out. */
+#define LTRACK_COALESCE_WINDOW_NS 1000000000ull
+#define LTRACK_COALESCE_KEYS 8192
+
+/* "coalesce": LRU hash. Everything that tells two decisions apart. */
+struct ltrack_coalesce_key {
+	__u32 pid; /* tgid */
+	__u32 profile;
+	__u32 rule_id;
+	__u8 hook;
+	__u8 outcome;
+	__u8 action;
+	__u8 proto;
+	__u16 family;
+	__u16 port;
+	__u32 cred_op;
+	__u64 dev;
+	__u64 ino;
+	__u8 addr[16];
+	__u32 new_ids[3];
+	__u32 pad;
+	__u64 new_caps;
+	__u64 path_hash; /* unix socket paths (no inode to tell them apart) */
+};
+
+struct ltrack_coalesce_val {
+	__u64 window_start; /* boot ns; a record of this key was sent then */
+	__u64 pending;      /* decisions since, in no record yet */
+	__u64 last_ns;      /* the latest of them */
+	struct ltrack_event first; /* the key's first record: what a tally repeats */
+};
+
+/* What the daemon passes to the flush program (flush_coalesced). */
+struct ltrack_flush_args {
+	__u32 all;  /* 1: also windows still open (the daemon is exiting) */
+	__u32 sent; /* out: tally records sent */
 };
 
 /* ---- process life (ring buffer "proc_events", tracing/process.bpf.c) ------- */

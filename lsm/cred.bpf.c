@@ -81,7 +81,7 @@ static __always_inline int escalation(struct cred_change *c, struct file *file)
 	e->new_caps = c->new_caps;
 	if (file)
 		record_file(e, file);
-	bpf_ringbuf_submit(e, 0);
+	submit_record(e);
 	return err;
 }
 

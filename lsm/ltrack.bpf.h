@@ -107,6 +107,32 @@ typedef struct {
 	__type(value, __u64);
 } counters_map_t;
 
+/* Decisions whose record could not be written (ring buffer full), by
+ * profile id: what `ltrackctl status` shows per profile. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LTRACK_MAX_PROFILES + 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} profile_drops_map_t;
+
+/* Identical decisions coalesced (abi.h, "coalescing"): LRU, so a process
+ * that makes many distinct decisions evicts the oldest keys, never fails. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LTRACK_COALESCE_KEYS);
+	__type(key, struct ltrack_coalesce_key);
+	__type(value, struct ltrack_coalesce_val);
+} coalesce_map_t;
+
+/* A coalesce value being built (too big for the stack). */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ltrack_coalesce_val);
+} coalesce_scratch_map_t;
+
 /* The directory memo (see walk_inode_rules): one way per walking hook,
  * the walk's result and what it was computed from. */
 struct memo_tag {
@@ -140,14 +166,6 @@ typedef struct {
 	__type(value, struct dir_memo);
 } dir_memos_map_t;
 
-/* Content generations of inodes the daemon scanned (see ltrack_content). */
-typedef struct {
-	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct ltrack_content);
-} model_content_map_t;
-
 /* Scratch space too big for the 512-byte BPF stack (a name being hashed). */
 struct scratch {
 	char name[LTRACK_NAME_MAX + 1];
@@ -172,9 +190,11 @@ extern models_map_t models SEC(".maps");
 extern tasks_map_t tasks SEC(".maps");
 extern events_map_t events SEC(".maps");
 extern counters_map_t counters SEC(".maps");
+extern profile_drops_map_t profile_drops SEC(".maps");
+extern coalesce_map_t coalesce SEC(".maps");
+extern coalesce_scratch_map_t coalesce_scratch SEC(".maps");
 extern scratch_map_t scratch SEC(".maps");
 extern dir_memos_map_t dir_memos SEC(".maps");
-extern model_content_map_t model_content SEC(".maps");
 
 static __always_inline void count(__u32 which)
 {
@@ -341,17 +361,22 @@ static __always_inline bool worth_recording(struct decision *d)
 }
 
 /* Reserves a record with the decision and the caller's context filled in;
- * the hook adds the object and submits. NULL (counted) when the ring is full. */
+ * the hook adds the object and hands it to submit_record. NULL when the ring
+ * is full: counted, in total and for the decision's profile. */
 static __always_inline struct ltrack_event *new_record(struct decision *d)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct ltrack_event *e;
-	__u64 id, ug;
+	__u64 id, ug, *drops;
+	__u32 profile = d->profile;
 
 	count(LTRACK_CNT_DECISIONS);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(LTRACK_CNT_RINGBUF_DROPS);
+		drops = bpf_map_lookup_elem(&profile_drops, &profile);
+		if (drops)
+			*drops += 1;
 		return NULL;
 	}
 	id = bpf_get_current_pid_tgid();
@@ -381,12 +406,27 @@ static __always_inline struct ltrack_event *new_record(struct decision *d)
 	__builtin_memset(e->addr, 0, sizeof(e->addr));
 	e->path[0] = 0;
 	e->cred_op = 0;
-	e->cred_pad = 0;
+	e->count = 1;
 	__builtin_memset(e->old_ids, 0, sizeof(e->old_ids));
 	__builtin_memset(e->new_ids, 0, sizeof(e->new_ids));
 	e->old_caps = 0;
 	e->new_caps = 0;
 	return e;
+}
+
+/* Whether a filled record goes to the ring (1) or only adds to the count of
+ * an identical one already sent in its window (0); sets its count. A global
+ * function (record.bpf.c): the verifier checks it once, not in every state
+ * of every hook that ends in a record. */
+int ltrack_coalesce(struct ltrack_event *e);
+
+/* The end of every record: sent, or folded into an identical one. */
+static __always_inline void submit_record(struct ltrack_event *e)
+{
+	if (ltrack_coalesce(e))
+		bpf_ringbuf_submit(e, 0);
+	else
+		bpf_ringbuf_discard(e, 0);
 }
 
 /* The kernel's internal dev_t of an inode's filesystem, as user space
@@ -425,7 +465,7 @@ static __always_inline int finish_file_decision(struct decision *d, struct file 
 	e = new_record(d);
 	if (e) {
 		record_file(e, file);
-		bpf_ringbuf_submit(e, 0);
+		submit_record(e);
 	}
 	return err;
 }

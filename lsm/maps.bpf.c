@@ -15,9 +15,11 @@ models_map_t models SEC(".maps");
 tasks_map_t tasks SEC(".maps");
 events_map_t events SEC(".maps");
 counters_map_t counters SEC(".maps");
+profile_drops_map_t profile_drops SEC(".maps");
+coalesce_map_t coalesce SEC(".maps");
+coalesce_scratch_map_t coalesce_scratch SEC(".maps");
 scratch_map_t scratch SEC(".maps");
 dir_memos_map_t dir_memos SEC(".maps");
-model_content_map_t model_content SEC(".maps");
 
 /* Set by the loader before load (see tree_seqs in ltrack.bpf.h). */
 const volatile __u64 rename_lock_addr = 0;

@@ -112,7 +112,7 @@ static __always_inline int decide_destination(struct socket *sock, struct sockad
 		if (dst.family == AF_UNIX && addrlen > 2)
 			bpf_probe_read_kernel_str(e->path, sizeof(e->path),
 						  ((struct sockaddr_un *)address)->sun_path);
-		bpf_ringbuf_submit(e, 0);
+		submit_record(e);
 	}
 	return err;
 }

@@ -21,12 +21,14 @@ LAYOUT(ltrack_net_val, 8 + 12 * LTRACK_NET_RULES_PER_PREFIX);
 LAYOUT(ltrack_exe_key, 24);
 LAYOUT(ltrack_cgroup_key, 16);
 LAYOUT(ltrack_model_key, 16);
-LAYOUT(ltrack_model_val, 16);
-LAYOUT(ltrack_content, 24);
+LAYOUT(ltrack_model_val, 32);
 LAYOUT(ltrack_task, 24);
 LAYOUT(ltrack_event, 112 + LTRACK_PATH_LEN + 48);
 LAYOUT(ltrack_proc_event, 48 + LTRACK_COMM_LEN + LTRACK_PATH_LEN + LTRACK_ARGS_LEN);
 LAYOUT(ltrack_proc_life, 24);
+LAYOUT(ltrack_coalesce_key, 88);
+LAYOUT(ltrack_coalesce_val, 24 + sizeof(struct ltrack_event));
+LAYOUT(ltrack_flush_args, 8);
 
 // The LPM trie compares the key bytes after prefixlen: scope, then address.
 static_assert(offsetof(struct ltrack_net_key, scope) == 4);

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <vector>
 #include <dirent.h>
 #include <fcntl.h>
@@ -184,6 +185,8 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 		std::string name = bpf_program__name(p.prog);
 		if (!bpf_program__autoload(p.prog))
 			continue; // adopted
+		if (bpf_program__type(p.prog) == BPF_PROG_TYPE_SYSCALL)
+			continue; // run on demand by the daemon (flush_coalesced), never attached
 		*p.link = bpf_program__attach(p.prog);
 		if (!*p.link)
 			return libbpf_fail("attaching program " + name, errno);
@@ -362,15 +365,36 @@ status bpf_guard::clear_model_verdict(const ltrack_model_key &key)
 	return {};
 }
 
-bool bpf_guard::model_verdict(const ltrack_model_key &key, ltrack_model_val &out) const
+std::map<uint32_t, uint64_t> bpf_guard::read_profile_drops() const
 {
-	return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.models), &key, &out) == 0;
+	std::map<uint32_t, uint64_t> out;
+	int ncpu = libbpf_num_possible_cpus();
+	std::vector<uint64_t> per_cpu(ncpu > 0 ? ncpu : 1);
+	for (uint32_t id = 0; id <= LTRACK_MAX_PROFILES; id++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.profile_drops), &id, per_cpu.data()) < 0)
+			continue;
+		uint64_t n = 0;
+		for (uint64_t v : per_cpu)
+			n += v;
+		if (n)
+			out[id] = n;
+	}
+	return out;
 }
 
-bool bpf_guard::model_content(int fd, ltrack_content &out) const
+status bpf_guard::flush_coalesced(bool all, uint32_t *sent)
 {
-	// Inode storage maps take an open file's descriptor as the key from user space.
-	return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.model_content), &fd, &out) == 0;
+	ltrack_flush_args args{};
+	args.all = all ? 1 : 0;
+	bpf_test_run_opts opts{};
+	opts.sz = sizeof(opts);
+	opts.ctx_in = &args;
+	opts.ctx_size_in = sizeof(args);
+	if (int err = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.flush_coalesced), &opts); err < 0)
+		return libbpf_fail("running flush_coalesced", err);
+	if (sent)
+		*sent = args.sent;
+	return {};
 }
 
 int bpf_guard::events_fd() const

@@ -6,6 +6,7 @@
 #include "libbpf_call.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,15 +66,16 @@ public:
 
 	status read_state(ltrack_state &out) const;
 	counters read_counters() const;
+	// Decisions whose record the full ring buffer refused, by profile id
+	// (only the profiles with any).
+	std::map<uint32_t, uint64_t> read_profile_drops() const;
+	// Sends the tally records of coalesced decisions whose window has ended
+	// (all: every pending count, when the daemon stops). Once a second.
+	status flush_coalesced(bool all, uint32_t *sent = nullptr);
 
 	// Records a verdict of the scanner for a file (models map).
 	status set_model_verdict(const ltrack_model_key &key, const ltrack_model_val &val);
 	status clear_model_verdict(const ltrack_model_key &key);
-	// The verdict stored for a file, if any.
-	bool model_verdict(const ltrack_model_key &key, ltrack_model_val &out) const;
-	// The content generation of the file open as fd (model_content, set up
-	// by the daemon's own open of it in lsm/model.bpf.c); false if it has none.
-	bool model_content(int fd, ltrack_content &out) const;
 
 	int events_fd() const;
 	// Governs one process (and, through task_alloc, everything it starts)

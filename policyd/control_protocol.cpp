@@ -40,3 +40,38 @@ std::string format_request(const std::vector<std::string> &fields)
 }
 
 } // namespace ltrack::control
+
+namespace ltrack::control {
+
+request_reader::state request_reader::feed(std::string_view bytes, clock::time_point now)
+{
+	if (check(now) != state::reading)
+		return state_;
+	std::size_t lf = bytes.find('\n');
+	line_.append(bytes.substr(0, lf));
+	if (line_.size() > max_bytes)
+		state_ = state::too_large;
+	else if (lf != std::string_view::npos)
+		state_ = state::complete;
+	return state_;
+}
+
+request_reader::state request_reader::check(clock::time_point now)
+{
+	if (state_ == state::reading && now >= deadline_)
+		state_ = state::timed_out;
+	return state_;
+}
+
+const char *state_name(request_reader::state s)
+{
+	switch (s) {
+	case request_reader::state::reading: return "reading";
+	case request_reader::state::complete: return "complete";
+	case request_reader::state::too_large: return "too large";
+	case request_reader::state::timed_out: return "timed out";
+	}
+	return "?";
+}
+
+} // namespace ltrack::control

@@ -8,9 +8,12 @@
 // Commands: status [json], reload [PATH], mode enforce|audit [PROFILE],
 // stats [json], events [follow] [json|text] [FILTER], unload, version.
 // `events follow` streams one record per line until the client closes.
-// Only root is served: the daemon checks the peer with SO_PEERCRED.
+// Only root callers that no ltrack profile governs are served (SO_PEERCRED
+// and the caller's task label, checked at accept: policyd/control_server.h).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,5 +27,33 @@ inline constexpr const char *default_socket = "/run/ltrack/ltrackd.sock";
 // (the version mismatch is reported to the caller with both versions).
 bool parse_request(std::string_view line, std::vector<std::string> &fields, std::string &error);
 std::string format_request(const std::vector<std::string> &fields);
+
+// One request line read from a non-blocking connection as its bytes come,
+// however they are paced: at most max_bytes and max_time from accept to
+// LF, else the connection is closed. A caller that drips one byte a second
+// therefore holds one connection slot for max_time and never the daemon.
+class request_reader {
+public:
+	using clock = std::chrono::steady_clock;
+	static constexpr std::size_t max_bytes = 4096;
+	static constexpr std::chrono::milliseconds max_time{2000};
+
+	enum class state { reading, complete, too_large, timed_out };
+
+	explicit request_reader(clock::time_point accepted) : deadline_(accepted + max_time) {}
+	// Takes the bytes received; anything after the LF is ignored.
+	state feed(std::string_view bytes, clock::time_point now);
+	// The state at `now` without new bytes (the deadline may have passed).
+	state check(clock::time_point now);
+	const std::string &line() const { return line_; } // without the LF
+	clock::time_point deadline() const { return deadline_; }
+
+private:
+	std::string line_;
+	clock::time_point deadline_;
+	state state_ = state::reading;
+};
+
+const char *state_name(request_reader::state s); // "reading", "complete", "too large", "timed out"
 
 } // namespace ltrack::control

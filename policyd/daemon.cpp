@@ -52,8 +52,8 @@ public:
 private:
 	bool add_fd(int fd);
 	void on_signal();
-	void on_control();
 	void handle(control_request &req);
+	std::string add_daemon_status(std::string text, bool json) const;
 	std::string reload(const std::string &path, bool &ok);
 	void check_counters();
 
@@ -127,10 +127,6 @@ int daemon::run()
 		spdlog::error("{}", s.error);
 		return 1;
 	}
-	if (status s = control_.listen(opt_.socket_path); !s.ok()) {
-		spdlog::error("{}", s.error);
-		return 1;
-	}
 	sigset_t mask;
 	sigemptyset(&mask);
 	for (int sig : {SIGINT, SIGTERM, SIGHUP})
@@ -142,12 +138,19 @@ int daemon::run()
 	itimerspec tick{{1, 0}, {1, 0}};
 	timerfd_settime(timerfd_, 0, &tick, nullptr);
 	epoll_ = epoll_create1(EPOLL_CLOEXEC);
+	// A caller is admitted when no ltrack profile labels it: read through
+	// its pidfd, so the label is that process's, not its pid's.
+	auto labels = [this](int pidfd) { return guard_.task_profile(pidfd); };
+	if (status s = control_.listen(opt_.socket_path, epoll_, labels, [this](control_request &r) { handle(r); });
+	    !s.ok()) {
+		spdlog::error("{}", s.error);
+		return 1;
+	}
 	add_fd(events_.fd());
 	if (tracer_.fd() >= 0)
 		add_fd(tracer_.fd());
 	add_fd(sigfd_);
 	add_fd(timerfd_);
-	add_fd(control_.fd());
 	if (models_.fd() >= 0)
 		add_fd(models_.fd());
 
@@ -157,8 +160,9 @@ int daemon::run()
 	notify_ready();
 
 	while (!stop_) {
-		epoll_event evs[8];
-		int n = epoll_wait(epoll_, evs, 8, -1);
+		epoll_event evs[16];
+		// Woken at the nearest control connection deadline at the latest.
+		int n = epoll_wait(epoll_, evs, 16, control_.expire());
 		if (n < 0 && errno != EINTR) {
 			spdlog::error("epoll_wait: {}", std::strerror(errno));
 			break;
@@ -175,7 +179,9 @@ int daemon::run()
 			else if (fd == sigfd_)
 				on_signal();
 			else if (fd == control_.fd())
-				on_control();
+				control_.on_listen_ready();
+			else if (control_.owns(fd))
+				control_.on_ready(fd, evs[i].events);
 			else if (fd == models_.fd())
 				models_.handle_events();
 			else if (fd == timerfd_) {
@@ -186,7 +192,9 @@ int daemon::run()
 		}
 	}
 	tracer_.poll();
-	events_.poll(0); // what is already in the ring still gets logged
+	guard_.flush_coalesced(true); // every pending count, window open or not
+	while (events_.poll(0) > 0) // what is already in the ring still gets logged
+		;
 	check_counters();
 	pipeline_.flush();
 
@@ -248,56 +256,94 @@ std::string daemon::reload(const std::string &path, bool &ok)
 // second behind.
 void daemon::check_counters()
 {
+	// Coalesced decisions whose window ended: their tally records go to
+	// the ring now and are read on the next wake-up.
+	if (status s = guard_.flush_coalesced(false); !s.ok())
+		spdlog::warn("{}", s.error);
 	pipeline_.on_counters(guard_.read_counters());
+	pipeline_.service_followers();
 	pipeline_.flush();
 	models_.recheck();
 }
 
-void daemon::on_control()
+// The control socket's side of `ltrackctl status`: who was refused, and
+// the followers dropped for not reading.
+std::string daemon::add_daemon_status(std::string text, bool json) const
 {
-	control_request req;
-	if (!control_.accept_request(req))
-		return;
-	handle(req);
+	const auto &c = control_.stats();
+	// Decisions lost to a full ring buffer, by profile name.
+	std::string drops_json = "{", drops_text;
+	for (const auto &[id, n] : guard_.read_profile_drops()) {
+		std::string name = std::to_string(id);
+		if (policy_.active())
+			for (const auto &p : policy_.active()->profiles)
+				if (p.id == id)
+					name = p.name;
+		drops_json += fmt::format("{}\"{}\":{}", drops_json.size() > 1 ? "," : "", name, n);
+		drops_text += fmt::format(" {} {}", name, n);
+	}
+	drops_json += "}";
+	if (json) {
+		if (!text.empty() && text.back() == '}')
+			text.pop_back();
+		return text + fmt::format(",\"drops_by_profile\":{},\"control\":{{\"served\":{},\"refused_uid\":{},"
+					  "\"refused_governed\":{},\"refused_gone\":{},\"timed_out\":{},\"too_large\":{},"
+					  "\"shed\":{},\"followers\":{},\"followers_dropped\":{}}}}}",
+					  drops_json, c.served, c.refused_uid, c.refused_governed, c.refused_gone,
+					  c.timed_out, c.too_large, c.shed, pipeline_.follower_count(),
+					  pipeline_.followers_dropped());
+	}
+	return text + fmt::format("drops by profile:{}\ncontrol:     {} served; refused {} non-root, {} governed, {} "
+				  "gone; {} timed out, {} too large, {} shed\nfollowers:   {} streaming, {} dropped for "
+				  "not reading\n",
+				  drops_text.empty() ? " none" : drops_text, c.served, c.refused_uid, c.refused_governed,
+				  c.refused_gone, c.timed_out, c.too_large, c.shed, pipeline_.follower_count(),
+				  pipeline_.followers_dropped());
 }
 
+// Every request is answered on the event loop at once: none of them waits
+// for anything but the daemon's own state (reload compiles and swaps).
 void daemon::handle(control_request &req)
 {
 	const auto &f = req.fields;
 	const std::string &cmd = f[0];
 	bool json = f.size() > 1 && f[1] == "json";
 	if (cmd == "version") {
-		reply(req.fd, true, std::string(control::protocol));
+		control_.respond(req.fd, true, control::protocol);
 	} else if (cmd == "status") {
 		ltrack_state st{};
 		guard_.read_state(st);
-		reply(req.fd, true, policy_.status_text(st, guard_, pipeline_, json, started_));
+		std::string text = policy_.status_text(st, guard_, pipeline_, json, started_);
+		control_.respond(req.fd, true, add_daemon_status(text, json));
 	} else if (cmd == "stats") {
-		reply(req.fd, true, pipeline_.stats_text(json));
+		control_.respond(req.fd, true, pipeline_.stats_text(json));
 	} else if (cmd == "reload") {
 		bool ok;
 		std::string msg = reload(f.size() > 1 ? f[1] : policy_.path(), ok);
 		(ok ? spdlog::info("{}", msg) : spdlog::error("{}", msg));
-		reply(req.fd, ok, msg);
+		control_.respond(req.fd, ok, msg);
 	} else if (cmd == "mode" && f.size() >= 2) {
 		std::string err = policy_.switch_mode(guard_, f[1], f.size() > 2 ? f[2] : "");
 		if (err.empty())
 			spdlog::info("mode {}{}", f[1], f.size() > 2 ? " for profile " + f[2] : "");
-		reply(req.fd, err.empty(), err.empty() ? "mode " + f[1] : err);
+		control_.respond(req.fd, err.empty(), err.empty() ? "mode " + f[1] : err);
 	} else if (cmd == "events" && f.size() >= 3) {
 		std::vector<std::string> filters(f.begin() + 3, f.end());
-		std::string err = pipeline_.serve_events(req.fd, f[1] == "follow", f[2], filters);
-		if (!err.empty())
-			reply(req.fd, false, err);
-		else if (f[1] == "follow")
-			return; // the pipeline owns the connection now
+		bool follow = f[1] == "follow";
+		decision_pipeline::events_query q;
+		if (std::string err = pipeline_.query_events(f[2], filters, follow, q); !err.empty())
+			control_.respond(req.fd, false, err);
+		else if (follow)
+			pipeline_.follow(control_.release(req.fd), std::move(q)); // the pipeline owns it now
+		else
+			control_.respond(req.fd, true, q.body);
 	} else if (cmd == "unload") {
-		reply(req.fd, true, "unloading: programs detach and ltrackd exits");
+		control_.respond(req.fd, true, "unloading: programs detach and ltrackd exits");
+		spdlog::info("unload requested by pid {}", req.pid);
 		unload_ = stop_ = true;
 	} else {
-		reply(req.fd, false, "unknown request '" + cmd + "'");
+		control_.respond(req.fd, false, "unknown request '" + cmd + "'");
 	}
-	close(req.fd);
 }
 
 } // namespace

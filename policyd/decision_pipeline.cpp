@@ -1,6 +1,5 @@
 #include "decision_pipeline.h"
 
-#include "control_server.h"
 #include "filter_expression.h"
 #include "model_watch.h"
 #include "provenance.h"
@@ -8,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -147,7 +148,7 @@ void decision_pipeline::write_due_stats()
 	auto now = std::chrono::steady_clock::now();
 	if (stats_interval_s_ == 0 || !log_ || now < stats_due_)
 		return;
-	log_->write_stats(stats_window_, stats_interval_s_, {decisions_, drops_seen_});
+	log_->write_stats(stats_window_, stats_interval_s_, {attempts_, drops_seen_});
 	stats_due_ = now + std::chrono::seconds(stats_interval_s_);
 }
 
@@ -179,13 +180,16 @@ void decision_pipeline::on_event(const ltrack_event &e, const model_watch &model
 			model.imports = f->result.deciding;
 
 	tracing::process_info proc = procs_.lookup(e.pid, e.ts_ns);
-	tracing::decision_record r = tracing::make_record(e, proc, origin, model, 1, boot_offset_);
+	// One record may stand for several identical decisions (abi.h,
+	// "coalescing"): every count below is of decisions, not records.
+	tracing::decision_record r = tracing::make_record(e, proc, origin, model, e.count, boot_offset_);
+	attempts_ += r.count;
 
-	++by_hook_[r.hook];
-	++by_profile_[origin.profile.empty() ? std::to_string(e.profile) : origin.profile];
-	++by_outcome_[r.outcome];
-	++by_rule_[e.rule_id ? fmt::format("#{} {}:{} {}", e.rule_id, origin.file, origin.line, origin.text)
-			     : "(profile default)"];
+	by_hook_[r.hook] += r.count;
+	by_profile_[origin.profile.empty() ? std::to_string(e.profile) : origin.profile] += r.count;
+	by_outcome_[r.outcome] += r.count;
+	by_rule_[e.rule_id ? fmt::format("#{} {}:{} {}", e.rule_id, origin.file, origin.line, origin.text)
+			   : "(profile default)"] += r.count;
 
 	if (stats_interval_s_)
 		stats_window_.add(r);
@@ -194,12 +198,12 @@ void decision_pipeline::on_event(const ltrack_event &e, const model_watch &model
 	if (observer_)
 		observer_(r);
 	for (auto it = followers_.begin(); it != followers_.end();) {
-		if (tracing::matches(it->filter, r) && !write_all(it->fd, render(r, it->format) + "\n")) {
-			close(it->fd);
-			it = followers_.erase(it);
-		} else {
-			++it;
+		bool keep = true;
+		if (tracing::matches(it->filter, r)) {
+			it->queue += render(r, it->format) + "\n";
+			keep = send_queued(*it);
 		}
+		it = keep ? it + 1 : followers_.erase(it);
 	}
 	recent_.push_back(std::move(r));
 	if (recent_.size() > recent_max)
@@ -240,31 +244,76 @@ std::string decision_pipeline::render(const tracing::decision_record &r, const s
 	return tracing::format_text(r);
 }
 
-std::string decision_pipeline::serve_events(int fd, bool follow, const std::string &format,
-					    const std::vector<std::string> &filters)
+std::string decision_pipeline::query_events(const std::string &format, const std::vector<std::string> &filters,
+					    bool follow, events_query &q)
 {
-	follower f{fd, {}, format};
-	if (std::string err = parse_filters(filters, f.filter); !err.empty())
+	q.format = format;
+	if (std::string err = parse_filters(filters, q.filter); !err.empty())
 		return err;
-	if (format == "provenance")
-		return follow ? "a provenance graph is built from the recent decisions: it cannot follow"
-			      : serve_provenance(fd, f.filter);
-	std::string out = "ok\n";
-	if (format == "table")
-		out += tracing::format_table_header() + "\n";
-	for (const auto &r : recent_)
-		if (tracing::matches(f.filter, r))
-			out += render(r, format) + "\n";
-	if (!write_all(fd, out))
+	if (format == "provenance") {
+		if (follow)
+			return "a provenance graph is built from the recent decisions: it cannot follow";
+		q.body = provenance_text(q.filter);
 		return {};
-	if (follow)
-		followers_.push_back(std::move(f));
+	}
+	if (format == "table")
+		q.body += tracing::format_table_header() + "\n";
+	for (const auto &r : recent_)
+		if (tracing::matches(q.filter, r))
+			q.body += render(r, format) + "\n";
 	return {};
+}
+
+void decision_pipeline::follow(int fd, events_query q)
+{
+	follower f{fd, std::move(q.filter), std::move(q.format), "ok\n" + q.body, 0};
+	f.limit = f.queue.size() + follower_queue_max;
+	followers_.push_back(std::move(f));
+	if (!send_queued(followers_.back()))
+		followers_.pop_back();
+}
+
+bool decision_pipeline::send_queued(follower &f)
+{
+	while (!f.queue.empty()) {
+		ssize_t n = send(f.fd, f.queue.data(), f.queue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			close(f.fd); // the client left
+			return false;
+		}
+		f.queue.erase(0, n);
+	}
+	if (f.queue.size() > f.limit) {
+		++followers_dropped_;
+		spdlog::warn("dropped an `events --follow` client that stopped reading ({} bytes waiting for it); "
+			     "{} dropped so far",
+			     f.queue.size(), followers_dropped_);
+		close(f.fd);
+		return false;
+	}
+	if (f.limit > f.queue.size() + follower_queue_max)
+		f.limit = f.queue.size() + follower_queue_max; // the first answer was taken: back to the plain bound
+	return true;
+}
+
+void decision_pipeline::service_followers()
+{
+	for (auto it = followers_.begin(); it != followers_.end();) {
+		pollfd p{it->fd, POLLRDHUP, 0};
+		bool left = poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+		if (left)
+			close(it->fd);
+		it = !left && send_queued(*it) ? it + 1 : followers_.erase(it);
+	}
 }
 
 // `ltrackctl export --provenance`: the matching recent records as a graph;
 // parents that made no decision are dated from the process cache.
-std::string decision_pipeline::serve_provenance(int fd, const tracing::event_filter &filter)
+std::string decision_pipeline::provenance_text(const tracing::event_filter &filter)
 {
 	std::vector<tracing::decision_record> selected;
 	for (const auto &r : recent_)
@@ -273,11 +322,10 @@ std::string decision_pipeline::serve_provenance(int fd, const tracing::event_fil
 	tracing::provenance_options opt;
 	opt.boot_id = tracing::read_boot_id();
 	opt.start_of = [this](uint32_t pid, uint64_t at) { return procs_.lookup(pid, at).start_boot_ns; };
-	std::string out = "ok\n";
+	std::string out;
 	for (const auto &line : tracing::provenance_graph(selected, opt))
 		out += line + "\n";
-	write_all(fd, out);
-	return {};
+	return out;
 }
 
 std::string decision_pipeline::stats_text(bool json) const
@@ -286,16 +334,16 @@ std::string decision_pipeline::stats_text(bool json) const
 	if (log_)
 		lc = log_->stats();
 	if (json)
-		return fmt::format("{{\"decisions\":{},\"ringbuf_drops\":{},\"walk_limit_denials\":{},"
+		return fmt::format("{{\"decisions\":{},\"records\":{},\"ringbuf_drops\":{},\"walk_limit_denials\":{},"
 				   "\"log\":{{\"written\":{},\"below_level\":{},\"write_errors\":{},\"rotations\":{}}},"
 				   "\"by_hook\":{},\"by_profile\":{},\"by_outcome\":{},\"by_rule\":{}}}",
-				   decisions_, drops_seen_, walk_limits_seen_, lc.written, lc.below_level,
+				   attempts_, decisions_, drops_seen_, walk_limits_seen_, lc.written, lc.below_level,
 				   lc.write_errors, lc.rotations, json_counts(by_hook_), json_counts(by_profile_),
 				   json_counts(by_outcome_), json_counts(by_rule_));
-	std::string out = fmt::format("decisions received: {}\nring buffer drops: {}\nfail-closed walk-limit "
-				      "denials: {}\ndecision log: {} written, {} below level, {} write errors, {} "
+	std::string out = fmt::format("decisions received: {} (in {} records)\nring buffer drops: {}\nfail-closed "
+				      "walk-limit denials: {}\ndecision log: {} written, {} below level, {} write errors, {} "
 				      "rotations\n",
-				      decisions_, drops_seen_, walk_limits_seen_, lc.written, lc.below_level,
+				      attempts_, decisions_, drops_seen_, walk_limits_seen_, lc.written, lc.below_level,
 				      lc.write_errors, lc.rotations);
 	out += text_counts("by hook", by_hook_);
 	out += text_counts("by profile", by_profile_);

@@ -44,21 +44,43 @@ public:
 	// Fed by the process tracepoints (tracing/process_tracer.h).
 	tracing::process_cache &processes() { return procs_; }
 	uint64_t ringbuf_drops() const { return drops_seen_; }
-	uint64_t decisions() const { return decisions_; }
+	uint64_t decisions() const { return decisions_; } // records received
+	uint64_t attempts() const { return attempts_; }   // decisions they stand for (sum of counts)
 
-	// `ltrackctl events`: writes "ok" and the matching recent records on fd;
-	// with follow, keeps fd and streams new matches until the client leaves.
-	// Returns an error message (nothing written) for a bad filter.
-	std::string serve_events(int fd, bool follow, const std::string &format, const std::vector<std::string> &filters);
+	// `ltrackctl events`: the matching recent records (the reply's body) in
+	// q, or an error message for a bad filter or format.
+	struct events_query {
+		tracing::event_filter filter;
+		std::string format;
+		std::string body;
+	};
+	std::string query_events(const std::string &format, const std::vector<std::string> &filters, bool follow,
+				 events_query &q);
+	// `events --follow`: takes the connection fd and streams new matches on
+	// it after q.body until the client leaves. Writes never block: what the
+	// client does not take waits in a queue of its own, and a client whose
+	// queue passes follower_queue_max is dropped (and counted).
+	void follow(int fd, events_query q);
+	// From the 1 s tick: sends what followers' queues hold, closes the ones
+	// whose client left.
+	void service_followers();
+	uint64_t followers_dropped() const { return followers_dropped_; }
+	std::size_t follower_count() const { return followers_.size(); }
+	static constexpr std::size_t follower_queue_max = 1 << 20;
 
 private:
 	struct follower {
 		int fd;
 		tracing::event_filter filter;
 		std::string format;
+		std::string queue;       // written as the socket takes it
+		std::size_t limit = 0;   // the queue may not grow past this
 	};
+	// Sends what it can without blocking; false when the follower is gone
+	// (client left) or dropped (too far behind).
+	bool send_queued(follower &f);
 	static std::string render(const tracing::decision_record &r, const std::string &format);
-	std::string serve_provenance(int fd, const tracing::event_filter &filter);
+	std::string provenance_text(const tracing::event_filter &filter);
 	void set_stats_interval(uint32_t seconds);
 	void write_due_stats();
 
@@ -71,7 +93,7 @@ private:
 	std::function<void(const tracing::decision_record &)> observer_;
 	int64_t boot_offset_ = tracing::boot_to_realtime_offset_ns();
 
-	uint64_t decisions_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0;
+	uint64_t decisions_ = 0, attempts_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0, followers_dropped_ = 0;
 	std::map<std::string, uint64_t> by_hook_, by_profile_, by_outcome_, by_rule_;
 	// [log] stats_interval: the window of the next "stats" record.
 	tracing::stats_window stats_window_;

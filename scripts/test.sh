@@ -50,7 +50,7 @@ stage fuzz tests/fuzz/run.sh "${LTRACK_FUZZ_SECONDS:-60}"
 # lifecycle and control, the benchmark, the package, periodic statistics,
 # event filters, provenance export, the harness), which a second kernel
 # cannot change. CI has 90 minutes for everything.
-user_space_only='Daemon.*:BenchSmoke.*:Package.*:PeriodicStats.*:EventFilter.*:Provenance.*:HarnessTest.*'
+user_space_only='Daemon.*:ControlSocket.*:BenchSmoke.*:Package.*:PeriodicStats.*:EventFilter.*:Provenance.*:HarnessTest.*'
 first=1
 for k in ${LTRACK_VM_KERNELS:-6.1 6.12}; do
   if [ $first = 1 ]; then

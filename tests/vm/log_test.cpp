@@ -2,13 +2,16 @@
 // real processes appear with their process, parent, program, rule and policy
 // line; the log rotates at the configured size into compressed backups;
 // `ltrackctl events --follow` with a filter shows exactly the matching
-// records; and a flood the daemon cannot keep up with shows up as a drop
-// count, never as records missing without a trace.
+// records; a flood the daemon cannot keep up with shows up as a drop count,
+// never as records missing without a trace; and a flood of identical
+// decisions is coalesced in the kernel (counted, not dropped) without
+// hiding a different decision.
 #include "support.h"
 
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,11 +21,15 @@
 
 #include <cerrno>
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <future>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
 using namespace ltrack::vmtest;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -180,41 +187,130 @@ TEST(DecisionLog, EventsFollowShowsExactlyTheMatchingRecords)
 	EXPECT_EQ(allowed, 2);
 }
 
+// Sum of the counts of the records about one process (one record may stand
+// for many identical decisions).
+long count_for(const ltrackd &d, int pid, long *records = nullptr)
+{
+	long sum = 0, n = 0;
+	for (const auto &r : d.decisions())
+		if (r["process"]["pid"].i() == pid) {
+			sum += r["count"].i() ? r["count"].i() : 1;
+			n++;
+		}
+	if (records)
+		*records = n;
+	return sum;
+}
+
+// Distinct decisions (one file each) the daemon cannot take while it is
+// stopped overflow the ring: every one is a record or counted as dropped,
+// in total and for its profile, and the log says so.
 TEST(DecisionLog, FloodShowsDropsNotSilentLoss)
 {
 	temp_dir t;
-	write_file(t / "secret", "s");
-	ltrackd d(governed("[profile.worker.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", file = \"" +
-			   t / "secret" + "\" } ]\n"));
+	fs::create_directory(t / "many");
+	const long attempts = 12000; // about 9,900 records fit in the 4 MB ring
+	std::vector<std::string> args{"loop-open", "1"};
+	for (long i = 0; i < attempts; i++) {
+		args.push_back(t / ("many/f" + std::to_string(i)));
+		int fd = open(args.back().c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		ASSERT_GE(fd, 0) << args.back();
+		close(fd);
+	}
+	ltrackd d(governed("[profile.worker.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", dir = \"" +
+			   t / "many" + "\" } ]\n"));
 	ASSERT_TRUE(d.start()) << d.output();
-	// Freeze the reader so decisions pile up in the 4 MB ring faster than
-	// anything drains it (about 11,000 records fit), then let it go.
-	const long attempts = 30000;
 	int daemon_pid = d.pid();
 	ASSERT_GT(daemon_pid, 0);
 	kill(daemon_pid, SIGSTOP);
-	run_result flood = actor({"loop-open", std::to_string(attempts), t / "secret"}, {.timeout = std::chrono::seconds(300)});
+	run_result flood = actor(args, {.timeout = std::chrono::seconds(300)});
 	kill(daemon_pid, SIGCONT);
 	ASSERT_EQ(flood.exit_code, 0) << flood.out;
 	EXPECT_NE(flood.out.find("denied=" + std::to_string(attempts)), std::string::npos) << flood.out;
 
-	// Every attempt is either a record or counted as dropped.
-	long drops = 0, records = 0;
+	// Every attempt is either in a record or counted as dropped.
+	long drops = 0, logged = 0;
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
 	do {
 		std::this_thread::sleep_for(std::chrono::seconds(2));
 		json st = json::parse(d.ctl({"stats", "--json"}).out);
 		drops = st["ringbuf_drops"].i();
-		records = 0;
-		for (const auto &r : d.decisions())
-			records += r["process"]["pid"].i() == flood.pid;
-	} while (records + drops < attempts && std::chrono::steady_clock::now() < deadline);
+		logged = count_for(d, flood.pid);
+	} while (logged + drops < attempts && std::chrono::steady_clock::now() < deadline);
 	EXPECT_GT(drops, 0) << "the ring buffer should have overflowed while the reader was stopped";
-	EXPECT_EQ(records + drops, attempts) << records << " records + " << drops << " drops";
-	// And the log itself says so.
+	EXPECT_EQ(logged + drops, attempts) << logged << " logged + " << drops << " drops";
+	// Counted for the profile too, and the log itself says so.
+	json st = json::parse(d.ctl({"status", "--json"}).out);
+	EXPECT_EQ(st["drops_by_profile"]["worker"].i(), drops) << d.ctl({"status", "--json"}).out;
 	std::string log = read_file(d.log_path());
 	EXPECT_NE(log.find("\"type\":\"loss\""), std::string::npos);
 	EXPECT_NE(log.find("\"source\":\"ring_buffer\""), std::string::npos);
+}
+
+// One governed process repeats one denied open as fast as it can for 5 s,
+// while another makes one different denied open: that open is in the log,
+// and the flood costs a record per second, whose counts sum to exactly the
+// attempts the flooder counted: nothing dropped, nothing hidden.
+TEST(DecisionLog, IdenticalDenialFloodIsCoalescedAndHidesNothing)
+{
+	temp_dir t;
+	write_file(t / "secret", "s");
+	write_file(t / "other", "o");
+	ltrackd d(governed("[profile.worker.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", file = \"" +
+			   t / "secret" + "\" }, { action = \"deny\", file = \"" + t / "other" + "\" } ]\n"));
+	ASSERT_TRUE(d.start()) << d.output();
+
+	auto flooding = std::async(std::launch::async, [&] {
+		return actor({"loop-open-for", "5", t / "secret"}, {.timeout = std::chrono::seconds(120)});
+	});
+	std::this_thread::sleep_for(std::chrono::seconds(2));
+	run_result other = actor({"open", t / "other"});
+	EXPECT_EQ(other.actor_errno(), EPERM) << other.out;
+	// From the same process as the flood: a different file is a different
+	// decision, however many identical ones surround it.
+	run_result mixed = actor({"loop-open", "2000", t / "secret", t / "secret", t / "secret", t / "other"},
+				 {.timeout = std::chrono::seconds(120)});
+	run_result flood = flooding.get();
+	ASSERT_EQ(flood.exit_code, 0) << flood.out;
+	long attempts = 0, seconds = 0;
+	ASSERT_EQ(std::sscanf(flood.out.c_str(), "allowed=%*ld denied=%ld seconds=%ld", &attempts, &seconds), 2)
+		<< flood.out;
+	ASSERT_GT(attempts, 1000) << flood.out;
+
+	json rec = d.wait_for(decision_for(other.pid, "file", "denied"));
+	ASSERT_EQ(rec.kind, json::object_v) << "the different denial is not in the log";
+	EXPECT_EQ(rec["file"]["path"].s(), t / "other");
+
+	long records = 0, logged = 0;
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+	while ((logged = count_for(d, flood.pid, &records)) < attempts && std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(250));
+	EXPECT_EQ(logged, attempts) << records << " records";
+	EXPECT_LE(records, 2 * seconds + 4) << "one record per 1 s window, plus the flush's tallies";
+	std::cout << "flood: " << attempts << " denied opens in " << seconds << " s (" << attempts / std::max(1L, seconds)
+		  << "/s) -> " << records << " records, sum of counts " << logged << "\n";
+
+	// The mixed process: 6,000 + 2,000 attempts in at least one record each
+	// for the two files, and every one counted.
+	long secret_sum = 0, other_sum = 0;
+	for (const auto &r : d.decisions())
+		if (r["process"]["pid"].i() == mixed.pid)
+			(r["file"]["path"].s() == t / "other" ? other_sum : secret_sum) += r["count"].i();
+	deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+	while ((secret_sum != 6000 || other_sum != 2000) && std::chrono::steady_clock::now() < deadline) {
+		std::this_thread::sleep_for(std::chrono::milliseconds(250));
+		secret_sum = other_sum = 0;
+		for (const auto &r : d.decisions())
+			if (r["process"]["pid"].i() == mixed.pid)
+				(r["file"]["path"].s() == t / "other" ? other_sum : secret_sum) += r["count"].i();
+	}
+	EXPECT_EQ(secret_sum, 6000);
+	EXPECT_EQ(other_sum, 2000);
+
+	json stats = json::parse(d.ctl({"stats", "--json"}).out);
+	EXPECT_EQ(stats["ringbuf_drops"].i(), 0);
+	json st = json::parse(d.ctl({"status", "--json"}).out);
+	EXPECT_EQ(st["drops_by_profile"].fields.size(), 0u);
 }
 
 } // namespace

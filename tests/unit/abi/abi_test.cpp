@@ -73,6 +73,7 @@ TEST_F(Abi, DecisionRecordMatchesBpfObject)
 	EXPECT_MEMBER(ltrack_event, proto);
 	EXPECT_MEMBER(ltrack_event, addr);
 	EXPECT_MEMBER(ltrack_event, path);
+	EXPECT_MEMBER(ltrack_event, count);
 }
 
 TEST_F(Abi, MapKeysAndValuesMatchBpfObject)
@@ -91,9 +92,11 @@ TEST_F(Abi, MapKeysAndValuesMatchBpfObject)
 		       expect{"ltrack_exe_key", sizeof(ltrack_exe_key)},
 		       expect{"ltrack_cgroup_key", sizeof(ltrack_cgroup_key)},
 		       expect{"ltrack_model_key", sizeof(ltrack_model_key)},
-		       expect{"ltrack_model_val", sizeof(ltrack_model_val)},
-		       expect{"ltrack_content", sizeof(ltrack_content)}, expect{"ltrack_task", sizeof(ltrack_task)},
-		       expect{"ltrack_proc_event", sizeof(ltrack_proc_event)}}) {
+		       expect{"ltrack_model_val", sizeof(ltrack_model_val)}, expect{"ltrack_task", sizeof(ltrack_task)},
+		       expect{"ltrack_proc_event", sizeof(ltrack_proc_event)},
+		       expect{"ltrack_coalesce_key", sizeof(ltrack_coalesce_key)},
+		       expect{"ltrack_coalesce_val", sizeof(ltrack_coalesce_val)},
+		       expect{"ltrack_flush_args", sizeof(ltrack_flush_args)}}) {
 		const btf_type *t = find(e.name);
 		ASSERT_NE(t, nullptr) << e.name << " not in the BPF object's BTF";
 		EXPECT_EQ(t->size, e.size) << e.name;
@@ -106,10 +109,8 @@ TEST_F(Abi, MapKeysAndValuesMatchBpfObject)
 	EXPECT_MEMBER(ltrack_profile, model_policy);
 	EXPECT_MEMBER(ltrack_profile, model_rule);
 	t = find("ltrack_model_val");
-	EXPECT_MEMBER(ltrack_model_val, content_gen);
-	t = find("ltrack_content");
-	EXPECT_MEMBER(ltrack_content, scan_gen);
-	EXPECT_MEMBER(ltrack_content, writers);
+	EXPECT_MEMBER(ltrack_model_val, size);
+	EXPECT_MEMBER(ltrack_model_val, ctime_nsec);
 }
 
 // The name hash is computed by the compiler (user space) and by file_open

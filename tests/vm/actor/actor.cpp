@@ -13,9 +13,13 @@
 //   ltrack_vm_actor connect ADDR PORT [tcp|udp]     (ADDR: IPv4, IPv6 or v4-mapped v6)
 //   ltrack_vm_actor connect-unix PATH
 //   ltrack_vm_actor child OP ARGS...                 (fork; the child performs OP)
-//   ltrack_vm_actor map-exec PATH OP ARGS...         (map PATH readable, mprotect it executable, then OP:
-//                                                     running a program's code without exec or ld.so)
 //   ltrack_vm_actor loop-open N PATH...              (open each PATH in turn, N rounds)
+//   ltrack_vm_actor loop-open-for SECONDS PATH...    (the same, as many rounds as fit in SECONDS;
+//                                                     prints allowed=A denied=D seconds=S)
+//   ltrack_vm_actor ctl SOCKET FIELD...              (connect to ltrackd's control socket, send one
+//                                                     request, print the reply; exit 0 for "ok", 1 for
+//                                                     "error", 100 + errno when connect/send fails)
+//   ltrack_vm_actor ctl-fd FD FIELD...               (the same on an already connected socket FD)
 //   ltrack_vm_actor open-per-line PATH               (for each line read on stdin, open PATH and report;
 //                                                     one process deciding more than once)
 //
@@ -25,7 +29,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <linux/capability.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -36,6 +39,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 static int report(int err)
@@ -151,6 +155,48 @@ static int do_connect_unix(const char *path)
 
 static int run(int argc, char **argv);
 
+// One round of opens (loop-open, loop-open-for), counted.
+static void open_each(int n, char **paths, long &allowed, long &denied)
+{
+	for (int a = 0; a < n; a++) {
+		int fd = open(paths[a], O_RDONLY);
+		if (fd >= 0) {
+			close(fd);
+			allowed++;
+		} else {
+			denied++;
+		}
+	}
+}
+
+// One control request ("ltrack/1" TAB fields... LF) and its reply.
+static int do_ctl_on(int fd, int argc, char **argv)
+{
+	std::string req = "ltrack/1";
+	for (int i = 0; i < argc; i++)
+		req += std::string("\t") + argv[i];
+	req += "\n";
+	if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+		return report(errno);
+	std::string reply;
+	char buf[4096];
+	for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;)
+		reply.append(buf, n);
+	std::printf("%s", reply.c_str());
+	return reply.rfind("ok\n", 0) == 0 ? 0 : 1;
+}
+
+static int do_ctl(const char *path, int argc, char **argv)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	sockaddr_un addr{};
+	addr.sun_family = AF_UNIX;
+	std::strncpy(addr.sun_path, path, sizeof(addr.sun_path) - 1);
+	if (fd < 0 || connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0)
+		return report(errno);
+	return do_ctl_on(fd, argc, argv);
+}
+
 static int do_child(int argc, char **argv)
 {
 	std::fflush(stdout);
@@ -166,21 +212,6 @@ static int do_child(int argc, char **argv)
 		return 128 + WTERMSIG(st);
 	}
 	return WEXITSTATUS(st);
-}
-
-static int do_map_exec(const char *path, int argc, char **argv)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return report(errno);
-	void *p = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
-	int err = p == MAP_FAILED ? errno : 0;
-	close(fd);
-	if (err)
-		return report(err);
-	if (mprotect(p, 4096, PROT_READ | PROT_EXEC) != 0)
-		return report(errno);
-	return run(argc, argv);
 }
 
 static int run(int argc, char **argv)
@@ -209,10 +240,12 @@ static int run(int argc, char **argv)
 		return do_connect(argv[2], argv[3], argc == 5 ? argv[4] : nullptr);
 	if (op == "connect-unix" && argc == 3)
 		return do_connect_unix(argv[2]);
+	if (op == "ctl" && argc >= 4)
+		return do_ctl(argv[2], argc - 3, argv + 3);
+	if (op == "ctl-fd" && argc >= 4)
+		return do_ctl_on(std::atoi(argv[2]), argc - 3, argv + 3);
 	if (op == "child" && argc >= 3)
 		return do_child(argc - 1, argv + 1);
-	if (op == "map-exec" && argc >= 4)
-		return do_map_exec(argv[2], argc - 2, argv + 2);
 	if (op == "open-per-line" && argc == 3) {
 		std::setvbuf(stdout, nullptr, _IOLBF, 0);
 		int rc = 0;
@@ -221,19 +254,19 @@ static int run(int argc, char **argv)
 				rc = do_open(argv[2]);
 		return rc;
 	}
+	if (op == "loop-open-for" && argc >= 4) {
+		time_t start = time(nullptr), until = start + std::atol(argv[2]);
+		long denied = 0, allowed = 0;
+		while (time(nullptr) < until)
+			open_each(argc - 3, argv + 3, allowed, denied);
+		std::printf("allowed=%ld denied=%ld seconds=%ld\n", allowed, denied, (long)(time(nullptr) - start));
+		return 0;
+	}
 	if (op == "loop-open" && argc >= 4) {
 		long n = std::atol(argv[2]);
 		long denied = 0, allowed = 0;
 		for (long i = 0; i < n; i++)
-			for (int a = 3; a < argc; a++) {
-				int fd = open(argv[a], O_RDONLY);
-				if (fd >= 0) {
-					close(fd);
-					allowed++;
-				} else {
-					denied++;
-				}
-			}
+			open_each(argc - 3, argv + 3, allowed, denied);
 		std::printf("allowed=%ld denied=%ld\n", allowed, denied);
 		return 0;
 	}

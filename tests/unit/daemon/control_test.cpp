@@ -1,0 +1,102 @@
+// The control socket's request reader (policyd/control_protocol.h): a line
+// is complete at its LF however its bytes are paced, and never longer than
+// max_bytes nor later than max_time after accept.
+#include "control_protocol.h"
+
+#include <gtest/gtest.h>
+
+using namespace ltrack::control;
+using namespace std::chrono_literals;
+using st = request_reader::state;
+
+namespace {
+
+TEST(RequestReader, LineInOneReadIsComplete)
+{
+	auto t0 = request_reader::clock::now();
+	request_reader r(t0);
+	EXPECT_EQ(r.feed("ltrack/1\tstatus\n", t0), st::complete);
+	EXPECT_EQ(r.line(), "ltrack/1\tstatus");
+}
+
+TEST(RequestReader, BytesAfterTheLineFeedAreIgnored)
+{
+	auto t0 = request_reader::clock::now();
+	request_reader r(t0);
+	EXPECT_EQ(r.feed("ltrack/1\tversion\nltrack/1\tunload\n", t0), st::complete);
+	EXPECT_EQ(r.line(), "ltrack/1\tversion");
+	EXPECT_EQ(r.feed("more", t0), st::complete);
+	EXPECT_EQ(r.line(), "ltrack/1\tversion");
+}
+
+// A byte at a time, each well inside the deadline: still one request.
+TEST(RequestReader, DrippedBytesCompleteWithinTheDeadline)
+{
+	auto t0 = request_reader::clock::now();
+	request_reader r(t0);
+	std::string req = "ltrack/1\tstats\n";
+	for (std::size_t i = 0; i + 1 < req.size(); i++)
+		EXPECT_EQ(r.feed(req.substr(i, 1), t0 + 100ms), st::reading) << i;
+	EXPECT_EQ(r.feed("\n", t0 + 100ms), st::complete);
+	EXPECT_EQ(r.line(), "ltrack/1\tstats");
+}
+
+// The deadline counts from accept, not from the last byte: a drip that
+// keeps the connection busy still ends at max_time.
+TEST(RequestReader, DripPastTheDeadlineTimesOut)
+{
+	auto t0 = request_reader::clock::now();
+	request_reader r(t0);
+	auto t = t0;
+	st s = st::reading;
+	for (int i = 0; s == st::reading && i < 100; i++) {
+		t += 500ms;
+		s = r.feed("x", t);
+	}
+	EXPECT_EQ(s, st::timed_out);
+	EXPECT_LE(t - t0, request_reader::max_time + 500ms);
+	// Even a final LF after it does not revive it.
+	EXPECT_EQ(r.feed("\n", t), st::timed_out);
+}
+
+TEST(RequestReader, SilenceTimesOutAtTheDeadline)
+{
+	auto t0 = request_reader::clock::now();
+	request_reader r(t0);
+	EXPECT_EQ(r.check(t0 + request_reader::max_time - 1ms), st::reading);
+	EXPECT_EQ(r.check(t0 + request_reader::max_time), st::timed_out);
+	EXPECT_EQ(r.deadline(), t0 + request_reader::max_time);
+}
+
+TEST(RequestReader, OversizedLineIsRefused)
+{
+	auto t0 = request_reader::clock::now();
+	request_reader r(t0);
+	std::string chunk(1000, 'a');
+	st s = st::reading;
+	for (int i = 0; i < 5 && s == st::reading; i++)
+		s = r.feed(chunk, t0);
+	EXPECT_EQ(s, st::too_large);
+	EXPECT_EQ(r.feed("\n", t0), st::too_large);
+	// Exactly max_bytes then LF is still a request.
+	request_reader ok(t0);
+	EXPECT_EQ(ok.feed(std::string(request_reader::max_bytes, 'b') + "\n", t0), st::complete);
+	request_reader over(t0);
+	EXPECT_EQ(over.feed(std::string(request_reader::max_bytes + 1, 'b') + "\n", t0), st::too_large);
+}
+
+TEST(ParseRequest, SplitsFieldsAndChecksTheProtocol)
+{
+	std::vector<std::string> f;
+	std::string err;
+	ASSERT_TRUE(parse_request("ltrack/1\tevents\tfollow\tjson", f, err)) << err;
+	EXPECT_EQ(f, (std::vector<std::string>{"events", "follow", "json"}));
+	EXPECT_FALSE(parse_request("ltrack/0\tstatus", f, err));
+	EXPECT_NE(err.find("protocol mismatch"), std::string::npos) << err;
+	EXPECT_FALSE(parse_request("ltrack/1", f, err));
+	EXPECT_EQ(err, "empty request");
+	EXPECT_FALSE(parse_request("", f, err));
+	EXPECT_EQ(format_request({"mode", "audit"}), "ltrack/1\tmode\taudit\n");
+}
+
+} // namespace
