@@ -196,7 +196,7 @@ EOF
     local rss map_ids
     rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$daemon_pid/status")
     # The maps ltrack's programs use (each once), with the kernel's memlock figure.
-    map_ids=$(bpftool prog show --json | jq -c '[.[] | select(.name | test("^(guard_|track_|trace_)")) | .map_ids[]?] | unique')
+    map_ids=$(bpftool prog show --json | jq -c '[.[] | select(.name | test("^(guard_|track_|trace_|model_)")) | .map_ids[]?] | unique')
     emit memory ltrackd "$1" 0 "$(bpftool map show --json | jq -c --argjson ids "$map_ids" \
       --argjson rss "${rss:-0}" '{rss_bytes: $rss, maps: [.[] | select(.id as $i | $ids | index($i)) | {name, type, bytes_memlock, max_entries}]}')"
   }
@@ -205,7 +205,7 @@ EOF
   kernel_stats() {
     say "per-program run time (kernel.bpf_stats_enabled)"
     sysctl -q -w kernel.bpf_stats_enabled=1
-    prog_stats() { bpftool prog show --json | jq -c '[.[] | select((.name // "") | test("^(guard_|track_|trace_)")) | {name, type, run_cnt: (.run_cnt // 0), run_time_ns: (.run_time_ns // 0)}]'; }
+    prog_stats() { bpftool prog show --json | jq -c '[.[] | select((.name // "") | test("^(guard_|track_|trace_|model_)")) | {name, type, run_cnt: (.run_cnt // 0), run_time_ns: (.run_time_ns // 0)}]'; }
     # Each workload on its own: the counters before and after it, so the
     # report has each program's time per run for that workload alone.
     stats_of() { # CASE DRIVER-ARGS...

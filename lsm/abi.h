@@ -254,8 +254,12 @@ struct ltrack_cgroup_key {
 	__u64 cgroup_id;
 };
 
-/* "models": hash, not per slot: verdicts are facts about file contents. A
- * verdict holds only while size and ctime still match the inode. */
+/* "models": hash, not per slot: verdicts are facts about file contents.
+ * A safe or trusted verdict holds while the inode's content generation
+ * (below) is the one the scan read and nobody has the file open for
+ * writing. An unsafe, suspicious or error verdict holds, under any name,
+ * until a new scan replaces it: a rename, link, chmod or rewrite does not
+ * clear it. */
 struct ltrack_model_key {
 	__u64 dev;
 	__u64 ino;
@@ -264,9 +268,20 @@ struct ltrack_model_key {
 struct ltrack_model_val {
 	__u32 verdict; /* enum ltrack_verdict */
 	__u32 finding; /* index of the deciding import in the daemon's table */
-	__s64 size;
-	__s64 ctime_sec;
-	__s64 ctime_nsec;
+	__u64 content_gen; /* ltrack_content.scan_gen of the daemon's open that read the scanned bytes */
+};
+
+/* "model_content": inode storage, for inodes the daemon has opened to scan
+ * (created by that open, lsm/model.bpf.c). gen moves on every open for
+ * writing, truncate and shared writable mapping of the inode, by any
+ * process: a verdict taken at another gen describes other bytes. It starts
+ * random, so storage freed with an evicted inode and created again never
+ * matches a verdict planted before. */
+struct ltrack_content {
+	__u64 gen;
+	__u64 scan_gen; /* gen when the daemon last opened the file */
+	__u32 writers;  /* the file was open for writing (i_writecount > 0) at that open */
+	__u32 pad;
 };
 
 /* "tasks": task storage. Set at exec (profile executable or cgroup) and

@@ -40,39 +40,12 @@ __noinline __u64 ltrack_match_name(struct scratch *buf, __u32 len, __u32 slot, _
 	return LTRACK_NAME_MATCH | (__u64)best->rule_id << 8 | best->action;
 }
 
-/* Change time of an inode across kernel layouts: i_ctime (up to 6.5),
- * __i_ctime (6.6-6.10), i_ctime_sec/i_ctime_nsec (6.11 on). CO-RE picks
- * whichever the running kernel has. */
-struct inode___ts {
-	struct timespec64 i_ctime;
-} __attribute__((preserve_access_index));
-struct inode___ts2 {
-	struct timespec64 __i_ctime;
-} __attribute__((preserve_access_index));
-struct inode___split {
-	time64_t i_ctime_sec;
-	u32 i_ctime_nsec;
-} __attribute__((preserve_access_index));
-
-static __always_inline void inode_ctime(struct inode *inode, __s64 *sec, __s64 *nsec)
-{
-	if (bpf_core_field_exists(struct inode___split, i_ctime_sec)) {
-		struct inode___split *i = (void *)inode;
-		*sec = BPF_CORE_READ(i, i_ctime_sec);
-		*nsec = BPF_CORE_READ(i, i_ctime_nsec);
-	} else if (bpf_core_field_exists(struct inode___ts2, __i_ctime)) {
-		struct inode___ts2 *i = (void *)inode;
-		*sec = BPF_CORE_READ(i, __i_ctime.tv_sec);
-		*nsec = BPF_CORE_READ(i, __i_ctime.tv_nsec);
-	} else {
-		struct inode___ts *i = (void *)inode;
-		*sec = BPF_CORE_READ(i, i_ctime.tv_sec);
-		*nsec = BPF_CORE_READ(i, i_ctime.tv_nsec);
-	}
-}
-
-/* The scanner's verdict, if it still describes the file's content: a size
- * or change time that moved since the scan makes the file unscanned. */
+/* The scanner's verdict, if it still describes the file. A safe (or
+ * trusted) verdict vouches for the bytes the scan read: it holds only at
+ * the content generation the scan read them at (lsm/model.bpf.c) and
+ * while no one holds the file open for writing (a writer's stores pass no
+ * hook); otherwise the file is unscanned. A bad verdict holds until a new
+ * scan replaces it, whatever happened to the file since. */
 static __always_inline __u32 model_verdict(struct inode *inode)
 {
 	struct ltrack_model_key key = {
@@ -80,12 +53,14 @@ static __always_inline __u32 model_verdict(struct inode *inode)
 		.ino = inode->i_ino,
 	};
 	struct ltrack_model_val *v = bpf_map_lookup_elem(&models, &key);
-	__s64 sec, nsec;
+	struct ltrack_content *c;
 
 	if (!v)
 		return LTRACK_VERDICT_UNSCANNED;
-	inode_ctime(inode, &sec, &nsec);
-	if (v->size != inode->i_size || v->ctime_sec != sec || v->ctime_nsec != nsec)
+	if (v->verdict != LTRACK_VERDICT_SAFE && v->verdict != LTRACK_VERDICT_TRUSTED)
+		return v->verdict;
+	c = bpf_inode_storage_get(&model_content, inode, 0, 0);
+	if (!c || c->gen != v->content_gen || inode->i_writecount.counter > 0)
 		return LTRACK_VERDICT_UNSCANNED;
 	return v->verdict;
 }

@@ -166,6 +166,14 @@ typedef struct {
 	__type(value, struct dir_memo);
 } dir_memos_map_t;
 
+/* Content generations of inodes the daemon scanned (see ltrack_content). */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ltrack_content);
+} model_content_map_t;
+
 /* Scratch space too big for the 512-byte BPF stack (a name being hashed). */
 struct scratch {
 	char name[LTRACK_NAME_MAX + 1];
@@ -195,6 +203,7 @@ extern coalesce_map_t coalesce SEC(".maps");
 extern coalesce_scratch_map_t coalesce_scratch SEC(".maps");
 extern scratch_map_t scratch SEC(".maps");
 extern dir_memos_map_t dir_memos SEC(".maps");
+extern model_content_map_t model_content SEC(".maps");
 
 static __always_inline void count(__u32 which)
 {

@@ -20,6 +20,7 @@ coalesce_map_t coalesce SEC(".maps");
 coalesce_scratch_map_t coalesce_scratch SEC(".maps");
 scratch_map_t scratch SEC(".maps");
 dir_memos_map_t dir_memos SEC(".maps");
+model_content_map_t model_content SEC(".maps");
 
 /* Set by the loader before load (see tree_seqs in ltrack.bpf.h). */
 const volatile __u64 rename_lock_addr = 0;

@@ -31,33 +31,72 @@ int BPF_PROG(track_task_alloc, struct task_struct *task, unsigned long clone_fla
 	return 0;
 }
 
-/* After a successful exec: executing a profile's executable governs the task
- * from now on. A task already governed keeps its profile, so a governed
- * worker cannot shed it by executing something else. */
-SEC("lsm/bprm_committed_creds")
-int BPF_PROG(track_exec, struct linux_binprm *bprm)
+/* Governs the current task with the profile whose executable `inode` is,
+ * unless it is governed already (a governed worker cannot shed or swap its
+ * profile by running something else) or is the daemon. */
+static __always_inline void label_by_executable(struct inode *inode)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct ltrack_exe_key key = {};
 	struct ltrack_task *t;
 	struct view v;
-	struct inode *inode;
 	__u32 *profile;
 
 	if (!get_view(&v))
-		return 0;
+		return;
 	t = bpf_task_storage_get(&tasks, task, 0, 0);
 	if (t && t->profile)
-		return 0;
-	inode = BPF_CORE_READ(bprm, file, f_inode);
+		return;
+	if ((bpf_get_current_pid_tgid() >> 32) == v.st->daemon_tgid)
+		return;
 	key.slot = v.slot;
 	key.dev = inode_dev(inode);
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	profile = bpf_map_lookup_elem(&exe_profiles, &key);
 	if (!profile)
-		return 0;
+		return;
 	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (t)
 		t->profile = *profile;
+}
+
+/* After a successful exec: executing a profile's executable governs the
+ * task from now on. */
+SEC("lsm/bprm_committed_creds")
+int BPF_PROG(track_exec, struct linux_binprm *bprm)
+{
+	label_by_executable(BPF_CORE_READ(bprm, file, f_inode));
+	return 0;
+}
+
+/* Running a program without exec'ing it: `ld.so /usr/bin/python3.11`, or a
+ * loader of one's own, maps the program's file executable. That labels the
+ * task as the exec would have (before the program's first instruction). A
+ * copy of the program is another inode and is not selected; nor are bytes
+ * read into anonymous memory: cgroup selection covers those. */
+#define PROT_EXEC 0x4
+
+SEC("lsm/mmap_file")
+int BPF_PROG(track_exec_mapping, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	if (ret)
+		return ret;
+	if (file && (prot & PROT_EXEC))
+		label_by_executable(file->f_inode);
+	return 0;
+}
+
+SEC("lsm/file_mprotect")
+int BPF_PROG(track_exec_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
+	     int ret)
+{
+	struct file *file;
+
+	if (ret)
+		return ret;
+	file = vma->vm_file;
+	if (file && (prot & PROT_EXEC))
+		label_by_executable(file->f_inode);
 	return 0;
 }

@@ -365,6 +365,17 @@ status bpf_guard::clear_model_verdict(const ltrack_model_key &key)
 	return {};
 }
 
+bool bpf_guard::model_verdict(const ltrack_model_key &key, ltrack_model_val &out) const
+{
+	return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.models), &key, &out) == 0;
+}
+
+bool bpf_guard::model_content(int fd, ltrack_content &out) const
+{
+	// Inode storage maps take an open file's descriptor as the key from user space.
+	return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.model_content), &fd, &out) == 0;
+}
+
 std::map<uint32_t, uint64_t> bpf_guard::read_profile_drops() const
 {
 	std::map<uint32_t, uint64_t> out;

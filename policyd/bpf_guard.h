@@ -76,6 +76,11 @@ public:
 	// Records a verdict of the scanner for a file (models map).
 	status set_model_verdict(const ltrack_model_key &key, const ltrack_model_val &val);
 	status clear_model_verdict(const ltrack_model_key &key);
+	// The verdict stored for a file, if any.
+	bool model_verdict(const ltrack_model_key &key, ltrack_model_val &out) const;
+	// The content generation of the file open as fd (model_content, set up
+	// by the daemon's own open of it in lsm/model.bpf.c); false if it has none.
+	bool model_content(int fd, ltrack_content &out) const;
 
 	int events_fd() const;
 	// Governs one process (and, through task_alloc, everything it starts)

@@ -6,8 +6,11 @@
 #include <spdlog/spdlog.h>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -52,6 +55,42 @@ bool guarded_scan(const std::string &path, scanner::scan_result &out)
 	return ok;
 }
 
+// How the daemon opens a file to scan it: read-only with O_NOATIME, the
+// mark lsm/model.bpf.c knows a scan's open by (it notes the content
+// generation then). O_NOATIME needs CAP_FOWNER for others' files: ltrackd
+// runs as root.
+constexpr int scan_open_flags = O_RDONLY | O_NOATIME;
+
+// Opens rel below the model directory root_fd without following any
+// symlink and without leaving it ("" is the directory itself).
+int open_beneath(int root_fd, const std::string &rel, uint64_t flags)
+{
+	open_how how{};
+	// openat2 refuses O_PATH with flags that O_PATH ignores.
+	how.flags = flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY | O_NONBLOCK);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	return static_cast<int>(syscall(SYS_openat2, root_fd, rel.empty() ? "." : rel.c_str(), &how, sizeof(how)));
+}
+
+std::string fd_path(int fd)
+{
+	return "/proc/self/fd/" + std::to_string(fd);
+}
+
+bool vouches(uint32_t verdict)
+{
+	return verdict == LTRACK_VERDICT_SAFE || verdict == LTRACK_VERDICT_TRUSTED;
+}
+
+struct fd_closer {
+	int fd;
+	~fd_closer()
+	{
+		if (fd >= 0)
+			close(fd);
+	}
+};
+
 } // namespace
 
 uint64_t kernel_dev(uint64_t st_dev)
@@ -70,6 +109,11 @@ void model_watch::stop()
 		close(inotify_fd_);
 	inotify_fd_ = -1;
 	watches_.clear();
+	for (int fd : root_fds_)
+		if (fd >= 0)
+			close(fd);
+	root_fds_.clear();
+	roots_.clear();
 }
 
 status model_watch::start(bpf_guard &guard, const std::vector<std::string> &dirs,
@@ -81,97 +125,169 @@ status model_watch::start(bpf_guard &guard, const std::vector<std::string> &dirs
 	inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (inotify_fd_ < 0)
 		return libbpf_fail("inotify_init1", errno);
-	for (const auto &d : dirs)
-		add_tree(d);
+	for (const auto &d : dirs) {
+		// The directory itself as the policy names it (symlinks in that
+		// path are the administrator's); nothing below it is followed.
+		int fd = open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			spdlog::warn("models: cannot open {}: {}", d, std::strerror(errno));
+			continue;
+		}
+		roots_.push_back(d);
+		root_fds_.push_back(fd);
+		add_tree(static_cast<int>(roots_.size()) - 1, "");
+	}
 	return {};
 }
 
-void model_watch::add_tree(const std::string &dir)
+void model_watch::add_tree(int root, const std::string &rel)
 {
+	std::string dir = rel.empty() ? roots_[root] : roots_[root] + "/" + rel;
+	fd_closer d{open_beneath(root_fds_[root], rel, O_RDONLY | O_DIRECTORY)};
+	if (d.fd < 0) {
+		spdlog::warn("models: not watching {}: {}", dir, std::strerror(errno));
+		return;
+	}
 	// Close-after-write and rename-into are the moments a model's content
-	// is final; new subdirectories are watched too.
-	int wd = inotify_add_watch(inotify_fd_, dir.c_str(),
+	// is final; new subdirectories are watched too. The watch is placed on
+	// the directory just opened (its /proc/self/fd link), not on a path
+	// that could have been swapped for a symlink since.
+	int wd = inotify_add_watch(inotify_fd_, fd_path(d.fd).c_str(),
 				   IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB | IN_ONLYDIR);
 	if (wd < 0) {
 		spdlog::warn("models: cannot watch {}: {}", dir, std::strerror(errno));
 		return;
 	}
-	watches_[wd] = dir;
-	DIR *d = opendir(dir.c_str());
-	if (!d)
+	watches_[wd] = {root, rel};
+	int list_fd = dup(d.fd);
+	DIR *ls = list_fd >= 0 ? fdopendir(list_fd) : nullptr;
+	if (!ls) {
+		if (list_fd >= 0)
+			close(list_fd);
 		return;
+	}
 	std::vector<std::string> subdirs, files;
-	while (dirent *e = readdir(d)) {
+	while (dirent *e = readdir(ls)) {
 		if (!std::strcmp(e->d_name, ".") || !std::strcmp(e->d_name, ".."))
 			continue;
-		std::string p = dir + "/" + e->d_name;
 		struct stat st;
-		if (lstat(p.c_str(), &st) < 0)
+		if (fstatat(d.fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
+		std::string sub = rel.empty() ? e->d_name : rel + "/" + e->d_name;
 		if (S_ISDIR(st.st_mode))
-			subdirs.push_back(p);
+			subdirs.push_back(sub);
 		else if (S_ISREG(st.st_mode))
-			files.push_back(p);
+			files.push_back(sub);
 	}
-	closedir(d);
+	closedir(ls);
 	for (const auto &f : files)
-		scan_path(f);
+		scan_below(root, f);
 	for (const auto &s : subdirs)
-		add_tree(s);
+		add_tree(root, s);
+}
+
+void model_watch::scan_below(int root, const std::string &rel)
+{
+	// A symlink (anywhere below the model directory) fails with ELOOP: its
+	// target gets no verdict from being named here.
+	fd_closer f{open_beneath(root_fds_[root], rel, scan_open_flags)};
+	if (f.fd >= 0)
+		scan_fd(f.fd, roots_[root] + "/" + rel, root, rel, false);
 }
 
 const model_finding *model_watch::scan_path(const std::string &path, bool only_models)
 {
-	struct stat before, after;
-	if (stat(path.c_str(), &before) < 0 || !S_ISREG(before.st_mode))
+	fd_closer f{open(path.c_str(), scan_open_flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
+	return f.fd < 0 ? nullptr : scan_fd(f.fd, path, -1, "", only_models);
+}
+
+// fd was opened just now by this process: lsm/model.bpf.c has noted the
+// content generation at that open and whether a writer held the file. The
+// scan reads the same inode (through /proc/self/fd), after that open, so a
+// write that begins later moves the generation past the one stored here.
+const model_finding *model_watch::scan_fd(int fd, const std::string &path, int root, const std::string &rel,
+					  bool only_models)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return nullptr;
+	ltrack_content content{};
+	if (!guard_->model_content(fd, content)) {
+		spdlog::warn("models: {}: the kernel noted no content generation at the daemon's open; not scanned "
+			     "(the policy must be applied by this process first)",
+			     path);
+		return nullptr;
+	}
 	scanner::scan_result r;
-	if (!guarded_scan(path, r)) {
+	if (!guarded_scan(fd_path(fd), r)) {
 		spdlog::warn("models: {} was truncated while being scanned; it stays unscanned", path);
 		return nullptr;
 	}
 	if (only_models && r.fmt == scanner::format::unknown)
 		return nullptr;
-	if (r.verdict != LTRACK_VERDICT_SAFE && !trusted_.empty() && trusted_.count(scanner::sha256_file(path)))
+	if (r.verdict != LTRACK_VERDICT_SAFE && !trusted_.empty() && trusted_.count(scanner::sha256_file(fd_path(fd))))
 		r.verdict = LTRACK_VERDICT_TRUSTED;
-	if (stat(path.c_str(), &after) < 0)
-		return nullptr;
-	// Written while we read it: the verdict may describe neither version.
-	// Leave it unscanned; the close-after-write event brings it back.
-	if (after.st_size != before.st_size || after.st_ctim.tv_sec != before.st_ctim.tv_sec ||
-	    after.st_ctim.tv_nsec != before.st_ctim.tv_nsec)
-		return nullptr;
 
-	ltrack_model_key key{kernel_dev(after.st_dev), after.st_ino};
-	ltrack_model_val val{};
-	val.verdict = r.verdict;
-	val.size = after.st_size;
-	val.ctime_sec = after.st_ctim.tv_sec;
-	val.ctime_nsec = after.st_ctim.tv_nsec;
-	if (status s = guard_->set_model_verdict(key, val); !s.ok())
-		spdlog::error("models: {}: {}", path, s.error);
-	spdlog::info("models: {}: {} {}{}", path, scanner::format_name(r.fmt), scanner::verdict_name(r.verdict),
-		     r.deciding.empty() ? "" : " (" + r.deciding.front() + ")");
+	ltrack_model_key key{kernel_dev(st.st_dev), st.st_ino};
 	auto &f = findings_[{key.dev, key.ino}];
 	f.path = path;
+	f.root = root;
+	f.rel = rel;
+	f.withheld = vouches(r.verdict) && content.writers;
+	if (f.withheld) {
+		// Its bytes may change under a writer that opened before this scan
+		// and passes no hook again: vouch for nothing until it is closed
+		// (recheck, or the close-after-write event, scans it again). A bad
+		// verdict stored before stays: only a clean scan replaces it.
+		ltrack_model_val old{};
+		if (guard_->model_verdict(key, old) && vouches(old.verdict))
+			guard_->clear_model_verdict(key);
+		f.scanned = {};
+		spdlog::info("models: {}: {} {}, but open for writing elsewhere: not vouched for until closed", path,
+			     scanner::format_name(r.fmt), scanner::verdict_name(r.verdict));
+	} else {
+		ltrack_model_val val{};
+		val.verdict = r.verdict;
+		val.content_gen = content.scan_gen;
+		if (status s = guard_->set_model_verdict(key, val); !s.ok())
+			spdlog::error("models: {}: {}", path, s.error);
+		f.scanned = val;
+		spdlog::info("models: {}: {} {}{}", path, scanner::format_name(r.fmt), scanner::verdict_name(r.verdict),
+			     r.deciding.empty() ? "" : " (" + r.deciding.front() + ")");
+	}
 	f.result = std::move(r);
-	f.scanned = val;
 	return &f;
 }
 
 void model_watch::recheck()
 {
-	std::vector<std::string> stale;
+	struct again {
+		std::string path;
+		int root;
+		std::string rel;
+	};
+	std::vector<again> stale;
 	for (const auto &[id, f] : findings_) {
+		// An O_PATH open runs no file_open hook: it reads the generation
+		// without noting a scan. A withheld file is opened as for a scan
+		// instead, which notes whether its writers are still there.
+		uint64_t flags = f.withheld ? scan_open_flags : O_PATH;
+		fd_closer fd{f.root >= 0 ? open_beneath(root_fds_[f.root], f.rel, flags)
+					 : open(f.path.c_str(), static_cast<int>(flags) | O_CLOEXEC | O_NONBLOCK)};
 		struct stat st;
-		if (stat(f.path.c_str(), &st) != 0 || kernel_dev(st.st_dev) != id.first || st.st_ino != id.second)
+		if (fd.fd < 0 || fstat(fd.fd, &st) != 0 || kernel_dev(st.st_dev) != id.first || st.st_ino != id.second)
 			continue; // gone or replaced: the directory watch sees those
-		if (st.st_size != f.scanned.size || st.st_ctim.tv_sec != f.scanned.ctime_sec ||
-		    st.st_ctim.tv_nsec != f.scanned.ctime_nsec)
-			stale.push_back(f.path);
+		ltrack_content c{};
+		bool known = guard_->model_content(fd.fd, c);
+		if (f.withheld ? !(known && c.writers) : (!known || c.gen != f.scanned.content_gen))
+			stale.push_back({f.path, f.root, f.rel});
 	}
-	for (const auto &p : stale)
-		scan_path(p);
+	for (const auto &s : stale) {
+		if (s.root >= 0)
+			scan_below(s.root, s.rel);
+		else
+			scan_path(s.path);
+	}
 }
 
 const model_finding *model_watch::find(uint64_t dev, uint64_t ino) const
@@ -193,15 +309,17 @@ void model_watch::handle_events()
 			auto it = watches_.find(ev->wd);
 			if (it == watches_.end() || ev->len == 0)
 				continue;
-			std::string path = it->second + "/" + ev->name;
+			auto [root, dir] = it->second;
+			std::string rel = dir.empty() ? std::string(ev->name) : dir + "/" + ev->name;
 			if (ev->mask & IN_ISDIR) {
 				if (ev->mask & (IN_CREATE | IN_MOVED_TO))
-					add_tree(path);
+					add_tree(root, rel);
 				continue;
 			}
-			// IN_CREATE covers a hard link made into the directory (no write follows).
+			// IN_CREATE covers a hard link made into the directory (no write
+			// follows), and a symlink, which scan_below refuses to follow.
 			if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_CREATE))
-				scan_path(path);
+				scan_below(root, rel);
 		}
 	}
 }

@@ -1,9 +1,17 @@
 // Keeps the kernel's "models" map true: every regular file under the
 // policy's model directories is scanned at start and again whenever it is
-// written or replaced (inotify), and its verdict is stored with the size
-// and change time it had when scanned. The kernel treats a file whose size
-// or change time moved as unscanned, so a file modified after its scan is
-// never trusted on an old verdict, even before this watcher catches up.
+// written or replaced (inotify, and a 1 s recheck), and its verdict is
+// stored with the content generation its bytes were read at (the kernel's
+// model_content, lsm/model.bpf.c). The kernel moves that generation on any
+// open for writing, truncate or shared writable mapping, so a safe verdict
+// stops holding at once, before this watcher catches up. No safe verdict is
+// stored while someone holds the file open for writing.
+//
+// The watcher never leaves a model directory: below the directory the
+// policy names, no symlink is followed (openat2 RESOLVE_BENEATH |
+// RESOLVE_NO_SYMLINKS), so a symlink to libc in a model directory gives libc
+// no verdict. A hard link is another name of the same inode: a file linked
+// into a model directory is in it and gets a verdict.
 #pragma once
 
 #include "abi.h"
@@ -22,8 +30,11 @@ class bpf_guard;
 
 struct model_finding {
 	std::string path;
+	int root = -1;   // index of the model directory it was found under, -1: named by a caller
+	std::string rel; // its path below that directory
 	scanner::scan_result result;
-	ltrack_model_val scanned{}; // size and change time the verdict holds for
+	ltrack_model_val scanned{}; // the verdict stored and the content generation it holds for
+	bool withheld = false;      // safe, but open for writing elsewhere: nothing stored yet
 };
 
 class model_watch {
@@ -36,24 +47,31 @@ public:
 	int fd() const { return inotify_fd_; }
 	// Handles pending inotify events (non-blocking).
 	void handle_events();
-	// Scans one file now and stores its verdict; returns what the scanner said.
+	// Scans one file named by a caller now (symlinks followed: the caller
+	// chose it) and stores its verdict; returns what the scanner said.
 	// only_models: store nothing for a file the scanner does not recognise as
 	// a model format (a verdict makes a file a model file under any name).
 	const model_finding *scan_path(const std::string &path, bool only_models = false);
-	// Rescans every known model file whose size or change time moved without
-	// an event in a watched directory (written through a hard link or a bind
-	// mount elsewhere). Until then the kernel already treats it as unscanned.
+	// Rescans every known file whose content generation moved without an
+	// event in a watched directory (written through a hard link or a bind
+	// mount elsewhere), and every safe file whose writers have gone. Until
+	// then the kernel already treats a changed file as unscanned.
 	void recheck();
 	// What the scanner said of a file, by identity (for decision records).
 	const model_finding *find(uint64_t dev, uint64_t ino) const;
 	std::size_t scanned() const { return findings_.size(); }
 
 private:
-	void add_tree(const std::string &dir);
+	void add_tree(int root, const std::string &rel);
+	void scan_below(int root, const std::string &rel);
+	const model_finding *scan_fd(int fd, const std::string &path, int root, const std::string &rel,
+				     bool only_models);
 	bpf_guard *guard_ = nullptr;
+	std::vector<std::string> roots_; // the model directories, as the policy names them
+	std::vector<int> root_fds_;
 	std::set<std::string> trusted_;
 	int inotify_fd_ = -1;
-	std::map<int, std::string> watches_; // wd -> directory
+	std::map<int, std::pair<int, std::string>> watches_; // wd -> (root, directory below it)
 	std::map<std::pair<uint64_t, uint64_t>, model_finding> findings_;
 };
 

@@ -379,44 +379,36 @@ private:
 	}
 };
 
-// Item size of a dtype descr (string or record list); 0 = not known.
+// Item size of a .npy descr as numpy's descr_to_dtype builds it: a dtype
+// string, or a record list of (name, descr[, shape]). 0 = not understood.
 // Sets has_object if any field holds Python objects.
 uint64_t descr_size(const pyval &d, bool &has_object, uint32_t depth = 0)
 {
 	if (depth > 16)
 		return 0;
 	if (d.k == pyval::kind::str) {
-		std::string_view s = d.s;
-		if (!s.empty() && (s[0] == '<' || s[0] == '>' || s[0] == '|' || s[0] == '='))
-			s.remove_prefix(1);
-		if (s.empty())
+		numpy_dtype dt;
+		if (!parse_numpy_dtype(d.s, dt))
 			return 0;
-		char kind = s[0];
-		if (kind == 'O') {
-			has_object = true;
-			return 8;
-		}
-		uint64_t n = 0;
-		size_t i = 1;
-		for (; i < s.size() && s[i] >= '0' && s[i] <= '9' && n < (1ull << 40); i++)
-			n = n * 10 + uint64_t(s[i] - '0');
-		if (kind == 'U')
-			n *= 4;
-		return n;
+		has_object = has_object || dt.object;
+		return dt.itemsize;
 	}
 	if (d.k != pyval::kind::list)
 		return 0;
 	uint64_t total = 0;
 	bool known = true;
 	for (const pyval &field : d.items) {
-		if (field.k != pyval::kind::tuple || field.items.size() < 2) {
+		if (field.k != pyval::kind::tuple || field.items.size() < 2 || field.items.size() > 3) {
 			known = false;
 			continue;
 		}
 		uint64_t sz = descr_size(field.items[1], has_object, depth + 1);
-		if (field.items.size() >= 3 && field.items[2].k == pyval::kind::tuple)
+		if (field.items.size() == 3) {
+			if (field.items[2].k != pyval::kind::tuple)
+				sz = 0;
 			for (const pyval &dim : field.items[2].items)
 				sz = (dim.k == pyval::kind::num && !dim.big && dim.n < (1ull << 32)) ? sz * dim.n : 0;
+		}
 		if (sz == 0)
 			known = false;
 		total += sz;
@@ -469,6 +461,70 @@ bool pb_fields(bytes msg, std::vector<pb_field> &out, size_t max_fields)
 } // namespace
 
 // ---- npy ---------------------------------------------------------------------
+
+bool parse_numpy_dtype(std::string_view s, numpy_dtype &out)
+{
+	out = {};
+	static const std::map<std::string_view, uint64_t, std::less<>> names = {
+		{"bool", 1}, {"int8", 1}, {"int16", 2}, {"int32", 4}, {"int64", 8}, {"uint8", 1},
+		{"uint16", 2}, {"uint32", 4}, {"uint64", 8}, {"float16", 2}, {"float32", 4},
+		{"float64", 8}, {"float128", 16}, {"longdouble", 16}, {"complex64", 8},
+		{"complex128", 16}, {"complex256", 32}, {"double", 8}, {"single", 4}, {"half", 2},
+		{"byte", 1}, {"ubyte", 1}, {"short", 2}, {"ushort", 2}, {"intc", 4}, {"uintc", 4},
+		{"int", 8}, {"float", 8}, {"complex", 16}, {"longlong", 8}, {"ulonglong", 8},
+		{"intp", 8}, {"uintp", 8}, {"long", 8}, {"datetime64", 8}, {"timedelta64", 8},
+		// single-character type codes (x86_64 sizes)
+		{"?", 1}, {"b", 1}, {"B", 1}, {"h", 2}, {"H", 2}, {"i", 4}, {"I", 4}, {"l", 8},
+		{"L", 8}, {"q", 8}, {"Q", 8}, {"p", 8}, {"P", 8}, {"e", 2}, {"f", 4}, {"d", 8},
+		{"g", 16}, {"F", 8}, {"D", 16}, {"G", 32}, {"c", 1}, {"M", 8}, {"m", 8},
+	};
+	if (s == "object" || s == "O" || s == "|O" || s == "O8" || s == "|O8") {
+		out.itemsize = 8;
+		out.object = true;
+		return true;
+	}
+	if (auto it = names.find(s); it != names.end()) {
+		out.itemsize = it->second;
+		return true;
+	}
+	if (!s.empty() && (s[0] == '<' || s[0] == '>' || s[0] == '|' || s[0] == '='))
+		s.remove_prefix(1);
+	if (s.size() < 2)
+		return s.size() == 1 && s != "S" && s != "U" && s != "V" && s != "a" && s != "O" &&
+		       names.count(s) && ((out.itemsize = names.find(s)->second), true);
+	char kind = s[0];
+	std::string_view rest = s.substr(1);
+	if ((kind == 'M' || kind == 'm') && rest.starts_with("8")) {
+		rest.remove_prefix(1);
+		// an optional [unit]: the unit does not change the size
+		if (rest.empty() || (rest.front() == '[' && rest.back() == ']' && rest.size() <= 12)) {
+			out.itemsize = 8;
+			return true;
+		}
+		return false;
+	}
+	uint64_t n = 0;
+	for (char c : rest) {
+		if (c < '0' || c > '9' || n > (1ull << 40))
+			return false;
+		n = n * 10 + uint64_t(c - '0');
+	}
+	if (rest.size() > 1 && rest[0] == '0')
+		return false;
+	switch (kind) {
+	case 'b': out.itemsize = n == 1 ? 1 : 0; break;
+	case 'i':
+	case 'u': out.itemsize = (n == 1 || n == 2 || n == 4 || n == 8) ? n : 0; break;
+	case 'f': out.itemsize = (n == 2 || n == 4 || n == 8 || n == 16) ? n : 0; break;
+	case 'c': out.itemsize = (n == 8 || n == 16 || n == 32) ? n : 0; break;
+	case 'S':
+	case 'a':
+	case 'V': out.itemsize = n, out.flexible = true; break;
+	case 'U': out.itemsize = n * 4, out.flexible = true; break;
+	default: return false;
+	}
+	return out.itemsize != 0;
+}
 
 bool looks_like_npy(bytes d)
 {
@@ -527,6 +583,11 @@ bool parse_npy(bytes d, const scan_limits &limits, npy_info &info, std::string &
 	uint64_t total = descr_size(*descr, info.has_object);
 	if (info.has_object)
 		return true;
+	if (total == 0) {
+		error = "npy descr " + (descr->k == pyval::kind::str ? "'" + descr->s + "'" : std::string("(record)")) +
+		        " is not a dtype this scanner knows (it cannot tell what numpy reads)";
+		return false;
+	}
 	for (const pyval &dim : shape->items) {
 		if (dim.k != pyval::kind::num || dim.big) {
 			error = "npy shape is not a tuple of sizes";

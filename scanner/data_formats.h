@@ -10,6 +10,17 @@
 
 namespace ltrack::scanner {
 
+// numpy.dtype(<string>) as numpy parses it, for the spellings this knows
+// ('f8', '<i4', 'float64', 'd', 'U5', 'M8[ns]', 'O', ...): the item size in
+// bytes and whether items are Python objects. False for anything else
+// (callers then cannot tell how many bytes a loader reads: not safe).
+struct numpy_dtype {
+	uint64_t itemsize = 0;
+	bool object = false;   // items are pickled Python objects
+	bool flexible = false; // S, U, V: the size is part of the spelling
+};
+bool parse_numpy_dtype(std::string_view spelling, numpy_dtype &out);
+
 bool looks_like_npy(bytes data);
 struct npy_info {
 	bool has_object = false; // dtype holds Python objects: a pickle follows the header

@@ -27,6 +27,22 @@ constexpr std::array dangerous_modules = {
 	"numpy.load", "numpy.lib.npyio", "numpy.testing", "numpy.f2py", "numpy.distutils",
 	"numpy.ctypeslib", "joblib.load", "joblib.numpy_pickle.load", "pandas.read_pickle",
 	"keras.models.load_model", "tensorflow.io", "tensorflow.keras.models",
+	// stdlib helpers that run a command or import by name: whole modules
+	// where nothing is needed by a model, the helpers elsewhere
+	"pydoc", "_osx_support", "_aix_support", "_bootsubprocess", "pipes", "imaplib", "tkinter",
+	"_tkinter", "idlelib", "lib2to3", "unittest", "test", "logging", "sqlite3", "mmap",
+	"_winapi", "msvcrt", "winreg", "_xxsubinterpreters", "cgitb", "mailcap", "readline",
+	"uuid._get_command_stdout", "uuid._popen", "uuid._find_mac", "uuid._find_mac_near_keyword",
+	"uuid._find_mac_under_heading", "uuid._ifconfig_getnode", "uuid._ip_getnode",
+	"uuid._arp_getnode", "uuid._lanscan_getnode", "uuid._netstat_getnode", "uuid._unix_getnode",
+	"uuid._windll_getnode", "uuid._random_getnode", "uuid.getnode", "uuid.uuid1",
+	"codecs.open", "codecs.EncodedFile",
+	// joblib's old array wrappers make the unpickler numpy.load (with
+	// allow_pickle) or read a file named inside the pickle
+	"joblib.numpy_pickle_compat", "joblib.numpy_pickle.NDArrayWrapper",
+	"joblib.numpy_pickle.ZNDArrayWrapper", "joblib.numpy_pickle.load_compatibility",
+	"sklearn.externals.joblib.numpy_pickle_compat", "sklearn.externals.joblib.numpy_pickle.NDArrayWrapper",
+	"sklearn.externals.joblib.numpy_pickle.ZNDArrayWrapper",
 };
 
 // Names in builtins / __builtin__ that execute code, reach arbitrary

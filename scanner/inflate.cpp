@@ -12,10 +12,12 @@ bool looks_compressed(bytes d)
 	return d.size() >= 2 && (d[0] & 0x0f) == 8 && (d[0] >> 4) <= 7 && ((d[0] << 8) | d[1]) % 31 == 0 && !(d[1] & 0x20);
 }
 
-bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<unsigned char> &out, std::string &error)
+bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<unsigned char> &out, std::string &error,
+                     size_t *consumed)
 {
 	z_stream zs{};
-	if (inflateInit2(&zs, kind == stream_kind::raw_deflate ? -15 : 15 + 32) != Z_OK) {
+	int wbits = kind == stream_kind::raw_deflate ? -15 : kind == stream_kind::zlib ? 15 : kind == stream_kind::gzip ? 31 : 47;
+	if (inflateInit2(&zs, wbits) != Z_OK) {
 		error = "zlib could not be initialised";
 		return false;
 	}
@@ -51,6 +53,8 @@ bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<u
 			break;
 		}
 	}
+	if (consumed)
+		*consumed = in_pos - zs.avail_in;
 	inflateEnd(&zs);
 	budget -= std::min<uint64_t>(budget, out.size());
 	return rc == Z_STREAM_END;

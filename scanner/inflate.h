@@ -11,13 +11,17 @@ namespace ltrack::scanner {
 
 enum class stream_kind {
 	raw_deflate, // zip method 8
-	zlib_or_gzip // joblib's zlib/gzip compression (header auto-detected)
+	zlib_or_gzip, // header auto-detected
+	zlib,         // RFC 1950 only (joblib's "zlib", zlib.decompress)
+	gzip,         // RFC 1952 only (joblib's "gzip")
 };
 
 // Inflates `in` into `out`. `budget` is what may still be produced in this
 // scan; it is reduced by what was produced. False with `error` set when the
 // stream is corrupt, truncated, or would exceed the budget.
-bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<unsigned char> &out, std::string &error);
+// `consumed`, when given, receives the input bytes the stream used.
+bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<unsigned char> &out, std::string &error,
+                     size_t *consumed = nullptr);
 
 // Whether the bytes start like a zlib (RFC 1950) or gzip stream.
 bool looks_compressed(bytes data);

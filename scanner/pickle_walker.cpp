@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "data_formats.h"
 #include "import_lists.h"
 
 namespace ltrack::scanner {
@@ -18,13 +19,16 @@ constexpr size_t max_text = 512;
 constexpr size_t max_items = 64;
 constexpr size_t max_retained = 1u << 22; // container items kept per pickle
 
+// other: unknown (a float, a REDUCE result, a persistent id: may be anything)
 enum class vk : uint8_t { other, none, boolean, integer, str, bytes, global, object, tuple, list, dict, set };
 
 struct value {
 	vk k = vk::other;
 	bool cut = false;
-	int64_t num = 0;
+	int64_t num = 0;         // integer (when text is null), boolean
 	uint32_t ref = none_ref; // global: import index; containers/objects: node index
+	// str/bytes: the text; integer: set for values beyond 64 bits, holding
+	// the minimal little-endian two's complement bytes.
 	// Shared so DUP, memo GET and container copies cost no string memory:
 	// a hostile pickle can copy one value millions of times cheaply.
 	std::shared_ptr<const std::string> text;
@@ -39,6 +43,8 @@ struct node {
 	std::vector<value> items; // tuple/list/set items, dict k,v pairs, object args
 	std::vector<value> state; // object: BUILD state (0 or 1)
 	bool cut = false;
+	bool newobj = false; // object made by NEWOBJ(_EX): cls.__new__, no __init__
+	uint32_t builds = 0; // BUILDs applied to this object
 };
 
 enum op : unsigned char {
@@ -60,7 +66,63 @@ enum op : unsigned char {
 struct failure {
 	bool truncated;
 	std::string what;
+	bool uncertain = false;
 };
+
+// Minimal little-endian two's complement bytes of a signed integer given
+// as little-endian bytes (LONG1/LONG4 may carry redundant sign bytes).
+std::string minimal_le(std::string b)
+{
+	while (b.size() > 1) {
+		unsigned char last = (unsigned char)b.back(), prev = (unsigned char)b[b.size() - 2];
+		if ((last == 0 && !(prev & 0x80)) || (last == 0xff && (prev & 0x80)))
+			b.pop_back();
+		else
+			break;
+	}
+	return b;
+}
+
+// Decimal text (as int() reads INT/LONG lines) to minimal little-endian
+// bytes; false when it is not a plain decimal integer.
+bool decimal_to_le(std::string_view s, std::string &out)
+{
+	bool neg = false;
+	if (!s.empty() && (s[0] == '-' || s[0] == '+'))
+		neg = s[0] == '-', s.remove_prefix(1);
+	if (s.empty() || s.size() > 400)
+		return false;
+	std::vector<uint8_t> mag{0};
+	for (char c : s) {
+		if (c < '0' || c > '9')
+			return false;
+		unsigned carry = unsigned(c - '0');
+		for (uint8_t &b : mag) {
+			unsigned v = b * 10u + carry;
+			b = uint8_t(v);
+			carry = v >> 8;
+		}
+		if (carry)
+			mag.push_back(uint8_t(carry));
+	}
+	mag.push_back(0); // room for the sign bit
+	if (neg) {        // two's complement
+		unsigned carry = 1;
+		for (uint8_t &b : mag) {
+			unsigned v = uint8_t(~b) + carry;
+			b = uint8_t(v);
+			carry = v >> 8;
+		}
+	}
+	out = minimal_le(std::string(mag.begin(), mag.end()));
+	return true;
+}
+
+bool is_wrapper_class(const import_ref &i)
+{
+	return i.name == "NumpyArrayWrapper" &&
+	       (i.module == "joblib.numpy_pickle" || i.module == "sklearn.externals.joblib.numpy_pickle");
+}
 
 void append_utf8(std::string &out, uint32_t cp)
 {
@@ -172,7 +234,7 @@ bool parse_int(std::string_view s, int64_t &out)
 
 class walker {
 public:
-	walker(bytes data, size_t start, pickle_context &ctx) : r{data, start}, ctx(ctx) {}
+	walker(bytes data, size_t start, pickle_context &ctx, const walk_options &opt) : r{data, start}, ctx(ctx), opt(opt) {}
 
 	pickle_outcome run()
 	{
@@ -180,8 +242,10 @@ public:
 		loop(out);
 		out.protocol = protocol;
 		out.ops = ops;
+		out.joblib_arrays_read = arrays_read;
 		if (err) {
 			out.truncated = err->truncated;
+			out.uncertain = err->uncertain;
 			out.error = "offset " + std::to_string(op_pos) + ": " + err->what;
 		} else {
 			out.ok = true;
@@ -191,8 +255,14 @@ public:
 	}
 
 private:
-	byte_reader r;
+	byte_reader r; // r.pos: where the unpickler reads its next byte
 	pickle_context &ctx;
+	const walk_options &opt;
+	// pickle._Unpickler's frame: [r.pos, frame_end) is left in the frame
+	// buffer while the file itself stands at file_pos.
+	bool in_frame = false;
+	size_t frame_end = 0, file_pos = 0;
+	bool arrays_read = false;
 	std::vector<value> stack;
 	std::vector<size_t> marks; // stack heights at each MARK
 	std::unordered_map<uint64_t, value> memo;
@@ -211,48 +281,99 @@ private:
 		if (!err)
 			err = failure{false, std::move(what)};
 	}
+	// A failure the real unpickler need not share: a scanner limit or a
+	// value the walker cannot resolve. Nothing can be said past it.
+	void unsure(std::string what)
+	{
+		if (!err)
+			err = failure{false, std::move(what), true};
+	}
 	void eof(const char *what)
 	{
 		if (!err)
 			err = failure{true, std::string("truncated: ") + what};
 	}
 
+	// pickle._Unframer: a read that finds the frame empty leaves it and
+	// reads the file; one the frame cannot fully serve is an error.
+	bool frame_serves(uint64_t n)
+	{
+		if (!in_frame)
+			return true;
+		size_t left = frame_end - r.pos;
+		if (left == 0 && n != 0) {
+			in_frame = false;
+			r.pos = file_pos;
+			return true;
+		}
+		if (left < n) {
+			fail("pickle exhausted before end of frame");
+			return false;
+		}
+		return true;
+	}
 	bytes take(uint64_t n, const char *what)
 	{
 		bytes b;
-		if (err || !r.take(n, b))
+		if (err || !frame_serves(n) || !r.take(n, b))
 			eof(what);
 		return b;
 	}
 	uint64_t le(unsigned n, const char *what)
 	{
 		uint64_t v = 0;
-		if (err || !r.le(n, v))
+		if (err || !frame_serves(n) || !r.le(n, v))
 			eof(what);
 		return v;
 	}
 	std::string_view line(const char *what)
 	{
-		if (err)
+		if (err || !frame_serves(1))
 			return {};
-		bytes rest = r.data.subspan(r.pos);
+		bytes rest = r.data.subspan(r.pos, (in_frame ? frame_end : r.data.size()) - r.pos);
 		const void *nl = rest.empty() ? nullptr : memchr(rest.data(), '\n', rest.size());
 		if (!nl) {
-			eof(what);
+			if (in_frame)
+				fail("pickle exhausted before end of frame");
+			else
+				eof(what);
 			return {};
 		}
 		size_t n = size_t(static_cast<const unsigned char *>(nl) - rest.data());
 		r.pos += n + 1;
 		return as_text(rest.first(n));
 	}
+	// FRAME: the C unpickler only checks the frame is there and reads on;
+	// pickle._Unpickler reads it whole into a buffer.
+	void frame(uint64_t n)
+	{
+		if (err)
+			return;
+		if (!opt.python_unpickler) {
+			if (n > r.left())
+				eof("FRAME is longer than the data");
+			return;
+		}
+		if (in_frame && r.pos != frame_end)
+			return fail("beginning of a new frame before end of current frame");
+		if (n > uint64_t(INT64_MAX))
+			return fail("frame size > sys.maxsize");
+		size_t start = in_frame ? file_pos : r.pos;
+		r.pos = start;
+		frame_end = start + size_t(std::min<uint64_t>(n, r.data.size() - start));
+		file_pos = frame_end;
+		in_frame = true;
+	}
+	// Out-of-band reads (joblib's array bytes) come from the file itself.
+	size_t &file_cursor() { return in_frame ? file_pos : r.pos; }
 
 	uint32_t new_node(uint32_t cls = none_ref)
 	{
 		if (nodes.size() >= uint64_t(ctx.limits.max_pickle_stack) + ctx.limits.max_pickle_memo) {
-			fail("too many objects");
+			unsure("too many objects");
 			return none_ref;
 		}
-		nodes.push_back(node{cls, {}, {}, false});
+		nodes.push_back(node{cls, {}, {}, false, false, 0});
 		return uint32_t(nodes.size() - 1);
 	}
 	void add_item(uint32_t n, value v)
@@ -296,13 +417,29 @@ private:
 		v.num = n;
 		return v;
 	}
+	// INT/LONG text; a value int() may read differently stays unknown.
+	value int_text(std::string_view s)
+	{
+		int64_t n = 0;
+		if (parse_int(s, n))
+			return int_value(n);
+		while (!s.empty() && (s.back() == 'L' || s.back() == '\r' || s.back() == ' '))
+			s.remove_suffix(1);
+		value v;
+		std::string le;
+		if (decimal_to_le(s, le)) {
+			v.k = vk::integer;
+			v.text = std::make_shared<const std::string>(std::move(le));
+		}
+		return v;
+	}
 
 	void push(value v)
 	{
 		if (err)
 			return;
 		if (stack.size() >= ctx.limits.max_pickle_stack)
-			return fail("stack exceeds the limit of " + std::to_string(ctx.limits.max_pickle_stack) + " values");
+			return unsure("stack exceeds the limit of " + std::to_string(ctx.limits.max_pickle_stack) + " values");
 		stack.push_back(std::move(v));
 	}
 	size_t base() const { return marks.empty() ? 0 : marks.back(); }
@@ -343,7 +480,7 @@ private:
 		if (err)
 			return;
 		if (memo.size() >= ctx.limits.max_pickle_memo && !memo.count(key))
-			return fail("memo exceeds the limit of " + std::to_string(ctx.limits.max_pickle_memo) + " entries");
+			return unsure("memo exceeds the limit of " + std::to_string(ctx.limits.max_pickle_memo) + " entries");
 		memo[key] = std::move(v);
 	}
 	void memo_get(uint64_t key)
@@ -358,7 +495,7 @@ private:
 		if (err)
 			return {};
 		if (module.size() > max_text || name.size() > max_text) {
-			fail("import name longer than " + std::to_string(max_text) + " bytes");
+			unsure("import name longer than " + std::to_string(max_text) + " bytes");
 			return {};
 		}
 		value v;
@@ -366,11 +503,13 @@ private:
 		v.ref = record_import(ctx, module, name);
 		return v;
 	}
-	value object_of(const value &callable, std::vector<value> args)
+	value object_of(const value &callable, std::vector<value> args, bool newobj = false)
 	{
 		value v;
 		v.k = vk::object;
 		v.ref = new_node(callable.k == vk::global ? callable.ref : none_ref);
+		if (v.ref != none_ref)
+			nodes[v.ref].newobj = newobj;
 		for (auto &a : args)
 			add_item(v.ref, std::move(a));
 		return v;
@@ -381,17 +520,39 @@ private:
 			return {};
 		return nodes[v.ref].items;
 	}
+	// As Python's dict: of duplicate keys the last one wins.
 	const value *dict_get(uint32_t n, std::string_view key)
 	{
 		const auto &it = nodes[n].items;
+		const value *found = nullptr;
 		for (size_t i = 0; i + 1 < it.size(); i += 2)
 			if (it[i].k == vk::str && !it[i].cut && it[i].str() == key)
-				return &it[i + 1];
-		return nullptr;
+				found = &it[i + 1];
+		return found;
+	}
+	bool is_global(const value &v, bool (*pred)(const import_ref &)) const
+	{
+		return v.k == vk::global && v.ref != none_ref && pred(ctx.imports[v.ref]);
+	}
+
+	// PUT/GET text keys go through int(): text with other characters than
+	// int() accepts fails in the loader too; a form parse_int does not read
+	// (underscores, inner spaces) is one the walker cannot follow.
+	bool memo_key(std::string_view s, int64_t &k)
+	{
+		if (err)
+			return false;
+		if (s.find_first_not_of("0123456789+-_ \t\r\f\v") != std::string_view::npos)
+			return fail("memo key is not a number (the loader raises)"), false;
+		if (!parse_int(s, k) || k < 0)
+			return unsure("memo key is not a number the scanner reads as Python does"), false;
+		return true;
 	}
 
 	void loop(pickle_outcome &out);
+	void build(value state);
 	void joblib_array(uint32_t wrapper);
+	bool joblib_dtype(const value &dtype, numpy_dtype &dt);
 };
 
 void walker::loop(pickle_outcome &out)
@@ -400,7 +561,7 @@ void walker::loop(pickle_outcome &out)
 		if (err)
 			return;
 		if (++ctx.ops > ctx.limits.max_pickle_ops)
-			return fail("more than " + std::to_string(ctx.limits.max_pickle_ops) + " pickle opcodes");
+			return unsure("more than " + std::to_string(ctx.limits.max_pickle_ops) + " pickle opcodes");
 		ops++;
 		op_pos = r.pos;
 		unsigned char c = static_cast<unsigned char>(le(1, "pickle ends without STOP"));
@@ -413,16 +574,18 @@ void walker::loop(pickle_outcome &out)
 			break;
 		}
 		case FRAME:
-			le(8, "FRAME length");
+			frame(le(8, "FRAME length"));
 			break;
 		case STOP: {
 			value v = pop();
-			if (v.k == vk::integer) {
-				out.top_is_int = true;
-				out.top_int = v.num;
-			}
-			if (v.k == vk::other && v.text)
+			if (err)
+				break;
+			using k = pickle_outcome::value_kind;
+			out.top = v.k == vk::integer ? k::integer : (v.k == vk::other || v.k == vk::object || v.k == vk::global) ? k::unknown : k::other;
+			if (v.k == vk::integer && v.text)
 				out.top_long = *v.text;
+			else
+				out.top_int = v.num;
 			if (v.k == vk::tuple && v.ref != none_ref)
 				for (const value &item : nodes[v.ref].items)
 					if (item.k == vk::global)
@@ -431,7 +594,7 @@ void walker::loop(pickle_outcome &out)
 		}
 		case MARK:
 			if (marks.size() >= ctx.limits.max_pickle_marks)
-				return fail("MARKs nested deeper than " + std::to_string(ctx.limits.max_pickle_marks));
+				return unsure("MARKs nested deeper than " + std::to_string(ctx.limits.max_pickle_marks));
 			marks.push_back(stack.size());
 			break;
 		case POP:
@@ -462,24 +625,19 @@ void walker::loop(pickle_outcome &out)
 		}
 		case INT: {
 			std::string_view s = line("INT");
-			int64_t n = 0;
 			if (s == "01" || s == "00") {
 				value v;
 				v.k = vk::boolean;
 				v.num = s == "01";
 				push(v);
-			} else if (parse_int(s, n)) {
-				push(int_value(n));
 			} else {
-				push(value{}); // a big int: value not needed
+				push(int_text(s));
 			}
 			break;
 		}
-		case LONG: {
-			int64_t n = 0;
-			push(parse_int(line("LONG"), n) ? int_value(n) : value{});
+		case LONG:
+			push(int_text(line("LONG")));
 			break;
-		}
 		case BININT:
 			push(int_value(int32_t(uint32_t(le(4, "BININT")))));
 			break;
@@ -503,8 +661,17 @@ void walker::loop(pickle_outcome &out)
 				if (n && n < 8 && (b[n - 1] & 0x80))
 					u |= ~0ull << (8 * n); // sign-extend
 				v = int_value(int64_t(u));
-			} else if (n <= 32) {
-				v.text = std::make_shared<const std::string>(as_text(b));
+			} else if (n <= 64) {
+				std::string le = minimal_le(std::string(as_text(b)));
+				if (le.size() <= 8) {
+					uint64_t u = load_le(reinterpret_cast<const unsigned char *>(le.data()), unsigned(le.size()));
+					if (le.size() < 8 && (le.back() & 0x80))
+						u |= ~0ull << (8 * le.size());
+					v = int_value(int64_t(u));
+				} else {
+					v.k = vk::integer;
+					v.text = std::make_shared<const std::string>(std::move(le));
+				}
 			}
 			push(v);
 			break;
@@ -639,10 +806,16 @@ void walker::loop(pickle_outcome &out)
 		case STACK_GLOBAL: {
 			value name = pop();
 			value module = pop();
+			if (err)
+				break;
+			// A value the walker did not follow (a call's result) may be a str.
+			auto maybe_str = [](const value &v) { return v.k == vk::other || v.k == vk::object || v.k == vk::global; };
+			if (maybe_str(module) || maybe_str(name))
+				return unsure("STACK_GLOBAL of a value the scanner cannot resolve");
 			if (module.k != vk::str || name.k != vk::str)
 				return fail("STACK_GLOBAL needs two strings on the stack");
 			if (module.cut || name.cut)
-				return fail("import name longer than " + std::to_string(max_text) + " bytes");
+				return unsure("import name longer than " + std::to_string(max_text) + " bytes");
 			push(global(module.str(), name.str()));
 			break;
 		}
@@ -663,14 +836,14 @@ void walker::loop(pickle_outcome &out)
 		case NEWOBJ: {
 			value args = pop();
 			value cls = pop();
-			push(object_of(cls, items_of(args)));
+			push(object_of(cls, items_of(args), true));
 			break;
 		}
 		case NEWOBJ_EX: {
 			pop();
 			value args = pop();
 			value cls = pop();
-			push(object_of(cls, items_of(args)));
+			push(object_of(cls, items_of(args), true));
 			break;
 		}
 		case OBJ: {
@@ -682,31 +855,25 @@ void walker::loop(pickle_outcome &out)
 			push(object_of(cls, std::move(items)));
 			break;
 		}
-		case BUILD: {
-			value state = pop();
-			value &t = top();
-			if (t.k == vk::object && t.ref != none_ref) {
-				uint32_t n = t.ref;
-				nodes[n].state.assign(1, std::move(state));
-				uint32_t cls = nodes[n].cls;
-				if (cls != none_ref && ctx.imports[cls].name == "NumpyArrayWrapper" &&
-				    ctx.imports[cls].module.ends_with("numpy_pickle"))
-					joblib_array(n);
-			}
+		case BUILD:
+			build(pop());
 			break;
-		}
 		case PERSID:
 			line("PERSID");
+			if (!opt.persistent_load)
+				return fail("PERSID without a persistent_load (the loader raises)");
 			push(value{});
 			break;
 		case BINPERSID:
 			pop();
+			if (!opt.persistent_load)
+				return fail("BINPERSID without a persistent_load (the loader raises)");
 			push(value{});
 			break;
 		case PUT: {
 			int64_t k = 0;
-			if (!parse_int(line("PUT"), k) || k < 0)
-				return fail("PUT key is not a number");
+			if (!memo_key(line("PUT"), k))
+				return;
 			memo_put(uint64_t(k));
 			break;
 		}
@@ -721,8 +888,8 @@ void walker::loop(pickle_outcome &out)
 			break;
 		case GET: {
 			int64_t k = 0;
-			if (!parse_int(line("GET"), k) || k < 0)
-				return fail("GET key is not a number");
+			if (!memo_key(line("GET"), k))
+				return;
 			memo_get(uint64_t(k));
 			break;
 		}
@@ -746,75 +913,128 @@ void walker::loop(pickle_outcome &out)
 	}
 }
 
-// joblib writes each numpy array's bytes into the stream right after the
-// BUILD of its NumpyArrayWrapper; NumpyUnpickler reads them there. Step
-// over them using the wrapper's state: dtype, shape and alignment padding.
-// Object arrays are a nested pickle instead, which is walked.
+void walker::build(value state)
+{
+	value &t = top();
+	if (err || t.k != vk::object || t.ref == none_ref)
+		return;
+	uint32_t n = t.ref;
+	node &nd = nodes[n];
+	nd.state.assign(1, std::move(state));
+	nd.builds++;
+	if (!opt.joblib_arrays)
+		return;
+	// joblib's NumpyUnpickler reads array bytes after the BUILD of any
+	// NumpyArrayWrapper instance. Only the way joblib.dump writes one is
+	// followed (NEWOBJ, then one BUILD of a state dict); an instance made any
+	// other way would move the stream where the walker cannot follow.
+	uint32_t cls = nd.cls;
+	bool wrapper = cls != none_ref && is_wrapper_class(ctx.imports[cls]);
+	bool maybe = false;
+	for (const value &a : nd.items)
+		maybe = maybe || is_global(a, is_wrapper_class);
+	if (wrapper && nd.newobj && nd.builds == 1)
+		return joblib_array(n);
+	if (wrapper || maybe)
+		unsure("joblib NumpyArrayWrapper made or built other than joblib.dump writes it");
+}
+
+// joblib writes each numpy array's bytes into the file right after the
+// BUILD of its NumpyArrayWrapper (outside any frame); NumpyUnpickler reads
+// them there: an optional padding length byte and padding, then
+// count * itemsize bytes. Object arrays are a pickle.load of the file
+// instead, which is walked with CPython's unpickler.
 void walker::joblib_array(uint32_t wrapper)
 {
-	ctx.saw_joblib_wrapper = true;
 	const node &w = nodes[wrapper];
-	if (w.state.empty() || w.state[0].k != vk::dict || w.state[0].ref == none_ref)
-		return fail("joblib NumpyArrayWrapper without a state dict");
+	if (w.state.empty() || w.state[0].k != vk::dict || w.state[0].ref == none_ref || nodes[w.state[0].ref].cut)
+		return unsure("joblib NumpyArrayWrapper state is not a small dict");
 	uint32_t d = w.state[0].ref;
 	const value *shape = dict_get(d, "shape");
 	const value *dtype = dict_get(d, "dtype");
-	if (!shape || shape->k != vk::tuple || !dtype || dtype->k != vk::object)
-		return fail("joblib NumpyArrayWrapper without shape and dtype");
-	const node &dn = nodes[dtype->ref];
-	if (dn.cls == none_ref || ctx.imports[dn.cls].module != "numpy" || ctx.imports[dn.cls].name != "dtype" ||
-	    dn.items.empty() || dn.items[0].k != vk::str)
-		return fail("joblib array dtype is not a numpy.dtype");
-	std::string_view code = dn.items[0].str();
-	if (code.empty())
-		return fail("joblib array dtype is empty");
-	bool has_object = code[0] == 'O';
-	int64_t coded_size = 0;
-	size_t digits = code.find_first_of("0123456789");
-	if (digits != std::string_view::npos && (!parse_int(code.substr(digits), coded_size) || coded_size < 0))
-		return fail("joblib array dtype '" + std::string(code) + "' is not understood");
-	// numpy spells unicode dtypes in characters ('U5' is 20 bytes); the
-	// BUILD state's itemsize, when present, is authoritative.
-	uint64_t itemsize = uint64_t(coded_size) * (code[0] == 'U' ? 4 : 1);
-	if (!dn.state.empty() && dn.state[0].k == vk::tuple) {
-		const auto &st = nodes[dn.state[0].ref].items;
-		if (st.size() >= 6 && st[5].k == vk::integer && st[5].num > 0)
-			itemsize = uint64_t(st[5].num);
-		if (st.size() >= 8 && st[7].k == vk::integer && (st[7].num & 1))
-			has_object = true; // NPY_ITEM_HASOBJECT: a record with object fields
-	}
-	if (has_object) {
+	if (!shape || (shape->k != vk::tuple && shape->k != vk::list) || shape->ref == none_ref || !dtype)
+		return unsure("joblib NumpyArrayWrapper without a shape tuple and a dtype");
+	numpy_dtype dt;
+	if (!joblib_dtype(*dtype, dt))
+		return;
+	arrays_read = true;
+	size_t &pos = file_cursor();
+	if (dt.object) {
 		if (ctx.nested >= ctx.limits.max_depth)
-			return fail("joblib object arrays nested too deeply");
+			return unsure("joblib object arrays nested too deeply");
 		ctx.nested++;
-		pickle_outcome inner = walk_pickle(r.data, r.pos, ctx);
+		walk_options inner_opt; // pickle.load: the C unpickler, no persistent_load
+		pickle_outcome inner = walk_pickle(r.data, pos, ctx, inner_opt);
 		ctx.nested--;
-		if (!inner.ok)
-			return void(err = failure{inner.truncated, "in joblib object array: " + inner.error});
-		r.pos = inner.end;
+		if (!inner.ok) {
+			err = failure{inner.truncated, "in joblib object array: " + inner.error, inner.uncertain};
+			return;
+		}
+		pos = inner.end;
 		return;
 	}
-	if (itemsize == 0)
-		return fail("joblib array dtype '" + std::string(code) + "' has no item size");
-	uint64_t total = itemsize;
+	uint64_t total = dt.itemsize;
 	const node &sn = nodes[shape->ref];
 	if (sn.cut)
-		return fail("joblib array has too many dimensions");
+		return unsure("joblib array has too many dimensions");
 	for (const value &dim : sn.items) {
-		if (dim.k != vk::integer || dim.num < 0)
-			return fail("joblib array shape is not a tuple of sizes");
+		if (dim.k != vk::integer || dim.text || dim.num < 0)
+			return unsure("joblib array shape is not a tuple of sizes");
 		if (dim.num && total > UINT64_MAX / uint64_t(dim.num))
-			return fail("joblib array size overflows");
+			return unsure("joblib array size overflows");
 		total *= uint64_t(dim.num);
 	}
 	const value *align = dict_get(d, "numpy_array_alignment_bytes");
-	if (align && align->k == vk::integer) {
-		uint64_t pad = le(1, "joblib array padding");
-		if (err)
-			return;
-		take(pad, "joblib array padding");
+	uint64_t skip = total;
+	if (align && align->k != vk::none) {
+		if (pos >= r.data.size())
+			return eof("joblib array padding");
+		uint64_t pad = r.data[pos];
+		if (skip > UINT64_MAX - pad - 1)
+			return unsure("joblib array size overflows");
+		skip += pad + 1;
 	}
-	take(total, "joblib array data");
+	if (skip > r.data.size() - pos)
+		return eof("joblib array data");
+	pos += size_t(skip);
+}
+
+// The wrapper's dtype: numpy.dtype(spelling, ...) with an optional BUILD
+// state of the version-3/4 tuple numpy writes for a plain (non-record) type.
+bool walker::joblib_dtype(const value &dtype, numpy_dtype &dt)
+{
+	if (dtype.k != vk::object || dtype.ref == none_ref) {
+		unsure("joblib array dtype is not a numpy.dtype");
+		return false;
+	}
+	const node &dn = nodes[dtype.ref];
+	if (dn.cls == none_ref || ctx.imports[dn.cls].module != "numpy" || ctx.imports[dn.cls].name != "dtype" || dn.newobj ||
+	    dn.items.empty() || dn.items[0].k != vk::str || dn.items[0].cut || dn.builds > 1) {
+		unsure("joblib array dtype is not a numpy.dtype of a string");
+		return false;
+	}
+	std::string spelling(dn.items[0].str());
+	if (!parse_numpy_dtype(spelling, dt)) {
+		unsure("joblib array dtype '" + spelling + "' is not one the scanner knows");
+		return false;
+	}
+	if (dn.state.empty())
+		return true;
+	// (version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])
+	const value &st = dn.state[0];
+	const std::vector<value> *f = st.k == vk::tuple && st.ref != none_ref ? &nodes[st.ref].items : nullptr;
+	if (!f || (f->size() != 8 && f->size() != 9) || (*f)[2].k != vk::none || (*f)[3].k != vk::none ||
+	    (*f)[4].k != vk::none || (*f)[5].k != vk::integer || (*f)[5].text || (*f)[7].k != vk::integer) {
+		unsure("joblib array dtype '" + spelling + "' has a state the scanner does not follow (record, subarray)");
+		return false;
+	}
+	int64_t elsize = (*f)[5].num;
+	bool obj_flag = (*f)[7].num & 1; // NPY_ITEM_REFCOUNT
+	if ((elsize != -1 && uint64_t(elsize) != dt.itemsize) || obj_flag != dt.object) {
+		unsure("joblib array dtype '" + spelling + "' state disagrees with its spelling");
+		return false;
+	}
+	return true;
 }
 
 } // namespace
@@ -834,10 +1054,15 @@ uint32_t record_import(pickle_context &ctx, std::string_view module, std::string
 	return uint32_t(ctx.imports.size() - 1);
 }
 
-pickle_outcome walk_pickle(bytes data, size_t start, pickle_context &ctx)
+pickle_outcome walk_pickle(bytes data, size_t start, pickle_context &ctx, const walk_options &opt)
 {
-	walker w(data, start, ctx);
+	walker w(data, start, ctx, opt);
 	return w.run();
+}
+
+bool pickle_outcome::might_equal(std::string_view le) const
+{
+	return top == value_kind::unknown || (top == value_kind::integer && top_long == le);
 }
 
 } // namespace ltrack::scanner

@@ -1,7 +1,9 @@
 // Walks a pickle opcode stream without executing it: a small symbolic
 // machine tracks just enough of the stack and memo to resolve what each
-// GLOBAL / INST / STACK_GLOBAL imports, and to step over the raw array
-// bytes joblib interleaves with the pickle.
+// GLOBAL / INST / STACK_GLOBAL imports. It reads the bytes the way one
+// particular unpickler does (walk_options): CPython's C unpickler (pickle,
+// numpy, torch) or the pure-Python one joblib subclasses, which frames
+// differently and reads raw array bytes after a NumpyArrayWrapper BUILD.
 #pragma once
 
 #include <cstdint>
@@ -20,25 +22,47 @@ struct pickle_context {
 	std::vector<import_ref> &imports; // distinct (module, name, where)
 	std::string where;                // entry path recorded on new imports
 	std::unordered_map<std::string, uint32_t> import_index; // where\0module\0name -> index
-	uint64_t ops = 0;
-	bool saw_joblib_wrapper = false;
+	uint64_t ops = 0;                 // charged by every walk and by container parsing
 	unsigned nested = 0; // pickles inside pickles (joblib object arrays)
+};
+
+struct walk_options {
+	// pickle._Unpickler (joblib's NumpyUnpickler): a FRAME is read whole
+	// into a buffer and opcodes may not cross its end; out-of-band reads
+	// (array bytes) come from the file after it. CPython's C unpickler
+	// treats FRAME as a read-ahead hint only.
+	bool python_unpickler = false;
+	// joblib's NumpyUnpickler: raw array bytes follow each NumpyArrayWrapper BUILD.
+	bool joblib_arrays = false;
+	// torch sets persistent_load; plain pickle.load (and joblib, numpy)
+	// raise at the first PERSID/BINPERSID.
+	bool persistent_load = false;
 };
 
 struct pickle_outcome {
 	bool ok = false;
 	bool truncated = false; // failed because the data ended
+	// Failed where the real unpickler might not have (a scanner limit, a
+	// value the walker cannot resolve): nothing can be said about the rest.
+	bool uncertain = false;
 	std::string error;      // "offset N: what"
 	size_t end = 0;         // just past STOP when ok
 	int protocol = 0;       // from PROTO, 0 if none
 	uint64_t ops = 0;       // opcodes in this pickle
-	bool top_is_int = false; // the unpickled value is an integer ...
-	int64_t top_int = 0;     // ... that fits 64 bits
-	std::string top_long;    // LONG1/LONG4 little-endian bytes of the value
+	bool joblib_arrays_read = false; // a NumpyArrayWrapper BUILD read array bytes
+	// The unpickled value, as far as an equality test needs it.
+	enum class value_kind { unknown, integer, other } top = value_kind::unknown;
+	int64_t top_int = 0;  // integer that fits 64 bits ...
+	std::string top_long; // ... else its minimal little-endian two's complement bytes
 	std::vector<std::string> top_globals; // "module.name" of imports directly in a top-level tuple
+
+	// Could the value compare equal (Python ==) to the integer whose
+	// minimal little-endian bytes are `le`?
+	bool might_equal(std::string_view le) const;
+	bool might_equal(int64_t v) const { return top == value_kind::unknown || (top == value_kind::integer && top_long.empty() && top_int == v); }
 };
 
-pickle_outcome walk_pickle(bytes data, size_t start, pickle_context &ctx);
+pickle_outcome walk_pickle(bytes data, size_t start, pickle_context &ctx, const walk_options &opt = {});
 
 // Records (module, name) in ctx.imports unless already there; returns its index.
 uint32_t record_import(pickle_context &ctx, std::string_view module, std::string_view name);

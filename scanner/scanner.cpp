@@ -4,7 +4,10 @@
 #include "scanner.h"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <set>
+#include <tuple>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -27,6 +30,9 @@ struct scan_state {
 	std::vector<std::string> errors;
 	std::vector<std::string> notes;
 	bool unrecognised = false;
+	// Archive member spans already read one way (offset, stored size,
+	// method, how): a directory of many entries naming one member costs one read.
+	std::set<std::tuple<uint64_t, uint64_t, uint64_t, int>> seen;
 
 	explicit scan_state(const scan_limits &l) : limits(l), inflate_budget(l.max_inflated_bytes) {}
 	void error(const std::string &where, const std::string &what)
@@ -38,6 +44,15 @@ struct scan_state {
 		if (notes.size() < 32)
 			notes.push_back(where.empty() ? what : where + ": " + what);
 	}
+	// Container parsing draws on the same budget as the pickle walks.
+	bool charge(uint64_t work, const std::string &where)
+	{
+		pctx.ops += work;
+		if (pctx.ops <= limits.max_pickle_ops)
+			return true;
+		error(where, "more than " + std::to_string(limits.max_pickle_ops) + " units of work (the scan's budget)");
+		return false;
+	}
 };
 
 std::string join(const std::string &where, const std::string &name)
@@ -45,68 +60,129 @@ std::string join(const std::string &where, const std::string &name)
 	return where.empty() ? name : where + "/" + name;
 }
 
-// torch.save's legacy format starts with this pickled magic number.
-constexpr unsigned char legacy_magic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
-                                          0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e};
+// torch's legacy MAGIC_NUMBER 0x1950a86a20f9469cfc6c, minimal little-endian bytes.
+const std::string_view legacy_magic_le("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 10);
+constexpr int64_t legacy_protocol_version = 1001;
 
 bool starts_with_proto(bytes d, size_t at = 0)
 {
 	return d.size() > at + 1 && d[at] == 0x80 && d[at + 1] <= 5;
 }
 
-// One pickle at `start`; false (error recorded) if it did not reach STOP.
-bool one_pickle(bytes d, size_t &pos, const std::string &where, scan_state &st, pickle_outcome *out = nullptr)
+std::string lower(std::string_view s)
+{
+	std::string out(s);
+	for (char &c : out)
+		if (c >= 'A' && c <= 'Z')
+			c = char(c - 'A' + 'a');
+	return out;
+}
+
+// One pickle at `pos`. A failure is an error when `must_read` (the bytes
+// are a pickle for the loader that reads them) or when the walker could not
+// follow the unpickler; otherwise the loader fails there too, having run
+// only what was recorded before.
+bool walk(bytes d, size_t &pos, const std::string &where, scan_state &st, const walk_options &opt, bool must_read,
+          pickle_outcome *out = nullptr)
 {
 	st.pctx.where = where;
-	pickle_outcome o = walk_pickle(d, pos, st.pctx);
-	if (!o.ok) {
+	pickle_outcome o = walk_pickle(d, pos, st.pctx, opt);
+	if (!o.ok && (must_read || o.uncertain))
 		st.error(where, "pickle " + o.error);
-		return false;
-	}
-	pos = o.end;
+	if (o.ok)
+		pos = o.end;
+	bool ok = o.ok;
 	if (out)
 		*out = std::move(o);
-	return true;
+	return ok;
 }
 
-// A pickle file: one pickle, plus any further pickles stacked after it
-// (a loader calling pickle.load repeatedly would run them too).
-format scan_pickle_stream(bytes d, size_t pos, const std::string &where, scan_state &st)
+walk_options joblib_reader()
 {
-	bool joblib_before = st.pctx.saw_joblib_wrapper;
-	st.pctx.saw_joblib_wrapper = false;
-	unsigned count = 0;
-	while (one_pickle(d, pos, where, st)) {
-		count++;
-		if (pos >= d.size())
-			break;
-		if (!starts_with_proto(d, pos)) {
-			st.note(where, std::to_string(d.size() - pos) + " bytes after the pickle's STOP were not scanned");
-			break;
+	walk_options o;
+	o.python_unpickler = true;
+	o.joblib_arrays = true;
+	return o;
+}
+
+// What CPython's unpickler (pickle.load, numpy.load with allow_pickle,
+// torch.load's legacy path) reads from `first`, the first pickle at byte
+// 0: torch reads on while the values could be its magic number and
+// protocol version (sys info, the data with persistent_load, the storage
+// keys); a caller of pickle.load may read further stacked pickles.
+format continue_pickle_stream(bytes d, size_t pos, const pickle_outcome &first, const std::string &where, scan_state &st,
+                              bool must_read)
+{
+	bool legacy = first.top == pickle_outcome::value_kind::integer && first.top_long == legacy_magic_le;
+	if (first.might_equal(legacy_magic_le)) {
+		static const char *const parts[] = {"protocol version", "sys info", "data", "storage keys"};
+		bool strict = must_read && legacy;
+		for (int i = 0; i < 4; i++) {
+			walk_options o;
+			o.persistent_load = i == 2;
+			pickle_outcome p;
+			if (!walk(d, pos, where, st, o, strict, &p)) {
+				if (strict)
+					st.error(where, std::string("legacy checkpoint ") + parts[i] + " pickle is unreadable");
+				return legacy ? format::pytorch_legacy : format::pickle;
+			}
+			if (i == 0 && !p.might_equal(legacy_protocol_version)) {
+				if (strict)
+					st.error(where, "legacy checkpoint protocol version is not 1001");
+				return legacy ? format::pytorch_legacy : format::pickle;
+			}
+		}
+		if (legacy) {
+			st.note(where, std::to_string(d.size() - pos) + " bytes of raw storages (not interpreted)");
+			return format::pytorch_legacy;
 		}
 	}
-	bool joblib = st.pctx.saw_joblib_wrapper;
-	st.pctx.saw_joblib_wrapper = joblib_before || joblib;
+	unsigned count = 1;
+	while (pos < d.size() && starts_with_proto(d, pos) && walk(d, pos, where, st, {}, false))
+		count++;
 	if (count > 1)
 		st.note(where, std::to_string(count) + " stacked pickles");
-	return joblib ? format::joblib : format::pickle;
+	if (pos < d.size())
+		st.note(where, std::to_string(d.size() - pos) + " bytes after the pickle's STOP were not scanned");
+	return format::pickle;
 }
 
-// Protocol 0 and 1 pickles have no header: try a walk in isolation and
-// call it a pickle if it completes, imports anything, or runs several
-// opcodes before the data ends (a truncated pickle).
-bool plausible_old_pickle(bytes d, const scan_limits &limits)
+// Every reading of the bytes as a pickle from byte 0: CPython's unpickler
+// (pickle, numpy, torch legacy) and joblib's (array bytes after each
+// NumpyArrayWrapper). `claimed`: another format owns the bytes, so a walk
+// that fails is only the loader failing. Returns pickle/joblib/legacy, or
+// unknown when neither reading looks like a pickle.
+format scan_raw_pickles(bytes d, const std::string &where, scan_state &st, bool claimed, bool joblib_raw)
 {
-	static const std::string_view openers = "(]})cKJMINLFSVXTUGlditp";
-	if (d.empty() || openers.find(char(d[0])) == std::string_view::npos)
-		return false;
-	std::vector<import_ref> imports;
-	scan_limits trial = limits;
-	trial.max_pickle_ops = std::min<uint64_t>(limits.max_pickle_ops, 1'000'000);
-	pickle_context ctx{trial, imports, {}, {}};
-	pickle_outcome o = walk_pickle(d, 0, ctx);
-	return o.ok || !imports.empty() || (o.truncated && o.ops >= 3) ||
-	       o.error.find("more than") != std::string::npos;
+	size_t errors_before = st.errors.size(), imports_before = st.imports.size();
+	pickle_outcome j, c;
+	size_t jpos = 0, cpos = 0;
+	if (joblib_raw)
+		walk(d, jpos, where, st, joblib_reader(), false, &j);
+	// Without array reads both unpicklers take the same path up to STOP.
+	bool same = joblib_raw && j.ok && !j.joblib_arrays_read;
+	if (same) {
+		c = j;
+		cpos = jpos;
+	} else {
+		walk(d, cpos, where, st, {}, false, &c);
+	}
+	if (claimed) {
+		if (c.ok)
+			continue_pickle_stream(d, cpos, c, where, st, false);
+		return format::unknown;
+	}
+	// Unclaimed: a pickle if either reading completes or gets far enough
+	// (or imports anything) before failing; then a failure is an error.
+	bool joblib = j.ok && j.joblib_arrays_read;
+	bool looks = c.ok || j.ok || (!d.empty() && d[0] == 0x80) || c.ops >= 3 || st.imports.size() > imports_before;
+	if (!looks)
+		return format::unknown;
+	if (!c.ok && !j.ok && st.errors.size() == errors_before)
+		st.error(where, "pickle " + (j.joblib_arrays_read ? j.error : c.error));
+	if (joblib)
+		return format::joblib;
+	return c.ok ? continue_pickle_stream(d, cpos, c, where, st, true) : format::pickle;
 }
 
 format scan_node(bytes d, const std::string &where, unsigned depth, scan_state &st, bool top);
@@ -120,69 +196,92 @@ format scan_npy(bytes d, const std::string &where, scan_state &st)
 		return format::numpy_npy;
 	}
 	if (info.has_object) {
+		// numpy.load(allow_pickle=True): pickle.load after the header.
 		st.note(where, "object array: pickle follows the header");
-		scan_pickle_stream(d, size_t(info.data_offset), where, st);
+		size_t pos = size_t(info.data_offset);
+		walk(d, pos, where, st, {}, true);
 	}
 	return format::numpy_npy;
 }
 
+// A member's bytes, inflated when deflated; false (error recorded) if unreadable.
+bool member_content(bytes d, const zip_entry &e, const std::string &where, scan_state &st, std::vector<unsigned char> &buf,
+                    bytes &content)
+{
+	std::string error;
+	bytes raw;
+	if (!zip_member_bytes(d, e, raw, error)) {
+		st.error(where, error);
+		return false;
+	}
+	content = raw;
+	if (e.method == 8) {
+		if (!inflate_bounded(raw, stream_kind::raw_deflate, st.inflate_budget, buf, error)) {
+			st.error(join(where, e.name), error);
+			return false;
+		}
+		content = buf;
+	}
+	if (content.size() != e.size) {
+		st.error(join(where, e.name), "member is " + std::to_string(content.size()) + " bytes but the directory says " + std::to_string(e.size));
+		return false;
+	}
+	return true;
+}
+
+// A zip as both loaders read one: torch (miniz) unpickles <archive>/data.pkl,
+// looked up case-insensitively, with persistent_load; numpy (CPython's
+// zipfile) reads every member that starts like an .npy, whatever its name.
+// Members of any other zip are scanned as files of their own.
 format scan_zip(bytes d, const std::string &where, unsigned depth, scan_state &st)
 {
-	std::vector<zip_entry> entries;
-	std::string error;
-	if (!read_zip_directory(d, st.limits, entries, error)) {
-		st.error(where, error);
+	std::vector<zip_entry> entries, py;
+	std::string error, py_error;
+	bool mz_ok = read_zip_directory(d, st.limits, zip_flavour::miniz, entries, error);
+	bool py_ok = read_zip_directory(d, st.limits, zip_flavour::cpython, py, py_error);
+	// Where one reader fails the other may still load members: scan what
+	// either finds, and the failure keeps the verdict from being safe.
+	if (!mz_ok)
+		st.error(where, error + " (as torch's miniz reads it)");
+	if (!py_ok)
+		st.error(where, py_error + " (as CPython's zipfile reads it)");
+	// The two readers differ only for shifted or zip64-relocated directories.
+	for (const zip_entry &e : py)
+		if (std::none_of(entries.begin(), entries.end(), [&](const zip_entry &m) { return m.local_offset == e.local_offset; }))
+			entries.push_back(e);
+	if (!st.charge(16 * entries.size(), where))
 		return format::zip_archive;
-	}
-	// A checkpoint holds <archive>/data.pkl. torch unpickles only its *.pkl
-	// members: <archive>/data/ holds raw storages, the rest is metadata or
-	// TorchScript source, none of it interpreted here.
-	std::string prefix;
 	bool torch = false, npz = !entries.empty();
 	for (const zip_entry &e : entries) {
-		if (!torch && (e.name == "data.pkl" || e.name.ends_with("/data.pkl"))) {
-			torch = true;
-			prefix = e.name.substr(0, e.name.size() - 8);
-		}
+		std::string n = lower(e.name);
+		torch = torch || n == "data.pkl" || n.ends_with("/data.pkl");
 		npz = npz && e.name.ends_with(".npy");
 	}
 	format fmt = torch ? format::pytorch_zip : npz ? format::numpy_npz : format::zip_archive;
 	size_t recognised = 0, skipped = 0;
 	for (const zip_entry &e : entries) {
 		std::string ew = join(where, e.name);
-		if (e.name.ends_with("/"))
+		bool pkl = lower(e.name).ends_with(".pkl");
+		int how = pkl ? 0 : torch ? 1 : 2;
+		if (!st.seen.emplace(e.local_offset, e.compressed_size, e.method, how).second)
 			continue;
-		if (torch && !e.name.ends_with(".pkl")) {
-			skipped++;
+		std::vector<unsigned char> buf;
+		bytes content;
+		if (!member_content(d, e, where, st, buf, content) || !st.charge(content.size() / 4096, ew))
 			continue;
-		}
-		bytes raw;
-		if (!zip_member_bytes(d, e, raw, error)) {
-			st.error(where, error);
-			continue;
-		}
-		std::vector<unsigned char> inflated;
-		bytes content = raw;
-		if (e.method == 8) {
-			if (!inflate_bounded(raw, stream_kind::raw_deflate, st.inflate_budget, inflated, error)) {
-				st.error(ew, error);
-				continue;
-			}
-			content = inflated;
-		}
-		if (content.size() != e.size) {
-			st.error(ew, "member is " + std::to_string(content.size()) + " bytes but the directory says " + std::to_string(e.size));
-			continue;
-		}
-		if (torch) {
-			scan_pickle_stream(content, 0, ew, st);
+		if (looks_like_npy(content)) {
+			scan_npy(content, ew, st);
 			recognised++;
+		} else if (pkl) {
+			walk_options o;
+			o.persistent_load = true;
+			size_t pos = 0;
+			walk(content, pos, ew, st, o, true);
+			recognised++;
+		} else if (torch) {
+			skipped++; // storages and metadata: read as bytes by torch and numpy
 		} else if (fmt == format::numpy_npz) {
-			if (!looks_like_npy(content))
-				st.error(ew, "npz member is not a .npy array");
-			else
-				scan_npy(content, ew, st);
-			recognised++;
+			st.error(ew, "npz member is not a .npy array");
 		} else if (scan_node(content, ew, depth + 1, st, false) != format::unknown) {
 			recognised++;
 		}
@@ -208,14 +307,15 @@ void scan_torch_tar_member(bytes d, const std::string &where, bool storages, sca
 {
 	size_t pos = 0;
 	pickle_outcome o;
-	if (!one_pickle(d, pos, where, st, &o))
+	if (!walk(d, pos, where, st, {}, true, &o))
 		return;
-	if (!o.top_is_int || o.top_int < 0 || uint64_t(o.top_int) > st.limits.max_archive_entries)
+	if (o.top != pickle_outcome::value_kind::integer || !o.top_long.empty() || o.top_int < 0 ||
+	    uint64_t(o.top_int) > st.limits.max_archive_entries)
 		return st.error(where, "record count is not a small integer");
 	byte_reader r{d, pos};
 	for (int64_t i = 0; i < o.top_int; i++) {
 		pickle_outcome rec;
-		if (!one_pickle(d, r.pos, where, st, &rec))
+		if (!walk(d, r.pos, where, st, {}, true, &rec))
 			return;
 		uint64_t n;
 		if (storages) {
@@ -234,9 +334,11 @@ void scan_torch_tar_member(bytes d, const std::string &where, bool storages, sca
 		}
 	}
 	if (storages)
-		one_pickle(d, r.pos, where, st); // storage views
+		walk(d, r.pos, where, st, {}, true); // storage views
 }
 
+// tarfile as torch's legacy loader uses it: getmember() takes the last
+// member of a name, so every member of the three names is read.
 format scan_tar(bytes d, const std::string &where, unsigned depth, scan_state &st)
 {
 	std::vector<tar_entry> entries;
@@ -245,19 +347,35 @@ format scan_tar(bytes d, const std::string &where, unsigned depth, scan_state &s
 		st.error(where, error);
 		return format::tar_archive;
 	}
+	if (!st.charge(16 * entries.size(), where))
+		return format::tar_archive;
 	auto base = [](const std::string &n) { return n.starts_with("./") ? n.substr(2) : n; };
-	int torch_members = 0;
+	bool has_pickle = false, has_storages = false, has_tensors = false;
 	for (const tar_entry &e : entries) {
 		std::string b = base(e.name);
-		torch_members += b == "pickle" || b == "storages" || b == "tensors";
+		has_pickle = has_pickle || b == "pickle";
+		has_storages = has_storages || b == "storages";
+		has_tensors = has_tensors || b == "tensors";
 	}
-	bool torch = torch_members == 3;
+	bool torch = has_pickle && has_storages && has_tensors;
 	size_t recognised = 0;
 	for (const tar_entry &e : entries) {
 		std::string ew = join(where, e.name), b = base(e.name);
-		if (torch && (b == "pickle" || b == "sys_info")) {
-			scan_pickle_stream(e.data, 0, ew, st);
-		} else if (torch && (b == "storages" || b == "tensors")) {
+		bool torch_member = torch && (b == "pickle" || b == "storages" || b == "tensors" || b == "sys_info");
+		if (e.link) {
+			if (torch_member)
+				st.error(ew, "checkpoint member is a link (torch would read another file)");
+			continue;
+		}
+		if (torch_member && b == "pickle") {
+			walk_options o;
+			o.persistent_load = true;
+			size_t pos = 0;
+			walk(e.data, pos, ew, st, o, true);
+		} else if (torch_member && b == "sys_info") {
+			size_t pos = 0;
+			walk(e.data, pos, ew, st, {}, true);
+		} else if (torch_member) {
 			scan_torch_tar_member(e.data, ew, b == "storages", st);
 		} else if (scan_node(e.data, ew, depth + 1, st, false) != format::unknown) {
 			recognised++;
@@ -268,24 +386,76 @@ format scan_tar(bytes d, const std::string &where, unsigned depth, scan_state &s
 	return torch ? format::pytorch_tar : format::tar_archive;
 }
 
-// torch.save(..., _use_new_zipfile_serialization=False): five pickles
-// (magic, protocol version, sys info, the data, storage keys), then raw
-// storages that are never unpickled.
-format scan_legacy(bytes d, const std::string &where, scan_state &st)
+// joblib.load looks at the first bytes: "ZF" is its old zfile format,
+// then the registered compressors' prefixes; anything else is unpickled raw.
+enum class joblib_compression { none, zlib, gzip, zfile, other };
+
+joblib_compression joblib_compressor(bytes d)
 {
+	auto starts = [&](std::string_view p) { return d.size() >= p.size() && as_text(d.first(p.size())) == p; };
+	if (starts("ZF"))
+		return joblib_compression::zfile;
+	if (starts("x"))
+		return joblib_compression::zlib;
+	if (starts("\x1f\x8b"))
+		return joblib_compression::gzip;
+	if (starts("BZ") || starts(std::string_view("]\0", 2)) || starts("\xfd" "7zXZ") || starts("\x04\x22\x4d\x18"))
+		return joblib_compression::other;
+	return joblib_compression::none;
+}
+
+// joblib's BinaryZlibFile/BinaryGzipFile: streams back to back, read until
+// one fails (the unpickler only meets that failure if it reads so far).
+bool joblib_decompress(bytes d, stream_kind kind, scan_state &st, std::vector<unsigned char> &out, std::string &error)
+{
+	out.clear();
 	size_t pos = 0;
-	static const char *const parts[] = {"magic number", "protocol version", "sys info", "data", "storage keys"};
-	for (int i = 0; i < 5; i++) {
-		pickle_outcome o;
-		if (!one_pickle(d, pos, where, st, &o)) {
-			st.error(where, std::string("legacy checkpoint ") + parts[i] + " pickle is unreadable");
-			return format::pytorch_legacy;
-		}
-		if (i == 1 && (!o.top_is_int || o.top_int != 1001))
-			st.error(where, "legacy checkpoint protocol version is not 1001");
+	while (pos < d.size()) {
+		std::vector<unsigned char> part;
+		size_t used = 0;
+		bool ok = inflate_bounded(d.subspan(pos), kind, st.inflate_budget, part, error, &used);
+		out.insert(out.end(), part.begin(), part.end());
+		if (!ok)
+			return pos > 0 && part.empty() && error.find("limit") == std::string::npos;
+		pos += used;
+		if (used == 0)
+			break;
 	}
-	st.note(where, std::to_string(d.size() - pos) + " bytes of raw storages (not interpreted)");
-	return format::pytorch_legacy;
+	return true;
+}
+
+// What joblib.load reads. The decompressed stream is read by joblib alone.
+void scan_joblib(bytes d, const std::string &where, scan_state &st, bool claimed, format &fmt)
+{
+	joblib_compression jc = joblib_compressor(d);
+	std::vector<unsigned char> out;
+	std::string error;
+	if (jc == joblib_compression::zlib || jc == joblib_compression::gzip) {
+		bool ok = joblib_decompress(d, jc == joblib_compression::zlib ? stream_kind::zlib : stream_kind::gzip, st, out, error);
+		if (!ok && (!claimed || !out.empty()))
+			st.error(where, "joblib " + std::string(jc == joblib_compression::zlib ? "zlib" : "gzip") + " stream: " + error);
+		if (out.empty())
+			return;
+		if (!claimed)
+			st.note(where, "compressed stream of " + std::to_string(out.size()) + " bytes");
+		size_t pos = 0;
+		walk(out, pos, where, st, joblib_reader(), !claimed);
+		if (!claimed)
+			fmt = format::joblib;
+	} else if (jc == joblib_compression::zfile) {
+		// "ZF", the length in hex padded to 19 bytes, an optional space, a zlib stream.
+		size_t at = d.size() > 21 && d[21] == ' ' ? 22 : 21;
+		uint64_t budget = st.inflate_budget;
+		if (d.size() > at && inflate_bounded(d.subspan(at), stream_kind::zlib, budget, out, error)) {
+			st.inflate_budget = budget;
+			walk_options o;
+			o.python_unpickler = true; // ZipNumpyUnpickler reads no array bytes
+			size_t pos = 0;
+			walk(out, pos, where, st, o, false);
+		}
+	} else if (jc == joblib_compression::other) {
+		st.error(where, "joblib would decompress this (bz2, lzma, xz or lz4), which the scanner does not");
+	}
 }
 
 format scan_node(bytes d, const std::string &where, unsigned depth, scan_state &st, bool top)
@@ -295,57 +465,40 @@ format scan_node(bytes d, const std::string &where, unsigned depth, scan_state &
 		return format::unknown;
 	}
 	std::string error, detail;
-	if (looks_like_zip(d))
-		return scan_zip(d, where, depth, st);
-	if (looks_like_npy(d))
-		return scan_npy(d, where, st);
-	if (looks_like_gguf(d)) {
+	format fmt = format::unknown;
+	if (looks_like_zip(d)) {
+		fmt = scan_zip(d, where, depth, st);
+	} else if (looks_like_npy(d)) {
+		fmt = scan_npy(d, where, st);
+	} else if (looks_like_gguf(d)) {
 		if (!check_gguf(d, st.limits, error, detail))
 			st.error(where, error);
 		else
 			st.note(where, detail);
-		return format::gguf;
-	}
-	if (looks_like_tar(d))
-		return scan_tar(d, where, depth, st);
-	if (looks_like_safetensors(d)) {
+		fmt = format::gguf;
+	} else if (looks_like_tar(d)) {
+		fmt = scan_tar(d, where, depth, st);
+	} else if (looks_like_safetensors(d)) {
 		if (!check_safetensors(d, st.limits, error, detail))
 			st.error(where, error);
 		else
 			st.note(where, detail);
-		return format::safetensors;
+		fmt = format::safetensors;
 	}
-	if (looks_compressed(d)) {
-		if (depth + 1 > st.limits.max_depth) {
-			st.error(where, "compression nested deeper than " + std::to_string(st.limits.max_depth) + " levels");
-			return format::unknown;
-		}
-		std::vector<unsigned char> out;
-		uint64_t budget = st.inflate_budget;
-		bool ok = inflate_bounded(d, stream_kind::zlib_or_gzip, budget, out, error);
-		// Two bytes can look like a zlib header by chance (a protocol 0
-		// pickle may): only a stream that inflates something is one.
-		if (ok || !out.empty()) {
-			st.inflate_budget = budget;
-			if (!ok) {
-				st.error(where, error);
-				return format::joblib;
-			}
-			st.note(where, "compressed stream of " + std::to_string(out.size()) + " bytes");
-			format inner = scan_node(out, where, depth + 1, st, top);
-			return inner == format::pickle ? format::joblib : inner;
-		}
-	}
-	if (d.size() >= sizeof legacy_magic && memcmp(d.data(), legacy_magic, sizeof legacy_magic) == 0)
-		return scan_legacy(d, where, st);
-	if (!d.empty() && d[0] == 0x80) // PROTO: a pickle of protocol 2 or later
-		return scan_pickle_stream(d, 0, where, st);
+	// Whatever else they are, the bytes are what pickle.load, joblib.load,
+	// numpy.load (unless "PK"/"\x93NUMPY") and torch.load (unless "PK\3\4",
+	// once tarfile gives up) unpickle from byte 0.
+	joblib_compression jc = joblib_compressor(d);
+	scan_joblib(d, where, st, fmt != format::unknown, fmt);
+	format raw = scan_raw_pickles(d, where, st, fmt != format::unknown, jc == joblib_compression::none);
+	if (fmt != format::unknown)
+		return fmt;
+	if (raw != format::unknown)
+		return raw;
 	if (is_onnx(d, detail)) {
 		st.note(where, detail);
 		return format::onnx;
 	}
-	if (plausible_old_pickle(d, st.limits))
-		return scan_pickle_stream(d, 0, where, st);
 	if (top)
 		st.unrecognised = true;
 	return format::unknown;

@@ -3,31 +3,52 @@
 namespace ltrack::scanner {
 namespace {
 
+// tarfile's nti(): GNU base-256, else int(text up to the first NUL,
+// stripped, or "0", 8) with Python's int() syntax (sign, 0o, underscores).
 bool octal(bytes f, uint64_t &out)
 {
 	out = 0;
-	if (!f.empty() && (f[0] & 0x80)) { // GNU base-256 for sizes >= 8 GiB
+	if (!f.empty() && (f[0] == 0x80 || f[0] == 0xff)) {
+		if (f[0] == 0xff)
+			return false; // negative
 		for (size_t i = 1; i < f.size(); i++) {
 			if (out >> 56)
 				return false;
 			out = out << 8 | f[i];
 		}
-		return (f[0] & 0x7f) == 0;
+		return true;
 	}
-	size_t i = 0;
-	while (i < f.size() && f[i] == ' ')
-		i++;
-	bool any = false;
-	for (; i < f.size() && f[i] >= '0' && f[i] <= '7'; i++) {
-		if (out >> 60)
+	size_t n = 0;
+	while (n < f.size() && f[n])
+		n++;
+	std::string_view t = as_text(f.first(n));
+	auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f'); };
+	while (!t.empty() && space(t.front()))
+		t.remove_prefix(1);
+	while (!t.empty() && space(t.back()))
+		t.remove_suffix(1);
+	if (t.empty())
+		return true;
+	if (t.front() == '+')
+		t.remove_prefix(1);
+	bool prefixed = t.size() >= 2 && t[0] == '0' && (t[1] == 'o' || t[1] == 'O');
+	if (prefixed)
+		t.remove_prefix(2);
+	bool any = false, last_underscore = !prefixed;
+	for (char c : t) {
+		if (c == '_') {
+			if (last_underscore)
+				return false;
+			last_underscore = true;
+			continue;
+		}
+		if (c < '0' || c > '7' || (out >> 60))
 			return false;
-		out = out * 8 + (f[i] - '0');
+		out = out * 8 + uint64_t(c - '0');
 		any = true;
+		last_underscore = false;
 	}
-	for (; i < f.size(); i++)
-		if (f[i] != ' ' && f[i] != 0)
-			return false;
-	return any;
+	return any && !last_underscore;
 }
 
 bool checksum_ok(bytes h)
@@ -36,9 +57,13 @@ bool checksum_ok(bytes h)
 	if (!octal(h.subspan(148, 8), want))
 		return false;
 	uint64_t sum = 0;
-	for (size_t i = 0; i < 512; i++)
-		sum += (i >= 148 && i < 156) ? ' ' : h[i];
-	return sum == want;
+	int64_t ssum = 0;
+	for (size_t i = 0; i < 512; i++) {
+		unsigned char c = (i >= 148 && i < 156) ? ' ' : h[i];
+		sum += c;
+		ssum += int8_t(c);
+	}
+	return sum == want || (ssum >= 0 && uint64_t(ssum) == want);
 }
 
 std::string cstr(bytes f)
@@ -57,8 +82,15 @@ bool zero_block(bytes h)
 	return true;
 }
 
-// pax records: "<len> <key>=<value>\n". Only path and size matter here.
-void pax_records(bytes body, std::string &path, uint64_t &size, bool &has_size)
+struct pax_info {
+	std::string path;
+	uint64_t size = 0;
+	bool has_path = false, has_size = false, sparse = false;
+};
+
+// pax records: "<len> <key>=<value>\n". path and size matter here, and
+// GNU.sparse.* (a sparse member this reader does not reassemble).
+void pax_records(bytes body, pax_info &info)
 {
 	std::string_view t = as_text(body);
 	while (!t.empty()) {
@@ -77,16 +109,20 @@ void pax_records(bytes body, std::string &path, uint64_t &size, bool &has_size)
 		size_t eq = rec.find('=');
 		if (eq != std::string_view::npos) {
 			std::string_view k = rec.substr(0, eq), v = rec.substr(eq + 1);
-			if (k == "path")
-				path = std::string(v);
+			if (k.starts_with("GNU.sparse."))
+				info.sparse = true;
+			if (k == "path") {
+				info.path = std::string(v);
+				info.has_path = true;
+			}
 			if (k == "size") {
 				uint64_t s = 0;
 				bool ok = !v.empty() && v.size() < 20;
 				for (char c : v)
 					ok = ok && c >= '0' && c <= '9' && ((s = s * 10 + uint64_t(c - '0')), true);
 				if (ok) {
-					size = s;
-					has_size = true;
+					info.size = s;
+					info.has_size = true;
 				}
 			}
 		}
@@ -105,55 +141,83 @@ bool read_tar(bytes d, const scan_limits &limits, std::vector<tar_entry> &entrie
 {
 	entries.clear();
 	size_t pos = 0;
-	std::string next_name;
-	uint64_t next_size = 0;
-	bool next_has_size = false;
+	std::string long_name;
+	pax_info global, local;
+	bool have_local = false;
 	while (pos + 512 <= d.size()) {
 		bytes h = d.subspan(pos, 512);
 		if (zero_block(h))
 			return true;
+		std::string at = "tar header at offset " + std::to_string(pos);
 		if (!checksum_ok(h)) {
-			error = "tar header at offset " + std::to_string(pos) + " has a bad checksum";
+			error = at + " has a bad checksum";
 			return false;
 		}
 		uint64_t size;
 		if (!octal(h.subspan(124, 12), size)) {
-			error = "tar header at offset " + std::to_string(pos) + " has an unreadable size";
+			error = at + " has an unreadable size";
 			return false;
 		}
-		if (next_has_size)
-			size = next_size;
 		char type = char(h[156]);
+		bool pax = type == 'x' || type == 'g' || type == 'X';
+		bool gnu = type == 'L' || type == 'K' || type == 'S';
+		if (!pax && !gnu) {
+			if (global.has_size)
+				size = global.size;
+			if (have_local && local.has_size)
+				size = local.size;
+		}
+		std::string name = cstr(h.subspan(0, 100));
+		if (type == '\0' && name.ends_with("/"))
+			type = '5';
+		if (type == '5')
+			while (name.ends_with("/"))
+				name.pop_back();
+		std::string prefix = cstr(h.subspan(345, 155));
+		if (!prefix.empty() && !gnu)
+			name = prefix + "/" + name;
+		// tarfile steps over data only for files and unknown types (read as files).
+		static const std::string_view known("0\0" "1234567LKSxgX", 15);
+		bool regular = type == '0' || type == '\0' || type == '7' || known.find(type) == std::string_view::npos;
+		bool has_data = regular || pax || gnu;
 		uint64_t body = pos + 512;
-		if (size > d.size() - body) {
+		if (has_data && size > d.size() - body) {
 			error = "tar member at offset " + std::to_string(pos) + " runs past the end (truncated?)";
 			return false;
 		}
-		bytes data = d.subspan(size_t(body), size_t(size));
-		std::string name = cstr(h.subspan(0, 100));
-		if (as_text(h.subspan(257, 5)) == "ustar") {
-			std::string prefix = cstr(h.subspan(345, 155));
-			if (!prefix.empty())
-				name = prefix + "/" + name;
+		bytes data = has_data ? d.subspan(size_t(body), size_t(size)) : bytes{};
+		if (type == 'S' || (!pax && !gnu && (global.sparse || (have_local && local.sparse)))) {
+			error = at + ": a sparse member (tarfile reassembles it; this scanner does not)";
+			return false;
 		}
-		if (type == 'x') {
-			pax_records(data, next_name, next_size, next_has_size);
+		if (type == 'x' || type == 'X') {
+			local = {};
+			pax_records(data, local);
+			have_local = true;
+		} else if (type == 'g') {
+			pax_records(data, global);
 		} else if (type == 'L') {
-			next_name = cstr(data);
-		} else if (type != 'g') {
-			if (!next_name.empty())
-				name = next_name;
-			if (type == '0' || type == '\0' || type == '7') {
+			long_name = cstr(data);
+		} else if (type != 'K') {
+			if (!long_name.empty())
+				name = long_name;
+			if (global.has_path)
+				name = global.path;
+			if (have_local && local.has_path)
+				name = local.path;
+			bool link = type == '1' || type == '2';
+			if (regular || link) {
 				if (entries.size() >= limits.max_archive_entries) {
 					error = "tar has more than " + std::to_string(limits.max_archive_entries) + " members";
 					return false;
 				}
-				entries.push_back({name, data});
+				entries.push_back({name, data, link});
 			}
-			next_name.clear();
-			next_has_size = false;
+			long_name.clear();
+			local = {};
+			have_local = false;
 		}
-		uint64_t padded = (size + 511) / 512 * 512;
+		uint64_t padded = has_data ? (size + 511) / 512 * 512 : 0;
 		if (padded > d.size() - body)
 			return true; // last member's padding may be cut; its bytes were all there
 		pos = size_t(body + padded);

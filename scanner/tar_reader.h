@@ -14,13 +14,19 @@ namespace ltrack::scanner {
 struct tar_entry {
 	std::string name;
 	bytes data;
+	bool link = false; // hard or symbolic link: tarfile reads another file for it
 };
 
-// A first header block with a valid checksum (and usually "ustar").
+// What CPython's tarfile.open accepts as a first header: a non-zero block
+// whose checksum field matches the unsigned or the signed byte sum.
 bool looks_like_tar(bytes data);
 
-// Regular files only. False with `error` when a header is corrupt, a
-// member runs past the end or the entry limit is exceeded.
+// Members tarfile reads as files (regular, contiguous, unknown types) and
+// links, in archive order, with names and sizes as tarfile computes them
+// (ustar prefix, GNU long names, pax path/size, global pax headers).
+// False with `error` when a header is one tarfile would read but this
+// reader cannot follow (sparse members), is corrupt, a member runs past
+// the end or the entry limit is exceeded.
 bool read_tar(bytes data, const scan_limits &limits, std::vector<tar_entry> &entries, std::string &error);
 
 } // namespace ltrack::scanner

@@ -15,7 +15,7 @@ bool looks_like_zip(bytes d)
 	return d.size() >= 22 && d[0] == 'P' && d[1] == 'K' && ((d[2] == 3 && d[3] == 4) || (d[2] == 5 && d[3] == 6));
 }
 
-bool read_zip_directory(bytes d, const scan_limits &limits, std::vector<zip_entry> &entries, std::string &error)
+bool read_zip_directory(bytes d, const scan_limits &limits, zip_flavour flavour, std::vector<zip_entry> &entries, std::string &error)
 {
 	if (d.size() < 22) {
 		error = "zip is too short for an end-of-central-directory record";
@@ -36,19 +36,34 @@ bool read_zip_directory(bytes d, const scan_limits &limits, std::vector<zip_entr
 	uint64_t count = load_le(d.data() + eocd + 10, 2);
 	uint64_t cd_size = load_le(d.data() + eocd + 12, 4);
 	uint64_t cd_offset = load_le(d.data() + eocd + 16, 4);
-	if (count == 0xffff || cd_size == 0xffffffff || cd_offset == 0xffffffff) {
-		if (eocd < 20 || u32_at(d, eocd - 20) != sig_locator64) {
-			error = "zip64 archive without a zip64 locator";
-			return false;
-		}
-		uint64_t at = load_le(d.data() + eocd - 20 + 8, 8);
-		if (at > d.size() || d.size() - at < 56 || u32_at(d, size_t(at)) != sig_eocd64) {
+	uint64_t dir_end = eocd; // where the directory (and any zip64 records) end
+	if (eocd >= 20 && u32_at(d, eocd - 20) == sig_locator64) {
+		uint64_t at = flavour == zip_flavour::miniz ? load_le(d.data() + eocd - 20 + 8, 8) : uint64_t(eocd) - 20 - 56;
+		bool found = eocd >= 20 + 56 && at <= d.size() && d.size() - at >= 56 && u32_at(d, size_t(at)) == sig_eocd64;
+		// miniz fails without the record; zipfile quietly keeps the 32-bit values.
+		if (!found && flavour == zip_flavour::miniz) {
 			error = "zip64 end-of-central-directory record is missing or out of bounds";
 			return false;
 		}
-		count = load_le(d.data() + at + 32, 8);
-		cd_size = load_le(d.data() + at + 40, 8);
-		cd_offset = load_le(d.data() + at + 48, 8);
+		if (found) {
+			count = load_le(d.data() + at + 32, 8);
+			cd_size = load_le(d.data() + at + 40, 8);
+			cd_offset = load_le(d.data() + at + 48, 8);
+			dir_end = eocd - 20 - 56;
+		}
+	} else if (count == 0xffff || cd_size == 0xffffffff || cd_offset == 0xffffffff) {
+		error = "zip64 archive without a zip64 locator";
+		return false;
+	}
+	// zipfile: concat = where the directory ends - its size - its offset.
+	uint64_t shift = 0;
+	if (flavour == zip_flavour::cpython) {
+		if (cd_size > dir_end || cd_offset > dir_end - cd_size) {
+			error = "zip central directory lies outside the file";
+			return false;
+		}
+		shift = dir_end - cd_size - cd_offset;
+		cd_offset += shift;
 	}
 	if (count > limits.max_archive_entries) {
 		error = "zip has " + std::to_string(count) + " entries, over the limit of " + std::to_string(limits.max_archive_entries);
@@ -93,7 +108,11 @@ bool read_zip_directory(bytes d, const scan_limits &limits, std::vector<zip_entr
 		e.flags = uint16_t(flags);
 		e.compressed_size = csize;
 		e.size = usize;
-		e.local_offset = lho;
+		e.local_offset = lho + shift;
+		if (e.local_offset < lho) {
+			error = "zip entry " + std::to_string(i) + " offset overflows";
+			return false;
+		}
 		entries.push_back(std::move(e));
 	}
 	return true;

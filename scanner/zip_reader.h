@@ -20,11 +20,23 @@ struct zip_entry {
 	uint64_t local_offset = 0;
 };
 
+// numpy.load's test: "PK\3\4" or (an empty archive) "PK\5\6" at byte 0.
+// torch.load's is "PK\3\4" only.
 bool looks_like_zip(bytes data);
+
+// The two zip readers the loaders use find members differently:
+//  - miniz (torch): central directory where the end record says; a zip64
+//    end record where the zip64 locator points.
+//  - CPython's zipfile (numpy): a zip64 end record just before the
+//    locator, and every offset shifted by the bytes found before the
+//    directory beyond what it claims (data prepended to the archive).
+// Both use the zip64 record whenever a locator is present.
+enum class zip_flavour { miniz, cpython };
 
 // Reads the central directory. False with `error` when it is missing,
 // inconsistent, points outside the data or exceeds the entry limit.
-bool read_zip_directory(bytes data, const scan_limits &limits, std::vector<zip_entry> &entries, std::string &error);
+bool read_zip_directory(bytes data, const scan_limits &limits, zip_flavour flavour, std::vector<zip_entry> &entries,
+                        std::string &error);
 
 // The member's (still compressed) bytes, located through its local header.
 bool zip_member_bytes(bytes data, const zip_entry &e, bytes &out, std::string &error);

@@ -260,3 +260,78 @@ TEST(Governance, MovedIntoTheCgroupOrSelectedByAReloadIsGovernedAtOnce)
 }
 
 } // namespace
+
+namespace {
+
+// A copy of the actor at path (another inode running the same code).
+void copy_actor(const std::string &path)
+{
+	fs::copy_file(actor_path(), path, fs::copy_options::overwrite_existing);
+	fs::permissions(path, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+}
+
+const std::string ld_so = "/lib64/ld-linux-x86-64.so.2";
+
+} // namespace
+
+// Issue 17, item 9: a program selected by its executable is governed however
+// it is started: through the dynamic loader (ld.so maps it executable, no
+// exec of it happens), by mapping its file executable with mprotect (a
+// loader of one's own), and the same for python3.11 run by ld.so. A copy of
+// the program is another inode: not selected, ungoverned (docs/policy.md
+// says so and points at cgroups). Audit mode proceeds with would_deny; an
+// ungoverned process is untouched.
+TEST(Governance, ProgramRunThroughTheLoaderOrMappedIsGoverned)
+{
+	temp_dir t;
+	fs::create_directories(t / "denied");
+	write_file(t / "denied/f.txt", "content");
+	const std::string gov = t / "gov", audited = t / "audited", copy = t / "copy", f = t / "denied/f.txt";
+	copy_actor(gov);
+	copy_actor(audited);
+	copy_actor(copy);
+	const std::string python = "/usr/bin/python3.11";
+	std::string rules = "[profile.p.file]\ndefault = \"allow\"\nrules = [\n  { action = \"deny\", dir = " +
+			    q(t / "denied") + " },\n]\n";
+	std::string policy = "mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(gov) + ", " + q(python) + "]\n" + rules +
+			     "[profile.a]\nexecutables = [" + q(audited) + "]\nmode = \"audit\"\n" +
+			     "[profile.a.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", dir = " + q(t / "denied") +
+			     " } ]\n";
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	// Ungoverned: the copy run by ld.so, the original actor (not selected
+	// here), and the original mapping a file no profile selects.
+	run_result by_copy = run({ld_so, copy, "open", f});
+	EXPECT_EQ(by_copy.exit_code, 0) << "a copy is another inode, not selected: " << by_copy.out;
+	run_result plain = actor({"open", f});
+	EXPECT_EQ(plain.exit_code, 0) << plain.out;
+	run_result map_copy = actor({"map-exec", copy, "open", f});
+	EXPECT_EQ(map_copy.exit_code, 0) << map_copy.out;
+
+	// Governed: through ld.so, by an mprotect to executable, python3.11 through ld.so.
+	run_result by_ld = run({ld_so, gov, "open", f});
+	EXPECT_EQ(by_ld.actor_errno(), EPERM) << by_ld.out;
+	run_result by_map = actor({"map-exec", gov, "open", f});
+	EXPECT_EQ(by_map.actor_errno(), EPERM) << by_map.out;
+	run_options slow;
+	slow.timeout = std::chrono::seconds(100); // a python3 start takes 5-60 s under emulation
+	run_result py = run({ld_so, python, "-c",
+			     "import sys\ntry:\n open(sys.argv[1])\nexcept PermissionError:\n sys.exit(13)\n", f},
+			    slow);
+	EXPECT_EQ(py.exit_code, 13) << "python3.11 run by ld.so opened the denied file: " << py.out;
+	// Audit mode: would_deny, and the open goes through.
+	run_result by_ld_audit = run({ld_so, audited, "open", f});
+	EXPECT_EQ(by_ld_audit.exit_code, 0) << by_ld_audit.out;
+
+	for (const auto *r : {&by_ld, &by_map, &py})
+		expect_denial_record(d.wait_for(decision_for(r->pid, "file", "denied")), d, f);
+	json a = d.wait_for(decision_for(by_ld_audit.pid, "file", "would_deny"));
+	ASSERT_EQ(a.kind, json::object_v) << read_file(d.log_path());
+	EXPECT_EQ(a["profile"].s(), "a");
+	EXPECT_EQ(a["file"]["path"].s(), f);
+	// Records are in order: the ungoverned runs, before them, left none.
+	for (const auto *r : {&by_copy, &plain, &map_copy})
+		EXPECT_FALSE(any_record_of(d, r->pid)) << read_file(d.log_path());
+	EXPECT_EQ(read_file(f), "content");
+}

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -520,3 +521,181 @@ TEST(ModelGuard, ExtensionOutsideModelDirsIsUnscanned)
 }
 
 } // namespace
+
+namespace {
+
+// Replaces the first "benign" in the file with "Benign" through a shared
+// writable mapping (size unchanged); the mapping and fd are closed again.
+bool rewrite_through_mapping(const std::string &path)
+{
+	int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat st {};
+	fstat(fd, &st);
+	void *p = mmap(nullptr, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return false;
+	char *b = static_cast<char *>(p);
+	char *at = static_cast<char *>(memmem(b, st.st_size, "benign", 6));
+	if (at)
+		*at = 'B';
+	munmap(p, st.st_size);
+	return at != nullptr;
+}
+
+// Retries a governed open until it succeeds (the daemon rescanned).
+run_result open_when_rescanned(const std::string &path, const run_options &opt)
+{
+	run_result r;
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+	do {
+		r = actor({"open", path}, opt);
+		if (r.exit_code == 0)
+			break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	} while (std::chrono::steady_clock::now() < deadline);
+	return r;
+}
+
+} // namespace
+
+// Issue 17, item 7: a verdict belongs to the inode's content, decided in
+// the kernel. Each change below is made by an ungoverned process (the test)
+// while ltrackd is stopped (SIGSTOP), so what refuses the next governed
+// open is the kernel's own content generation, not a rescan:
+//   - a rewrite through a shared writable mapping, a write(2) and a
+//     truncate(2) to the same size: a safe verdict stops holding at once
+//     (unscanned: refused under allow = "safe"; audit: would_deny);
+//   - a writer that held the file open (and mapped, its page already
+//     dirty) from before the scan: no safe verdict is ever planted while it
+//     exists, and its later stores (no hook sees them) change nothing;
+//   - an unsafe verdict survives chmod, a hard link and a rename out of the
+//     model directory to a non-model name, and even a rewrite: refused under
+//     any name until a new scan replaces it;
+//   - symlinks in the model directory (to libc, to a library directory,
+//     present at start or created later) give their targets no verdict:
+//     governed processes still load libc.
+// An ungoverned actor opens everything untouched and leaves no record.
+TEST(ModelGuard, VerdictFollowsTheInodesContentNotItsNames)
+{
+	temp_dir t;
+	const std::string models = t / "models", outside = t / "outside", marker = t / "payload-ran", bar = t / "barrier";
+	const std::string libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+	make_models(models, marker);
+	mkdir(outside.c_str(), 0755);
+	write_file(bar, "b");
+	const std::string mm = models + "/mm.pkl", wr = models + "/wr.pkl", tr = models + "/tr.pkl",
+			  held = models + "/held.pkl", mal = models + "/malicious.pkl";
+	for (const auto &p : {mm, wr, tr, held})
+		write_file(p, benign_pickle());
+	ASSERT_EQ(symlink(libc.c_str(), (models + "/libc.so.6").c_str()), 0) << std::strerror(errno);
+
+	// The held writer: open and mapped shared writable before ltrackd scans,
+	// its page dirtied so a later store takes no fault and moves no ctime.
+	int held_fd = open(held.c_str(), O_RDWR | O_CLOEXEC);
+	ASSERT_GE(held_fd, 0) << std::strerror(errno);
+	const std::string benign = benign_pickle();
+	char *held_map = static_cast<char *>(mmap(nullptr, benign.size(), PROT_READ | PROT_WRITE, MAP_SHARED, held_fd, 0));
+	ASSERT_NE(held_map, MAP_FAILED) << std::strerror(errno);
+	held_map[0] = benign[0];
+
+	test_cgroup cg("inference"), cg_audit("auditor");
+	run_options in_cg, in_audit;
+	in_cg.cgroup = cg.path;
+	in_audit.cgroup = cg_audit.path;
+	const std::string model_table = "directories = [\"" + models + "\"]\nallow = \"safe\"\n";
+	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]", model_table, bar) +
+			  "[profile.auditor]\ncgroups = [\"" + cg_audit.path + "\"]\nmode = \"audit\"\n"
+			  "[profile.auditor.model]\n" + model_table;
+	ltrackd d(pol);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	// Symlinks created while it watches, then a file whose scan proves the
+	// watcher has handled every event before it.
+	ASSERT_EQ(symlink(libc.c_str(), (models + "/late-libc.pkl").c_str()), 0);
+	ASSERT_EQ(symlink("/usr/lib/x86_64-linux-gnu", (models + "/libdir").c_str()), 0);
+	write_file(models + "/sync.pkl", benign);
+	ASSERT_EQ(open_when_rescanned(models + "/sync.pkl", in_cg).exit_code, 0) << d.output();
+
+	for (const auto &p : {mm, wr, tr})
+		ASSERT_EQ(actor({"open", p}, in_cg).exit_code, 0) << p << " scanned safe\n" << d.output();
+	run_result r_held = actor({"open", held}, in_cg);
+	EXPECT_EQ(r_held.actor_errno(), EPERM) << "safe content, but a writer held it through the scan";
+	// libc: the governed actor runs (ld.so loads libc) and opens it by name and through the links.
+	for (const auto &p : {libc, models + "/libc.so.6", models + "/late-libc.pkl", models + "/libdir/libc.so.6"})
+		EXPECT_EQ(actor({"open", p}, in_cg).exit_code, 0) << p << "\n" << d.output();
+
+	// ltrackd stopped: only the kernel can notice what follows.
+	ASSERT_EQ(kill(d.pid(), SIGSTOP), 0) << std::strerror(errno);
+	struct stat before {}, after {};
+	stat(mm.c_str(), &before);
+	bool mapped = rewrite_through_mapping(mm);
+	stat(mm.c_str(), &after);
+	int fd = open(wr.c_str(), O_WRONLY | O_CLOEXEC);
+	std::string changed = benign;
+	changed[changed.find("benign")] = 'B';
+	bool written = fd >= 0 && pwrite(fd, changed.data(), changed.size(), 0) == static_cast<ssize_t>(changed.size());
+	if (fd >= 0)
+		close(fd);
+	bool truncated = truncate(tr.c_str(), static_cast<off_t>(benign.size())) == 0;
+	std::memcpy(held_map, changed.data(), changed.size()); // no hook sees this store
+	const std::string notes = outside + "/notes.txt", moved = outside + "/moved.dat";
+	bool renamed = chmod(mal.c_str(), 0600) == 0 && ::link(mal.c_str(), notes.c_str()) == 0 &&
+		       rename(mal.c_str(), moved.c_str()) == 0;
+	std::map<std::string, run_result> enforce, audit;
+	for (const auto &p : {mm, wr, tr, held, notes, moved})
+		enforce[p] = actor({"open", p}, in_cg);
+	audit[mm] = actor({"open", mm}, in_audit);
+	audit[notes] = actor({"open", notes}, in_audit);
+	run_result ungoverned = actor({"open", mm});
+	run_result ungoverned_notes = actor({"open", notes});
+	// A rewrite of the unsafe file does not clear its verdict: only a scan does.
+	write_file(notes, benign);
+	run_result rewritten_bad = actor({"open", moved}, in_cg);
+	ASSERT_EQ(kill(d.pid(), SIGCONT), 0) << std::strerror(errno);
+
+	ASSERT_TRUE(mapped && written && truncated && renamed) << std::strerror(errno);
+	EXPECT_EQ(after.st_size, before.st_size);
+	for (const auto &[p, r] : enforce)
+		EXPECT_EQ(r.actor_errno(), EPERM) << p << ": " << r.out;
+	EXPECT_EQ(rewritten_bad.actor_errno(), EPERM) << "a rewritten unsafe file opened before any rescan";
+	for (const auto &[p, r] : audit)
+		EXPECT_EQ(r.exit_code, 0) << "audit mode proceeds: " << p << ": " << r.out;
+	EXPECT_EQ(ungoverned.exit_code, 0) << ungoverned.out;
+	EXPECT_EQ(ungoverned_notes.exit_code, 0) << ungoverned_notes.out;
+
+	auto expect_record = [&](const run_result &r, const std::string &path, const std::string &outcome,
+				 const std::string &verdict) {
+		json rec = d.wait_for(model_record(r.pid, outcome, path));
+		ASSERT_EQ(rec.kind, json::object_v) << "no " << outcome << " record for " << path << "\n"
+						    << read_file(d.log_path());
+		EXPECT_EQ(rec["model"]["verdict"].s(), verdict) << path;
+		EXPECT_EQ(rec["action"].s(), "deny") << path;
+	};
+	expect_record(r_held, held, "denied", "unscanned");
+	for (const auto &p : {mm, wr, tr, held})
+		expect_record(enforce[p], p, "denied", "unscanned");
+	for (const auto &p : {notes, moved})
+		expect_record(enforce[p], p, "denied", "unsafe");
+	expect_record(rewritten_bad, moved, "denied", "unsafe");
+	expect_record(audit[mm], mm, "would_deny", "unscanned");
+	expect_record(audit[notes], notes, "would_deny", "unsafe");
+
+	ASSERT_NO_FATAL_FAILURE(barrier(d, bar, in_cg));
+	for (const auto &r : d.decisions()) {
+		EXPECT_NE(r["process"]["pid"].i(), ungoverned.pid) << dump({r});
+		EXPECT_NE(r["process"]["pid"].i(), ungoverned_notes.pid) << dump({r});
+		EXPECT_EQ(r["file"]["path"].s().find("libc.so.6"), std::string::npos) << "libc got a verdict: " << dump({r});
+	}
+	EXPECT_EQ(d.output().find("libc.so.6:"), std::string::npos) << "the watcher scanned libc:\n" << d.output();
+
+	// Running again, the watcher rescans what changed; the held file once
+	// its writer is gone.
+	EXPECT_EQ(open_when_rescanned(mm, in_cg).exit_code, 0) << d.output();
+	munmap(held_map, benign.size());
+	close(held_fd);
+	EXPECT_EQ(open_when_rescanned(held, in_cg).exit_code, 0) << d.output();
+	EXPECT_FALSE(exists(marker));
+}

@@ -92,7 +92,8 @@ TEST_F(Abi, MapKeysAndValuesMatchBpfObject)
 		       expect{"ltrack_exe_key", sizeof(ltrack_exe_key)},
 		       expect{"ltrack_cgroup_key", sizeof(ltrack_cgroup_key)},
 		       expect{"ltrack_model_key", sizeof(ltrack_model_key)},
-		       expect{"ltrack_model_val", sizeof(ltrack_model_val)}, expect{"ltrack_task", sizeof(ltrack_task)},
+		       expect{"ltrack_model_val", sizeof(ltrack_model_val)},
+		       expect{"ltrack_content", sizeof(ltrack_content)}, expect{"ltrack_task", sizeof(ltrack_task)},
 		       expect{"ltrack_proc_event", sizeof(ltrack_proc_event)},
 		       expect{"ltrack_coalesce_key", sizeof(ltrack_coalesce_key)},
 		       expect{"ltrack_coalesce_val", sizeof(ltrack_coalesce_val)},
@@ -109,8 +110,10 @@ TEST_F(Abi, MapKeysAndValuesMatchBpfObject)
 	EXPECT_MEMBER(ltrack_profile, model_policy);
 	EXPECT_MEMBER(ltrack_profile, model_rule);
 	t = find("ltrack_model_val");
-	EXPECT_MEMBER(ltrack_model_val, size);
-	EXPECT_MEMBER(ltrack_model_val, ctime_nsec);
+	EXPECT_MEMBER(ltrack_model_val, content_gen);
+	t = find("ltrack_content");
+	EXPECT_MEMBER(ltrack_content, scan_gen);
+	EXPECT_MEMBER(ltrack_content, writers);
 }
 
 // The name hash is computed by the compiler (user space) and by file_open

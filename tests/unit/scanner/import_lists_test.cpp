@@ -44,3 +44,27 @@ TEST(scanner_import_lists, dotted_names_never_allowed)
 	EXPECT_EQ(classify_import("builtins", "getattr.x"), k::dangerous);
 	EXPECT_EQ(classify_import("torch", "nn.Linear"), k::unknown);
 }
+
+TEST(scanner_import_lists, command_running_helpers_are_dangerous)
+{
+	// issue 23: helpers that run a command outside os/subprocess
+	EXPECT_EQ(classify_import("uuid", "_get_command_stdout"), k::dangerous);
+	EXPECT_EQ(classify_import("uuid", "_find_mac"), k::dangerous);
+	EXPECT_EQ(classify_import("uuid", "getnode"), k::dangerous);
+	EXPECT_EQ(classify_import("pydoc", "pipepager"), k::dangerous);
+	EXPECT_EQ(classify_import("pydoc", "tempfilepager"), k::dangerous);
+	EXPECT_EQ(classify_import("pydoc", "locate"), k::dangerous);
+	EXPECT_EQ(classify_import("_osx_support", "_read_output"), k::dangerous);
+	EXPECT_EQ(classify_import("_osx_support", "_find_build_tool"), k::dangerous);
+	EXPECT_EQ(classify_import("imaplib", "IMAP4_stream"), k::dangerous);
+	EXPECT_EQ(classify_import("pipes", "Template"), k::dangerous);
+	EXPECT_EQ(classify_import("logging.config", "listen"), k::dangerous);
+	EXPECT_EQ(classify_import("_bootsubprocess", "_waitstatus_to_exitcode"), k::dangerous);
+	// joblib's NDArrayWrapper numpy.load()s a path named in the pickle
+	EXPECT_EQ(classify_import("joblib.numpy_pickle_compat", "NDArrayWrapper"), k::dangerous);
+	EXPECT_EQ(classify_import("joblib.numpy_pickle", "NDArrayWrapper"), k::dangerous);
+	EXPECT_EQ(classify_import("sklearn.externals.joblib.numpy_pickle", "NDArrayWrapper"), k::dangerous);
+	// the value types next to them stay allowed
+	EXPECT_EQ(classify_import("uuid", "UUID"), k::allowed);
+	EXPECT_EQ(classify_import("joblib.numpy_pickle", "NumpyArrayWrapper"), k::allowed);
+}

@@ -13,11 +13,12 @@ import os
 import pickle
 import struct
 import sys
-import tarfile
 import zipfile
-import zlib
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from archive_builders import tar_of, zip_of  # noqa: E402
 
 out = sys.argv[1]
 if os.path.exists(os.path.join(out, "COMPLETE")):
@@ -233,24 +234,6 @@ put("model.onnx", varint(1 << 3) + varint(8) + field(2, b"ltrack-test") + field(
 
 
 # ---- archives ------------------------------------------------------------
-def zip_of(members, method=zipfile.ZIP_STORED):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", method) as z:
-        for name, data in members:
-            z.writestr(name, data)
-    return buf.getvalue()
-
-
-def tar_of(members):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
-        for name, data in members:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 evil = pickle.dumps(Evil(), protocol=2)
 benign4 = pickle.dumps(benign, protocol=4)
 put("nested_evil.zip", zip_of([("readme.txt", b"hello"),
@@ -296,6 +279,7 @@ put("bad_proto.pkl", b"\x80\x09N.")
 try:
     import torch
 
+    torch.manual_seed(0)  # the same bytes every run (the attack harness mutates them)
     sd = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2)).state_dict()
     torch.save(sd, os.path.join(out, "torch_benign.pt"))
     torch.save({"state": sd, "hook": Evil()}, os.path.join(out, "torch_evil.pt"))
@@ -305,6 +289,198 @@ try:
     with open(os.path.join(out, "torch_benign.pt"), "rb") as f:
         raw = f.read()
     put("torch_truncated.pt", raw[: len(raw) // 2])
+except ImportError:
+    pass
+
+
+# ---- issue 23: bytes as every covered loader reads them --------------------
+# Each file below is called safe by a scanner that picks one format from
+# the first bytes; pickle.load, torch.load, numpy.load(allow_pickle=True)
+# or joblib.load runs its payload. (The real-loader proofs live with the
+# attack generators; these are the scanner's regression inputs.)
+EVIL_OPS = b"cposix\nsystem\n(S'id'\ntR"  # protocol 0: posix.system('id')
+
+
+def call_ops(module, name):
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n(S'id'\ntR"
+
+
+# A tar whose first member name is a pickle: tarfile opens it (torch's
+# legacy loader would look for its members), pickle.load runs the name.
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+    info = tarfile.TarInfo((EVIL_OPS + b".").decode())
+    info.size = 5
+    t.addfile(info, io.BytesIO(b"hello"))
+put("poly_tar.pkl", buf.getvalue())
+
+# A valid GGUF whose counts are opcodes: 'G' (BINFLOAT) eats "GUF", the
+# version and one count byte; the rest of the file is read as opcodes.
+def poly_gguf():
+    body = b"GGUF" + struct.pack("<I", 3) + b"\x00" + b"N0" * 3 + b"N"  # tensor count (8 bytes)
+    body += b"0" + b"N0" * 3 + b"N"  # kv count
+    return body
+
+put("poly_gguf.gguf", poly_gguf() + b"0" + EVIL_OPS + b".")
+
+
+# A NumpyArrayWrapper BUILD in a plain pickle: pickle.load does not read
+# array bytes after it, so the "array" is opcodes.
+def wrapper_state(shape, dtype_spelling, elsize=-1, align=None, dup_shape=None):
+    """NEWOBJ of NumpyArrayWrapper and BUILD of its state dict, protocol 2."""
+    def s(x):
+        b = x.encode()
+        return b"X" + struct.pack("<I", len(b)) + b
+    def tup(items):
+        return b"(" + b"".join(b"J" + struct.pack("<i", i) for i in items) + b"t"
+    dtype = (b"cnumpy\ndtype\n" + s(dtype_spelling) + b"\x89\x88\x87R"
+             + b"(K\x03X\x01\x00\x00\x00<NNN" + b"J" + struct.pack("<i", elsize) + b"J\xff\xff\xff\xffK\x00tb")
+    state = b"}("
+    if dup_shape is not None:
+        state += s("shape") + tup(dup_shape)
+    state += s("subclass") + b"cnumpy\nndarray\n" + s("shape") + tup(shape) + s("order") + s("C")
+    state += s("dtype") + dtype + s("allow_mmap") + b"\x89"
+    if align is not None:
+        state += s("numpy_array_alignment_bytes") + b"K" + bytes([align])
+    state += b"u"
+    return b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81" + state + b"b"
+
+
+# ... in a plain pickle: 8 "array" bytes that are opcodes
+put("wrapper_plain.pkl", b"\x80\x02" + wrapper_state((8,), "u1") + b"0" + EVIL_OPS + b"0N.")
+# ... inside a torch zip's data.pkl
+put("wrapper_torch.pt", zip_of([("archive/data.pkl", b"\x80\x02" + wrapper_state((8,), "u1") + b"0" + EVIL_OPS + b"0N."),
+                                ("archive/version", b"3\n")]))
+# joblib reads 'float64' as 8-byte items (not 64): the payload follows one item
+put("wrapper_float64.joblib", b"\x80\x02" + wrapper_state((1,), "float64") + b"\0" * 8 + b"0" + EVIL_OPS + b"0N.")
+# duplicate keys: Python keeps the last shape (1 item), not the first (1000)
+put("wrapper_dupkey.joblib", b"\x80\x02" + wrapper_state((1,), "u1", dup_shape=(1000,)) + b"\0" + b"0" + EVIL_OPS
+    + b"0N." + b"\0" * 1000)
+# a real joblib layout that is followed exactly stays safe: padding byte, padding, data
+put("wrapper_exact.joblib", b"\x80\x02" + wrapper_state((3,), "<i2", align=16) + b"\x02\xff\xff" + b"\1\0\2\0\3\0" + b"0N.")
+# FRAME: pickle._Unpickler reads array bytes from the file after the frame,
+# and goes on reading opcodes inside the frame
+inner = wrapper_state((4,), "u1") + b"0" + EVIL_OPS + b"0N."
+put("wrapper_frame.joblib", b"\x80\x04\x95" + struct.pack("<Q", len(inner)) + inner + b"ABCD")
+
+# torch's legacy magic number spelled as protocol-0 LONG text, then the
+# protocol version, sys info and a data pickle without PROTO opcodes
+MAGIC = 0x1950A86A20F9469CFC6C
+put("legacy_magic_long.pt", b"L%dL\n." % MAGIC + b"M\xe9\x03." + b"}." + EVIL_OPS + b"." + b"].")
+# ... and as LONG1 with a redundant sign byte
+put("legacy_magic_long1.pt", b"\x80\x02\x8a\x0b" + MAGIC.to_bytes(11, "little") + b"." + b"\x80\x02M\xe9\x03."
+    + b"\x80\x02}." + EVIL_OPS + b"." + b"\x80\x02].")
+
+
+def torch_tar_members(storages_list, pickle_data=b"\x80\x02}."):
+    p = lambda o: pickle.dumps(o, protocol=2)
+    members = [("sys_info", p({"protocol_version": 1001})), ("pickle", pickle_data)]
+    tensors = p(0)
+    members.append(("tensors", tensors))
+    for st in storages_list:
+        members.append(("storages", st))
+    return members
+
+
+benign_storages = pickle.dumps(0, protocol=2) + pickle.dumps([], protocol=2)
+evil_record = (b"\x80\x02(X\x02\x00\x00\x00k0X\x03\x00\x00\x00cpu" + EVIL_OPS + b"t.")
+evil_storages = pickle.dumps(1, protocol=2) + evil_record + struct.pack("<q", 0) + pickle.dumps([], protocol=2)
+# two "storages" members: tarfile's getmember takes the last
+put("tar_dup_storages.tar", tar_of(torch_tar_members([benign_storages, evil_storages])))
+
+
+def gnu_sparse_tar(name, data):
+    """One old-GNU sparse ('S') member holding data in a single region."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    raw = bytearray(buf.getvalue())
+    h = raw[:512]
+    h[156:157] = b"S"
+    h[386:386 + 24] = b"%011o\0%011o\0" % (0, len(data))  # one sparse region
+    h[483:483 + 12] = b"%011o\0" % len(data)  # real size
+    h[148:156] = b"        "
+    h[148:156] = b"%06o\0 " % sum(h)
+    raw[:512] = h
+    return bytes(raw)
+
+
+put("tar_sparse.tar", gnu_sparse_tar("pickle", pickle.dumps(Evil(), protocol=2)))
+
+# miniz finds data.pkl case-insensitively
+put("zip_data_upper.pt", zip_of([("archive/data.PKL", evil), ("archive/version", b"3\n")]))
+
+
+def zip64_locator_zip(benign_members, evil_members):
+    """32-bit end record -> a benign directory; zip64 locator -> an evil one."""
+    body, cd_a, cd_b = b"", b"", b""
+    def local(name, data):
+        return (struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, zlib.crc32(data), len(data), len(data),
+                            len(name), 0) + name + data)
+    def central(name, data, off):
+        return struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0, zlib.crc32(data), len(data), len(data),
+                           len(name), 0, 0, 0, 0, 0, off) + name
+    for members, which in ((benign_members, "a"), (evil_members, "b")):
+        for name, data in members:
+            off = len(body)
+            body += local(name.encode(), data)
+            if which == "a":
+                cd_a += central(name.encode(), data, off)
+            else:
+                cd_b += central(name.encode(), data, off)
+    off_a = len(body)
+    off_b = off_a + len(cd_a)
+    out = body + cd_a + cd_b
+    z64 = len(out)
+    out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, len(evil_members), len(evil_members), len(cd_b), off_b)
+    out += struct.pack("<IIQI", 0x07064B50, 0, z64, 1)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(benign_members), len(benign_members), len(cd_a), off_a, 0)
+    return out
+
+
+put("zip64_locator.pt", zip64_locator_zip([("archive/data.pkl", benign4), ("archive/version", b"3\n")],
+                                          [("archive/data.pkl", evil), ("archive/version", b"3\n")]))
+
+evil_obj_npy = npy_bytes(np.array([1, Evil()], dtype=object), True)
+# two archives back to back: zipfile shifts the second one's offsets by the
+# first one's length and reads the second; an unshifted reader, the first
+put("zip_concat.npz", zip_of([("a.npy", float_npy)]) + zip_of([("a.npy", evil_obj_npy)]))
+# descr 'object' (numpy.dtype('object')) in an .npy
+obj_header = "{'descr': 'object', 'fortran_order': False, 'shape': (2,), }"
+obj_header += " " * (63 - len(obj_header) % 64) + "\n"
+put("npy_descr_object.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(obj_header)) + obj_header.encode()
+    + pickle.dumps([1, Evil()], protocol=2))
+# an .npz with a data.pkl member is still an .npz to numpy
+put("npz_with_datapkl.npz", zip_of([("data.pkl", benign4), ("o.npy", evil_obj_npy)]))
+# numpy loads a member whose name ends in "/" like any other
+put("npz_dir_member.npz", zip_of([("a.npy", float_npy), ("o.npy/", evil_obj_npy)]))
+
+
+def hostile_zip(entries=60000):
+    """Many directory entries naming one stored member of protocol-0 opcodes."""
+    data = b"(" + b"N" * 40000  # no STOP: the walk runs to a limit
+    name = b"m.pkl"
+    out = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, zlib.crc32(data), len(data), len(data),
+                      len(name), 0) + name + data
+    cd_off = len(out)
+    cd = b"".join(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0, zlib.crc32(data), len(data),
+                                len(data), len(b"m%05d.pkl" % i), 0, 0, 0, 0, 0, 0) + b"m%05d.pkl" % i
+                  for i in range(entries))
+    return out + cd + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF if entries > 0xFFFF else entries,
+                                  0xFFFF if entries > 0xFFFF else entries, len(cd), cd_off, 0)
+
+
+put("hostile_many_entries.zip", hostile_zip())
+
+try:
+    import joblib
+
+    # joblib writes protocol 4 with frames; compressed forms
+    joblib.dump({"a": np.arange(100, dtype=np.float64), "s": np.array(["x", "yy"])}, os.path.join(out, "frames.joblib"),
+                protocol=4)
+    joblib.dump({"a": np.arange(10)}, os.path.join(out, "model_bz2.joblib"), compress=("bz2", 3))
 except ImportError:
     pass
 

@@ -91,3 +91,54 @@ TEST(scanner_pickle_walker, self_referencing_list_is_bounded)
 }
 
 } // namespace
+
+namespace {
+
+scan_result scan_raw(const std::string &s)
+{
+	return scan_buffer({reinterpret_cast<const unsigned char *>(s.data()), s.size()});
+}
+
+TEST(scanner_pickle_walker, persistent_ids_end_a_plain_pickle_load)
+{
+	// pickle.load has no persistent_load: it raises at BINPERSID, before the
+	// import after it. Unrecognised stays not safe; nothing dangerous was read.
+	scan_result r = scan_raw("\x80\x02K\x01Q\x63os\nsystem\n."s);
+	EXPECT_NE(r.verdict, uint32_t(LTRACK_VERDICT_SAFE));
+	for (auto &i : r.imports)
+		EXPECT_NE(i.module, "os");
+}
+
+TEST(scanner_pickle_walker, frames_as_each_unpickler_reads_them)
+{
+	// a FRAME longer than the data: the C unpickler raises at once, joblib's
+	// pickle._Unpickler reads what is there and runs it
+	scan_result r = scan_raw("\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00"
+	                         "cposix\nsystem\n(S'id'\ntR."s);
+	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << r.error;
+	// an opcode crossing a frame's end: pickle._Unpickler raises, the C
+	// unpickler reads on; the import after the crossing is still found
+	scan_result c = scan_raw("\x80\x04\x95\x04\x00\x00\x00\x00\x00\x00\x00"
+	                         "N\x8c\x02os\x8c\x06system\x93."s);
+	EXPECT_EQ(c.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << c.error;
+}
+
+TEST(scanner_pickle_walker, stack_global_of_an_unresolved_value_is_not_safe)
+{
+	// builtins.str(...) returns a str the walker does not compute
+	scan_result r = scan_raw("\x80\x04\x8c\x08" "builtins\x8c\x03" "str\x93\x8c\x02" "os\x85R\x8c\x06" "system\x93."s);
+	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_ERROR));
+	EXPECT_NE(r.error.find("cannot resolve"), std::string::npos) << r.error;
+}
+
+TEST(scanner_pickle_walker, memo_keys_read_as_int_does)
+{
+	// "p" + a line int() rejects: the loader raises, as for any non-pickle
+	EXPECT_NE(scan_raw("pickle\n.").verdict, uint32_t(LTRACK_VERDICT_SAFE));
+	EXPECT_EQ(scan_raw("pickle\n.").error.find("memo key"), std::string::npos);
+	// underscores: int() accepts them, the walker does not follow: not safe
+	scan_result r = scan_raw("N p1_0\n.");
+	EXPECT_NE(r.verdict, uint32_t(LTRACK_VERDICT_SAFE)) << r.error;
+}
+
+} // namespace

@@ -13,6 +13,8 @@
 //   ltrack_vm_actor connect ADDR PORT [tcp|udp]     (ADDR: IPv4, IPv6 or v4-mapped v6)
 //   ltrack_vm_actor connect-unix PATH
 //   ltrack_vm_actor child OP ARGS...                 (fork; the child performs OP)
+//   ltrack_vm_actor map-exec PATH OP ARGS...         (map PATH readable, mprotect it executable, then OP:
+//                                                     running a program's code without exec or ld.so)
 //   ltrack_vm_actor loop-open N PATH...              (open each PATH in turn, N rounds)
 //   ltrack_vm_actor loop-open-for SECONDS PATH...    (the same, as many rounds as fit in SECONDS;
 //                                                     prints allowed=A denied=D seconds=S)
@@ -29,6 +31,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <linux/capability.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -214,6 +217,21 @@ static int do_child(int argc, char **argv)
 	return WEXITSTATUS(st);
 }
 
+static int do_map_exec(const char *path, int argc, char **argv)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return report(errno);
+	void *p = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	int err = p == MAP_FAILED ? errno : 0;
+	close(fd);
+	if (err)
+		return report(err);
+	if (mprotect(p, 4096, PROT_READ | PROT_EXEC) != 0)
+		return report(errno);
+	return run(argc, argv);
+}
+
 static int run(int argc, char **argv)
 {
 	if (argc < 2)
@@ -246,6 +264,8 @@ static int run(int argc, char **argv)
 		return do_ctl_on(std::atoi(argv[2]), argc - 3, argv + 3);
 	if (op == "child" && argc >= 3)
 		return do_child(argc - 1, argv + 1);
+	if (op == "map-exec" && argc >= 4)
+		return do_map_exec(argv[2], argc - 2, argv + 2);
 	if (op == "open-per-line" && argc == 3) {
 		std::setvbuf(stdout, nullptr, _IOLBF, 0);
 		int rc = 0;
