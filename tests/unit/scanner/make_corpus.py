@@ -13,7 +13,9 @@ import os
 import pickle
 import struct
 import sys
+import tarfile
 import zipfile
+import zlib
 
 import numpy as np
 
