@@ -37,23 +37,11 @@ if os.path.exists(os.path.join(out, "manifest.json")):
 manifest = []
 NOT_SAFE = ["unsafe", "error"]
 
-# Techniques the scanner does not yet catch (issue 23): loader_proof.py
-# reports them as XFAIL with this reason instead of failing. Remove an
-# entry as soon as the scanner catches it (the proof then says so).
-PENDING = "issue 23: scanner fix pending (scanfix)"
-KNOWN_GAPS = {t: PENDING for t in [  # a technique, or one file of it
-    "descr_object.npy", "descr_object_2.npy",
-    "polyglot-tar", "polyglot-zlib", "polyglot-gguf", "polyglot-safetensors",
-    "wrapper-build-skip-pickle", "wrapper-build-skip-torch", "wrapper-build-skip-npy",
-    "wrapper-build-skip-torch-legacy", "zip64-locator-torch", "dtype-state-elsize", "dtype_int32.joblib",
-    "wrapper-in-object-array", "frame-ignored", "dtype-float64-itemsize",
-    "duplicate-dict-keys", "torch-legacy-long1-magic", "tar-duplicate-members", "tar-sparse-member",
-    "zip-case-insensitive-data-pkl", "zip64-locator", "zip-concatenated",
-    "npz-data-pkl-torch-mode", "npz-directory-member", "near-miss-uuid._get_command_stdout",
-    "near-miss-pydoc.pipepager", "near-miss-_osx_support._read_output", "near-miss-pydoc.tempfilepager",
-    "near-miss-imaplib.IMAP4_stream", "near-miss-joblib-NDArrayWrapper",
-    "hostile-zip-shared-budget",
-]}
+# Techniques the scanner does not yet catch: loader_proof.py reports them
+# as XFAIL with the reason instead of failing. Key: a technique, or one
+# file of it. Remove an entry as soon as the scanner catches it (the proof
+# then says so). Empty since the issue 23 scanner fix.
+KNOWN_GAPS = {}
 
 
 def put(name, data, technique, loaders, why, expect=NOT_SAFE, **extra):
@@ -509,10 +497,22 @@ member = b"(" + b"N0" * 400000 + b"l."  # 800 KB: under the trial walk's million
 local, cd1 = zip_parts([("m.pkl", member)])
 entries = 60000
 cd = b"".join(cd1[:28] + struct.pack("<H", 5) + cd1[30:46] + b"%05d" % i for i in range(entries))
+# The issue's file: every entry is the same bytes, so a scanner may walk
+# them once and answer safe (no loader runs anything), or run out of its
+# budget; either way within the bound.
 put("hostile_60k_entries.zip",
     local + cd + struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, entries, entries, len(cd), len(local), 0),
     "hostile-zip-shared-budget", [],
-    "60,000 directory entries pointing at one protocol 0 member: each a trial walk", expect=["error"],
+    "60,000 directory entries pointing at one protocol 0 member: each a trial walk", expect=["error", "safe"],
+    max_seconds=5)
+# The same, but each entry a different prefix of the member (nothing to
+# deduplicate): only one work budget for the whole file stops it.
+cd = b"".join(cd1[:20] + struct.pack("<II", len(member) - i, len(member) - i) + struct.pack("<H", 5) + cd1[30:46]
+              + b"%05d" % i for i in range(entries))
+put("hostile_60k_slices.zip",
+    local + cd + struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, entries, entries, len(cd), len(local), 0),
+    "hostile-zip-shared-budget", [],
+    "60,000 directory entries, each a different prefix of one 800 KB protocol 0 member", expect=["error"],
     max_seconds=5)
 
 # ---- benign files from the real libraries ------------------------------------
