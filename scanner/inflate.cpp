@@ -1,5 +1,7 @@
 #include "inflate.h"
 
+#include <bzlib.h>
+#include <lzma.h>
 #include <zlib.h>
 
 namespace ltrack::scanner {
@@ -58,6 +60,91 @@ bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<u
 	inflateEnd(&zs);
 	budget -= std::min<uint64_t>(budget, out.size());
 	return rc == Z_STREAM_END;
+}
+
+namespace {
+
+// One streaming loop for libbz2 and liblzma: feed input in slices, grow
+// the output in chunks up to the budget. `step` returns 1 at the end of
+// the stream, 0 to go on, -1 on corrupt data.
+template <class Step>
+bool drain(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed, Step step)
+{
+	out.clear();
+	size_t in_pos = 0, in_left = 0;
+	const size_t chunk = 1 << 16;
+	int rc = 0;
+	while (rc == 0) {
+		if (in_left == 0 && in_pos < in.size()) {
+			in_left = std::min<size_t>(in.size() - in_pos, 1u << 30);
+			in_pos += in_left;
+		}
+		if (out.size() >= budget) {
+			error = "decompressed size exceeds the limit (" + std::to_string(budget) + " bytes left)";
+			break;
+		}
+		size_t grow = std::min<uint64_t>(chunk, budget - out.size());
+		size_t old = out.size();
+		out.resize(old + grow);
+		size_t out_left = grow;
+		size_t before = in_left;
+		rc = step(in.data() + in_pos - in_left, in_left, out.data() + old, out_left);
+		out.resize(old + grow - out_left);
+		if (rc < 0)
+			error = "corrupt compressed data";
+		else if (rc == 0 && in_left == 0 && in_pos == in.size() && out_left == grow && before == 0) {
+			error = "compressed data is truncated";
+			rc = -1;
+		}
+	}
+	if (consumed)
+		*consumed = in_pos - in_left;
+	budget -= std::min<uint64_t>(budget, out.size());
+	return rc == 1;
+}
+
+} // namespace
+
+bool bunzip_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed)
+{
+	bz_stream bz{};
+	if (BZ2_bzDecompressInit(&bz, 0, 0) != BZ_OK) {
+		error = "libbz2 could not be initialised";
+		return false;
+	}
+	bool ok = drain(in, budget, out, error, consumed, [&](const unsigned char *src, size_t &src_left, unsigned char *dst, size_t &dst_left) {
+		bz.next_in = const_cast<char *>(reinterpret_cast<const char *>(src));
+		bz.avail_in = unsigned(src_left);
+		bz.next_out = reinterpret_cast<char *>(dst);
+		bz.avail_out = unsigned(dst_left);
+		int rc = BZ2_bzDecompress(&bz);
+		src_left = bz.avail_in;
+		dst_left = bz.avail_out;
+		return rc == BZ_STREAM_END ? 1 : rc == BZ_OK ? 0 : -1;
+	});
+	BZ2_bzDecompressEnd(&bz);
+	return ok;
+}
+
+bool unxz_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed)
+{
+	lzma_stream xz = LZMA_STREAM_INIT;
+	if (lzma_auto_decoder(&xz, UINT64_MAX, 0) != LZMA_OK) {
+		error = "liblzma could not be initialised";
+		return false;
+	}
+	bool ok = drain(in, budget, out, error, consumed, [&](const unsigned char *src, size_t &src_left, unsigned char *dst, size_t &dst_left) {
+		xz.next_in = src;
+		xz.avail_in = src_left;
+		xz.next_out = dst;
+		xz.avail_out = dst_left;
+		lzma_ret rc = lzma_code(&xz, src_left ? LZMA_RUN : LZMA_FINISH);
+		src_left = xz.avail_in;
+		dst_left = xz.avail_out;
+		return rc == LZMA_STREAM_END ? 1 : (rc == LZMA_OK || (rc == LZMA_BUF_ERROR && dst_left == 0)) ? 0 : -1;
+	});
+	lzma_end(&xz);
+	return ok;
 }
 
 } // namespace ltrack::scanner

@@ -23,6 +23,11 @@ enum class stream_kind {
 bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<unsigned char> &out, std::string &error,
                      size_t *consumed = nullptr);
 
+// bz2 (BZ2File) and xz/lzma-alone (LZMAFile's FORMAT_AUTO), joblib's other
+// compressors: one stream, bounded and reporting the input it used, as above.
+bool bunzip_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed = nullptr);
+bool unxz_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed = nullptr);
+
 // Whether the bytes start like a zlib (RFC 1950) or gzip stream.
 bool looks_compressed(bytes data);
 

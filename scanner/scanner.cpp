@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 #include <tuple>
+#include <unordered_set>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -246,11 +247,27 @@ format scan_zip(bytes d, const std::string &where, unsigned depth, scan_state &s
 	if (!py_ok)
 		st.error(where, py_error + " (as CPython's zipfile reads it)");
 	// The two readers differ only for shifted or zip64-relocated directories.
+	std::unordered_set<uint64_t> offsets;
+	for (const zip_entry &e : entries)
+		offsets.insert(e.local_offset);
 	for (const zip_entry &e : py)
-		if (std::none_of(entries.begin(), entries.end(), [&](const zip_entry &m) { return m.local_offset == e.local_offset; }))
+		if (offsets.insert(e.local_offset).second)
 			entries.push_back(e);
 	if (!st.charge(16 * entries.size(), where))
 		return format::zip_archive;
+	// Members whose data overlap (many entries naming one member: a zip
+	// bomb's trick, refused by newer zipfile) are read once each, and the
+	// archive is not one a loader can be trusted to read as written.
+	std::vector<std::pair<uint64_t, uint64_t>> spans;
+	for (const zip_entry &e : entries)
+		spans.emplace_back(e.local_offset, e.local_offset + 30 + e.compressed_size);
+	std::sort(spans.begin(), spans.end());
+	for (size_t i = 1; i < spans.size(); i++)
+		if (spans[i].first < spans[i - 1].second) {
+			st.error(where, "zip members overlap (entries at offsets " + std::to_string(spans[i - 1].first) + " and " +
+			                    std::to_string(spans[i].first) + ")");
+			break;
+		}
 	bool torch = false, npz = !entries.empty();
 	for (const zip_entry &e : entries) {
 		std::string n = lower(e.name);
@@ -388,7 +405,7 @@ format scan_tar(bytes d, const std::string &where, unsigned depth, scan_state &s
 
 // joblib.load looks at the first bytes: "ZF" is its old zfile format,
 // then the registered compressors' prefixes; anything else is unpickled raw.
-enum class joblib_compression { none, zlib, gzip, zfile, other };
+enum class joblib_compression { none, zlib, gzip, bz2, lzma, zfile, lz4 };
 
 joblib_compression joblib_compressor(bytes d)
 {
@@ -399,21 +416,30 @@ joblib_compression joblib_compressor(bytes d)
 		return joblib_compression::zlib;
 	if (starts("\x1f\x8b"))
 		return joblib_compression::gzip;
-	if (starts("BZ") || starts(std::string_view("]\0", 2)) || starts("\xfd" "7zXZ") || starts("\x04\x22\x4d\x18"))
-		return joblib_compression::other;
+	if (starts("BZ"))
+		return joblib_compression::bz2;
+	if (starts(std::string_view("]\0", 2)) || starts("\xfd" "7zXZ"))
+		return joblib_compression::lzma; // LZMAFile, FORMAT_AUTO: lzma-alone or xz
+	if (starts("\x04\x22\x4d\x18"))
+		return joblib_compression::lz4;
 	return joblib_compression::none;
 }
 
-// joblib's BinaryZlibFile/BinaryGzipFile: streams back to back, read until
-// one fails (the unpickler only meets that failure if it reads so far).
-bool joblib_decompress(bytes d, stream_kind kind, scan_state &st, std::vector<unsigned char> &out, std::string &error)
+// joblib's BinaryZlibFile/BinaryGzipFile, BZ2File, LZMAFile: streams back
+// to back, read until one fails (the unpickler only meets that failure if
+// it reads so far).
+bool joblib_decompress(bytes d, joblib_compression jc, scan_state &st, std::vector<unsigned char> &out, std::string &error)
 {
 	out.clear();
 	size_t pos = 0;
 	while (pos < d.size()) {
 		std::vector<unsigned char> part;
 		size_t used = 0;
-		bool ok = inflate_bounded(d.subspan(pos), kind, st.inflate_budget, part, error, &used);
+		bytes rest = d.subspan(pos);
+		bool ok = jc == joblib_compression::bz2    ? bunzip_bounded(rest, st.inflate_budget, part, error, &used)
+		          : jc == joblib_compression::lzma ? unxz_bounded(rest, st.inflate_budget, part, error, &used)
+		                                           : inflate_bounded(rest, jc == joblib_compression::zlib ? stream_kind::zlib : stream_kind::gzip,
+		                                                             st.inflate_budget, part, error, &used);
 		out.insert(out.end(), part.begin(), part.end());
 		if (!ok)
 			return pos > 0 && part.empty() && error.find("limit") == std::string::npos;
@@ -430,10 +456,12 @@ void scan_joblib(bytes d, const std::string &where, scan_state &st, bool claimed
 	joblib_compression jc = joblib_compressor(d);
 	std::vector<unsigned char> out;
 	std::string error;
-	if (jc == joblib_compression::zlib || jc == joblib_compression::gzip) {
-		bool ok = joblib_decompress(d, jc == joblib_compression::zlib ? stream_kind::zlib : stream_kind::gzip, st, out, error);
+	static const char *const names[] = {"", "zlib", "gzip", "bz2", "lzma/xz", "zfile", "lz4"};
+	if (jc == joblib_compression::zlib || jc == joblib_compression::gzip || jc == joblib_compression::bz2 ||
+	    jc == joblib_compression::lzma) {
+		bool ok = joblib_decompress(d, jc, st, out, error);
 		if (!ok && (!claimed || !out.empty()))
-			st.error(where, "joblib " + std::string(jc == joblib_compression::zlib ? "zlib" : "gzip") + " stream: " + error);
+			st.error(where, std::string("joblib ") + names[int(jc)] + " stream: " + error);
 		if (out.empty())
 			return;
 		if (!claimed)
@@ -453,8 +481,8 @@ void scan_joblib(bytes d, const std::string &where, scan_state &st, bool claimed
 			size_t pos = 0;
 			walk(out, pos, where, st, o, false);
 		}
-	} else if (jc == joblib_compression::other) {
-		st.error(where, "joblib would decompress this (bz2, lzma, xz or lz4), which the scanner does not");
+	} else if (jc == joblib_compression::lz4) {
+		st.error(where, "joblib would decompress this (lz4), which the scanner does not");
 	}
 }
 

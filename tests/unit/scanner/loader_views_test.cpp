@@ -46,6 +46,17 @@ TEST_F(scanner_corpus, array_bytes_are_skipped_only_where_joblib_reads_them)
 		EXPECT_SCAN(scan("frames.joblib"), joblib, LTRACK_VERDICT_SAFE);
 }
 
+TEST_F(scanner_corpus, joblib_compressors_are_read_as_joblib_reads_them)
+{
+	if (!have("model_bz2.joblib"))
+		GTEST_SKIP() << "joblib is not installed for /usr/bin/python3";
+	for (const char *f : {"model_bz2.joblib", "model_lzma.joblib", "model_xz.joblib"}) {
+		SCOPED_TRACE(f);
+		EXPECT_SCAN(scan(f), joblib, LTRACK_VERDICT_SAFE);
+	}
+	expect_unsafe(scan("evil_bz2.joblib"), "evil_bz2.joblib");
+}
+
 TEST_F(scanner_corpus, torch_legacy_stream_is_read_by_value)
 {
 	// the magic number as LONG text / LONG1 with a sign byte: torch reads on
@@ -87,6 +98,7 @@ TEST_F(scanner_corpus, one_budget_per_file)
 	scan_result r = scan("hostile_many_entries.zip");
 	double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_ERROR)) << show(r);
+	EXPECT_NE(r.error.find("overlap"), std::string::npos) << r.error;
 	EXPECT_LT(s, 1.0);
 }
 

@@ -462,7 +462,7 @@ put("npz_dir_member.npz", zip_of([("a.npy", float_npy), ("o.npy/", evil_obj_npy)
 
 def hostile_zip(entries=60000):
     """Many directory entries naming one stored member of protocol-0 opcodes."""
-    data = b"(" + b"N" * 40000  # no STOP: the walk runs to a limit
+    data = b"(" + b"N0" * 20000 + b"l."  # a harmless list, read once
     name = b"m.pkl"
     out = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, zlib.crc32(data), len(data), len(data),
                       len(name), 0) + name + data
@@ -482,7 +482,11 @@ try:
     # joblib writes protocol 4 with frames; compressed forms
     joblib.dump({"a": np.arange(100, dtype=np.float64), "s": np.array(["x", "yy"])}, os.path.join(out, "frames.joblib"),
                 protocol=4)
-    joblib.dump({"a": np.arange(10)}, os.path.join(out, "model_bz2.joblib"), compress=("bz2", 3))
+    for codec in ("bz2", "lzma", "xz"):
+        joblib.dump({"a": np.arange(10), "s": np.array(["x"])}, os.path.join(out, f"model_{codec}.joblib"),
+                    compress=(codec, 3))
+    # a payload behind the first array, in a bz2 stream
+    joblib.dump({"a": np.arange(3), "evil": Evil()}, os.path.join(out, "evil_bz2.joblib"), compress=("bz2", 3))
 except ImportError:
     pass
 
