@@ -5,66 +5,9 @@
 #include <zlib.h>
 
 namespace ltrack::scanner {
-
-bool looks_compressed(bytes d)
-{
-	if (d.size() >= 10 && d[0] == 0x1f && d[1] == 0x8b && d[2] == 8)
-		return true;
-	// zlib: deflate method, 32K window max, header checksum, no preset dictionary.
-	return d.size() >= 2 && (d[0] & 0x0f) == 8 && (d[0] >> 4) <= 7 && ((d[0] << 8) | d[1]) % 31 == 0 && !(d[1] & 0x20);
-}
-
-bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<unsigned char> &out, std::string &error,
-                     size_t *consumed)
-{
-	z_stream zs{};
-	int wbits = kind == stream_kind::raw_deflate ? -15 : kind == stream_kind::zlib ? 15 : kind == stream_kind::gzip ? 31 : 47;
-	if (inflateInit2(&zs, wbits) != Z_OK) {
-		error = "zlib could not be initialised";
-		return false;
-	}
-	out.clear();
-	const size_t chunk = 1 << 16;
-	size_t in_pos = 0;
-	int rc = Z_OK;
-	while (rc != Z_STREAM_END) {
-		if (zs.avail_in == 0) {
-			if (in_pos == in.size()) {
-				error = "compressed data is truncated";
-				break;
-			}
-			// avail_in is 32-bit: feed very large inputs in slices.
-			size_t n = std::min<size_t>(in.size() - in_pos, 1u << 30);
-			zs.next_in = const_cast<Bytef *>(in.data() + in_pos);
-			zs.avail_in = uInt(n);
-			in_pos += n;
-		}
-		if (out.size() >= budget) {
-			error = "decompressed size exceeds the limit (" + std::to_string(budget) + " bytes left)";
-			break;
-		}
-		size_t grow = std::min<uint64_t>(chunk, budget - out.size());
-		size_t old = out.size();
-		out.resize(old + grow);
-		zs.next_out = out.data() + old;
-		zs.avail_out = uInt(grow);
-		rc = inflate(&zs, Z_NO_FLUSH);
-		out.resize(old + grow - zs.avail_out);
-		if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && zs.avail_in == 0)) {
-			error = std::string("corrupt compressed data: ") + (zs.msg ? zs.msg : "inflate failed");
-			break;
-		}
-	}
-	if (consumed)
-		*consumed = in_pos - zs.avail_in;
-	inflateEnd(&zs);
-	budget -= std::min<uint64_t>(budget, out.size());
-	return rc == Z_STREAM_END;
-}
-
 namespace {
 
-// One streaming loop for libbz2 and liblzma: feed input in slices, grow
+// One streaming loop for zlib, libbz2 and liblzma: feed input in slices, grow
 // the output in chunks up to the budget. `step` returns 1 at the end of
 // the stream, 0 to go on, -1 on corrupt data.
 template <class Step>
@@ -90,7 +33,7 @@ bool drain(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::str
 		size_t before = in_left;
 		rc = step(in.data() + in_pos - in_left, in_left, out.data() + old, out_left);
 		out.resize(old + grow - out_left);
-		if (rc < 0)
+		if (rc < 0 && error.empty())
 			error = "corrupt compressed data";
 		else if (rc == 0 && in_left == 0 && in_pos == in.size() && out_left == grow && before == 0) {
 			error = "compressed data is truncated";
@@ -104,6 +47,34 @@ bool drain(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::str
 }
 
 } // namespace
+
+bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<unsigned char> &out, std::string &error,
+                     size_t *consumed)
+{
+	z_stream zs{};
+	int wbits = kind == stream_kind::raw_deflate ? -15 : kind == stream_kind::zlib ? 15 : kind == stream_kind::gzip ? 31 : 47;
+	if (inflateInit2(&zs, wbits) != Z_OK) {
+		error = "zlib could not be initialised";
+		return false;
+	}
+	bool ok = drain(in, budget, out, error, consumed, [&](const unsigned char *src, size_t &src_left, unsigned char *dst, size_t &dst_left) {
+		zs.next_in = const_cast<Bytef *>(src);
+		zs.avail_in = uInt(src_left);
+		zs.next_out = dst;
+		zs.avail_out = uInt(dst_left);
+		int rc = inflate(&zs, Z_NO_FLUSH);
+		src_left = zs.avail_in;
+		dst_left = zs.avail_out;
+		if (rc == Z_STREAM_END)
+			return 1;
+		if (rc == Z_OK || (rc == Z_BUF_ERROR && src_left == 0))
+			return 0;
+		error = std::string("corrupt compressed data: ") + (zs.msg ? zs.msg : "inflate failed");
+		return -1;
+	});
+	inflateEnd(&zs);
+	return ok;
+}
 
 bool bunzip_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed)
 {

@@ -1,4 +1,4 @@
-// Bounded zlib inflation: a zip bomb is an error, not an OOM.
+// Bounded decompression (zlib, bz2, xz/lzma): a bomb is an error, not an OOM.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +27,5 @@ bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<u
 // compressors: one stream, bounded and reporting the input it used, as above.
 bool bunzip_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed = nullptr);
 bool unxz_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed = nullptr);
-
-// Whether the bytes start like a zlib (RFC 1950) or gzip stream.
-bool looks_compressed(bytes data);
 
 } // namespace ltrack::scanner

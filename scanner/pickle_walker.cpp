@@ -118,6 +118,22 @@ bool decimal_to_le(std::string_view s, std::string &out)
 	return true;
 }
 
+// No NUL and well-formed UTF-8.
+bool importable(std::string_view s)
+{
+	for (size_t i = 0; i < s.size();) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		if (c == 0 || n == 0 || (n > 1 && c < 0xc2) || i + n > s.size())
+			return false;
+		for (size_t k = 1; k < n; k++)
+			if (((unsigned char)s[i + k] >> 6) != 2)
+				return false;
+		i += n;
+	}
+	return true;
+}
+
 bool is_wrapper_class(const import_ref &i)
 {
 	return i.name == "NumpyArrayWrapper" &&
@@ -494,6 +510,12 @@ private:
 	{
 		if (err)
 			return {};
+		// The unpickler decodes both as UTF-8 and imports: a NUL or bytes
+		// that are not UTF-8 fail there (binary data read as a GLOBAL line).
+		if (!importable(module) || !importable(name)) {
+			fail("import of a name no module can have (the loader raises)");
+			return {};
+		}
 		if (module.size() > max_text || name.size() > max_text) {
 			unsure("import name longer than " + std::to_string(max_text) + " bytes");
 			return {};
@@ -814,8 +836,11 @@ void walker::loop(pickle_outcome &out)
 				return unsure("STACK_GLOBAL of a value the scanner cannot resolve");
 			if (module.k != vk::str || name.k != vk::str)
 				return fail("STACK_GLOBAL needs two strings on the stack");
-			if (module.cut || name.cut)
+			if (module.cut || name.cut) {
+				if (module.str().find('\0') != std::string_view::npos || name.str().find('\0') != std::string_view::npos)
+					return fail("import of a name no module can have (the loader raises)");
 				return unsure("import name longer than " + std::to_string(max_text) + " bytes");
+			}
 			push(global(module.str(), name.str()));
 			break;
 		}

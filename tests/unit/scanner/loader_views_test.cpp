@@ -30,6 +30,14 @@ TEST_F(scanner_corpus, polyglots_are_walked_as_pickles_from_byte_0)
 	expect_unsafe(scan("poly_gguf.gguf"), "poly_gguf.gguf");
 }
 
+TEST_F(scanner_corpus, benign_files_that_start_with_opcodes_stay_safe)
+{
+	for (const char *f : {"opcode_len_c.safetensors", "opcode_len_i.safetensors"}) {
+		SCOPED_TRACE(f);
+		EXPECT_SCAN(scan(f), safetensors, LTRACK_VERDICT_SAFE);
+	}
+}
+
 TEST_F(scanner_corpus, array_bytes_are_skipped_only_where_joblib_reads_them)
 {
 	// pickle.load and torch's data.pkl read no array bytes after the wrapper

@@ -476,6 +476,14 @@ def hostile_zip(entries=60000):
 
 put("hostile_many_entries.zip", hostile_zip())
 
+# Benign files whose first bytes happen to be opcodes: a safetensors header
+# length whose low byte is GLOBAL ('c') or INST ('i') sends the raw walk
+# through the JSON into the tensor data; it fails there, as the loader does.
+newlines = {"w": ("U8", [6], b"\nab\ncd")}  # lines for GLOBAL to read
+for op in b"ci":
+    base = len(safetensors(newlines)) - 8 - 6
+    put(f"opcode_len_{chr(op)}.safetensors", safetensors(newlines, pad=(op - base) % 256 + 256))
+
 try:
     import joblib
 
