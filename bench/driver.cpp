@@ -1,6 +1,8 @@
 // ltrack_bench: the workloads bench/guest.sh times inside the VM.
 //
 //   ltrack_bench [--cgroup DIR] open PATH ITERS REPS      open+read+close PATH
+//   ltrack_bench [--cgroup DIR] write PATH ITERS REPS     open for writing+write+close PATH
+//   ltrack_bench [--cgroup DIR] map PATH ITERS REPS       open+mmap (shared, writable)+munmap+close PATH
 //   ltrack_bench [--cgroup DIR] exec PROG ITERS REPS      fork+exec PROG (no arguments), wait
 //   ltrack_bench [--cgroup DIR] connect PORT ITERS REPS   TCP connect to 127.0.0.1:PORT, close
 //   ltrack_bench [--cgroup DIR] watch PATH SECONDS [RATE] open+read+close PATH for SECONDS or
@@ -27,6 +29,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -79,6 +82,33 @@ bool open_read_close(const char *path)
 	close(fd);
 	errno = e;
 	return n >= 0;
+}
+
+bool open_write_close(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = write(fd, "w", 1);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return n == 1;
+}
+
+// The file must be at least a page long.
+bool open_map_close(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	void *p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int e = errno;
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+	close(fd);
+	errno = e;
+	return p != MAP_FAILED;
 }
 
 bool fork_exec(const char *prog)
@@ -221,6 +251,12 @@ int main(int argc, char **argv)
 		std::string path = args[1];
 		timed("open", number(args[2].c_str(), "ITERS"), number(args[3].c_str(), "REPS"),
 		      [&] { return open_read_close(path.c_str()); });
+	} else if (cmd == "write" || cmd == "map") {
+		want(4);
+		std::string path = args[1];
+		bool map = cmd == "map";
+		timed(cmd.c_str(), number(args[2].c_str(), "ITERS"), number(args[3].c_str(), "REPS"),
+		      [&] { return map ? open_map_close(path.c_str()) : open_write_close(path.c_str()); });
 	} else if (cmd == "exec") {
 		want(4);
 		std::string prog = args[1];

@@ -216,6 +216,11 @@ EOF
       emit bpf_stats "$c" "$n" 0 "{\"before\":$s0,\"after\":$s1}"
     }
     stats_of open-ungoverned open "$W/allowed" "$open_iters" 1
+    # Opens for writing and shared writable mappings (the model content
+    # generation's hooks; a page-long file to map).
+    head -c 4096 /dev/zero >"$W/written"
+    stats_of write-ungoverned write "$W/written" "$open_iters" 1
+    stats_of map-ungoverned map "$W/written" "$open_iters" 1
     stats_of open-allowed --cgroup "$cg" open "$W/allowed" "$open_iters" 1
     stats_of "open-allowed-depth-${depths[-1]}" --cgroup "$cg" open "${tree_file[${depths[-1]}]}" "$open_iters" 1
     stats_of open-denied --cgroup "$cg" open "$W/denied" "$open_iters" 1
