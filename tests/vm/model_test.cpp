@@ -254,9 +254,9 @@ TEST(ModelGuard, MaliciousPickleRefusedAtOpenBenignLoads)
 // allow = "safe") until the watcher rescans it; then it loads again.
 //
 // The watcher rescans within about a second (inotify, and a 1 s recheck of
-// size and change time), so the window is held open by stopping ltrackd
+// the content generation), so the window is held open by stopping ltrackd
 // (SIGSTOP) around the write and the load: what refuses the load is then the
-// kernel's own check that the file's size and ctime still match the scan.
+// kernel's own content generation, moved by the open for writing.
 TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 {
 	scene sc;
@@ -316,7 +316,7 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 // model directories is scanned again "whenever it is written". A write
 // through another name of the same inode (a hard link outside the model
 // directory) is a write too. Under allow = "unscanned" this matters for
-// safety, not only liveness: the kernel sees the changed size/ctime, calls
+// safety, not only liveness: the kernel sees the moved content generation, calls
 // the file unscanned, and "unscanned" lets it through, so a model replaced
 // by a malicious pickle this way stays loadable for as long as nothing
 // touches it under its model-directory name.
@@ -324,8 +324,8 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 // Regression (fixed): model_watch only watched the model directories, and
 // inotify reports a write only to the watchers of the parent directory of
 // the name that was opened, so a write through a link elsewhere was never
-// seen. Now the daemon also rechecks every scanned file's size and ctime
-// each second (model_watch::recheck) and rescans what changed.
+// seen. Now the daemon also rechecks every scanned file's content
+// generation each second (model_watch::recheck) and rescans what changed.
 TEST(ModelGuard, WriteThroughAnotherLinkIsRescanned)
 {
 	scene sc;
