@@ -524,6 +524,7 @@ benign = {
     "plain.npz": ["numpy"], "compressed.npz": ["numpy"],
     "model.joblib": ["joblib"], "model_zlib.joblib": ["joblib"], "model_gzip.joblib": ["joblib"],
     "objarray.joblib": ["joblib"], "good.safetensors": [], "model.gguf": [], "model.onnx": [],
+    "model_bz2.joblib": ["joblib"], "model_lzma.joblib": ["joblib"], "model_xz.joblib": ["joblib"],
     "memo_benign.pkl": ["pickle"], "nested_benign.tar": [],
 }
 benign.update({f"benign_p{p}.pkl": ["pickle", "joblib", "numpy"] for p in range(6)})
