@@ -19,7 +19,7 @@ struct check_options {
 	bool json = false;
 	bool no_resolve = false;
 	std::string profile;
-	std::string path, exec, connect;
+	std::string path, exec, connect, socket;
 	std::string verdict = "unscanned";
 };
 
@@ -59,6 +59,8 @@ int run_check(const check_options &o)
 		e = policy::explain_exec(*r.policy, o.profile, o.exec,
 					 o.no_resolve ? policy::path_resolver(policy::resolve_synthetic)
 						      : policy::path_resolver(policy::resolve_on_host));
+	} else if (!o.socket.empty()) {
+		e = policy::explain_socket(*r.policy, o.profile, o.socket);
 	} else {
 		e = policy::explain_connect(*r.policy, o.profile, o.connect);
 	}
@@ -78,7 +80,7 @@ void add_check_command(CLI::App &app, context &ctx)
 	auto o = std::make_shared<check_options>();
 	CLI::App *check = app.add_subcommand(
 		"check", "Compile a policy offline and print its errors (exit 1) or what it will enforce; with "
-			 "--explain-profile, say which rule decides one file open, exec or connect, and why");
+			 "--explain-profile, say which rule decides one file open, exec, connect or socket, and why");
 	check->add_option("policy", o->policy, "Policy file (TOML)")->required();
 	check->add_flag("--json", o->json, "Machine-readable output");
 	check->add_flag("--no-resolve", o->no_resolve,
@@ -89,17 +91,22 @@ void add_check_command(CLI::App &app, context &ctx)
 	auto *exec = check->add_option("--exec", o->exec, "Explain executing this program");
 	auto *conn = check->add_option("--connect", o->connect,
 				       "Explain connecting to ADDR:PORT[/tcp|udp], [ADDR6]:PORT[/...] or unix:PATH");
+	auto *sock = check->add_option("--socket", o->socket,
+				       "Explain creating a socket: FAMILY[/TYPE[/PROTOCOL]] as the decision log names them "
+				       "(packet, inet/raw/icmp, netlink/raw/audit) or numbers");
 	check->add_option("--verdict", o->verdict,
 			  "Scanner verdict to assume for a model file with --path: unscanned (default), safe, "
 			  "suspicious, unsafe, error, trusted");
 	path->needs(prof);
 	exec->needs(prof);
 	conn->needs(prof);
-	path->excludes(exec, conn);
-	exec->excludes(conn);
+	sock->needs(prof);
+	path->excludes(exec, conn, sock);
+	exec->excludes(conn, sock);
+	conn->excludes(sock);
 	check->callback([o, &ctx, prof] {
-		if (prof->count() && o->path.empty() && o->exec.empty() && o->connect.empty()) {
-			std::cerr << "check: --explain-profile needs one of --path, --exec or --connect\n";
+		if (prof->count() && o->path.empty() && o->exec.empty() && o->connect.empty() && o->socket.empty()) {
+			std::cerr << "check: --explain-profile needs one of --path, --exec, --connect or --socket\n";
 			ctx.exit_code = 2;
 			return;
 		}

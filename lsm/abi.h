@@ -38,7 +38,17 @@ enum ltrack_hook {
 	LTRACK_HOOK_NET = 3,   /* lsm/socket_connect */
 	LTRACK_HOOK_MODEL = 4, /* model rules, decided inside file_open */
 	LTRACK_HOOK_PRIV = 5,  /* privilege escalation: lsm/cred.bpf.c */
+	LTRACK_HOOK_SOCKET = 6, /* the kind of socket: lsm/socket_create, and connect/send on one (lsm/net.bpf.c) */
 };
+
+/* Socket kinds a profile may use (ltrack_profile.sock_inet), beyond the
+ * families it allows whole (sock_families) and the netlink protocols
+ * (netlink_protocols). The policy's network `sockets` list sets all three. */
+#define LTRACK_SOCK_INET (1u << 0)     /* IPv4 TCP (stream) and UDP (datagram) */
+#define LTRACK_SOCK_INET6 (1u << 1)    /* IPv6 TCP and UDP */
+#define LTRACK_SOCK_ICMP (1u << 2)     /* ping sockets: datagram ICMP / ICMPv6, IPv4 and IPv6 */
+#define LTRACK_SOCK_RAW (1u << 3)      /* SOCK_RAW, IPv4 and IPv6 (IP_HDRINCL names its own destination) */
+#define LTRACK_SOCK_IP_OTHER (1u << 4) /* any other IP protocol: SCTP, MPTCP, UDP-Lite, L2TP, ... */
 
 /* Which credential change a PRIV record is about. */
 enum ltrack_cred_op {
@@ -105,6 +115,7 @@ enum ltrack_model_policy {
 #define LTRACK_PF_MODEL_DIRS (1u << 4)
 #define LTRACK_PF_MODEL_NAMES (1u << 5)
 #define LTRACK_PF_DENY_SUSPICIOUS (1u << 6)
+#define LTRACK_PF_UNIX_RULES (1u << 7) /* unix socket rules (inode_rules / name_rules, hook NET) */
 
 /* Drop/anomaly counters (per-CPU array "counters"). */
 enum ltrack_counter {
@@ -165,6 +176,15 @@ struct ltrack_profile {
 	__u8 model_action; /* action when a model is refused: DENY or AUDIT */
 	__u8 priv_action;  /* privilege escalation (lsm/cred.bpf.c): ALLOW, AUDIT, DENY or KILL */
 	__u8 pad;
+	/* The sockets it may create and use (SOCKET hook): families allowed
+	 * whole (bit = AF_*; never consulted for AF_INET, AF_INET6, AF_NETLINK),
+	 * LTRACK_SOCK_* for the IP families, and netlink protocols (bit =
+	 * NETLINK_*). */
+	__u64 sock_families;
+	__u32 sock_inet;
+	__u32 netlink_protocols;
+	__u32 sockets_rule; /* rule id of the `sockets` list; 0 = the implicit default */
+	__u32 pad2;
 	/* Rule ids of the defaults, for the decision log. */
 	__u32 file_default_rule;
 	__u32 exec_default_rule;
@@ -319,11 +339,12 @@ struct ltrack_event {
 	/* FILE / EXEC / MODEL: the object's identity. */
 	__u64 dev;
 	__u64 ino;
-	/* NET */
-	__u16 family; /* AF_INET, AF_INET6, AF_UNIX */
-	__u16 port;   /* host order */
-	__u8 proto;
-	__u8 pad[3];
+	/* NET and SOCKET */
+	__u16 family;   /* AF_INET, AF_INET6, AF_UNIX; SOCKET: any AF_* */
+	__u16 port;     /* host order */
+	__u16 proto;    /* IP protocol; SOCKET: the socket's protocol (netlink: NETLINK_*) */
+	__u8 sock_type; /* SOCKET: SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, ... */
+	__u8 pad;
 	__u8 addr[16]; /* IPv4 mapped into IPv6 */
 	char path[LTRACK_PATH_LEN]; /* file path, executable, or unix socket path */
 	/* PRIV: the change. ids are (real, effective, saved): uids for SETUID and

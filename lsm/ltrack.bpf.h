@@ -18,9 +18,11 @@
 
 #define EPERM 1
 #define SIGKILL 9
+#define AF_UNSPEC 0
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_NETLINK 16
 
 /* Map types: one typedef each so maps.bpf.c defines and the hook files
  * declare (extern) exactly the same thing, as the BPF linker requires. */
@@ -411,7 +413,8 @@ static __always_inline struct ltrack_event *new_record(struct decision *d)
 	e->family = 0;
 	e->port = 0;
 	e->proto = 0;
-	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	e->sock_type = 0;
+	e->pad = 0;
 	__builtin_memset(e->addr, 0, sizeof(e->addr));
 	e->path[0] = 0;
 	e->cred_op = 0;

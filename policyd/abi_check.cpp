@@ -10,7 +10,7 @@
 LAYOUT(ltrack_state, 16);
 LAYOUT(ltrack_slot, 16);
 LAYOUT(ltrack_profile_key, 8);
-LAYOUT(ltrack_profile, 40);
+LAYOUT(ltrack_profile, 64);
 LAYOUT(ltrack_inode_key, 32);
 LAYOUT(ltrack_inode_rule, 12);
 LAYOUT(ltrack_rule, 8);

@@ -337,7 +337,8 @@ private:
 			return true;
 		}
 		case field::hook:
-			return one_of({"file", "exec", "net", "model", "priv"}) || bad("file, exec, net, model or priv");
+			return one_of({"file", "exec", "net", "model", "priv", "socket"}) ||
+			       bad("file, exec, net, model, priv or socket");
 		case field::outcome:
 			return one_of({"allowed", "audited", "would_deny", "denied", "killed"}) ||
 			       bad("allowed, audited, would_deny, denied or killed");
@@ -397,7 +398,7 @@ bool compare(const filter_expression &e, const decision_record &r)
 			return r.level < e.level;
 		return compare_numbers(e.o, static_cast<uint64_t>(r.level), static_cast<uint64_t>(e.level));
 	case field::dip: eq = is_ip(r) && prefix_contains(e.prefix, r.addr); break;
-	case field::path: eq = r.hook != "net" && path_has_prefix(r.path, e.text); break;
+	case field::path: eq = r.hook != "net" && r.hook != "socket" && path_has_prefix(r.path, e.text); break;
 	case field::keyword: eq = keyword_matches(r, e.text); break;
 	case field::container: eq = container_matches(r, e.text); break;
 	case field::profile: eq = r.rule.profile == e.text || std::to_string(r.profile_id) == e.text; break;

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "socket_names.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -79,7 +81,7 @@ int64_t clock_ns(clockid_t id)
 
 } // namespace
 
-std::string hook_name(unsigned v) { return enum_name(v, {"none", "file", "exec", "net", "model", "priv"}); }
+std::string hook_name(unsigned v) { return enum_name(v, {"none", "file", "exec", "net", "model", "priv", "socket"}); }
 std::string cred_op_name(unsigned v) { return enum_name(v, {"none", "setuid", "setgid", "capset", "exec"}); }
 std::string action_name(unsigned v) { return enum_name(v, {"none", "allow", "audit", "deny", "kill"}); }
 std::string mode_name(unsigned v) { return enum_name(v, {"inherit", "enforce", "audit"}); }
@@ -105,14 +107,17 @@ std::string proto_name(unsigned p)
 	return std::to_string(p);
 }
 
-std::string family_name(unsigned f)
+std::string family_name(unsigned f) { return socket_family_name(f); }
+
+std::string socket_protocol_name(unsigned family, unsigned protocol)
 {
-	switch (f) {
-	case AF_INET: return "inet";
-	case AF_INET6: return "inet6";
-	case AF_UNIX: return "unix";
+	if (family == AF_NETLINK) {
+		const char *n = socket_name_of(netlink_protocols, protocol);
+		return n ? n : std::to_string(protocol);
 	}
-	return std::to_string(f);
+	if (family == AF_INET || family == AF_INET6)
+		return protocol ? proto_name(protocol) : "0";
+	return std::to_string(protocol);
 }
 
 std::string format_addr(const uint8_t addr[16], unsigned family)
@@ -201,6 +206,11 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 			r.addr_text = format_addr(ev.addr, ev.family);
 			r.port = ev.port;
 		}
+		break;
+	case LTRACK_HOOK_SOCKET:
+		r.family = family_name(ev.family);
+		r.sock_type = socket_type_name(ev.sock_type);
+		r.proto = socket_protocol_name(ev.family, ev.proto);
 		break;
 	case LTRACK_HOOK_PRIV:
 		// Gaining privilege is critical whatever the policy did with it.

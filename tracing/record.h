@@ -65,6 +65,7 @@ struct decision_record {
 	std::string addr_text;
 	uint16_t port = 0;
 	std::string proto;
+	std::string sock_type; // SOCKET: "stream", "dgram", "raw", ...
 	// MODEL
 	model_info model;
 	// PRIV (privilege escalation): the credential change. ids are (real,
@@ -95,14 +96,17 @@ struct loss_record {
 // ---- decoding helpers -----------------------------------------------------
 
 // Names of the ABI enums; unknown values as "unknown(<n>)".
-std::string hook_name(unsigned hook);       // none file exec net model priv
+std::string hook_name(unsigned hook);       // none file exec net model priv socket
 std::string cred_op_name(unsigned op);      // setuid setgid capset exec
 std::string action_name(unsigned action);   // none allow audit deny kill
 std::string mode_name(unsigned mode);       // inherit enforce audit
 std::string outcome_name(unsigned outcome); // allowed audited would_deny denied killed
 std::string verdict_name(unsigned verdict); // unscanned safe suspicious unsafe error trusted
 std::string proto_name(unsigned proto);     // tcp udp icmp icmpv6 sctp, else the number; 0 = ""
-std::string family_name(unsigned family);   // inet inet6 unix, else the number
+std::string family_name(unsigned family);   // inet inet6 unix packet netlink ..., else the number
+// A SOCKET record's protocol: a netlink protocol's name ("route", "audit"),
+// an IP protocol's ("tcp", "icmp"), else the number.
+std::string socket_protocol_name(unsigned family, unsigned protocol);
 
 // An IPv4-mapped address (or family AF_INET) as "10.1.2.3", IPv6 as
 // "2001:db8::1".

@@ -190,7 +190,8 @@ std::string quote_escape(const std::string &s)
 	return out;
 }
 
-bool is_net(const decision_record &r) { return r.hook == "net"; }
+// A net or socket decision: its object is in "net", not "file".
+bool is_net(const decision_record &r) { return r.hook == "net" || r.hook == "socket"; }
 
 bool is_priv(const decision_record &r) { return r.hook == "priv"; }
 
@@ -277,6 +278,8 @@ std::string object_text(const decision_record &r)
 {
 	if (is_priv(r))
 		return priv_text(r);
+	if (r.hook == "socket")
+		return "socket " + r.family + "/" + r.sock_type + "/" + r.proto;
 	if (is_net(r)) {
 		if (r.family == "unix")
 			return "unix:" + text_escape(r.path);
@@ -406,7 +409,9 @@ std::string format_json(const decision_record &r)
 	if (is_net(r)) {
 		json_object n;
 		n.str("family", r.family);
-		if (r.family == "unix")
+		if (r.hook == "socket")
+			n.str("type", r.sock_type).str("proto", r.proto);
+		else if (r.family == "unix")
 			n.str("path", r.path);
 		else
 			n.str("addr", r.addr_text).num("port", r.port).str("proto", r.proto);

@@ -125,7 +125,21 @@ std::string net_rule_text(const net_rule &r)
 
 const char *kind_word(target_kind k)
 {
-	return k == target_kind::file ? "file" : k == target_kind::dir ? "dir" : "name";
+	switch (k) {
+	case target_kind::file: return "file";
+	case target_kind::dir: return "dir";
+	case target_kind::name: return "name";
+	case target_kind::unix_socket: return "unix";
+	}
+	return "?";
+}
+
+std::string joined(const std::vector<std::string> &v)
+{
+	std::string out;
+	for (const auto &s : v)
+		out += (out.empty() ? "" : ", ") + s;
+	return out;
 }
 
 // Everything the compiler needs while it runs.
@@ -235,6 +249,14 @@ void compiler::assign_rule_ids(policy_def &pol)
 			    action_name(r.action) + " exec " + kind_word(r.kind) + " " + r.target);
 		for (auto &r : p.net_rules)
 			add(r.pos, &r.id, n, "net", r.action, net_rule_text(r));
+		for (auto &r : p.unix_rules)
+			add(r.pos, &r.id, n, "unix-socket", r.action,
+			    action_name(r.action) + " connect unix " + r.target + (r.set.empty() ? "" : " (set " + r.set + ")"));
+		if (p.sockets.written && p.sockets.pos.line) // ltrack-compat's "any" is not written
+			add(p.sockets.pos, &p.sockets.id, n, "sockets",
+			    p.sockets.families == ~0ull && p.sockets.inet == ~0u && p.sockets.netlink == ~0u ? LTRACK_ACT_ALLOW
+															  : LTRACK_ACT_DENY,
+			    "sockets " + (p.sockets.names.empty() ? std::string("none") : joined(p.sockets.names)));
 		if (p.model.present) {
 			model_section &m = p.model;
 			std::string text = "model allow " + model_policy_name(m.policy) + ", " + action_name(m.action) +
@@ -427,6 +449,18 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 	// Gaining privilege is recorded unless the policy says allow.
 	v.priv_action = p.priv_default.action ? p.priv_default.action : uint8_t(LTRACK_ACT_AUDIT);
 	v.priv_rule = p.priv_default.id;
+	// Sockets: as listed, else what an ordinary service needs (glibc's
+	// getaddrinfo and if_nameindex read routes over netlink).
+	if (p.sockets.written) {
+		v.sock_families = p.sockets.families;
+		v.sock_inet = p.sockets.inet;
+		v.netlink_protocols = p.sockets.netlink;
+	} else {
+		v.sock_families = 1ull << 1; // AF_UNIX
+		v.sock_inet = LTRACK_SOCK_INET | LTRACK_SOCK_INET6;
+		v.netlink_protocols = 1u << 0; // NETLINK_ROUTE
+	}
+	v.sockets_rule = p.sockets.id;
 	out.all = p.all;
 
 	auto target = [&](uint32_t rule, std::string role, const std::string &written, const path_identity *id) {
@@ -547,6 +581,21 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		add_inode(pid, LTRACK_HOOK_EXEC, *id, r.kind == target_kind::dir, r.action, r.id, r.target, r.pos);
 	}
 	compile_net(p, pid);
+	// Unix socket rules: the socket file's inode when it exists now, and
+	// the name as written and as resolved (what its server binds), which
+	// also holds for a socket created after the policy was loaded.
+	for (const auto &r : p.unix_rules) {
+		add_name(pid, LTRACK_HOOK_NET, r.target, r.action, r.id, r.pos);
+		if (r.target[0] != '/')
+			continue; // an abstract name: matched by name only
+		auto id = resolve_(r.target).id;
+		target(r.id, "unix", r.target, id ? &*id : nullptr);
+		if (!id)
+			continue;
+		if (id->real_path != r.target)
+			add_name(pid, LTRACK_HOOK_NET, id->real_path, r.action, r.id, r.pos);
+		add_inode(pid, LTRACK_HOOK_NET, *id, false, r.action, r.id, r.target, r.pos);
+	}
 
 	// Model rules.
 	if (p.model.present) {
@@ -620,12 +669,15 @@ compiled_policy compiler::run(policy_def &pol)
 	for (auto &cp : out_.profiles) {
 		for (const auto &[k, v] : out_.inode_rules)
 			if (k.profile == cp.id)
-				cp.value.flags |= k.hook == LTRACK_HOOK_FILE ? LTRACK_PF_INODE_RULES
+				cp.value.flags |= k.hook == LTRACK_HOOK_FILE   ? LTRACK_PF_INODE_RULES
 						  : k.hook == LTRACK_HOOK_EXEC ? LTRACK_PF_EXEC_RULES
-										: LTRACK_PF_MODEL_DIRS;
+						  : k.hook == LTRACK_HOOK_NET  ? LTRACK_PF_UNIX_RULES
+									       : LTRACK_PF_MODEL_DIRS;
 		for (const auto &[k, v] : out_.name_rules)
 			if (k.profile == cp.id)
-				cp.value.flags |= k.hook == LTRACK_HOOK_FILE ? LTRACK_PF_NAME_RULES : LTRACK_PF_MODEL_NAMES;
+				cp.value.flags |= k.hook == LTRACK_HOOK_FILE  ? LTRACK_PF_NAME_RULES
+						  : k.hook == LTRACK_HOOK_NET ? LTRACK_PF_UNIX_RULES
+									      : LTRACK_PF_MODEL_NAMES;
 		for (const auto &[k, v] : out_.net_rules)
 			if ((k.scope & 0xffff) == cp.id)
 				cp.value.flags |= LTRACK_PF_NET_RULES;

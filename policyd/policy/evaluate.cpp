@@ -3,6 +3,7 @@
 #include "name_hash.h"
 #include "net_address.h"
 #include "policy.h"
+#include "socket_names.h"
 
 #include <cstring>
 
@@ -296,12 +297,7 @@ public:
 		const ltrack_profile &v = prof_.value;
 		ex_.hook = LTRACK_HOOK_NET;
 		if (dst.is_unix) {
-			ex_.action = v.unix_action ? v.unix_action : v.net_default;
-			ex_.rule_id = v.unix_action ? v.unix_rule : v.net_default_rule;
-			ex_.is_default = !v.unix_action;
-			ex_.steps.push_back(std::string("a Unix socket: ") +
-					    (v.unix_action ? "unix " : "no unix rule; network default ") +
-					    action_name(ex_.action) + ": " + describe(p_, ex_.rule_id));
+			decide_unix(dst.text.substr(5));
 			return;
 		}
 		ex_.action = v.net_default;
@@ -344,6 +340,81 @@ public:
 			}
 		}
 		ex_.steps.push_back("network default " + action_name(v.net_default) + ": " + describe(p_, v.net_default_rule));
+	}
+
+	// A Unix socket by its inode, else by the name it is bound with (taken
+	// to be the path given, or its resolved form; "@name" abstract), else
+	// the unix verdict, else the network default (decide_unix_peer).
+	void decide_unix(const std::string &path)
+	{
+		const ltrack_profile &v = prof_.value;
+		if (v.flags & LTRACK_PF_UNIX_RULES) {
+			std::vector<std::string> names{path};
+			if (path[0] == '/') {
+				if (auto id = resolve_on_host(path).id) {
+					if (const ltrack_inode_rule *r = inode(LTRACK_HOOK_NET, id->dev, id->ino); r && r->self_action) {
+						ex_.action = r->self_action;
+						ex_.rule_id = r->self_rule;
+						ex_.steps.push_back("the socket file " + id->real_path + " (inode " +
+								    std::to_string(id->ino) + "): " + describe(p_, r->self_rule));
+						return;
+					}
+					names.push_back(id->real_path);
+				}
+			}
+			for (const auto &n : names)
+				for (const auto &[k, r] : p_.name_rules)
+					if (k.profile == prof_.id && k.hook == LTRACK_HOOK_NET && k.hash == name_hash(n)) {
+						ex_.action = r.action;
+						ex_.rule_id = r.rule_id;
+						ex_.steps.push_back("a socket bound as " + n + ": " + describe(p_, r.rule_id));
+						return;
+					}
+			ex_.steps.push_back("no Unix socket rule names " + path);
+		}
+		ex_.action = v.unix_action ? v.unix_action : v.net_default;
+		ex_.rule_id = v.unix_action ? v.unix_rule : v.net_default_rule;
+		ex_.is_default = !v.unix_action;
+		ex_.steps.push_back(std::string("a Unix socket: ") + (v.unix_action ? "unix " : "no unix rule; network default ") +
+				    action_name(ex_.action) + ": " + describe(p_, ex_.rule_id));
+	}
+
+	// socket_kind_allowed(): which entry of the `sockets` list a socket of
+	// this family, type and protocol needs.
+	void decide_socket(uint32_t family, uint32_t type, uint32_t protocol)
+	{
+		const ltrack_profile &v = prof_.value;
+		ex_.hook = LTRACK_HOOK_SOCKET;
+		std::string need;
+		bool ok;
+		if (family == 2 || family == 10) {
+			uint32_t kind = LTRACK_SOCK_IP_OTHER;
+			need = "ip-other";
+			if (type == 3) {
+				kind = LTRACK_SOCK_RAW;
+				need = "raw";
+			} else if ((type == 1 && (protocol == 0 || protocol == 6)) || (type == 2 && (protocol == 0 || protocol == 17))) {
+				kind = family == 2 ? LTRACK_SOCK_INET : LTRACK_SOCK_INET6;
+				need = family == 2 ? "inet" : "inet6";
+			} else if (type == 2 && protocol == (family == 2 ? 1u : 58u)) {
+				kind = LTRACK_SOCK_ICMP;
+				need = "icmp";
+			}
+			ok = v.sock_inet & kind;
+		} else if (family == 16) {
+			const char *n = socket_name_of(netlink_protocols, protocol);
+			need = n ? std::string("netlink-") + n : "netlink";
+			ok = protocol < 32 && (v.netlink_protocols & (1u << protocol));
+		} else {
+			need = socket_family_name(family);
+			ok = family < 64 && (v.sock_families & (1ull << family));
+		}
+		ex_.action = ok ? LTRACK_ACT_ALLOW : LTRACK_ACT_DENY;
+		ex_.rule_id = v.sockets_rule;
+		ex_.is_default = !v.sockets_rule;
+		std::string list = v.sockets_rule ? describe(p_, v.sockets_rule)
+						  : "the default list (unix, inet, inet6, netlink-route)";
+		ex_.steps.push_back("a socket of kind " + need + (ok ? " is in " : " is not in ") + list);
 	}
 
 	// settle(): the action and the mode give the outcome.
@@ -446,6 +517,65 @@ explain_result explain_connect(const compiled_policy &p, const std::string &prof
 		return res;
 	evaluator e(p, *prof, *res.ex);
 	e.decide_connect(*dst);
+	e.settle();
+	return res;
+}
+
+explain_result explain_socket(const compiled_policy &p, const std::string &profile, const std::string &spec)
+{
+	explain_result res;
+	// FAMILY[/TYPE[/PROTOCOL]]: names as the decision log prints them, or numbers.
+	std::vector<std::string> part;
+	for (std::size_t at = 0;;) {
+		std::size_t slash = spec.find('/', at);
+		part.push_back(spec.substr(at, slash == std::string::npos ? std::string::npos : slash - at));
+		if (slash == std::string::npos)
+			break;
+		at = slash + 1;
+	}
+	auto number = [](const std::string &s, uint32_t &out) {
+		if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos)
+			return false;
+		out = uint32_t(std::stoul(s));
+		return true;
+	};
+	uint32_t family = 0, type = 1, protocol = 0;
+	const socket_name *f = socket_value_of(socket_families, part[0]);
+	if (part.size() > 3 || (!f && !number(part[0], family))) {
+		res.error = "--socket " + spec + ": write FAMILY[/TYPE[/PROTOCOL]], e.g. packet, inet/raw/icmp, "
+						 "netlink/raw/audit (names as in the decision log, or numbers)";
+		return res;
+	}
+	if (f)
+		family = f->value;
+	if (part.size() > 1) {
+		const socket_name *t = socket_value_of(socket_types, part[1]);
+		if (t)
+			type = t->value;
+		else if (!number(part[1], type)) {
+			res.error = "--socket " + spec + ": \"" + part[1] + "\" is not a socket type (stream, dgram, raw, "
+									     "seqpacket, ...)";
+			return res;
+		}
+	} else if (family == 16) {
+		type = 3; // SOCK_RAW, as netlink sockets are made
+	}
+	if (part.size() > 2) {
+		static const socket_name ip[] = {{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}, {"sctp", 132},
+						 {"udplite", 136}, {"mptcp", 262}};
+		const socket_name *pr = family == 16 ? socket_value_of(netlink_protocols, part[2]) : socket_value_of(ip, part[2]);
+		if (pr)
+			protocol = pr->value;
+		else if (!number(part[2], protocol)) {
+			res.error = "--socket " + spec + ": \"" + part[2] + "\" is not a protocol name here; give its number";
+			return res;
+		}
+	}
+	const compiled_profile *prof = start(p, profile, res);
+	if (!prof)
+		return res;
+	evaluator e(p, *prof, *res.ex);
+	e.decide_socket(family, type, protocol);
 	e.settle();
 	return res;
 }

@@ -15,7 +15,7 @@ namespace ltrack::policy {
 struct explanation {
 	std::string profile;
 	uint32_t profile_id = 0;
-	uint32_t hook = LTRACK_HOOK_NONE; // FILE, EXEC, NET or MODEL (a model refusal)
+	uint32_t hook = LTRACK_HOOK_NONE; // FILE, EXEC, NET, SOCKET or MODEL (a model refusal)
 	uint8_t action = LTRACK_ACT_NONE;
 	uint32_t rule_id = 0;             // 0: an implicit default
 	bool is_default = false;
@@ -40,6 +40,9 @@ explain_result explain_exec(const compiled_policy &p, const std::string &profile
 			    const path_resolver &resolve = resolve_on_host);
 // "ADDR:PORT[/tcp|udp]", "[ADDR6]:PORT[/...]" or "unix:PATH".
 explain_result explain_connect(const compiled_policy &p, const std::string &profile, const std::string &dest);
+// Creating (or using) a socket: "FAMILY[/TYPE[/PROTOCOL]]" as the decision
+// log names them ("packet", "inet/raw/icmp", "netlink/raw/audit") or numbers.
+explain_result explain_socket(const compiled_policy &p, const std::string &profile, const std::string &spec);
 
 std::string outcome_name(uint8_t outcome);
 std::string verdict_name(uint32_t verdict);

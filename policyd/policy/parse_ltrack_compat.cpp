@@ -34,6 +34,11 @@ policy_def parse_ltrack_compat(parse_context &ctx, const toml::table &doc)
 	p.name = "ltrack-compat";
 	p.pos = {1, 1};
 	p.all = true;
+	// Observe only: no socket kind is refused or recorded.
+	p.sockets.written = true;
+	p.sockets.families = ~0ull;
+	p.sockets.inet = ~0u;
+	p.sockets.netlink = ~0u;
 	p.mode = LTRACK_MODE_AUDIT;
 
 	auto enabled = [&](table_reader &r) { return r.boolean("enabled").value_or(true); };

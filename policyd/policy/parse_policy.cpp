@@ -3,6 +3,7 @@
 #include "abi.h"
 #include "net_address.h"
 #include "rule_sets.h"
+#include "socket_names.h"
 
 #include <algorithm>
 #include <tuple>
@@ -100,6 +101,28 @@ bool check_name_pattern(parse_context &ctx, const std::string &p, source_pos pos
 	return true;
 }
 
+bool is_unix_set(const rule_set &set)
+{
+	return !set.entries.empty() && set.entries.front().kind == target_kind::unix_socket;
+}
+
+// The set a rule names, or an error with the names there are.
+const rule_set *read_set(parse_context &ctx, table_reader &r)
+{
+	auto s = r.string("set");
+	if (!s)
+		return nullptr;
+	if (const rule_set *set = find_rule_set(*s))
+		return set;
+	std::vector<std::string> names;
+	for (const auto &rs : rule_sets())
+		names.push_back(rs.name);
+	std::string g = closest(*s, names);
+	ctx.error(pos_of(*r.get("set")), r.name("set") + ": \"" + *s + "\" is not a rule set; " +
+						 (g.empty() ? "use " + list_choices(names) : "did you mean \"" + g + "\"?"));
+	return nullptr;
+}
+
 void read_path_rules(parse_context &ctx, table_reader &section, bool exec, bool missing_warn,
 		     std::vector<path_rule> &out)
 {
@@ -128,19 +151,14 @@ void read_path_rules(parse_context &ctx, table_reader &section, bool exec, bool 
 		const rule_set *set = nullptr;
 		if (!exec && r.has("set")) {
 			targets++;
-			if (auto s = r.string("set")) {
-				set = find_rule_set(*s);
-				if (!set) {
-					std::vector<std::string> names;
-					for (const auto &rs : rule_sets())
-						names.push_back(rs.name);
-					std::string g = closest(*s, names);
-					ctx.error(pos_of(*r.get("set")), r.name("set") + ": \"" + *s + "\" is not a rule set; " +
-										 (g.empty() ? "use " + list_choices(names)
-											    : "did you mean \"" + g + "\"?"));
-					act.reset();
-				}
+			set = read_set(ctx, r);
+			if (set && is_unix_set(*set)) {
+				ctx.error(pos_of(*r.get("set")), r.name("set") + ": \"" + set->name + "\" is a set of Unix "
+									 "sockets; name it in the network section's rules");
+				set = nullptr;
 			}
+			if (!set)
+				act.reset();
 		}
 		for (const char *k : {"file", "dir", "name"}) {
 			if (!r.has(k))
@@ -272,10 +290,141 @@ std::vector<cidr> read_destinations(parse_context &ctx, const toml::node &n, con
 	return out;
 }
 
+const char *const socket_kind_names[] = {"inet", "inet6", "icmp", "raw", "ip-other", "netlink", "any"};
+
+// One `sockets` entry into the list: a kind of IP socket, "netlink" (every
+// protocol) or "netlink-PROTO", "any", or an address family by name.
+bool add_socket_kind(socket_list &l, const std::string &n)
+{
+	static const std::pair<const char *, uint32_t> ip[] = {{"inet", LTRACK_SOCK_INET},
+							       {"inet6", LTRACK_SOCK_INET6},
+							       {"icmp", LTRACK_SOCK_ICMP},
+							       {"raw", LTRACK_SOCK_RAW},
+							       {"ip-other", LTRACK_SOCK_IP_OTHER}};
+	for (const auto &[name, bit] : ip)
+		if (n == name) {
+			l.inet |= bit;
+			return true;
+		}
+	if (n == "any") {
+		l.families = ~0ull;
+		l.inet = ~0u;
+		l.netlink = ~0u;
+		return true;
+	}
+	if (n == "netlink") {
+		l.netlink = ~0u;
+		return true;
+	}
+	if (n.rfind("netlink-", 0) == 0) {
+		const socket_name *nl = socket_value_of(netlink_protocols, std::string_view(n).substr(8));
+		if (nl)
+			l.netlink |= 1u << nl->value;
+		return nl;
+	}
+	const socket_name *f = socket_value_of(socket_families, n);
+	if (!f || f->value == 2 || f->value == 10 || f->value == 16)
+		return false; // inet, inet6, netlink: their kinds are named above
+	l.families |= 1ull << f->value;
+	return true;
+}
+
+void read_sockets(parse_context &ctx, table_reader &net, socket_list &l)
+{
+	const toml::array *a = net.array("sockets");
+	if (!a)
+		return;
+	l.written = true;
+	l.pos = pos_of(*net.get("sockets"));
+	for (const auto &n : *a) {
+		auto s = string_value(ctx, n, net.name("sockets") + " entry");
+		if (!s)
+			continue;
+		if (add_socket_kind(l, *s)) {
+			l.names.push_back(*s);
+			continue;
+		}
+		std::vector<std::string> names(std::begin(socket_kind_names), std::end(socket_kind_names));
+		for (const auto &nl : netlink_protocols)
+			names.push_back(std::string("netlink-") + nl.name);
+		for (const auto &f : socket_families)
+			if (f.value != 2 && f.value != 10 && f.value != 16)
+				names.push_back(f.name);
+		std::string g = closest(*s, names);
+		ctx.error(pos_of(n), net.name("sockets") + ": \"" + *s + "\" is not a kind of socket; " +
+					     (g.empty() ? std::string("use inet, inet6, unix, icmp, raw, ip-other, netlink-route "
+								      "(or another netlink-PROTOCOL), netlink, an address family "
+								      "such as packet or vsock, or any")
+							: "did you mean \"" + g + "\"?"));
+	}
+}
+
+// { action = "deny", unix = "/run/docker.sock" } or { action, set = "host-control-sockets" }.
+void read_unix_rule(parse_context &ctx, table_reader &r, const std::string &where, std::optional<uint8_t> act,
+		    std::vector<path_rule> &out)
+{
+	path_rule rule;
+	rule.pos = r.pos();
+	rule.kind = target_kind::unix_socket;
+	for (const char *k : {"to", "ports", "proto"})
+		if (r.has(k)) {
+			ctx.error(pos_of(*r.get(k)), r.name(k) + ": a Unix socket rule names its socket only; "
+							       "write " + std::string(k) + " in a rule of its own");
+			act.reset();
+		}
+	if (r.has("unix") && r.has("set")) {
+		ctx.error(rule.pos, where + ": a rule needs one of unix or set, found both");
+		return;
+	}
+	if (r.has("set")) {
+		const rule_set *set = read_set(ctx, r);
+		if (set && !is_unix_set(*set)) {
+			ctx.error(pos_of(*r.get("set")), r.name("set") + ": \"" + set->name + "\" is a set of files; "
+								 "name it in the file section's rules");
+			set = nullptr;
+		}
+		if (!set || !act)
+			return;
+		for (const auto &e : set->entries) {
+			path_rule er = rule;
+			er.target = e.target;
+			er.action = *act;
+			er.set = set->name;
+			out.push_back(er);
+		}
+		return;
+	}
+	auto s = r.string("unix");
+	if (!s)
+		return;
+	source_pos at = pos_of(*r.get("unix"));
+	bool abstract = !s->empty() && (*s)[0] == '@';
+	if (abstract && (s->size() < 2 || s->size() > 108)) {
+		ctx.error(at, r.name("unix") + ": an abstract socket is \"@\" and 1 to 107 bytes of name");
+		act.reset();
+	} else if (!abstract && !check_abs_path(ctx, *s, at, r.name("unix"))) {
+		act.reset();
+	} else if (!abstract && s->size() > 107) {
+		ctx.error(at, r.name("unix") + ": \"" + *s + "\" is longer than a Unix socket path can be (107 bytes)");
+		act.reset();
+	}
+	if (!act)
+		return;
+	rule.target = *s;
+	rule.action = *act;
+	out.push_back(rule);
+}
+
 void read_network(parse_context &ctx, table_reader &net, profile_def &p)
 {
 	read_default(ctx, net, "default", true, p.net_default);
-	read_default(ctx, net, "unix", true, p.unix_rule);
+	if (const toml::node *u = net.get("unix"); u && u->is_string())
+		read_default(ctx, net, "unix", true, p.unix_rule);
+	else if (u)
+		ctx.error(pos_of(*u), net.name("unix") + ": expected the verdict for Unix sockets (\"allow\", \"audit\", "
+						      "\"deny\" or \"kill\"), found " + type_name(*u) +
+						      "; rules on one socket go in rules = [{ action = \"deny\", unix = \"/path\" }]");
+	read_sockets(ctx, net, p.sockets);
 	const toml::array *a = net.array("rules");
 	if (!a)
 		return;
@@ -287,7 +436,7 @@ void read_network(parse_context &ctx, table_reader &net, profile_def &p)
 						     "ports = 443, proto = \"tcp\" }, found " + type_name(n));
 			continue;
 		}
-		table_reader r(ctx, *t, where, {"action", "to", "ports", "proto"});
+		table_reader r(ctx, *t, where, {"action", "to", "ports", "proto", "unix", "set"});
 		net_rule rule;
 		rule.pos = r.pos();
 		bool ok = true;
@@ -295,6 +444,10 @@ void read_network(parse_context &ctx, table_reader &net, profile_def &p)
 		if (!r.has("action")) {
 			ctx.error(rule.pos, where + ": rule has no action; add action = \"allow\", \"audit\", \"deny\" or \"kill\"");
 			ok = false;
+		}
+		if (r.has("unix") || r.has("set")) {
+			read_unix_rule(ctx, r, where, ok ? act : std::nullopt, p.unix_rules);
+			continue;
 		}
 		if (!r.has("to") && !r.has("ports") && !r.has("proto")) {
 			ctx.error(rule.pos, where + ": rule matches every connection; say which with to =, ports = or proto =, "
@@ -439,7 +592,7 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 		read_path_rules(ctx, er, true, read_missing(er, missing_warn).value_or(missing_warn), p.exec_rules);
 	}
 	if (const toml::table *n = r.subtable("network")) {
-		table_reader nr(ctx, *n, where + ".network", {"default", "unix", "rules"});
+		table_reader nr(ctx, *n, where + ".network", {"default", "unix", "sockets", "rules"});
 		p.network_pos = nr.pos();
 		read_network(ctx, nr, p);
 	}

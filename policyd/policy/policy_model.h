@@ -24,7 +24,9 @@ struct log_config {
 	uint32_t stats_interval_s = 0; // [log] stats_interval: a "stats" record this often; 0 = none
 };
 
-enum class target_kind { file, dir, name };
+// file, dir and name: file and exec rules; unix: a network rule on a Unix
+// socket (a path, or "@name" for an abstract socket).
+enum class target_kind { file, dir, name, unix_socket };
 
 // A file or exec rule, before resolution.
 struct path_rule {
@@ -60,6 +62,18 @@ struct net_rule {
 	std::vector<port_range> ports;
 	uint8_t proto = 0; // 0 any, 6 tcp, 17 udp
 	uint8_t action = 0;
+	source_pos pos;
+	uint32_t id = 0;
+};
+
+// [profile.X.network] sockets: the kinds of socket the profile may create
+// and use (ltrack_profile.sock_families, sock_inet, netlink_protocols).
+struct socket_list {
+	bool written = false; // else the default: unix, inet, inet6, netlink-route
+	uint64_t families = 0;
+	uint32_t inet = 0;
+	uint32_t netlink = 0;
+	std::vector<std::string> names; // as written, for the rule's text
 	source_pos pos;
 	uint32_t id = 0;
 };
@@ -101,6 +115,8 @@ struct profile_def {
 	std::vector<path_rule> file_rules; // file, dir and name rules
 	std::vector<path_rule> exec_rules; // file and dir rules
 	std::vector<net_rule> net_rules;
+	std::vector<path_rule> unix_rules; // kind unix_socket: network rules on Unix sockets
+	socket_list sockets;
 	model_section model;
 	source_pos network_pos; // where [profile.X.network] starts
 };

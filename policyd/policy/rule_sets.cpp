@@ -59,6 +59,32 @@ std::vector<rule_set> make_sets()
 			 {k::name, ".psql_history"},
 			 {k::name, ".mysql_history"},
 		 }},
+		// Sockets through which a process can have the host start something
+		// for it, outside its own profile: a container (with the host's
+		// root mounted), a transient systemd unit, a helper. Matched by the
+		// socket reached (its inode, or the name its server bound), so a
+		// symlink, a hard link, a bind mount or a rename of the socket
+		// file does not dodge them. Not /run/systemd/notify: every
+		// Type=notify service writes its readiness there, and it starts
+		// nothing.
+		{"host-control-sockets",
+		 "sockets that make the host start things: container runtimes (Docker, containerd, CRI-O, "
+		 "Podman, snapd), systemd's private socket, the D-Bus system bus, ltrack's own control socket",
+		 {
+			 {k::unix_socket, "/run/docker.sock"},
+			 {k::unix_socket, "/var/run/docker.sock"},
+			 {k::unix_socket, "/run/containerd/containerd.sock"},
+			 {k::unix_socket, "/var/run/containerd/containerd.sock"},
+			 {k::unix_socket, "/run/containerd/containerd.sock.ttrpc"},
+			 {k::unix_socket, "/run/crio/crio.sock"},
+			 {k::unix_socket, "/var/run/crio/crio.sock"},
+			 {k::unix_socket, "/run/podman/podman.sock"},
+			 {k::unix_socket, "/run/snapd.socket"},
+			 {k::unix_socket, "/run/systemd/private"},
+			 {k::unix_socket, "/run/dbus/system_bus_socket"},
+			 {k::unix_socket, "/var/run/dbus/system_bus_socket"},
+			 {k::unix_socket, "/run/ltrack/ltrackd.sock"},
+		 }},
 	};
 }
 

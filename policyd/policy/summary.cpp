@@ -40,6 +40,7 @@ const char *hook_name(uint32_t h)
 	case LTRACK_HOOK_EXEC: return "exec";
 	case LTRACK_HOOK_NET: return "net";
 	case LTRACK_HOOK_MODEL: return "model";
+	case LTRACK_HOOK_SOCKET: return "socket";
 	default: return "none";
 	}
 }
@@ -139,6 +140,10 @@ std::string summary_text(const compiled_policy &p)
 				    : std::string("as the default"))
 		  << "\n";
 		section("network rules", {"net"});
+		section("unix socket rules (by the socket's inode, else the name it is bound with)", {"unix-socket"});
+		o << "  sockets: " << (v.sockets_rule ? rule_ref(p, v.sockets_rule) + " " + p.symbol(v.sockets_rule)->text
+						    : std::string("unix, inet, inet6, netlink-route (the default)"))
+		  << "\n";
 		o << "  privilege escalation: " << action_name(v.priv_action) << " (" << rule_ref(p, v.priv_rule) << ")\n";
 		std::string entries = net_entries_text(p, prof.id);
 		if (!entries.empty())
@@ -188,6 +193,8 @@ std::string summary_json(const compiled_policy *p, const std::vector<diagnostic>
 		  << ",\"exec_default\":\"" << action_name(v.exec_default) << "\",\"exec_default_rule\":" << v.exec_default_rule
 		  << ",\"net_default\":\"" << action_name(v.net_default) << "\",\"net_default_rule\":" << v.net_default_rule
 		  << ",\"unix\":\"" << action_name(v.unix_action) << "\",\"unix_rule\":" << v.unix_rule
+		  << ",\"sock_families\":" << v.sock_families << ",\"sock_inet\":" << v.sock_inet
+		  << ",\"netlink_protocols\":" << v.netlink_protocols << ",\"sockets_rule\":" << v.sockets_rule
 		  << ",\"model_policy\":\"" << model_policy_name(v.model_policy) << "\",\"model_action\":\""
 		  << action_name(v.model_action) << "\",\"model_rule\":" << v.model_rule << ",\"privilege\":\""
 		  << action_name(v.priv_action) << "\",\"privilege_rule\":" << v.priv_rule << "}";

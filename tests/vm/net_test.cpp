@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -70,9 +71,15 @@ struct listener {
 		listener l;
 		sockaddr_un sun{};
 		sun.sun_family = AF_UNIX;
-		std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path.c_str());
+		socklen_t len = sizeof(sun);
+		if (path[0] == '@') { // an abstract socket: "\0name", exactly that long
+			std::memcpy(sun.sun_path + 1, path.data() + 1, std::min(path.size() - 1, sizeof(sun.sun_path) - 1));
+			len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::min(path.size(), sizeof(sun.sun_path)));
+		} else {
+			std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path.c_str());
+		}
 		l.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (l.fd < 0 || bind(l.fd, reinterpret_cast<sockaddr *>(&sun), sizeof(sun)) < 0 || listen(l.fd, 16) < 0)
+		if (l.fd < 0 || bind(l.fd, reinterpret_cast<sockaddr *>(&sun), len) < 0 || listen(l.fd, 16) < 0)
 			l.close_fd();
 		return l;
 	}
@@ -445,3 +452,266 @@ TEST(NetEnforce, TcpFastOpenConnectIsGoverned)
 }
 
 } // namespace
+
+// ---- ways around the profile (issue 17) ------------------------------------
+
+// A UDP socket on 127.0.0.1 that says whether anything arrived.
+struct udp_rx {
+	int fd = -1;
+	int port = 0;
+	udp_rx()
+	{
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		sockaddr_in sin{};
+		sin.sin_family = AF_INET;
+		inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+		socklen_t len = sizeof(sin);
+		bind(fd, reinterpret_cast<sockaddr *>(&sin), len);
+		getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+		port = ntohs(sin.sin_port);
+	}
+	~udp_rx() { close(fd); }
+	std::string p() const { return std::to_string(port); }
+	bool arrived() const
+	{
+		char buf[64];
+		bool any = false;
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+			any = true;
+		return any;
+	}
+};
+
+// `ltrack_vm_actor net OP ...` with numbers for the socket and the address.
+run_result net_op(const std::string &who, const std::string &op, int family, int type, int proto, int addr_family,
+		  const std::string &addr, int port, int len)
+{
+	return run({who, "net", op, std::to_string(family), std::to_string(type), std::to_string(proto),
+		    std::to_string(addr_family), addr, std::to_string(port), std::to_string(len)});
+}
+
+run_result make_socket(const std::string &who, int family, int type, int proto)
+{
+	return run({who, "socket", std::to_string(family), std::to_string(type), std::to_string(proto)});
+}
+
+// Every address length and family the kernel accepts is decided, and a
+// governed process has only the kinds of socket its profile lists. Each way
+// is tried by a real root process: refused with EPERM and a record; in
+// audit mode it proceeds with would_deny; ungoverned, it is untouched.
+TEST(NetBypass, AddressFormsAndSocketKinds)
+{
+	temp_dir t;
+	listener denied4("127.0.0.1"), denied6("::1"), allowed4("127.0.0.1");
+	udp_rx rx;
+	ASSERT_TRUE(denied4.ok() && denied6.ok() && allowed4.ok() && rx.fd >= 0) << std::strerror(errno);
+	for (const char *a : {"a-raw", "a-audit"}) {
+		fs::copy_file(actor_path(), t / a);
+		chmod((t / a).c_str(), 0755);
+	}
+	std::string allow = "{ action = \"allow\", to = \"127.0.0.1/32\", ports = " + allowed4.p() + " }";
+	std::string net = "default = \"deny\"\nrules = [\n  " + allow + ",\n]\n";
+	std::string raw_sockets = "sockets = [\"unix\", \"inet\", \"raw\", \"packet\"]\n";
+	std::string policy = "mode = \"enforce\"\n"
+			     "[profile.p]\nexecutables = [" + q(actor_path()) + "]\n[profile.p.network]\n" + net +
+			     "[profile.raw]\nexecutables = [" + q(t / "a-raw") + "]\n[profile.raw.network]\n" + raw_sockets + net +
+			     "[profile.aud]\nexecutables = [" + q(t / "a-audit") + "]\nmode = \"audit\"\n"
+			     "[profile.aud.network]\n" + net;
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+	const std::string me = actor_path();
+	auto refused = [&](const run_result &r, const std::string &hook, const std::string &what) {
+		EXPECT_EQ(r.actor_errno(), EPERM) << what << ": " << r.out;
+		json rec = d.wait_for(decision_for(r.pid, hook, "denied"));
+		EXPECT_EQ(rec.kind, json::object_v) << what << "\n" << read_file(d.log_path());
+		return rec;
+	};
+	auto net_rec = [&](const json &rec, const std::string &family, const std::string &addr, int port) {
+		EXPECT_EQ(rec["net"]["family"].s(), family);
+		EXPECT_EQ(rec["net"]["addr"].s(), addr);
+		EXPECT_EQ(rec["net"]["port"].i(), port);
+	};
+
+	// IPv6 with the 24-byte RFC 2133 address (no scope id): decided, and
+	// ::ffff:a.b.c.d on it is IPv4.
+	json r = refused(net_op(me, "connect", AF_INET6, SOCK_STREAM, 0, AF_INET6, "::1", denied6.port, 24), "net",
+			 "24-byte ::1");
+	net_rec(r, "inet6", "::1", denied6.port);
+	EXPECT_EQ(r["rule"]["text"].s(), "network default deny");
+	r = refused(net_op(me, "connect", AF_INET6, SOCK_STREAM, 0, AF_INET6, "::ffff:127.0.0.1", denied4.port, 24), "net",
+		    "24-byte mapped");
+	net_rec(r, "inet6", "::ffff:127.0.0.1", denied4.port);
+	refused(net_op(me, "sendto", AF_INET6, SOCK_DGRAM, 0, AF_INET6, "::ffff:127.0.0.1", rx.port, 24), "net",
+		"24-byte udp sendto");
+	run_result ok24 = net_op(me, "connect", AF_INET6, SOCK_STREAM, 0, AF_INET6, "::ffff:127.0.0.1", allowed4.port, 24);
+	EXPECT_EQ(ok24.exit_code, 0) << "a 24-byte address to an allowed destination: " << ok24.out;
+	// AF_UNSPEC on an IPv4 UDP sendto is read as AF_INET by the kernel.
+	r = refused(net_op(me, "sendto", AF_INET, SOCK_DGRAM, 0, AF_UNSPEC, "127.0.0.1", rx.port, 16), "net",
+		    "AF_UNSPEC sendto");
+	net_rec(r, "inet", "127.0.0.1", rx.port);
+	// An AF_UNSPEC connect disconnects: it names nothing, the send after it has nowhere to go.
+	run_result unspec = net_op(me, "connect-send", AF_INET, SOCK_DGRAM, 0, AF_UNSPEC, "127.0.0.1", rx.port, 16);
+	EXPECT_EQ(unspec.actor_errno(), EDESTADDRREQ) << unspec.out;
+	// 0.0.0.0 reaches this host: decided as loopback.
+	r = refused(net_op(me, "connect", AF_INET, SOCK_STREAM, 0, AF_INET, "0.0.0.0", denied4.port, 16), "net",
+		    "0.0.0.0");
+	net_rec(r, "inet", "127.0.0.1", denied4.port);
+	// An address too short to read, or of another family, on an IP socket: fail closed.
+	r = refused(net_op(me, "connect", AF_INET, SOCK_STREAM, 0, AF_INET, "127.0.0.1", denied4.port, 8), "net",
+		    "8-byte AF_INET");
+	EXPECT_EQ(r["rule"]["id"].i(), 0) << "no rule: fail closed";
+	EXPECT_FALSE(rx.arrived()) << "a datagram to a denied destination arrived";
+
+	// Socket kinds: the default list is unix, inet, inet6, netlink-route.
+	r = refused(make_socket(me, AF_PACKET, SOCK_RAW, htons(0x0003)), "socket", "AF_PACKET");
+	EXPECT_EQ(r["net"]["family"].s(), "packet");
+	EXPECT_EQ(r["net"]["type"].s(), "raw");
+	EXPECT_EQ(r["rule"]["id"].i(), 0) << "the implicit default list";
+	r = refused(make_socket(me, AF_INET, SOCK_RAW, IPPROTO_RAW), "socket", "raw IPv4");
+	EXPECT_EQ(r["net"]["family"].s(), "inet");
+	EXPECT_EQ(r["net"]["type"].s(), "raw");
+	r = refused(make_socket(me, AF_NETLINK, SOCK_RAW, 12 /* NETLINK_NETFILTER */), "socket", "netfilter");
+	EXPECT_EQ(r["net"]["proto"].s(), "netfilter");
+	refused(make_socket(me, AF_NETLINK, SOCK_RAW, 9 /* NETLINK_AUDIT */), "socket", "audit");
+	refused(make_socket(me, 40 /* AF_VSOCK */, SOCK_STREAM, 0), "socket", "vsock");
+	refused(make_socket(me, AF_INET, SOCK_DGRAM, IPPROTO_ICMP), "socket", "ping");
+	refused(make_socket(me, AF_INET, 10 /* SOCK_PACKET */, htons(0x0003)), "socket", "(AF_INET, SOCK_PACKET)");
+	refused(make_socket(me, AF_INET, SOCK_STREAM, 132 /* IPPROTO_SCTP */), "socket", "sctp");
+	EXPECT_EQ(make_socket(me, AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */).exit_code, 0);
+	EXPECT_EQ(make_socket(me, AF_INET6, SOCK_DGRAM, 0).exit_code, 0);
+	// What glibc needs of netlink (getaddrinfo with AI_ADDRCONFIG, if_nameindex).
+	run_result gai = run({me, "resolve", "localhost"});
+	EXPECT_EQ(gai.exit_code, 0) << gai.out;
+
+	// A profile that lists raw and packet has them (and not inet6); its raw
+	// sends are decided: AF_UNSPEC (raw_sendmsg) and family 0 on IPv6
+	// (rawv6_sendmsg) are destinations.
+	const std::string raw = t / "a-raw";
+	EXPECT_EQ(make_socket(raw, AF_PACKET, SOCK_RAW, htons(0x0003)).exit_code, 0);
+	r = refused(make_socket(raw, AF_INET6, SOCK_STREAM, 0), "socket", "inet6 not listed");
+	EXPECT_EQ(r["rule"]["text"].s(), "sockets unix, inet, raw, packet");
+	EXPECT_EQ(r["rule"]["line"].i(), line_of(policy, raw_sockets));
+	r = refused(net_op(raw, "sendto", AF_INET, SOCK_RAW, IPPROTO_UDP, AF_UNSPEC, "127.0.0.1", 0, 16), "net",
+		    "raw AF_UNSPEC");
+	net_rec(r, "inet", "127.0.0.1", 0);
+
+	// Audit mode: each proceeds, recorded as would_deny.
+	const std::string aud = t / "a-audit";
+	run_result ap = make_socket(aud, AF_PACKET, SOCK_RAW, htons(0x0003));
+	EXPECT_EQ(ap.exit_code, 0) << ap.out;
+	EXPECT_EQ(d.wait_for(decision_for(ap.pid, "socket", "would_deny")).kind, json::object_v);
+	run_result a24 = net_op(aud, "connect", AF_INET6, SOCK_STREAM, 0, AF_INET6, "::1", denied6.port, 24);
+	EXPECT_EQ(a24.exit_code, 0) << a24.out;
+	EXPECT_EQ(d.wait_for(decision_for(a24.pid, "net", "would_deny")).kind, json::object_v);
+	run_result au = net_op(aud, "sendto", AF_INET, SOCK_DGRAM, 0, AF_UNSPEC, "127.0.0.1", rx.port, 16);
+	EXPECT_EQ(au.exit_code, 0) << au.out;
+	EXPECT_EQ(d.wait_for(decision_for(au.pid, "net", "would_deny")).kind, json::object_v);
+	EXPECT_TRUE(rx.arrived()) << "audit mode: the datagram goes";
+
+	// Not governed: the test itself.
+	int s = socket(AF_PACKET, SOCK_RAW, htons(0x0003));
+	EXPECT_GE(s, 0) << std::strerror(errno);
+	if (s >= 0)
+		close(s);
+	int c = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_in6 sin6{};
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(denied6.port);
+	inet_pton(AF_INET6, "::1", &sin6.sin6_addr);
+	EXPECT_EQ(connect(c, reinterpret_cast<sockaddr *>(&sin6), 24), 0) << std::strerror(errno);
+	close(c);
+}
+
+// A Unix socket rule holds on the socket reached, whatever name the
+// process uses for it: a symlink, a hard link, a bind mount, a rename, an
+// abstract name; a datagram sent to it; the shipped host-control-sockets
+// set (a stand-in docker.sock in the guest's own /run); and a socket bound
+// at the ruled path after the policy was loaded.
+TEST(NetBypass, UnixSocketsByIdentity)
+{
+	temp_dir t;
+	listener secret = listener::unix_at(t / "secret.sock");
+	listener open_sock = listener::unix_at(t / "open.sock");
+	listener abstract_sock = listener::unix_at("@ltrack-test-abstract");
+	fs::create_directories("/run");
+	fs::remove("/run/docker.sock");
+	listener docker = listener::unix_at("/run/docker.sock");
+	int dgram = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sockaddr_un dsun{};
+	dsun.sun_family = AF_UNIX;
+	std::snprintf(dsun.sun_path, sizeof(dsun.sun_path), "%s", (t / "dgram.sock").c_str());
+	ASSERT_EQ(bind(dgram, reinterpret_cast<sockaddr *>(&dsun), sizeof(dsun)), 0) << std::strerror(errno);
+	ASSERT_TRUE(secret.ok() && open_sock.ok() && abstract_sock.ok() && docker.ok()) << std::strerror(errno);
+	fs::copy_file(actor_path(), t / "a-audit");
+	chmod((t / "a-audit").c_str(), 0755);
+
+	std::string deny_secret = "{ action = \"deny\", unix = " + q(t / "secret.sock") + " }";
+	std::string rules = "rules = [\n  " + deny_secret + ",\n"
+			    "  { action = \"deny\", unix = \"@ltrack-test-abstract\" },\n"
+			    "  { action = \"deny\", unix = " + q(t / "dgram.sock") + " },\n"
+			    "  { action = \"deny\", unix = " + q(t / "late.sock") + " },\n"
+			    "  { action = \"deny\", set = \"host-control-sockets\" },\n]\n";
+	std::string policy = "mode = \"enforce\"\n"
+			     "[profile.p]\nexecutables = [" + q(actor_path()) + "]\n"
+			     "[profile.p.network]\ndefault = \"allow\"\nunix = \"allow\"\n" + rules +
+			     "[profile.aud]\nexecutables = [" + q(t / "a-audit") + "]\nmode = \"audit\"\n"
+			     "[profile.aud.network]\ndefault = \"allow\"\nunix = \"allow\"\n" + rules;
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+	auto refused = [&](const std::vector<std::string> &args, const std::string &bound, const std::string &rule_text) {
+		run_result r = actor(args);
+		EXPECT_EQ(r.actor_errno(), EPERM) << args[1] << ": " << r.out;
+		json rec = d.wait_for(decision_for(r.pid, "net", "denied"));
+		EXPECT_EQ(rec.kind, json::object_v) << args[1] << "\n" << read_file(d.log_path());
+		EXPECT_EQ(rec["net"]["family"].s(), "unix");
+		EXPECT_EQ(rec["net"]["path"].s(), bound) << args[1];
+		EXPECT_EQ(rec["rule"]["text"].s(), rule_text) << args[1];
+		return rec;
+	};
+	std::string secret_text = "deny connect unix " + t / "secret.sock";
+
+	json first = refused({"connect-unix", t / "secret.sock"}, t / "secret.sock", secret_text);
+	EXPECT_EQ(first["rule"]["line"].i(), line_of(policy, deny_secret));
+	fs::create_symlink(t / "secret.sock", t / "link.sock");
+	refused({"connect-unix", t / "link.sock"}, t / "secret.sock", secret_text);
+	fs::create_hard_link(t / "secret.sock", t / "hard.sock");
+	refused({"connect-unix", t / "hard.sock"}, t / "secret.sock", secret_text);
+	fs::create_directories(t / "bound");
+	ASSERT_EQ(mount(t.path.c_str(), (t / "bound").c_str(), nullptr, MS_BIND, nullptr), 0) << std::strerror(errno);
+	refused({"connect-unix", t / "bound/secret.sock"}, t / "secret.sock", secret_text);
+	umount2((t / "bound").c_str(), MNT_DETACH);
+	fs::rename(t / "secret.sock", t / "moved.sock");
+	refused({"connect-unix", t / "moved.sock"}, t / "secret.sock", secret_text);
+	refused({"connect-unix", "@ltrack-test-abstract"}, "@ltrack-test-abstract", "deny connect unix @ltrack-test-abstract");
+	refused({"send-unix", t / "dgram.sock"}, t / "dgram.sock", "deny connect unix " + t / "dgram.sock");
+	char buf[8];
+	EXPECT_LT(recv(dgram, buf, sizeof(buf), MSG_DONTWAIT), 0) << "a datagram to a denied socket arrived";
+	refused({"connect-unix", "/run/docker.sock"}, "/run/docker.sock",
+		"deny connect unix /run/docker.sock (set host-control-sockets)");
+	// Bound after the policy was loaded: matched by the name it is bound with.
+	listener late = listener::unix_at(t / "late.sock");
+	refused({"connect-unix", t / "late.sock"}, t / "late.sock", "deny connect unix " + t / "late.sock");
+	// Another socket: the profile's unix verdict.
+	run_result ok = actor({"connect-unix", t / "open.sock"});
+	EXPECT_EQ(ok.exit_code, 0) << ok.out;
+	EXPECT_EQ(d.wait_for(decision_for(ok.pid, "net", "allowed"))["rule"]["text"].s(), "allow connect unix");
+
+	// Audit mode: it connects, recorded as would_deny.
+	run_result a = run({t / "a-audit", "connect-unix", t / "moved.sock"});
+	EXPECT_EQ(a.exit_code, 0) << a.out;
+	EXPECT_EQ(d.wait_for(decision_for(a.pid, "net", "would_deny"))["net"]["path"].s(), t / "secret.sock");
+	run_result ad = run({t / "a-audit", "send-unix", t / "dgram.sock"});
+	EXPECT_EQ(ad.exit_code, 0) << ad.out;
+	EXPECT_EQ(d.wait_for(decision_for(ad.pid, "net", "would_deny")).kind, json::object_v);
+	EXPECT_GE(recv(dgram, buf, sizeof(buf), MSG_DONTWAIT), 0) << "audit mode: the datagram goes";
+
+	// Not governed: the test itself.
+	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_un sun{};
+	sun.sun_family = AF_UNIX;
+	std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", "/run/docker.sock");
+	EXPECT_EQ(connect(c, reinterpret_cast<sockaddr *>(&sun), sizeof(sun)), 0) << std::strerror(errno);
+	close(c);
+	close(dgram);
+	fs::remove("/run/docker.sock");
+}

@@ -11,7 +11,16 @@
 //                                                     with capset(2), then raise it again; reports the second)
 //   ltrack_vm_actor exec PATH [ARGS...]
 //   ltrack_vm_actor connect ADDR PORT [tcp|udp]     (ADDR: IPv4, IPv6 or v4-mapped v6)
-//   ltrack_vm_actor connect-unix PATH
+//   ltrack_vm_actor connect-unix PATH                (PATH "@name": an abstract socket)
+//   ltrack_vm_actor send-unix PATH                   (one datagram to a named datagram socket)
+//   ltrack_vm_actor resolve HOST                     (getaddrinfo(AI_ADDRCONFIG) and if_nameindex)
+//   ltrack_vm_actor socket FAMILY TYPE PROTO         (numbers; reports socket(2)'s errno)
+//   ltrack_vm_actor net OP FAMILY TYPE PROTO ADDR_FAMILY ADDR PORT LEN
+//                                                    (socket(FAMILY, TYPE, PROTO), then an address
+//                                                     laid out for ADDR (IPv4 or IPv6) with
+//                                                     sa_family ADDR_FAMILY and length LEN; OP:
+//                                                     connect, sendto (one byte), or connect-send
+//                                                     (connect, then send one byte unaddressed))
 //   ltrack_vm_actor child OP ARGS...                 (fork; the child performs OP)
 //   ltrack_vm_actor map-exec PATH OP ARGS...         (map PATH readable, mprotect it executable, then OP:
 //                                                     running a program's code without exec or ld.so)
@@ -29,6 +38,8 @@
 // the caller can tell "denied" from "crashed" or "killed".
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <linux/capability.h>
 #include <sys/mman.h>
@@ -38,7 +49,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -142,15 +155,93 @@ static int do_connect(const char *addr, const char *port, const char *proto)
 	return report(err);
 }
 
-static int do_connect_unix(const char *path)
+// "@name" is the abstract socket "\0name" (its length is exactly that).
+static socklen_t unix_address(const char *path, sockaddr_un &sun)
 {
-	sockaddr_un sun{};
+	sun = {};
 	sun.sun_family = AF_UNIX;
-	std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (path[0] != '@') {
+		std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		return sizeof(sun);
+	}
+	std::size_t n = std::min(std::strlen(path + 1), sizeof(sun.sun_path) - 1);
+	std::memcpy(sun.sun_path + 1, path + 1, n);
+	return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
+}
+
+static int do_connect_unix(const char *path, int type)
+{
+	sockaddr_un sun;
+	socklen_t len = unix_address(path, sun);
+	int s = socket(AF_UNIX, type, 0);
 	if (s < 0)
 		return report(errno);
-	int r = connect(s, reinterpret_cast<sockaddr *>(&sun), sizeof(sun));
+	int r = type == SOCK_STREAM ? connect(s, reinterpret_cast<sockaddr *>(&sun), len)
+				    : static_cast<int>(sendto(s, "x", 1, 0, reinterpret_cast<sockaddr *>(&sun), len));
+	int err = r < 0 ? errno : 0;
+	close(s);
+	return report(err);
+}
+
+// What glibc asks netlink for: the host's addresses (getaddrinfo with
+// AI_ADDRCONFIG) and its interfaces (if_nameindex).
+static int do_resolve(const char *host)
+{
+	addrinfo hints{}, *res = nullptr;
+	hints.ai_flags = AI_ADDRCONFIG;
+	hints.ai_socktype = SOCK_STREAM;
+	if (int e = getaddrinfo(host, "80", &hints, &res)) {
+		std::printf("getaddrinfo: %s (errno %d)\n", gai_strerror(e), errno);
+		return 3;
+	}
+	freeaddrinfo(res);
+	struct if_nameindex *ifs = if_nameindex();
+	if (!ifs)
+		return report(errno);
+	if_freenameindex(ifs);
+	return report(0);
+}
+
+static int do_socket(int family, int type, int protocol)
+{
+	int s = socket(family, type, protocol);
+	if (s < 0)
+		return report(errno);
+	close(s);
+	return report(0);
+}
+
+// An address as a program that has read the kernel might pass it: any
+// sa_family over an IPv4 or IPv6 layout, any length.
+static int do_net(const char *op, int family, int type, int protocol, int addr_family, const char *addr,
+		  const char *port, int len)
+{
+	sockaddr_storage ss{};
+	auto *in4 = reinterpret_cast<sockaddr_in *>(&ss);
+	auto *in6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+		in4->sin_port = htons(std::atoi(port));
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_port = htons(std::atoi(port));
+	} else {
+		std::fprintf(stderr, "bad address %s\n", addr);
+		return 2;
+	}
+	ss.ss_family = static_cast<sa_family_t>(addr_family);
+	int s = socket(family, type, protocol);
+	if (s < 0)
+		return report(errno);
+	auto *sa = reinterpret_cast<sockaddr *>(&ss);
+	int r;
+	if (std::strcmp(op, "sendto") == 0) {
+		r = static_cast<int>(sendto(s, "x", 1, 0, sa, static_cast<socklen_t>(len)));
+	} else {
+		r = connect(s, sa, static_cast<socklen_t>(len));
+		if (r == 0 && std::strcmp(op, "connect-send") == 0) {
+			std::printf("connected\n");
+			r = static_cast<int>(send(s, "x", 1, 0));
+		}
+	}
 	int err = r < 0 ? errno : 0;
 	close(s);
 	return report(err);
@@ -257,11 +348,20 @@ static int run(int argc, char **argv)
 	if (op == "connect" && (argc == 4 || argc == 5))
 		return do_connect(argv[2], argv[3], argc == 5 ? argv[4] : nullptr);
 	if (op == "connect-unix" && argc == 3)
-		return do_connect_unix(argv[2]);
+		return do_connect_unix(argv[2], SOCK_STREAM);
 	if (op == "ctl" && argc >= 4)
 		return do_ctl(argv[2], argc - 3, argv + 3);
 	if (op == "ctl-fd" && argc >= 4)
 		return do_ctl_on(std::atoi(argv[2]), argc - 3, argv + 3);
+	if (op == "send-unix" && argc == 3)
+		return do_connect_unix(argv[2], SOCK_DGRAM);
+	if (op == "resolve" && argc == 3)
+		return do_resolve(argv[2]);
+	if (op == "socket" && argc == 5)
+		return do_socket(std::atoi(argv[2]), std::atoi(argv[3]), std::atoi(argv[4]));
+	if (op == "net" && argc == 10)
+		return do_net(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]), std::atoi(argv[6]),
+			      argv[7], argv[8], std::atoi(argv[9]));
 	if (op == "child" && argc >= 3)
 		return do_child(argc - 1, argv + 1);
 	if (op == "map-exec" && argc >= 4)
