@@ -99,8 +99,11 @@ bool bunzip_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out,
 
 bool unxz_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed)
 {
+	// A hostile header can ask for a dictionary of gigabytes: cap what the
+	// decoder may allocate (xz -9 needs 65 MiB), past that the stream fails.
+	constexpr uint64_t memlimit = 128ull << 20;
 	lzma_stream xz = LZMA_STREAM_INIT;
-	if (lzma_auto_decoder(&xz, UINT64_MAX, 0) != LZMA_OK) {
+	if (lzma_auto_decoder(&xz, memlimit, 0) != LZMA_OK) {
 		error = "liblzma could not be initialised";
 		return false;
 	}
@@ -112,6 +115,11 @@ bool unxz_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, s
 		lzma_ret rc = lzma_code(&xz, src_left ? LZMA_RUN : LZMA_FINISH);
 		src_left = xz.avail_in;
 		dst_left = xz.avail_out;
+		// Python's lzma has no such limit: the stream is not trailing
+		// garbage the loader would skip, so say "limit" (an error verdict).
+		if (rc == LZMA_MEMLIMIT_ERROR || rc == LZMA_MEM_ERROR)
+			error = "the stream's dictionary exceeds the scanner's decoder memory limit (" +
+				std::to_string(memlimit >> 20) + " MiB)";
 		return rc == LZMA_STREAM_END ? 1 : (rc == LZMA_OK || (rc == LZMA_BUF_ERROR && dst_left == 0)) ? 0 : -1;
 	});
 	lzma_end(&xz);

@@ -35,9 +35,25 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::vector<std::string> ltrack_programs{"guard_file_open", "guard_bprm_check", "guard_socket_connect", "guard_socket_sendmsg",
-					       "guard_setuid", "guard_setgid", "guard_capset", "guard_exec_creds",
-					       "track_task_alloc", "track_exec"};
+// Every BPF LSM program of the guard, read from lsm/'s sources (each
+// `SEC("lsm/HOOK")` followed by `int BPF_PROG(NAME, ...)`), so a program
+// added there is expected loaded once and attached once without a list here
+// to keep in step. probe.bpf.c is the support probe, not part of the guard.
+std::vector<std::string> guard_lsm_programs()
+{
+	static const std::regex prog(R"re(SEC\("lsm/[a-z0-9_]+"\)\s*int\s+BPF_PROG\(([a-z0-9_]+))re");
+	std::vector<std::string> names;
+	for (const auto &f : fs::directory_iterator(source_dir() + "/lsm")) {
+		std::string file = f.path().filename();
+		if (file == "probe.bpf.c" || !file.ends_with(".bpf.c"))
+			continue;
+		std::string text = read_file(f.path());
+		for (std::sregex_iterator m(text.begin(), text.end(), prog), end; m != end; ++m)
+			names.push_back((*m)[1]);
+	}
+	return names;
+}
+const std::vector<std::string> ltrack_programs = guard_lsm_programs();
 
 std::string governed(const std::string &rest, const std::string &head = "")
 {
@@ -642,6 +658,7 @@ TEST(Daemon, ModeSwitchesAtOnceWithoutReload)
 // the same pins adopts them; `ltrackd --unload` ends it all.
 TEST(Daemon, KillNineKeepsEnforcingAndRestartAdopts)
 {
+	ASSERT_GE(ltrack_programs.size(), 10u) << "the LSM programs were not found in lsm/*.bpf.c";
 	temp_dir t;
 	write_file(t / "secret", "s");
 	daemon_options o;
@@ -704,6 +721,7 @@ TEST(Daemon, KillNineKeepsEnforcingAndRestartAdopts)
 // exactly one set of ltrack's programs, the attached one.
 TEST(Daemon, RestartLoadsNoSecondSetOfPrograms)
 {
+	ASSERT_GE(ltrack_programs.size(), 10u) << "the LSM programs were not found in lsm/*.bpf.c";
 	// Regression (fixed): policyd/bpf_guard.cpp bpf_guard::start loads every program
 	// (guard__load) before it looks for pinned links; for each adopted link
 	// it then skips the attach, but the freshly loaded program stays loaded
