@@ -106,17 +106,24 @@ long gzip_lines(const std::string &path)
 TEST(DecisionLog, RotatesAtSizeKeepingCompressedBackups)
 {
 	temp_dir t;
-	write_file(t / "secret", "s");
+	// 4000 distinct denials (one file each): identical ones are coalesced
+	// into one record a second and would never fill a log.
+	fs::create_directory(t / "many");
+	std::vector<std::string> args{"loop-open", "1"};
+	for (int i = 0; i < 4000; i++) {
+		args.push_back(t / ("many/f" + std::to_string(i)));
+		write_file(args.back(), "s");
+	}
 	// The path is the test daemon's own (--decision-log); the rotation
 	// settings are the policy's.
 	ltrackd d(governed("[log]\nformat = \"json\"\nmax_size = 1\nmax_backups = 2\ncompress = true\n"
-			   "[profile.worker.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", file = \"" +
-			   t / "secret" + "\" } ]\n"));
+			   "[profile.worker.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", dir = \"" +
+			   t / "many" + "\" } ]\n"));
 	std::string log = d.log_path();
 	std::string base = log.substr(log.rfind('/') + 1);
 	ASSERT_TRUE(d.start()) << d.output();
 	// About 1.3 KB a record: 4000 denials are about 5 MB, four or more rotations.
-	run_result flood = actor({"loop-open", "4000", t / "secret"}, {.timeout = std::chrono::seconds(300)});
+	run_result flood = actor(args, {.timeout = std::chrono::seconds(300)});
 	ASSERT_EQ(flood.exit_code, 0) << flood.out;
 	EXPECT_NE(flood.out.find("denied=4000"), std::string::npos) << flood.out;
 	d.stop(); // flushes
