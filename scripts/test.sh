@@ -48,9 +48,9 @@ stage fuzz tests/fuzz/run.sh "${LTRACK_FUZZ_SECONDS:-60}"
 # The whole suite on the first kernel (about 25 minutes under emulation); on
 # the others, all but the suites about ltrack's user space (the daemon's
 # lifecycle and control, the benchmark, the package, periodic statistics,
-# event filters, provenance export, the harness), which a second kernel
-# cannot change. CI has 90 minutes for everything.
-user_space_only='Daemon.*:ControlSocket.*:BenchSmoke.*:Package.*:PeriodicStats.*:EventFilter.*:Provenance.*:HarnessTest.*'
+# event filters, log rotation and following, provenance export, the
+# harness), which a second kernel cannot change. CI has 90 minutes for everything.
+user_space_only='Daemon.*:ControlSocket.*:BenchSmoke.*:Package.*:PeriodicStats.*:EventFilter.*:Provenance.*:HarnessTest.*:DecisionLog.EventsFollowShowsExactlyTheMatchingRecords:DecisionLog.RotatesAtSizeKeepingCompressedBackups'
 first=1
 for k in ${LTRACK_VM_KERNELS:-6.1 6.12}; do
   if [ $first = 1 ]; then
