@@ -3,92 +3,41 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdexcept>
 #include <unistd.h>
 #include <vector>
 
 namespace ltrack::scanner {
-namespace {
 
-constexpr uint32_t k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-} // namespace
-
-sha256::sha256()
-	: h{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
+// libcrypto fails only on allocation failure or a broken installation; no
+// digest comes out then (sha256_file reports it as an error), so a file is
+// never matched against the trusted list by a digest that was not computed.
+[[noreturn]] static void crypto_failure(const char *what)
 {
+	throw std::runtime_error(std::string("libcrypto SHA-256 ") + what + " failed");
 }
 
-void sha256::block(const unsigned char *p)
+void sha256::free_ctx::operator()(evp_md_ctx_st *c) const { EVP_MD_CTX_free(c); }
+
+sha256::sha256() : ctx_(EVP_MD_CTX_new())
 {
-	uint32_t w[64];
-	for (int i = 0; i < 16; i++)
-		w[i] = uint32_t(p[4 * i]) << 24 | uint32_t(p[4 * i + 1]) << 16 | uint32_t(p[4 * i + 2]) << 8 | p[4 * i + 3];
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
-	for (int i = 0; i < 64; i++) {
-		uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
-		uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-		hh = g;
-		g = f;
-		f = e;
-		e = d + t1;
-		d = c;
-		c = b;
-		b = a;
-		a = t1 + t2;
-	}
-	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
+	if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
+		crypto_failure("init");
 }
 
 void sha256::update(std::span<const unsigned char> data)
 {
-	total += data.size();
-	size_t i = 0;
-	if (buf_len) {
-		size_t n = std::min(data.size(), 64 - buf_len);
-		memcpy(buf + buf_len, data.data(), n);
-		buf_len += n;
-		i = n;
-		if (buf_len < 64)
-			return;
-		block(buf);
-		buf_len = 0;
-	}
-	for (; i + 64 <= data.size(); i += 64)
-		block(data.data() + i);
-	if (i < data.size()) {
-		memcpy(buf, data.data() + i, data.size() - i);
-		buf_len = data.size() - i;
-	}
+	if (EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1)
+		crypto_failure("update");
 }
 
 std::array<unsigned char, 32> sha256::finish()
 {
-	uint64_t bits = total * 8;
-	unsigned char pad[72] = {0x80};
-	size_t n = (buf_len < 56 ? 56 : 120) - buf_len;
-	for (int i = 0; i < 8; i++)
-		pad[n + i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
-	update({pad, n + 8});
-	std::array<unsigned char, 32> out;
-	for (int i = 0; i < 8; i++)
-		for (int j = 0; j < 4; j++)
-			out[4 * i + j] = static_cast<unsigned char>(h[i] >> (24 - 8 * j));
+	std::array<unsigned char, 32> out{};
+	unsigned int n = 0;
+	if (EVP_DigestFinal_ex(ctx_.get(), out.data(), &n) != 1 || n != out.size())
+		crypto_failure("final");
 	return out;
 }
 
@@ -118,24 +67,29 @@ std::string sha256_file(const std::string &path, std::string &error)
 		error = path + ": " + strerror(errno);
 		return "";
 	}
-	sha256 s;
-	std::vector<unsigned char> buf(1 << 20);
-	for (;;) {
-		ssize_t n = read(fd, buf.data(), buf.size());
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error = path + ": " + strerror(errno);
-			close(fd);
-			return "";
+	std::string digest;
+	try {
+		sha256 s;
+		std::vector<unsigned char> buf(1 << 20);
+		for (;;) {
+			ssize_t n = read(fd, buf.data(), buf.size());
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				error = path + ": " + strerror(errno);
+				break;
+			}
+			if (n == 0) {
+				digest = to_hex(s.finish());
+				break;
+			}
+			s.update({buf.data(), size_t(n)});
 		}
-		if (n == 0)
-			break;
-		s.update({buf.data(), size_t(n)});
+	} catch (const std::exception &e) {
+		error = path + ": " + e.what();
 	}
 	close(fd);
-	auto d = s.finish();
-	return to_hex(d);
+	return digest;
 }
 
 std::string sha256_file(const std::string &path)

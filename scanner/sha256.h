@@ -1,10 +1,13 @@
-// SHA-256 (FIPS 180-4) for the policy's trusted-digest list.
+// SHA-256 for the policy's trusted-digest list, from OpenSSL's libcrypto (EVP),
+// which uses the CPU's SHA extensions where it has them.
 #pragma once
 
 #include <array>
-#include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+
+struct evp_md_ctx_st;
 
 namespace ltrack::scanner {
 
@@ -15,11 +18,10 @@ public:
 	std::array<unsigned char, 32> finish();
 
 private:
-	void block(const unsigned char *p);
-	uint32_t h[8];
-	unsigned char buf[64];
-	size_t buf_len = 0;
-	uint64_t total = 0;
+	struct free_ctx {
+		void operator()(evp_md_ctx_st *c) const;
+	};
+	std::unique_ptr<evp_md_ctx_st, free_ctx> ctx_;
 };
 
 std::string to_hex(std::span<const unsigned char> digest);
