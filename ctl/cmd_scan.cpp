@@ -2,8 +2,10 @@
 // directories (recursively) and report format, verdict and the imports
 // that decided it. Exit status: 0 all safe, 1 something unsafe or
 // suspicious, 2 otherwise an error (unreadable, malformed, over limits).
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fnmatch.h>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -23,6 +25,26 @@ struct scan_options {
 	bool json = false;
 	bool verbose = false;
 	bool digest = false;
+	std::vector<std::string> excludes;
+};
+
+// --exclude GLOB: a glob without '/' is matched against the name of every
+// file and directory met (an excluded directory is not entered); one with
+// '/' against the whole path as found ('*' also spans '/').
+struct excluder {
+	const std::vector<std::string> &globs;
+	uint64_t excluded = 0;
+
+	bool operator()(const fs::path &p)
+	{
+		std::string full = p.string(), name = p.filename().string();
+		for (const std::string &g : globs)
+			if (fnmatch(g.c_str(), g.find('/') == std::string::npos ? name.c_str() : full.c_str(), 0) == 0) {
+				excluded++;
+				return true;
+			}
+		return false;
+	}
 };
 
 struct file_report {
@@ -59,20 +81,28 @@ std::string_view kind_name(enum sc::import_ref::kind k)
 	return "unknown";
 }
 
-// Files under each path; directories recurse without following symlinked
+// Files under each path, less what --exclude names; directories recurse without following symlinked
 // directories (no loops). A path that cannot be listed becomes an error row.
-void collect(const std::string &path, std::vector<file_report> &out)
+void collect(const std::string &path, std::vector<file_report> &out, excluder &skip)
 {
 	std::error_code ec;
+	if (skip(path))
+		return;
 	if (!fs::is_directory(path, ec)) {
 		out.push_back({path, sc::scan_file(path), {}});
 		return;
 	}
 	std::vector<std::string> files;
 	fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
-	for (; !ec && it != end; it.increment(ec))
+	for (; !ec && it != end; it.increment(ec)) {
+		if (skip(it->path())) {
+			if (it->is_directory(ec))
+				it.disable_recursion_pending();
+			continue;
+		}
 		if (it->is_regular_file(ec))
 			files.push_back(it->path().string());
+	}
 	if (ec) {
 		sc::scan_result r;
 		r.verdict = LTRACK_VERDICT_ERROR;
@@ -104,9 +134,15 @@ void print_text(const file_report &f, bool verbose)
 	}
 }
 
-void print_json(const std::vector<file_report> &files)
+struct summary {
+	uint64_t files = 0, bytes = 0, excluded = 0;
+	uint64_t by_verdict[LTRACK_VERDICT_TRUSTED + 1] = {};
+	double seconds = 0;
+};
+
+void print_json(const std::vector<file_report> &files, const summary &sum)
 {
-	printf("[");
+	printf("{\"files\": [");
 	for (size_t n = 0; n < files.size(); n++) {
 		const file_report &f = files[n];
 		const sc::scan_result &r = f.result;
@@ -125,28 +161,57 @@ void print_json(const std::vector<file_report> &files)
 		}
 		printf("], \"error\": %s, \"detail\": %s}", json_string(r.error).c_str(), json_string(r.detail).c_str());
 	}
-	printf("%s]\n", files.empty() ? "" : "\n");
+	printf("%s],\n \"summary\": {\"files\": %llu, \"bytes\": %llu, \"excluded\": %llu, \"seconds\": %.3f", files.empty() ? "" : "\n",
+	       (unsigned long long)sum.files, (unsigned long long)sum.bytes, (unsigned long long)sum.excluded, sum.seconds);
+	for (uint32_t v : {LTRACK_VERDICT_SAFE, LTRACK_VERDICT_SUSPICIOUS, LTRACK_VERDICT_UNSAFE, LTRACK_VERDICT_ERROR})
+		printf(", %s: %llu", json_string(sc::verdict_name(v)).c_str(), (unsigned long long)sum.by_verdict[v]);
+	printf("}}\n");
+}
+
+// One line at the end, as ClamAV's and other scanners' summaries read.
+void print_summary(const summary &sum)
+{
+	double mib = double(sum.bytes) / (1024.0 * 1024.0);
+	printf("scanned %llu file%s (%.1f MiB) in %.2f s: %llu safe, %llu suspicious, %llu unsafe, %llu error",
+	       (unsigned long long)sum.files, sum.files == 1 ? "" : "s", mib, sum.seconds,
+	       (unsigned long long)sum.by_verdict[LTRACK_VERDICT_SAFE], (unsigned long long)sum.by_verdict[LTRACK_VERDICT_SUSPICIOUS],
+	       (unsigned long long)sum.by_verdict[LTRACK_VERDICT_UNSAFE], (unsigned long long)sum.by_verdict[LTRACK_VERDICT_ERROR]);
+	if (sum.excluded)
+		printf("; %llu excluded", (unsigned long long)sum.excluded);
+	printf("\n");
 }
 
 int run_scan(const scan_options &opt)
 {
+	auto start = std::chrono::steady_clock::now();
 	std::vector<file_report> files;
+	excluder skip{opt.excludes};
 	for (const std::string &p : opt.paths)
-		collect(p, files);
+		collect(p, files, skip);
 	bool flagged = false, failed = false;
+	summary sum;
+	sum.files = files.size();
+	sum.excluded = skip.excluded;
 	for (file_report &f : files) {
+		std::error_code ec;
+		uint64_t size = fs::file_size(f.path, ec);
+		sum.bytes += ec ? 0 : size;
+		if (f.result.verdict <= LTRACK_VERDICT_TRUSTED)
+			sum.by_verdict[f.result.verdict]++;
 		if (opt.digest && f.result.verdict != LTRACK_VERDICT_ERROR)
 			f.sha256 = sc::sha256_file(f.path);
 		flagged |= f.result.verdict == LTRACK_VERDICT_UNSAFE || f.result.verdict == LTRACK_VERDICT_SUSPICIOUS;
 		failed |= f.result.verdict == LTRACK_VERDICT_ERROR;
 	}
+	sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 	if (opt.json) {
-		print_json(files);
+		print_json(files, sum);
 	} else {
 		for (const file_report &f : files)
 			print_text(f, opt.verbose);
 		if (files.empty())
 			fprintf(stderr, "ltrackctl scan: no files found under the given paths\n");
+		print_summary(sum);
 	}
 	fflush(stdout);
 	// Something unsafe or suspicious is the finding to act on; an error
@@ -164,6 +229,11 @@ void add_scan_command(CLI::App &app, context &ctx)
 	cmd->add_flag("--json", opt->json, "print a JSON array, one object per file");
 	cmd->add_flag("-v,--verbose", opt->verbose, "also list every import and what was seen");
 	cmd->add_flag("--sha256", opt->digest, "also print each file's SHA-256 (for the policy's trusted list)");
+	cmd->add_option("--exclude", opt->excludes,
+			"skip files and directories matching GLOB (repeatable; without '/' it matches names, with '/' whole paths)")
+		->type_name("GLOB")
+		->take_all()
+		->allow_extra_args(false);
 	cmd->footer("Exit status: 0 all safe, 1 something unsafe or suspicious, 2 an error and nothing flagged.");
 	cmd->callback([opt, &ctx] { ctx.exit_code = run_scan(*opt); });
 }

@@ -37,7 +37,8 @@ void on_sigbus(int)
 	raise(SIGBUS);
 }
 
-bool guarded_scan(const std::string &path, scanner::scan_result &out)
+// name: the file's own name (a .pth is read as a site file, scanner.h).
+bool guarded_scan(const std::string &path, std::string_view name, scanner::scan_result &out)
 {
 	struct sigaction sa {}, old {};
 	sa.sa_handler = on_sigbus;
@@ -46,7 +47,7 @@ bool guarded_scan(const std::string &path, scanner::scan_result &out)
 	bool ok = true;
 	if (sigsetjmp(jb, 1) == 0) {
 		scan_jump = &jb;
-		out = scanner::scan_file(path);
+		out = scanner::scan_file(path, {}, name);
 	} else {
 		ok = false;
 	}
@@ -219,7 +220,7 @@ const model_finding *model_watch::scan_fd(int fd, const std::string &path, int r
 		return nullptr;
 	}
 	scanner::scan_result r;
-	if (!guarded_scan(fd_path(fd), r)) {
+	if (!guarded_scan(fd_path(fd), std::string_view(path).substr(path.rfind('/') + 1), r)) {
 		spdlog::warn("models: {} was truncated while being scanned; it stays unscanned", path);
 		return nullptr;
 	}

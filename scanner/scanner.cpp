@@ -18,6 +18,7 @@
 #include "inflate.h"
 #include "pickle_walker.h"
 #include "tar_reader.h"
+#include "text_formats.h"
 #include "zip_reader.h"
 
 namespace ltrack::scanner {
@@ -31,6 +32,8 @@ struct scan_state {
 	std::vector<std::string> errors;
 	std::vector<std::string> notes;
 	bool unrecognised = false;
+	bool pth_name = false;             // the file is named *.pth
+	std::vector<std::string> code;     // site .pth lines exec()'d at interpreter start
 	// Archive member spans already read one way (offset, stored size,
 	// method, how): a directory of many entries naming one member costs one read.
 	std::set<std::tuple<uint64_t, uint64_t, uint64_t, int>> seen;
@@ -486,6 +489,38 @@ void scan_joblib(bytes d, const std::string &where, scan_state &st, bool claimed
 	}
 }
 
+// What a model folder or a Python installation holds besides weights. The
+// format only says what the bytes are: they are still walked as pickles
+// below (as claimed bytes: a walk that fails is only that loader failing,
+// what it imported before still decides).
+format scan_data(bytes d, const std::string &where, scan_state &st)
+{
+	std::string detail;
+	if (is_text(d)) {
+		if (!st.charge(d.size() / 4096, where))
+			return format::text;
+		if (st.pth_name) {
+			uint64_t paths = 0;
+			std::vector<pth_line> code = pth_code_lines(d, paths);
+			for (const pth_line &l : code)
+				st.code.push_back("line " + std::to_string(l.number) + " runs at every interpreter start: " + l.text);
+			st.note(where, "Python site .pth: " + std::to_string(paths) + " path lines, " + std::to_string(code.size()) +
+					       " import lines (code)");
+			return format::python_pth;
+		}
+		if (is_json(d, st.limits.max_data_json_depth, detail)) {
+			st.note(where, detail);
+			return format::json;
+		}
+		return format::text;
+	}
+	if (is_sentencepiece(d, detail)) {
+		st.note(where, detail);
+		return format::sentencepiece;
+	}
+	return format::unknown;
+}
+
 format scan_node(bytes d, const std::string &where, unsigned depth, scan_state &st, bool top)
 {
 	if (depth > st.limits.max_depth) {
@@ -513,16 +548,22 @@ format scan_node(bytes d, const std::string &where, unsigned depth, scan_state &
 			st.note(where, detail);
 		fmt = format::safetensors;
 	}
+	// Data beside the weights, recognised only for a file itself: in an
+	// archive, text members do not make it a model format.
+	format data = top && fmt == format::unknown ? scan_data(d, where, st) : format::unknown;
 	// Whatever else they are, the bytes are what pickle.load, joblib.load,
 	// numpy.load (unless "PK"/"\x93NUMPY") and torch.load (unless "PK\3\4",
-	// once tarfile gives up) unpickle from byte 0.
+	// once tarfile gives up) unpickle from byte 0. A pickle that reads as
+	// one (it completes, or gets far) is a pickle even when it is also text.
 	joblib_compression jc = joblib_compressor(d);
-	scan_joblib(d, where, st, fmt != format::unknown, fmt);
+	scan_joblib(d, where, st, fmt != format::unknown || data != format::unknown, fmt);
 	format raw = scan_raw_pickles(d, where, st, fmt != format::unknown, jc == joblib_compression::none);
 	if (fmt != format::unknown)
 		return fmt;
-	if (raw != format::unknown)
+	if (raw != format::unknown && data != format::python_pth)
 		return raw;
+	if (data != format::unknown)
+		return data;
 	if (is_onnx(d, detail)) {
 		st.note(where, detail);
 		return format::onnx;
@@ -542,12 +583,14 @@ std::string describe(const import_ref &i)
 
 } // namespace
 
-scan_result scan_buffer(std::span<const unsigned char> data, const scan_limits &limits)
+scan_result scan_buffer(std::span<const unsigned char> data, const scan_limits &limits, std::string_view name)
 {
 	scan_state st(limits);
+	st.pth_name = lower(name).ends_with(".pth");
 	scan_result res;
 	res.fmt = scan_node(data, "", 0, st, true);
-	std::vector<std::string> dangerous, unknown;
+	// A site .pth's import lines are code: as final as a dangerous import.
+	std::vector<std::string> dangerous = st.code, unknown;
 	for (const import_ref &i : st.imports) {
 		if (i.kind == import_ref::kind::dangerous)
 			dangerous.push_back(describe(i));
@@ -581,8 +624,10 @@ scan_result scan_buffer(std::span<const unsigned char> data, const scan_limits &
 	return res;
 }
 
-scan_result scan_file(const std::string &path, const scan_limits &limits)
+scan_result scan_file(const std::string &path, const scan_limits &limits, std::string_view name)
 {
+	if (name.empty())
+		name = std::string_view(path).substr(path.rfind('/') + 1);
 	scan_result res;
 	res.verdict = LTRACK_VERDICT_ERROR;
 	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -612,7 +657,7 @@ scan_result scan_file(const std::string &path, const scan_limits &limits)
 		res.error = path + ": cannot map: " + strerror(errno);
 		return res;
 	}
-	res = scan_buffer({static_cast<const unsigned char *>(map), size_t(sb.st_size)}, limits);
+	res = scan_buffer({static_cast<const unsigned char *>(map), size_t(sb.st_size)}, limits, name);
 	munmap(map, size_t(sb.st_size));
 	return res;
 }
@@ -633,6 +678,10 @@ std::string_view format_name(format f)
 	case format::onnx: return "onnx";
 	case format::zip_archive: return "zip";
 	case format::tar_archive: return "tar";
+	case format::json: return "json";
+	case format::text: return "text";
+	case format::sentencepiece: return "sentencepiece";
+	case format::python_pth: return "python-pth";
 	}
 	return "unknown";
 }

@@ -29,6 +29,12 @@ enum class format {
 	onnx,
 	zip_archive, // a zip that is neither a checkpoint nor an .npz: entries scanned
 	tar_archive, // likewise for tar
+	// Data beside the weights (scanner/text_formats.h). Recognised only when
+	// no model format claims the bytes, and still walked as pickles.
+	json,
+	text,
+	sentencepiece,
+	python_pth, // text named *.pth: a Python site file (import lines are code)
 };
 
 struct import_ref {
@@ -49,7 +55,8 @@ struct scan_limits {
 	uint32_t max_archive_entries = 1u << 18;    // zip/tar members
 	uint32_t max_depth = 4;                     // nested archives / compression
 	uint64_t max_header_bytes = 100ull << 20;   // safetensors JSON, npy header
-	uint32_t max_json_depth = 64;
+	uint32_t max_json_depth = 64;               // safetensors JSON nesting
+	uint32_t max_data_json_depth = 512;         // config/tokenizer JSON nesting
 };
 
 struct scan_result {
@@ -61,9 +68,14 @@ struct scan_result {
 	std::string detail;                // human-readable summary of what was seen
 };
 
-scan_result scan_buffer(std::span<const unsigned char> data, const scan_limits &limits = {});
+// name: the file's name, if known. It can only make a verdict stricter:
+// text named *.pth is read as CPython's site module reads a .pth file, and
+// its import lines are code (unsafe). Everything else is decided by content.
+scan_result scan_buffer(std::span<const unsigned char> data, const scan_limits &limits = {},
+			std::string_view name = {});
 // Maps the file read-only; I/O problems are an ERROR verdict with the reason.
-scan_result scan_file(const std::string &path, const scan_limits &limits = {});
+// name: as for scan_buffer; empty means the last component of path.
+scan_result scan_file(const std::string &path, const scan_limits &limits = {}, std::string_view name = {});
 
 std::string_view format_name(format f);
 std::string_view verdict_name(uint32_t verdict);

@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	// inflating: the real limits are exercised by the unit tests.
 	limits.max_inflated_bytes = 64ull << 20;
 	limits.max_pickle_ops = 2'000'000;
-	scan_result r = scan_buffer({data, size}, limits);
+	// Every other input is also read as a site .pth file would be.
+	scan_result r = scan_buffer({data, size}, limits, size % 2 ? "site.pth" : "");
 	if (r.verdict < LTRACK_VERDICT_SAFE || r.verdict > LTRACK_VERDICT_ERROR)
 		__builtin_trap(); // the scanner never leaves a file unscanned or "trusted"
 	if (r.verdict == LTRACK_VERDICT_ERROR && r.error.empty())

@@ -22,8 +22,8 @@ class Scanner:
             return {"verdict": "timeout", "imports": set(), "seconds": time.monotonic() - start, "text": ""}
         seconds = time.monotonic() - start
         try:
-            row = json.loads(p.stdout)[0]
-        except (ValueError, IndexError):
+            row = json.loads(p.stdout)["files"][0]
+        except (ValueError, IndexError, KeyError, TypeError):
             return {"verdict": f"no-json(exit {p.returncode})", "imports": set(), "seconds": seconds,
                     "text": (p.stdout + p.stderr).decode(errors="replace")[:300]}
         return {"verdict": row["verdict"], "imports": {(i["module"], i["name"]) for i in row["imports"]},

@@ -280,11 +280,21 @@ TEST_F(scanner_corpus, ltrackctl_scan_exit_status_and_output)
 	// a directory recurses: the whole corpus holds unsafe files
 	cli_run all = ltrackctl_scan("--json " + dir);
 	EXPECT_EQ(all.status, 1);
-	EXPECT_EQ(all.out.front(), '[') << all.out.substr(0, 200);
+	EXPECT_EQ(all.out.substr(0, 11), "{\"files\": [") << all.out.substr(0, 200);
+	EXPECT_NE(all.out.find("\"summary\": {\"files\": "), std::string::npos);
 	EXPECT_NE(all.out.find("\"verdict\": \"unsafe\""), std::string::npos);
 	EXPECT_NE(all.out.find("\"kind\": \"dangerous\""), std::string::npos);
 	EXPECT_NE(all.out.find("torch_legacy.tar"), std::string::npos);
 	EXPECT_NE(all.out.find("COMPLETE"), std::string::npos) << "every regular file is listed";
+
+	// --exclude (names without '/', whole paths with it) and the summary line
+	cli_run hf = ltrackctl_scan("--exclude '*.json' --exclude pytorch_model.bin --exclude '" + dir + "/hf/vocab.*' " + dir + "/hf");
+	EXPECT_EQ(hf.status, 0) << hf.out;
+	EXPECT_EQ(hf.out.find(".json"), std::string::npos) << hf.out;
+	EXPECT_EQ(hf.out.find("vocab.txt"), std::string::npos) << hf.out;
+	EXPECT_NE(hf.out.find("safe       text           " + dir + "/hf/README.md"), std::string::npos) << hf.out;
+	EXPECT_NE(hf.out.find("scanned 4 files ("), std::string::npos) << hf.out;
+	EXPECT_NE(hf.out.find("4 safe, 0 suspicious, 0 unsafe, 0 error; 9 excluded\n"), std::string::npos) << hf.out;
 
 	cli_run digest = ltrackctl_scan("--sha256 " + path("good.safetensors"));
 	EXPECT_NE(digest.out.find("sha256: " + sha256_file(path("good.safetensors"))), std::string::npos) << digest.out;

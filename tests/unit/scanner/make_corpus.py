@@ -273,7 +273,7 @@ put("deep_marks.pkl", b"\x80\x02" + b"(" * 200000 + b".")
 put("stack_bomb.pkl", b"\x80\x02" + b"N" * 2_000_000 + b".")
 put("memo_missing.pkl", b"\x80\x02h\x05.")
 put("truncated_p4.pkl", benign4[: len(benign4) // 2])
-put("garbage.bin", b"this is not a model, just some text\n" * 10)
+put("garbage.bin", bytes(range(256)) * 4)  # binary, no format (text is data: issue 20)
 put("empty_stack_global.pkl", b"\x80\x04\x93.")
 put("bad_proto.pkl", b"\x80\x09N.")
 
@@ -497,6 +497,12 @@ try:
     joblib.dump({"a": np.arange(3), "evil": Evil()}, os.path.join(out, "evil_bz2.joblib"), compress=("bz2", 3))
 except ImportError:
     pass
+
+# Issue 20: a Hugging Face-shaped model folder (the VM tests load the same one).
+import subprocess  # noqa: E402
+
+subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "vm", "models",
+                                             "make_hf_folder.py"), os.path.join(out, "hf")], check=True)
 
 # Written last: a reader can tell a complete corpus from one being written.
 put("COMPLETE", b"")

@@ -1,0 +1,347 @@
+#include "text_formats.h"
+
+namespace ltrack::scanner {
+
+bool valid_utf8(bytes d)
+{
+	size_t i = 0, n = d.size();
+	while (i < n) {
+		unsigned char c = d[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t len;
+		uint32_t cp, min;
+		if ((c & 0xe0) == 0xc0)
+			len = 2, cp = c & 0x1f, min = 0x80;
+		else if ((c & 0xf0) == 0xe0)
+			len = 3, cp = c & 0x0f, min = 0x800;
+		else if ((c & 0xf8) == 0xf0)
+			len = 4, cp = c & 0x07, min = 0x10000;
+		else
+			return false;
+		if (n - i < len)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((d[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (d[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+bool is_text(bytes d)
+{
+	if (d.empty())
+		return false;
+	for (unsigned char c : d)
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v')
+			return false;
+	return valid_utf8(d);
+}
+
+namespace {
+
+class json_validator {
+public:
+	json_validator(std::string_view t, uint32_t max_depth) : t(t), max_depth(max_depth) {}
+
+	// One pass, no recursion: the only state is the stack of open containers.
+	bool run(std::string &detail)
+	{
+		ws();
+		if (p >= t.size() || (t[p] != '{' && t[p] != '['))
+			return false;
+		bool object = t[p] == '{';
+		enum { value, value_or_end, key, key_or_end, colon, after } state = value;
+		while (true) {
+			ws();
+			if (state == after && stack.empty())
+				break;
+			if (p >= t.size())
+				return false;
+			char c = t[p];
+			switch (state) {
+			case value_or_end:
+				if (c == ']') {
+					p++;
+					stack.pop_back();
+					state = after;
+					break;
+				}
+				[[fallthrough]];
+			case value:
+				values++;
+				if (c == '{' || c == '[') {
+					if (stack.size() >= max_depth)
+						return false;
+					stack.push_back(c);
+					p++;
+					state = c == '{' ? key_or_end : value_or_end;
+				} else if (c == '"') {
+					if (!string())
+						return false;
+					state = after;
+				} else if (c == '-' || (c >= '0' && c <= '9')) {
+					if (!number())
+						return false;
+					state = after;
+				} else if (lit("true") || lit("false") || lit("null") || lit("NaN") || lit("Infinity")) {
+					state = after;
+				} else {
+					return false;
+				}
+				break;
+			case key_or_end:
+				if (c == '}') {
+					p++;
+					stack.pop_back();
+					state = after;
+					break;
+				}
+				[[fallthrough]];
+			case key:
+				if (c != '"' || !string())
+					return false;
+				state = colon;
+				break;
+			case colon:
+				if (c != ':')
+					return false;
+				p++;
+				state = value;
+				break;
+			case after:
+				if (c == ',') {
+					p++;
+					state = stack.back() == '{' ? key : value;
+				} else if (c == (stack.back() == '{' ? '}' : ']')) {
+					p++;
+					stack.pop_back();
+				} else {
+					return false;
+				}
+				break;
+			}
+		}
+		if (p != t.size())
+			return false;
+		detail = std::string("JSON ") + (object ? "object" : "array") + ", " + std::to_string(values) + " values";
+		return true;
+	}
+
+private:
+	std::string_view t;
+	uint32_t max_depth;
+	size_t p = 0;
+	uint64_t values = 0;
+	std::string stack;
+
+	void ws()
+	{
+		while (p < t.size() && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n' || t[p] == '\r'))
+			p++;
+	}
+	bool lit(std::string_view w)
+	{
+		if (t.substr(p, w.size()) != w)
+			return false;
+		p += w.size();
+		return true;
+	}
+	static bool hex(char c)
+	{
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	}
+	bool string()
+	{
+		p++; // the opening quote
+		while (p < t.size()) {
+			unsigned char c = static_cast<unsigned char>(t[p++]);
+			if (c == '"')
+				return true;
+			if (c < 0x20)
+				return false;
+			if (c != '\\')
+				continue;
+			if (p >= t.size())
+				return false;
+			char e = t[p++];
+			if (e == 'u') {
+				// Python keeps lone surrogates from \u escapes: data either way.
+				if (t.size() - p < 4 || !hex(t[p]) || !hex(t[p + 1]) || !hex(t[p + 2]) || !hex(t[p + 3]))
+					return false;
+				p += 4;
+			} else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+				return false;
+			}
+		}
+		return false;
+	}
+	bool digits()
+	{
+		size_t s = p;
+		while (p < t.size() && t[p] >= '0' && t[p] <= '9')
+			p++;
+		return p > s;
+	}
+	// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? or -Infinity
+	bool number()
+	{
+		if (t[p] == '-') {
+			p++;
+			if (lit("Infinity"))
+				return true;
+		}
+		if (p < t.size() && t[p] == '0')
+			p++;
+		else if (!digits())
+			return false;
+		if (p < t.size() && t[p] == '.') {
+			p++;
+			if (!digits())
+				return false;
+		}
+		if (p < t.size() && (t[p] == 'e' || t[p] == 'E')) {
+			p++;
+			if (p < t.size() && (t[p] == '+' || t[p] == '-'))
+				p++;
+			if (!digits())
+				return false;
+		}
+		return true;
+	}
+};
+
+bool varint(byte_reader &r, uint64_t &v)
+{
+	v = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		uint64_t b;
+		if (!r.u8(b))
+			return false;
+		v |= (b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+struct pb_field {
+	uint64_t number = 0;
+	unsigned wire = 0;
+	uint64_t num = 0;
+	bytes body;
+};
+
+bool next_field(byte_reader &r, pb_field &f)
+{
+	uint64_t tag;
+	if (!varint(r, tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff)
+		return false;
+	f = {tag >> 3, unsigned(tag & 7), 0, {}};
+	switch (f.wire) {
+	case 0: return varint(r, f.num);
+	case 1: return r.skip(8);
+	case 2: return varint(r, f.num) && r.take(f.num, f.body);
+	case 5: return r.skip(4);
+	default: return false; // groups are not in proto3/sentencepiece's schema
+	}
+}
+
+bool well_formed(bytes msg)
+{
+	byte_reader r{msg};
+	pb_field f;
+	while (r.left())
+		if (!next_field(r, f))
+			return false;
+	return true;
+}
+
+// message SentencePiece { optional string piece = 1; optional float score = 2; optional Type type = 3; }
+bool is_piece(bytes msg)
+{
+	byte_reader r{msg};
+	pb_field f;
+	bool piece = false;
+	while (r.left()) {
+		if (!next_field(r, f))
+			return false;
+		if (f.number == 1 && f.wire == 2 && valid_utf8(f.body))
+			piece = true;
+		else if (f.number == 2 && f.wire == 5)
+			continue;
+		else if (f.number == 3 && f.wire == 0 && f.num >= 1 && f.num <= 6)
+			continue;
+		else
+			return false;
+	}
+	return piece;
+}
+
+} // namespace
+
+bool is_json(bytes d, uint32_t max_depth, std::string &detail)
+{
+	if (d.size() >= 3 && d[0] == 0xef && d[1] == 0xbb && d[2] == 0xbf)
+		return false; // json.loads refuses a BOM
+	if (!valid_utf8(d))
+		return false;
+	return json_validator(as_text(d), max_depth).run(detail);
+}
+
+bool is_sentencepiece(bytes d, std::string &detail)
+{
+	// The library writes the pieces (field 1) first.
+	if (d.empty() || d[0] != 0x0a)
+		return false;
+	byte_reader r{d};
+	pb_field f;
+	uint64_t pieces = 0;
+	while (r.left()) {
+		if (!next_field(r, f) || f.wire != 2 || f.number < 1 || f.number > 5)
+			return false;
+		if (f.number == 1 ? !is_piece(f.body) : !well_formed(f.body))
+			return false;
+		pieces += f.number == 1;
+	}
+	if (!pieces)
+		return false;
+	detail = "SentencePiece model, " + std::to_string(pieces) + " pieces";
+	return true;
+}
+
+std::vector<pth_line> pth_code_lines(bytes d, uint64_t &path_lines)
+{
+	std::vector<pth_line> code;
+	std::string_view t = as_text(d);
+	path_lines = 0;
+	uint64_t number = 0;
+	size_t p = 0;
+	while (p < t.size()) {
+		// Universal newlines, as the TextIOWrapper site.py reads through.
+		size_t e = t.find_first_of("\r\n", p);
+		if (e == std::string_view::npos)
+			e = t.size();
+		std::string_view line = t.substr(p, e - p);
+		p = e + (e < t.size()) + (e + 1 < t.size() && t[e] == '\r' && t[e + 1] == '\n');
+		number++;
+		if (line.starts_with("#") || line.find_first_not_of(" \t\f\v") == std::string_view::npos)
+			continue;
+		if (line.starts_with("import ") || line.starts_with("import\t")) {
+			if (code.size() < 64)
+				code.push_back({number, std::string(line.substr(0, 200))});
+			continue;
+		}
+		path_lines++;
+	}
+	return code;
+}
+
+} // namespace ltrack::scanner

@@ -1,0 +1,146 @@
+// Issue 20: what model folders and Python installations hold besides
+// weights is data (JSON, text, SentencePiece) and stays safe; a site .pth
+// file's import lines are code; and none of these recognisers can make a
+// pickle polyglot safe (the pickle walk from byte 0 still decides).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "corpus_fixture.h"
+#include "text_formats.h"
+
+namespace {
+
+std::string show(const scan_result &r)
+{
+	std::string s = std::string(format_name(r.fmt)) + " " + std::string(verdict_name(r.verdict));
+	for (auto &d : r.deciding)
+		s += " [" + d + "]";
+	return s + " error={" + r.error + "}";
+}
+
+scan_result scan_text(const std::string &s, std::string_view name = {})
+{
+	return scan_buffer({reinterpret_cast<const unsigned char *>(s.data()), s.size()}, {}, name);
+}
+
+TEST_F(scanner_corpus, hugging_face_folder_is_data)
+{
+	struct {
+		const char *file;
+		format fmt;
+	} files[] = {
+		{"config.json", format::json},
+		{"generation_config.json", format::json},
+		{"tokenizer.json", format::json},
+		{"tokenizer_config.json", format::json},
+		{"special_tokens_map.json", format::json},
+		{"vocab.json", format::json},
+		{"model.safetensors.index.json", format::json},
+		{"merges.txt", format::text},
+		{"vocab.txt", format::text},
+		{"README.md", format::text}, // its code sample has "import torch" lines: not a .pth
+		{"tokenizer.model", format::sentencepiece},
+		{"model.safetensors", format::safetensors},
+		{"pytorch_model.bin", format::pytorch_zip},
+	};
+	for (auto &f : files) {
+		SCOPED_TRACE(f.file);
+		if (!have(std::string("hf/") + f.file))
+			GTEST_SKIP() << "torch is not installed for /usr/bin/python3";
+		scan_result r = scan(std::string("hf/") + f.file);
+		EXPECT_EQ(r.fmt, f.fmt) << show(r);
+		EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_SAFE)) << show(r);
+	}
+}
+
+TEST(data_files, site_pth_import_lines_are_code)
+{
+	scan_result paths = scan_text("# a comment\n/opt/lib/extra\n\nrelative/dir\n", "extra.pth");
+	EXPECT_EQ(paths.fmt, format::python_pth);
+	EXPECT_EQ(paths.verdict, uint32_t(LTRACK_VERDICT_SAFE));
+
+	// Python's own (setuptools' distutils-precedence.pth, verbatim).
+	scan_result own = scan_text("import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == "
+				    "'local'; enabled and __import__('_distutils_hack').add_shim(); \n",
+				    "distutils-precedence.pth");
+	EXPECT_EQ(own.fmt, format::python_pth);
+	EXPECT_EQ(own.verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+	ASSERT_EQ(own.deciding.size(), 1u);
+	EXPECT_NE(own.deciding[0].find("line 1 runs at every interpreter start: import os;"), std::string::npos);
+
+	// Universal newlines: a lone CR ends a line for site.py; a tab after
+	// import counts; leading space or another word does not.
+	scan_result cr = scan_text("/opt/x\rimport\tos\r\n importnot\nimportlib\n", "a.PTH");
+	ASSERT_EQ(cr.deciding.size(), 1u) << show(cr);
+	EXPECT_NE(cr.deciding[0].find("line 2 "), std::string::npos) << cr.deciding[0];
+
+	// The same bytes under another name are text.
+	EXPECT_EQ(scan_text("import os\n", "notes.txt").verdict, uint32_t(LTRACK_VERDICT_SAFE));
+	EXPECT_EQ(scan_text("import os\n").fmt, format::text);
+}
+
+TEST(data_files, text_and_json_never_make_a_pickle_safe)
+{
+	// Protocol 0 pickles are text: the walk from byte 0 still decides.
+	scan_result evil = scan_text("cposix\nsystem\n(S'touch /tmp/x'\ntR.");
+	EXPECT_EQ(evil.fmt, format::pickle); // it reads as one: a pickle first
+	EXPECT_EQ(evil.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << show(evil);
+	scan_result unknown = scan_text("csklearn.tree\nDecisionTreeClassifier\n)R.");
+	EXPECT_EQ(unknown.verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS)) << show(unknown);
+	// A site .pth that is also a pickle: both findings are reported.
+	scan_result both = scan_text("cposix\nsystem\n(S'id'\ntR.\nimport os\n", "x.pth");
+	EXPECT_EQ(both.verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+	EXPECT_TRUE(deciding_has(both, "posix.system")) << show(both);
+	EXPECT_TRUE(deciding_has(both, "line 5 ")) << show(both);
+	// Text that starts like a joblib zlib stream is still text.
+	EXPECT_EQ(scan_text("x marks the spot\n").verdict, uint32_t(LTRACK_VERDICT_SAFE));
+}
+
+TEST(data_files, json_is_strict)
+{
+	std::string d;
+	auto json = [&](const std::string &s) {
+		return is_json({reinterpret_cast<const unsigned char *>(s.data()), s.size()}, 64, d);
+	};
+	EXPECT_TRUE(json("{\"a\": [1, -2.5e+3, true, false, null, NaN, -Infinity, \"\\u00e9\\n\"], \"b\": {}}"));
+	EXPECT_TRUE(json(" [ ] \n"));
+	EXPECT_TRUE(json("{\"\xe6\x97\xa5\": 0}"));
+	for (const char *bad : {"", "1", "\"s\"", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[01]", "[1.]", "[.5]",
+				"[1e]", "[tru]", "[\"\\x\"]", "[\"a\tb\"]", "{\"a\":1} x", "[1][2]", "[\"\\u12\"]", "\xef\xbb\xbf[]",
+				"[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]", "[-]", "[+1]", "[Infinity1]"})
+		EXPECT_FALSE(json(bad)) << bad;
+	EXPECT_TRUE(json(std::string(64, '[') + std::string(64, ']')));
+	EXPECT_FALSE(json(std::string(65, '[') + std::string(65, ']')));
+	// Deeper than the limit is not JSON, but still text (safe).
+	scan_result deep = scan_text(std::string(100000, '[') + std::string(100000, ']'));
+	EXPECT_EQ(deep.fmt, format::text);
+}
+
+TEST(data_files, what_is_not_recognised_stays_suspicious)
+{
+	// Binary bytes that are no model format.
+	EXPECT_EQ(scan_text(std::string("\x01\x02\x03 binary\0\xff", 14)).verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS));
+	// Not UTF-8, or a control character: not text.
+	EXPECT_EQ(scan_text("caf\xe9 latin-1\n").verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS));
+	EXPECT_EQ(scan_text("bell\a\n").verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS));
+	EXPECT_EQ(scan_text(std::string("a\0b", 3)).verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS));
+	// A .pth that is not text is not read as one: unrecognised.
+	EXPECT_EQ(scan_text("import os\n\xff\xfe", "x.pth").verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS));
+	// SentencePiece-looking protobuf with a field the schema does not have,
+	// a piece type out of range, or no pieces.
+	auto spm = [](const std::string &s) {
+		std::string d;
+		return is_sentencepiece({reinterpret_cast<const unsigned char *>(s.data()), s.size()}, d);
+	};
+	EXPECT_TRUE(spm(std::string("\x0a\x05\x0a\x03<s>", 7)));
+	EXPECT_TRUE(spm(std::string("\x0a\x0c\x0a\x03<s>\x15\x00\x00\x80\xbf\x18\x03", 14)));
+	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03<s>\x32\x00", 9)));   // field 6
+	EXPECT_FALSE(spm(std::string("\x0a\x07\x0a\x03<s>\x18\x09", 9)));   // type 9
+	EXPECT_FALSE(spm(std::string("\x0a\x02\x18\x01", 4)));              // a piece without its text
+	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03<s", 6)));            // truncated
+	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03\xff\xfe\xfd", 7)));  // not UTF-8
+	EXPECT_FALSE(spm(std::string("\x0a\x00\x12\x00", 4)));              // an empty piece
+}
+
+} // namespace
