@@ -11,6 +11,9 @@
 #   sha256  `ltrackctl scan --sha256` of a 1 GiB file (page cache warm), against
 #           `openssl dgst -sha256` of the same file in the same run (the
 #           ceiling: the scanner's digest comes from the same libcrypto).
+#   compile `ltrackctl check` of N file deny rules on existing files plus N
+#           network deny /32 rules in one profile (bench/guest.sh's shape),
+#           N = 10,000 and 100,000: wall and CPU seconds, peak resident memory.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build report=$top/docs/performance-host.md reps=5
@@ -44,6 +47,44 @@ cat "$work/big.bin" >/dev/null
 # scan exits 1 for this file (random bytes are `suspicious`): time it anyway.
 read -r s_med s_min s_max < <(timed sh -c "'$ctl' scan --sha256 '$work/big.bin' || true")
 read -r o_med o_min o_max < <(timed openssl dgst -sha256 "$work/big.bin")
+# Wall, user+sys seconds and max RSS (MB) of one run.
+measured() { # command...
+  /usr/bin/time -o "$work/time" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
+  awk '{ printf "%s %.2f %.0f\n", $1, $2 + $3, $4 / 1024 }' "$work/time"
+}
+# The median run (by wall time) of $reps.
+median_run() { # command...
+  local i
+  for ((i = 0; i < reps; i++)); do measured "$@"; done | sort -g | awk '{ r[NR] = $0 } END { print r[int((NR + 1) / 2)] }'
+}
+policy_of() { # N FILE
+  python3 - "$1" "$2" "$work/rules" <<'PY'
+import os, sys
+n, out, d = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+os.makedirs(d, exist_ok=True)
+for i in range(n):
+    p = f"{d}/{i}"
+    if not os.path.exists(p):
+        open(p, "w").close()
+with open(out, "w") as f:
+    f.write('mode = "enforce"\n[profile.bench]\nexecutables = ["/usr/bin/true"]\n')
+    f.write('[profile.bench.file]\ndefault = "allow"\nrules = [\n')
+    f.writelines(f'  {{ action = "deny", file = "{d}/{i}" }},\n' for i in range(n))
+    f.write(']\n[profile.bench.network]\ndefault = "deny"\nunix = "allow"\nrules = [\n')
+    f.write('  { action = "allow", to = "loopback", proto = "tcp" },\n')
+    f.writelines(f'  {{ action = "deny", to = "10.{i // 65536}.{i // 256 % 256}.{i % 256}/32", proto = "tcp" }},\n'
+                 for i in range(n))
+    f.write(']\n')
+PY
+}
+compile_rows=()
+for n in 10000 100000; do
+  policy_of "$n" "$work/p$n.toml"
+  "$ctl" check "$work/p$n.toml" >/dev/null || { echo "bench/host.sh: the $n-rule policy does not compile" >&2; exit 1; }
+  read -r wall cpu rss < <(median_run "$ctl" check "$work/p$n.toml")
+  compile_rows+=("| $n + $n | $wall | $cpu | $rss |")
+done
+
 gbps() { awk -v s="$1" -v m="$size_mib" 'BEGIN { printf "%.2f", m * 1048576 / s / 1e9 }'; }
 
 {
@@ -65,5 +106,16 @@ gbps() { awk -v s="$1" -v m="$size_mib" 'BEGIN { printf "%.2f", m * 1048576 / s 
   echo "|---|---:|---:|"
   echo "| \`ltrackctl scan --sha256\` | $s_med ($s_min–$s_max) | $(gbps "$s_med") |"
   echo "| \`openssl dgst -sha256\` | $o_med ($o_min–$o_max) | $(gbps "$o_med") |"
+  echo
+  echo "## Compiling a policy"
+  echo
+  echo "\`ltrackctl check\` (parse, resolve every path on this host, compile to the map entries,"
+  echo "print the summary) of N \`file\` deny rules on existing files plus N \`network\` deny /32"
+  echo "rules in one profile. The median run by wall time; CPU is user + system seconds, which a"
+  echo "busy host inflates less than wall time. ltrackd compiles the same way on every reload."
+  echo
+  echo "| file + network rules | wall s | CPU s | peak RSS MB |"
+  echo "|---|---:|---:|---:|"
+  printf '%s\n' "${compile_rows[@]}"
 } >"$report"
 echo "bench/host.sh: wrote $report"

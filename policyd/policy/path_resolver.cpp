@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <unordered_map>
 
 namespace ltrack::policy {
 
@@ -31,6 +32,43 @@ resolve_result resolve_on_host(const std::string &path)
 	}
 	r.id = path_identity{real.get(), kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode), true};
 	return r;
+}
+
+path_resolver caching_resolver_on_host()
+{
+	auto dirs = std::make_shared<std::unordered_map<std::string, resolve_result>>();
+	return [dirs](const std::string &path) -> resolve_result {
+		std::size_t slash = path.rfind('/');
+		if (slash == std::string::npos || slash == 0)
+			return resolve_on_host(path);
+		std::string_view name = std::string_view(path).substr(slash + 1);
+		if (name.empty() || name == "." || name == "..")
+			return resolve_on_host(path);
+		std::string parent = path.substr(0, slash);
+		auto it = dirs->find(parent);
+		if (it == dirs->end())
+			it = dirs->emplace(parent, resolve_on_host(parent)).first;
+		const resolve_result &dir = it->second;
+		resolve_result r;
+		if (!dir.id) {
+			r.error = dir.error;
+			return r;
+		}
+		if (!dir.id->is_dir) {
+			r.error = std::strerror(ENOTDIR);
+			return r;
+		}
+		std::string real = dir.id->real_path == "/" ? "/" + std::string(name) : dir.id->real_path + "/" + std::string(name);
+		struct stat st;
+		if (lstat(real.c_str(), &st) < 0) {
+			r.error = std::strerror(errno);
+			return r;
+		}
+		if (S_ISLNK(st.st_mode))
+			return resolve_on_host(path);
+		r.id = path_identity{std::move(real), kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode), true};
+		return r;
+	};
 }
 
 resolve_result resolve_synthetic(const std::string &path)

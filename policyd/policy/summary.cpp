@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <sstream>
+#include <unordered_map>
 
 namespace ltrack::policy {
 
@@ -51,19 +52,26 @@ std::string rule_ref(const compiled_policy &p, uint32_t id)
 	return s ? "#" + std::to_string(id) + " line " + std::to_string(s->line) : "implicit";
 }
 
-const resolved_target *target_of(const compiled_policy &p, uint32_t rule_id)
+// Resolved targets by rule id, built once per summary: the summary notes one
+// per rule, and a scan per rule made a 100,000-rule summary quadratic.
+using target_index = std::unordered_map<uint32_t, const resolved_target *>;
+
+target_index index_targets(const compiled_policy &p)
 {
+	target_index idx;
+	idx.reserve(p.targets.size());
 	for (const auto &t : p.targets)
-		if (t.rule_id == rule_id && rule_id)
-			return &t;
-	return nullptr;
+		if (t.rule_id)
+			idx.emplace(t.rule_id, &t); // the first target of a rule, as before
+	return idx;
 }
 
-std::string resolved_note(const compiled_policy &p, uint32_t rule_id)
+std::string resolved_note(const target_index &targets, uint32_t rule_id)
 {
-	const resolved_target *t = target_of(p, rule_id);
-	if (!t)
+	auto it = targets.find(rule_id);
+	if (it == targets.end())
 		return "";
+	const resolved_target *t = it->second;
 	if (!t->found)
 		return "   [missing: not enforced]";
 	std::string out = "   -> ";
@@ -105,6 +113,7 @@ std::string summary_text(const compiled_policy &p)
 	  << (p.log.compress ? ", compressed" : "")
 	  << (p.log.stats_interval_s ? ", stats every " + std::to_string(p.log.stats_interval_s) + " s" : "") << "\n";
 	o << p.profiles.size() << " profile(s), " << p.symbols.size() << " rule(s), " << p.entry_count() << " map entries\n";
+	const target_index targets = index_targets(p);
 	for (const auto &prof : p.profiles) {
 		const ltrack_profile &v = prof.value;
 		o << "\nprofile " << prof.name << " (id " << prof.id << ", mode "
@@ -128,7 +137,7 @@ std::string summary_text(const compiled_policy &p)
 				return;
 			o << "  " << title << ":\n";
 			for (const rule_symbol *s : rules)
-				o << "    #" << s->id << " line " << s->line << ": " << s->text << resolved_note(p, s->id) << "\n";
+				o << "    #" << s->id << " line " << s->line << ": " << s->text << resolved_note(targets, s->id) << "\n";
 		};
 		o << "  file: default " << action_name(v.file_default) << " (" << rule_ref(p, v.file_default_rule) << ")\n";
 		section("file rules (exact file, then nearest directory, then name; deny wins a tie)", {"file"});
