@@ -20,6 +20,7 @@ void add_daemon_commands(CLI::App &app, context &ctx); // cmd_daemon.cpp: status
 void add_doctor_command(CLI::App &app, context &ctx);  // cmd_doctor.cpp: can this kernel enforce?
 void add_export_command(CLI::App &app, context &ctx);  // cmd_export.cpp: decision history as a provenance graph
 void add_run_command(CLI::App &app, context &ctx);     // cmd_run.cpp: one command under a profile, summarised
+void add_learn_commands(CLI::App &app, context &ctx);  // cmd_learn.cpp: learn a policy from the log, replay a log
 
 // The record selection of `events` and `export` (--profile ... --filter), as
 // the "key=value" fields the daemon's events request takes (cmd_daemon.cpp).

@@ -12,6 +12,7 @@ int main(int argc, char **argv)
 	ltrack::ctl::add_doctor_command(app, ctx);
 	ltrack::ctl::add_export_command(app, ctx);
 	ltrack::ctl::add_run_command(app, ctx);
+	ltrack::ctl::add_learn_commands(app, ctx);
 	CLI11_PARSE(app, argc, argv);
 	return ctx.exit_code;
 }

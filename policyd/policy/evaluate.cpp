@@ -410,6 +410,7 @@ public:
 			ok = family < 64 && (v.sock_families & (1ull << family));
 		}
 		ex_.action = ok ? LTRACK_ACT_ALLOW : LTRACK_ACT_DENY;
+		ex_.socket_kind = need;
 		ex_.rule_id = v.sockets_rule;
 		ex_.is_default = !v.sockets_rule;
 		std::string list = v.sockets_rule ? describe(p_, v.sockets_rule)

@@ -24,6 +24,7 @@ struct explanation {
 	uint32_t mode = LTRACK_MODE_AUDIT;           // effective mode
 	uint8_t outcome = LTRACK_OUT_ALLOWED;
 	std::vector<std::string> steps;  // how the decision was reached
+	std::string socket_kind;         // SOCKET: the `sockets` entry this socket needs ("raw", "netlink-audit")
 };
 
 struct explain_result {
