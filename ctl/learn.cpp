@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <sstream>
 
@@ -59,6 +60,17 @@ bool under(const std::string &path, const std::string &dir)
 	if (dir == "/")
 		return true;
 	return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+// realpath(3), or "" when the path does not resolve.
+std::string real_path(const std::string &path)
+{
+	char *r = ::realpath(path.c_str(), nullptr);
+	if (!r)
+		return "";
+	std::string out = r;
+	std::free(r);
+	return out;
 }
 
 bool exists_on_host(const std::string &path)
@@ -321,7 +333,7 @@ suggestion learner::suggest() const
 		profile_suggestion ps;
 		ps.name = profile;
 		auto not_learned = [&ps](const std::string &what, const std::string &why, uint64_t n) {
-			ps.not_learned.push_back(comment_safe(what) + " (" + plural(n, "decision", "decisions") + "): " + why);
+			ps.not_learned.push_back(comment_safe(what) + " (" + plural(n, "decision", "decisions") + "): " + comment_safe(why));
 		};
 		auto denied_names = opt_.denied_names.count(profile) ? opt_.denied_names.at(profile) : std::vector<std::string>{};
 		// Paths a rule cannot name exactly: partial, lossy, pid-specific.
@@ -349,6 +361,14 @@ suggestion learner::suggest() const
 			}
 			if (!s.by_default) {
 				not_learned(obj, "refused by an explicit rule: " + s.rule_text + "; change that rule if it is wrong",
+					    s.decisions);
+				return true;
+			}
+			// The log names the file as the kernel resolved it. A rule is
+			// compiled to the inode its path reaches now: if that is through
+			// a symlink planted since, the rule would allow something else.
+			if (std::string real = real_path(obj); !real.empty() && real != obj) {
+				not_learned(obj, "now resolves to " + real + ", not to itself: add a rule by hand after checking why",
 					    s.decisions);
 				return true;
 			}
@@ -388,7 +408,7 @@ suggestion learner::suggest() const
 					}
 					if (as_dir) {
 						std::vector<std::string> names;
-						if (!opt_.inspect_host || !exists_on_host(dir) || !lister(dir, names)) {
+						if (!opt_.inspect_host || real_path(dir) != dir || !lister(dir, names)) {
 							as_dir = false;
 							why_not = "its contents cannot be checked on this host";
 						} else {
@@ -498,8 +518,8 @@ suggestion learner::suggest() const
 						ps.network.push_back(lr);
 						continue;
 					}
-					if (f.size() < 4 || f[1].empty()) {
-						not_learned(obj, "no destination address in the log", s.decisions);
+					if (f.size() < 4 || f[1].empty() || f[1].find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos) {
+						not_learned(f.size() > 1 ? f[1] : obj, "no usable destination address in the log", s.decisions);
 						continue;
 					}
 					std::string proto = f[3] == "tcp" || f[3] == "udp" ? f[3] : "any";

@@ -317,3 +317,29 @@ TEST(learn, name_patterns_as_the_kernel_matches_them)
 	EXPECT_TRUE(learn::sensitive_path("/etc/sudoers.d/x"));
 	EXPECT_FALSE(learn::sensitive_path("/etc/sudoers.dx"));
 }
+
+TEST(learn, a_path_that_now_resolves_elsewhere_is_not_learned)
+{
+	temp_dir t;
+	write(t / "real.txt", "x");
+	std::filesystem::create_symlink("/etc/hostname", t / "planted");
+	auto s = learn_from({rec("file", t / "planted"), rec("file", t / "real.txt"), rec("exec", t / "planted")});
+	const auto &p = profile(s);
+	EXPECT_EQ(rules_of(p.file), "{ action = \"allow\", file = \"" + t / "real.txt" + "\" }\n");
+	EXPECT_TRUE(p.exec.empty());
+	EXPECT_NE(notes_of(p).find("now resolves to /etc/hostname"), std::string::npos) << notes_of(p);
+}
+
+TEST(learn, a_crafted_log_cannot_inject_toml)
+{
+	decision_record r = rec("net", "127.0.0.1 80 tcp");
+	r.addr_text = "1.2.3.4\", ports = 1 }, { action = \"allow\", to = \"any";
+	decision_record bad_rule = rec("file", "/srv/x", "would_deny", "deny dir /srv\n[profile.evil]");
+	auto s = learn_from({r, bad_rule});
+	const auto &p = profile(s);
+	EXPECT_TRUE(p.network.empty());
+	std::string frag = learn::render_fragment(s);
+	toml::table t = toml::parse(frag);
+	EXPECT_FALSE(t["profile"]["evil"]) << frag;
+	EXPECT_NE(notes_of(p).find("no usable destination"), std::string::npos) << notes_of(p);
+}
