@@ -108,9 +108,10 @@ bool pid_specific(const std::string &path)
 
 bool list_subtree_host(const std::string &dir, std::vector<std::string> &names)
 {
-	// Bounded: a directory too large to read is one we cannot vouch for.
+	// Bounded: a directory too large to read is one we cannot vouch for
+	// (and reading it costs: a network file system, a slow disk).
 	std::vector<std::string> todo{dir};
-	std::size_t budget = 20000;
+	std::size_t budget = 4096;
 	while (!todo.empty()) {
 		std::string d = todo.back();
 		todo.pop_back();
@@ -128,7 +129,7 @@ bool list_subtree_host(const std::string &dir, std::vector<std::string> &names)
 			names.push_back(n);
 			std::string full = d + "/" + n;
 			struct stat st;
-			if (::lstat(full.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+			if (e->d_type == DT_DIR || (e->d_type == DT_UNKNOWN && ::lstat(full.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
 				todo.push_back(full);
 		}
 		::closedir(h);

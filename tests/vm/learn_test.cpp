@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -121,10 +122,14 @@ TEST(Learn, AuditRunLearnedPolicyEnforcedRunsTheWorkloadAndRefusesTheRest)
 
 	// Learn from the log (both files) into the policy that made it.
 	write_file(t / "audit.toml", audit_policy);
+	auto learn_start = std::chrono::steady_clock::now();
 	run_result lr = run({ltrackctl_path(), "learn", "--policy", t / "audit.toml", "-o", t / "learned.toml", log});
 	ASSERT_EQ(lr.exit_code, 0) << lr.out;
+	std::printf("ltrackctl learn: %.1f s\n",
+		    std::chrono::duration<double>(std::chrono::steady_clock::now() - learn_start).count());
 	EXPECT_NE(lr.out.find("from 2 files"), std::string::npos) << lr.out;
 	std::string learned = read_file(t / "learned.toml");
+	std::printf("%s\n", learned.c_str());
 	// Each directory's files, the program and the destination are learned,
 	// the file the workload never read is not.
 	EXPECT_NE(learned.find("file = " + q(t / "data/batch/part6.txt")), std::string::npos) << learned;
