@@ -273,9 +273,9 @@ void run_session::scan_arguments()
 		if (arg.empty() || arg[0] == '-' || !fs::is_regular_file(arg, ec))
 			continue;
 		if (const model_finding *f = models_.scan_path(arg, true))
-			say("scanned " + tr::text_escape(arg) + ": " + std::string(scanner::format_name(f->result.fmt)) + ", " +
+			say("scanned " + text_escape(arg) + ": " + std::string(scanner::format_name(f->result.fmt)) + ", " +
 			    std::string(scanner::verdict_name(f->scanned.verdict)) +
-			    (f->result.deciding.empty() ? "" : " (" + tr::text_escape(f->result.deciding.front()) + ")"));
+			    (f->result.deciding.empty() ? "" : " (" + text_escape(f->result.deciding.front()) + ")"));
 	}
 }
 
@@ -327,7 +327,7 @@ bool run_session::start_command()
 	end_.profile = profile_->name;
 	end_.policy = policy_name_;
 	end_.mode = o_.audit ? "audit" : "enforce";
-	say("running " + tr::text_escape(o_.command.front()) + " (pid " + std::to_string(child_) + ") under profile " +
+	say("running " + text_escape(o_.command.front()) + " (pid " + std::to_string(child_) + ") under profile " +
 	    profile_->name + " of the " + policy_name_ + ", " + end_.mode + " mode" +
 	    (o_.kill_on_violation ? ", killed at the first violation" : ""));
 	started_ = std::chrono::steady_clock::now();
@@ -423,7 +423,7 @@ void run_session::wait_for_command()
 	int exec_errno = 0;
 	if (read(exec_err_fd_, &exec_errno, sizeof exec_errno) == sizeof exec_errno && exec_errno) {
 		end_.exec_failed = true;
-		end_.exec_error = "cannot execute " + tr::text_escape(o_.command.front()) + ": " + std::strerror(exec_errno);
+		end_.exec_error = "cannot execute " + text_escape(o_.command.front()) + ": " + std::strerror(exec_errno);
 	}
 	drain();
 	// The guard detaches when ltrackctl exits: nothing the command started

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "escape.h"
 #include "scanner.h"
 #include "sha256.h"
 
@@ -52,24 +53,6 @@ struct file_report {
 	sc::scan_result result;
 	std::string sha256;
 };
-
-std::string json_string(std::string_view s)
-{
-	std::string out = "\"";
-	for (unsigned char c : s) {
-		if (c == '"' || c == '\\') {
-			out += '\\';
-			out += char(c);
-		} else if (c < 0x20) {
-			char buf[8];
-			snprintf(buf, sizeof buf, "\\u%04x", c);
-			out += buf;
-		} else {
-			out += char(c);
-		}
-	}
-	return out + "\"";
-}
 
 std::string_view kind_name(enum sc::import_ref::kind k)
 {

@@ -72,7 +72,7 @@ std::string json_counts(const std::map<std::string, uint64_t> &m)
 		if (out.size() > 1)
 			out += ",";
 		out += "\"";
-		tracing::json_escape(out, k);
+		json_escape(out, k);
 		out += "\":" + std::to_string(v);
 	}
 	return out + "}";

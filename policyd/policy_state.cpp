@@ -82,7 +82,7 @@ std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &g
 		std::string out = "{";
 		auto str = [&out](const char *key, const std::string &v) {
 			out += std::string("\"") + key + "\":\"";
-			tracing::json_escape(out, v);
+			json_escape(out, v);
 			out += "\",";
 		};
 		str("mode", policy::mode_name(st.mode));
@@ -96,7 +96,7 @@ std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &g
 			const auto &p = c.profiles[i];
 			out += i ? "," : "";
 			out += "{\"name\":\"";
-			tracing::json_escape(out, p.name);
+			json_escape(out, p.name);
 			out += fmt::format("\",\"id\":{},\"mode\":\"{}\"}}", p.id,
 					   policy::mode_name(p.value.mode ? p.value.mode : st.mode));
 		}

@@ -12,7 +12,7 @@ std::string json_counts(const std::map<std::string, uint64_t> &m)
 {
 	std::string out = "{";
 	for (const auto &[k, v] : m)
-		out += (out.size() > 1 ? "," : "") + json_quoted(k) + ":" + std::to_string(v);
+		out += (out.size() > 1 ? "," : "") + json_string(k) + ":" + std::to_string(v);
 	return out + "}";
 }
 
@@ -68,10 +68,10 @@ std::string stats_window::take_json(uint64_t ts_boot_ns, const std::string &time
 	std::string tops = "[";
 	for (const auto &e : top())
 		tops += (tops.size() > 1 ? "," : "") + std::string("{\"pid\":") + std::to_string(e.pid) +
-			",\"start_boot_ns\":" + std::to_string(e.start) + ",\"exe\":" + json_quoted(e.exe) +
+			",\"start_boot_ns\":" + std::to_string(e.start) + ",\"exe\":" + json_string(e.exe) +
 			",\"denials\":" + std::to_string(e.denials) + "}";
 	tops += "]";
-	std::string out = "{\"type\":\"stats\",\"time\":" + json_quoted(time) + ",\"ts_boot_ns\":" +
+	std::string out = "{\"type\":\"stats\",\"time\":" + json_string(time) + ",\"ts_boot_ns\":" +
 			  std::to_string(ts_boot_ns) + ",\"severity\":\"info\",\"interval_s\":" +
 			  std::to_string(interval_s) + ",\"decisions\":" + std::to_string(decisions_) +
 			  ",\"denials\":" + std::to_string(denials_) + ",\"by_hook\":" + json_counts(by_hook_) +

@@ -20,7 +20,7 @@ struct fields {
 		body += "\":" + json_value;
 		return *this;
 	}
-	fields &text(const char *key, std::string_view s) { return add(key, json_quoted(s)); }
+	fields &text(const char *key, std::string_view s) { return add(key, json_string(s)); }
 	fields &number(const char *key, uint64_t v) { return add(key, std::to_string(v)); }
 	std::string close() const { return body + "}"; }
 };
@@ -203,7 +203,7 @@ private:
 		f.text("exe", p.exes.empty() ? "" : p.exes.back());
 		std::string exes = "[";
 		for (size_t i = 0; i < p.exes.size(); ++i)
-			exes += (i ? "," : "") + json_quoted(p.exes[i]);
+			exes += (i ? "," : "") + json_string(p.exes[i]);
 		f.add("exes", exes + "]");
 		if (!p.partial)
 			f.text("comm", p.comm).text("cmdline", p.cmdline).number("uid", p.uid).number("gid", p.gid);

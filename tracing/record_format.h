@@ -3,6 +3,7 @@
 // docs/decision-log.md and are part of the interface: do not rename.
 #pragma once
 
+#include "escape.h"
 #include "record.h"
 
 #include <string>
@@ -29,15 +30,5 @@ std::string exe_text(const decision_record &r);
 std::string format_table_header();
 std::string format_table(const decision_record &r);
 
-// Appends s as a JSON string body (no quotes): quotes, backslashes, every
-// control character and U+2028/U+2029 escaped; each byte of invalid UTF-8
-// (overlong, surrogate, out of range, truncated) replaced by U+FFFD.
-void json_escape(std::string &out, std::string_view s);
-// s as a JSON string, quotes included.
-std::string json_quoted(std::string_view s);
-// For the text formats: printable ASCII and valid UTF-8 as is; backslash as
-// "\\"; controls as \n, \t, \r or \xNN; invalid UTF-8 bytes as \xNN. A
-// hostile name can never start a new line or fake a field.
-std::string text_escape(std::string_view s);
 
 } // namespace ltrack::tracing

@@ -22,7 +22,7 @@ std::string json_list(const std::vector<std::string> &v)
 {
 	std::string out = "[";
 	for (const auto &s : v)
-		out += (out.size() > 1 ? "," : "") + json_quoted(s);
+		out += (out.size() > 1 ? "," : "") + json_string(s);
 	return out + "]";
 }
 
@@ -150,10 +150,10 @@ std::string run_summary::text(const run_end &end) const
 std::string run_summary::json(const run_end &end) const
 {
 	std::string s = "{\"type\":\"run_summary\",\"command\":" + json_list(end.command) +
-			",\"profile\":" + json_quoted(end.profile) + ",\"policy\":" + json_quoted(end.policy) +
-			",\"mode\":" + json_quoted(end.mode);
+			",\"profile\":" + json_string(end.profile) + ",\"policy\":" + json_string(end.policy) +
+			",\"mode\":" + json_string(end.mode);
 	if (end.exec_failed)
-		s += ",\"exec_error\":" + json_quoted(end.exec_error);
+		s += ",\"exec_error\":" + json_string(end.exec_error);
 	else if (end.signal)
 		s += fmt::format(",\"signal\":{}", end.signal);
 	else
@@ -161,12 +161,12 @@ std::string run_summary::json(const run_end &end) const
 	s += fmt::format(",\"killed_on_violation\":{},\"leftover_killed\":{},\"duration_s\":{:.3f}",
 			 end.killed_on_violation, end.leftover_killed, end.seconds);
 	s += fmt::format(",\"decisions\":{},\"violations\":{},\"highest_severity\":{}", decisions_, violations_,
-			 highest_ < 0 ? "null" : json_quoted(severity_name(static_cast<severity>(highest_))));
+			 highest_ < 0 ? "null" : json_string(severity_name(static_cast<severity>(highest_))));
 	s += ",\"by_hook_action\":[";
 	bool first = true;
 	for (const auto &[k, n] : by_hook_action_) {
 		s += fmt::format("{}{{\"hook\":{},\"action\":{},\"outcome\":{},\"count\":{}}}", first ? "" : ",",
-				 json_quoted(std::get<0>(k)), json_quoted(std::get<1>(k)), json_quoted(std::get<2>(k)), n);
+				 json_string(std::get<0>(k)), json_string(std::get<1>(k)), json_string(std::get<2>(k)), n);
 		first = false;
 	}
 	s += "],\"refused\":[";
@@ -174,10 +174,10 @@ std::string run_summary::json(const run_end &end) const
 	for (const auto &f : refused_) {
 		s += fmt::format("{}{{\"hook\":{},\"object\":{},\"outcome\":{},\"exe\":{},\"pid\":{},\"rule\":{},"
 				 "\"rule_text\":{},\"count\":{}",
-				 first ? "" : ",", json_quoted(f.hook), json_quoted(f.object), json_quoted(f.outcome),
-				 json_quoted(f.exe), f.pid, json_quoted(f.rule), json_quoted(f.rule_text), f.count);
+				 first ? "" : ",", json_string(f.hook), json_string(f.object), json_string(f.outcome),
+				 json_string(f.exe), f.pid, json_string(f.rule), json_string(f.rule_text), f.count);
 		if (!f.verdict.empty())
-			s += ",\"verdict\":" + json_quoted(f.verdict) + ",\"imports\":" + json_list(f.imports);
+			s += ",\"verdict\":" + json_string(f.verdict) + ",\"imports\":" + json_list(f.imports);
 		s += "}";
 		first = false;
 	}

@@ -1,5 +1,6 @@
 #include "summary.h"
 
+#include "escape.h"
 #include "net_address.h"
 #include "policy.h"
 
@@ -8,29 +9,6 @@
 #include <unordered_map>
 
 namespace ltrack::policy {
-
-std::string json_string(std::string_view s)
-{
-	std::string out = "\"";
-	for (unsigned char c : s) {
-		switch (c) {
-		case '"': out += "\\\""; break;
-		case '\\': out += "\\\\"; break;
-		case '\n': out += "\\n"; break;
-		case '\t': out += "\\t"; break;
-		case '\r': out += "\\r"; break;
-		default:
-			if (c < 0x20) {
-				char buf[8];
-				std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-				out += buf;
-			} else {
-				out += char(c);
-			}
-		}
-	}
-	return out + "\"";
-}
 
 namespace {
 

@@ -3,6 +3,7 @@
 
 #include "compiled_policy.h"
 #include "diagnostic.h"
+#include "escape.h"
 #include "evaluate.h"
 
 #include <string>
@@ -16,7 +17,5 @@ std::string summary_json(const compiled_policy *p, const std::vector<diagnostic>
 
 std::string explanation_text(const compiled_policy &p, const explanation &ex);
 std::string explanation_json(const compiled_policy &p, const explanation &ex);
-
-std::string json_string(std::string_view s);
 
 } // namespace ltrack::policy

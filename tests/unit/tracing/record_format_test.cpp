@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 
+using namespace ltrack;
 using namespace ltrack::tracing;
 
 TEST(decode, names)

@@ -1,0 +1,146 @@
+#include "escape.h"
+
+#include <cstdio>
+
+namespace ltrack {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one
+// (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+size_t utf8_sequence(std::string_view s, size_t i)
+{
+	auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+	unsigned char c = byte(i);
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf; // bounds of the second byte
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0; // overlong
+		if (c == 0xed)
+			hi = 0x9f; // surrogates
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90; // overlong
+		if (c == 0xf4)
+			hi = 0x8f; // above U+10FFFF
+	} else
+		return 0;
+	if (i + n > s.size())
+		return 0;
+	if (byte(i + 1) < lo || byte(i + 1) > hi)
+		return 0;
+	for (size_t k = 2; k < n; ++k)
+		if (byte(i + k) < 0x80 || byte(i + k) > 0xbf)
+			return 0;
+	return n;
+}
+
+void append_hex_escape(std::string &out, const char *fmt, unsigned v)
+{
+	char buf[8];
+	std::snprintf(buf, sizeof buf, fmt, v);
+	out += buf;
+}
+
+} // namespace
+
+void json_escape(std::string &out, std::string_view s)
+{
+	for (size_t i = 0; i < s.size();) {
+		unsigned char c = static_cast<unsigned char>(s[i]);
+		if (c < 0x80) {
+			switch (c) {
+			case '"': out += "\\\""; break;
+			case '\\': out += "\\\\"; break;
+			case '\n': out += "\\n"; break;
+			case '\r': out += "\\r"; break;
+			case '\t': out += "\\t"; break;
+			case '\b': out += "\\b"; break;
+			case '\f': out += "\\f"; break;
+			default:
+				if (c < 0x20 || c == 0x7f)
+					append_hex_escape(out, "\\u%04x", c);
+				else
+					out += static_cast<char>(c);
+			}
+			++i;
+			continue;
+		}
+		size_t n = utf8_sequence(s, i);
+		if (n == 0) {
+			out += "\\ufffd";
+			++i;
+			continue;
+		}
+		// U+2028/U+2029 end lines in JavaScript and some log viewers.
+		if (n == 3 && c == 0xe2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+		    (static_cast<unsigned char>(s[i + 2]) & 0xfe) == 0xa8) {
+			append_hex_escape(out, "\\u%04x", 0x2000u + (static_cast<unsigned char>(s[i + 2]) - 0x80));
+		} else {
+			out.append(s.substr(i, n));
+		}
+		i += n;
+	}
+}
+
+std::string json_string(std::string_view s)
+{
+	std::string out = "\"";
+	json_escape(out, s);
+	return out + "\"";
+}
+
+std::string text_escape(std::string_view s)
+{
+	std::string out;
+	out.reserve(s.size());
+	for (size_t i = 0; i < s.size();) {
+		unsigned char c = static_cast<unsigned char>(s[i]);
+		if (c >= 0x20 && c < 0x7f) {
+			if (c == '\\')
+				out += "\\\\";
+			else
+				out += static_cast<char>(c);
+			++i;
+			continue;
+		}
+		if (c == '\n') {
+			out += "\\n";
+			++i;
+			continue;
+		}
+		if (c == '\t') {
+			out += "\\t";
+			++i;
+			continue;
+		}
+		if (c == '\r') {
+			out += "\\r";
+			++i;
+			continue;
+		}
+		size_t n = c >= 0x80 ? utf8_sequence(s, i) : 0;
+		// U+0080..U+009F are C1 controls and U+2028/9 line breaks: escape.
+		bool c1 = n == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0;
+		bool sep = n == 3 && c == 0xe2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+			   (static_cast<unsigned char>(s[i + 2]) & 0xfe) == 0xa8;
+		if (n == 0 || c1 || sep) {
+			size_t count = n == 0 ? 1 : n;
+			for (size_t k = 0; k < count; ++k)
+				append_hex_escape(out, "\\x%02x", static_cast<unsigned char>(s[i + k]));
+			i += count;
+			continue;
+		}
+		out.append(s.substr(i, n));
+		i += n;
+	}
+	return out;
+}
+
+} // namespace ltrack
