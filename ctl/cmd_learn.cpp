@@ -70,7 +70,7 @@ bool read_logs(const log_opts &o, const std::string &configured,
 	std::size_t shown = 0;
 	for (const auto &p : st.problems) {
 		if (shown++ < 20)
-			std::cerr << "ltrackctl: " << tracing::text_escape(p.text()) << "\n";
+			std::cerr << "ltrackctl: " << text_escape(p.text()) << "\n";
 	}
 	if (st.problems.size() > 20)
 		std::cerr << "ltrackctl: ... and " << st.problems.size() - 20 << " more problems\n";

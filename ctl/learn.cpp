@@ -150,7 +150,7 @@ std::string plural(uint64_t n, const char *one, const char *many)
 // What a comment may carry: one line, no control bytes.
 std::string comment_safe(const std::string &s)
 {
-	return tracing::text_escape(s);
+	return text_escape(s);
 }
 
 } // namespace
@@ -1008,7 +1008,7 @@ replay_result replayer::run(const policy::compiled_policy &p, const policy::path
 			item.reason = why;
 			if (item.object.rfind("\x01partial\t", 0) == 0)
 				item.object = item.object.substr(9);
-			item.object = tracing::text_escape(item.object);
+			item.object = text_escape(item.object);
 			out.not_replayed.push_back(item);
 		};
 		policy::explain_result ex;
@@ -1047,7 +1047,7 @@ replay_result replayer::run(const policy::compiled_policy &p, const policy::path
 		uint8_t o = ex.ex->outcome;
 		if (o != LTRACK_OUT_DENIED && o != LTRACK_OUT_KILLED && o != LTRACK_OUT_WOULD_DENY)
 			continue;
-		item.object = tracing::text_escape(item.object);
+		item.object = text_escape(item.object);
 		item.outcome = policy::outcome_name(o);
 		item.rule = ex.ex->steps.empty() ? "" : ex.ex->steps.back();
 		out.refused_records += v.second;
@@ -1060,7 +1060,7 @@ replay_result replayer::run(const policy::compiled_policy &p, const policy::path
 std::string replay_text(const replay_result &r, const std::string &policy_file)
 {
 	std::string out = "replayed " + plural(r.decisions, "decision", "decisions") + " (" +
-			  plural(r.records, "record", "records") + ") against " + tracing::text_escape(policy_file) + "\n";
+			  plural(r.records, "record", "records") + ") against " + text_escape(policy_file) + "\n";
 	if (r.refused.empty()) {
 		out += "nothing would be refused\n";
 	} else {
@@ -1069,7 +1069,7 @@ std::string replay_text(const replay_result &r, const std::string &policy_file)
 		std::string last_profile;
 		for (const auto &i : r.refused) {
 			if (i.profile != last_profile)
-				out += "  profile " + tracing::text_escape(i.profile) + ":\n";
+				out += "  profile " + text_escape(i.profile) + ":\n";
 			last_profile = i.profile;
 			out += "    " + i.outcome + " " + i.hook + " " + i.object + " x" + num(i.decisions) + " (was " + i.was +
 			       ")\n      " + i.rule + "\n";
@@ -1078,7 +1078,7 @@ std::string replay_text(const replay_result &r, const std::string &policy_file)
 	if (!r.not_replayed.empty()) {
 		out += "not replayed (" + num(r.not_replayed.size()) + "):\n";
 		for (const auto &i : r.not_replayed)
-			out += "    " + i.hook + " " + i.object + " x" + num(i.decisions) + ": " + tracing::text_escape(i.reason) + "\n";
+			out += "    " + i.hook + " " + i.object + " x" + num(i.decisions) + ": " + text_escape(i.reason) + "\n";
 	}
 	return out;
 }
@@ -1086,17 +1086,17 @@ std::string replay_text(const replay_result &r, const std::string &policy_file)
 std::string replay_json(const replay_result &r, const std::string &policy_file)
 {
 	auto item = [](const replay_item &i, bool refused) {
-		std::string o = "{\"profile\":" + tracing::json_quoted(i.profile) + ",\"hook\":" + tracing::json_quoted(i.hook) +
-				",\"object\":" + tracing::json_quoted(i.object) + ",\"recorded_outcome\":" +
-				tracing::json_quoted(i.was) + ",\"decisions\":" + num(i.decisions) +
+		std::string o = "{\"profile\":" + json_string(i.profile) + ",\"hook\":" + json_string(i.hook) +
+				",\"object\":" + json_string(i.object) + ",\"recorded_outcome\":" +
+				json_string(i.was) + ",\"decisions\":" + num(i.decisions) +
 				",\"records\":" + num(i.records);
 		if (refused)
-			o += ",\"outcome\":" + tracing::json_quoted(i.outcome) + ",\"rule\":" + tracing::json_quoted(i.rule);
+			o += ",\"outcome\":" + json_string(i.outcome) + ",\"rule\":" + json_string(i.rule);
 		else
-			o += ",\"reason\":" + tracing::json_quoted(i.reason);
+			o += ",\"reason\":" + json_string(i.reason);
 		return o + "}";
 	};
-	std::string out = "{\"policy\":" + tracing::json_quoted(policy_file) + ",\"records\":" + num(r.records) +
+	std::string out = "{\"policy\":" + json_string(policy_file) + ",\"records\":" + num(r.records) +
 			  ",\"decisions\":" + num(r.decisions) + ",\"refused_records\":" + num(r.refused_records) +
 			  ",\"refused_decisions\":" + num(r.refused_decisions) + ",\"refused\":[";
 	for (std::size_t k = 0; k < r.refused.size(); k++)
