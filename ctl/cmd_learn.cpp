@@ -151,6 +151,7 @@ struct learn_cli {
 	bool rules_only = false;
 	unsigned dir_min = 5;
 	bool include_denied = false;
+	bool proc = false;
 };
 
 int run_learn(const learn_cli &o)
@@ -177,6 +178,7 @@ int run_learn(const learn_cli &o)
 	learn::learn_options lo;
 	lo.dir_min = o.dir_min;
 	lo.include_denied = o.include_denied;
+	lo.allow_proc = o.proc;
 	lo.denied_names = denied_names(text);
 	learn::learner l(lo);
 	tracing::log_read_stats st;
@@ -260,6 +262,9 @@ void add_learn_commands(CLI::App &app, context &ctx)
 			  "Files of one directory before a dir rule is suggested instead of file rules (0: never)")
 		->capture_default_str();
 	learn->add_flag("--include-denied", lo->include_denied, "Also learn from denied and killed (enforce-mode) decisions");
+	learn->add_flag("--proc", lo->proc,
+			"Allow dir /proc when per-process /proc files (/proc/PID/..., /proc/self/...) were refused: no "
+			"narrower rule can name them");
 	learn->callback([&ctx, lo] { ctx.exit_code = run_learn(*lo); });
 
 	auto ro = std::make_shared<replay_cli>();

@@ -368,7 +368,8 @@ suggestion learner::suggest() const
 			// The log names the file as the kernel resolved it. A rule is
 			// compiled to the inode its path reaches now: if that is through
 			// a symlink planted since, the rule would allow something else.
-			if (std::string real = real_path(obj); !real.empty() && real != obj) {
+			// (/proc's own links, self and mounts, are what they are.)
+			if (std::string real = under(obj, "/proc") ? obj : real_path(obj); !real.empty() && real != obj) {
 				not_learned(obj, "now resolves to " + real + ", not to itself: add a rule by hand after checking why",
 					    s.decisions);
 				return true;
@@ -387,11 +388,33 @@ suggestion learner::suggest() const
 						continue;
 					}
 					if (pid_specific(obj)) {
-						not_learned(obj, "a per-process /proc path: a rule for it would not hold for the next process",
-							    s.decisions);
+						ps.proc_decisions += s.decisions;
+						ps.proc_files++;
+						continue;
+					}
+					if (obj.size() > 10 && obj.compare(obj.size() - 10, 10, " (deleted)") == 0) {
+						not_learned(obj, "the file was deleted when it was opened: no rule can name it", s.decisions);
 						continue;
 					}
 					by_dir[parent_of(obj)].push_back({obj, &s});
+				}
+				if (ps.proc_files) {
+					std::string what = plural(ps.proc_files, "per-process /proc file", "per-process /proc files") + " (" +
+							   plural(ps.proc_decisions, "decision", "decisions") + ")";
+					if (opt_.allow_proc) {
+						learned_rule lr;
+						lr.toml = "{ action = \"allow\", dir = \"/proc\" }";
+						lr.group = "/proc";
+						lr.decisions = ps.proc_decisions;
+						lr.objects = ps.proc_files;
+						lr.comment = what + ": only a dir rule on /proc covers them; it also reaches other processes' "
+								    "/proc files (as far as the kernel's own checks let them)";
+						ps.file.push_back(lr);
+					} else {
+						ps.not_learned.push_back(what + ": a rule on one pid would not hold for the next process; only "
+										"{ action = \"allow\", dir = \"/proc\" } covers them, which also reaches "
+										"other processes' /proc files: add it by hand, or learn with --proc");
+					}
 				}
 				for (const auto &[dir, files] : by_dir) {
 					uint64_t total = 0;

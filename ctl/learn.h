@@ -29,6 +29,10 @@ struct learn_options {
 	// Whether a directory rule may be checked on this host (its subtree read
 	// for sensitive names); without it no dir rule is suggested.
 	bool inspect_host = true;
+	// Per-process /proc files (/proc/PID/..., /proc/self/...) can only be
+	// allowed by a dir rule on /proc, which also reaches other processes'
+	// files: suggested only when asked (--proc), else a commented-out line.
+	bool allow_proc = false;
 	// Per profile: name patterns the current policy denies in its file
 	// section ("id_rsa", "*.pem"), which a dir rule would outrank.
 	std::map<std::string, std::vector<std::string>> denied_names;
@@ -52,6 +56,7 @@ struct profile_suggestion {
 	std::set<std::string> sockets; // `sockets` entries to add ("raw", "netlink-audit")
 	uint64_t socket_decisions = 0;
 	std::vector<std::string> not_learned; // one line each: what and why
+	uint64_t proc_decisions = 0, proc_files = 0; // per-process /proc files seen
 	bool empty() const { return file.empty() && exec.empty() && network.empty() && sockets.empty(); }
 };
 

@@ -222,8 +222,25 @@ TEST(learn, exec_network_and_sockets)
 	EXPECT_EQ(p.sockets, (std::set<std::string>{"netlink-audit", "raw"}));
 	std::string notes = notes_of(p);
 	EXPECT_NE(notes.find("host control socket"), std::string::npos) << notes;
-	EXPECT_NE(notes.find("/proc/4242/status"), std::string::npos) << notes;
-	EXPECT_NE(notes.find("/proc/self/maps"), std::string::npos) << notes;
+	EXPECT_NE(notes.find("2 per-process /proc files (2 decisions)"), std::string::npos) << notes;
+	EXPECT_NE(notes.find("--proc"), std::string::npos) << notes;
+	EXPECT_EQ(rules_of(p.file).find("/proc"), std::string::npos);
+}
+
+TEST(learn, per_process_proc_files_only_with_proc_and_deleted_files_never)
+{
+	std::vector<decision_record> rs{rec("file", "/proc/4242/status"), rec("file", "/proc/self/maps", "would_deny", "", 3),
+					rec("file", "/proc/cpuinfo"), rec("file", "/srv/tmpfile (deleted)")};
+	auto o = listing({});
+	o.allow_proc = true;
+	auto s = learn_from(rs, o);
+	const auto &p = profile(s);
+	std::string rules = rules_of(p.file);
+	EXPECT_NE(rules.find("{ action = \"allow\", dir = \"/proc\" }"), std::string::npos) << rules;
+	EXPECT_NE(rules.find("file = \"/proc/cpuinfo\""), std::string::npos) << rules; // not per-process: a file rule
+	EXPECT_EQ(p.file[0].decisions, 4u);
+	EXPECT_EQ(rules.find("deleted"), std::string::npos) << rules;
+	EXPECT_NE(notes_of(p).find("was deleted"), std::string::npos) << notes_of(p);
 }
 
 TEST(learn, odd_bytes_are_escaped_or_skipped_never_guessed)
