@@ -83,7 +83,8 @@ bool read_logs(const log_opts &o, const std::string &configured,
 		return false;
 	if (!st.problems.empty() && !o.skip_malformed) {
 		std::cerr << "ltrackctl: " << st.problems.size()
-			  << " lines are not decision records; fix or remove them, or pass --skip-malformed\n";
+			  << (st.problems.size() == 1 ? " line is not a decision record" : " lines are not decision records")
+			  << "; fix or remove them, or pass --skip-malformed\n";
 		return false;
 	}
 	return true;
