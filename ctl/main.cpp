@@ -1,10 +1,12 @@
 // ltrackctl: the operator's command line for ltrack.
+#include "cli.h"
 #include "commands.h"
 
 int main(int argc, char **argv)
 {
 	CLI::App app{"ltrackctl: control and inspect ltrack, the BPF LSM guard for model-serving hosts"};
 	app.require_subcommand(1);
+	ltrack::add_version_flag(app, "ltrackctl");
 	ltrack::ctl::context ctx;
 	ltrack::ctl::add_check_command(app, ctx);
 	ltrack::ctl::add_scan_command(app, ctx);
@@ -13,6 +15,7 @@ int main(int argc, char **argv)
 	ltrack::ctl::add_export_command(app, ctx);
 	ltrack::ctl::add_run_command(app, ctx);
 	ltrack::ctl::add_learn_commands(app, ctx);
-	CLI11_PARSE(app, argc, argv);
+	if (auto code = ltrack::parse_command_line(app, argc, argv))
+		return *code;
 	return ctx.exit_code;
 }

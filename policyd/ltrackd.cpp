@@ -2,6 +2,7 @@
 // writes the policy into their maps, and turns their decisions into the
 // decision log.
 #include "bpf_guard.h"
+#include "cli.h"
 #include "daemon.h"
 #include "kernel_support.h"
 
@@ -30,7 +31,9 @@ int main(int argc, char **argv)
 	app.add_flag("--check-support", check_support,
 		     "Check whether this kernel can enforce (BTF, bpf in the LSM list, trial load and attach) and exit");
 	app.add_flag("-v,--verbose", verbose, "Debug output, including libbpf's");
-	CLI11_PARSE(app, argc, argv);
+	ltrack::add_version_flag(app, "ltrackd");
+	if (auto code = ltrack::parse_command_line(app, argc, argv))
+		return *code;
 
 	spdlog::set_pattern("ltrackd: %^%l%$: %v");
 	spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +121,27 @@ void prune_by_age(const std::string &log_path, uint32_t max_age_days)
 	}
 }
 
+// A missing log directory is created as daemons create theirs: 0750, group
+// adm where it exists (Debian's group for reading logs), so a log shipper in
+// adm reads the decisions and nobody else does. Its parents must exist.
+bool ensure_log_dir(const fs::path &dir, std::string &error)
+{
+	if (dir.empty())
+		return true;
+	struct stat st;
+	if (stat(dir.c_str(), &st) == 0)
+		return true;
+	if (errno != ENOENT || mkdir(dir.c_str(), 0750) < 0) {
+		error = "decision log: cannot create the directory " + dir.string() + ": " + std::strerror(errno) +
+			" (create it, or set [log].output_path to a writable place)";
+		return false;
+	}
+	if (const struct group *adm = getgrnam("adm"))
+		if (chown(dir.c_str(), 0, adm->gr_gid) < 0)
+			spdlog::warn("decision log: {} created, but not given to group adm: {}", dir.string(), std::strerror(errno));
+	return true;
+}
+
 } // namespace
 
 std::string rotating_file_sink::backup_name(const std::string &path, unsigned n, bool gz)
@@ -158,7 +180,18 @@ bool rotating_file_sink::reopen(std::string &error)
 {
 	if (fd_ >= 0)
 		::close(fd_);
-	fd_ = ::open(cfg_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (!ensure_log_dir(fs::path(cfg_.path).parent_path(), error))
+		return false;
+	// A new log file takes its directory's group (adm above), mode 0640.
+	bool created = true;
+	fd_ = ::open(cfg_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd_ < 0 && errno == EEXIST) {
+		created = false;
+		fd_ = ::open(cfg_.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+	}
+	struct stat dir_st;
+	if (fd_ >= 0 && created && stat(fs::path(cfg_.path).parent_path().c_str(), &dir_st) == 0)
+		(void)fchown(fd_, (uid_t)-1, dir_st.st_gid);
 	if (fd_ < 0) {
 		error = "decision log: cannot open " + cfg_.path + ": " + std::strerror(errno) +
 			" (check that the directory exists and is writable by ltrackd)";

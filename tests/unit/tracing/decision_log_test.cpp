@@ -1,4 +1,5 @@
 #include "decision_log.h"
+#include "rotating_file_sink.h"
 #include "test_records.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <set>
 #include <thread>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
 
 using namespace ltrack::tracing;
@@ -278,6 +280,32 @@ TEST(rotation, appends_to_existing_file_and_counts_its_size)
 	log->file_sink()->wait_idle();
 	EXPECT_EQ(log->stats().rotations, 1u) << "the existing 4001 bytes count toward max_size";
 	EXPECT_EQ(read_plain(cfg.output_path + ".1").size(), 4001u);
+}
+
+// As daemons do: a missing log directory is created (0750, group adm where it
+// exists) and the log file in it takes that group; a missing parent of the
+// directory is an error that names the directory.
+TEST(rotation, creates_a_missing_log_directory_group_adm)
+{
+	temp_dir dir;
+	log_config cfg = small_log(dir);
+	cfg.output_path = dir.file("ltrack/decisions.log");
+	auto log = open_log(cfg);
+	ASSERT_TRUE(log);
+	log->write(numbered(1));
+	struct stat d, f;
+	ASSERT_EQ(stat(dir.file("ltrack").c_str(), &d), 0);
+	EXPECT_EQ(d.st_mode & 07777, 0750u);
+	ASSERT_EQ(stat(cfg.output_path.c_str(), &f), 0);
+	EXPECT_EQ(f.st_mode & 07777, 0640u);
+	EXPECT_EQ(f.st_gid, d.st_gid);
+	if (const struct group *adm = getgrnam("adm"); adm && geteuid() == 0)
+		EXPECT_EQ(d.st_gid, adm->gr_gid);
+
+	cfg.output_path = dir.file("no/such/parent/decisions.log");
+	std::string error;
+	EXPECT_FALSE(rotating_file_sink::open({cfg.output_path}, error));
+	EXPECT_NE(error.find(dir.file("no/such/parent")), std::string::npos) << error;
 }
 
 TEST(decision_log, level_filter_and_loss_records)
