@@ -395,10 +395,12 @@ TEST(decision_log, open_errors)
 	temp_dir dir;
 	std::string error;
 	log_config cfg = small_log(dir);
-	cfg.output_path = dir.file("missing/decisions.log");
+	// A missing directory is created (rotation.creates_a_missing_log_directory_group_adm);
+	// a missing parent of it is an error naming the directory.
+	cfg.output_path = dir.file("missing/parent/decisions.log");
 	EXPECT_EQ(decision_log::open(cfg, error), nullptr);
-	EXPECT_EQ(error, "decision log: cannot open " + cfg.output_path +
-				 ": No such file or directory (check that the directory exists and is writable by ltrackd)");
+	EXPECT_EQ(error, "decision log: cannot create the directory " + dir.file("missing/parent") +
+				 ": No such file or directory (create it, or set [log].output_path to a writable place)");
 	cfg.output_path = "relative.log";
 	EXPECT_EQ(decision_log::open(cfg, error), nullptr);
 	EXPECT_EQ(error, "decision log: output_path \"relative.log\" must be absolute");
