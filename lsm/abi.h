@@ -39,6 +39,24 @@ enum ltrack_hook {
 	LTRACK_HOOK_MODEL = 4, /* model rules, decided inside file_open */
 	LTRACK_HOOK_PRIV = 5,  /* privilege escalation: lsm/cred.bpf.c */
 	LTRACK_HOOK_SOCKET = 6, /* the kind of socket: lsm/socket_create, and connect/send on one (lsm/net.bpf.c) */
+	LTRACK_HOOK_LINK = 7,  /* a new name for an object: lsm/path_link, lsm/path_rename */
+	LTRACK_HOOK_MOUNT = 8, /* mount, move, bind, umount, pivot_root: lsm/mount.bpf.c */
+};
+
+/* Which operation a LINK or MOUNT record is about (the record's cred_op
+ * field, which PRIV records use for enum ltrack_cred_op). */
+enum ltrack_fs_op {
+	LTRACK_FS_LINK = 1,        /* link(2): a hard link to the object */
+	LTRACK_FS_RENAME = 2,      /* rename(2): the object moved or renamed */
+	LTRACK_FS_EXCHANGE = 3,    /* renameat2(RENAME_EXCHANGE): the target, moved the other way */
+	LTRACK_FS_MOUNT = 4,       /* mount(2) of a filesystem */
+	LTRACK_FS_BIND = 5,        /* mount(2) MS_BIND */
+	LTRACK_FS_MOVE = 6,        /* mount(2) MS_MOVE, move_mount(2) */
+	LTRACK_FS_REMOUNT = 7,     /* mount(2) MS_REMOUNT, fsconfig(FSCONFIG_CMD_RECONFIGURE) */
+	LTRACK_FS_PROPAGATION = 8, /* mount(2) MS_SHARED/PRIVATE/SLAVE/UNBINDABLE */
+	LTRACK_FS_UMOUNT = 9,      /* umount2(2) */
+	LTRACK_FS_PIVOT_ROOT = 10, /* pivot_root(2) */
+	LTRACK_FS_NEW_SB = 11,     /* a new filesystem instance (fsconfig(FSCONFIG_CMD_CREATE), or the one mount(2) makes) */
 };
 
 /* Socket kinds a profile may use (ltrack_profile.sock_inet), beyond the
@@ -124,6 +142,7 @@ enum ltrack_counter {
 	LTRACK_CNT_DECISIONS = 2,     /* decisions made for governed processes */
 	LTRACK_CNT_WALKS = 3,         /* ancestor walks run (not answered by a directory memo) */
 	LTRACK_CNT_COALESCED = 4,     /* decisions folded into another record's count */
+	LTRACK_CNT_DISCONNECTED = 5,  /* a walk or an open ended at a disconnected dentry (open_by_handle_at) */
 	LTRACK_CNT_MAX = 8,
 };
 
@@ -133,6 +152,10 @@ enum ltrack_counter {
 #define LTRACK_EV_SLOT1 (1u << 2) /* decided by the policy in slot 1 (else slot 0) */
 #define LTRACK_EV_TALLY (1u << 3) /* a window's later identical decisions: the window's first
 				   * record again, with their count and the last one's time */
+#define LTRACK_EV_DISCONNECTED (1u << 4) /* fail closed: the object's path is unknown (open_by_handle_at) */
+#define LTRACK_EV_LAUNCH_POINT (1u << 5) /* built-in rule: a write to a host-wide helper launch point */
+#define LTRACK_EV_BPFFS (1u << 6) /* built-in rule: a mount on or of ltrack's bpffs */
+#define LTRACK_EV_BY_MODEL (1u << 7) /* LINK: the model layer refused the object (verdict says why) */
 
 /* ---- maps -------------------------------------------------------------- */
 
@@ -175,7 +198,7 @@ struct ltrack_profile {
 	__u8 model_policy; /* enum ltrack_model_policy */
 	__u8 model_action; /* action when a model is refused: DENY or AUDIT */
 	__u8 priv_action;  /* privilege escalation (lsm/cred.bpf.c): ALLOW, AUDIT, DENY or KILL */
-	__u8 pad;
+	__u8 mount_action; /* mount, umount, move, pivot_root (lsm/mount.bpf.c); never NONE */
 	/* The sockets it may create and use (SOCKET hook): families allowed
 	 * whole (bit = AF_*; never consulted for AF_INET, AF_INET6, AF_NETLINK),
 	 * LTRACK_SOCK_* for the IP families, and netlink protocols (bit =
@@ -184,7 +207,7 @@ struct ltrack_profile {
 	__u32 sock_inet;
 	__u32 netlink_protocols;
 	__u32 sockets_rule; /* rule id of the `sockets` list; 0 = the implicit default */
-	__u32 pad2;
+	__u32 mount_rule;   /* rule id of [mount] default; 0 = the built-in default (deny) */
 	/* Rule ids of the defaults, for the decision log. */
 	__u32 file_default_rule;
 	__u32 exec_default_rule;
@@ -336,7 +359,8 @@ struct ltrack_event {
 	__u32 flags;  /* LTRACK_EV_* */
 	__u32 verdict; /* model verdict (MODEL hook) */
 	char comm[LTRACK_COMM_LEN];
-	/* FILE / EXEC / MODEL: the object's identity. */
+	/* FILE / EXEC / MODEL / LINK: the object's identity (MOUNT: the
+	 * mountpoint's, or the filesystem's root for a new instance). */
 	__u64 dev;
 	__u64 ino;
 	/* NET and SOCKET */
@@ -346,11 +370,12 @@ struct ltrack_event {
 	__u8 sock_type; /* SOCKET: SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, ... */
 	__u8 pad;
 	__u8 addr[16]; /* IPv4 mapped into IPv6 */
-	char path[LTRACK_PATH_LEN]; /* file path, executable, or unix socket path */
+	char path[LTRACK_PATH_LEN]; /* file path, executable, unix socket path; MOUNT: the target
+				     * (a new instance: its filesystem type) */
 	/* PRIV: the change. ids are (real, effective, saved): uids for SETUID and
 	 * EXEC, gids for SETGID; caps are the effective capability sets (bit n =
 	 * capability n), before and after. */
-	__u32 cred_op; /* enum ltrack_cred_op */
+	__u32 cred_op; /* enum ltrack_cred_op; LINK, MOUNT: enum ltrack_fs_op */
 	/* How many identical decisions this record stands for (see "coalesce"
 	 * below); 0 from a producer that does not coalesce, read as 1. */
 	__u32 count;

@@ -21,11 +21,9 @@ int BPF_PROG(guard_bprm_check, struct linux_binprm *bprm, int ret)
 	d.rule_id = p->exec_default_rule;
 	d.is_default = 1;
 	if (p->flags & LTRACK_PF_EXEC_RULES) {
-		walk_inode_rules(file, &v, d.profile, LTRACK_HOOK_EXEC, &w);
+		walk_inode_rules(file->f_path.dentry, &file->f_path, &v, d.profile, LTRACK_HOOK_EXEC, &w);
 		if (w.limit) {
-			count(LTRACK_CNT_WALK_LIMIT);
-			d.flags |= LTRACK_EV_WALK_LIMIT;
-			d.action = LTRACK_ACT_DENY;
+			walk_failed(&d, LTRACK_EV_WALK_LIMIT);
 			d.is_default = 0;
 		} else if (w.found) {
 			d.action = w.rule.action;

@@ -1,43 +1,211 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* file_open: model rules, then file rules (exact file, nearest directory,
- * name pattern, profile default), for governed tasks only. */
+ * name pattern, profile default), for governed tasks only. The same decision
+ * guards the new names an object can get (path_link, path_rename): what a
+ * governed task may not open it may not link or rename either. Built-in
+ * refusals that need no policy line guard file_open in a program of their
+ * own (guard_open_builtin). */
 #include "ltrack.bpf.h"
 
+/* ltrack_match_name's state between characters (one per bpf_loop call:
+ * the verifier checks one character instead of unrolling 255). */
+struct name_loop {
+	struct ltrack_name_key key;
+	__u64 h;
+	__u32 len;
+	__u32 best_rule; /* 0: no suffix rule yet */
+	__u8 best_action;
+};
+
+static long name_char(__u32 i, struct name_loop *c)
+{
+	struct ltrack_rule *r;
+	struct scratch *buf;
+	__u32 pos, zero = 0;
+	unsigned char ch;
+
+	if (i >= c->len)
+		return 1;
+	buf = bpf_map_lookup_elem(&scratch, &zero);
+	if (!buf)
+		return 1;
+	pos = (c->len - 1 - i) & LTRACK_NAME_MAX;
+	ch = buf->name[pos];
+	c->h = ltrack_name_hash_step(c->h, ch);
+	/* A suffix starts at a dot; the longest one wins, so keep going. */
+	if (ch == '.' && pos > 0) {
+		c->key.hash = c->h;
+		r = bpf_map_lookup_elem(&name_rules, &c->key);
+		if (r) {
+			c->best_rule = r->rule_id;
+			c->best_action = r->action;
+		}
+	}
+	return 0;
+}
+
+/* buf is the task's scratch (the callback finds the same per-CPU value). */
 __noinline __u64 ltrack_match_name(struct scratch *buf, __u32 len, __u32 slot, __u32 profile, __u32 hook)
 {
-	struct ltrack_name_key key = { .slot = slot, .profile = profile, .hook = hook };
-	struct ltrack_rule *r, *best = NULL;
-	__u64 h = LTRACK_NAME_HASH_INIT;
-	int i;
+	struct name_loop c = { .key = { .slot = slot, .profile = profile, .hook = hook } };
+	struct ltrack_rule *r;
 
 	if (!buf)
 		return 0;
-	key.kind = LTRACK_NAME_SUFFIX;
-	for (i = 0; i < LTRACK_NAME_MAX; i++) {
-		__u32 pos;
-		unsigned char c;
+	c.h = LTRACK_NAME_HASH_INIT;
+	c.len = len;
+	c.key.kind = LTRACK_NAME_SUFFIX;
+	bpf_loop(LTRACK_NAME_MAX, name_char, &c, 0);
+	c.key.kind = LTRACK_NAME_EXACT;
+	c.key.hash = c.h;
+	r = bpf_map_lookup_elem(&name_rules, &c.key);
+	if (r) {
+		c.best_rule = r->rule_id;
+		c.best_action = r->action;
+	}
+	if (!c.best_action)
+		return 0;
+	return LTRACK_NAME_MATCH | (__u64)c.best_rule << 8 | c.best_action;
+}
 
-		if (i >= len)
-			break;
-		pos = (len - 1 - i) & LTRACK_NAME_MAX;
-		c = buf->name[pos];
-		h = ltrack_name_hash_step(h, c);
-		/* A suffix starts at a dot; the longest one wins, so keep going. */
-		if (c == '.' && pos > 0) {
-			key.hash = h;
-			r = bpf_map_lookup_elem(&name_rules, &key);
-			if (r)
-				best = r;
+/* ltrack_walk's state between levels (walk_ancestors' loop, one level per
+ * bpf_loop call: the verifier checks a level once instead of unrolling 64). */
+struct walk_loop {
+	struct ltrack_inode_key key;
+	struct walk_result res;
+	__u64 dentry; /* struct dentry *, from bpf_probe_read */
+	__u64 mnt;    /* struct mount * */
+	bool done;
+};
+
+static long walk_level(__u32 i, struct walk_loop *c)
+{
+	struct dentry *dentry = (struct dentry *)c->dentry;
+	struct mount *mnt = (struct mount *)c->mnt;
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+
+	if (parent == dentry) {
+		struct mount *up;
+
+		/* A root below the top that is neither its filesystem's nor
+		 * its mount's: cut off (see walk_ancestors). */
+		if (dentry != BPF_CORE_READ(dentry, d_sb, s_root) && dentry != BPF_CORE_READ(mnt, mnt.mnt_root)) {
+			c->res.limit = LTRACK_EV_DISCONNECTED;
+			return 1;
+		}
+		up = BPF_CORE_READ(mnt, mnt_parent);
+		if (up == mnt) {
+			c->done = true; /* the namespace root */
+			return 1;
+		}
+		dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		c->mnt = (__u64)up;
+		if (inode_rule_at(dentry, &c->key, false, &c->res)) {
+			c->done = true;
+			return 1;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry) {
+			c->dentry = (__u64)dentry; /* mounted on another mount's root: cross again */
+			return 0;
 		}
 	}
-	key.kind = LTRACK_NAME_EXACT;
-	key.hash = h;
-	r = bpf_map_lookup_elem(&name_rules, &key);
-	if (r)
-		best = r;
-	if (!best)
+	c->dentry = (__u64)parent;
+	if (i == LTRACK_MAX_WALK)
+		return 1;
+	if (inode_rule_at(parent, &c->key, false, &c->res)) {
+		c->done = true;
+		return 1;
+	}
+	return 0;
+}
+
+__noinline __u64 ltrack_walk(__u64 dentry_addr, __u64 vfsmnt_addr, __u32 slot, __u32 profile, __u32 hook)
+{
+	struct walk_loop c = { .key = { .slot = slot, .profile = profile, .hook = hook } };
+	struct walk_result *res = &c.res;
+
+	c.dentry = dentry_addr;
+	c.mnt = (__u64)container_of((struct vfsmount *)vfsmnt_addr, struct mount, mnt);
+	if (!inode_rule_at((struct dentry *)dentry_addr, &c.key, true, res)) {
+		count(LTRACK_CNT_WALKS);
+		bpf_loop(LTRACK_MAX_WALK + 1, walk_level, &c, 0);
+		if (!c.done && !res->limit)
+			res->limit = LTRACK_EV_WALK_LIMIT;
+	}
+	return res->rule.rule_id | (__u64)res->rule.action << 32 | (__u64)res->found << 40 | (__u64)res->limit << 48;
+}
+
+/* ltrack_build_path's state between components (one per bpf_loop call). */
+struct path_loop {
+	__u64 root, root_mnt; /* the task's root (dentry, vfsmount) */
+	__u64 dentry, mnt;    /* where the path has got to (dentry, struct mount) */
+	__u32 pos;            /* the path starts at buf->path[pos] */
+	bool whole;
+};
+
+static long path_component(__u32 i, struct path_loop *c)
+{
+	struct dentry *dentry = (struct dentry *)c->dentry;
+	struct mount *mnt = (struct mount *)c->mnt;
+	struct dentry *parent;
+	struct scratch *buf;
+	__u32 zero = 0, len, pos = c->pos;
+
+	if (c->dentry == c->root && (__u64)&mnt->mnt == c->root_mnt) {
+		c->whole = true;
+		return 1;
+	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (dentry == parent || dentry == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt) {
+			c->whole = true; /* the namespace root */
+			return 1;
+		}
+		c->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		c->mnt = (__u64)up;
 		return 0;
-	return LTRACK_NAME_MATCH | (__u64)best->rule_id << 8 | best->action;
+	}
+	buf = bpf_map_lookup_elem(&scratch, &zero);
+	if (!buf)
+		return 1;
+	len = BPF_CORE_READ(dentry, d_name.len);
+	if (len + 1 > pos)
+		return 1;
+	pos = (pos - len) & (LTRACK_PATH_LEN - 1);
+	bpf_probe_read_kernel(buf->path + pos, len & (LTRACK_PATH_LEN - 1), BPF_CORE_READ(dentry, d_name.name));
+	pos = (pos - 1) & (LTRACK_PATH_LEN - 1);
+	buf->path[pos] = '/';
+	c->pos = pos;
+	c->dentry = (__u64)parent;
+	return 0;
+}
+
+__noinline __u32 ltrack_build_path(struct scratch *buf, __u64 dentry_addr, __u64 vfsmnt_addr)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct path_loop c = {
+		.root = (__u64)BPF_CORE_READ(task, fs, root.dentry),
+		.root_mnt = (__u64)BPF_CORE_READ(task, fs, root.mnt),
+		.dentry = dentry_addr,
+		.mnt = (__u64)container_of((struct vfsmount *)vfsmnt_addr, struct mount, mnt),
+		.pos = LTRACK_PATH_LEN - 1,
+	};
+	__u32 pos;
+
+	if (!buf)
+		return LTRACK_PATH_CUT;
+	buf->path[LTRACK_PATH_LEN - 1] = 0;
+	/* Up to LTRACK_MAX_WALK components, mount crossings included. */
+	bpf_loop(LTRACK_MAX_WALK, path_component, &c, 0);
+	pos = c.pos & (LTRACK_PATH_LEN - 1);
+	if (pos == LTRACK_PATH_LEN - 1) { /* the root itself */
+		pos--;
+		buf->path[pos] = '/';
+	}
+	return pos | (c.whole ? 0 : LTRACK_PATH_CUT);
 }
 
 /* The scanner's verdict, if it still describes the file. A safe (or
@@ -85,8 +253,9 @@ static __always_inline bool model_acceptable(struct ltrack_profile *p, __u32 ver
  * dangerous (under whatever name it is opened); it may then be opened only
  * as the model rule says. This layer can only refuse; what it lets through
  * still goes through the file rules. Returns true when it decided. */
-static __always_inline bool decide_model(struct file *file, struct ltrack_profile *p, struct view *v,
-					 struct scratch *buf, struct decision *d)
+static __always_inline bool decide_model(struct dentry *dentry, const struct path *at, struct inode *inode,
+					 struct ltrack_profile *p, struct view *v, struct scratch *buf,
+					 bool compact, struct decision *d)
 {
 	struct ltrack_rule r = {};
 	struct walk_result w;
@@ -96,15 +265,14 @@ static __always_inline bool decide_model(struct file *file, struct ltrack_profil
 	if (p->model_policy == LTRACK_MODEL_OFF)
 		return false;
 	if ((p->flags & LTRACK_PF_MODEL_NAMES) &&
-	    match_name_rule(file->f_path.dentry, v->slot, d->profile, LTRACK_HOOK_MODEL,
-			    buf, &r))
+	    match_name_rule(dentry, v->slot, d->profile, LTRACK_HOOK_MODEL, buf, &r))
 		is_model = true;
 	if (!is_model && (p->flags & LTRACK_PF_MODEL_DIRS)) {
-		walk_inode_rules(file, v, d->profile, LTRACK_HOOK_MODEL, &w);
+		find_inode_rule(dentry, at, v, d->profile, LTRACK_HOOK_MODEL, compact, &w);
 		is_model = w.found;
 		r = w.rule;
 	}
-	verdict = model_verdict(file->f_inode);
+	verdict = model_verdict(inode);
 	/* A file the scanner found dangerous is a model file under any name:
 	 * a hard link outside the model directories must not open it. */
 	if (!is_model && verdict != LTRACK_VERDICT_UNSAFE && verdict != LTRACK_VERDICT_SUSPICIOUS &&
@@ -122,19 +290,17 @@ static __always_inline bool decide_model(struct file *file, struct ltrack_profil
 	return true;
 }
 
-static __always_inline void decide_file(struct file *file, struct ltrack_profile *p, struct view *v,
-					struct scratch *buf, struct decision *d)
+static __always_inline void decide_file(struct dentry *dentry, const struct path *at, struct ltrack_profile *p,
+					struct view *v, struct scratch *buf, bool compact, struct decision *d)
 {
 	struct walk_result w;
 	struct ltrack_rule r;
 
 	if (p->flags & LTRACK_PF_INODE_RULES) {
-		walk_inode_rules(file, v, d->profile, LTRACK_HOOK_FILE, &w);
+		find_inode_rule(dentry, at, v, d->profile, LTRACK_HOOK_FILE, compact, &w);
 		if (w.limit) {
-			/* Too deep to know which directory rule applies: fail closed. */
-			count(LTRACK_CNT_WALK_LIMIT);
-			d->flags |= LTRACK_EV_WALK_LIMIT;
-			d->action = LTRACK_ACT_DENY;
+			/* Too deep, or cut off, to know which directory rule applies. */
+			walk_failed(d, compact ? w.limit : LTRACK_EV_WALK_LIMIT);
 			return;
 		}
 		if (w.found) {
@@ -144,8 +310,7 @@ static __always_inline void decide_file(struct file *file, struct ltrack_profile
 		}
 	}
 	if ((p->flags & LTRACK_PF_NAME_RULES) &&
-	    match_name_rule(file->f_path.dentry, v->slot, d->profile, LTRACK_HOOK_FILE, buf,
-			    &r)) {
+	    match_name_rule(dentry, v->slot, d->profile, LTRACK_HOOK_FILE, buf, &r)) {
 		d->action = r.action;
 		d->rule_id = r.rule_id;
 		return;
@@ -170,7 +335,189 @@ int BPF_PROG(guard_file_open, struct file *file, int ret)
 	buf = bpf_map_lookup_elem(&scratch, &zero);
 	if (!p || !buf)
 		return 0;
-	if (!decide_model(file, p, &v, buf, &d))
-		decide_file(file, p, &v, buf, &d);
+	if (!decide_model(file->f_path.dentry, &file->f_path, file->f_inode, p, &v, buf, false, &d))
+		decide_file(file->f_path.dentry, &file->f_path, p, &v, buf, false, &d);
+	return finish_file_decision(&d, file);
+}
+
+
+static __always_inline bool is_root(struct dentry *d)
+{
+	return d->d_parent == d;
+}
+
+/* A dentry cut off from its directory (see "built-in refusals" below): its
+ * own root, but neither its filesystem's nor its mount's. */
+static __always_inline bool cut_off(struct dentry *d, struct vfsmount *mnt)
+{
+	return is_root(d) && d != d->d_sb->s_root && d != mnt->mnt_root;
+}
+
+/* What a governed task may not open it may not give a new name: a hard
+ * link or a rename into an allowed directory, or to a name no rule matches
+ * (x.pkl -> x.dat, x.PKL), would open it past the rule that refuses it now.
+ * So a link or rename of an object the open decision (model layer, then
+ * file rules, for a read) refuses is refused with that decision's rule,
+ * mode and verdict, and recorded as a LINK decision. An object the task may
+ * open loses nothing by moving: inode rules (file, dir, model directory)
+ * stay with the inode and everything under a moved directory, and name rules
+ * follow names, so a move can only put it under a stricter rule. */
+static __always_inline int guard_new_name(struct dentry *dentry, const struct path *at, __u32 op)
+{
+	struct inode *inode = dentry->d_inode;
+	struct ltrack_profile *p;
+	struct ltrack_event *e;
+	struct decision d = {};
+	struct scratch *buf;
+	struct view v;
+	__u32 zero = 0;
+	int err;
+
+	p = begin_decision(&v, &d, LTRACK_HOOK_FILE);
+	buf = bpf_map_lookup_elem(&scratch, &zero);
+	if (!p || !buf || !inode)
+		return 0;
+	if (cut_off(dentry, at->mnt)) {
+		/* linkat(AT_EMPTY_PATH) of an O_PATH descriptor open_by_handle_at
+		 * gave (O_PATH opens pass no file_open): its name and directories
+		 * are unknown, so no rule can be checked. */
+		count(LTRACK_CNT_DISCONNECTED);
+		d.flags |= LTRACK_EV_DISCONNECTED;
+		d.action = LTRACK_ACT_DENY;
+	} else if (!decide_model(dentry, at, inode, p, &v, buf, true, &d)) {
+		decide_file(dentry, at, p, &v, buf, true, &d);
+	}
+	if (d.action != LTRACK_ACT_DENY && d.action != LTRACK_ACT_KILL)
+		return 0;
+	if (d.hook == LTRACK_HOOK_MODEL)
+		d.flags |= LTRACK_EV_BY_MODEL;
+	d.hook = LTRACK_HOOK_LINK;
+	err = settle(&d);
+	e = new_record(&d);
+	if (e) {
+		e->cred_op = op;
+		record_dentry(e, dentry, scalar_of(at->mnt), buf);
+		submit_record(e);
+	}
+	return err;
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(guard_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	/* link(2) works within one mount (EXDEV otherwise): new_dir's is old_dentry's. */
+	return guard_new_name(old_dentry, new_dir, LTRACK_FS_LINK);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(guard_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return guard_new_name(old_dentry, old_dir, LTRACK_FS_RENAME);
+}
+
+/* RENAME_EXCHANGE moves the target the other way: the same decision for it,
+ * in a program of its own (one decision per program keeps each small). */
+#define RENAME_EXCHANGE (1 << 1)
+SEC("lsm/path_rename")
+int BPF_PROG(guard_path_rename_exchange, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	if (ret || !(flags & RENAME_EXCHANGE))
+		return ret;
+	return guard_new_name(new_dentry, new_dir, LTRACK_FS_EXCHANGE);
+}
+
+/* ---- built-in refusals: no policy line needed ----
+ * A disconnected dentry: open_by_handle_at (CAP_DAC_READ_SEARCH) opens a
+ * file by its handle; when the dentry cache no longer holds it, the kernel
+ * makes a dentry that is its own root, named "/", with no parent: neither a
+ * directory rule above it nor its name can be checked. A root that is
+ * neither its filesystem's nor its mount's is such a dentry; a governed
+ * open (or exec) of it fails closed, whatever the profile's rules, and so
+ * does a link of one (guard_new_name) or a walk that meets one above the
+ * object (ltrack_walk). Only a file stays cut off: opening a directory by
+ * handle reconnects it to its parents.
+ * Host-wide launch points: files whose content the kernel later runs as a
+ * program, as root, outside every profile: core_pattern ("|/path" pipes
+ * core dumps to a program), modprobe (run on request_module), hotplug and
+ * /sys/kernel/uevent_helper (run on every uevent), poweroff_cmd (orderly
+ * power-off), usermodehelper/{bset,inheritable} (the helpers' capability bounds), and
+ * binfmt_misc (register an interpreter, run for matching executables). A
+ * governed open of any of them for writing is refused. They are known by
+ * their place in procfs, sysfs or binfmt_misc (which filesystem, and the
+ * names up to its root), which no rename or bind mount changes. */
+#define FMODE_WRITE 0x2
+#define PROC_SUPER_MAGIC 0x9fa0
+#define SYSFS_MAGIC 0x62656572
+#define BINFMTFS_MAGIC 0x42494e4d
+
+static __always_inline bool name_is(struct dentry *d, const char *s, __u32 n)
+{
+	char b[16];
+
+	if (d->d_name.len != n || n > sizeof(b))
+		return false;
+	if (bpf_probe_read_kernel(b, n, d->d_name.name) < 0)
+		return false;
+	for (__u32 i = 0; i < n; i++)
+		if (b[i] != s[i])
+			return false;
+	return true;
+}
+#define NAME_IS(d, lit) name_is(d, lit, sizeof(lit) - 1)
+
+static __always_inline bool launch_point(struct dentry *dentry)
+{
+	unsigned long magic = dentry->d_sb->s_magic;
+	struct dentry *dir = dentry->d_parent;
+
+	if (magic == BINFMTFS_MAGIC)
+		return true;
+	if (magic == SYSFS_MAGIC)
+		return NAME_IS(dentry, "uevent_helper") && NAME_IS(dir, "kernel") && is_root(dir->d_parent);
+	if (magic != PROC_SUPER_MAGIC)
+		return false;
+	if (NAME_IS(dir, "usermodehelper"))
+		dir = dir->d_parent;
+	else if (!NAME_IS(dentry, "core_pattern") && !NAME_IS(dentry, "modprobe") && !NAME_IS(dentry, "hotplug") &&
+		 !NAME_IS(dentry, "poweroff_cmd"))
+		return false;
+	return NAME_IS(dir, "kernel") && NAME_IS(dir->d_parent, "sys") && is_root(dir->d_parent->d_parent);
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(guard_open_builtin, struct file *file, int ret)
+{
+	struct dentry *dentry = file->f_path.dentry;
+	struct ltrack_profile *p;
+	struct decision d = {};
+	struct view v;
+	__u32 why = 0;
+
+	if (ret)
+		return ret;
+	if (cut_off(dentry, file->f_path.mnt))
+		why = LTRACK_EV_DISCONNECTED;
+	else if ((file->f_mode & FMODE_WRITE) && launch_point(dentry))
+		why = LTRACK_EV_LAUNCH_POINT;
+	if (!why)
+		return 0;
+	p = begin_decision(&v, &d, LTRACK_HOOK_FILE);
+	if (!p)
+		return 0;
+	/* Whatever guard_file_open decided from the rules it could see (its
+	 * walk crosses from the cut-off dentry to the mountpoint and goes on
+	 * above it), this program's refusal stands: the kernel takes the
+	 * first error of the programs on a hook. */
+	if (why == LTRACK_EV_DISCONNECTED)
+		count(LTRACK_CNT_DISCONNECTED);
+	d.flags |= why;
+	d.action = LTRACK_ACT_DENY;
 	return finish_file_decision(&d, file);
 }

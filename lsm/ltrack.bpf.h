@@ -151,7 +151,7 @@ struct dir_memo_way {
 	__u32 rule_id;
 	__u8 action;
 	__u8 found;
-	__u8 limit;
+	__u8 limit; /* walk_result.limit */
 	__u8 valid;
 };
 
@@ -176,9 +176,11 @@ typedef struct {
 	__type(value, struct ltrack_content);
 } model_content_map_t;
 
-/* Scratch space too big for the 512-byte BPF stack (a name being hashed). */
+/* Scratch space too big for the 512-byte BPF stack: a name being hashed,
+ * a path being put together from its end (record_path). */
 struct scratch {
 	char name[LTRACK_NAME_MAX + 1];
+	char path[2 * LTRACK_PATH_LEN];
 };
 
 typedef struct {
@@ -441,6 +443,16 @@ static __always_inline void submit_record(struct ltrack_event *e)
 		bpf_ringbuf_discard(e, 0);
 }
 
+/* A kernel pointer as a plain number, for a global function's scalar
+ * argument (the verifier refuses a BTF pointer there). */
+static __always_inline __u64 scalar_of(const void *p)
+{
+	__u64 v = (__u64)p, out = 0;
+
+	bpf_probe_read_kernel(&out, sizeof(out), &v);
+	return out;
+}
+
 /* The kernel's internal dev_t of an inode's filesystem, as user space
  * encodes it for inode keys (major << 20 | minor). */
 static __always_inline __u64 inode_dev(struct inode *inode)
@@ -465,6 +477,33 @@ static __always_inline void record_file(struct ltrack_event *e, struct file *fil
 	}
 }
 
+/* A record's path for an object named by a dentry on a mount, where the
+ * hook has no struct path bpf_d_path accepts (link, rename and mount hooks
+ * on 6.1): the names from the object up to the process's root, crossing
+ * mount points as d_path does. A global function (file.bpf.c), verified
+ * once; dentry and vfsmnt are addresses (scalar_of). Returns the path's
+ * offset in buf->path, with LTRACK_PATH_CUT set when it is only its last
+ * components (longer than the record or than LTRACK_MAX_WALK levels). */
+#define LTRACK_PATH_CUT (1u << 16)
+__u32 ltrack_build_path(struct scratch *buf, __u64 dentry, __u64 vfsmnt);
+
+/* Fills a record's object (identity and path) from a dentry on a mount. */
+static __always_inline void record_dentry(struct ltrack_event *e, struct dentry *dentry, __u64 vfsmnt,
+					  struct scratch *buf)
+{
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+	__u32 at;
+
+	if (inode) {
+		e->dev = inode_dev(inode);
+		e->ino = BPF_CORE_READ(inode, i_ino);
+	}
+	at = ltrack_build_path(buf, scalar_of(dentry), vfsmnt);
+	if (at & LTRACK_PATH_CUT)
+		e->flags |= LTRACK_EV_PATH_PARTIAL;
+	bpf_probe_read_kernel(e->path, sizeof(e->path), buf->path + (at & (LTRACK_PATH_LEN - 1)));
+}
+
 /* The end of a file or exec decision: the verdict, and the record (with the
  * file's identity and path) when the decision is worth one. */
 static __always_inline int finish_file_decision(struct decision *d, struct file *file)
@@ -482,7 +521,7 @@ static __always_inline int finish_file_decision(struct decision *d, struct file 
 	return err;
 }
 
-/* The nearest inode rule for a file: the object itself (exact or subtree
+/* The nearest inode rule for an object: the object itself (exact or subtree
  * rule) or its nearest ancestor directory with a subtree rule. The walk
  * follows d_parent to the filesystem root, then crosses to the mountpoint in
  * the parent mount, so a rule on a directory holds through symlinks, bind
@@ -490,8 +529,21 @@ static __always_inline int finish_file_decision(struct decision *d, struct file 
 struct walk_result {
 	struct ltrack_rule rule;
 	bool found;
-	bool limit; /* walk bound reached before the root */
+	/* Fail closed, undecided: LTRACK_EV_WALK_LIMIT (the bound was reached
+	 * before the root) or LTRACK_EV_DISCONNECTED (the walk ended at a root
+	 * that is neither its filesystem's nor its mount's: a dentry
+	 * open_by_handle_at made, whose real ancestors are unknown). */
+	__u8 limit;
 };
+
+/* A decision the walk could not make: denied and counted, the reason in the
+ * record's flags. */
+static __always_inline void walk_failed(struct decision *d, __u8 why)
+{
+	count(why == LTRACK_EV_WALK_LIMIT ? LTRACK_CNT_WALK_LIMIT : LTRACK_CNT_DISCONNECTED);
+	d->flags |= why;
+	d->action = LTRACK_ACT_DENY;
+}
 
 /* The rule for one inode (key->dev and key->ino set), if any: its own rule
  * only for the file itself (self), else a subtree rule. */
@@ -532,7 +584,7 @@ static __always_inline bool inode_rule_at_btf(struct dentry *dentry, struct ltra
 /* The same for a dentry whose address came from bpf_probe_read (past a
  * mount crossing: struct mount is only reachable by container_of, which
  * the verifier does not allow on a BTF pointer before 6.2). */
-static __always_inline bool inode_rule_at(struct dentry *dentry, struct ltrack_inode_key *key,
+static __always_inline bool inode_rule_at(struct dentry *dentry, struct ltrack_inode_key *key, bool self,
 					  struct walk_result *res)
 {
 	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
@@ -541,7 +593,7 @@ static __always_inline bool inode_rule_at(struct dentry *dentry, struct ltrack_i
 		return false;
 	key->dev = inode_dev(inode);
 	key->ino = BPF_CORE_READ(inode, i_ino);
-	return inode_rule(key, false, res);
+	return inode_rule(key, self, res);
 }
 
 /* The directories above an object whose own rule was already looked up:
@@ -549,11 +601,20 @@ static __always_inline bool inode_rule_at(struct dentry *dentry, struct ltrack_i
  * per level, up to LTRACK_MAX_WALK. A mount crossing (a filesystem's root
  * and the directory it covers, both looked up) stays in one iteration, so it
  * costs no level. The walk goes past a chroot to the namespace root: a
- * process that can chroot must not hide a rule above it. Within the file's
- * own mount (most levels, as mounts sit near the root) every read is a
- * direct load; past the first crossing the dentries come from
- * bpf_probe_read and are read with it. */
-static __always_inline void walk_ancestors(struct file *file, struct dentry *dentry,
+ * process that can chroot must not hide a rule above it. Within the
+ * object's own mount (most levels, as mounts sit near the root) every read
+ * is a direct load; past the first crossing the dentries come from
+ * bpf_probe_read and are read with it. at is any path on the object's mount
+ * (the opened file's). A root reached below the top that is neither its
+ * filesystem's nor its mount's (a dentry open_by_handle_at cut off from its
+ * directory) is not checked here: inlined in file_open and bprm_check, the
+ * check adds a branch the verifier explores at every level (40,000 more
+ * verified instructions in bprm_check, 86,000 in file_open on 6.1), so
+ * opens and execs check it once, at the object,
+ * in guard_open_builtin (opening a directory by handle reconnects it, so
+ * only a file's own dentry stays cut off); links and renames in
+ * ltrack_walk (file.bpf.c), the same walk one level per bpf_loop call. */
+static __always_inline void walk_ancestors(const struct path *at, struct dentry *dentry,
 					   struct ltrack_inode_key *key, struct walk_result *res)
 {
 	struct mount *mnt = NULL;
@@ -568,7 +629,7 @@ static __always_inline void walk_ancestors(struct file *file, struct dentry *den
 			struct mount *up;
 
 			if (!crossed) {
-				mnt = container_of(BPF_CORE_READ(file, f_path.mnt), struct mount, mnt);
+				mnt = container_of(BPF_CORE_READ(at, mnt), struct mount, mnt);
 				crossed = true;
 			}
 			up = BPF_CORE_READ(mnt, mnt_parent);
@@ -576,7 +637,7 @@ static __always_inline void walk_ancestors(struct file *file, struct dentry *den
 				return; /* the namespace root */
 			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = up;
-			if (inode_rule_at(dentry, key, res))
+			if (inode_rule_at(dentry, key, false, res))
 				return;
 			parent = BPF_CORE_READ(dentry, d_parent);
 			if (parent == dentry)
@@ -585,10 +646,10 @@ static __always_inline void walk_ancestors(struct file *file, struct dentry *den
 		dentry = parent;
 		if (i == LTRACK_MAX_WALK)
 			break;
-		if (crossed ? inode_rule_at(dentry, key, res) : inode_rule_at_btf(dentry, key, false, res))
+		if (crossed ? inode_rule_at(dentry, key, false, res) : inode_rule_at_btf(dentry, key, false, res))
 			return;
 	}
-	res->limit = true;
+	res->limit = LTRACK_EV_WALK_LIMIT;
 }
 
 /* ---- the directory memo ----
@@ -687,18 +748,17 @@ static __always_inline void memo_put(struct inode *dir, __u32 hook, struct view 
 	bpf_spin_unlock(&m->lock);
 }
 
-/* The nearest inode rule for a file: its own, else the walk's above its
- * directory, from the directory's memo when that still holds. A file that
- * is its filesystem's root (no directory in the same mount) is always
- * walked (tag.dentry 0 matches no memo and stores none). The path to the
- * walk has no branch of its own: the verifier explores the 64-level walk
- * once per distinct state that enters it, and file_open's budget has no
- * room for a second pass. */
-static __always_inline void walk_inode_rules(struct file *file, struct view *v, __u32 profile, __u32 hook,
-					     struct walk_result *res)
+/* The nearest inode rule for an object (dentry, on the mount of path at):
+ * its own, else the walk's above its directory, from the directory's memo
+ * when that still holds. An object that is its filesystem's root (no
+ * directory in the same mount) is always walked (tag.dentry 0 matches no
+ * memo and stores none). The path to the walk has no branch of its own: the
+ * verifier explores the 64-level walk once per distinct state that enters
+ * it, and file_open's budget has no room for a second pass. */
+static __always_inline void walk_inode_rules(struct dentry *dentry, const struct path *at, struct view *v,
+					     __u32 profile, __u32 hook, struct walk_result *res)
 {
 	struct ltrack_inode_key key = { .slot = v->slot, .profile = profile, .hook = hook };
-	struct dentry *dentry = file->f_path.dentry;
 	struct dentry *dir = dentry->d_parent;
 	struct inode *dir_inode = dir->d_inode;
 	struct memo_tag tag = {};
@@ -709,10 +769,10 @@ static __always_inline void walk_inode_rules(struct file *file, struct view *v, 
 	/* Not for the model layer's walk: a second memoised walk in file_open
 	 * takes the program past the verifier's instruction budget. */
 	if (hook == LTRACK_HOOK_MODEL) {
-		walk_ancestors(file, dentry, &key, res);
+		walk_ancestors(at, dentry, &key, res);
 		return;
 	}
-	tag.mnt = (__u64)file->f_path.mnt;
+	tag.mnt = (__u64)at->mnt;
 	tag.dentry = dir != dentry ? (__u64)dir : 0;
 	tag.generation = v->hdr->generation;
 	tag.profile = profile;
@@ -720,8 +780,34 @@ static __always_inline void walk_inode_rules(struct file *file, struct view *v, 
 	tree_seqs(&tag.rename_seq, &tag.mount_seq);
 	if (memo_get(dir_inode, hook, &tag, res))
 		return;
-	walk_ancestors(file, dentry, &key, res);
+	walk_ancestors(at, dentry, &key, res);
 	memo_put(dir_inode, hook, v, &tag, res);
+}
+
+/* The same rule (the object's own, else the walk's) as a global function
+ * (file.bpf.c) on addresses (scalar_of): the verifier checks its walk once
+ * per program, not once per state that reaches it, so a program that needs
+ * two walks (a link's model and file decisions) stays small. No memo: for
+ * operations rarer than opens. Returns rule_id | action << 32 | found << 40
+ * | limit << 48. */
+__u64 ltrack_walk(__u64 dentry, __u64 vfsmnt, __u32 slot, __u32 profile, __u32 hook);
+
+/* walk_inode_rules for a hook that may not afford its verifier cost (compact:
+ * ltrack_walk), or that may (the opens: memo and direct loads). */
+static __always_inline void find_inode_rule(struct dentry *dentry, const struct path *at, struct view *v,
+					    __u32 profile, __u32 hook, bool compact, struct walk_result *res)
+{
+	__u64 r;
+
+	if (!compact) {
+		walk_inode_rules(dentry, at, v, profile, hook, res);
+		return;
+	}
+	r = ltrack_walk(scalar_of(dentry), scalar_of(at->mnt), v->slot, profile, hook);
+	res->rule.rule_id = (__u32)r;
+	res->rule.action = (__u8)(r >> 32);
+	res->found = (__u8)(r >> 40);
+	res->limit = (__u8)(r >> 48);
 }
 
 /* The name rule for a final path component: the whole name (exact) first,

@@ -189,7 +189,7 @@ void decision_pipeline::on_event(const ltrack_event &e, const model_watch &model
 	by_profile_[origin.profile.empty() ? std::to_string(e.profile) : origin.profile] += r.count;
 	by_outcome_[r.outcome] += r.count;
 	by_rule_[e.rule_id ? fmt::format("#{} {}:{} {}", e.rule_id, origin.file, origin.line, origin.text)
-			   : "(profile default)"] += r.count;
+			   : r.builtin.empty() ? "(profile default)" : "(built-in " + r.builtin + ")"] += r.count;
 
 	if (stats_interval_s_)
 		stats_window_.add(r);
@@ -224,6 +224,13 @@ void decision_pipeline::on_counters(const counters &c)
 		spdlog::warn("{} opens or execs were denied because their path was deeper than {} levels",
 			     walks - walk_limits_seen_, LTRACK_MAX_WALK);
 		walk_limits_seen_ = walks;
+	}
+	uint64_t cut = c.values[LTRACK_CNT_DISCONNECTED];
+	if (cut > disconnected_seen_) {
+		spdlog::warn("{} opens, execs, links or renames were denied because their object's path was unknown "
+			     "(a disconnected dentry, as open_by_handle_at makes)",
+			     cut - disconnected_seen_);
+		disconnected_seen_ = cut;
 	}
 	procs_.expire();
 	write_due_stats();

@@ -93,7 +93,8 @@ private:
 	std::function<void(const tracing::decision_record &)> observer_;
 	int64_t boot_offset_ = tracing::boot_to_realtime_offset_ns();
 
-	uint64_t decisions_ = 0, attempts_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0, followers_dropped_ = 0;
+	uint64_t decisions_ = 0, attempts_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0, followers_dropped_ = 0,
+		 disconnected_seen_ = 0;
 	std::map<std::string, uint64_t> by_hook_, by_profile_, by_outcome_, by_rule_;
 	// [log] stats_interval: the window of the next "stats" record.
 	tracing::stats_window stats_window_;

@@ -104,9 +104,9 @@ std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &g
 		for (std::size_t i = 0; i < progs.size(); i++)
 			out += (i ? ",\"" : "\"") + progs[i] + "\"";
 		out += fmt::format("],\"adopted\":{},\"kernel_support\":\"ok\",\"decisions\":{},\"ringbuf_drops\":{},"
-				   "\"walk_limit_denials\":{},\"ancestor_walks\":{}}}",
+				   "\"walk_limit_denials\":{},\"disconnected_denials\":{},\"ancestor_walks\":{}}}",
 				   guard.adopted().size(), pipeline.decisions(), k.values[LTRACK_CNT_RINGBUF_DROPS],
-				   k.values[LTRACK_CNT_WALK_LIMIT], k.values[LTRACK_CNT_WALKS]);
+				   k.values[LTRACK_CNT_WALK_LIMIT], k.values[LTRACK_CNT_DISCONNECTED], k.values[LTRACK_CNT_WALKS]);
 		return out;
 	}
 	std::string out = fmt::format("mode:        {}\npolicy:      {}\nsha256:      {}\nloaded:      {} (slot {})\n"
@@ -123,10 +123,11 @@ std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &g
 		out += " " + n;
 	out += guard.adopted().empty() ? " (attached)\n" : " (adopted from pins)\n";
 	out += fmt::format("kernel:      BPF LSM ok\ndecisions:   {}\ndrops:       {} (ring buffer full)\n"
-			   "walk limit:  {} fail-closed denials\nwalks:       {} ancestor walks (the other lookups "
-			   "answered by directory memos)\n",
+			   "walk limit:  {} fail-closed denials\ndisconnected: {} fail-closed denials (path unknown: "
+			   "open_by_handle_at)\nwalks:       {} ancestor walks (the other lookups answered by directory "
+			   "memos)\n",
 			   pipeline.decisions(), k.values[LTRACK_CNT_RINGBUF_DROPS], k.values[LTRACK_CNT_WALK_LIMIT],
-			   k.values[LTRACK_CNT_WALKS]);
+			   k.values[LTRACK_CNT_DISCONNECTED], k.values[LTRACK_CNT_WALKS]);
 	return out;
 }
 

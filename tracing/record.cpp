@@ -81,7 +81,43 @@ int64_t clock_ns(clockid_t id)
 
 } // namespace
 
-std::string hook_name(unsigned v) { return enum_name(v, {"none", "file", "exec", "net", "model", "priv", "socket"}); }
+std::string hook_name(unsigned v)
+{
+	return enum_name(v, {"none", "file", "exec", "net", "model", "priv", "socket", "link", "mount"});
+}
+std::string fs_op_name(unsigned v)
+{
+	return enum_name(v, {"none", "link", "rename", "exchange", "mount", "bind", "move", "remount", "propagation",
+			     "umount", "pivot_root", "new_instance"});
+}
+
+// The built-in rule behind a decision no policy line made, "" if none.
+std::string builtin_name(const ltrack_event &ev)
+{
+	if (ev.flags & LTRACK_EV_DISCONNECTED)
+		return "disconnected";
+	if (ev.flags & LTRACK_EV_LAUNCH_POINT)
+		return "launch_point";
+	if (ev.flags & LTRACK_EV_BPFFS)
+		return "bpffs";
+	if (ev.hook == LTRACK_HOOK_MOUNT && ev.rule_id == 0)
+		return "mount_default";
+	return "";
+}
+
+std::string builtin_text(const std::string &name)
+{
+	if (name == "disconnected")
+		return "built-in: an object reached without its path (open_by_handle_at) fails closed";
+	if (name == "launch_point")
+		return "built-in: no writes to host-wide helper launch points (core_pattern, modprobe, uevent helper, "
+		       "binfmt_misc, ...)";
+	if (name == "bpffs")
+		return "built-in: nothing is mounted on, moved from or unmounted off a bpffs";
+	if (name == "mount_default")
+		return "built-in: mounts refused (the profile has no [mount] section)";
+	return "";
+}
 std::string cred_op_name(unsigned v) { return enum_name(v, {"none", "setuid", "setgid", "capset", "exec"}); }
 std::string action_name(unsigned v) { return enum_name(v, {"none", "allow", "audit", "deny", "kill"}); }
 std::string mode_name(unsigned v) { return enum_name(v, {"inherit", "enforce", "audit"}); }
@@ -192,6 +228,12 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 	r.cgroup_id = ev.cgroup_id;
 	r.process = proc;
 	r.walk_limit = ev.flags & LTRACK_EV_WALK_LIMIT;
+	r.builtin = builtin_name(ev);
+	if (!r.builtin.empty() && r.rule.text.empty())
+		r.rule.text = builtin_text(r.builtin);
+	// A launch point or ltrack's own pins: critical whatever the mode did.
+	if ((ev.flags & (LTRACK_EV_LAUNCH_POINT | LTRACK_EV_BPFFS)) && ev.outcome != LTRACK_OUT_ALLOWED)
+		r.level = severity::critical;
 	r.count = count == 0 ? 1 : count;
 
 	std::string path(ev.path, strnlen(ev.path, sizeof ev.path));
@@ -224,6 +266,16 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 		if (ev.cred_op != LTRACK_CRED_EXEC)
 			break;
 		r.path = std::move(path); // the program executed
+		r.path_partial = ev.flags & LTRACK_EV_PATH_PARTIAL;
+		r.dev = format_dev(ev.dev);
+		r.ino = ev.ino;
+		break;
+	case LTRACK_HOOK_LINK:
+	case LTRACK_HOOK_MOUNT:
+		r.op = fs_op_name(ev.cred_op);
+		if (ev.hook == LTRACK_HOOK_LINK && (ev.flags & LTRACK_EV_BY_MODEL))
+			r.model.verdict = verdict_name(ev.verdict);
+		r.path = std::move(path);
 		r.path_partial = ev.flags & LTRACK_EV_PATH_PARTIAL;
 		r.dev = format_dev(ev.dev);
 		r.ino = ev.ino;

@@ -59,6 +59,14 @@ struct decision_record {
 	std::string dev;           // "major:minor"
 	uint64_t ino = 0;
 	bool walk_limit = false; // decided by the fail-closed ancestor walk bound
+	// A built-in rule decided (no policy line): "disconnected",
+	// "launch_point", "bpffs" or "mount_default"; "" otherwise.
+	std::string builtin;
+	// LINK, MOUNT: the operation ("link", "rename", "exchange"; "mount",
+	// "bind", "move", "remount", "propagation", "umount", "pivot_root",
+	// "new_instance"). path is the object linked or renamed, the mount's
+	// target, or (new_instance, remount of a filesystem) its type.
+	std::string op;
 	// NET
 	std::string family; // "inet", "inet6", "unix"
 	std::array<uint8_t, 16> addr{}; // IPv4 mapped into IPv6, as in the event
@@ -96,7 +104,8 @@ struct loss_record {
 // ---- decoding helpers -----------------------------------------------------
 
 // Names of the ABI enums; unknown values as "unknown(<n>)".
-std::string hook_name(unsigned hook);       // none file exec net model priv socket
+std::string hook_name(unsigned hook);       // none file exec net model priv socket link mount
+std::string fs_op_name(unsigned op);        // link rename exchange mount bind move remount ... (enum ltrack_fs_op)
 std::string cred_op_name(unsigned op);      // setuid setgid capset exec
 std::string action_name(unsigned action);   // none allow audit deny kill
 std::string mode_name(unsigned mode);       // inherit enforce audit

@@ -247,7 +247,7 @@ std::string object_text(const decision_record &r)
 	std::string p = r.path.empty() ? "<" + r.dev + ":" + std::to_string(r.ino) + ">" : text_escape(r.path);
 	if (r.path_partial)
 		p += " (name only, " + r.dev + ":" + std::to_string(r.ino) + ")";
-	return p;
+	return r.op.empty() ? p : r.op + " " + p;
 }
 
 std::string exe_text(const decision_record &r)
@@ -290,6 +290,12 @@ std::string format_json(const decision_record &r)
 				      .num("ino", r.ino)
 				      .done());
 	}
+	if (!r.op.empty())
+		o.str("op", r.op);
+	if (!r.builtin.empty())
+		o.str("builtin", r.builtin);
+	if (r.hook == "link" && !r.model.verdict.empty())
+		o.raw("model", json_object().str("verdict", r.model.verdict).done());
 	if (r.hook == "model")
 		o.raw("model",
 		      json_object().str("verdict", r.model.verdict).raw("imports", json_string_array(r.model.imports)).done());
@@ -339,6 +345,8 @@ std::string format_text(const decision_record &r)
 	s += " rule ";
 	if (r.rule.line)
 		s += text_escape(r.rule.file) + ":" + std::to_string(r.rule.line);
+	else if (!r.builtin.empty())
+		s += "built-in " + r.builtin;
 	else
 		s += "#" + std::to_string(r.rule.rule_id);
 	s += " profile " + (r.rule.profile.empty() ? std::to_string(r.profile_id) : text_escape(r.rule.profile));

@@ -250,6 +250,9 @@ void compiler::assign_rule_ids(policy_def &pol)
 		if (p.priv_default.action)
 			add(p.priv_default.pos, &p.priv_default.id, n, "priv-default", p.priv_default.action,
 			    "privilege escalation " + action_name(p.priv_default.action));
+		if (p.mount_default.action)
+			add(p.mount_default.pos, &p.mount_default.id, n, "mount-default", p.mount_default.action,
+			    "mount " + action_name(p.mount_default.action));
 		for (auto &r : p.file_rules)
 			add(r.pos, &r.id, n, "file", r.action,
 			    action_name(r.action) + " " + kind_word(r.kind) + " " + r.target +
@@ -484,6 +487,9 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		v.netlink_protocols = 1u << 0; // NETLINK_ROUTE
 	}
 	v.sockets_rule = p.sockets.id;
+	// A governed process changes no mount unless its profile says so.
+	v.mount_action = p.mount_default.action ? p.mount_default.action : uint8_t(LTRACK_ACT_DENY);
+	v.mount_rule = p.mount_default.id;
 	out.all = p.all;
 
 	auto target = [&](uint32_t rule, std::string role, const std::string &written, const path_identity *id) {

@@ -548,7 +548,8 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 {
 	std::string where = "profile." + std::string(name.str());
 	table_reader r(ctx, t, where,
-		       {"mode", "executables", "cgroups", "all", "missing", "file", "exec", "network", "model", "privilege"});
+		       {"mode", "executables", "cgroups", "all", "missing", "file", "exec", "network", "model", "privilege",
+			"mount"});
 	profile_def p;
 	p.name = std::string(name.str());
 	p.pos = pos_of(name);
@@ -601,6 +602,12 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 		read_default(ctx, pr, "default", true, p.priv_default);
 		if (!pr.has("default"))
 			ctx.error(pr.pos(), "[" + where + ".privilege] needs default = \"allow\", \"audit\", \"deny\" or \"kill\"");
+	}
+	if (const toml::table *mt = r.subtable("mount")) {
+		table_reader mr(ctx, *mt, where + ".mount", {"default"});
+		read_default(ctx, mr, "default", true, p.mount_default);
+		if (!mr.has("default"))
+			ctx.error(mr.pos(), "[" + where + ".mount] needs default = \"allow\", \"audit\", \"deny\" or \"kill\"");
 	}
 	if (const toml::table *m = r.subtable("model")) {
 		table_reader mr(ctx, *m, where + ".model",

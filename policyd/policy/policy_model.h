@@ -112,6 +112,7 @@ struct profile_def {
 	std::vector<path_entry> cgroups;
 	default_rule file_default, exec_default, net_default, unix_rule;
 	default_rule priv_default; // [profile.X.privilege] default: what an escalation does
+	default_rule mount_default; // [profile.X.mount] default: mount, umount, move, pivot_root (absent: deny)
 	std::vector<path_rule> file_rules; // file, dir and name rules
 	std::vector<path_rule> exec_rules; // file and dir rules
 	std::vector<net_rule> net_rules;

@@ -132,6 +132,8 @@ std::string summary_text(const compiled_policy &p)
 						    : std::string("unix, inet, inet6, netlink-route (the default)"))
 		  << "\n";
 		o << "  privilege escalation: " << action_name(v.priv_action) << " (" << rule_ref(p, v.priv_rule) << ")\n";
+		o << "  mounts: " << action_name(v.mount_action) << " ("
+		  << (v.mount_rule ? rule_ref(p, v.mount_rule) : std::string("built-in: no [mount] section")) << ")\n";
 		std::string entries = net_entries_text(p, prof.id);
 		if (!entries.empty())
 			o << "    kernel entries (first match per longest prefix):\n" << entries;
@@ -184,7 +186,8 @@ std::string summary_json(const compiled_policy *p, const std::vector<diagnostic>
 		  << ",\"netlink_protocols\":" << v.netlink_protocols << ",\"sockets_rule\":" << v.sockets_rule
 		  << ",\"model_policy\":\"" << model_policy_name(v.model_policy) << "\",\"model_action\":\""
 		  << action_name(v.model_action) << "\",\"model_rule\":" << v.model_rule << ",\"privilege\":\""
-		  << action_name(v.priv_action) << "\",\"privilege_rule\":" << v.priv_rule << "}";
+		  << action_name(v.priv_action) << "\",\"privilege_rule\":" << v.priv_rule << ",\"mount\":\""
+		  << action_name(v.mount_action) << "\",\"mount_rule\":" << v.mount_rule << "}";
 	}
 	o << "],\"rules\":[";
 	for (std::size_t i = 0; i < p->symbols.size(); i++) {

@@ -33,6 +33,18 @@
 //   ltrack_vm_actor ctl-fd FD FIELD...               (the same on an already connected socket FD)
 //   ltrack_vm_actor open-per-line PATH               (for each line read on stdin, open PATH and report;
 //                                                     one process deciding more than once)
+//   ltrack_vm_actor link FROM TO                     (link(2))
+//   ltrack_vm_actor rename FROM TO                   (rename(2))
+//   ltrack_vm_actor exchange A B                     (renameat2(RENAME_EXCHANGE))
+//   ltrack_vm_actor write PATH TEXT                  (open O_WRONLY|O_TRUNC, write TEXT: a sysctl)
+//   ltrack_vm_actor mount FSTYPE SOURCE TARGET [OPTIONS]  (mount(2) of a filesystem)
+//   ltrack_vm_actor bind SOURCE TARGET               (mount(2) MS_BIND)
+//   ltrack_vm_actor umount TARGET                    (umount2(2))
+//   ltrack_vm_actor move-mount SOURCE TARGET         (open_tree(OPEN_TREE_CLONE) + move_mount(2))
+//   ltrack_vm_actor fsopen FSTYPE KEY=VALUE...       (fsopen + fsconfig + FSCONFIG_CMD_CREATE; reports
+//                                                     the create, the step that makes the instance)
+//   ltrack_vm_actor open-by-handle DIR NAME          (name_to_handle_at of DIR/NAME, drop the dentry
+//                                                     and inode caches, then open_by_handle_at)
 //
 // Prints "ok" or "errno=N (text)" and exits 0 or 100 + errno (capped), so
 // the caller can tell "denied" from "crashed" or "killed".
@@ -43,6 +55,7 @@
 #include <netinet/in.h>
 #include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -247,6 +260,90 @@ static int do_net(const char *op, int family, int type, int protocol, int addr_f
 	return report(err);
 }
 
+static int do_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return report(errno);
+	ssize_t n = write(fd, text, std::strlen(text));
+	int err = n < 0 ? errno : 0;
+	close(fd);
+	return report(err);
+}
+
+// The new mount API (glibc 2.36 wraps it in <sys/mount.h>).
+static int do_move_mount(const char *source, const char *target)
+{
+	int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0) {
+		std::printf("open_tree: %s\n", std::strerror(errno));
+		return report(errno);
+	}
+	int r = move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+	int err = r < 0 ? errno : 0;
+	close(tree);
+	return report(err);
+}
+
+static int do_fsopen(const char *fstype, int nopts, char **opts)
+{
+	int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return report(errno);
+	for (int i = 0; i < nopts; i++) {
+		std::string kv = opts[i];
+		std::size_t eq = kv.find('=');
+		std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
+		if (fsconfig(fs, FSCONFIG_SET_STRING, k.c_str(), v.c_str(), 0) < 0) {
+			std::printf("fsconfig %s: %s\n", kv.c_str(), std::strerror(errno));
+			close(fs);
+			return 2;
+		}
+	}
+	int r = fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0);
+	int err = r < 0 ? errno : 0;
+	if (!err) {
+		int m = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+		if (m >= 0)
+			close(m);
+	}
+	close(fs);
+	return report(err);
+}
+
+static int do_open_by_handle(const char *dir, const char *name)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0) {
+		std::printf("open %s: %s\n", dir, std::strerror(errno));
+		return 2;
+	}
+	union {
+		file_handle fh;
+		char buf[sizeof(file_handle) + MAX_HANDLE_SZ];
+	} h{};
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	int mount_id;
+	if (name_to_handle_at(dfd, name, &h.fh, &mount_id, 0) < 0) {
+		std::printf("name_to_handle_at: %s\n", std::strerror(errno));
+		return 2;
+	}
+	// Forget the file's dentry: the handle then opens a disconnected one.
+	sync();
+	int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (dc < 0 || write(dc, "2", 1) != 1) {
+		std::printf("drop_caches: %s\n", std::strerror(errno));
+		return 2;
+	}
+	close(dc);
+	int fd = open_by_handle_at(dfd, &h.fh, O_RDONLY);
+	int err = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return report(err);
+}
+
 static int run(int argc, char **argv);
 
 // One round of opens (loop-open, loop-open-for), counted.
@@ -362,6 +459,26 @@ static int run(int argc, char **argv)
 	if (op == "net" && argc == 10)
 		return do_net(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]), std::atoi(argv[6]),
 			      argv[7], argv[8], std::atoi(argv[9]));
+	if (op == "link" && argc == 4)
+		return report(link(argv[2], argv[3]) == 0 ? 0 : errno);
+	if (op == "rename" && argc == 4)
+		return report(rename(argv[2], argv[3]) == 0 ? 0 : errno);
+	if (op == "exchange" && argc == 4)
+		return report(renameat2(AT_FDCWD, argv[2], AT_FDCWD, argv[3], RENAME_EXCHANGE) == 0 ? 0 : errno);
+	if (op == "write" && argc == 4)
+		return do_write(argv[2], argv[3]);
+	if (op == "mount" && (argc == 5 || argc == 6))
+		return report(mount(argv[3], argv[4], argv[2], 0, argc == 6 ? argv[5] : nullptr) == 0 ? 0 : errno);
+	if (op == "bind" && argc == 4)
+		return report(mount(argv[2], argv[3], nullptr, MS_BIND, nullptr) == 0 ? 0 : errno);
+	if (op == "umount" && argc == 3)
+		return report(umount2(argv[2], 0) == 0 ? 0 : errno);
+	if (op == "move-mount" && argc == 4)
+		return do_move_mount(argv[2], argv[3]);
+	if (op == "fsopen" && argc >= 3)
+		return do_fsopen(argv[2], argc - 3, argv + 3);
+	if (op == "open-by-handle" && argc == 4)
+		return do_open_by_handle(argv[2], argv[3]);
 	if (op == "child" && argc >= 3)
 		return do_child(argc - 1, argv + 1);
 	if (op == "map-exec" && argc >= 4)

@@ -3,8 +3,9 @@
 # busybox insmod can load them) and tests/vm/guest/init as /init.
 
 # Modules the guest needs; each comes with what modules.dep says it depends
-# on. Any of them may be built in (virtio_pci is, on 6.12).
-vm_initramfs_modules=(virtio_pci 9pnet_virtio 9p)
+# on. Any of them may be built in (virtio_pci is, on 6.12). overlay, loop,
+# ext4 and binfmt_misc: the mount, open_by_handle_at and launch point tests.
+vm_initramfs_modules=(virtio_pci 9pnet_virtio 9p overlay loop crc32c_generic ext4 binfmt_misc)
 
 # Prints the module files to load, dependencies first, for kernel tree $1
 # (an unpacked package) and release $2.

@@ -1,0 +1,347 @@
+// Ways around the file rules through the filesystem itself (issue 17, items
+// 4, 5, 6 and 8), tried from the outside by real processes: a governed
+// actor (enforce), a copy of it under an audit profile (the operation
+// proceeds, the record says would_deny) and the test process itself
+// (ungoverned: untouched, nothing recorded).
+//   - links and renames: a hard link, a rename or a RENAME_EXCHANGE of an
+//     object the actor may not open (denied directory, name rule, model
+//     extension) into an allowed place or past a name rule;
+//   - mounts: mount, overlay, bind, umount, move_mount, fsopen/fsconfig,
+//     and ltrack's bpffs even for a profile that may mount;
+//   - open_by_handle_at of a file whose dentry the cache dropped (ext4 on a
+//     loop device: tmpfs pins its dentries, so it never disconnects);
+//   - writes to host-wide helper launch points (core_pattern, modprobe,
+//     binfmt_misc's register).
+// Every refusal is checked twice: the errno the process saw and the record.
+#include "support.h"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+
+using namespace ltrack::vmtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string q(const std::string &s) { return "\"" + s + "\""; }
+
+std::string log_of(const ltrackd &d) { return "decision log:\n" + read_file(d.log_path()); }
+
+bool exists(const std::string &p)
+{
+	struct stat st{};
+	return lstat(p.c_str(), &st) == 0;
+}
+
+// A copy of the actor for a second profile (profiles select by executable).
+std::string actor_copy(const temp_dir &t, const std::string &name)
+{
+	std::string p = t / name;
+	fs::copy_file(actor_path(), p);
+	chmod(p.c_str(), 0755);
+	return p;
+}
+
+run_result run_as(const std::string &program, std::vector<std::string> args)
+{
+	args.insert(args.begin(), program);
+	return run(args);
+}
+
+// pid's record of this hook, outcome and object path.
+std::function<bool(const json &)> record_of(int pid, const std::string &hook, const std::string &outcome,
+					    const std::string &path)
+{
+	return [=](const json &r) {
+		return decision_for(pid, hook, outcome)(r) && r["file"]["path"].s() == path;
+	};
+}
+
+// Nothing was recorded about pid (the ungoverned test process).
+void expect_no_record(const ltrackd &d, int pid)
+{
+	for (const json &r : d.decisions())
+		EXPECT_NE(r["process"]["pid"].i(), pid) << "an ungoverned process was recorded\n" << log_of(d);
+}
+
+struct mount_guard {
+	std::string where;
+	bool mounted = false;
+	~mount_guard()
+	{
+		if (mounted)
+			umount2(where.c_str(), MNT_DETACH);
+	}
+};
+
+// ---- links and renames ----------------------------------------------------
+
+struct link_case {
+	std::string what, op, from, to, rule_text; // rule_text: the rule the record names
+};
+
+TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
+{
+	temp_dir t;
+	for (const char *d : {"denied/sub", "open/box/inner", "models"})
+		fs::create_directories(t / d);
+	write_file(t / "denied/secret.txt", "secret");
+	write_file(t / "denied/sub/deep.txt", "deep");
+	write_file(t / "open/x.pkl", "pickle");
+	write_file(t / "open/w.pt", "not scanned");
+	write_file(t / "open/fine.txt", "fine");
+	write_file(t / "open/b.txt", "b");
+	write_file(t / "open/box/inner/f.txt", "inner");
+	std::string audited = actor_copy(t, "audited-actor");
+	std::string rules = "[profile.p.file]\ndefault = \"allow\"\nrules = [\n"
+			    "  { action = \"deny\", dir = " + q(t / "denied") + " },\n"
+			    "  { action = \"deny\", dir = " + q(t / "open/box/inner") + " },\n"
+			    "  { action = \"deny\", name = \"*.pkl\" },\n]\n"
+			    "[profile.p.model]\nextensions = [\".pt\"]\nallow = \"safe\"\n";
+	std::string policy = "mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(actor_path()) + "]\n" + rules;
+	std::string aud_rules = rules;
+	for (std::size_t at; (at = aud_rules.find("profile.p.")) != std::string::npos;)
+		aud_rules.replace(at, 10, "profile.aud.");
+	policy += "[profile.aud]\nexecutables = [" + q(audited) + "]\nmode = \"audit\"\n" + aud_rules;
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	std::string deny_dir = "deny dir " + (t / "denied");
+	std::string deny_pkl = "deny name *.pkl";
+	// Each refused in enforce mode: EPERM, nothing moved, a link record
+	// naming the operation, the object and the rule that refuses opening it.
+	std::vector<link_case> refused = {
+		{"hard link out of a denied directory", "link", t / "denied/secret.txt", t / "open/s.txt", deny_dir},
+		{"rename out of a denied directory", "rename", t / "denied/secret.txt", t / "open/s2.txt", deny_dir},
+		{"rename of a directory inside a denied one", "rename", t / "denied/sub", t / "open/sub", deny_dir},
+		{"rename of the denied directory itself", "rename", t / "denied", t / "open/was-denied", deny_dir},
+		{"rename past a name rule", "rename", t / "open/x.pkl", t / "open/x.dat", deny_pkl},
+		{"rename to another case", "rename", t / "open/x.pkl", t / "open/x.PKL", deny_pkl},
+		{"hard link past a name rule", "link", t / "open/x.pkl", t / "open/y.dat", deny_pkl},
+		{"rename past the model extensions", "rename", t / "open/w.pt", t / "open/w.txt", ""},
+		{"exchange with a denied file", "exchange", t / "open/fine.txt", t / "denied/secret.txt", deny_dir},
+	};
+	for (const auto &c : refused) {
+		run_result r = actor({c.op, c.from, c.to});
+		EXPECT_EQ(r.actor_errno(), EPERM) << c.what << ": " << r.out;
+		// The exchange's refused object is its target, moved the other way.
+		std::string object = c.op == "exchange" ? c.to : c.from;
+		json rec = d.wait_for(record_of(r.pid, "link", "denied", object));
+		ASSERT_EQ(rec.kind, json::object_v) << c.what << ": no record\n" << log_of(d);
+		EXPECT_EQ(rec["op"].s(), c.op) << c.what;
+		EXPECT_EQ(rec["action"].s(), "deny") << c.what;
+		EXPECT_EQ(rec["profile"].s(), "p") << c.what;
+		EXPECT_FALSE(rec["file"]["path_partial"].b) << c.what;
+		if (c.rule_text.empty()) {
+			// The model layer refused it: not scanned safe, under a model extension.
+			EXPECT_NE(rec["model"]["verdict"].s(), "") << c.what;
+			EXPECT_NE(rec["model"]["verdict"].s(), "safe") << c.what;
+		} else {
+			EXPECT_EQ(rec["rule"]["text"].s(), c.rule_text) << c.what;
+		}
+		EXPECT_TRUE(exists(c.from)) << c.what << ": the object moved";
+		if (c.op != "exchange") {
+			EXPECT_FALSE(exists(c.to)) << c.what << ": the new name exists";
+		}
+	}
+	EXPECT_EQ(read_file(t / "open/fine.txt"), "fine") << "the exchange happened";
+
+	// What the actor may open it may move: rules on inodes go with it (a
+	// denied directory inside a moved one stays denied), names only tighten.
+	EXPECT_EQ(actor({"rename", t / "open/fine.txt", t / "open/fine2.txt"}).exit_code, 0);
+	EXPECT_EQ(actor({"link", t / "open/b.txt", t / "open/b2.txt"}).exit_code, 0);
+	EXPECT_EQ(actor({"rename", t / "open/b2.txt", t / "denied/b2.txt"}).exit_code, 0);
+	run_result box = actor({"rename", t / "open/box", t / "open/box2"});
+	EXPECT_EQ(box.exit_code, 0) << box.out;
+	run_result inner = actor({"open", t / "open/box2/inner/f.txt"});
+	EXPECT_EQ(inner.actor_errno(), EPERM) << "the denied directory lost its rule by moving: " << inner.out;
+
+	// Audit: the same link and rename proceed, recorded as would_deny.
+	run_result al = run_as(audited, {"link", t / "denied/secret.txt", t / "open/audited-link"});
+	EXPECT_EQ(al.exit_code, 0) << al.out;
+	EXPECT_TRUE(exists(t / "open/audited-link"));
+	json arec = d.wait_for(record_of(al.pid, "link", "would_deny", t / "denied/secret.txt"));
+	ASSERT_EQ(arec.kind, json::object_v) << "no would_deny record\n" << log_of(d);
+	EXPECT_EQ(arec["mode"].s(), "audit");
+	EXPECT_EQ(arec["op"].s(), "link");
+	EXPECT_EQ(arec["rule"]["text"].s(), deny_dir);
+	run_result ar = run_as(audited, {"rename", t / "open/x.pkl", t / "open/x.dat"});
+	EXPECT_EQ(ar.exit_code, 0) << ar.out;
+	EXPECT_TRUE(exists(t / "open/x.dat"));
+	EXPECT_EQ(d.wait_for(record_of(ar.pid, "link", "would_deny", t / "open/x.pkl"))["op"].s(), "rename")
+		<< log_of(d);
+
+	// Ungoverned: the test process links and renames what the actor may not.
+	ASSERT_EQ(link((t / "denied/secret.txt").c_str(), (t / "open/mine.txt").c_str()), 0) << std::strerror(errno);
+	ASSERT_EQ(rename((t / "denied/sub").c_str(), (t / "open/sub-mine").c_str()), 0) << std::strerror(errno);
+	expect_no_record(d, getpid());
+}
+
+// ---- mounts, handles, launch points --------------------------------------------
+
+// The actor's refusal of one operation: EPERM and its record.
+json expect_refused(const ltrackd &d, const std::string &what, const std::vector<std::string> &args,
+		    const std::string &hook, const std::string &path)
+{
+	run_result r = actor(args);
+	EXPECT_EQ(r.actor_errno(), EPERM) << what << ": " << r.out;
+	json rec = d.wait_for(record_of(r.pid, hook, "denied", path));
+	EXPECT_EQ(rec.kind, json::object_v) << what << ": no record\n" << log_of(d);
+	EXPECT_EQ(rec["profile"].s(), "p") << what;
+	return rec;
+}
+
+int run_sh(const std::string &cmd) { return run({"/bin/sh", "-c", cmd}).exit_code; }
+
+TEST(FsEscape, MountsHandlesAndLaunchPoints)
+{
+	temp_dir t;
+	for (const char *dir : {"denied", "upper", "work", "mnt", "ovl", "pre", "ext"})
+		fs::create_directories(t / dir);
+	write_file(t / "denied/secret.txt", "secret");
+	// ext4 on a loop device: a filesystem whose dentries the cache can drop
+	// (tmpfs pins them), so a handle opens a disconnected one.
+	ASSERT_EQ(run_sh("truncate -s 16M " + (t / "img") + " && mkfs.ext4 -q -F " + (t / "img") +
+			 " && mount -o loop " + (t / "img") + " " + (t / "ext")),
+		  0);
+	mount_guard ext{t / "ext", true};
+	fs::create_directories(t / "ext/denied");
+	fs::create_directories(t / "ext/open");
+	write_file(t / "ext/denied/secret.txt", "secret");
+	write_file(t / "ext/open/x.pkl", "pickle");
+	mount_guard pre{t / "pre"};
+	ASSERT_EQ(mount("tmpfs", (t / "pre").c_str(), "tmpfs", 0, nullptr), 0) << std::strerror(errno);
+	pre.mounted = true;
+	std::string audited = actor_copy(t, "audited-actor");
+	std::string mounter = actor_copy(t, "mounting-actor");
+	std::string file_rules = "default = \"allow\"\nrules = [\n  { action = \"deny\", dir = " + q(t / "denied") +
+				 " },\n  { action = \"deny\", dir = " + q(t / "ext/denied") +
+				 " },\n  { action = \"deny\", name = \"*.pkl\" },\n]\n";
+	std::string policy = "mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(actor_path()) + "]\n" +
+			     "[profile.p.file]\n" + file_rules + "[profile.aud]\nexecutables = [" + q(audited) +
+			     "]\nmode = \"audit\"\n[profile.aud.file]\n" + file_rules + "[profile.m]\nexecutables = [" +
+			     q(mounter) + "]\n[profile.m.mount]\ndefault = \"allow\"\n";
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+
+	// ---- mounts: refused without a [mount] section, by the built-in rule.
+	std::string overlay_opts = "lowerdir=" + (t / "denied") + ",upperdir=" + (t / "upper") + ",workdir=" + (t / "work");
+	struct mount_case {
+		std::string what, op;
+		std::vector<std::string> args;
+		std::string path;
+	};
+	std::vector<mount_case> mounts = {
+		{"tmpfs mount", "mount", {"mount", "tmpfs", "none", t / "mnt"}, t / "mnt"},
+		{"overlay over the denied directory", "mount", {"mount", "overlay", "overlay", t / "ovl", overlay_opts},
+		 t / "ovl"},
+		{"bind mount of the denied directory", "bind", {"bind", t / "denied", t / "mnt"}, t / "mnt"},
+		{"umount", "umount", {"umount", t / "pre"}, t / "pre"},
+		{"move_mount of a clone", "move", {"move-mount", t / "pre", t / "mnt"}, t / "mnt"},
+		{"fsopen/fsconfig of an overlay", "new_instance",
+		 {"fsopen", "overlay", "lowerdir=" + (t / "denied"), "upperdir=" + (t / "upper"), "workdir=" + (t / "work")},
+		 "overlay"},
+	};
+	for (const auto &c : mounts) {
+		json rec = expect_refused(d, c.what, c.args, "mount", c.path);
+		EXPECT_EQ(rec["op"].s(), c.op) << c.what;
+		EXPECT_EQ(rec["builtin"].s(), "mount_default") << c.what;
+		EXPECT_EQ(rec["rule"]["text"].s(), "built-in: mounts refused (the profile has no [mount] section)");
+	}
+	EXPECT_FALSE(exists(t / "ovl/secret.txt")) << "the overlay was mounted";
+	EXPECT_FALSE(exists(t / "mnt/secret.txt")) << "the bind mount was made";
+
+	// Audit: the overlay is mounted, recorded as would_deny.
+	run_result ao = run_as(audited, {"mount", "overlay", "overlay", t / "ovl", overlay_opts});
+	EXPECT_EQ(ao.exit_code, 0) << ao.out;
+	mount_guard ovl{t / "ovl", ao.exit_code == 0};
+	json arec = d.wait_for(record_of(ao.pid, "mount", "would_deny", t / "ovl"));
+	EXPECT_EQ(arec["mode"].s(), "audit") << log_of(d);
+	EXPECT_EQ(arec["op"].s(), "mount");
+
+	// A profile that may mount mounts, but never on ltrack's bpffs.
+	run_result mm = run_as(mounter, {"mount", "tmpfs", "none", t / "mnt"});
+	EXPECT_EQ(mm.exit_code, 0) << mm.out;
+	mount_guard mnt{t / "mnt", mm.exit_code == 0};
+	run_result mb = run_as(mounter, {"mount", "tmpfs", "none", d.pin_dir()});
+	EXPECT_EQ(mb.actor_errno(), EPERM) << "mounted over the pin directory: " << mb.out;
+	if (mb.exit_code == 0)
+		umount2(d.pin_dir().c_str(), MNT_DETACH);
+	json brec = d.wait_for(record_of(mb.pid, "mount", "denied", d.pin_dir()));
+	EXPECT_EQ(brec["builtin"].s(), "bpffs") << log_of(d);
+	EXPECT_EQ(brec["severity"].s(), "critical");
+	EXPECT_EQ(brec["profile"].s(), "m");
+
+	// Ungoverned: the test process mounts and unmounts.
+	fs::create_directories(t / "own");
+	EXPECT_EQ(mount("tmpfs", (t / "own").c_str(), "tmpfs", 0, nullptr), 0) << std::strerror(errno);
+	EXPECT_EQ(umount2((t / "own").c_str(), 0), 0) << std::strerror(errno);
+
+	// ---- open_by_handle_at of a file whose dentry was dropped: its path is
+	// unknown, so the open fails closed whatever the rules (even for a file
+	// the actor may open by name), counted and flagged: by the ancestor walk
+	// for a profile with directory rules, by a built-in check for one
+	// without (m).
+	struct handle_case {
+		std::string program, name, profile;
+	};
+	for (const handle_case &c : {handle_case{actor_path(), "denied/secret.txt", "p"},
+				     handle_case{actor_path(), "open/x.pkl", "p"},
+				     handle_case{mounter, "open/x.pkl", "m"}}) {
+		run_result r = run_as(c.program, {"open-by-handle", t / "ext", c.name});
+		EXPECT_EQ(r.actor_errno(), EPERM) << c.name << ": " << r.out;
+		json rec = d.wait_for(decision_for(r.pid, "file", "denied"));
+		EXPECT_EQ(rec["builtin"].s(), "disconnected") << c.name << "\n" << log_of(d);
+		EXPECT_EQ(rec["profile"].s(), c.profile);
+		EXPECT_EQ(rec["rule"]["text"].s(), "built-in: an object reached without its path (open_by_handle_at) "
+						   "fails closed");
+	}
+	run_result ah = run_as(audited, {"open-by-handle", t / "ext", "denied/secret.txt"});
+	EXPECT_EQ(ah.exit_code, 0) << ah.out;
+	EXPECT_EQ(d.wait_for(decision_for(ah.pid, "file", "would_deny"))["builtin"].s(), "disconnected") << log_of(d);
+	run_result st = d.ctl({"status"});
+	std::size_t at = st.out.find("disconnected: ");
+	ASSERT_NE(at, std::string::npos) << st.out;
+	EXPECT_GE(std::atoi(st.out.c_str() + at + 14), 4) << st.out;
+
+	// ---- host-wide launch points: a governed write is refused (critical),
+	// an audited one proceeds, the ungoverned test process restores.
+	const std::string core = "/proc/sys/kernel/core_pattern";
+	std::string saved = read_file(core);
+	json crec = expect_refused(d, "core_pattern pipe", {"write", core, "|/tmp/ltrack-helper %p"}, "file", core);
+	EXPECT_EQ(crec["builtin"].s(), "launch_point");
+	EXPECT_EQ(crec["severity"].s(), "critical");
+	EXPECT_EQ(read_file(core), saved);
+	expect_refused(d, "modprobe", {"write", "/proc/sys/kernel/modprobe", "/tmp/ltrack-helper"}, "file",
+		       "/proc/sys/kernel/modprobe");
+	run_result ac = run_as(audited, {"write", core, "|/tmp/ltrack-audited %p"});
+	EXPECT_EQ(ac.exit_code, 0) << ac.out;
+	json acrec = d.wait_for(record_of(ac.pid, "file", "would_deny", core));
+	EXPECT_EQ(acrec["builtin"].s(), "launch_point") << log_of(d);
+	EXPECT_EQ(acrec["severity"].s(), "critical");
+	write_file(core, saved);
+	EXPECT_EQ(read_file(core), saved);
+	const std::string binfmt = "/proc/sys/fs/binfmt_misc";
+	if (mount("binfmt_misc", binfmt.c_str(), "binfmt_misc", 0, nullptr) == 0 || errno == EBUSY) {
+		json b = expect_refused(d, "binfmt_misc register", {"write", binfmt + "/register", ":ltrack:E::ltrk::/bin/sh:"},
+					"file", binfmt + "/register");
+		EXPECT_EQ(b["builtin"].s(), "launch_point");
+		EXPECT_FALSE(exists(binfmt + "/ltrack"));
+		umount2(binfmt.c_str(), MNT_DETACH);
+	} else {
+		ADD_FAILURE() << "binfmt_misc: " << std::strerror(errno);
+	}
+	expect_no_record(d, getpid());
+}
+
+} // namespace
