@@ -8,6 +8,7 @@
 #include "model_watch.h"
 #include "policy_state.h"
 #include "process_tracer.h"
+#include "service_manager.h"
 
 #include <spdlog/spdlog.h>
 
@@ -25,25 +26,6 @@
 namespace ltrack {
 namespace {
 
-// Tells systemd (Type=notify) that the policy is enforced.
-void notify_ready()
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	if (!path || !*path)
-		return;
-	sockaddr_un addr{};
-	addr.sun_family = AF_UNIX;
-	std::strncpy(addr.sun_path, path, sizeof(addr.sun_path) - 1);
-	if (addr.sun_path[0] == '@')
-		addr.sun_path[0] = 0;
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	const char msg[] = "READY=1";
-	sendto(fd, msg, sizeof(msg) - 1, 0, reinterpret_cast<sockaddr *>(&addr), sizeof(addr));
-	close(fd);
-}
-
 class daemon {
 public:
 	explicit daemon(const daemon_options &opt) : opt_(opt) {}
@@ -55,6 +37,7 @@ private:
 	void handle(control_request &req);
 	std::string add_daemon_status(std::string text, bool json) const;
 	std::string reload(const std::string &path, bool &ok);
+	std::string reload_policy(const std::string &path, bool &ok);
 	void check_counters();
 
 	daemon_options opt_;
@@ -65,6 +48,7 @@ private:
 	control_server control_;
 	model_watch models_;
 	tracing::process_tracer tracer_;
+	service::watchdog watchdog_;
 	int epoll_ = -1, sigfd_ = -1, timerfd_ = -1;
 	bool stop_ = false, unload_ = false;
 	std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -111,8 +95,15 @@ int daemon::run()
 	}
 	policy_.mark_applied(st);
 	pipeline_.on_policy_applied(st.slot, policy_.shared());
+	// Model directories are scanned before READY=1: each directory extends
+	// systemd's start timeout, so a large model store is not a failed start.
+	models_.on_progress([](const std::string &dir, std::size_t scanned) {
+		service::extend_start_timeout(std::chrono::seconds(30),
+					      "scanning model directories: " + std::to_string(scanned) + " files, now " + dir);
+	});
 	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
 		spdlog::warn("models: {}", s.error);
+	models_.on_progress(nullptr);
 
 	// Process context for the log: without it a record still carries the
 	// kernel's pid, comm and ids, so this is worth a warning, not a refusal.
@@ -157,7 +148,10 @@ int daemon::run()
 	spdlog::info("enforcing {} ({} mode, {} profiles, {} rules; programs {}); control socket {}",
 		     opt_.policy_path, policy_.mode_name(), policy_.profile_count(), policy_.rule_count(),
 		     guard_.adopted().empty() ? "attached" : "adopted", opt_.socket_path);
-	notify_ready();
+	service::ready(fmt::format("enforcing {} ({} mode, {} profiles, {} rules)", opt_.policy_path, policy_.mode_name(),
+				   policy_.profile_count(), policy_.rule_count()));
+	if (watchdog_.enabled())
+		spdlog::info("watchdog: a heartbeat every {} ms", watchdog_.interval_us() / 2000);
 
 	while (!stop_) {
 		epoll_event evs[16];
@@ -222,10 +216,23 @@ void daemon::on_signal()
 		return;
 	}
 	spdlog::info("signal {}: stopping", strsignal(si.ssi_signo));
+	service::stopping();
 	stop_ = true;
 }
 
 std::string daemon::reload(const std::string &path, bool &ok)
+{
+	// systemd sees the reload (RELOADING=1) and, whatever its outcome, the
+	// service ready again with what is enforced now.
+	service::reloading();
+	std::string result = reload_policy(path, ok);
+	service::reloaded(fmt::format("enforcing {} ({} mode, {} profiles, {} rules){}", policy_.path(),
+				      policy_.mode_name(), policy_.profile_count(), policy_.rule_count(),
+				      ok ? "" : "; the last reload was rejected"));
+	return result;
+}
+
+std::string daemon::reload_policy(const std::string &path, bool &ok)
 {
 	ok = false;
 	policy_state next;
@@ -264,6 +271,7 @@ void daemon::check_counters()
 	pipeline_.service_followers();
 	pipeline_.flush();
 	models_.recheck();
+	watchdog_.beat();
 }
 
 // The control socket's side of `ltrackctl status`: who was refused, and
@@ -340,6 +348,7 @@ void daemon::handle(control_request &req)
 	} else if (cmd == "unload") {
 		control_.respond(req.fd, true, "unloading: programs detach and ltrackd exits");
 		spdlog::info("unload requested by pid {}", req.pid);
+		service::stopping();
 		unload_ = stop_ = true;
 	} else {
 		control_.respond(req.fd, false, "unknown request '" + cmd + "'");

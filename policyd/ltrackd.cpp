@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "kernel_support.h"
+#include "service_manager.h"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -35,8 +36,7 @@ int main(int argc, char **argv)
 	if (auto code = ltrack::parse_command_line(app, argc, argv))
 		return *code;
 
-	spdlog::set_pattern("ltrackd: %^%l%$: %v");
-	spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+	ltrack::service::setup_logging("ltrackd", verbose);
 	ltrack::route_libbpf_output(verbose);
 
 	if (geteuid() != 0) {

@@ -144,6 +144,8 @@ status model_watch::start(bpf_guard &guard, const std::vector<std::string> &dirs
 void model_watch::add_tree(int root, const std::string &rel)
 {
 	std::string dir = rel.empty() ? roots_[root] : roots_[root] + "/" + rel;
+	if (progress_)
+		progress_(dir, findings_.size());
 	fd_closer d{open_beneath(root_fds_[root], rel, O_RDONLY | O_DIRECTORY)};
 	if (d.fd < 0) {
 		spdlog::warn("models: not watching {}: {}", dir, std::strerror(errno));

@@ -19,6 +19,7 @@
 #include "scanner.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -60,6 +61,8 @@ public:
 	// What the scanner said of a file, by identity (for decision records).
 	const model_finding *find(uint64_t dev, uint64_t ino) const;
 	std::size_t scanned() const { return findings_.size(); }
+	// Called before each directory is scanned (start-up progress for systemd).
+	void on_progress(std::function<void(const std::string &dir, std::size_t scanned)> f) { progress_ = std::move(f); }
 
 private:
 	void add_tree(int root, const std::string &rel);
@@ -73,6 +76,7 @@ private:
 	int inotify_fd_ = -1;
 	std::map<int, std::pair<int, std::string>> watches_; // wd -> (root, directory below it)
 	std::map<std::pair<uint64_t, uint64_t>, model_finding> findings_;
+	std::function<void(const std::string &dir, std::size_t scanned)> progress_;
 };
 
 // The kernel's internal dev_t encoding of a stat(2) st_dev (MKDEV: major << 20 | minor).

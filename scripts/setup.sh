@@ -9,6 +9,7 @@ build=${1:-$top/build}
 packages=(
   # build
   cmake g++ make pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libbz2-dev liblzma-dev libssl-dev
+  libsystemd-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libgtest-dev googletest
   # the Debian package (cpack's DEB generator: dpkg-shlibdeps computes Depends)
   dpkg-dev
