@@ -381,10 +381,14 @@ format scan_tar(bytes d, const std::string &where, unsigned depth, scan_state &s
 	size_t recognised = 0;
 	for (const tar_entry &e : entries) {
 		std::string ew = join(where, e.name), b = base(e.name);
-		bool torch_member = torch && (b == "pickle" || b == "storages" || b == "tensors" || b == "sys_info");
+		bool checkpoint_name = b == "pickle" || b == "storages" || b == "tensors" || b == "sys_info";
+		bool torch_member = torch && checkpoint_name;
+		// torch extracts a member of these names and unpickles what it
+		// extracted: a link makes that another file, in whatever tar,
+		// whether or not the other checkpoint members are there.
 		if (e.link) {
-			if (torch_member)
-				st.error(ew, "checkpoint member is a link (torch would read another file)");
+			if (checkpoint_name)
+				st.error(ew, "checkpoint member is a link (torch would extract it and unpickle the file it names)");
 			continue;
 		}
 		if (torch_member && b == "pickle") {

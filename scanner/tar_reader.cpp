@@ -3,19 +3,32 @@
 namespace ltrack::scanner {
 namespace {
 
-// tarfile's nti(): GNU base-256, else int(text up to the first NUL,
-// stripped, or "0", 8) with Python's int() syntax (sign, 0o, underscores).
-bool octal(bytes f, uint64_t &out)
+// tarfile's nti(): GNU base-256 (0x80 positive, 0xff negative, the rest
+// big-endian), else int(text up to the first NUL, stripped, or "0", 8)
+// with Python's int() syntax (a sign, 0o, underscores). Values that do not
+// fit 64 bits signed are refused (tarfile would take them, and then fail
+// or read past the end: an error either way).
+bool number(bytes f, int64_t &out)
 {
 	out = 0;
 	if (!f.empty() && (f[0] == 0x80 || f[0] == 0xff)) {
-		if (f[0] == 0xff)
-			return false; // negative
+		uint64_t n = 0;
 		for (size_t i = 1; i < f.size(); i++) {
-			if (out >> 56)
+			if (n >> 56)
 				return false;
-			out = out << 8 | f[i];
+			n = n << 8 | f[i];
 		}
+		if (f[0] == 0x80) {
+			if (n > uint64_t(INT64_MAX))
+				return false;
+			out = int64_t(n);
+			return true;
+		}
+		// -(256 ** (len - 1) - n)
+		size_t bits = 8 * (f.size() - 1);
+		if (bits > 62)
+			return false; // the 12-byte size field: far beyond any file
+		out = -int64_t((uint64_t(1) << bits) - n);
 		return true;
 	}
 	size_t n = 0;
@@ -29,11 +42,13 @@ bool octal(bytes f, uint64_t &out)
 		t.remove_suffix(1);
 	if (t.empty())
 		return true;
-	if (t.front() == '+')
+	bool negative = t.front() == '-';
+	if (t.front() == '+' || t.front() == '-')
 		t.remove_prefix(1);
 	bool prefixed = t.size() >= 2 && t[0] == '0' && (t[1] == 'o' || t[1] == 'O');
 	if (prefixed)
 		t.remove_prefix(2);
+	uint64_t v = 0;
 	bool any = false, last_underscore = !prefixed;
 	for (char c : t) {
 		if (c == '_') {
@@ -42,28 +57,42 @@ bool octal(bytes f, uint64_t &out)
 			last_underscore = true;
 			continue;
 		}
-		if (c < '0' || c > '7' || (out >> 60))
+		if (c < '0' || c > '7' || (v >> 59))
 			return false;
-		out = out * 8 + uint64_t(c - '0');
+		v = v * 8 + uint64_t(c - '0');
 		any = true;
 		last_underscore = false;
 	}
-	return any && !last_underscore;
+	if (!any || last_underscore)
+		return false;
+	out = negative ? -int64_t(v) : int64_t(v);
+	return true;
 }
 
+// A size or offset: a negative one is a header this reader refuses.
+bool octal(bytes f, uint64_t &out)
+{
+	int64_t v;
+	if (!number(f, v) || v < 0)
+		return false;
+	out = uint64_t(v);
+	return true;
+}
+
+// calc_chksums(): 256 + the sum of the other 504 bytes, unsigned or signed
+// (a negative signed sum matches a negative checksum field).
 bool checksum_ok(bytes h)
 {
-	uint64_t want;
-	if (!octal(h.subspan(148, 8), want))
+	int64_t want;
+	if (!number(h.subspan(148, 8), want))
 		return false;
-	uint64_t sum = 0;
-	int64_t ssum = 0;
+	int64_t sum = 0, ssum = 0;
 	for (size_t i = 0; i < 512; i++) {
 		unsigned char c = (i >= 148 && i < 156) ? ' ' : h[i];
 		sum += c;
 		ssum += int8_t(c);
 	}
-	return sum == want || (ssum >= 0 && uint64_t(ssum) == want);
+	return sum == want || ssum == want;
 }
 
 std::string cstr(bytes f)

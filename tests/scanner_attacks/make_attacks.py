@@ -330,6 +330,82 @@ sparse = gnu_sparse("pickle", [(0, chunk1), (len(chunk1) + hole, chunk2)], len(c
 put("torch_tar_sparse.tar", plain + sparse + bytes(1024), "tar-sparse-member", ["torch"],
     "the 'pickle' member is GNU sparse: tarfile inserts a hole the scanner does not")
 
+
+
+def text_tar(payload):
+    """A tar that is also strict UTF-8 text (no NUL, no C0 controls), so the
+    text/JSON recognisers would take it: its first header's checksum is a
+    NEGATIVE signed sum ("-NNN", which int(..., 8) reads): tarfile accepts
+    it, and torch.load's legacy tar loader unpickles 'storages'. A pax
+    header names the member; every block is filled with text."""
+    big = "\U0010ffff".encode()  # f4 8f bf bf: signed byte sum -255
+
+    def header(name, size, typeflag, negative):
+        h = bytearray(b" " * 512)
+        h[0:100] = name
+        h[100:108] = b"0000644 "
+        h[108:116] = b"0000000 "
+        h[116:124] = b"0000000 "
+        h[124:136] = b"%011o " % size
+        h[136:148] = b"00000000000 "
+        h[156:157] = typeflag
+        if negative:
+            h[157:257] = big * 25
+            h[265:297] = big * 8
+            h[297:329] = big * 8
+            h[345:497] = big * 38
+        signed = sum(b - 256 if b > 127 else b for b in h)
+        if negative:
+            assert signed < 0, signed
+            h[148:156] = b"%-8s" % (b"-%o" % -signed)
+        else:
+            h[148:156] = b"%06o  " % sum(h)
+        return bytes(h)
+
+    rec = b" path=storages\n"
+    rec = b"%d" % (len(rec) + 2) + rec
+    rest = 512 - len(rec)
+    filler = b" comment=" + b"c" * (rest - len(b" comment=") - 4) + b"\n"
+    rec += b"%d" % rest + filler
+    assert len(rec) == 512
+    pad = lambda b: b + b"\n" * (-len(b) % 512)
+    blob = header(big * 25, len(rec), b"x", True) + rec + header(b"D" * 100, len(payload), b"0", False) + pad(payload)
+    blob.decode("utf-8")
+    assert not any(c < 0x20 and c not in b"\t\n\r\f\v" for c in blob)
+    return blob
+
+
+for name in ("text_tar.pt", "text_tar_config.json"):
+    put(name, text_tar(PAYLOAD), "tar-negative-checksum-text", ["torch"],
+        "a tar that is also UTF-8 text: its first header's checksum is a negative signed sum, which "
+        "tarfile accepts; torch.load's legacy tar loader unpickles its 'storages' member")
+
+# A link named like a checkpoint member: torch extracts 'storages' (making
+# the symlink) and unpickles the file it names, in a tar that is no full
+# checkpoint (no 'pickle'/'tensors' members; one ordinary .npy).
+link_target = os.path.join(os.path.abspath(out), "tarlink_target.pkl")
+with open(link_target, "wb") as f:
+    f.write(PAYLOAD)
+manifest.append(dict(file="tarlink_target.pkl", technique="pickle-payload", loaders=["pickle"], expect=["unsafe"],
+                     why="the pickle tar_symlink_storages.pt's 'storages' link names"))
+for link_name, kind in [("storages", tarfile.SYMTYPE), ("./storages", tarfile.SYMTYPE), ("storages", tarfile.LNKTYPE)]:
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT) as t:
+        data = npy_bytes(np.arange(4, dtype=np.float32), False)
+        ti = tarfile.TarInfo("weights.npy")
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+        li = tarfile.TarInfo(link_name)
+        li.type = kind
+        li.linkname = link_target
+        t.addfile(li)
+    fname = "tar_%s_%s.pt" % ("symlink" if kind == tarfile.SYMTYPE else "hardlink", link_name.replace("./", "dot_"))
+    # torch 1.13 calls getmember("storages"): the ./ spelling and a hard
+    # link to a file outside the archive fail there, before unpickling.
+    runs = kind == tarfile.SYMTYPE and link_name == "storages"
+    put(fname, b.getvalue(), "tar-link-checkpoint-member", ["torch"] if runs else [],
+        "a tar whose 'storages' member is a link: torch extracts it and unpickles the file it names")
+
 # data.PKL: torch (miniz) finds records case-insensitively; the scanner's
 # torch mode comes from an unrelated archive/x/data.pkl and skips non-.pkl names.
 members = [(n.replace("data.pkl", "data.PKL"), b"\x80\x02" + PAYLOAD_OPS + b"0" + d[2:] if n.endswith("data.pkl") else d)

@@ -86,11 +86,17 @@ def _child(loader, path, wfd, timeout, work):
             if not isinstance(path, (str, bytes)) or (mode is not None and not set(str(mode)) & set("wax+")) \
                     or (mode is None and not flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)):
                 return True  # reading, or an fd
+        elif event in ("os.symlink", "os.link"):
+            path = args[1]  # (target, new link): the link is what is written
         else:
             path = args[0]
         if not isinstance(path, (str, bytes, os.PathLike)):
             return True
-        real = os.path.realpath(os.fsdecode(path))
+        path = os.fsdecode(path)
+        if event in ("os.symlink", "os.link", "os.chown", "os.chmod") and os.path.islink(path):
+            # the link itself (tarfile's lchown/chmod of a link it made), not what it names
+            path = os.path.join(os.path.dirname(path), "")
+        real = os.path.realpath(path)
         return real in (os.devnull, work) or real.startswith(work + os.sep)
 
     def on_alarm(signum, frame):

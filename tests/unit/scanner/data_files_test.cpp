@@ -7,6 +7,7 @@
 #include <string>
 
 #include "corpus_fixture.h"
+#include "tar_reader.h"
 #include "text_formats.h"
 
 namespace {
@@ -141,6 +142,28 @@ TEST(data_files, what_is_not_recognised_stays_suspicious)
 	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03<s", 6)));            // truncated
 	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03\xff\xfe\xfd", 7)));  // not UTF-8
 	EXPECT_FALSE(spm(std::string("\x0a\x00\x12\x00", 4)));              // an empty piece
+}
+
+// A first tar header is what tarfile's nti()/calc_chksums() accept: a
+// negative checksum (signed byte sum below zero), spelled "-NNN" or in
+// base-256 (0xff...), is a tar, never text or JSON.
+TEST(data_files, tar_checksums_as_tarfile_reads_them)
+{
+	auto header = [](const std::string &field) {
+		std::string h(512, '\xff'); // signed sum: 504 * -1 + 8 spaces = -248 (0o370)
+		h.replace(148, 8, field);
+		return h;
+	};
+	auto tar = [](const std::string &h) {
+		return looks_like_tar({reinterpret_cast<const unsigned char *>(h.data()), h.size()});
+	};
+	EXPECT_TRUE(tar(header("-370    ")));
+	EXPECT_TRUE(tar(header(std::string(" -0o370\0", 8))));
+	EXPECT_TRUE(tar(header(std::string("\xff\xff\xff\xff\xff\xff\xff\x08", 8)))); // -(2**56 - (2**56 - 248))
+	EXPECT_TRUE(tar(header("0373410 "))); // the unsigned sum: 504 * 255 + 256
+	EXPECT_FALSE(tar(header("-371    ")));
+	EXPECT_FALSE(tar(header("--370   ")));
+	EXPECT_FALSE(tar(header("- 370   ")));
 }
 
 } // namespace
