@@ -19,7 +19,8 @@ struct check_options {
 	bool json = false;
 	bool no_resolve = false;
 	std::string profile;
-	std::string path, exec, connect, socket;
+	std::string path, exec, connect, socket, link;
+	bool mount = false;
 	std::string verdict = "unscanned";
 };
 
@@ -59,6 +60,17 @@ int run_check(const check_options &o)
 		e = policy::explain_exec(*r.policy, o.profile, o.exec,
 					 o.no_resolve ? policy::path_resolver(policy::resolve_synthetic)
 						      : policy::path_resolver(policy::resolve_on_host));
+	} else if (!o.link.empty()) {
+		auto v = policy::parse_verdict(o.verdict);
+		if (!v) {
+			std::cerr << "--verdict " << o.verdict << ": use unscanned, safe, suspicious, unsafe, error or trusted\n";
+			return 2;
+		}
+		e = policy::explain_link(*r.policy, o.profile, o.link, *v,
+					 o.no_resolve ? policy::path_resolver(policy::resolve_synthetic)
+						      : policy::path_resolver(policy::resolve_on_host));
+	} else if (o.mount) {
+		e = policy::explain_mount(*r.policy, o.profile);
 	} else if (!o.socket.empty()) {
 		e = policy::explain_socket(*r.policy, o.profile, o.socket);
 	} else {
@@ -80,7 +92,7 @@ void add_check_command(CLI::App &app, context &ctx)
 	auto o = std::make_shared<check_options>();
 	CLI::App *check = app.add_subcommand(
 		"check", "Compile a policy offline and print its errors (exit 1) or what it will enforce; with "
-			 "--explain-profile, say which rule decides one file open, exec, connect or socket, and why");
+			 "--explain-profile, say which rule decides one file open, exec, connect, socket, link/rename or mount, and why");
 	check->add_option("policy", o->policy, "Policy file (TOML)")->required();
 	check->add_flag("--json", o->json, "Machine-readable output");
 	check->add_flag("--no-resolve", o->no_resolve,
@@ -94,19 +106,28 @@ void add_check_command(CLI::App &app, context &ctx)
 	auto *sock = check->add_option("--socket", o->socket,
 				       "Explain creating a socket: FAMILY[/TYPE[/PROTOCOL]] as the decision log names them "
 				       "(packet, inet/raw/icmp, netlink/raw/audit) or numbers");
+	auto *lnk = check->add_option("--link", o->link,
+				      "Explain a link or rename of this file or directory (refused when opening it is)");
+	auto *mnt = check->add_flag("--mount", o->mount, "Explain a mount change (mount, umount, move, pivot_root, ...)");
 	check->add_option("--verdict", o->verdict,
-			  "Scanner verdict to assume for a model file with --path: unscanned (default), safe, "
+			  "Scanner verdict to assume for a model file with --path or --link: unscanned (default), safe, "
 			  "suspicious, unsafe, error, trusted");
 	path->needs(prof);
 	exec->needs(prof);
 	conn->needs(prof);
 	sock->needs(prof);
-	path->excludes(exec, conn, sock);
+	lnk->needs(prof);
+	mnt->needs(prof);
+	path->excludes(exec, conn, sock, lnk, mnt);
+	lnk->excludes(exec, conn, sock, mnt);
+	mnt->excludes(exec, conn, sock);
 	exec->excludes(conn, sock);
 	conn->excludes(sock);
 	check->callback([o, &ctx, prof] {
-		if (prof->count() && o->path.empty() && o->exec.empty() && o->connect.empty() && o->socket.empty()) {
-			std::cerr << "check: --explain-profile needs one of --path, --exec, --connect or --socket\n";
+		if (prof->count() && o->path.empty() && o->exec.empty() && o->connect.empty() && o->socket.empty() &&
+		    o->link.empty() && !o->mount) {
+			std::cerr << "check: --explain-profile needs one of --path, --exec, --connect, --socket, --link or "
+				     "--mount\n";
 			ctx.exit_code = 2;
 			return;
 		}

@@ -487,6 +487,53 @@ explain_result explain_file(const compiled_policy &p, const std::string &profile
 	return res;
 }
 
+explain_result explain_link(const compiled_policy &p, const std::string &profile, const std::string &path,
+			    uint32_t verdict, const path_resolver &resolve)
+{
+	explain_result res = explain_file(p, profile, path, verdict, resolve);
+	if (!res.ex)
+		return res;
+	explanation &ex = *res.ex;
+	bool by_model = ex.hook == LTRACK_HOOK_MODEL;
+	ex.hook = LTRACK_HOOK_LINK;
+	ex.steps.insert(ex.steps.begin(), "a link or rename (either side of an exchange) is decided as opening the "
+					  "object for reading; only a refusal stops it (lsm/file.bpf.c, guard_new_name)");
+	if (ex.action != LTRACK_ACT_DENY && ex.action != LTRACK_ACT_KILL) {
+		ex.steps.push_back("the open would not be refused: the object may get a new name (nothing recorded)");
+		ex.action = LTRACK_ACT_ALLOW;
+	} else {
+		ex.steps.push_back(std::string("the open would be refused") + (by_model ? " by the model layer" : "") +
+				   ": so is the link or rename");
+	}
+	// The link decision's outcome, as settle() makes it for any decision.
+	evaluator e(p, *p.find_profile(profile), ex);
+	e.settle();
+	return res;
+}
+
+explain_result explain_mount(const compiled_policy &p, const std::string &profile)
+{
+	explain_result res;
+	const compiled_profile *prof = start(p, profile, res);
+	if (!prof)
+		return res;
+	explanation &ex = *res.ex;
+	ex.hook = LTRACK_HOOK_MOUNT;
+	ex.action = prof->value.mount_action;
+	ex.rule_id = prof->value.mount_rule;
+	ex.is_default = true;
+	ex.steps.push_back(ex.rule_id ? "[profile." + profile + ".mount] default decides every mount change "
+					"(mount, bind, move, remount, propagation, umount, pivot_root, fsconfig create)"
+				      : "no [profile." + profile + ".mount] section: the built-in rule refuses every mount "
+					"change (mount, bind, move, remount, propagation, umount, pivot_root, fsconfig create)");
+	ex.steps.push_back("whatever it says, nothing is mounted on, moved from or unmounted off a bpffs (built-in)");
+	if (!ex.rule_id)
+		ex.steps.push_back("the record names the built-in rule: builtin mount_default");
+	evaluator e(p, *prof, ex);
+	e.settle();
+	return res;
+}
+
 explain_result explain_exec(const compiled_policy &p, const std::string &profile, const std::string &path,
 			    const path_resolver &resolve)
 {

@@ -15,7 +15,7 @@ namespace ltrack::policy {
 struct explanation {
 	std::string profile;
 	uint32_t profile_id = 0;
-	uint32_t hook = LTRACK_HOOK_NONE; // FILE, EXEC, NET, SOCKET or MODEL (a model refusal)
+	uint32_t hook = LTRACK_HOOK_NONE; // FILE, EXEC, NET, SOCKET, MODEL (a model refusal), LINK or MOUNT
 	uint8_t action = LTRACK_ACT_NONE;
 	uint32_t rule_id = 0;             // 0: an implicit default
 	bool is_default = false;
@@ -37,6 +37,11 @@ struct explain_result {
 // daemon). The resolver must be the one the policy was compiled with.
 explain_result explain_file(const compiled_policy &p, const std::string &profile, const std::string &path,
 			    uint32_t verdict = LTRACK_VERDICT_UNSCANNED, const path_resolver &resolve = resolve_on_host);
+// A link or rename of path (what guard_new_name decides: refused when opening it is).
+explain_result explain_link(const compiled_policy &p, const std::string &profile, const std::string &path,
+			    uint32_t verdict = LTRACK_VERDICT_UNSCANNED, const path_resolver &resolve = resolve_on_host);
+// Any mount change by the profile's processes ([profile.X.mount] default).
+explain_result explain_mount(const compiled_policy &p, const std::string &profile);
 explain_result explain_exec(const compiled_policy &p, const std::string &profile, const std::string &path,
 			    const path_resolver &resolve = resolve_on_host);
 // "ADDR:PORT[/tcp|udp]", "[ADDR6]:PORT[/...]" or "unix:PATH".

@@ -20,6 +20,8 @@ const char *hook_name(uint32_t h)
 	case LTRACK_HOOK_NET: return "net";
 	case LTRACK_HOOK_MODEL: return "model";
 	case LTRACK_HOOK_SOCKET: return "socket";
+	case LTRACK_HOOK_LINK: return "link";
+	case LTRACK_HOOK_MOUNT: return "mount";
 	default: return "none";
 	}
 }
