@@ -479,14 +479,22 @@ void scan_joblib(bytes d, const std::string &where, scan_state &st, bool claimed
 			fmt = format::joblib;
 	} else if (jc == joblib_compression::zfile) {
 		// "ZF", the length in hex padded to 19 bytes, an optional space, a zlib stream.
+		// joblib inflates it whole (zlib.decompress) before unpickling: a
+		// stream that is not zlib from its first byte is a joblib failure,
+		// but one the scanner stops at its limit is one joblib reads on,
+		// and one that yields output before failing is not the scanner's
+		// to dismiss: both are errors, and what came out is walked.
 		size_t at = d.size() > 21 && d[21] == ' ' ? 22 : 21;
-		uint64_t budget = st.inflate_budget;
-		if (d.size() > at && inflate_bounded(d.subspan(at), stream_kind::zlib, budget, out, error)) {
-			st.inflate_budget = budget;
-			walk_options o;
-			o.python_unpickler = true; // ZipNumpyUnpickler reads no array bytes
-			size_t pos = 0;
-			walk(out, pos, where, st, o, false);
+		if (d.size() > at) {
+			bool ok = inflate_bounded(d.subspan(at), stream_kind::zlib, st.inflate_budget, out, error);
+			if (!ok && (!out.empty() || error.find("limit") != std::string::npos))
+				st.error(where, "joblib zfile stream: " + error);
+			if (!out.empty()) {
+				walk_options o;
+				o.python_unpickler = true; // ZipNumpyUnpickler reads no array bytes
+				size_t pos = 0;
+				walk(out, pos, where, st, o, false);
+			}
 		}
 	} else if (jc == joblib_compression::lz4) {
 		st.error(where, "joblib would decompress this (lz4), which the scanner does not");

@@ -380,6 +380,32 @@ for name in ("text_tar.pt", "text_tar_config.json"):
         "a tar that is also UTF-8 text: its first header's checksum is a negative signed sum, which "
         "tarfile accepts; torch.load's legacy tar loader unpickles its 'storages' member")
 
+# joblib's old "ZF" zfile, all of it strict UTF-8 text (stored deflate
+# blocks whose LEN/NLEN bytes are UTF-8, an Adler-32 of printable bytes):
+# joblib.load inflates and unpickles it. (Past the scanner's 1 GiB inflate
+# limit the same file was safe text; that branch is a unit test with a
+# lowered limit: data_files.joblib_zfile_over_the_inflate_limit_is_an_error.)
+def text_zfile(payload):
+    import random
+    n = 0x7f3d  # LEN 3d 7f, NLEN c2 80: valid UTF-8
+    body = payload + b"a" * (n - len(payload) - 2048)
+    rnd = random.Random(1)
+    while True:
+        p = rnd.random()
+        t = bytes(0x7e if rnd.random() < p else 0x21 for _ in range(2048))
+        adler = zlib.adler32(body + t).to_bytes(4, "big")
+        if all(0x20 <= c <= 0x7e for c in adler):
+            break
+    z = b"x^!" + n.to_bytes(2, "little") + (n ^ 0xffff).to_bytes(2, "little") + body + t + adler
+    assert zlib.decompress(z) == body + t
+    out = b"ZF" + hex(n).encode().ljust(19) + z
+    out.decode("utf-8")
+    return out
+
+
+put("zfile_text.joblib", text_zfile(PAYLOAD), "joblib-zfile-text", ["joblib"],
+    "a joblib 'ZF' zfile stream that is all UTF-8 text: joblib inflates and unpickles it")
+
 # A link named like a checkpoint member: torch extracts 'storages' (making
 # the symlink) and unpickles the file it names, in a tar that is no full
 # checkpoint (no 'pickle'/'tensors' members; one ordinary .npy).

@@ -166,4 +166,58 @@ TEST(data_files, tar_checksums_as_tarfile_reads_them)
 	EXPECT_FALSE(tar(header("- 370   ")));
 }
 
+// joblib's old "ZF" zfile: joblib.load inflates the whole zlib stream and
+// unpickles it. One the scanner stops at its inflate limit is an error,
+// and the part it inflated is still walked (F2: a text-only stream past
+// 1 GiB was safe text). The limit is lowered here; the stream is made of
+// stored deflate blocks, as the 1 GiB attack file was.
+std::string zfile(const std::string &body)
+{
+	std::string z = "x\x01";
+	for (size_t at = 0; at < body.size(); at += 1000) {
+		std::string part = body.substr(at, 1000);
+		uint16_t len = uint16_t(part.size()), nlen = uint16_t(~len);
+		z += char(at + 1000 >= body.size() ? 1 : 0);
+		z += char(len & 0xff), z += char(len >> 8), z += char(nlen & 0xff), z += char(nlen >> 8);
+		z += part;
+	}
+	uint32_t a = 1, b = 0;
+	for (unsigned char c : body)
+		a = (a + c) % 65521, b = (b + a) % 65521;
+	uint32_t adler = b << 16 | a;
+	for (int i = 3; i >= 0; i--)
+		z += char(adler >> (8 * i));
+	char len[24];
+	snprintf(len, sizeof len, "%-19s", ("0x" + [&] {
+		char h[20];
+		snprintf(h, sizeof h, "%zx", body.size());
+		return std::string(h);
+	}()).c_str());
+	return "ZF" + std::string(len) + z;
+}
+
+TEST(data_files, joblib_zfile_over_the_inflate_limit_is_an_error)
+{
+	scan_limits small;
+	small.max_inflated_bytes = 4000;
+	auto scan_with = [](const std::string &s, const scan_limits &l) {
+		return scan_buffer({reinterpret_cast<const unsigned char *>(s.data()), s.size()}, l);
+	};
+	std::string evil = zfile("cposix\nsystem\n(S'id'\ntR." + std::string(10000, 'a'));
+	std::string benign = zfile("(lp0\n." + std::string(10000, 'a'));
+	// Within the limit: the stream is read as joblib reads it.
+	EXPECT_EQ(scan_with(evil, {}).verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << show(scan_with(evil, {}));
+	// Over it: the inflated part still decides, the rest is an error.
+	scan_result over = scan_with(evil, small);
+	EXPECT_EQ(over.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << show(over);
+	EXPECT_NE(over.error.find("joblib zfile stream: decompressed size exceeds the limit"), std::string::npos) << show(over);
+	scan_result benign_over = scan_with(benign, small);
+	EXPECT_EQ(benign_over.verdict, uint32_t(LTRACK_VERDICT_ERROR)) << show(benign_over);
+	// A stream that fails after some output (truncated): error.
+	std::string cut = benign.substr(0, benign.size() - 10);
+	EXPECT_EQ(scan_with(cut, {}).verdict, uint32_t(LTRACK_VERDICT_ERROR)) << show(scan_with(cut, {}));
+	// Text that merely starts "ZF" is no zlib stream: still text.
+	EXPECT_EQ(scan_text("ZF is a file format\n").verdict, uint32_t(LTRACK_VERDICT_SAFE));
+}
+
 } // namespace
