@@ -349,10 +349,17 @@ private:
 		bytes rest = r.data.subspan(r.pos, (in_frame ? frame_end : r.data.size()) - r.pos);
 		const void *nl = rest.empty() ? nullptr : memchr(rest.data(), '\n', rest.size());
 		if (!nl) {
-			if (in_frame)
+			if (in_frame) {
 				fail("pickle exhausted before end of frame");
-			else
+			} else if (opt.python_unpickler) {
+				// pickle._Unpickler: file.readline() returns the unterminated
+				// rest at the end, and [:-1] drops its last byte whatever it
+				// is ("cposix\ns" at EOF imports posix, name "").
+				r.pos += rest.size();
+				return as_text(rest.first(rest.empty() ? 0 : rest.size() - 1));
+			} else {
 				eof(what);
+			}
 			return {};
 		}
 		size_t n = size_t(static_cast<const unsigned char *>(nl) - rest.data());
