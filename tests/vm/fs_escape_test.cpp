@@ -306,13 +306,22 @@ TEST(FsEscape, MountsHandlesAndLaunchPoints)
 		EXPECT_EQ(rec["rule"]["text"].s(), "built-in: an object reached without its path (open_by_handle_at) "
 						   "fails closed");
 	}
+	// The same object through an O_PATH handle (no file_open) given a name by
+	// linkat(AT_EMPTY_PATH): refused as a link of an object without its path.
+	run_result lh = run_as(mounter, {"link-by-handle", t / "ext", "open/x.pkl", t / "ext/open/x.dat"});
+	EXPECT_EQ(lh.actor_errno(), EPERM) << lh.out;
+	EXPECT_FALSE(exists(t / "ext/open/x.dat"));
+	json lrec = d.wait_for(decision_for(lh.pid, "link", "denied"));
+	EXPECT_EQ(lrec["builtin"].s(), "disconnected") << log_of(d);
+	EXPECT_EQ(lrec["op"].s(), "link");
+	EXPECT_EQ(lrec["profile"].s(), "m");
 	run_result ah = run_as(audited, {"open-by-handle", t / "ext", "denied/secret.txt"});
 	EXPECT_EQ(ah.exit_code, 0) << ah.out;
 	EXPECT_EQ(d.wait_for(decision_for(ah.pid, "file", "would_deny"))["builtin"].s(), "disconnected") << log_of(d);
 	run_result st = d.ctl({"status"});
 	std::size_t at = st.out.find("disconnected: ");
 	ASSERT_NE(at, std::string::npos) << st.out;
-	EXPECT_GE(std::atoi(st.out.c_str() + at + 14), 4) << st.out;
+	EXPECT_GE(std::atoi(st.out.c_str() + at + 14), 5) << st.out;
 
 	// ---- host-wide launch points: a governed write is refused (critical),
 	// an audited one proceeds, the ungoverned test process restores.

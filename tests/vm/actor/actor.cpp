@@ -45,6 +45,7 @@
 //                                                     the create, the step that makes the instance)
 //   ltrack_vm_actor open-by-handle DIR NAME          (name_to_handle_at of DIR/NAME, drop the dentry
 //                                                     and inode caches, then open_by_handle_at)
+//   ltrack_vm_actor link-by-handle DIR NAME TO       (the same with O_PATH, then linkat(AT_EMPTY_PATH) to TO)
 //
 // Prints "ok" or "errno=N (text)" and exits 0 or 100 + errno (capped), so
 // the caller can tell "denied" from "crashed" or "killed".
@@ -311,7 +312,7 @@ static int do_fsopen(const char *fstype, int nopts, char **opts)
 	return report(err);
 }
 
-static int do_open_by_handle(const char *dir, const char *name)
+static int do_open_by_handle(const char *dir, const char *name, const char *link_to)
 {
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0) {
@@ -336,8 +337,13 @@ static int do_open_by_handle(const char *dir, const char *name)
 		return 2;
 	}
 	close(dc);
-	int fd = open_by_handle_at(dfd, &h.fh, O_RDONLY);
+	int fd = open_by_handle_at(dfd, &h.fh, link_to ? O_PATH : O_RDONLY);
 	int err = fd < 0 ? errno : 0;
+	if (fd >= 0 && link_to) {
+		// An O_PATH open passes no file_open: the name comes from linkat.
+		if (linkat(fd, "", AT_FDCWD, link_to, AT_EMPTY_PATH) < 0)
+			err = errno;
+	}
 	if (fd >= 0)
 		close(fd);
 	close(dfd);
@@ -478,7 +484,9 @@ static int run(int argc, char **argv)
 	if (op == "fsopen" && argc >= 3)
 		return do_fsopen(argv[2], argc - 3, argv + 3);
 	if (op == "open-by-handle" && argc == 4)
-		return do_open_by_handle(argv[2], argv[3]);
+		return do_open_by_handle(argv[2], argv[3], nullptr);
+	if (op == "link-by-handle" && argc == 5)
+		return do_open_by_handle(argv[2], argv[3], argv[4]);
 	if (op == "child" && argc >= 3)
 		return do_child(argc - 1, argv + 1);
 	if (op == "map-exec" && argc >= 4)
