@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <csetjmp>
@@ -234,7 +235,7 @@ const model_finding *model_watch::scan_fd(int fd, const std::string &path, int r
 	ltrack_model_key key{kernel_dev(st.st_dev), st.st_ino};
 	auto &f = findings_[{key.dev, key.ino}];
 	f.path = path;
-	f.root = root;
+	f.root = root >= 0 ? roots_[root] : std::string();
 	f.rel = rel;
 	f.withheld = vouches(r.verdict) && content.writers;
 	if (f.withheld) {
@@ -271,19 +272,28 @@ void model_watch::recheck()
 	};
 	std::vector<again> stale;
 	for (const auto &[id, f] : findings_) {
+		// Found under a model directory: still one (a reload may have
+		// dropped it)?
+		int root = -1;
+		if (!f.root.empty()) {
+			auto it = std::find(roots_.begin(), roots_.end(), f.root);
+			if (it == roots_.end())
+				continue;
+			root = static_cast<int>(it - roots_.begin());
+		}
 		// An O_PATH open runs no file_open hook: it reads the generation
 		// without noting a scan. A withheld file is opened as for a scan
 		// instead, which notes whether its writers are still there.
 		uint64_t flags = f.withheld ? scan_open_flags : O_PATH;
-		fd_closer fd{f.root >= 0 ? open_beneath(root_fds_[f.root], f.rel, flags)
-					 : open(f.path.c_str(), static_cast<int>(flags) | O_CLOEXEC | O_NONBLOCK)};
+		fd_closer fd{root >= 0 ? open_beneath(root_fds_[root], f.rel, flags)
+				       : open(f.path.c_str(), static_cast<int>(flags) | O_CLOEXEC | O_NONBLOCK)};
 		struct stat st;
 		if (fd.fd < 0 || fstat(fd.fd, &st) != 0 || kernel_dev(st.st_dev) != id.first || st.st_ino != id.second)
 			continue; // gone or replaced: the directory watch sees those
 		ltrack_content c{};
 		bool known = guard_->model_content(fd.fd, c);
 		if (f.withheld ? !(known && c.writers) : (!known || c.gen != f.scanned.content_gen))
-			stale.push_back({f.path, f.root, f.rel});
+			stale.push_back({f.path, root, f.rel});
 	}
 	for (const auto &s : stale) {
 		if (s.root >= 0)

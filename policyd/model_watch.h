@@ -31,8 +31,8 @@ class bpf_guard;
 
 struct model_finding {
 	std::string path;
-	int root = -1;   // index of the model directory it was found under, -1: named by a caller
-	std::string rel; // its path below that directory
+	std::string root; // the model directory it was found under; empty: named by a caller
+	std::string rel;  // its path below that directory
 	scanner::scan_result result;
 	ltrack_model_val scanned{}; // the verdict stored and the content generation it holds for
 	bool withheld = false;      // safe, but open for writing elsewhere: nothing stored yet
