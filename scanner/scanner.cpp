@@ -512,10 +512,9 @@ format scan_data(bytes d, const std::string &where, scan_state &st)
 		if (!st.charge(d.size() / 4096, where))
 			return format::text;
 		if (st.pth_name) {
+			// The import lines themselves are found for every file (scan_buffer).
 			uint64_t paths = 0;
 			std::vector<pth_line> code = pth_code_lines(d, paths);
-			for (const pth_line &l : code)
-				st.code.push_back("line " + std::to_string(l.number) + " runs at every interpreter start: " + l.text);
 			st.note(where, "Python site .pth: " + std::to_string(paths) + " path lines, " + std::to_string(code.size()) +
 					       " import lines (code)");
 			return format::python_pth;
@@ -601,8 +600,23 @@ scan_result scan_buffer(std::span<const unsigned char> data, const scan_limits &
 	st.pth_name = lower(name).ends_with(".pth");
 	scan_result res;
 	res.fmt = scan_node(data, "", 0, st, true);
-	// A site .pth's import lines are code: as final as a dangerous import.
-	std::vector<std::string> dangerous = st.code, unknown;
+	// What site.py would exec() if these bytes were a site .pth file, read
+	// raw whatever their format (pth_import_lines: every CPython's reading).
+	// Named *.pth, every import line is code: as final as a dangerous
+	// import. Under any other name the verdict must not be safe either when
+	// a line carries code of its own (more than "import a.b as c"): the
+	// verdict is kept per inode, and a hard link or rename into a site
+	// directory as x.pth would run it.
+	std::vector<std::string> pth_suspicious;
+	for (const pth_line &l : pth_import_lines(data)) {
+		if (st.pth_name)
+			st.code.push_back("line " + std::to_string(l.number) + " runs at every interpreter start: " + l.text);
+		else if (!l.plain)
+			pth_suspicious.push_back("line " + std::to_string(l.number) +
+						 " would run at every interpreter start if this file were a site .pth file "
+						 "(a link or rename into a site directory): " + l.text);
+	}
+	std::vector<std::string> dangerous = st.code, unknown = std::move(pth_suspicious);
 	for (const import_ref &i : st.imports) {
 		if (i.kind == import_ref::kind::dangerous)
 			dangerous.push_back(describe(i));

@@ -34,7 +34,7 @@ enum class format {
 	json,
 	text,
 	sentencepiece,
-	python_pth, // text named *.pth: a Python site file (import lines are code)
+	python_pth, // text named *.pth: a Python site file (import lines are code, in any file)
 };
 
 struct import_ref {
@@ -69,8 +69,10 @@ struct scan_result {
 };
 
 // name: the file's name, if known. It can only make a verdict stricter:
-// text named *.pth is read as CPython's site module reads a .pth file, and
-// its import lines are code (unsafe). Everything else is decided by content.
+// every file's bytes are read as CPython's site module reads a .pth file;
+// named *.pth, its import lines are code (unsafe), under another name one
+// that carries code of its own is suspicious (the verdict is per inode: a
+// link into a site directory would run it). Everything else is by content.
 scan_result scan_buffer(std::span<const unsigned char> data, const scan_limits &limits = {},
 			std::string_view name = {});
 // Maps the file read-only; I/O problems are an ERROR verdict with the reason.

@@ -1,5 +1,7 @@
 #include "text_formats.h"
 
+#include <cstring>
+
 namespace ltrack::scanner {
 
 bool valid_utf8(bytes d)
@@ -317,31 +319,140 @@ bool is_sentencepiece(bytes d, std::string &detail)
 	return true;
 }
 
-std::vector<pth_line> pth_code_lines(bytes d, uint64_t &path_lines)
+namespace {
+
+bool pth_break(unsigned char c)
 {
-	std::vector<pth_line> code;
-	std::string_view t = as_text(d);
-	path_lines = 0;
-	uint64_t number = 0;
-	size_t p = 0;
-	while (p < t.size()) {
-		// Universal newlines, as the TextIOWrapper site.py reads through.
-		size_t e = t.find_first_of("\r\n", p);
-		if (e == std::string_view::npos)
-			e = t.size();
-		std::string_view line = t.substr(p, e - p);
-		p = e + (e < t.size()) + (e + 1 < t.size() && t[e] == '\r' && t[e + 1] == '\n');
-		number++;
-		if (line.starts_with("#") || line.find_first_not_of(" \t\f\v") == std::string_view::npos)
-			continue;
-		if (line.starts_with("import ") || line.starts_with("import\t")) {
-			if (code.size() < 64)
-				code.push_back({number, std::string(line.substr(0, 200))});
+	return c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0x1c || c == 0x1d || c == 0x1e || c == 0x85;
+}
+
+// A break ends at b[i]: the one-byte breaks (\r\n once) and U+2028/U+2029.
+bool break_ends_at(const unsigned char *b, size_t i)
+{
+	unsigned char c = b[i];
+	if (pth_break(c))
+		return !(c == '\n' && i > 0 && b[i - 1] == '\r');
+	return (c == 0xa8 || c == 0xa9) && i >= 2 && b[i - 2] == 0xe2 && b[i - 1] == 0x80;
+}
+
+bool ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+bool ident_char(char c)
+{
+	return ident_start(c) || (c >= '0' && c <= '9');
+}
+
+// "import" ws dotted [ws "as" ws ident] ("," dotted [as ident])* [ws] ["#" ...]
+bool plain_import(std::string_view t)
+{
+	size_t p = 6; // after "import"
+	auto ws = [&] {
+		size_t s = p;
+		while (p < t.size() && (t[p] == ' ' || t[p] == '\t'))
+			p++;
+		return p > s;
+	};
+	auto ident = [&](std::string_view *out = nullptr) {
+		size_t s = p;
+		if (p >= t.size() || !ident_start(t[p]))
+			return false;
+		while (p < t.size() && ident_char(t[p]))
+			p++;
+		if (out)
+			*out = t.substr(s, p - s);
+		return true;
+	};
+	while (true) {
+		ws();
+		std::string_view first;
+		if (!ident(&first) || first == "as")
+			return false;
+		while (p < t.size() && t[p] == '.') {
+			p++;
+			if (!ident())
+				return false;
+		}
+		size_t before = p;
+		if (ws() && t.substr(p, 2) == "as" && (p + 2 == t.size() || t[p + 2] == ' ' || t[p + 2] == '\t')) {
+			p += 2;
+			if (!ws() || !ident())
+				return false;
+		} else {
+			p = before;
+		}
+		ws();
+		if (p < t.size() && t[p] == ',') {
+			p++;
 			continue;
 		}
-		path_lines++;
+		return p == t.size() || t[p] == '#';
+	}
+}
+
+} // namespace
+
+std::vector<pth_line> pth_import_lines(bytes d)
+{
+	std::vector<pth_line> code;
+	const unsigned char *b = d.data();
+	size_t n = d.size(), p = 0, counted = 0;
+	uint64_t number = 1;
+	bool have_code = false;
+	while (n >= 7 && p <= n - 7) {
+		const void *hit = memmem(b + p, n - p, "import", 6);
+		if (!hit)
+			break;
+		size_t at = size_t(static_cast<const unsigned char *>(hit) - b);
+		p = at + 1;
+		if (at + 6 >= n || (b[at + 6] != ' ' && b[at + 6] != '\t'))
+			continue;
+		bool start = at == 0 || (at == 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf) || pth_break(b[at - 1]) ||
+			     (at >= 3 && b[at - 3] == 0xe2 && b[at - 2] == 0x80 && (b[at - 1] == 0xa8 || b[at - 1] == 0xa9));
+		if (!start)
+			continue;
+		for (; counted < at; counted++)
+			number += break_ends_at(b, counted);
+		size_t e = at;
+		while (e < n && b[e] != '\n' && b[e] != '\r')
+			e++;
+		std::string_view text = as_text(d.subspan(at, e - at));
+		pth_line l{number, std::string(text.substr(0, 200)), plain_import(text)};
+		if (code.size() < 64) {
+			have_code = have_code || !l.plain;
+			code.push_back(std::move(l));
+		} else if (!have_code && !l.plain) {
+			code.back() = std::move(l);
+			have_code = true;
+		}
 	}
 	return code;
+}
+
+std::vector<pth_line> pth_code_lines(bytes d, uint64_t &path_lines)
+{
+	path_lines = 0;
+	size_t p = d.size() >= 3 && d[0] == 0xef && d[1] == 0xbb && d[2] == 0xbf ? 3 : 0;
+	while (p < d.size()) {
+		size_t e = p;
+		while (e < d.size() && !break_ends_at(d.data(), e) &&
+		       !(d[e] == 0xe2 && e + 2 < d.size() && d[e + 1] == 0x80 && (d[e + 2] == 0xa8 || d[e + 2] == 0xa9)))
+			e++;
+		std::string_view line = as_text(d.subspan(p, e - p));
+		// past the break: \r\n and U+2028/U+2029 are more than one byte
+		if (e < d.size() && d[e] == 0xe2)
+			e += 2;
+		else if (e + 1 < d.size() && d[e] == '\r' && d[e + 1] == '\n')
+			e += 1;
+		p = e + 1;
+		if (line.starts_with("#") || line.find_first_not_of(" \t") == std::string_view::npos ||
+		    line.starts_with("import ") || line.starts_with("import\t"))
+			continue;
+		path_lines++;
+	}
+	return pth_import_lines(d);
 }
 
 } // namespace ltrack::scanner

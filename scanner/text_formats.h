@@ -37,14 +37,30 @@ bool is_text(bytes data);
 // protobuf.
 bool is_sentencepiece(bytes data, std::string &detail);
 
-// A site .pth file read as CPython's site.addpackage reads it (universal
-// newlines; "#" lines and blank lines skipped; a line starting "import "
-// or "import\t" is passed to exec() at every interpreter start; any other
-// line is a directory for sys.path). Returns the code lines, numbered from 1.
+// A site .pth file read as CPython's site.addpackage reads it: "#" lines
+// and blank lines skipped; a line starting "import " or "import\t" is
+// passed to exec() at every interpreter start; any other line is a
+// directory for sys.path. The lines are those of every reading a CPython
+// applies: 3.11/3.12 decode with the locale's codec and split on universal
+// newlines (\r, \n, \r\n), 3.13 decodes with utf-8-sig (a BOM dropped),
+// falls back to the locale's codec (latin-1: any bytes) and splits with
+// str.splitlines() (also \v, \f, \x1c-\x1e, U+0085, U+2028, U+2029). So
+// the bytes are read raw, whatever their encoding or format: an import
+// line starts at byte 0, after a leading BOM, or after any of those line
+// breaks (the byte 0x85 alone counts), and runs to the next \r or \n (the
+// longest reading). Returns the code lines, numbered from 1 by the union of
+// the breaks; at most 64 kept (a non-plain one kept in preference).
 struct pth_line {
 	uint64_t number;
 	std::string text; // at most 200 bytes of it
+	// Only "import a.b [as c][, d ...]" and a comment: names a module
+	// and carries no code of its own (a model card's "import torch").
+	bool plain = false;
 };
+std::vector<pth_line> pth_import_lines(bytes data);
+
+// The same, for a text .pth: also counts the path lines (every line of
+// the union split that is neither blank, a comment, nor an import line).
 std::vector<pth_line> pth_code_lines(bytes text, uint64_t &path_lines);
 
 } // namespace ltrack::scanner

@@ -130,8 +130,8 @@ TEST(data_files, what_is_not_recognised_stays_suspicious)
 	EXPECT_EQ(scan_text("caf\xe9 latin-1\n").verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS));
 	EXPECT_EQ(scan_text("bell\a\n").verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS));
 	EXPECT_EQ(scan_text(std::string("a\0b", 3)).verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS));
-	// A .pth that is not text is not read as one: unrecognised.
-	EXPECT_EQ(scan_text("import os\n\xff\xfe", "x.pth").verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS));
+	// Not text, but site.py runs the import line before it meets the bad bytes.
+	EXPECT_EQ(scan_text("import os\n\xff\xfe", "x.pth").verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
 	// SentencePiece-looking protobuf with a field the schema does not have,
 	// a piece type out of range, or no pieces.
 	auto spm = [](const std::string &s) {
@@ -222,6 +222,75 @@ TEST(data_files, joblib_zfile_over_the_inflate_limit_is_an_error)
 	EXPECT_EQ(scan_with(cut, {}).verdict, uint32_t(LTRACK_VERDICT_ERROR)) << show(scan_with(cut, {}));
 	// Text that merely starts "ZF" is no zlib stream: still text.
 	EXPECT_EQ(scan_text("ZF is a file format\n").verdict, uint32_t(LTRACK_VERDICT_SAFE));
+}
+
+// A .pth is read raw whatever its format (F3/F5), with every CPython's
+// line breaks and a BOM (F4), and an import line with code of its own is
+// never safe under any name (F6: the verdict is kept per inode).
+TEST(data_files, pth_reading_is_raw_and_name_independent)
+{
+	const std::string pay = "import os; os.system('true')";
+	auto bin = [](const char *s, size_t n) { return std::string(s, n); };
+	struct {
+		const char *what;
+		std::string bytes;
+	} hidden[] = {
+		{"BOM (3.13 utf-8-sig)", "\xef\xbb\xbf" + pay + "\n"},
+		{"form feed", "# c\f" + pay + "\n"},
+		{"vertical tab", "# c\v" + pay + "\n"},
+		{"file separator", "# c\x1c" + pay + "\n"},
+		{"group separator", "# c\x1d" + pay + "\n"},
+		{"record separator", "# c\x1e" + pay + "\n"},
+		{"NEL (UTF-8)", "# c\xc2\x85" + pay + "\n"},
+		{"NEL (latin-1 fallback)", "# c\x85" + pay + "\n"},
+		{"LINE SEPARATOR", "# c\xe2\x80\xa8" + pay + "\n"},
+		{"PARAGRAPH SEPARATOR", "# c\xe2\x80\xa9" + pay + "\n"},
+		{"CR only", "# c\r" + pay + "\r"},
+		{"NUL after", pay + "\nx" + bin("\0", 1) + "y\n"},
+		{"bad UTF-8 late", pay + "\n#" + std::string(9000, 'a') + "\xff\n"},
+		{"SentencePiece", bin("\x0a\x28\x0a\x26\x0a", 5) + pay.substr(0, 27) + bin("\x15\0\0\0\0\x18\x01", 7)},
+	};
+	for (auto &h : hidden) {
+		SCOPED_TRACE(h.what);
+		scan_result named = scan_text(h.bytes, "site_hook.pth");
+		EXPECT_EQ(named.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << show(named);
+		EXPECT_TRUE(deciding_has(named, "runs at every interpreter start: import os;")) << show(named);
+		scan_result other = scan_text(h.bytes, "weights.bin");
+		EXPECT_NE(other.verdict, uint32_t(LTRACK_VERDICT_SAFE)) << show(other);
+	}
+	// safetensors whose tensor bytes hold the line (a format that claims them).
+	std::string data = "\n" + pay + "\n";
+	std::string hdr = "{\"t\":{\"dtype\":\"U8\",\"shape\":[" + std::to_string(data.size()) + "],\"data_offsets\":[0," +
+			  std::to_string(data.size()) + "]}}";
+	std::string st(8, '\0');
+	st[0] = char(hdr.size());
+	st += hdr + data;
+	scan_result sts = scan_text(st, "x.pth");
+	EXPECT_EQ(sts.fmt, format::safetensors);
+	EXPECT_EQ(sts.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << show(sts);
+	scan_result stb = scan_text(st, "model.safetensors");
+	EXPECT_EQ(stb.verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS)) << show(stb);
+	EXPECT_TRUE(deciding_has(stb, "would run at every interpreter start if this file were a site .pth")) << show(stb);
+
+	// Plain imports (a model card's code sample) name a module and carry no
+	// code: data under other names, code in a .pth.
+	std::string card = "# Model\n```python\nimport torch\nimport torch.nn as nn, numpy as np  # arrays\n```\n";
+	EXPECT_EQ(scan_text(card, "README.md").verdict, uint32_t(LTRACK_VERDICT_SAFE)) << show(scan_text(card, "README.md"));
+	EXPECT_EQ(scan_text(card, "x.pth").verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+	for (const char *code : {"import torch; torch.load('x')", "import torch\f; x()", "import os as", "import a.",
+				 "import a,", "import (os)", "import os, sys; print(1)", "import torch as t, x.y.z as w()"}) {
+		std::string doc = std::string("# card\n") + code + "\n";
+		EXPECT_EQ(scan_text(doc, "README.md").verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS)) << code;
+	}
+	// "import" not at a line start, or not followed by a blank, is no import line.
+	for (const char *data_text : {"# re-import os; x()\n", "# c\nimportlib.x()\n", "# a\n important: x()\n"})
+		EXPECT_EQ(scan_text(data_text, "x.pth").verdict, uint32_t(LTRACK_VERDICT_SAFE)) << data_text;
+	// Line numbers count every reading's breaks.
+	std::vector<pth_line> l = pth_import_lines(
+		{reinterpret_cast<const unsigned char *>("a\r\nb\fc\xe2\x80\xa8import x\n"), 18});
+	ASSERT_EQ(l.size(), 1u);
+	EXPECT_EQ(l[0].number, 4u);
+	EXPECT_TRUE(l[0].plain);
 }
 
 } // namespace
