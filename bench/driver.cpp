@@ -7,6 +7,9 @@
 //   ltrack_bench [--cgroup DIR] connect PORT ITERS REPS   TCP connect to 127.0.0.1:PORT, close
 //   ltrack_bench [--cgroup DIR] watch PATH SECONDS [RATE] open+read+close PATH for SECONDS or
 //                                                         until SIGTERM; at most RATE a second
+//   ltrack_bench pairs [--cgroup DIR] [--exe PATH] OP ARG ITERS PAIRS
+//                                                         OP (open, write, map, exec, connect) in two
+//                                                         worker processes, one repetition at a time
 //   ltrack_bench mkfiles DIR N                            create DIR/0 .. DIR/N-1 (empty)
 //   ltrack_bench mktree DIR DEPTH                         DIR/d/d/.../d (DEPTH levels) + file f
 //
@@ -17,7 +20,22 @@
 // the denied case) and errno is the last failure's. watch prints
 // {"op":"watch","ops":N,"ok":N,"failed":N,"errno":E,"seconds":S}.
 // --cgroup moves the process into the cgroup v2 directory DIR first, so a
-// policy governing that cgroup governs it. Exit status 0 unless the workload
+// policy governing that cgroup governs it.
+//
+// pairs is the interleaved measurement: it starts two workers of the same
+// binary on the same file, a baseline one (A: this process's cgroup, this
+// binary) and a measured one (B: moved into --cgroup DIR before it executes,
+// and running --exe PATH, a copy under an AppArmor profile, if given), warms
+// both, then runs PAIRS pairs of one ITERS-operation repetition each, A then
+// B or B then A (a fixed-seed coin per pair), over pipes; only one worker runs
+// at a time and the controller waits blocked. Whatever drifts on the host
+// (the emulator, other guests, the daemon's writing) hits both members of a
+// pair alike, so the per-pair ratio B/A cancels it. It prints the measured
+// series as the workloads above do, plus the baseline's:
+//   {"op":"open","ns_per_op":[B1,...],"ok":N,"failed":N,"errno":E,
+//    "baseline":{"ns_per_op":[A1,...],"ok":N,"failed":N,"errno":E},"b_first":[0,1,...]}
+// Without --cgroup and --exe both workers are alike: an A/A control whose
+// ratio must come out 1.0 within its interval. Exit status 0 unless the workload
 // could not run at all (bad arguments, no listener, cannot join the cgroup).
 #include <arpa/inet.h>
 #include <cerrno>
@@ -26,8 +44,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <random>
 #include <string>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -194,6 +214,158 @@ template <class Op> void timed(const char *name, long iters, long reps, Op op)
 	std::printf("],\"ok\":%ld,\"failed\":%ld,\"errno\":%d}\n", t.ok, t.failed, t.last_errno);
 }
 
+// The operation OP on ARG, as a callable (connect: ARG 0 starts a listener in
+// this process).
+std::function<bool()> operation(const std::string &op, const std::string &arg)
+{
+	if (op == "open")
+		return [arg] { return open_read_close(arg.c_str()); };
+	if (op == "write")
+		return [arg] { return open_write_close(arg.c_str()); };
+	if (op == "map")
+		return [arg] { return open_map_close(arg.c_str()); };
+	if (op == "exec")
+		return [arg] { return fork_exec(arg.c_str()); };
+	if (op == "connect") {
+		long port = number(arg.c_str(), "PORT");
+		if (port == 0)
+			port = start_listener();
+		return [port] { return tcp_connect(static_cast<int>(port)); };
+	}
+	die("unknown workload '" + op + "' (see the head of bench/driver.cpp)");
+}
+
+// One side of `pairs`: warms up, says "ready", then runs one repetition of
+// ITERS operations per "r" line on stdin and answers "NS_PER_OP OK FAILED ERRNO".
+void worker(const std::string &op, const std::string &arg, long iters)
+{
+	auto f = operation(op, arg);
+	for (long i = 0; i < iters / 10 + 1; i++)
+		f();
+	std::printf("ready\n");
+	std::fflush(stdout);
+	char line[16];
+	while (std::fgets(line, sizeof line, stdin) && line[0] == 'r') {
+		tally t;
+		auto start = clock_type::now();
+		for (long i = 0; i < iters; i++) {
+			if (f())
+				t.ok++;
+			else
+				t.fail(errno);
+		}
+		auto ns = std::chrono::duration<double, std::nano>(clock_type::now() - start).count();
+		std::printf("%.1f %ld %ld %d\n", ns / static_cast<double>(iters), t.ok, t.failed, t.last_errno);
+		std::fflush(stdout);
+	}
+}
+
+struct side {
+	pid_t pid = -1;
+	FILE *to = nullptr, *from = nullptr;
+	tally t;
+	std::vector<double> per_op;
+};
+
+void join_cgroup(const std::string &dir);
+
+// Starts `EXE worker OP ARG ITERS` with its stdin and stdout on pipes,
+// joining CGROUP first (empty: stays here), and waits for it to be warm.
+side start_worker(const std::string &exe, const std::string &cgroup, const std::string &op, const std::string &arg,
+		  const std::string &iters)
+{
+	int down[2], up[2];
+	if (pipe2(down, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0)
+		die(std::string("pipe: ") + std::strerror(errno));
+	std::fflush(nullptr);
+	pid_t pid = fork();
+	if (pid < 0)
+		die(std::string("fork: ") + std::strerror(errno));
+	if (pid == 0) {
+		if (!cgroup.empty())
+			join_cgroup(cgroup);
+		if (dup2(down[0], 0) < 0 || dup2(up[1], 1) < 0)
+			_exit(2);
+		execl(exe.c_str(), exe.c_str(), "worker", op.c_str(), arg.c_str(), iters.c_str(),
+		      static_cast<char *>(nullptr));
+		std::fprintf(stderr, "ltrack_bench: cannot execute %s: %s\n", exe.c_str(), std::strerror(errno));
+		_exit(2);
+	}
+	close(down[0]);
+	close(up[1]);
+	side s;
+	s.pid = pid;
+	s.to = fdopen(down[1], "w");
+	s.from = fdopen(up[0], "r");
+	char line[64];
+	if (!s.to || !s.from || !std::fgets(line, sizeof line, s.from) || std::string(line) != "ready\n")
+		die("the worker " + exe + " did not start");
+	return s;
+}
+
+void one_repetition(side &s)
+{
+	double ns = 0;
+	long ok = 0, failed = 0;
+	int e = 0;
+	if (std::fprintf(s.to, "r\n") < 0 || std::fflush(s.to) != 0 ||
+	    std::fscanf(s.from, "%lf %ld %ld %d", &ns, &ok, &failed, &e) != 4)
+		die("a worker stopped answering");
+	s.per_op.push_back(ns);
+	s.t.ok += ok;
+	s.t.failed += failed;
+	if (failed)
+		s.t.last_errno = e;
+}
+
+// The series' fields: "ns_per_op":[...],"ok":N,"failed":N,"errno":E
+void print_fields(const side &s)
+{
+	std::printf("\"ns_per_op\":[");
+	for (size_t i = 0; i < s.per_op.size(); i++)
+		std::printf("%s%.1f", i ? "," : "", s.per_op[i]);
+	std::printf("],\"ok\":%ld,\"failed\":%ld,\"errno\":%d", s.t.ok, s.t.failed, s.t.last_errno);
+}
+
+void pairs(const std::string &cgroup, std::string exe_b, const std::string &op, const std::string &arg,
+	   const std::string &iters, long n)
+{
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len <= 0)
+		die(std::string("cannot read /proc/self/exe: ") + std::strerror(errno));
+	self[len] = 0;
+	if (exe_b.empty())
+		exe_b = self;
+	number(iters.c_str(), "ITERS");
+	side a = start_worker(self, "", op, arg, iters);
+	side b = start_worker(exe_b, cgroup, op, arg, iters);
+	std::mt19937 coin(19);
+	std::vector<int> b_first;
+	for (long i = 0; i < n; i++) {
+		bool bf = coin() & 1;
+		b_first.push_back(bf);
+		one_repetition(bf ? b : a);
+		one_repetition(bf ? a : b);
+	}
+	for (side *s : {&a, &b}) {
+		std::fclose(s->to);
+		std::fclose(s->from);
+		int st = 0;
+		while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR) {
+		}
+	}
+	// The measured side in the workloads' own shape, the baseline beside it.
+	std::printf("{\"op\":\"%s\",", op.c_str());
+	print_fields(b);
+	std::printf(",\"baseline\":{");
+	print_fields(a);
+	std::printf("},\"b_first\":[");
+	for (size_t i = 0; i < b_first.size(); i++)
+		std::printf("%s%d", i ? "," : "", b_first[i]);
+	std::printf("]}\n");
+}
+
 void join_cgroup(const std::string &dir)
 {
 	std::string procs = dir + "/cgroup.procs";
@@ -236,6 +408,8 @@ int main(int argc, char **argv)
 {
 	std::vector<std::string> args(argv + 1, argv + argc);
 	if (args.size() >= 2 && args[0] == "--cgroup") {
+		if (args.size() >= 3 && args[2] == "pairs") // the baseline worker must stay where it is
+			die("pairs takes --cgroup after the word pairs: it moves only the measured worker");
 		join_cgroup(args[1]);
 		args.erase(args.begin(), args.begin() + 2);
 	}
@@ -246,7 +420,27 @@ int main(int argc, char **argv)
 	if (args.empty())
 		die("usage: see the head of bench/driver.cpp");
 	const std::string &cmd = args[0];
-	if (cmd == "open") {
+	if (cmd == "worker") {
+		want(4);
+		worker(args[1], args[2], number(args[3].c_str(), "ITERS"));
+	} else if (cmd == "pairs") {
+		std::string cgroup, exe;
+		size_t i = 1;
+		for (; i + 1 < args.size() && args[i].rfind("--", 0) == 0; i += 2) {
+			if (args[i] == "--cgroup")
+				cgroup = args[i + 1];
+			else if (args[i] == "--exe")
+				exe = args[i + 1];
+			else
+				die("pairs: unknown option '" + args[i] + "'");
+		}
+		if (args.size() - i != 4)
+			die("usage: see the head of bench/driver.cpp");
+		long n = number(args[i + 3].c_str(), "PAIRS");
+		if (n < 1)
+			die("pairs: PAIRS must be at least 1");
+		pairs(cgroup, exe, args[i], args[i + 1], args[i + 2], n);
+	} else if (cmd == "open") {
 		want(4);
 		std::string path = args[1];
 		timed("open", number(args[2].c_str(), "ITERS"), number(args[3].c_str(), "REPS"),

@@ -5,10 +5,15 @@
 #
 #   bench/guest.sh --build DIR --out FILE [--smoke] [--part ltrack|compare|kernel]
 #
-# Measures, all in this one boot: open+read+close without ltrack, with ltrack
-# loaded but the process not governed, governed and allowed, governed and
-# denied, at several rule counts and ancestor-walk depths; fork+exec and TCP
-# connect governed and not; the kernel's per-program run time
+# Measures, all in this one boot: open+read+close without ltrack; with ltrack
+# loaded, governed and allowed, governed and denied, at several rule counts and
+# ancestor-walk depths; fork+exec and TCP connect governed. Each guarded case
+# is interleaved with its baseline (`ltrack_bench pairs`: an ungoverned and a
+# governed worker of the same binary on the same file take turns, one
+# repetition each, in a fixed-seed random order), so host drift cancels in the
+# per-pair ratio; the "ungoverned" cases are A/A controls (both workers
+# ungoverned: their ratio must come out 1.0). Also: the kernel's per-program
+# run time
 # (kernel.bpf_stats_enabled); reload time and the decisions made during the
 # swap; decision-log throughput and drops; ltrackd's resident size and the BPF
 # map memory; the same open workload under fapolicyd and under an AppArmor
@@ -48,11 +53,11 @@ main() {
     reload_counts=() memory_counts=() net_counts=() depths=(60) open_iters=2000 exec_iters=40 conn_iters=400
   elif [ $smoke = 1 ]; then
     counts=(10) reload_counts=(100) memory_counts=(100) net_counts=(10)
-    depths=(5 20) open_iters=200 reps=3 exec_iters=5 exec_reps=3 conn_iters=50 flood_secs=2 flood_rates=(500) other_iters=50 settle=1 watch_rate=200
+    depths=(5 20) open_iters=200 reps=3 pairs=3 exec_iters=3 exec_pairs=3 conn_iters=50 controls=0 flood_secs=2 flood_rates=(500) other_iters=50 settle=1 watch_rate=200
   else
     counts=(10 1000 10000 100000) reload_counts=(100 10000 100000) memory_counts=(10000 100000)
     net_counts=(10 1000 10000 100000)
-    depths=(5 20 60) open_iters=2500 reps=9 exec_iters=30 exec_reps=5 conn_iters=300 flood_secs=6 other_iters=400 settle=3 watch_rate=0
+    depths=(5 20 60) open_iters=1000 reps=9 pairs=21 exec_iters=20 exec_pairs=9 conn_iters=300 controls=1 flood_secs=6 other_iters=400 settle=3 watch_rate=0
     flood_rates=(250 500 1000 2000 4000 8000 0)
   fi
 
@@ -131,33 +136,35 @@ EOF
   }
 
   # ---- workloads -------------------------------------------------------------
-  opens() { "$bench" "$@" open "$path" "$open_iters" "$reps"; }
-  measure_open() { # CASE RULES DEPTH PATH [--cgroup DIR]
-    local c=$1 r=$2 dp=$3 path=$4; shift 4
-    emit open "$c" "$r" "$dp" "$(opens "$@")"
+  # One process, REPS repetitions in a row: the unguarded baseline (no ltrack
+  # loaded) and the fapolicyd comparison, which cannot be interleaved with a
+  # baseline in one boot (ltrack's programs and fapolicyd cover every process).
+  measure_open() { # CASE RULES DEPTH PATH
+    emit open "$1" "$2" "$3" "$("$bench" open "$4" "$open_iters" "$reps")"
   }
-  measure_all_opens() { # CASE-PREFIX RULES: ungoverned, allowed, denied, the trees
+  # Interleaved: PAIRS repetitions of an ungoverned worker (the baseline) and
+  # of a worker in the governed cgroup (with --cgroup; without it an A/A
+  # control), same binary, same file, taking turns.
+  pair_open() { # CASE RULES DEPTH PATH [--cgroup DIR]
+    local c=$1 r=$2 dp=$3 path=$4; shift 4
+    emit open "$c" "$r" "$dp" "$("$bench" pairs "$@" open "$path" "$open_iters" "$pairs")"
+  }
+  measure_all_opens() { # none|ltrack RULES: the baseline, or the A/A control, allowed, the trees, denied
     local p=$1 r=$2 t
     if [ "$p" = none ]; then
       measure_open none "$r" 1 "$W/allowed"
-    else
-      measure_open ungoverned "$r" 1 "$W/allowed"
-      measure_open allowed "$r" 1 "$W/allowed" --cgroup "$cg"
+      return
     fi
+    pair_open ungoverned "$r" 1 "$W/allowed"
+    pair_open allowed "$r" 1 "$W/allowed" --cgroup "$cg"
     for t in "${depths[@]}"; do
-      if [ "$p" = none ]; then
-        measure_open none "$r" "$t" "${tree_file[$t]}"
-      else
-        measure_open allowed "$r" "$t" "${tree_file[$t]}" --cgroup "$cg"
-      fi
+      pair_open allowed "$r" "$t" "${tree_file[$t]}" --cgroup "$cg"
     done
     # Last: every denied open is a record the daemon then writes on the
     # other vCPU; wait for it to finish so the next case is not measured
-    # against a busy daemon.
-    if [ "$p" != none ]; then
-      measure_open denied "$r" 1 "$W/denied" --cgroup "$cg"
-      quiesce
-    fi
+    # against a busy daemon. (Its baseline worker opens and reads the file.)
+    pair_open denied "$r" 1 "$W/denied" --cgroup "$cg"
+    quiesce
   }
   # Waits (at most 120 s) until the daemon has written every record: the
   # decision count stops moving.
@@ -172,8 +179,8 @@ EOF
       a=$b
     done
   }
-  measure_exec() { emit exec "$1" "$2" 0 "$("$bench" "${@:3}" exec "$exe" "$exec_iters" "$exec_reps")"; }
-  measure_connect() { emit connect "$1" "$2" 0 "$("$bench" "${@:3}" connect 0 "$conn_iters" "$reps")"; }
+  measure_exec() { emit exec "$1" "$2" 0 "$("$bench" pairs "${@:3}" exec "$exe" "$exec_iters" "$exec_pairs")"; }
+  measure_connect() { emit connect "$1" "$2" 0 "$("$bench" pairs "${@:3}" connect 0 "$conn_iters" "$pairs")"; }
 
   start_daemon() { # POLICY
     "$ltrackd" --policy "$1" --socket "$sock" --pin-dir "$pins" --decision-log "$log" >"$run_dir/ltrackd.out" 2>&1 &
@@ -248,8 +255,6 @@ EOF
     say "done"
     return 0
   fi
-  measure_exec none 0
-  measure_connect none 0
 
   # ---- 2. ltrack at each rule count ----------------------------------------------
   local all_counts
@@ -289,12 +294,14 @@ EOF
       say "opens at $n rules"
       measure_all_opens ltrack "$n"
     fi
+    # (The smoke run keeps only the open's A/A control: forks and connects
+    # are slow under emulation.)
     if printf '%s\n' "${net_counts[@]}" | grep -qx "$n"; then
-      measure_connect ungoverned "$n"
+      [ $controls = 1 ] && measure_connect ungoverned "$n"
       measure_connect governed "$n" --cgroup "$cg"
     fi
     if [ "$n" = "${counts[0]}" ]; then
-      measure_exec ungoverned "$n"
+      [ $controls = 1 ] && measure_exec ungoverned "$n"
       measure_exec governed "$n" --cgroup "$cg"
     fi
   done
@@ -381,6 +388,9 @@ deny perm=open all : path=$W/denied
 allow perm=any all : all
 EOF
   cp /etc/fapolicyd/compiled.rules /etc/fapolicyd/fapolicyd.rules
+  # Its baseline, just before it starts (fapolicyd covers every process, so
+  # the two cannot take turns): the report's ratio for it is not paired.
+  emit fapolicyd baseline 0 1 "$("$bench" open "$W/allowed" "$other_iters" "$reps")"
   rm -f /run/fapolicyd.pid
   $fa --no-details >"$run_dir/fapolicyd.out" 2>&1 # forks into the background once it runs
   local fpid="" i up=0
@@ -444,9 +454,9 @@ EOF
     emit apparmor unavailable 0 0 "{\"reason\":$(printf 'apparmor_parser failed: %s' "$err" | jq -Rsc .)}"
     return
   fi
-  emit apparmor ungoverned 1 1 "$("$bench" open "$W/allowed" "$open_iters" "$reps")"
-  emit apparmor allowed 1 1 "$("$confined" open "$W/allowed" "$open_iters" "$reps")"
-  emit apparmor denied 1 1 "$("$confined" open "$W/denied" "$open_iters" "$reps")"
+  # Interleaved: the unconfined driver (baseline) and the confined copy.
+  emit apparmor allowed 1 1 "$("$bench" pairs --exe "$confined" open "$W/allowed" "$open_iters" "$pairs")"
+  emit apparmor denied 1 1 "$("$bench" pairs --exe "$confined" open "$W/denied" "$open_iters" "$pairs")"
   $parser -R -K "$conf/profile" >/dev/null 2>&1
 }
 
