@@ -22,10 +22,10 @@
 // --cgroup moves the process into the cgroup v2 directory DIR first, so a
 // policy governing that cgroup governs it.
 //
-// pairs is the interleaved measurement: it starts two workers of the same
-// binary on the same file, a baseline one (A: this process's cgroup, this
-// binary) and a measured one (B: moved into --cgroup DIR before it executes,
-// and running --exe PATH, a copy under an AppArmor profile, if given), warms
+// pairs is the interleaved measurement: it starts two workers, forks of this
+// process, on the same file, a baseline one (A: stays in this process's
+// cgroup) and a measured one (B: moved into --cgroup DIR first, and executing
+// --exe PATH, a copy under an AppArmor profile, if given), warms
 // both, then runs PAIRS pairs of one ITERS-operation repetition each, A then
 // B or B then A (a fixed-seed coin per pair), over pipes; only one worker runs
 // at a time and the controller waits blocked. Whatever drifts on the host
@@ -269,8 +269,9 @@ struct side {
 
 void join_cgroup(const std::string &dir);
 
-// Starts `EXE worker OP ARG ITERS` with its stdin and stdout on pipes,
-// joining CGROUP first (empty: stays here), and waits for it to be warm.
+// Starts a worker with its stdin and stdout on pipes, joining CGROUP first
+// (empty: stays here), and waits for it to be warm: a fork of this process,
+// or with EXE `EXE worker OP ARG ITERS` (an exec costs a lot under emulation).
 side start_worker(const std::string &exe, const std::string &cgroup, const std::string &op, const std::string &arg,
 		  const std::string &iters)
 {
@@ -286,6 +287,15 @@ side start_worker(const std::string &exe, const std::string &cgroup, const std::
 			join_cgroup(cgroup);
 		if (dup2(down[0], 0) < 0 || dup2(up[1], 1) < 0)
 			_exit(2);
+		// Not the other worker's pipes (it would never see its end of input).
+		if (close_range(3, ~0U, 0) < 0)
+			for (int fd = 3; fd < 1024; fd++)
+				close(fd);
+		if (exe.empty()) {
+			worker(op, arg, number(iters.c_str(), "ITERS"));
+			std::fflush(stdout);
+			_exit(0);
+		}
 		execl(exe.c_str(), exe.c_str(), "worker", op.c_str(), arg.c_str(), iters.c_str(),
 		      static_cast<char *>(nullptr));
 		std::fprintf(stderr, "ltrack_bench: cannot execute %s: %s\n", exe.c_str(), std::strerror(errno));
@@ -299,7 +309,7 @@ side start_worker(const std::string &exe, const std::string &cgroup, const std::
 	s.from = fdopen(up[0], "r");
 	char line[64];
 	if (!s.to || !s.from || !std::fgets(line, sizeof line, s.from) || std::string(line) != "ready\n")
-		die("the worker " + exe + " did not start");
+		die("the worker " + (exe.empty() ? std::string("(fork)") : exe) + " did not start");
 	return s;
 }
 
@@ -327,18 +337,11 @@ void print_fields(const side &s)
 	std::printf("],\"ok\":%ld,\"failed\":%ld,\"errno\":%d", s.t.ok, s.t.failed, s.t.last_errno);
 }
 
-void pairs(const std::string &cgroup, std::string exe_b, const std::string &op, const std::string &arg,
+void pairs(const std::string &cgroup, const std::string &exe_b, const std::string &op, const std::string &arg,
 	   const std::string &iters, long n)
 {
-	char self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (len <= 0)
-		die(std::string("cannot read /proc/self/exe: ") + std::strerror(errno));
-	self[len] = 0;
-	if (exe_b.empty())
-		exe_b = self;
 	number(iters.c_str(), "ITERS");
-	side a = start_worker(self, "", op, arg, iters);
+	side a = start_worker("", "", op, arg, iters);
 	side b = start_worker(exe_b, cgroup, op, arg, iters);
 	std::mt19937 coin(19);
 	std::vector<int> b_first;

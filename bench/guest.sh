@@ -53,7 +53,7 @@ main() {
     reload_counts=() memory_counts=() net_counts=() depths=(60) open_iters=2000 exec_iters=40 conn_iters=400
   elif [ $smoke = 1 ]; then
     counts=(10) reload_counts=(100) memory_counts=(100) net_counts=(10)
-    depths=(5 20) open_iters=200 reps=3 pairs=3 exec_iters=3 exec_pairs=3 conn_iters=50 controls=0 flood_secs=2 flood_rates=(500) other_iters=50 settle=1 watch_rate=200
+    depths=(5 20) open_iters=200 reps=3 pairs=3 exec_iters=2 exec_pairs=3 conn_iters=50 controls=0 flood_secs=2 flood_rates=(500) other_iters=50 settle=1 watch_rate=200
   else
     counts=(10 1000 10000 100000) reload_counts=(100 10000 100000) memory_counts=(10000 100000)
     net_counts=(10 1000 10000 100000)
