@@ -214,18 +214,21 @@ EOF
     sysctl -q -w kernel.bpf_stats_enabled=1
     prog_stats() { bpftool prog show --json | jq -c '[.[] | select((.name // "") | test("^(guard_|track_|trace_|model_)")) | {name, type, run_cnt: (.run_cnt // 0), run_time_ns: (.run_time_ns // 0)}]'; }
     # Each workload on its own: the counters before and after it, so the
-    # report has each program's time per run for that workload alone.
+    # report has each program's time per run for that workload alone. The
+    # workloads run back to back: one's "after" is the next one's "before"
+    # (bpftool is slow under emulation).
+    head -c 4096 /dev/zero >"$W/written"
+    local snap
+    snap=$(prog_stats)
     stats_of() { # CASE DRIVER-ARGS...
-      local c=$1 s0 s1; shift
-      s0=$(prog_stats)
+      local c=$1 s0=$snap; shift
       "$bench" "$@" >/dev/null
-      s1=$(prog_stats)
-      emit bpf_stats "$c" "$n" 0 "{\"before\":$s0,\"after\":$s1}"
+      snap=$(prog_stats)
+      emit bpf_stats "$c" "$n" 0 "{\"before\":$s0,\"after\":$snap}"
     }
     stats_of open-ungoverned open "$W/allowed" "$open_iters" 1
     # Opens for writing and shared writable mappings (the model content
-    # generation's hooks; a page-long file to map).
-    head -c 4096 /dev/zero >"$W/written"
+    # generation's hooks; a page-long file to map, made above).
     stats_of write-ungoverned write "$W/written" "$open_iters" 1
     stats_of map-ungoverned map "$W/written" "$open_iters" 1
     stats_of open-allowed --cgroup "$cg" open "$W/allowed" "$open_iters" 1
