@@ -134,6 +134,7 @@ enum ltrack_model_policy {
 #define LTRACK_PF_MODEL_NAMES (1u << 5)
 #define LTRACK_PF_DENY_SUSPICIOUS (1u << 6)
 #define LTRACK_PF_UNIX_RULES (1u << 7) /* unix socket rules (inode_rules / name_rules, hook NET) */
+#define LTRACK_PF_MODEL_EXCLUDES (1u << 8) /* model exclude dirs: hook MODEL subtree rules with action ALLOW */
 
 /* Drop/anomaly counters (per-CPU array "counters"). */
 enum ltrack_counter {

@@ -251,8 +251,12 @@ static __always_inline bool model_acceptable(struct ltrack_profile *p, __u32 ver
 /* Model layer: a file is a model file when it is under one of the profile's
  * model directories, has one of its model names, or was scanned and found
  * dangerous (under whatever name it is opened); it may then be opened only
- * as the model rule says. This layer can only refuse; what it lets through
- * still goes through the file rules. Returns true when it decided. */
+ * as the model rule says. An exclude directory (a MODEL subtree rule with
+ * action ALLOW) nearer than any model directory makes a file below it no
+ * model file by name or directory (Python's site directories: their .pth
+ * files are site.py's, not checkpoints); a dangerous verdict still makes it
+ * one. This layer can only refuse; what it lets through still goes through
+ * the file rules. Returns true when it decided. */
 static __always_inline bool decide_model(struct dentry *dentry, const struct path *at, struct inode *inode,
 					 struct ltrack_profile *p, struct view *v, struct scratch *buf,
 					 bool compact, struct decision *d)
@@ -267,10 +271,15 @@ static __always_inline bool decide_model(struct dentry *dentry, const struct pat
 	if ((p->flags & LTRACK_PF_MODEL_NAMES) &&
 	    match_name_rule(dentry, v->slot, d->profile, LTRACK_HOOK_MODEL, buf, &r))
 		is_model = true;
-	if (!is_model && (p->flags & LTRACK_PF_MODEL_DIRS)) {
+	if ((!is_model || (p->flags & LTRACK_PF_MODEL_EXCLUDES)) && (p->flags & LTRACK_PF_MODEL_DIRS)) {
 		find_inode_rule(dentry, at, v, d->profile, LTRACK_HOOK_MODEL, compact, &w);
-		is_model = w.found;
-		r = w.rule;
+		/* A walk that hit its bound found nothing: a name match stays. */
+		if (w.found && w.rule.action == LTRACK_ACT_ALLOW) {
+			is_model = false;
+		} else if (w.found) {
+			is_model = true;
+			r = w.rule;
+		}
 	}
 	verdict = model_verdict(inode);
 	/* A file the scanner found dangerous is a model file under any name:

@@ -279,6 +279,8 @@ void compiler::assign_rule_ids(policy_def &pol)
 				add(d.pos, &d.id, n, "model-dir", m.action, "model dir " + d.path);
 			for (auto &e : m.extensions)
 				add(e.pos, &e.id, n, "model-ext", m.action, "model extension " + e.suffix);
+			for (auto &d : m.excludes)
+				add(d.pos, &d.id, n, "model-exclude", LTRACK_ACT_ALLOW, "model exclude dir " + d.path);
 		}
 	}
 	// Sort an order, not the items: each item carries a symbol's strings.
@@ -648,6 +650,19 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 			if (std::find(out_.model_dirs.begin(), out_.model_dirs.end(), id->real_path) == out_.model_dirs.end())
 				out_.model_dirs.push_back(id->real_path);
 		}
+		// Exclude directories: subtree rules with action ALLOW (the model
+		// layer's "not a model here", lsm/file.bpf.c decide_model).
+		for (const auto &d : m.excludes) {
+			auto id = resolve(d.path, d.missing_warn, d.pos, "model exclude directory");
+			target(d.id, "model-exclude", d.path, id ? &*id : nullptr);
+			if (!id)
+				continue;
+			if (id->kind_known && !id->is_dir) {
+				ctx_.error(d.pos, "model exclude directory " + d.path + " is not a directory");
+				continue;
+			}
+			add_inode(pid, LTRACK_HOOK_MODEL, *id, true, LTRACK_ACT_ALLOW, d.id, d.path, d.pos);
+		}
 		std::set<std::string> exts;
 		for (const auto &e : m.extensions) {
 			if (!exts.insert(e.suffix).second) {
@@ -707,6 +722,9 @@ compiled_policy compiler::run(policy_def &pol)
 				: k.hook == LTRACK_HOOK_EXEC ? LTRACK_PF_EXEC_RULES
 				: k.hook == LTRACK_HOOK_NET  ? LTRACK_PF_UNIX_RULES
 							     : LTRACK_PF_MODEL_DIRS);
+	for (const auto &[k, v] : out_.inode_rules)
+		if (k.hook == LTRACK_HOOK_MODEL && v.subtree_action == LTRACK_ACT_ALLOW)
+			flag(k.profile, LTRACK_PF_MODEL_EXCLUDES);
 	for (const auto &[k, v] : out_.name_rules)
 		flag(k.profile, k.hook == LTRACK_HOOK_FILE  ? LTRACK_PF_NAME_RULES
 				: k.hook == LTRACK_HOOK_NET ? LTRACK_PF_UNIX_RULES

@@ -194,12 +194,19 @@ public:
 				ex_.steps.push_back("a model file by its name: " + describe(p_, nr->rule_id));
 			}
 		}
-		if (!is_model && (v.flags & LTRACK_PF_MODEL_DIRS)) {
+		// As lsm/file.bpf.c decide_model: the nearest of the model and
+		// exclude directories decides, over a name too when excludes exist.
+		if ((!is_model || (v.flags & LTRACK_PF_MODEL_EXCLUDES)) && (v.flags & LTRACK_PF_MODEL_DIRS)) {
 			walk_result w = walk(LTRACK_HOOK_MODEL);
-			is_model = w.found;
-			r = w.rule;
-			if (is_model)
-				ex_.steps.push_back("a model file: it is under a model directory");
+			if (w.found && w.rule.action == LTRACK_ACT_ALLOW) {
+				is_model = false;
+				ex_.steps.push_back("not a model file by name or directory: it is under a model exclude directory");
+			} else if (w.found) {
+				if (!is_model)
+					ex_.steps.push_back("a model file: it is under a model directory");
+				is_model = true;
+				r = w.rule;
+			}
 		}
 		if (!is_model && (verdict == LTRACK_VERDICT_UNSAFE || verdict == LTRACK_VERDICT_SUSPICIOUS ||
 				  verdict == LTRACK_VERDICT_ERROR)) {

@@ -499,6 +499,7 @@ void read_model(parse_context &ctx, table_reader &m, profile_def &p, bool missin
 		ms.action = *a == "deny" ? LTRACK_ACT_DENY : LTRACK_ACT_AUDIT;
 	auto miss = read_missing(m, missing_warn);
 	ms.dirs = read_paths(ctx, m, "directories", miss.value_or(missing_warn));
+	ms.excludes = read_paths(ctx, m, "exclude", miss.value_or(missing_warn));
 	if (const toml::array *a = m.array("extensions")) {
 		for (const auto &n : *a) {
 			auto s = string_value(ctx, n, m.name("extensions") + " entry");
@@ -611,7 +612,8 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 	}
 	if (const toml::table *m = r.subtable("model")) {
 		table_reader mr(ctx, *m, where + ".model",
-				{"allow", "deny_suspicious", "action", "directories", "extensions", "trusted_sha256", "missing"});
+				{"allow", "deny_suspicious", "action", "directories", "extensions", "exclude", "trusted_sha256",
+				 "missing"});
 		read_model(ctx, mr, p, missing_warn);
 	}
 	return p;

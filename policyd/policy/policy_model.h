@@ -98,6 +98,7 @@ struct model_section {
 	uint8_t action = 3; // LTRACK_ACT_DENY or LTRACK_ACT_AUDIT
 	std::vector<path_entry> dirs;
 	std::vector<model_ext> extensions;
+	std::vector<path_entry> excludes; // directories whose files are no model files by name or directory
 	std::vector<std::string> trusted_sha256; // lower-case hex
 	source_pos pos;
 	uint32_t id = 0;

@@ -59,6 +59,65 @@ std::vector<rule_set> make_sets()
 			 {k::name, ".psql_history"},
 			 {k::name, ".mysql_history"},
 		 }},
+		// What CPython, numpy and torch read on Debian 12 besides their own
+		// code and libraries, found by running a real workload (import
+		// torch and numpy, torch.load, compute, serve on loopback) under
+		// inference.toml in audit mode in the VM and reading its would_deny
+		// records (tests/vm/inference_host_test.cpp), plus the neighbours
+		// of those files that the same calls read on other hosts
+		// (getaddrinfo's gai.conf, mimetypes' mime.types). Public system
+		// data only: no key, no credential, no writable state.
+		{"python-runtime",
+		 "what CPython, numpy and torch read on Debian: CPU and NUMA topology, the name service "
+		 "(passwd, group, hosts, resolv.conf), locale, TLS configuration and CA certificates, time "
+		 "zones, Python's own directories",
+		 {
+			 // CPU topology: glibc's get_nprocs_conf, libgomp/OpenMP and
+			 // torch size their thread pools from these. Refused, they
+			 // silently assume one CPU.
+			 {k::file, "/sys/devices/system/cpu/possible"},
+			 {k::file, "/sys/devices/system/cpu/online"},
+			 {k::file, "/sys/devices/system/cpu/present"},
+			 {k::file, "/sys/devices/system/cpu/kernel_max"},
+			 // NUMA nodes (libnuma, torch's allocator): node*/meminfo, cpulist
+			 {k::dir, "/sys/devices/system/node"},
+			 {k::file, "/proc/cpuinfo"},
+			 {k::file, "/proc/meminfo"},
+			 {k::file, "/proc/filesystems"},
+			 // Name service: getpwuid (os.path.expanduser, getpass), getaddrinfo
+			 {k::file, "/etc/passwd"},
+			 {k::file, "/etc/group"},
+			 {k::file, "/etc/nsswitch.conf"},
+			 {k::file, "/etc/host.conf"},
+			 {k::file, "/etc/hosts"},
+			 {k::file, "/etc/resolv.conf"},
+			 {k::file, "/etc/gai.conf"},
+			 {k::file, "/etc/services"},
+			 {k::file, "/etc/protocols"},
+			 // Locale (Python's locale module, gettext)
+			 {k::file, "/etc/locale.alias"},
+			 {k::dir, "/usr/lib/locale"},
+			 {k::dir, "/usr/share/locale"},
+			 // TLS: OpenSSL's configuration (read when ssl or hashlib load
+			 // it), FIPS mode, the CA certificates. Not /etc/ssl/private.
+			 {k::file, "/etc/ssl/openssl.cnf"},
+			 {k::file, "/proc/sys/crypto/fips_enabled"},
+			 {k::dir, "/etc/ssl/certs"},
+			 {k::dir, "/usr/share/ca-certificates"},
+			 // Time zones, MIME types (http.server, mimetypes)
+			 {k::file, "/etc/localtime"},
+			 {k::file, "/etc/timezone"},
+			 {k::dir, "/usr/share/zoneinfo"},
+			 {k::file, "/etc/mime.types"},
+			 // The dynamic loader and the interpreter's own directories
+			 // (the standard library, Debian's dist-packages, /usr/local's)
+			 {k::file, "/etc/ld.so.cache"},
+			 {k::dir, "/usr/lib/python3"},
+			 {k::dir, "/usr/lib/python3.11"},
+			 {k::dir, "/usr/local/lib/python3.11"},
+			 {k::file, "/dev/null"},
+			 {k::file, "/dev/urandom"},
+		 }},
 		// Sockets through which a process can have the host start something
 		// for it, outside its own profile: a container (with the host's
 		// root mounted), a transient systemd unit, a helper. Matched by the

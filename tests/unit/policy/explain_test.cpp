@@ -226,3 +226,57 @@ TEST_F(Explain, WalkBoundIsSixtyFourDirectoriesAboveTheFile)
 }
 
 } // namespace
+
+// Issue 20: model exclude directories (Python's site directories) take
+// files out of the model layer by name and by directory; the nearest of
+// the model and exclude directories decides; a dangerous verdict still
+// makes a file a model file under any name.
+TEST(ExplainModelExclude, NearestModelOrExcludeDirectoryDecides)
+{
+	scratch_dir d;
+	std::string site = d.dir("usr/lib/python3/dist-packages");
+	std::string models = d.dir("srv/models");
+	std::string inner = d.dir("srv/models/site");
+	std::string back = d.dir("srv/models/site/models");
+	d.file("usr/lib/python3/dist-packages/distutils-precedence.pth");
+	d.file("srv/models/site/x.pth");
+	d.file("srv/models/site/readme.txt");
+	d.file("srv/models/site/models/m.bin");
+	d.file("srv/models/a.pth");
+	d.file("tmp/b.pth");
+	compile_result r = compile_string(R"(
+mode = "enforce"
+[profile.svc]
+all = true
+[profile.svc.file]
+default = "allow"
+[profile.svc.model]
+directories = [")" + models + R"(", ")" + back + R"("]
+extensions = [".pth", ".bin"]
+exclude = [")" + site + R"(", ")" + inner + R"("]
+)",
+					  "exclude.toml");
+	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
+	const compiled_policy &p = *r.policy;
+	EXPECT_EQ(p.profiles[0].value.flags & LTRACK_PF_MODEL_EXCLUDES, LTRACK_PF_MODEL_EXCLUDES);
+	EXPECT_EQ(p.model_dirs, (std::vector<std::string>{models, back})); // ltrackd scans no exclude dir
+	auto hook = [&](const std::string &rel, uint32_t verdict) {
+		explain_result e = explain_file(p, "svc", d.path(rel), verdict);
+		EXPECT_TRUE(e.ex) << e.error;
+		return e.ex ? e.ex->hook : 0u;
+	};
+	// A site .pth by name: not a model file (the file rules decide).
+	EXPECT_EQ(hook("usr/lib/python3/dist-packages/distutils-precedence.pth", LTRACK_VERDICT_UNSCANNED),
+		  uint32_t(LTRACK_HOOK_FILE));
+	// An exclude directory inside a model directory is nearer: not a model.
+	EXPECT_EQ(hook("srv/models/site/x.pth", LTRACK_VERDICT_UNSCANNED), uint32_t(LTRACK_HOOK_FILE));
+	EXPECT_EQ(hook("srv/models/site/readme.txt", LTRACK_VERDICT_UNSCANNED), uint32_t(LTRACK_HOOK_FILE));
+	// A model directory inside an exclude directory is nearer: a model.
+	EXPECT_EQ(hook("srv/models/site/models/m.bin", LTRACK_VERDICT_UNSCANNED), uint32_t(LTRACK_HOOK_MODEL));
+	// Elsewhere, names and model directories work as before.
+	EXPECT_EQ(hook("srv/models/a.pth", LTRACK_VERDICT_UNSCANNED), uint32_t(LTRACK_HOOK_MODEL));
+	EXPECT_EQ(hook("tmp/b.pth", LTRACK_VERDICT_UNSCANNED), uint32_t(LTRACK_HOOK_MODEL));
+	// A scan's dangerous verdict holds in an exclude directory too.
+	EXPECT_EQ(hook("usr/lib/python3/dist-packages/distutils-precedence.pth", LTRACK_VERDICT_UNSAFE),
+		  uint32_t(LTRACK_HOOK_MODEL));
+}

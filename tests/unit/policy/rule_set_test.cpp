@@ -168,8 +168,8 @@ TEST(RuleSets, MistakesAreErrorsWithTheirPosition)
 		  "sets.toml:5:28: error: profile.w.file.rules.set: \"sensitive-file\" is not a rule set; did you mean "
 		  "\"sensitive-files\"?\n");
 	EXPECT_EQ(errors(R"(  { action = "deny", set = "secrets" },)"),
-		  "sets.toml:5:28: error: profile.w.file.rules.set: \"secrets\" is not a rule set; use \"sensitive-files\" or "
-		  "\"host-control-sockets\"\n");
+		  "sets.toml:5:28: error: profile.w.file.rules.set: \"secrets\" is not a rule set; use \"sensitive-files\", "
+		  "\"python-runtime\" or \"host-control-sockets\"\n");
 	EXPECT_NE(errors(R"(  { action = "deny", set = "sensitive-files", name = "x" },)")
 			  .find("a rule needs exactly one of \"file\", \"dir\", \"name\" or \"set\", found 2"),
 		  std::string::npos);
