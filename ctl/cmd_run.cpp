@@ -6,8 +6,12 @@
 // pidfd, before the command is executed) and passes to everything the
 // command starts, so the policy's selectors (executables, cgroups, all) play
 // no part and no other process is governed by it. A running ltrackd is not
-// touched and keeps governing by its own policy. When ltrackctl exits the
-// programs detach, so whatever the command left running is killed first.
+// touched and keeps governing by its own policy. The guard is pinned under
+// /sys/fs/bpf/ltrack-run for the run's lifetime and the supervisor is
+// ltrack's own (lsm/self.bpf.c), so the command can neither kill it nor
+// free itself; if the supervisor is killed anyway (by the administrator)
+// the command stays governed. When the run ends, whatever the command left
+// running is killed, then the pins go and the programs detach.
 #include "bpf_guard.h"
 #include "commands.h"
 #include "decision_pipeline.h"
@@ -27,6 +31,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -126,6 +131,14 @@ unsigned kill_governed(const bpf_guard &guard, std::set<pid_t> &signalled)
 class run_session {
 public:
 	explicit run_session(const run_options &o) : o_(o) {}
+	// The guard detaches once nothing the run started is left (see
+	// wait_for_command) or when the run could not start.
+	~run_session()
+	{
+		if (!pin_dir_.empty())
+			if (status s = bpf_guard::unpin_all(pin_dir_); !s.ok())
+				say(s.error);
+	}
 	int run();
 
 private:
@@ -140,6 +153,7 @@ private:
 
 	run_options o_;
 	std::string policy_name_;
+	std::string pin_dir_; // this run's pins, removed at the end
 	std::shared_ptr<policy::compiled_policy> policy_;
 	const policy::compiled_profile *profile_ = nullptr;
 	bpf_guard guard_;
@@ -233,7 +247,20 @@ bool run_session::prepare_policy()
 
 bool run_session::start_guard()
 {
-	if (status s = bpf_guard::start(guard_); !s.ok()) {
+	// Pinned for the run's lifetime: killing the supervisor does not free
+	// the command. Runs that ended without cleaning up are cleaned first.
+	bpf_guard::clean_stale_runs();
+	if (mkdir(run_pins_root, 0700) < 0 && errno != EEXIST) {
+		say(std::string("creating ") + run_pins_root + ": " + std::strerror(errno) + " (is bpffs mounted on /sys/fs/bpf?)");
+		return false;
+	}
+	pin_dir_ = bpf_guard::run_pin_dir(getpid());
+	if (status s = bpf_guard::start(guard_, pin_dir_); !s.ok()) {
+		say(s.error);
+		return false;
+	}
+	// The supervisor is ltrack's own: the command cannot kill, stop or trace it.
+	if (status s = label_self(guard_, LTRACK_GUARDIAN_RUN); !s.ok()) {
 		say(s.error);
 		return false;
 	}
@@ -432,8 +459,10 @@ void run_session::wait_for_command()
 	end_.leftover_killed = kill_governed(guard_, signalled_);
 	guard_.flush_coalesced(true); // every coalesced decision into the summary
 	drain();
-	pipeline_.on_counters(guard_.read_counters());
+	counters k = guard_.read_counters();
+	pipeline_.on_counters(k);
 	pipeline_.flush();
+	end_.records_dropped = k.values[LTRACK_CNT_RINGBUF_DROPS];
 	close(timer);
 	close(ep);
 }
@@ -448,7 +477,8 @@ void add_run_command(CLI::App &app, context &ctx)
 	c->footer("Example: ltrackctl run --audit -- python3 load.py model.pt\n"
 		  "Exit status: 0 nothing refused and the command succeeded; 1 the command could not be run; "
 		  "2 nothing refused but the command failed; 3 something was refused (or, with --audit, would "
-		  "have been); 4 --kill-on-violation killed the command.");
+		  "have been); 4 --kill-on-violation killed the command; 5 decision records were dropped, so the "
+		  "record of what the command did is incomplete.");
 	c->add_option("--profile", o->profile, "Profile to run under (default: the policy's only profile; model-trial "
 						"for the built-in policy)");
 	c->add_option("--policy", o->policy_path, "Policy file (default: the built-in model-trial policy)")

@@ -305,6 +305,8 @@ void learner::add(const tracing::decision_record &r)
 		obj = net_key(r);
 	else if (r.hook == "socket")
 		obj = r.family + "/" + r.sock_type + (r.proto.empty() ? "" : "/" + r.proto);
+	else if (r.hook == "tamper")
+		obj = r.tamper_op + (r.tamper_arg.empty() ? "" : " " + r.tamper_arg) + (r.path.empty() ? "" : " " + r.path);
 	else
 		obj = r.cred_op;
 	if ((r.hook == "file" || r.hook == "exec" || r.hook == "model") && r.path_partial)
@@ -590,6 +592,12 @@ suggestion learner::suggest() const
 					ps.sockets.insert(ex.ex->socket_kind);
 					ps.socket_decisions += s.decisions;
 				}
+			} else if (hook == "tamper") {
+				// No rule allows these: self-protection refuses them whatever the policy says.
+				for (const auto &[obj, s] : objects)
+					not_learned(hook + " " + obj,
+						    "never learned: an attempt on ltrack itself (treat the process as compromised)",
+						    s.decisions);
 			} else {
 				for (const auto &[obj, s] : objects)
 					not_learned(hook + " " + obj, "not learned: decide privilege rules by hand", s.decisions);

@@ -41,6 +41,7 @@ enum ltrack_hook {
 	LTRACK_HOOK_SOCKET = 6, /* the kind of socket: lsm/socket_create, and connect/send on one (lsm/net.bpf.c) */
 	LTRACK_HOOK_LINK = 7,  /* a new name for an object: lsm/path_link, lsm/path_rename */
 	LTRACK_HOOK_MOUNT = 8, /* mount, move, bind, umount, pivot_root: lsm/mount.bpf.c */
+	LTRACK_HOOK_TAMPER = 9, /* an attempt on ltrack itself: lsm/self.bpf.c */
 };
 
 /* Which operation a LINK or MOUNT record is about (the record's cred_op
@@ -57,6 +58,29 @@ enum ltrack_fs_op {
 	LTRACK_FS_UMOUNT = 9,      /* umount2(2) */
 	LTRACK_FS_PIVOT_ROOT = 10, /* pivot_root(2) */
 	LTRACK_FS_NEW_SB = 11,     /* a new filesystem instance (fsconfig(FSCONFIG_CMD_CREATE), or the one mount(2) makes) */
+};
+
+/* What a TAMPER record is about. Every one is refused (enforce) or
+ * would_deny (audit) for a governed process, whatever its profile says. */
+enum ltrack_tamper_op {
+	LTRACK_TAMPER_BPF = 1,     /* bpf(2), any command (tamper_arg: the command) */
+	LTRACK_TAMPER_SIGNAL = 2,  /* a signal to an ltrack process (tamper_arg: the signal) */
+	LTRACK_TAMPER_PTRACE = 3,  /* ptrace access: attach, /proc/PID/mem, process_vm_*, pidfd_getfd
+				    * (tamper_arg: the PTRACE_MODE_* bits) */
+	LTRACK_TAMPER_SCHED = 4,   /* nice, scheduler, I/O priority or rlimit of an ltrack process
+				    * (tamper_arg: enum ltrack_sched_op) */
+	LTRACK_TAMPER_CONNECT = 5, /* connect to ltrack's control socket */
+	LTRACK_TAMPER_UNLINK = 6,  /* unlink or rmdir on bpffs, or of the control socket's file */
+	LTRACK_TAMPER_RENAME = 7,  /* rename on bpffs, or of (or over) the control socket's file */
+	LTRACK_TAMPER_LINK = 8,    /* a hard link on bpffs */
+	LTRACK_TAMPER_OPEN = 9,    /* open(2) of a file on bpffs, or a protected file opened for writing or truncated */
+};
+
+enum ltrack_sched_op {
+	LTRACK_SCHED_NICE = 1,
+	LTRACK_SCHED_POLICY = 2, /* sched_setscheduler, sched_setattr, sched_setaffinity */
+	LTRACK_SCHED_IOPRIO = 3,
+	LTRACK_SCHED_RLIMIT = 4, /* prlimit(2) on another process */
 };
 
 /* Socket kinds a profile may use (ltrack_profile.sock_inet), beyond the
@@ -144,6 +168,7 @@ enum ltrack_counter {
 	LTRACK_CNT_WALKS = 3,         /* ancestor walks run (not answered by a directory memo) */
 	LTRACK_CNT_COALESCED = 4,     /* decisions folded into another record's count */
 	LTRACK_CNT_DISCONNECTED = 5,  /* a walk or an open ended at a disconnected dentry (open_by_handle_at) */
+	LTRACK_CNT_TAMPER = 6,        /* attempts on ltrack itself refused (or would_deny in audit mode) */
 	LTRACK_CNT_MAX = 8,
 };
 
@@ -167,7 +192,7 @@ enum ltrack_counter {
 struct ltrack_state {
 	__u32 active_slot; /* 0 or 1 */
 	__u32 mode;        /* global enum ltrack_mode (never INHERIT) */
-	__u32 daemon_tgid; /* never governed */
+	__u32 daemon_tgid; /* for the record only: ltrack's own processes are known by their "guardians" label */
 	__u32 pad;
 };
 
@@ -182,6 +207,11 @@ struct ltrack_slot {
 /* Slot flags. */
 #define LTRACK_SF_CGROUP_PROFILES (1u << 0) /* some profile selects by cgroup */
 #define LTRACK_SF_LOADED (1u << 1)          /* this slot holds a policy */
+#define LTRACK_SF_EXCEPT_CGROUPS (1u << 2)  /* the all = true profile has except_cgroups */
+
+/* A "cgroup_profiles" value: an except_cgroups entry of the all = true
+ * profile (a process there that was never governed is not governed). */
+#define LTRACK_PROFILE_NONE 0xffffffffu
 
 /* "profiles": hash. */
 struct ltrack_profile_key {
@@ -341,6 +371,34 @@ struct ltrack_task {
 	__u32 pad;
 };
 
+/* "guardians": task storage shared by every loaded guard (pinned in
+ * LTRACK_SELF_PIN_DIR, so ltrackd's guard and each `ltrackctl run`'s see the
+ * same labels): ltrack's own processes, labelled on their thread-group leader
+ * by pidfd when they start. A label lives and dies with that task_struct: a
+ * reused pid never carries it, a child never inherits it (task_alloc copies
+ * nothing from this map) and an exec drops it. A guardian is never governed,
+ * and no governed process may signal, trace or reprioritise one. Only a
+ * process that may call bpf(2), i.e. an ungoverned one, can set a label. */
+#define LTRACK_SELF_PIN_DIR "/sys/fs/bpf/ltrack-self"
+
+enum ltrack_guardian_kind {
+	LTRACK_GUARDIAN_DAEMON = 1, /* ltrackd */
+	LTRACK_GUARDIAN_RUN = 2,    /* an `ltrackctl run` supervisor */
+};
+
+struct ltrack_guardian {
+	__u32 kind; /* enum ltrack_guardian_kind */
+	__u32 pad;
+};
+
+/* "protected_files": hash, shared like "guardians". Files a governed process
+ * may not connect to, unlink or rename: ltrackd's control socket (the inode
+ * it bound, whatever path leads to it). */
+struct ltrack_file_key {
+	__u64 dev; /* kernel-internal dev_t, as in ltrack_inode_key */
+	__u64 ino;
+};
+
 /* ---- decision record (ring buffer "events") ----------------------------- */
 
 struct ltrack_event {
@@ -384,6 +442,13 @@ struct ltrack_event {
 	__u32 new_ids[3];
 	__u64 old_caps;
 	__u64 new_caps;
+	/* TAMPER: what was tried (enum ltrack_tamper_op), the ltrack process it
+	 * was aimed at (tgid; 0 for bpf and file operations) and the op's
+	 * argument (see enum ltrack_tamper_op). File operations fill dev, ino
+	 * and path. */
+	__u32 tamper_op;
+	__u32 target_pid;
+	__u64 tamper_arg;
 };
 
 /* ---- coalescing identical decisions (lsm/record.bpf.c) ----------------- */

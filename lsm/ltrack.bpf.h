@@ -98,6 +98,20 @@ typedef struct {
 } tasks_map_t;
 
 typedef struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ltrack_guardian);
+} guardians_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH); /* a crashed ltrackd's entry ages out */
+	__uint(max_entries, 64);
+	__type(key, struct ltrack_file_key);
+	__type(value, __u32);
+} protected_files_map_t;
+
+typedef struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 * 1024 * 1024);
 } events_map_t;
@@ -200,6 +214,8 @@ extern exe_profiles_map_t exe_profiles SEC(".maps");
 extern cgroup_profiles_map_t cgroup_profiles SEC(".maps");
 extern models_map_t models SEC(".maps");
 extern tasks_map_t tasks SEC(".maps");
+extern guardians_map_t guardians SEC(".maps");
+extern protected_files_map_t protected_files SEC(".maps");
 extern events_map_t events SEC(".maps");
 extern counters_map_t counters SEC(".maps");
 extern profile_drops_map_t profile_drops SEC(".maps");
@@ -257,12 +273,20 @@ static __always_inline __u32 cgroup_profile(__u32 slot)
 	return 0;
 }
 
-/* The profile governing the current task, 0 if none. An ungoverned task
- * costs one task storage lookup and the view's two array lookups: with no
- * catch-all or cgroup profile it has no label; under a policy that selects
- * by cgroup, the first check's "none" is remembered in its label for that
- * policy generation and cgroup, so the cgroup walk runs once, not per hook. */
-static __always_inline __u32 current_profile(struct view *v)
+/* One of ltrack's own processes (see "guardians" in abi.h): the label is on
+ * the thread-group leader, so every thread of the process carries it. */
+static __always_inline bool is_guardian(struct task_struct *task)
+{
+	return bpf_task_storage_get(&guardians, task->group_leader, 0, 0) != NULL;
+}
+
+/* The profile the policy selects for the current task, 0 if none. An
+ * ungoverned task costs one task storage lookup and the view's two array
+ * lookups: with no catch-all or cgroup profile it has no label; under a
+ * policy that selects by cgroup, the first check's "none" is remembered in
+ * its label for that policy generation and cgroup, so the cgroup walk runs
+ * once, not per hook. */
+static __always_inline __u32 selected_profile(struct view *v)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct ltrack_task *t = bpf_task_storage_get(&tasks, task, 0, 0);
@@ -275,13 +299,18 @@ static __always_inline __u32 current_profile(struct view *v)
 		if (t->generation == v->hdr->generation && t->cgroup_id == bpf_get_current_cgroup_id())
 			return 0;
 	}
-	if ((bpf_get_current_pid_tgid() >> 32) == v->st->daemon_tgid)
-		return 0;
-	if (v->hdr->all_profile)
+	if (v->hdr->all_profile && !(v->hdr->flags & LTRACK_SF_EXCEPT_CGROUPS))
 		return v->hdr->all_profile;
 	if (!(v->hdr->flags & LTRACK_SF_CGROUP_PROFILES))
 		return 0;
 	profile = cgroup_profile(v->slot);
+	/* all = true with except_cgroups: the administrator's cgroups are not
+	 * governed; everything else is, and remembers it like a cgroup
+	 * profile (moving into an except cgroup later sheds nothing). */
+	if (profile == LTRACK_PROFILE_NONE)
+		profile = 0;
+	else if (v->hdr->all_profile)
+		profile = v->hdr->all_profile;
 	/* Remember it. A profile: children inherit it at task_alloc, and
 	 * leaving the cgroup later does not shed it. None: until the policy or
 	 * the task's cgroup changes. */
@@ -292,6 +321,18 @@ static __always_inline __u32 current_profile(struct view *v)
 		t->generation = v->hdr->generation;
 		t->cgroup_id = cgroup_id;
 	}
+	return profile;
+}
+
+/* The profile governing the current task, 0 if none; ltrack's own
+ * processes are never governed. The guardian label is looked up only for a
+ * task some profile selects, so an ungoverned task pays nothing for it. */
+static __always_inline __u32 current_profile(struct view *v)
+{
+	__u32 profile = selected_profile(v);
+
+	if (profile && is_guardian(bpf_get_current_task_btf()))
+		return 0;
 	return profile;
 }
 
@@ -425,6 +466,9 @@ static __always_inline struct ltrack_event *new_record(struct decision *d)
 	__builtin_memset(e->new_ids, 0, sizeof(e->new_ids));
 	e->old_caps = 0;
 	e->new_caps = 0;
+	e->tamper_op = 0;
+	e->target_pid = 0;
+	e->tamper_arg = 0;
 	return e;
 }
 

@@ -13,6 +13,8 @@ exe_profiles_map_t exe_profiles SEC(".maps");
 cgroup_profiles_map_t cgroup_profiles SEC(".maps");
 models_map_t models SEC(".maps");
 tasks_map_t tasks SEC(".maps");
+guardians_map_t guardians SEC(".maps");
+protected_files_map_t protected_files SEC(".maps");
 events_map_t events SEC(".maps");
 counters_map_t counters SEC(".maps");
 profile_drops_map_t profile_drops SEC(".maps");

@@ -44,7 +44,10 @@ static __always_inline void daemon_scan_open(struct file *file)
 	struct ltrack_state *st = bpf_map_lookup_elem(&state, &zero);
 	if (!(file->f_flags & O_NOATIME))
 		return;
-	if (!st || !st->daemon_tgid || (bpf_get_current_pid_tgid() >> 32) != st->daemon_tgid)
+	/* This guard's own daemon (or run supervisor), and still that process:
+	 * a process that reuses its pid carries no guardian label. */
+	if (!st || !st->daemon_tgid || (bpf_get_current_pid_tgid() >> 32) != st->daemon_tgid ||
+	    !is_guardian(bpf_get_current_task_btf()))
 		return;
 	if ((inode->i_mode & S_IFMT) != S_IFREG)
 		return;

@@ -40,9 +40,18 @@ static __always_inline void coalesce_key(const struct ltrack_event *e, struct lt
 	__builtin_memcpy(k->addr, e->addr, sizeof(k->addr));
 	__builtin_memcpy(k->new_ids, e->new_ids, sizeof(k->new_ids));
 	k->new_caps = e->new_caps;
+	/* An attempt on ltrack: what was tried, on which of its processes, with
+	 * which argument (the PRIV fields they share the key with are 0 in a
+	 * TAMPER record), and on which name. A flood of one attempt is one
+	 * record a window; a different attempt is never folded into it. */
+	if (e->hook == LTRACK_HOOK_TAMPER) {
+		k->cred_op = e->tamper_op;
+		k->new_ids[0] = e->target_pid;
+		k->new_caps = e->tamper_arg;
+	}
 	/* A Unix socket path has no inode in the record; a file whose path is
 	 * only partly known still has one. */
-	if (e->family == AF_UNIX)
+	if (e->family == AF_UNIX || e->hook == LTRACK_HOOK_TAMPER)
 		k->path_hash = path_hash(e->path);
 }
 

@@ -33,7 +33,7 @@ int BPF_PROG(track_task_alloc, struct task_struct *task, unsigned long clone_fla
 
 /* Governs the current task with the profile whose executable `inode` is,
  * unless it is governed already (a governed worker cannot shed or swap its
- * profile by running something else) or is the daemon. */
+ * profile by running something else) or is one of ltrack's own processes. */
 static __always_inline void label_by_executable(struct inode *inode)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -47,8 +47,8 @@ static __always_inline void label_by_executable(struct inode *inode)
 	t = bpf_task_storage_get(&tasks, task, 0, 0);
 	if (t && t->profile)
 		return;
-	if ((bpf_get_current_pid_tgid() >> 32) == v.st->daemon_tgid)
-		return;
+	if (is_guardian(task))
+		return; /* ltrack's own, by its task: a process reusing ltrackd's pid is labelled */
 	key.slot = v.slot;
 	key.dev = inode_dev(inode);
 	key.ino = BPF_CORE_READ(inode, i_ino);

@@ -2,17 +2,22 @@
 
 #include "compiled_policy.h"
 #include "guard.skel.h"
+#include "path_resolver.h"
 
 #include <bpf/bpf.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <cstring>
 #include <map>
 #include <vector>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace ltrack {
@@ -120,7 +125,18 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 	if (status s = check_ptr(skel.get(), "opening the BPF object"); !s.ok())
 		return s;
 
-	// Configure: pinned maps are reused (libbpf checks they match).
+	// Configure: pinned maps are reused (libbpf checks they match). The
+	// self-protection maps are shared by every guard, ltrackd's and each
+	// `ltrackctl run`'s, whatever their pin directories.
+	if (mkdir(LTRACK_SELF_PIN_DIR, 0700) < 0 && errno != EEXIST)
+		return libbpf_fail(std::string("creating ") + LTRACK_SELF_PIN_DIR + " (is bpffs mounted on /sys/fs/bpf?)",
+				   errno);
+	for (bpf_map *map : {skel->maps.guardians, skel->maps.protected_files})
+		if (status s = check(bpf_map__set_pin_path(
+					     map, (std::string(LTRACK_SELF_PIN_DIR) + "/" + bpf_map__name(map)).c_str()),
+				     std::string("setting the pin path of map ") + bpf_map__name(map));
+		    !s.ok())
+			return s;
 	bool pinning = !pin_dir.empty();
 	if (pinning) {
 		if (mkdir(pin_dir.c_str(), 0700) < 0 && errno != EEXIST)
@@ -133,6 +149,8 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 				continue; // .rodata/.bss are per load, never shared
 			if (name == "dir_memos")
 				continue; // a cache of this load's walks: never reused by another
+			if (bpf_map__pin_path(map))
+				continue; // shared, pinned above
 			if (status s = check(bpf_map__set_pin_path(map, (pin_dir + "/" + name).c_str()),
 					     "setting the pin path of map " + name);
 			    !s.ok())
@@ -230,6 +248,85 @@ status bpf_guard::unpin_all(const std::string &pin_dir)
 	return {};
 }
 
+uint64_t process_start_ticks(int pid)
+{
+	std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+	std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	std::size_t close = text.rfind(')');
+	if (close == std::string::npos)
+		return 0;
+	std::istringstream fields(text.substr(close + 2)); // field 3 (state) onwards
+	std::string f;
+	for (int i = 3; i <= 22 && fields >> f; i++)
+		if (i == 22)
+			return std::strtoull(f.c_str(), nullptr, 10);
+	return 0;
+}
+
+std::string bpf_guard::run_pin_dir(int pid)
+{
+	// No dot: bpffs refuses names with one.
+	return std::string(run_pins_root) + "/" + std::to_string(pid) + "-" + std::to_string(process_start_ticks(pid));
+}
+
+namespace {
+
+// Whether any process still carries a label in this (pinned) tasks map.
+bool any_labelled(int tasks_fd)
+{
+	std::error_code ec;
+	for (const auto &e : std::filesystem::directory_iterator("/proc", ec)) {
+		const std::string name = e.path().filename();
+		if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+			continue;
+		int fd = static_cast<int>(syscall(SYS_pidfd_open, std::stoi(name), 0));
+		if (fd < 0)
+			continue;
+		ltrack_task t{};
+		bool labelled = bpf_map_lookup_elem(tasks_fd, &fd, &t) == 0 && t.profile;
+		close(fd);
+		if (labelled)
+			return true;
+	}
+	return false;
+}
+
+} // namespace
+
+void bpf_guard::unpin_shared_if_unused()
+{
+	std::error_code ec;
+	if (std::filesystem::exists(run_pins_root, ec) && !std::filesystem::is_empty(run_pins_root, ec))
+		return;
+	rmdir(run_pins_root);
+	if (status s = unpin_all(LTRACK_SELF_PIN_DIR); !s.ok())
+		spdlog::warn("{}", s.error);
+}
+
+unsigned bpf_guard::clean_stale_runs()
+{
+	unsigned cleaned = 0;
+	std::error_code ec;
+	for (const auto &e : std::filesystem::directory_iterator(run_pins_root, ec)) {
+		std::string name = e.path().filename();
+		std::size_t dash = name.find('-');
+		if (dash == std::string::npos)
+			continue;
+		int pid = std::atoi(name.c_str());
+		if (pid > 0 && std::to_string(process_start_ticks(pid)) == name.substr(dash + 1))
+			continue; // its supervisor is alive
+		int tasks = bpf_obj_get((e.path().string() + "/tasks").c_str());
+		bool governing = tasks >= 0 && any_labelled(tasks);
+		if (tasks >= 0)
+			close(tasks);
+		if (governing)
+			continue; // its command outlived the supervisor and is still governed by it
+		if (unpin_all(e.path()).ok())
+			++cleaned;
+	}
+	return cleaned;
+}
+
 status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, apply_stats *stats)
 {
 	apply_stats local;
@@ -269,6 +366,9 @@ status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, 
 	ltrack_slot hdr{};
 	hdr.all_profile = p.all_profile;
 	hdr.flags = LTRACK_SF_LOADED | (p.cgroup_profiles.empty() ? 0 : LTRACK_SF_CGROUP_PROFILES);
+	for (const auto &[key, profile] : p.cgroup_profiles)
+		if (profile == LTRACK_PROFILE_NONE && p.all_profile)
+			hdr.flags |= LTRACK_SF_EXCEPT_CGROUPS;
 	// A new generation invalidates every task's remembered "no cgroup
 	// profile" (the live slot holds the newest; the other one is empty).
 	hdr.generation = live_hdr.generation + 1 ? live_hdr.generation + 1 : 1;
@@ -422,6 +522,64 @@ status bpf_guard::govern_task(int pidfd, uint32_t profile)
 	return bpf_map_update_elem(bpf_map__fd(skel_->maps.tasks), &pidfd, &t, BPF_ANY) < 0
 		       ? libbpf_fail("labelling the process with its profile", errno)
 		       : status{};
+}
+
+status bpf_guard::mark_guardian(int pidfd, uint32_t kind)
+{
+	ltrack_guardian g{};
+	g.kind = kind;
+	return bpf_map_update_elem(bpf_map__fd(skel_->maps.guardians), &pidfd, &g, BPF_ANY) < 0
+		       ? libbpf_fail("labelling the process as ltrack's own (map guardians)", errno)
+		       : status{};
+}
+
+uint32_t bpf_guard::guardian_kind(int pidfd) const
+{
+	ltrack_guardian g{};
+	return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.guardians), &pidfd, &g) == 0 ? g.kind : 0;
+}
+
+status label_self(bpf_guard &guard, uint32_t kind)
+{
+	int fd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+	if (fd < 0)
+		return libbpf_fail("pidfd_open of ltrack's own process", errno);
+	status s = guard.mark_guardian(fd, kind);
+	close(fd);
+	return s;
+}
+
+bool bpf_guard::self_protected() const
+{
+	int fd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+	if (fd < 0)
+		return false;
+	bool on = guardian_kind(fd) != 0;
+	close(fd);
+	return on;
+}
+
+status bpf_guard::protect_files(const std::vector<std::string> &paths)
+{
+	int fd = bpf_map__fd(skel_->maps.protected_files);
+	std::vector<ltrack_file_key> old;
+	ltrack_file_key key{}, next{};
+	for (ltrack_file_key *prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
+		old.push_back(next);
+		key = next;
+	}
+	for (const auto &k : old)
+		bpf_map_delete_elem(fd, &k);
+	uint32_t one = 1;
+	for (const auto &path : paths) {
+		struct stat st;
+		if (stat(path.c_str(), &st) < 0)
+			return libbpf_fail("protecting " + path + ": stat", errno);
+		ltrack_file_key k{policy::kernel_dev(st.st_dev), st.st_ino};
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY) < 0)
+			return libbpf_fail("protecting " + path + " (map protected_files)", errno);
+	}
+	return {};
 }
 
 uint32_t bpf_guard::task_profile(int pidfd) const

@@ -51,6 +51,20 @@ public:
 	// holds their links. Safe to call when nothing is pinned.
 	static status unpin_all(const std::string &pin_dir);
 
+	// `ltrackctl run` pins its private guard for the run's lifetime, so the
+	// command stays governed even if its supervisor is killed:
+	// /sys/fs/bpf/ltrack-run/<pid>-<start time in clock ticks> of the supervisor.
+	static std::string run_pin_dir(int pid);
+	// Removes the pins of runs whose supervisor is gone and whose every
+	// governed process has exited (a process still governed keeps its run's
+	// guard). Returns how many runs were cleaned.
+	static unsigned clean_stale_runs();
+	// After an unload: removes the self-protection pins shared by every
+	// guard (LTRACK_SELF_PIN_DIR) unless an `ltrackctl run` still has its
+	// guard pinned. A guard still loaded keeps its maps; they are only
+	// unpinned.
+	static void unpin_shared_if_unused();
+
 	// Which programs were adopted from pinned links at start.
 	const std::vector<std::string> &adopted() const { return adopted_; }
 
@@ -88,11 +102,34 @@ public:
 	status govern_task(int pidfd, uint32_t profile);
 	// The profile governing a process by its task label, 0 if none.
 	uint32_t task_profile(int pidfd) const;
+	// Labels a process as one of ltrack's own (enum ltrack_guardian_kind):
+	// never governed, and no governed process may signal, trace or
+	// reprioritise it. By pidfd, so the label is on exactly that process
+	// and dies with it; call it before the process starts threads.
+	status mark_guardian(int pidfd, uint32_t kind);
+	uint32_t guardian_kind(int pidfd) const; // 0: not one
+	// Whether this process carries its guardian label (self-protection on).
+	bool self_protected() const;
+	// The files no governed process may connect to, unlink, rename, truncate
+	// or open for writing, by inode: replaces the whole set (one ltrackd per
+	// host owns it; a crashed one's entries go at the next start).
+	status protect_files(const std::vector<std::string> &paths);
 	std::vector<std::string> attached_programs() const;
 
 private:
 	std::unique_ptr<struct ::guard, skel_deleter> skel_;
 	std::vector<std::string> adopted_;
 };
+
+// Where `ltrackctl run` guards are pinned (see bpf_guard::run_pin_dir).
+inline constexpr const char *run_pins_root = "/sys/fs/bpf/ltrack-run";
+
+// A process's start time (clock ticks after boot, /proc/PID/stat field
+// 22), 0 when there is no such process: with the pid, it names a process
+// that a reused pid cannot impersonate.
+uint64_t process_start_ticks(int pid);
+
+// Labels the calling process as ltrack's own (mark_guardian on its pidfd).
+status label_self(bpf_guard &guard, uint32_t kind);
 
 } // namespace ltrack

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 
 namespace ltrack {
 namespace {
@@ -38,6 +39,7 @@ private:
 	std::string add_daemon_status(std::string text, bool json) const;
 	std::string reload(const std::string &path, bool &ok);
 	std::string reload_policy(const std::string &path, bool &ok);
+	status protect_own_files();
 	void check_counters();
 
 	daemon_options opt_;
@@ -88,6 +90,14 @@ int daemon::run()
 	}
 	if (!guard_.adopted().empty())
 		spdlog::info("adopted {} programs still attached from an earlier ltrackd", guard_.adopted().size());
+	// Self-protection: this process is ltrack's own (never governed, never
+	// signalled or traced by a governed one), by its task, not its pid.
+	if (status s = label_self(guard_, LTRACK_GUARDIAN_DAEMON); !s.ok()) {
+		spdlog::error("{}", s.error);
+		return 1;
+	}
+	if (unsigned n = bpf_guard::clean_stale_runs())
+		spdlog::info("removed the pins of {} ltrackctl run(s) that ended without cleaning up", n);
 	apply_stats st;
 	if (status s = guard_.apply(policy_.compiled(), getpid(), &st); !s.ok()) {
 		spdlog::error("applying the policy: {}", s.error);
@@ -134,6 +144,10 @@ int daemon::run()
 	auto labels = [this](int pidfd) { return guard_.task_profile(pidfd); };
 	if (status s = control_.listen(opt_.socket_path, epoll_, labels, [this](control_request &r) { handle(r); });
 	    !s.ok()) {
+		spdlog::error("{}", s.error);
+		return 1;
+	}
+	if (status s = protect_own_files(); !s.ok()) {
 		spdlog::error("{}", s.error);
 		return 1;
 	}
@@ -191,12 +205,14 @@ int daemon::run()
 		;
 	check_counters();
 	pipeline_.flush();
+	guard_.protect_files({});
 
 	if (unload_ || policy_.unload_on_exit()) {
 		if (status s = bpf_guard::unpin_all(opt_.pin_dir); !s.ok()) {
 			spdlog::error("{}", s.error);
 			return 1;
 		}
+		bpf_guard::unpin_shared_if_unused();
 		spdlog::info("unloaded: programs detached, pins under {} removed", opt_.pin_dir);
 	} else {
 		spdlog::info("exiting; enforcement stays pinned under {} (ltrackd --unload removes it)", opt_.pin_dir);
@@ -247,6 +263,8 @@ std::string daemon::reload_policy(const std::string &path, bool &ok)
 	next.mark_applied(st);
 	pipeline_.on_policy_applied(st.slot, next.shared());
 	policy_ = std::move(next);
+	if (status s = protect_own_files(); !s.ok())
+		spdlog::warn("self-protection: {}", s.error);
 	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
 		spdlog::warn("models: {}", s.error);
 	if (models_.fd() >= 0)
@@ -257,6 +275,15 @@ std::string daemon::reload_policy(const std::string &path, bool &ok)
 			   "(write {:.1f}, flip {:.3f}, cleanup {:.1f}), slot {}",
 			   path, policy_.profile_count(), policy_.rule_count(), policy_.compile_ms(), swap_ms,
 			   st.write_ms, st.flip_ms, st.cleanup_ms, st.slot);
+}
+
+// What a governed process may not replace or rewrite (lsm/self.bpf.c): the
+// control socket and its directory (moved away, a fake socket could take
+// its place), the policy file in force and ltrackd's own executable.
+status daemon::protect_own_files()
+{
+	std::string dir = std::filesystem::path(opt_.socket_path).parent_path();
+	return guard_.protect_files({opt_.socket_path, dir.empty() ? "." : dir, policy_.path(), "/proc/self/exe"});
 }
 
 // Once a second: report drops, and flush so the log on disk is at most a

@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 			spdlog::error("{}", s.error);
 			return 1;
 		}
+		ltrack::bpf_guard::unpin_shared_if_unused();
 		spdlog::info("removed everything pinned under {}; ltrack no longer enforces", opt.pin_dir);
 		return 0;
 	}

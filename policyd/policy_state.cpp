@@ -104,9 +104,11 @@ std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &g
 		for (std::size_t i = 0; i < progs.size(); i++)
 			out += (i ? ",\"" : "\"") + progs[i] + "\"";
 		out += fmt::format("],\"adopted\":{},\"kernel_support\":\"ok\",\"decisions\":{},\"ringbuf_drops\":{},"
-				   "\"walk_limit_denials\":{},\"disconnected_denials\":{},\"ancestor_walks\":{}}}",
+				   "\"walk_limit_denials\":{},\"disconnected_denials\":{},\"ancestor_walks\":{},"
+				   "\"self_protection\":\"{}\",\"tamper_refused\":{}}}",
 				   guard.adopted().size(), pipeline.decisions(), k.values[LTRACK_CNT_RINGBUF_DROPS],
-				   k.values[LTRACK_CNT_WALK_LIMIT], k.values[LTRACK_CNT_DISCONNECTED], k.values[LTRACK_CNT_WALKS]);
+				   k.values[LTRACK_CNT_WALK_LIMIT], k.values[LTRACK_CNT_DISCONNECTED], k.values[LTRACK_CNT_WALKS],
+				   guard.self_protected() ? "active" : "inactive", k.values[LTRACK_CNT_TAMPER]);
 		return out;
 	}
 	std::string out = fmt::format("mode:        {}\npolicy:      {}\nsha256:      {}\nloaded:      {} (slot {})\n"
@@ -128,6 +130,10 @@ std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &g
 			   "memos)\n",
 			   pipeline.decisions(), k.values[LTRACK_CNT_RINGBUF_DROPS], k.values[LTRACK_CNT_WALK_LIMIT],
 			   k.values[LTRACK_CNT_DISCONNECTED], k.values[LTRACK_CNT_WALKS]);
+	out += fmt::format("self-protection: {} ({} tampering attempts by governed processes refused or, in audit "
+			   "mode, logged)\n",
+			   guard.self_protected() ? "active" : "INACTIVE (ltrackd is not labelled as ltrack's own)",
+			   k.values[LTRACK_CNT_TAMPER]);
 	return out;
 }
 

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 
 namespace ltrack::tracing {
 
@@ -83,7 +84,8 @@ int64_t clock_ns(clockid_t id)
 
 std::string hook_name(unsigned v)
 {
-	return enum_name(v, {"none", "file", "exec", "net", "model", "priv", "socket", "link", "mount"});
+	return enum_name(v, {"none", "file", "exec", "net", "model", "priv", "socket", "link", "mount",
+			     "tamper"});
 }
 std::string fs_op_name(unsigned v)
 {
@@ -116,6 +118,41 @@ std::string builtin_text(const std::string &name)
 		return "built-in: nothing is mounted on, moved from or unmounted off a bpffs";
 	if (name == "mount_default")
 		return "built-in: mounts refused (the profile has no [mount] section)";
+	return "";
+}
+
+std::string tamper_op_name(unsigned v)
+{
+	return enum_name(v, {"none", "bpf", "signal", "ptrace", "sched", "connect", "unlink", "rename", "link", "open"});
+}
+
+std::string tamper_arg_text(unsigned op, uint64_t arg)
+{
+	switch (op) {
+	case LTRACK_TAMPER_BPF: {
+		// enum bpf_cmd, in the kernel's order.
+		static const char *const cmds[] = {
+			"BPF_MAP_CREATE", "BPF_MAP_LOOKUP_ELEM", "BPF_MAP_UPDATE_ELEM", "BPF_MAP_DELETE_ELEM",
+			"BPF_MAP_GET_NEXT_KEY", "BPF_PROG_LOAD", "BPF_OBJ_PIN", "BPF_OBJ_GET", "BPF_PROG_ATTACH",
+			"BPF_PROG_DETACH", "BPF_PROG_TEST_RUN", "BPF_PROG_GET_NEXT_ID", "BPF_MAP_GET_NEXT_ID",
+			"BPF_PROG_GET_FD_BY_ID", "BPF_MAP_GET_FD_BY_ID", "BPF_OBJ_GET_INFO_BY_FD", "BPF_PROG_QUERY",
+			"BPF_RAW_TRACEPOINT_OPEN", "BPF_BTF_LOAD", "BPF_BTF_GET_FD_BY_ID", "BPF_TASK_FD_QUERY",
+			"BPF_MAP_LOOKUP_AND_DELETE_ELEM", "BPF_MAP_FREEZE", "BPF_BTF_GET_NEXT_ID", "BPF_MAP_LOOKUP_BATCH",
+			"BPF_MAP_LOOKUP_AND_DELETE_BATCH", "BPF_MAP_UPDATE_BATCH", "BPF_MAP_DELETE_BATCH", "BPF_LINK_CREATE",
+			"BPF_LINK_UPDATE", "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID", "BPF_ENABLE_STATS",
+			"BPF_ITER_CREATE", "BPF_LINK_DETACH", "BPF_PROG_BIND_MAP", "BPF_TOKEN_CREATE"};
+		return arg < std::size(cmds) ? cmds[arg] : "bpf command " + std::to_string(arg);
+	}
+	case LTRACK_TAMPER_SIGNAL: {
+		const char *abbrev = arg ? sigabbrev_np(static_cast<int>(arg)) : nullptr;
+		return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(arg);
+	}
+	case LTRACK_TAMPER_PTRACE:
+		// PTRACE_MODE_READ 0x01, PTRACE_MODE_ATTACH 0x02.
+		return arg & 0x02 ? "attach" : "read";
+	case LTRACK_TAMPER_SCHED:
+		return enum_name(static_cast<unsigned>(arg), {"none", "nice", "scheduler", "ioprio", "rlimit"});
+	}
 	return "";
 }
 std::string cred_op_name(unsigned v) { return enum_name(v, {"none", "setuid", "setgid", "capset", "exec"}); }
@@ -275,6 +312,17 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 		r.op = fs_op_name(ev.cred_op);
 		if (ev.hook == LTRACK_HOOK_LINK && (ev.flags & LTRACK_EV_BY_MODEL))
 			r.model.verdict = verdict_name(ev.verdict);
+		r.path = std::move(path);
+		r.path_partial = ev.flags & LTRACK_EV_PATH_PARTIAL;
+		r.dev = format_dev(ev.dev);
+		r.ino = ev.ino;
+		break;
+	case LTRACK_HOOK_TAMPER:
+		// An attempt on ltrack itself is critical whatever the mode.
+		r.level = severity::critical;
+		r.tamper_op = tamper_op_name(ev.tamper_op);
+		r.target_pid = ev.target_pid;
+		r.tamper_arg = tamper_arg_text(ev.tamper_op, ev.tamper_arg);
 		r.path = std::move(path);
 		r.path_partial = ev.flags & LTRACK_EV_PATH_PARTIAL;
 		r.dev = format_dev(ev.dev);

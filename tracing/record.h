@@ -81,6 +81,12 @@ struct decision_record {
 	std::string cred_op; // "setuid", "setgid", "capset", "exec"
 	std::array<uint32_t, 3> old_ids{}, new_ids{};
 	uint64_t old_caps = 0, new_caps = 0;
+	// TAMPER (an attempt on ltrack itself): what was tried, on which ltrack
+	// process (signal, ptrace, sched), and its argument as text ("BPF_OBJ_GET",
+	// "SIGKILL", "attach", "nice"); file operations fill path, dev and ino.
+	std::string tamper_op; // bpf signal ptrace sched connect unlink rename link open
+	uint32_t target_pid = 0;
+	std::string tamper_arg;
 	uint64_t count = 1; // identical decisions coalesced into this one
 };
 
@@ -104,8 +110,12 @@ struct loss_record {
 // ---- decoding helpers -----------------------------------------------------
 
 // Names of the ABI enums; unknown values as "unknown(<n>)".
-std::string hook_name(unsigned hook);       // none file exec net model priv socket link mount
+std::string hook_name(unsigned hook);       // none file exec net model priv socket link mount tamper
 std::string fs_op_name(unsigned op);        // link rename exchange mount bind move remount ... (enum ltrack_fs_op)
+std::string tamper_op_name(unsigned op);    // bpf signal ptrace sched connect unlink rename link open
+// The argument of a tamper op as text: a bpf command name, a signal name,
+// the ptrace access kind, a sched op.
+std::string tamper_arg_text(unsigned op, uint64_t arg);
 std::string cred_op_name(unsigned op);      // setuid setgid capset exec
 std::string action_name(unsigned action);   // none allow audit deny kill
 std::string mode_name(unsigned mode);       // inherit enforce audit

@@ -153,6 +153,25 @@ bool is_net(const decision_record &r) { return r.hook == "net" || r.hook == "soc
 
 bool is_priv(const decision_record &r) { return r.hook == "priv"; }
 
+bool is_tamper(const decision_record &r) { return r.hook == "tamper"; }
+
+// An attempt on ltrack: "bpf BPF_OBJ_GET", "signal SIGKILL to pid 42",
+// "ptrace attach to pid 42", "unlink link_guard_file_open (name only, 0:25:7)".
+std::string tamper_text(const decision_record &r)
+{
+	std::string s = r.tamper_op;
+	if (!r.tamper_arg.empty())
+		s += " " + r.tamper_arg;
+	if (r.target_pid)
+		s += " to pid " + std::to_string(r.target_pid);
+	if (r.ino) {
+		s += " " + (r.path.empty() ? "<" + r.dev + ":" + std::to_string(r.ino) + ">" : text_escape(r.path));
+		if (r.path_partial)
+			s += " (name only, " + r.dev + ":" + std::to_string(r.ino) + ")";
+	}
+	return s;
+}
+
 std::string ids_text(const std::array<uint32_t, 3> &ids)
 {
 	return std::to_string(ids[0]) + "/" + std::to_string(ids[1]) + "/" + std::to_string(ids[2]);
@@ -238,6 +257,8 @@ std::string object_text(const decision_record &r)
 		return priv_text(r);
 	if (r.hook == "socket")
 		return "socket " + r.family + "/" + r.sock_type + "/" + r.proto;
+	if (is_tamper(r))
+		return tamper_text(r);
 	if (is_net(r)) {
 		if (r.family == "unix")
 			return "unix:" + text_escape(r.path);
@@ -311,6 +332,12 @@ std::string format_json(const decision_record &r)
 					   .num("new_caps", r.new_caps)
 					   .done());
 	}
+	if (is_tamper(r))
+		o.raw("tamper", json_object()
+					.str("op", r.tamper_op)
+					.str("arg", r.tamper_arg)
+					.num("target_pid", r.target_pid)
+					.done());
 	o.boolean("walk_limit", r.walk_limit);
 	return o.done();
 }

@@ -44,6 +44,7 @@ const char *result_name(int status)
 	case run_exit_command_failed: return "command_failed";
 	case run_exit_violation: return "violation";
 	case run_exit_killed: return "killed_on_violation";
+	case run_exit_incomplete: return "incomplete";
 	}
 	return "error";
 }
@@ -93,6 +94,9 @@ void run_summary::add(const decision_record &r)
 
 int run_summary::exit_status(const run_end &end) const
 {
+	// Whatever the records say, they are not all of it.
+	if (end.records_dropped && !end.exec_failed)
+		return run_exit_incomplete;
 	if (end.killed_on_violation)
 		return run_exit_killed;
 	if (violations_)
@@ -142,6 +146,11 @@ std::string run_summary::text(const run_end &end) const
 					 : "  result:     VIOLATIONS: the operations above were refused";
 		break;
 	case run_exit_killed: s += "  result:     VIOLATION: the command was killed"; break;
+	case run_exit_incomplete:
+		s += fmt::format("  result:     INCOMPLETE: {} decision records were dropped (the ring buffer was full), "
+				 "so what is above is not all the command did{}",
+				 end.records_dropped, violations_ ? "; it includes violations" : "");
+		break;
 	default: s += "  result:     the command could not be run"; break;
 	}
 	return s + fmt::format(" (exit status {})", status);
@@ -158,8 +167,9 @@ std::string run_summary::json(const run_end &end) const
 		s += fmt::format(",\"signal\":{}", end.signal);
 	else
 		s += fmt::format(",\"exit_code\":{}", end.exit_code);
-	s += fmt::format(",\"killed_on_violation\":{},\"leftover_killed\":{},\"duration_s\":{:.3f}",
-			 end.killed_on_violation, end.leftover_killed, end.seconds);
+	s += fmt::format(",\"killed_on_violation\":{},\"leftover_killed\":{},\"records_dropped\":{},"
+			 "\"duration_s\":{:.3f}",
+			 end.killed_on_violation, end.leftover_killed, end.records_dropped, end.seconds);
 	s += fmt::format(",\"decisions\":{},\"violations\":{},\"highest_severity\":{}", decisions_, violations_,
 			 highest_ < 0 ? "null" : json_string(severity_name(static_cast<severity>(highest_))));
 	s += ",\"by_hook_action\":[";

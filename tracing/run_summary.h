@@ -20,6 +20,7 @@ enum run_exit : int {
 	run_exit_command_failed = 2, // nothing refused, the command failed (status != 0 or a signal)
 	run_exit_violation = 3,      // something was refused, or would have been (--audit)
 	run_exit_killed = 4,         // --kill-on-violation ended the command
+	run_exit_incomplete = 5,     // decision records were dropped: the record is incomplete, never clean
 };
 
 // A violation is whatever the policy forbids: a denial, a kill, or in audit
@@ -36,6 +37,7 @@ struct run_end {
 	int signal = 0;       // when a signal ended it
 	bool killed_on_violation = false;
 	unsigned leftover_killed = 0; // processes of the run still alive when the command ended
+	uint64_t records_dropped = 0; // decision records the kernel could not deliver
 	double seconds = 0;
 };
 

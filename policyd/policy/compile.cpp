@@ -558,6 +558,26 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		k.cgroup_id = id->ino;
 		out_.cgroup_profiles.push_back({k, pid});
 	}
+	for (const auto &c : p.except_cgroups) {
+		auto id = resolve(c.path, c.missing_warn, c.pos, "cgroup");
+		target(0, "except-cgroup", c.path, id ? &*id : nullptr);
+		if (!id)
+			continue;
+		if (id->kind_known && !id->is_dir) {
+			ctx_.error(c.pos, "cgroup " + c.path + " is not a directory; write the cgroup's directory under /sys/fs/cgroup");
+			continue;
+		}
+		auto [it, fresh] = cgroups_.insert({{0, id->ino}, {p.name, c.pos}});
+		if (!fresh) {
+			ctx_.error(c.pos, "cgroup " + c.path + " is already selected by profile \"" + it->second.first +
+						  "\" at line " + std::to_string(it->second.second.line) +
+						  "; an except cgroup cannot be governed");
+			continue;
+		}
+		ltrack_cgroup_key k{};
+		k.cgroup_id = id->ino;
+		out_.cgroup_profiles.push_back({k, LTRACK_PROFILE_NONE});
+	}
 	if (p.all) {
 		if (out_.all_profile) {
 			const compiled_profile *other = nullptr;

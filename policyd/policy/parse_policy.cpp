@@ -549,7 +549,7 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 {
 	std::string where = "profile." + std::string(name.str());
 	table_reader r(ctx, t, where,
-		       {"mode", "executables", "cgroups", "all", "missing", "file", "exec", "network", "model", "privilege",
+		       {"mode", "executables", "cgroups", "all", "except_cgroups", "missing", "file", "exec", "network", "model", "privilege",
 			"mount"});
 	profile_def p;
 	p.name = std::string(name.str());
@@ -566,6 +566,14 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 			ctx.error(c.pos, where + ".cgroups: \"" + c.path + "\" is not under /sys/fs/cgroup; write the cgroup "
 						     "directory, e.g. /sys/fs/cgroup/system.slice/NAME.service");
 	p.all = r.boolean("all").value_or(false);
+	p.except_cgroups = read_paths(ctx, r, "except_cgroups", missing_warn);
+	for (const auto &c : p.except_cgroups)
+		if (c.path.rfind("/sys/fs/cgroup", 0) != 0)
+			ctx.error(c.pos, where + ".except_cgroups: \"" + c.path + "\" is not under /sys/fs/cgroup; write the "
+							    "cgroup directory, e.g. /sys/fs/cgroup/user.slice/user-0.slice");
+	if (!p.all && r.has("except_cgroups"))
+		ctx.error(p.pos, "profile \"" + p.name + "\": except_cgroups goes with all = true (the cgroups all = true "
+							"leaves to the administrator)");
 	auto listed_count = [&](const char *k) {
 		const toml::node *n = r.get(k);
 		return n && n->is_array() ? n->as_array()->size() : std::size_t(0);

@@ -111,6 +111,7 @@ struct profile_def {
 	bool all = false;
 	std::vector<path_entry> executables;
 	std::vector<path_entry> cgroups;
+	std::vector<path_entry> except_cgroups; // with all = true: the administrator's, not governed
 	default_rule file_default, exec_default, net_default, unix_rule;
 	default_rule priv_default; // [profile.X.privilege] default: what an escalation does
 	default_rule mount_default; // [profile.X.mount] default: mount, umount, move, pivot_root (absent: deny)

@@ -102,8 +102,8 @@ std::string summary_text(const compiled_policy &p)
 		if (prof.all)
 			o << " every process";
 		for (const auto &t : p.targets)
-			if (t.profile == prof.name && (t.role == "executable" || t.role == "cgroup"))
-				o << "\n    " << t.role << " " << t.written
+			if (t.profile == prof.name && (t.role == "executable" || t.role == "cgroup" || t.role == "except-cgroup"))
+				o << "\n    " << (t.role == "except-cgroup" ? "except cgroup" : t.role) << " " << t.written
 				  << (t.found ? (t.resolved != t.written ? " -> " + t.resolved : "") : "   [missing: not selected]");
 		o << "\n    (and everything they start)\n";
 		auto section = [&](const char *title, std::initializer_list<const char *> kinds) {

@@ -74,6 +74,9 @@ TEST_F(Abi, DecisionRecordMatchesBpfObject)
 	EXPECT_MEMBER(ltrack_event, addr);
 	EXPECT_MEMBER(ltrack_event, path);
 	EXPECT_MEMBER(ltrack_event, count);
+	EXPECT_MEMBER(ltrack_event, tamper_op);
+	EXPECT_MEMBER(ltrack_event, target_pid);
+	EXPECT_MEMBER(ltrack_event, tamper_arg);
 }
 
 TEST_F(Abi, MapKeysAndValuesMatchBpfObject)
@@ -87,7 +90,8 @@ TEST_F(Abi, MapKeysAndValuesMatchBpfObject)
 		       expect{"ltrack_profile", sizeof(ltrack_profile)},
 		       expect{"ltrack_inode_key", sizeof(ltrack_inode_key)},
 		       expect{"ltrack_inode_rule", sizeof(ltrack_inode_rule)},
-		       expect{"ltrack_rule", sizeof(ltrack_rule)}, expect{"ltrack_name_key", sizeof(ltrack_name_key)},
+		       expect{"ltrack_rule", sizeof(ltrack_rule)}, expect{"ltrack_guardian", sizeof(ltrack_guardian)},
+		       expect{"ltrack_file_key", sizeof(ltrack_file_key)}, expect{"ltrack_name_key", sizeof(ltrack_name_key)},
 		       expect{"ltrack_net_key", sizeof(ltrack_net_key)}, expect{"ltrack_net_val", sizeof(ltrack_net_val)},
 		       expect{"ltrack_exe_key", sizeof(ltrack_exe_key)},
 		       expect{"ltrack_cgroup_key", sizeof(ltrack_cgroup_key)},

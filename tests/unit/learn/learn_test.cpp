@@ -360,3 +360,17 @@ TEST(learn, a_crafted_log_cannot_inject_toml)
 	EXPECT_FALSE(t["profile"]["evil"]) << frag;
 	EXPECT_NE(notes_of(p).find("no usable destination"), std::string::npos) << notes_of(p);
 }
+
+TEST(learn, never_learns_an_attempt_on_ltrack_itself)
+{
+	decision_record t = rec("tamper", "", "would_deny", "self-protection");
+	t.rule.rule_id = 0;
+	t.tamper_op = "bpf";
+	t.tamper_arg = "BPF_OBJ_GET";
+	auto s = learn_from({t});
+	const auto &p = profile(s);
+	EXPECT_TRUE(p.empty());
+	std::string notes = notes_of(p);
+	EXPECT_NE(notes.find("tamper bpf BPF_OBJ_GET"), std::string::npos) << notes;
+	EXPECT_NE(notes.find("an attempt on ltrack itself"), std::string::npos) << notes;
+}

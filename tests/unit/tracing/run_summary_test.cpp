@@ -142,3 +142,19 @@ TEST(RunSummary, ACommandThatNeverStartedIsAnError)
 	EXPECT_NE(s.text(e).find("did not start: cannot execute nosuch"), std::string::npos);
 	EXPECT_NE(s.json(e).find("\"exec_error\":"), std::string::npos);
 }
+
+// Dropped records: the summary is not all the command did, so the run never
+// reports itself clean (nor as a mere violation).
+TEST(RunSummary, DroppedRecordsMakeTheRunIncompleteNeverClean)
+{
+	run_summary s;
+	run_end e = exited(0);
+	e.records_dropped = 12;
+	EXPECT_EQ(s.exit_status(e), run_exit_incomplete);
+	EXPECT_NE(s.text(e).find("INCOMPLETE: 12 decision records were dropped"), std::string::npos) << s.text(e);
+	EXPECT_NE(s.json(e).find("\"records_dropped\":12"), std::string::npos);
+	EXPECT_NE(s.json(e).find("\"result\":\"incomplete\",\"exit_status\":5"), std::string::npos) << s.json(e);
+	s.add(file_denial());
+	EXPECT_EQ(s.exit_status(e), run_exit_incomplete);
+	EXPECT_NE(s.text(e).find("it includes violations"), std::string::npos);
+}

@@ -31,6 +31,7 @@
 //                                                     request, print the reply; exit 0 for "ok", 1 for
 //                                                     "error", 100 + errno when connect/send fails)
 //   ltrack_vm_actor ctl-fd FD FIELD...               (the same on an already connected socket FD)
+//   ltrack_vm_actor tamper OP ARGS...                (an attempt on ltrack itself, see do_tamper)
 //   ltrack_vm_actor open-per-line PATH               (for each line read on stdin, open PATH and report;
 //                                                     one process deciding more than once)
 //   ltrack_vm_actor link FROM TO                     (link(2))
@@ -54,11 +55,15 @@
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,13 +87,18 @@ static int report(int err)
 	return 100 + (err > 100 ? 100 : err);
 }
 
-static int do_open(const char *path)
+static int do_open_mode(const char *path, int flags)
 {
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, flags);
 	if (fd < 0)
 		return report(errno);
 	close(fd);
 	return report(0);
+}
+
+static int do_open(const char *path)
+{
+	return do_open_mode(path, O_RDONLY);
 }
 
 static int do_create(const char *path)
@@ -350,6 +360,141 @@ static int do_open_by_handle(const char *dir, const char *name, const char *link
 	return report(err);
 }
 
+// Attempts on ltrack itself, each reported like any other op:
+//   tamper kill PID SIG            kill(2)
+//   tamper sigio PID SIG           a pipe's I/O signal (F_SETOWN PID, F_SETSIG SIG, O_ASYNC) raised by
+//                                  a write: "ok" whether or not the signal was sent
+//   tamper ptrace PID              PTRACE_SEIZE (detached again when it worked)
+//   tamper vm-write PID            process_vm_writev of one byte to address 1: EFAULT
+//                                  when permitted (never mapped, nothing written)
+//   tamper proc-mem PID            open /proc/PID/mem read-write
+//   tamper pidfd-getfd PID FD      pidfd_getfd(2) of the target's FD
+//   tamper nice PID N              setpriority(2)
+//   tamper bpf-get PATH...         bpf(BPF_OBJ_GET) of each pinned object
+//   tamper bpf-update PATH         BPF_OBJ_GET, then BPF_MAP_UPDATE_ELEM of an all-zero key/value
+//   tamper bpf-cmd CMD             bpf(CMD) with a zeroed attribute (reports bpf's errno)
+//   tamper unlink PATH | rename FROM TO
+//   tamper mount-tmpfs PATH | umount PATH   (umount2 with MNT_DETACH)
+//   tamper control SOCKET REQUEST  connect, send REQUEST + newline, print the reply
+static long sys_bpf(int cmd, bpf_attr *attr)
+{
+	return syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+}
+
+static int bpf_obj_get(const char *path)
+{
+	bpf_attr a{};
+	a.pathname = reinterpret_cast<uintptr_t>(path);
+	return static_cast<int>(sys_bpf(BPF_OBJ_GET, &a));
+}
+
+static int do_bpf_update(const char *path)
+{
+	int fd = bpf_obj_get(path);
+	if (fd < 0)
+		return report(errno);
+	bpf_attr info_attr{};
+	bpf_map_info info{};
+	info_attr.info.bpf_fd = fd;
+	info_attr.info.info_len = sizeof(info);
+	info_attr.info.info = reinterpret_cast<uintptr_t>(&info);
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &info_attr) < 0)
+		return report(errno);
+	std::string key(info.key_size, '\0'), value(info.value_size, '\0');
+	bpf_attr a{};
+	a.map_fd = fd;
+	a.key = reinterpret_cast<uintptr_t>(key.data());
+	a.value = reinterpret_cast<uintptr_t>(value.data());
+	return report(sys_bpf(BPF_MAP_UPDATE_ELEM, &a) == 0 ? 0 : errno);
+}
+
+static int do_control(const char *path, const char *request)
+{
+	sockaddr_un sun{};
+	sun.sun_family = AF_UNIX;
+	std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0 || connect(s, reinterpret_cast<sockaddr *>(&sun), sizeof(sun)) < 0)
+		return report(errno);
+	std::string line = std::string(request) + "\n";
+	if (write(s, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+		return report(errno);
+	char buf[4096];
+	for (ssize_t n; (n = read(s, buf, sizeof buf)) > 0;)
+		std::fwrite(buf, 1, n, stdout);
+	close(s);
+	return report(0);
+}
+
+static int do_tamper(int argc, char **argv)
+{
+	std::string op = argc > 1 ? argv[1] : "";
+	pid_t pid = argc > 2 ? std::atoi(argv[2]) : 0;
+	if (op == "kill" && argc == 4)
+		return report(kill(pid, std::atoi(argv[3])) == 0 ? 0 : errno);
+	if (op == "sigio" && argc == 4) {
+		// A pipe whose I/O signal (F_SETSIG: any signal) goes to PID,
+		// raised by a write: the signal is sent without kill(2).
+		int p[2];
+		if (pipe(p) != 0)
+			return report(errno);
+		if (fcntl(p[0], F_SETOWN, pid) != 0 || fcntl(p[0], F_SETSIG, std::atoi(argv[3])) != 0 ||
+		    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_ASYNC) != 0)
+			return report(errno);
+		return report(write(p[1], "x", 1) == 1 ? 0 : errno);
+	}
+	if (op == "mount-tmpfs" && argc == 3)
+		return report(mount("tmpfs", argv[2], "tmpfs", 0, nullptr) == 0 ? 0 : errno);
+	if (op == "umount" && argc == 3)
+		return report(umount2(argv[2], MNT_DETACH) == 0 ? 0 : errno);
+	if (op == "ptrace" && argc == 3) {
+		if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) != 0)
+			return report(errno);
+		ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
+		return report(0);
+	}
+	if (op == "vm-write" && argc == 3) {
+		char byte = 0;
+		iovec local{&byte, 1}, remote{reinterpret_cast<void *>(1), 1};
+		return report(process_vm_writev(pid, &local, 1, &remote, 1, 0) == 1 ? 0 : errno);
+	}
+	if (op == "proc-mem" && argc == 3)
+		return do_open_mode(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDWR);
+	if (op == "pidfd-getfd" && argc == 4) {
+		int pfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+		if (pfd < 0)
+			return report(errno);
+		int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pfd, std::atoi(argv[3]), 0));
+		return report(fd >= 0 ? 0 : errno);
+	}
+	if (op == "nice" && argc == 4)
+		return report(setpriority(PRIO_PROCESS, pid, std::atoi(argv[3])) == 0 ? 0 : errno);
+	if (op == "bpf-get" && argc >= 3) {
+		// Each path in turn; the first failure decides the exit status.
+		int first = 0;
+		for (int i = 2; i < argc; i++) {
+			int err = bpf_obj_get(argv[i]) >= 0 ? 0 : errno;
+			std::printf("%s: %s\n", argv[i], err ? std::strerror(err) : "ok");
+			first = first ? first : err;
+		}
+		return report(first);
+	}
+	if (op == "bpf-update" && argc == 3)
+		return do_bpf_update(argv[2]);
+	if (op == "bpf-cmd" && argc == 3) {
+		bpf_attr a{};
+		return report(sys_bpf(std::atoi(argv[2]), &a) >= 0 ? 0 : errno);
+	}
+	if (op == "unlink" && argc == 3)
+		return report(unlink(argv[2]) == 0 ? 0 : errno);
+	if (op == "rename" && argc == 4)
+		return report(rename(argv[2], argv[3]) == 0 ? 0 : errno);
+	if (op == "control" && argc == 4)
+		return do_control(argv[2], argv[3]);
+	std::fprintf(stderr, "usage: see do_tamper in actor.cpp\n");
+	return 2;
+}
+
 static int run(int argc, char **argv);
 
 // One round of opens (loop-open, loop-open-for), counted.
@@ -487,6 +632,8 @@ static int run(int argc, char **argv)
 		return do_open_by_handle(argv[2], argv[3], nullptr);
 	if (op == "link-by-handle" && argc == 5)
 		return do_open_by_handle(argv[2], argv[3], argv[4]);
+	if (op == "tamper" && argc >= 3)
+		return do_tamper(argc - 1, argv + 1);
 	if (op == "child" && argc >= 3)
 		return do_child(argc - 1, argv + 1);
 	if (op == "map-exec" && argc >= 4)
