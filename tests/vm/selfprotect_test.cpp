@@ -182,7 +182,18 @@ TEST(SelfProtection, GovernedRootCannotSwitchOffBlindOrStallLtrackButTheAdminist
 	tries.refused({"ptrace", pid}, "ptrace", "attach");
 	tries.refused({"vm-write", pid}, "ptrace", "attach");
 	tries.refused({"proc-mem", pid}, "ptrace", "attach", EACCES); // mm_access says EACCES
-	tries.refused({"pidfd-getfd", pid, "0"}, "ptrace", "attach");
+	// pidfd_getfd: refused at ptrace_access_check, or (6.9+, where a pidfd is
+	// a pidfs file with no path) its pidfd_open already, by the fail-closed
+	// disconnected-object rule. Either way EPERM and a denied record.
+	{
+		run_result r = actor({"tamper", "pidfd-getfd", pid, "0"});
+		EXPECT_EQ(r.actor_errno(), EPERM) << r.out;
+		json rec = d.wait_for([&](const json &j) {
+			return j["process"]["pid"].i() == r.pid && j["outcome"].s() == "denied" &&
+			       (j["hook"].s() == "tamper" || j["builtin"].s() == "disconnected");
+		});
+		EXPECT_EQ(rec.kind, json::object_v) << "pidfd-getfd\n" << read_file(d.log_path());
+	}
 	tries.refused({"nice", pid, "19"}, "sched", "nice");
 	still_denied("bpf, ptrace and nice");
 	tries.check();
