@@ -20,7 +20,8 @@
 // the denied case) and errno is the last failure's. watch prints
 // {"op":"watch","ops":N,"ok":N,"failed":N,"errno":E,"seconds":S}.
 // --cgroup moves the process into the cgroup v2 directory DIR first, so a
-// policy governing that cgroup governs it.
+// policy governing that cgroup governs it. Exit status 0 unless the workload
+// could not run at all (bad arguments, no listener, cannot join the cgroup).
 //
 // pairs is the interleaved measurement: it starts two workers, forks of this
 // process, on the same file, a baseline one (A: stays in this process's
@@ -28,15 +29,15 @@
 // --exe PATH, a copy under an AppArmor profile, if given), warms
 // both, then runs PAIRS pairs of one ITERS-operation repetition each, A then
 // B or B then A (a fixed-seed coin per pair), over pipes; only one worker runs
-// at a time and the controller waits blocked. Whatever drifts on the host
+// at a time, both pinned to the CPU the controller was on, and the
+// controller waits blocked. Whatever drifts on the host
 // (the emulator, other guests, the daemon's writing) hits both members of a
 // pair alike, so the per-pair ratio B/A cancels it. It prints the measured
 // series as the workloads above do, plus the baseline's:
 //   {"op":"open","ns_per_op":[B1,...],"ok":N,"failed":N,"errno":E,
-//    "baseline":{"ns_per_op":[A1,...],"ok":N,"failed":N,"errno":E},"b_first":[0,1,...]}
+//    "baseline":{"ns_per_op":[A1,...],"ok":N,"failed":N,"errno":E},"b_first":[0,1,...],"cpu":C}
 // Without --cgroup and --exe both workers are alike: an A/A control whose
-// ratio must come out 1.0 within its interval. Exit status 0 unless the workload
-// could not run at all (bad arguments, no listener, cannot join the cgroup).
+// ratio must come out 1.0 within its interval.
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -48,6 +49,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <random>
+#include <sched.h>
 #include <string>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -341,6 +343,16 @@ void pairs(const std::string &cgroup, const std::string &exe_b, const std::strin
 	   const std::string &iters, long n)
 {
 	number(iters.c_str(), "ITERS");
+	// Both workers on one CPU (the one this process runs on; they inherit
+	// it): otherwise each tends to stay on its own vCPU, and on a busy host
+	// the two vCPU threads get unequal shares, which no interleaving cancels.
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	if (cpu >= 0)
+		CPU_SET(cpu, &set);
+	if (cpu < 0 || sched_setaffinity(0, sizeof set, &set) < 0)
+		cpu = -1;
 	side a = start_worker("", "", op, arg, iters);
 	side b = start_worker(exe_b, cgroup, op, arg, iters);
 	std::mt19937 coin(19);
@@ -366,7 +378,7 @@ void pairs(const std::string &cgroup, const std::string &exe_b, const std::strin
 	std::printf("},\"b_first\":[");
 	for (size_t i = 0; i < b_first.size(); i++)
 		std::printf("%s%d", i ? "," : "", b_first[i]);
-	std::printf("]}\n");
+	std::printf("],\"cpu\":%d}\n", cpu);
 }
 
 void join_cgroup(const std::string &dir)

@@ -222,7 +222,8 @@ def report(recs, args):
       "`ltrack_bench pairs` starts two workers of the same binary on the same file, the baseline (an "
       "ungoverned process) and the guarded one (the same binary moved into the governed cgroup before it "
       "executes; for AppArmor, the confined copy), warms both, then lets them take turns, one repetition "
-      "each, in a random order fixed by a seed (A B, B A, ...). Only one worker runs at a time. Whatever "
+      "each, in a random order fixed by a seed (A B, B A, ...). Only one worker runs at a time, and both are "
+      "pinned to the same vCPU (on a busy host the two vCPUs get unequal shares of it). Whatever "
       "the host does hits both members of a pair alike, so the **per-pair ratio** guarded / baseline "
       "cancels the drift.")
     w("2. **Median and interval.** Each figure is the **median of the per-pair ratios** with its **95 % "
