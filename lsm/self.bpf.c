@@ -77,15 +77,19 @@ static __always_inline bool on_bpffs(struct inode *inode)
 	return inode && inode->i_sb->s_magic == BPF_FS_MAGIC;
 }
 
+/* A rename's or link's target dentry may be negative. 6.12's verifier takes
+ * dentry->d_inode for a trusted, never-NULL pointer: it drops the NULL
+ * check below as dead code and loads inode->i_sb unguarded, an oops on a
+ * negative dentry. So d_inode, and everything after it, is read by helper. */
 static __always_inline bool is_protected_file(struct dentry *dentry)
 {
-	struct inode *inode = dentry->d_inode;
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
 	struct ltrack_file_key key;
 
 	if (!inode)
 		return false;
-	key.dev = inode->i_sb->s_dev;
-	key.ino = inode->i_ino;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
 	return bpf_map_lookup_elem(&protected_files, &key) != NULL;
 }
 
@@ -103,12 +107,12 @@ static __always_inline int guard_dentry(struct dentry *dentry, __u32 op)
 	e = tamper_record(&d, op, 0, 0);
 	if (!e)
 		return err;
-	inode = dentry->d_inode;
+	inode = BPF_CORE_READ(dentry, d_inode); /* see is_protected_file */
 	if (inode) {
-		e->dev = inode->i_sb->s_dev;
-		e->ino = inode->i_ino;
+		e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		e->ino = BPF_CORE_READ(inode, i_ino);
 	}
-	bpf_probe_read_kernel_str(e->path, sizeof(e->path), dentry->d_name.name);
+	bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(dentry, d_name.name));
 	e->flags |= LTRACK_EV_PATH_PARTIAL;
 	submit_record(e);
 	return err;
