@@ -68,6 +68,18 @@ __noinline __u64 ltrack_match_name(struct scratch *buf, __u32 len, __u32 slot, _
 	return LTRACK_NAME_MATCH | (__u64)c.best_rule << 8 | c.best_action;
 }
 
+/* Pseudo filesystems whose objects never had a directory (each its own
+ * root, made by d_alloc_anon): nsfs (an open of /proc/PID/ns/X lands on
+ * one), pidfs (6.9+: every pidfd_open opens one), anonymous inodes, sockets
+ * and pipes. No path rule can name them, so nothing is bypassed by opening
+ * them, and refusing them would refuse setns and pidfd_open. */
+static __always_inline bool nameless_fs(unsigned long magic)
+{
+	return magic == 0x6e736673 /* NSFS_MAGIC */ || magic == 0x50494446 /* PID_FS_MAGIC */ ||
+	       magic == 0x09041934 /* ANON_INODE_FS_MAGIC */ || magic == 0x534F434B /* SOCKFS_MAGIC */ ||
+	       magic == 0x50495045 /* PIPEFS_MAGIC */;
+}
+
 /* ltrack_walk's state between levels (walk_ancestors' loop, one level per
  * bpf_loop call: the verifier checks a level once instead of unrolling 64). */
 struct walk_loop {
@@ -89,7 +101,8 @@ static long walk_level(__u32 i, struct walk_loop *c)
 
 		/* A root below the top that is neither its filesystem's nor
 		 * its mount's: cut off (see walk_ancestors). */
-		if (dentry != BPF_CORE_READ(dentry, d_sb, s_root) && dentry != BPF_CORE_READ(mnt, mnt.mnt_root)) {
+		if (dentry != BPF_CORE_READ(dentry, d_sb, s_root) && dentry != BPF_CORE_READ(mnt, mnt.mnt_root) &&
+		    !nameless_fs(BPF_CORE_READ(dentry, d_sb, s_magic))) {
 			c->res.limit = LTRACK_EV_DISCONNECTED;
 			return 1;
 		}
@@ -356,10 +369,11 @@ static __always_inline bool is_root(struct dentry *d)
 }
 
 /* A dentry cut off from its directory (see "built-in refusals" below): its
- * own root, but neither its filesystem's nor its mount's. */
+ * own root, but neither its filesystem's nor its mount's, on a filesystem
+ * with directories. */
 static __always_inline bool cut_off(struct dentry *d, struct vfsmount *mnt)
 {
-	return is_root(d) && d != d->d_sb->s_root && d != mnt->mnt_root;
+	return is_root(d) && d != d->d_sb->s_root && d != mnt->mnt_root && !nameless_fs(d->d_sb->s_magic);
 }
 
 /* What a governed task may not open it may not give a new name: a hard

@@ -460,6 +460,10 @@ static int do_tamper(int argc, char **argv)
 	}
 	if (op == "proc-mem" && argc == 3)
 		return do_open_mode(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDWR);
+	if (op == "pidfd-open" && argc == 3) {
+		int pfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+		return report(pfd >= 0 ? 0 : errno);
+	}
 	if (op == "pidfd-getfd" && argc == 4) {
 		int pfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 		if (pfd < 0)
