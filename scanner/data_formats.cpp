@@ -1,4 +1,6 @@
 #include "data_formats.h"
+#include "protobuf.h"
+#include "utf8.h"
 
 #include <algorithm>
 #include <map>
@@ -106,21 +108,7 @@ private:
 						return fail("unpaired surrogate");
 					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				}
-				if (cp < 0x80) {
-					out += char(cp);
-				} else if (cp < 0x800) {
-					out += char(0xc0 | (cp >> 6));
-					out += char(0x80 | (cp & 0x3f));
-				} else if (cp < 0x10000) {
-					out += char(0xe0 | (cp >> 12));
-					out += char(0x80 | ((cp >> 6) & 0x3f));
-					out += char(0x80 | (cp & 0x3f));
-				} else {
-					out += char(0xf0 | (cp >> 18));
-					out += char(0x80 | ((cp >> 12) & 0x3f));
-					out += char(0x80 | ((cp >> 6) & 0x3f));
-					out += char(0x80 | (cp & 0x3f));
-				}
+				append_utf8(out, cp);
 				break;
 			default:
 				return fail("bad escape");
@@ -418,40 +406,13 @@ uint64_t descr_size(const pyval &d, bool &has_object, uint32_t depth = 0)
 
 // ---- protobuf envelope -----------------------------------------------------
 
-bool varint(byte_reader &r, uint64_t &v)
-{
-	v = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		uint64_t b;
-		if (!r.u8(b))
-			return false;
-		v |= (b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
-struct pb_field {
-	uint64_t number;
-	unsigned wire;
-	uint64_t num; // varint value
-	bytes body;   // length-delimited body
-};
-
 // Every field of a message; false when it is not well-formed protobuf.
-bool pb_fields(bytes msg, std::vector<pb_field> &out, size_t max_fields)
+bool pb_fields(bytes msg, std::vector<protobuf::field> &out, size_t max_fields)
 {
 	byte_reader r{msg};
 	while (r.left()) {
-		uint64_t tag;
-		if (!varint(r, tag) || out.size() >= max_fields)
-			return false;
-		pb_field f{tag >> 3, unsigned(tag & 7), 0, {}};
-		if (f.number == 0)
-			return false;
-		bool ok = f.wire == 0 ? varint(r, f.num) : f.wire == 1 ? r.skip(8) : f.wire == 5 ? r.skip(4) : f.wire == 2 ? (varint(r, f.num) && r.take(f.num, f.body)) : false;
-		if (!ok)
+		protobuf::field f;
+		if (out.size() >= max_fields || !protobuf::next_field(r, f))
 			return false;
 		out.push_back(f);
 	}
@@ -841,13 +802,13 @@ bool is_onnx(bytes d, std::string &detail)
 {
 	if (d.empty() || d[0] != 0x08) // ModelProto starts with ir_version (field 1, varint)
 		return false;
-	std::vector<pb_field> fields;
+	std::vector<protobuf::field> fields;
 	if (!pb_fields(d, fields, 1u << 16))
 		return false;
 	static const uint64_t model_fields[] = {1, 2, 3, 4, 5, 6, 7, 8, 14, 20, 25, 26};
 	uint64_t ir = 0;
-	const pb_field *graph = nullptr;
-	for (const pb_field &f : fields) {
+	const protobuf::field *graph = nullptr;
+	for (const protobuf::field &f : fields) {
 		if (std::find(std::begin(model_fields), std::end(model_fields), f.number) == std::end(model_fields))
 			return false;
 		if (f.number == 1 && f.wire == 0)
@@ -859,11 +820,11 @@ bool is_onnx(bytes d, std::string &detail)
 	}
 	if (ir == 0 || ir > 100 || !graph)
 		return false;
-	std::vector<pb_field> gf;
+	std::vector<protobuf::field> gf;
 	if (!pb_fields(graph->body, gf, 1u << 22))
 		return false;
 	size_t nodes = 0;
-	for (const pb_field &f : gf) {
+	for (const protobuf::field &f : gf) {
 		if (f.number > 16)
 			return false;
 		nodes += f.number == 1;

@@ -8,6 +8,7 @@
 
 #include "data_formats.h"
 #include "import_lists.h"
+#include "utf8.h"
 
 namespace ltrack::scanner {
 namespace {
@@ -138,25 +139,6 @@ bool is_wrapper_class(const import_ref &i)
 {
 	return i.name == "NumpyArrayWrapper" &&
 	       (i.module == "joblib.numpy_pickle" || i.module == "sklearn.externals.joblib.numpy_pickle");
-}
-
-void append_utf8(std::string &out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out += char(cp);
-	} else if (cp < 0x800) {
-		out += char(0xc0 | (cp >> 6));
-		out += char(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		out += char(0xe0 | (cp >> 12));
-		out += char(0x80 | ((cp >> 6) & 0x3f));
-		out += char(0x80 | (cp & 0x3f));
-	} else {
-		out += char(0xf0 | ((cp >> 18) & 0x07));
-		out += char(0x80 | ((cp >> 12) & 0x3f));
-		out += char(0x80 | ((cp >> 6) & 0x3f));
-		out += char(0x80 | (cp & 0x3f));
-	}
 }
 
 int hexval(char c)

@@ -1,4 +1,5 @@
 #include "text_formats.h"
+#include "protobuf.h"
 
 #include <cstring>
 
@@ -220,41 +221,8 @@ private:
 	}
 };
 
-bool varint(byte_reader &r, uint64_t &v)
-{
-	v = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		uint64_t b;
-		if (!r.u8(b))
-			return false;
-		v |= (b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
-struct pb_field {
-	uint64_t number = 0;
-	unsigned wire = 0;
-	uint64_t num = 0;
-	bytes body;
-};
-
-bool next_field(byte_reader &r, pb_field &f)
-{
-	uint64_t tag;
-	if (!varint(r, tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff)
-		return false;
-	f = {tag >> 3, unsigned(tag & 7), 0, {}};
-	switch (f.wire) {
-	case 0: return varint(r, f.num);
-	case 1: return r.skip(8);
-	case 2: return varint(r, f.num) && r.take(f.num, f.body);
-	case 5: return r.skip(4);
-	default: return false; // groups are not in proto3/sentencepiece's schema
-	}
-}
+using protobuf::next_field;
+using pb_field = protobuf::field;
 
 bool well_formed(bytes msg)
 {
