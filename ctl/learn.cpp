@@ -376,6 +376,10 @@ suggestion learner::suggest() const
 					    s.decisions);
 				return true;
 			}
+			if (sensitive_path(obj)) {
+				not_learned(obj, "named by the sensitive-files rule set: never learned", s.decisions);
+				return true;
+			}
 			return false;
 		};
 		for (const auto &[hook, objects] : hooks) {
@@ -385,10 +389,6 @@ suggestion learner::suggest() const
 				for (const auto &[obj, s] : objects) {
 					if (unusable(obj, s))
 						continue;
-					if (sensitive_path(obj)) {
-						not_learned(obj, "named by the sensitive-files rule set: never learned", s.decisions);
-						continue;
-					}
 					if (pid_specific(obj)) {
 						ps.proc_decisions += s.decisions;
 						ps.proc_files++;
@@ -484,10 +484,6 @@ suggestion learner::suggest() const
 				for (const auto &[obj, s] : objects) {
 					if (unusable(obj, s))
 						continue;
-					if (sensitive_path(obj)) {
-						not_learned(obj, "named by the sensitive-files rule set: never learned", s.decisions);
-						continue;
-					}
 					learned_rule lr;
 					std::string q;
 					toml_quote(obj, q);
