@@ -319,12 +319,13 @@ TEST(FsEscape, MountsHandlesAndLaunchPoints)
 	EXPECT_EQ(ah.exit_code, 0) << ah.out;
 	EXPECT_EQ(d.wait_for(decision_for(ah.pid, "file", "would_deny"))["builtin"].s(), "disconnected") << log_of(d);
 	// Objects that never had a directory are not cut off: a pidfd (a pidfs
-	// file on 6.9+) and a namespace file (nsfs) open, with no record
+	// file on 6.9+), a namespace file (nsfs) and a pipe reopened through
+	// /proc/self/fd (pipefs: `cat /dev/stdin`) open, with no record
 	// (checked at the end, when the log has been flushed).
 	std::vector<int> nameless;
 	for (const std::vector<std::string> &args :
 	     {std::vector<std::string>{"tamper", "pidfd-open", std::to_string(getpid())},
-	      std::vector<std::string>{"open", "/proc/self/ns/net"}}) {
+	      std::vector<std::string>{"open", "/proc/self/ns/net"}, std::vector<std::string>{"tamper", "reopen-pipe"}}) {
 		run_result r = actor(args);
 		EXPECT_EQ(r.exit_code, 0) << args[1] << ": " << r.out;
 		nameless.push_back(r.pid);

@@ -460,6 +460,12 @@ static int do_tamper(int argc, char **argv)
 	}
 	if (op == "proc-mem" && argc == 3)
 		return do_open_mode(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDWR);
+	if (op == "reopen-pipe" && argc == 2) { // what `cat /dev/stdin` does when stdin is a pipe
+		int p[2];
+		if (pipe(p) != 0)
+			return report(errno);
+		return do_open_mode(("/proc/self/fd/" + std::to_string(p[0])).c_str(), O_RDONLY | O_NONBLOCK);
+	}
 	if (op == "pidfd-open" && argc == 3) {
 		int pfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 		return report(pfd >= 0 ? 0 : errno);
