@@ -1,5 +1,7 @@
 #include "record_format.h"
 
+#include <sys/utsname.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -277,11 +279,23 @@ std::string exe_text(const decision_record &r)
 }
 
 
+// The host's name as at the first record (uname's nodename), for logs that a
+// collector gathers from many hosts. Read once: a record must not cost a syscall.
+const std::string &host_name()
+{
+	static const std::string name = [] {
+		utsname u{};
+		return uname(&u) == 0 ? std::string(u.nodename) : std::string();
+	}();
+	return name;
+}
+
 std::string format_json(const decision_record &r)
 {
 	json_object o;
 	o.str("type", "decision")
 		.str("time", r.time)
+		.str("host", host_name())
 		.num("ts_boot_ns", r.ts_boot_ns)
 		.str("severity", severity_name(r.level))
 		.str("hook", r.hook)
@@ -347,6 +361,7 @@ std::string format_json(const loss_record &l)
 	return json_object()
 		.str("type", "loss")
 		.str("time", l.time)
+		.str("host", host_name())
 		.num("ts_boot_ns", l.ts_boot_ns)
 		.str("severity", severity_name(loss_severity(l)))
 		.str("source", loss_source_name(l.source))

@@ -15,6 +15,8 @@ enum class log_format { json, text };
 const char *format_name(log_format f);
 std::optional<log_format> parse_format(std::string_view name); // "json" | "text", case-insensitive
 
+// The host name JSON records carry ("host"): uname's nodename at the first record.
+const std::string &host_name();
 // One JSON object, no trailing newline.
 std::string format_json(const decision_record &r);
 std::string format_json(const loss_record &l);

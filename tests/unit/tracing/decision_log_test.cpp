@@ -299,8 +299,9 @@ TEST(rotation, creates_a_missing_log_directory_group_adm)
 	ASSERT_EQ(stat(cfg.output_path.c_str(), &f), 0);
 	EXPECT_EQ(f.st_mode & 07777, 0640u);
 	EXPECT_EQ(f.st_gid, d.st_gid);
-	if (const struct group *adm = getgrnam("adm"); adm && geteuid() == 0)
+	if (const struct group *adm = getgrnam("adm"); adm && geteuid() == 0) {
 		EXPECT_EQ(d.st_gid, adm->gr_gid);
+	}
 
 	cfg.output_path = dir.file("no/such/parent/decisions.log");
 	std::string error;

@@ -103,7 +103,8 @@ TEST(json, file_denial_exact_line)
 {
 	decision_record r = test_records::file_denial();
 	EXPECT_EQ(format_json(r),
-		  R"({"type":"decision","time":"2023-11-14T22:13:20.000000123Z","ts_boot_ns":123,"severity":"critical",)"
+		  R"({"type":"decision","time":"2023-11-14T22:13:20.000000123Z","host":)" + json_string(host_name()) +
+			  R"(,"ts_boot_ns":123,"severity":"critical",)"
 		  R"("hook":"file","action":"deny","mode":"enforce","outcome":"denied","count":1,"profile":"inference",)"
 		  R"("profile_id":3,"rule":{"id":12,"file":"/etc/ltrack/policy.toml","line":40,"column":5,)"
 		  R"("text":"deny = [\"/etc/shadow\"]"},"process":{"pid":4242,"tid":4243,"ppid":4000,"uid":1000,)"
@@ -206,7 +207,8 @@ TEST(loss, formats)
 	l.time = "2023-11-14T22:13:20.000000123Z";
 	l.ts_boot_ns = 123;
 	l.count = 17;
-	EXPECT_EQ(format_json(l), R"({"type":"loss","time":"2023-11-14T22:13:20.000000123Z","ts_boot_ns":123,)"
+	EXPECT_EQ(format_json(l), R"({"type":"loss","time":"2023-11-14T22:13:20.000000123Z","host":)" + json_string(host_name()) +
+				      R"(,"ts_boot_ns":123,)"
 				  R"("severity":"critical","source":"ring_buffer","count":17,"message":"17 decision )"
 				  R"(records were dropped in the kernel: the ring buffer was full"})");
 	l.source = loss_source::coalesced;
