@@ -39,7 +39,7 @@ enum ltrack_hook {
 	LTRACK_HOOK_MODEL = 4, /* model rules, decided inside file_open */
 	LTRACK_HOOK_PRIV = 5,  /* privilege escalation: lsm/cred.bpf.c */
 	LTRACK_HOOK_SOCKET = 6, /* the kind of socket: lsm/socket_create, and connect/send on one (lsm/net.bpf.c) */
-	LTRACK_HOOK_LINK = 7,  /* a new name for an object: lsm/path_link, lsm/path_rename */
+	LTRACK_HOOK_LINK = 7,  /* a name an object gets or loses: lsm/path_link, path_rename, path_unlink, path_rmdir */
 	LTRACK_HOOK_MOUNT = 8, /* mount, move, bind, umount, pivot_root: lsm/mount.bpf.c */
 	LTRACK_HOOK_TAMPER = 9, /* an attempt on ltrack itself: lsm/self.bpf.c */
 };
@@ -58,6 +58,9 @@ enum ltrack_fs_op {
 	LTRACK_FS_UMOUNT = 9,      /* umount2(2) */
 	LTRACK_FS_PIVOT_ROOT = 10, /* pivot_root(2) */
 	LTRACK_FS_NEW_SB = 11,     /* a new filesystem instance (fsconfig(FSCONFIG_CMD_CREATE), or the one mount(2) makes) */
+	LTRACK_FS_UNLINK = 12,     /* unlink(2): the object's name removed */
+	LTRACK_FS_RMDIR = 13,      /* rmdir(2): the directory removed */
+	LTRACK_FS_REPLACE = 14,    /* rename(2) over the object: it is unlinked, another inode takes its name */
 };
 
 /* What a TAMPER record is about. Every one is refused (enforce) or

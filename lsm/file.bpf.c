@@ -379,13 +379,22 @@ static __always_inline bool cut_off(struct dentry *d, struct vfsmount *mnt)
 /* What a governed task may not open it may not give a new name: a hard
  * link or a rename into an allowed directory, or to a name no rule matches
  * (x.pkl -> x.dat, x.PKL), would open it past the rule that refuses it now.
- * So a link or rename of an object the open decision (model layer, then
- * file rules, for a read) refuses is refused with that decision's rule,
- * mode and verdict, and recorded as a LINK decision. An object the task may
- * open loses nothing by moving: inode rules (file, dir, model directory)
- * stay with the inode and everything under a moved directory, and name rules
- * follow names, so a move can only put it under a stricter rule. */
-static __always_inline int guard_new_name(struct dentry *dentry, const struct path *at, __u32 op)
+ * Nor may it take the name away from it: file and dir rules are compiled to
+ * inodes, so unlinking a denied file and creating it again, or renaming a
+ * new file over it, leaves a new inode at the path that no rule names (and
+ * a model file replaced that way loses its verdict). So a link, rename,
+ * unlink, rmdir, or rename over an object the open decision (model layer,
+ * then file rules, for a read) refuses is refused with that decision's
+ * rule, mode and verdict, and recorded as a LINK decision whose op says
+ * which. An object the task may open loses nothing by moving: inode rules
+ * (file, dir, model directory) stay with the inode and everything under a
+ * moved directory, and name rules follow names, so a move can only put it
+ * under a stricter rule.
+ * dentry must be positive. A rename target can be negative, and 6.12's
+ * verifier takes dentry->d_inode for never-NULL (it drops the check below
+ * as dead code): callers with a target check it by helper first
+ * (guard_path_replace). */
+static __always_inline int guard_by_open_decision(struct dentry *dentry, const struct path *at, __u32 op)
 {
 	struct inode *inode = dentry->d_inode;
 	struct ltrack_profile *p;
@@ -432,7 +441,7 @@ int BPF_PROG(guard_path_link, struct dentry *old_dentry, const struct path *new_
 	if (ret)
 		return ret;
 	/* link(2) works within one mount (EXDEV otherwise): new_dir's is old_dentry's. */
-	return guard_new_name(old_dentry, new_dir, LTRACK_FS_LINK);
+	return guard_by_open_decision(old_dentry, new_dir, LTRACK_FS_LINK);
 }
 
 SEC("lsm/path_rename")
@@ -441,19 +450,46 @@ int BPF_PROG(guard_path_rename, const struct path *old_dir, struct dentry *old_d
 {
 	if (ret)
 		return ret;
-	return guard_new_name(old_dentry, old_dir, LTRACK_FS_RENAME);
+	return guard_by_open_decision(old_dentry, old_dir, LTRACK_FS_RENAME);
 }
 
-/* RENAME_EXCHANGE moves the target the other way: the same decision for it,
- * in a program of its own (one decision per program keeps each small). */
+/* The target of a rename, when there is one: RENAME_EXCHANGE moves it the
+ * other way, a plain rename replaces it (unlinks it). The same decision for
+ * it, in a program of its own (one decision per program keeps each small).
+ * The kernel calls security_path_rename (fs/namei.c do_renameat2, 6.1 and
+ * 6.12) after looking the target up and before locking it out: new_dentry
+ * is negative for a new name (and always under RENAME_NOREPLACE, which fails
+ * with EEXIST before the hook otherwise), so d_inode is read by helper. */
 #define RENAME_EXCHANGE (1 << 1)
 SEC("lsm/path_rename")
-int BPF_PROG(guard_path_rename_exchange, const struct path *old_dir, struct dentry *old_dentry,
+int BPF_PROG(guard_path_rename_target, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
 {
-	if (ret || !(flags & RENAME_EXCHANGE))
+	if (ret)
 		return ret;
-	return guard_new_name(new_dentry, new_dir, LTRACK_FS_EXCHANGE);
+	if (!BPF_CORE_READ(new_dentry, d_inode))
+		return 0; /* a new name: nothing replaced */
+	return guard_by_open_decision(new_dentry, new_dir,
+				      (flags & RENAME_EXCHANGE) ? LTRACK_FS_EXCHANGE : LTRACK_FS_REPLACE);
+}
+
+/* unlink(2), unlinkat(2): do_unlinkat calls security_path_unlink(dir, dentry)
+ * only for a positive dentry (ENOENT before it otherwise); do_rmdir the same
+ * for security_path_rmdir. Both on 6.1 and 6.12. */
+SEC("lsm/path_unlink")
+int BPF_PROG(guard_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return guard_by_open_decision(dentry, dir, LTRACK_FS_UNLINK);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(guard_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return guard_by_open_decision(dentry, dir, LTRACK_FS_RMDIR);
 }
 
 /* ---- built-in refusals: no policy line needed ----
@@ -463,7 +499,7 @@ int BPF_PROG(guard_path_rename_exchange, const struct path *old_dir, struct dent
  * directory rule above it nor its name can be checked. A root that is
  * neither its filesystem's nor its mount's is such a dentry; a governed
  * open (or exec) of it fails closed, whatever the profile's rules, and so
- * does a link of one (guard_new_name) or a walk that meets one above the
+ * does a link of one (guard_by_open_decision) or a walk that meets one above the
  * object (ltrack_walk). Only a file stays cut off: opening a directory by
  * handle reconnects it to its parents.
  * Host-wide launch points: files whose content the kernel later runs as a

@@ -40,3 +40,7 @@ static_assert(offsetof(struct ltrack_event, path) == 112);
 // The process-life consumer reads the type before it knows the record.
 static_assert(offsetof(struct ltrack_proc_life, type) == offsetof(struct ltrack_proc_event, type));
 static_assert(offsetof(struct ltrack_proc_life, pid) == offsetof(struct ltrack_proc_event, pid));
+// Operation numbers are in records already written (and in tracing's name
+// table, tracing/record.cpp fs_op_name): new ones are appended, never renumbered.
+static_assert(LTRACK_FS_NEW_SB == 11 && LTRACK_FS_UNLINK == 12 && LTRACK_FS_RMDIR == 13 && LTRACK_FS_REPLACE == 14,
+	      "enum ltrack_fs_op renumbered");

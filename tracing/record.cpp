@@ -90,7 +90,7 @@ std::string hook_name(unsigned v)
 std::string fs_op_name(unsigned v)
 {
 	return enum_name(v, {"none", "link", "rename", "exchange", "mount", "bind", "move", "remount", "propagation",
-			     "umount", "pivot_root", "new_instance"});
+			     "umount", "pivot_root", "new_instance", "unlink", "rmdir", "replace"});
 }
 
 // The built-in rule behind a decision no policy line made, "" if none.

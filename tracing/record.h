@@ -111,7 +111,7 @@ struct loss_record {
 
 // Names of the ABI enums; unknown values as "unknown(<n>)".
 std::string hook_name(unsigned hook);       // none file exec net model priv socket link mount tamper
-std::string fs_op_name(unsigned op);        // link rename exchange mount bind move remount ... (enum ltrack_fs_op)
+std::string fs_op_name(unsigned op);        // link rename exchange mount ... unlink rmdir replace (enum ltrack_fs_op)
 std::string tamper_op_name(unsigned op);    // bpf signal ptrace sched connect unlink rename link open
 // The argument of a tamper op as text: a bpf command name, a signal name,
 // the ptrace access kind, a sched op.

@@ -503,14 +503,15 @@ explain_result explain_link(const compiled_policy &p, const std::string &profile
 	explanation &ex = *res.ex;
 	bool by_model = ex.hook == LTRACK_HOOK_MODEL;
 	ex.hook = LTRACK_HOOK_LINK;
-	ex.steps.insert(ex.steps.begin(), "a link or rename (either side of an exchange) is decided as opening the "
-					  "object for reading; only a refusal stops it (lsm/file.bpf.c, guard_new_name)");
+	ex.steps.insert(ex.steps.begin(), "a link, rename, unlink or rmdir (and the target a rename replaces or "
+					  "exchanges) is decided as opening the object for reading; only a refusal "
+					  "stops it (lsm/file.bpf.c, guard_by_open_decision)");
 	if (ex.action != LTRACK_ACT_DENY && ex.action != LTRACK_ACT_KILL) {
-		ex.steps.push_back("the open would not be refused: the object may get a new name (nothing recorded)");
+		ex.steps.push_back("the open would not be refused: the object may get or lose a name (nothing recorded)");
 		ex.action = LTRACK_ACT_ALLOW;
 	} else {
 		ex.steps.push_back(std::string("the open would be refused") + (by_model ? " by the model layer" : "") +
-				   ": so is the link or rename");
+				   ": so is the link, rename, unlink or rmdir");
 	}
 	// The link decision's outcome, as settle() makes it for any decision.
 	evaluator e(p, *p.find_profile(profile), ex);

@@ -37,7 +37,8 @@ struct explain_result {
 // daemon). The resolver must be the one the policy was compiled with.
 explain_result explain_file(const compiled_policy &p, const std::string &profile, const std::string &path,
 			    uint32_t verdict = LTRACK_VERDICT_UNSCANNED, const path_resolver &resolve = resolve_on_host);
-// A link or rename of path (what guard_new_name decides: refused when opening it is).
+// A link, rename, unlink or rmdir of path, or a rename over it (what
+// guard_by_open_decision decides: refused when opening it is).
 explain_result explain_link(const compiled_policy &p, const std::string &profile, const std::string &path,
 			    uint32_t verdict = LTRACK_VERDICT_UNSCANNED, const path_resolver &resolve = resolve_on_host);
 // Any mount change by the profile's processes ([profile.X.mount] default).

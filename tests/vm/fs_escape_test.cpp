@@ -6,6 +6,11 @@
 //   - links and renames: a hard link, a rename or a RENAME_EXCHANGE of an
 //     object the actor may not open (denied directory, name rule, model
 //     extension) into an allowed place or past a name rule;
+//   - taking a name away (issue 17, "no way around the profile"): file and
+//     dir rules are compiled to inodes, so renaming a new file over a denied
+//     one, or unlinking it and creating it again, would leave a path no rule
+//     covers: a rename over, an unlink or an rmdir of what the actor may not
+//     open is refused;
 //   - mounts: mount, overlay, bind, umount, move_mount, fsopen/fsconfig,
 //     and ltrack's bpffs even for a profile that may mount;
 //   - open_by_handle_at of a file whose dentry the cache dropped (ext4 on a
@@ -93,7 +98,7 @@ struct link_case {
 TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 {
 	temp_dir t;
-	for (const char *d : {"denied/sub", "open/box/inner", "models"})
+	for (const char *d : {"denied/sub", "denied/empty", "open/box/inner", "models"})
 		fs::create_directories(t / d);
 	write_file(t / "denied/secret.txt", "secret");
 	write_file(t / "denied/sub/deep.txt", "deep");
@@ -102,9 +107,15 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 	write_file(t / "open/fine.txt", "fine");
 	write_file(t / "open/b.txt", "b");
 	write_file(t / "open/box/inner/f.txt", "inner");
+	// Replaced or unlinked: exact-file rules in an allowed directory, a model
+	// file, and files the actor may open.
+	for (const char *f : {"open/shadow", "open/preload", "open/m.pt", "open/ok.txt", "open/tmp.txt"})
+		write_file(t / f, f);
 	std::string audited = actor_copy(t, "audited-actor");
 	std::string rules = "[profile.p.file]\ndefault = \"allow\"\nrules = [\n"
 			    "  { action = \"deny\", dir = " + q(t / "denied") + " },\n"
+			    "  { action = \"deny\", file = " + q(t / "open/shadow") + " },\n"
+			    "  { action = \"deny\", file = " + q(t / "open/preload") + " },\n"
 			    "  { action = \"deny\", dir = " + q(t / "open/box/inner") + " },\n"
 			    "  { action = \"deny\", name = \"*.pkl\" },\n]\n"
 			    "[profile.p.model]\nextensions = [\".pt\"]\nallow = \"safe\"\n";
@@ -130,12 +141,23 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 		{"hard link past a name rule", "link", t / "open/x.pkl", t / "open/y.dat", deny_pkl},
 		{"rename past the model extensions", "rename", t / "open/w.pt", t / "open/w.txt", ""},
 		{"exchange with a denied file", "exchange", t / "open/fine.txt", t / "denied/secret.txt", deny_dir},
+		// The target a rename replaces: the new file would take the name
+		// with none of the denied file's rules.
+		{"rename over a denied file", "replace", t / "open/b.txt", t / "open/shadow",
+		 "deny file " + (t / "open/shadow")},
+		{"rename over a file in a denied directory", "replace", t / "open/b.txt", t / "denied/secret.txt", deny_dir},
+		{"rename over a model file the model layer refuses", "replace", t / "open/b.txt", t / "open/m.pt", ""},
+		{"rmdir of a directory in a denied one", "rmdir", t / "denied/empty", "", deny_dir},
+		{"unlink of a denied file", "unlink", t / "open/preload", "", "deny file " + (t / "open/preload")},
+		{"unlink of a file in a denied directory", "unlink", t / "denied/secret.txt", "", deny_dir},
+		{"unlink past a name rule", "unlink", t / "open/x.pkl", "", deny_pkl},
 	};
 	for (const auto &c : refused) {
-		run_result r = actor({c.op, c.from, c.to});
+		std::string op = c.op == "replace" ? "rename" : c.op; // the actor's operation
+		run_result r = c.to.empty() ? actor({op, c.from}) : actor({op, c.from, c.to});
 		EXPECT_EQ(r.actor_errno(), EPERM) << c.what << ": " << r.out;
-		// The exchange's refused object is its target, moved the other way.
-		std::string object = c.op == "exchange" ? c.to : c.from;
+		// The exchange's and the replace's refused object is the target.
+		std::string object = c.op == "exchange" || c.op == "replace" ? c.to : c.from;
 		json rec = d.wait_for(record_of(r.pid, "link", "denied", object));
 		ASSERT_EQ(rec.kind, json::object_v) << c.what << ": no record\n" << log_of(d);
 		EXPECT_EQ(rec["op"].s(), c.op) << c.what;
@@ -149,12 +171,13 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 		} else {
 			EXPECT_EQ(rec["rule"]["text"].s(), c.rule_text) << c.what;
 		}
-		EXPECT_TRUE(exists(c.from)) << c.what << ": the object moved";
-		if (c.op != "exchange") {
+		EXPECT_TRUE(exists(c.from)) << c.what << ": the object moved or went";
+		if (c.op != "exchange" && c.op != "replace" && !c.to.empty())
 			EXPECT_FALSE(exists(c.to)) << c.what << ": the new name exists";
-		}
 	}
 	EXPECT_EQ(read_file(t / "open/fine.txt"), "fine") << "the exchange happened";
+	// The actor opens the same file again: still the denied inode.
+	EXPECT_EQ(actor({"open", t / "open/shadow"}).actor_errno(), EPERM);
 
 	// What the actor may open it may move: rules on inodes go with it (a
 	// denied directory inside a moved one stays denied), names only tighten.
@@ -165,6 +188,19 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 	EXPECT_EQ(box.exit_code, 0) << box.out;
 	run_result inner = actor({"open", t / "open/box2/inner/f.txt"});
 	EXPECT_EQ(inner.actor_errno(), EPERM) << "the denied directory lost its rule by moving: " << inner.out;
+	// ... and may replace or remove: a rename over an allowed file, an
+	// unlink of an allowed temporary file, an rmdir of an allowed directory.
+	write_file(t / "open/ok.new", "new");
+	run_result over = actor({"rename", t / "open/ok.new", t / "open/ok.txt"});
+	EXPECT_EQ(over.exit_code, 0) << over.out;
+	EXPECT_EQ(read_file(t / "open/ok.txt"), "new");
+	run_result rm = actor({"unlink", t / "open/tmp.txt"});
+	EXPECT_EQ(rm.exit_code, 0) << rm.out;
+	EXPECT_FALSE(exists(t / "open/tmp.txt"));
+	fs::create_directories(t / "open/scratch");
+	run_result rd = actor({"rmdir", t / "open/scratch"});
+	EXPECT_EQ(rd.exit_code, 0) << rd.out;
+	EXPECT_FALSE(exists(t / "open/scratch"));
 
 	// Audit: the same link and rename proceed, recorded as would_deny.
 	run_result al = run_as(audited, {"link", t / "denied/secret.txt", t / "open/audited-link"});
@@ -179,6 +215,19 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 	EXPECT_EQ(ar.exit_code, 0) << ar.out;
 	EXPECT_TRUE(exists(t / "open/x.dat"));
 	EXPECT_EQ(d.wait_for(record_of(ar.pid, "link", "would_deny", t / "open/x.pkl"))["op"].s(), "rename")
+		<< log_of(d);
+	// ... and so do a rename over a denied file and an unlink of one.
+	write_file(t / "open/aud.new", "audited");
+	run_result aro = run_as(audited, {"rename", t / "open/aud.new", t / "open/shadow"});
+	EXPECT_EQ(aro.exit_code, 0) << aro.out;
+	EXPECT_EQ(read_file(t / "open/shadow"), "audited");
+	json arorec = d.wait_for(record_of(aro.pid, "link", "would_deny", t / "open/shadow"));
+	EXPECT_EQ(arorec["op"].s(), "replace") << log_of(d);
+	EXPECT_EQ(arorec["rule"]["text"].s(), "deny file " + (t / "open/shadow"));
+	run_result au = run_as(audited, {"unlink", t / "open/preload"});
+	EXPECT_EQ(au.exit_code, 0) << au.out;
+	EXPECT_FALSE(exists(t / "open/preload"));
+	EXPECT_EQ(d.wait_for(record_of(au.pid, "link", "would_deny", t / "open/preload"))["op"].s(), "unlink")
 		<< log_of(d);
 
 	// Ungoverned: the test process links and renames what the actor may not.

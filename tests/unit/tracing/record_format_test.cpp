@@ -25,6 +25,12 @@ TEST(decode, names)
 	EXPECT_EQ(proto_name(0), "");
 	EXPECT_EQ(proto_name(99), "99");
 	EXPECT_EQ(family_name(AF_INET6), "inet6");
+	EXPECT_EQ(fs_op_name(LTRACK_FS_EXCHANGE), "exchange");
+	EXPECT_EQ(fs_op_name(LTRACK_FS_NEW_SB), "new_instance");
+	EXPECT_EQ(fs_op_name(LTRACK_FS_UNLINK), "unlink");
+	EXPECT_EQ(fs_op_name(LTRACK_FS_RMDIR), "rmdir");
+	EXPECT_EQ(fs_op_name(LTRACK_FS_REPLACE), "replace");
+	EXPECT_EQ(fs_op_name(LTRACK_FS_REPLACE + 1), "unknown(15)");
 }
 
 TEST(decode, addresses_devices_times)

@@ -37,6 +37,8 @@
 //   ltrack_vm_actor link FROM TO                     (link(2))
 //   ltrack_vm_actor rename FROM TO                   (rename(2))
 //   ltrack_vm_actor exchange A B                     (renameat2(RENAME_EXCHANGE))
+//   ltrack_vm_actor unlink PATH                      (unlink(2))
+//   ltrack_vm_actor rmdir PATH                       (rmdir(2))
 //   ltrack_vm_actor write PATH TEXT                  (open O_WRONLY|O_TRUNC, write TEXT: a sysctl)
 //   ltrack_vm_actor mount FSTYPE SOURCE TARGET [OPTIONS]  (mount(2) of a filesystem)
 //   ltrack_vm_actor bind SOURCE TARGET               (mount(2) MS_BIND)
@@ -626,6 +628,10 @@ static int run(int argc, char **argv)
 		return report(rename(argv[2], argv[3]) == 0 ? 0 : errno);
 	if (op == "exchange" && argc == 4)
 		return report(renameat2(AT_FDCWD, argv[2], AT_FDCWD, argv[3], RENAME_EXCHANGE) == 0 ? 0 : errno);
+	if (op == "unlink" && argc == 3)
+		return report(unlink(argv[2]) == 0 ? 0 : errno);
+	if (op == "rmdir" && argc == 3)
+		return report(rmdir(argv[2]) == 0 ? 0 : errno);
 	if (op == "write" && argc == 4)
 		return do_write(argv[2], argv[3]);
 	if (op == "mount" && (argc == 5 || argc == 6))
