@@ -16,17 +16,26 @@ std::string policy_state::load(const std::string &path, const guard_profile_ids 
 	auto t0 = std::chrono::steady_clock::now();
 	policy::compile_options opts;
 	opts.previous_ids = previous_ids;
-	policy::compile_result r = policy::compile_file(path, opts);
+	std::string source;
+	policy::compile_result r = policy::compile_file(path, opts, &source);
 	for (const auto &d : r.diagnostics)
 		if (!d.error)
 			spdlog::warn("{}", policy::format(d));
 	if (!r.ok())
 		return "policy " + path + " has errors; nothing was loaded:\n" + policy::format_all(r.diagnostics);
 	compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-	compiled_ = std::make_shared<policy::compiled_policy>(std::move(*r.policy));
+	compiled_ = std::make_shared<const policy::compiled_policy>(std::move(*r.policy));
 	path_ = path;
-	digest_ = scanner::sha256_file(path);
+	digest_ = scanner::sha256_hex({reinterpret_cast<const unsigned char *>(source.data()), source.size()});
+	mode_ = compiled_->mode;
+	profile_modes_.clear();
 	return {};
+}
+
+uint32_t policy_state::profile_mode(const policy::compiled_profile &p) const
+{
+	auto it = profile_modes_.find(p.id);
+	return it == profile_modes_.end() ? p.value.mode : it->second;
 }
 
 void policy_state::mark_applied(const apply_stats &st)
@@ -37,7 +46,7 @@ void policy_state::mark_applied(const apply_stats &st)
 
 std::string policy_state::mode_name() const
 {
-	return compiled_ ? policy::mode_name(compiled_->mode) : "none";
+	return compiled_ ? policy::mode_name(mode_) : "none";
 }
 
 std::string policy_state::switch_mode(bpf_guard &guard, const std::string &mode, const std::string &profile)
@@ -50,10 +59,10 @@ std::string policy_state::switch_mode(bpf_guard &guard, const std::string &mode,
 			return "the global mode is enforce or audit; 'inherit' applies to a profile (--profile NAME)";
 		if (status s = guard.set_mode(m); !s.ok())
 			return s.error;
-		compiled_->mode = m;
+		mode_ = m;
 		return {};
 	}
-	auto *p = const_cast<policy::compiled_profile *>(compiled_->find_profile(profile));
+	const policy::compiled_profile *p = compiled_->find_profile(profile);
 	if (!p) {
 		std::string names;
 		for (const auto &q : compiled_->profiles)
@@ -62,7 +71,7 @@ std::string policy_state::switch_mode(bpf_guard &guard, const std::string &mode,
 	}
 	if (status s = guard.set_profile_mode(p->id, m); !s.ok())
 		return s.error;
-	p->value.mode = m;
+	profile_modes_[p->id] = m;
 	return {};
 }
 
@@ -98,7 +107,7 @@ std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &g
 			out += "{\"name\":\"";
 			json_escape(out, p.name);
 			out += fmt::format("\",\"id\":{},\"mode\":\"{}\"}}", p.id,
-					   policy::mode_name(p.value.mode ? p.value.mode : st.mode));
+					   policy::mode_name(profile_mode(p) ? profile_mode(p) : st.mode));
 		}
 		out += "],\"programs\":[";
 		for (std::size_t i = 0; i < progs.size(); i++)
@@ -118,8 +127,8 @@ std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &g
 	out += "profiles:\n";
 	for (const auto &p : c.profiles)
 		out += fmt::format("  {} (id {}, {} mode{})\n", p.name, p.id,
-				   policy::mode_name(p.value.mode ? p.value.mode : st.mode),
-				   p.value.mode ? ", overridden" : "");
+				   policy::mode_name(profile_mode(p) ? profile_mode(p) : st.mode),
+				   profile_mode(p) ? ", overridden" : "");
 	out += "programs:   ";
 	for (const auto &n : progs)
 		out += " " + n;

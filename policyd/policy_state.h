@@ -42,14 +42,21 @@ public:
 	std::string mode_name() const;
 	double compile_ms() const { return compile_ms_; }
 
-	// `ltrackctl mode MODE [PROFILE]`: the live maps change at once; the
-	// compiled copy is updated so status tells the truth.
+	// `ltrackctl mode MODE [PROFILE]`: the live maps change at once, and the
+	// switch is kept beside the compiled policy (which stays as compiled:
+	// the decision pipeline shares it) so status tells the truth. A reload
+	// returns to the file's modes.
 	std::string switch_mode(bpf_guard &guard, const std::string &mode, const std::string &profile);
 	std::string status_text(const ltrack_state &st, const bpf_guard &guard, const decision_pipeline &pipeline,
 				bool json, std::chrono::steady_clock::time_point daemon_started) const;
 
 private:
-	std::shared_ptr<policy::compiled_policy> compiled_;
+	// A profile's mode: switched by `ltrackctl mode`, else as compiled (0 = the global one).
+	uint32_t profile_mode(const policy::compiled_profile &p) const;
+
+	std::shared_ptr<const policy::compiled_policy> compiled_;
+	uint32_t mode_ = 0;                          // the global mode, as switched
+	std::map<uint32_t, uint32_t> profile_modes_; // profile id -> mode, as switched
 	std::string path_;
 	std::string digest_;
 	std::chrono::system_clock::time_point loaded_at_;

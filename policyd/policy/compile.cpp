@@ -796,7 +796,7 @@ compile_result compile_string(std::string_view text, const std::string &name, co
 	return finish(ctx, std::move(out));
 }
 
-compile_result compile_file(const std::string &path, const compile_options &opts)
+compile_result compile_file(const std::string &path, const compile_options &opts, std::string *source)
 {
 	std::ifstream in(path, std::ios::binary);
 	if (!in) {
@@ -807,7 +807,11 @@ compile_result compile_file(const std::string &path, const compile_options &opts
 	}
 	std::ostringstream ss;
 	ss << in.rdbuf();
-	return compile_string(ss.str(), path, opts);
+	std::string text = std::move(ss).str();
+	compile_result r = compile_string(text, path, opts);
+	if (source)
+		*source = std::move(text);
+	return r;
 }
 
 } // namespace ltrack::policy

@@ -33,7 +33,9 @@ struct compile_result {
 	bool ok() const { return policy.has_value(); }
 };
 
-compile_result compile_file(const std::string &path, const compile_options &opts = {});
+// source, when given, receives the bytes that were compiled (for their digest:
+// a second read could see a file changed in between).
+compile_result compile_file(const std::string &path, const compile_options &opts = {}, std::string *source = nullptr);
 compile_result compile_string(std::string_view text, const std::string &name, const compile_options &opts = {});
 
 // Every diagnostic, one per line (format()).

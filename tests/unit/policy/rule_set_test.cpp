@@ -146,11 +146,13 @@ rules = [
 )",
 					  "sets.toml", o);
 	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
-	for (const auto &[k, v] : r.policy->name_rules)
-		if (k.hash == name_hash(".bash_history"))
+	for (const auto &[k, v] : r.policy->name_rules) {
+		if (k.hash == name_hash(".bash_history")) {
 			EXPECT_EQ(v.action, LTRACK_ACT_DENY);
-		else if (k.hash == name_hash(".zsh_history"))
+		} else if (k.hash == name_hash(".zsh_history")) {
 			EXPECT_EQ(v.action, LTRACK_ACT_AUDIT);
+		}
+	}
 }
 
 TEST(RuleSets, MistakesAreErrorsWithTheirPosition)
