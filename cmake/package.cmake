@@ -19,8 +19,57 @@ foreach(page ltrackd ltrackctl)
     VERBATIM)
   list(APPEND ltrack_man_pages ${gz})
 endforeach()
-add_custom_target(ltrack_man ALL DEPENDS ${ltrack_man_pages})
 install(FILES ${ltrack_man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+# ltrack.toml(5): the policy format.
+set(ltrack_man5 ${PROJECT_BINARY_DIR}/man/ltrack.toml.5.gz)
+add_custom_command(OUTPUT ${ltrack_man5}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+  COMMAND gzip -9n -c ${PROJECT_SOURCE_DIR}/man/ltrack.toml.5 > ${ltrack_man5}
+  DEPENDS ${PROJECT_SOURCE_DIR}/man/ltrack.toml.5
+  VERBATIM)
+install(FILES ${ltrack_man5} DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+list(APPEND ltrack_man_pages ${ltrack_man5})
+add_custom_target(ltrack_man ALL DEPENDS ${ltrack_man_pages})
+
+# /usr/share/doc/ltrack: the machine-readable copyright file and the Debian
+# changelog (gzipped as dh_installchangelogs does); the changelog's newest
+# entry must be this version.
+set(ltrack_deb_release 1)
+file(STRINGS ${PROJECT_SOURCE_DIR}/packaging/debian/changelog ltrack_changelog_top LIMIT_COUNT 1)
+if(NOT ltrack_changelog_top MATCHES "^ltrack \\(${PROJECT_VERSION}-${ltrack_deb_release}\\) ")
+  message(FATAL_ERROR "packaging/debian/changelog starts with '${ltrack_changelog_top}', "
+                      "not an entry for ${PROJECT_VERSION}-${ltrack_deb_release}")
+endif()
+set(ltrack_changelog_gz ${PROJECT_BINARY_DIR}/package-doc/changelog.Debian.gz)
+add_custom_command(OUTPUT ${ltrack_changelog_gz}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/package-doc
+  COMMAND gzip -9n -c ${PROJECT_SOURCE_DIR}/packaging/debian/changelog > ${ltrack_changelog_gz}
+  DEPENDS ${PROJECT_SOURCE_DIR}/packaging/debian/changelog
+  VERBATIM)
+add_custom_target(ltrack_changelog ALL DEPENDS ${ltrack_changelog_gz})
+install(FILES ${ltrack_changelog_gz} ${PROJECT_SOURCE_DIR}/packaging/debian/copyright
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/ltrack)
+# /var/log/ltrack, 0750 root:adm, at every boot and from postinst.
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/debian/ltrack.tmpfiles
+        DESTINATION lib/tmpfiles.d RENAME ltrack.conf)
+# lintian's overrides, each with its reason (the lintian_clean test).
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/debian/lintian-overrides
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME ltrack)
+
+# bash completion, generated from the programs' --help (CLI11's rendering of
+# their definitions) whenever they are rebuilt: packaging/bash_completion.py.
+set(ltrack_completions)
+foreach(program ltrackd ltrackctl)
+  set(out ${PROJECT_BINARY_DIR}/completions/${program})
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/completions
+    COMMAND python3 ${PROJECT_SOURCE_DIR}/packaging/bash_completion.py generate $<TARGET_FILE:${program}> ${out}
+    DEPENDS ${program} ${PROJECT_SOURCE_DIR}/packaging/bash_completion.py
+    VERBATIM)
+  list(APPEND ltrack_completions ${out})
+endforeach()
+add_custom_target(ltrack_completions ALL DEPENDS ${ltrack_completions})
+install(FILES ${ltrack_completions} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 
 file(GLOB ltrack_shipped_policies ${PROJECT_SOURCE_DIR}/policies/*.toml)
 install(FILES ${ltrack_shipped_policies} DESTINATION ${CMAKE_INSTALL_DATADIR}/ltrack/policies)
@@ -46,14 +95,15 @@ endif()
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME ltrack)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_CONTACT "ltrack maintainers <ltrack@localhost>")
+set(CPACK_PACKAGE_CONTACT "ltrack maintainers <maintainers@users.noreply.b-seed-a9871825.example>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "BPF LSM guard for machine-learning model-serving hosts")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
   "ltrackd enforces a TOML policy with BPF LSM programs on file_open,\n bprm_check_security and socket_connect (model files scanned for pickle\n imports are refused at open), and logs every decision; ltrackctl controls\n it. The installed policy is audit mode: nothing is refused until it is\n replaced.")
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${ltrack_deb_arch})
-set(CPACK_DEBIAN_FILE_NAME ltrack_${PROJECT_VERSION}_${ltrack_deb_arch}.deb)
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${ltrack_deb_release})
+set(CPACK_DEBIAN_FILE_NAME ltrack_${PROJECT_VERSION}-${ltrack_deb_release}_${ltrack_deb_arch}.deb)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_SET_DESTDIR ON) # /etc/ltrack lands in the package, not on the build host
 set(CPACK_INSTALL_PREFIX /usr)
@@ -62,6 +112,9 @@ set(CPACK_STRIP_FILES ON)
 # which brings libelf1, zlib1g, libspdlog1.10-fmt9, libfmt9,
 # libtomlplusplus3, libstdc++6, libgcc-s1, libc6).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# The maintainer scripts' deb-systemd-helper and deb-systemd-invoke, as
+# debhelper's ${misc:Depends} would add them.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "init-system-helpers (>= 1.54~)")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles
   ${PROJECT_SOURCE_DIR}/packaging/debian/postinst
@@ -76,7 +129,7 @@ file(GLOB ltrack_packaging_inputs ${PROJECT_SOURCE_DIR}/packaging/debian/*)
 add_custom_command(OUTPUT ${ltrack_deb_file}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/package
   COMMAND ${CMAKE_CPACK_COMMAND} -G DEB --config ${PROJECT_BINARY_DIR}/CPackConfig.cmake > ${PROJECT_BINARY_DIR}/package/cpack.log
-  DEPENDS ltrackd ltrackctl ${ltrack_man_pages} ${ltrack_shipped_policies} ${ltrack_docs}
+  DEPENDS ltrackd ltrackctl ${ltrack_man_pages} ${ltrack_shipped_policies} ${ltrack_docs} ${ltrack_changelog_gz} ${ltrack_completions}
           ${PROJECT_SOURCE_DIR}/policyd/systemd/ltrackd.service ${ltrack_packaging_inputs}
   WORKING_DIRECTORY ${PROJECT_BINARY_DIR}
   COMMENT "Building ${CPACK_DEBIAN_FILE_NAME}")
@@ -91,4 +144,24 @@ if(LTRACK_TESTS)
   add_test(NAME man_pages_match_help
     COMMAND python3 ${PROJECT_SOURCE_DIR}/man/check_options.py $<TARGET_FILE:ltrackd> $<TARGET_FILE:ltrackctl>
             ${PROJECT_SOURCE_DIR}/man)
+  # ltrack.toml(5) names every key and section parse_policy.cpp accepts, and its example compiles.
+  add_test(NAME man_policy_keys
+    COMMAND python3 ${PROJECT_SOURCE_DIR}/man/check_policy_keys.py
+            ${PROJECT_SOURCE_DIR}/policyd/policy/parse_policy.cpp ${PROJECT_SOURCE_DIR}/man/ltrack.toml.5
+            $<TARGET_FILE:ltrackctl>)
+  # The unit's sandbox: systemd-analyze security --offline scores it <= 4.0.
+  add_test(NAME unit_security_score
+    COMMAND sh ${PROJECT_SOURCE_DIR}/packaging/tests/unit_security.sh
+            ${PROJECT_SOURCE_DIR}/policyd/systemd/ltrackd.service 4.0)
+  set_tests_properties(unit_security_score PROPERTIES SKIP_RETURN_CODE 77)
+  # The completions offer every subcommand, option and choice --help lists.
+  foreach(program ltrackd ltrackctl)
+    add_test(NAME bash_completion_${program}
+      COMMAND python3 ${PROJECT_SOURCE_DIR}/packaging/bash_completion.py check $<TARGET_FILE:${program}>
+              ${PROJECT_BINARY_DIR}/completions/${program})
+  endforeach()
+  # lintian on the .deb: no error, no warning (overrides: packaging/debian/lintian-overrides).
+  add_test(NAME lintian_clean
+    COMMAND sh ${PROJECT_SOURCE_DIR}/packaging/tests/lintian.sh ${ltrack_deb_file})
+  set_tests_properties(lintian_clean PROPERTIES SKIP_RETURN_CODE 77)
 endif()

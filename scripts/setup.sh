@@ -11,12 +11,15 @@ packages=(
   cmake g++ make pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libbz2-dev liblzma-dev libssl-dev
   libsystemd-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libgtest-dev googletest
-  # the Debian package (cpack's DEB generator: dpkg-shlibdeps computes Depends)
-  dpkg-dev
+  # the Debian package (cpack's DEB generator: dpkg-shlibdeps computes Depends),
+  # lintian on it, and systemd-analyze scoring the unit's sandbox (ctest)
+  dpkg-dev lintian systemd
   # fuzzing (libFuzzer, ASan, UBSan runtimes)
   libclang-rt-14-dev
   # the VM suite: QEMU, an initramfs of busybox, modules tools, Debian's python3
   qemu-system-x86 busybox-static kmod cpio xz-utils python3 python3-numpy
+  # the Package test applies the unit's system call filter (tests/vm/unit_sandbox.cpp)
+  libseccomp-dev
   # real model files for the scanner tests (a torch.save checkpoint, joblib dumps)
   python3-torch python3-joblib
 )

@@ -5,9 +5,15 @@
 // unit's ExecStart is run in that root as systemd would (systemd is not
 // PID 1 in the guest), with NOTIFY_SOCKET: it must send READY=1, and
 // ltrackctl status must answer in audit mode with the installed policy.
-// Not exercised: systemctl itself (enable/start in postinst are skipped
-// without a running systemd), and upgrades from an earlier version.
+// ExecStart runs in the unit's sandbox as far as it can be had without
+// systemd (tests/vm/unit_sandbox.h): its capability bounding set, no new
+// privileges, umask, system call filter, address families, W^X memory, and a
+// read-only root with only ReadWritePaths= and RuntimeDirectory= writable.
+// With a stand-in for systemctl, the maintainer scripts' enable, start,
+// try-restart and stop are checked, and policy-rc.d's veto. Not exercised:
+// systemd itself, and upgrades from an earlier version.
 #include "support.h"
+#include "unit_sandbox.h"
 
 #include <gtest/gtest.h>
 
@@ -89,7 +95,9 @@ struct overlay_root {
 		};
 		for (m x : {m{"proc", "/proc", "proc"}, m{"sysfs", "/sys", "sysfs"}, m{"devtmpfs", "/dev", "devtmpfs"},
 			    m{"tmpfs", "/run", "tmpfs"}, m{"tmpfs", "/tmp", "tmpfs"}, m{"bpf", "/sys/fs/bpf", "bpf"},
-			    m{"securityfs", "/sys/kernel/security", "securityfs"}}) {
+			    m{"securityfs", "/sys/kernel/security", "securityfs"},
+			    // systemd mounts it at boot; the unit's ltrackd may not mount
+			    m{"tracefs", "/sys/kernel/tracing", "tracefs"}}) {
 			std::string target = root + x.dir;
 			if (mount(x.src, target.c_str(), x.type, 0, nullptr) != 0) {
 				error = std::string("mount ") + x.type + " on " + target + ": " + strerror(errno);
@@ -145,22 +153,55 @@ TEST(Package, DebHasTheProgramsUnitPoliciesManPagesAndDepends)
 	for (const char *f : {"./usr/sbin/ltrackd", "./usr/sbin/ltrackctl", "./usr/lib/systemd/system/ltrackd.service",
 			      "./etc/ltrack/policy.toml", "./usr/share/ltrack/policies/default.toml",
 			      "./usr/share/ltrack/policies/inference.toml", "./usr/share/man/man8/ltrackd.8.gz",
-			      "./usr/share/man/man8/ltrackctl.8.gz", "./usr/share/doc/ltrack/operations.md"})
+			      "./usr/share/man/man8/ltrackctl.8.gz", "./usr/share/doc/ltrack/operations.md",
+			      "./usr/share/doc/ltrack/copyright", "./usr/share/doc/ltrack/changelog.Debian.gz",
+			      "./usr/lib/tmpfiles.d/ltrack.conf", "./usr/share/man/man5/ltrack.toml.5.gz",
+			      "./usr/share/bash-completion/completions/ltrackctl",
+			      "./usr/share/bash-completion/completions/ltrackd"})
 		EXPECT_NE(contents.find(std::string(f) + "\n"), std::string::npos) << f << " not in\n" << contents;
 	std::string control = sh("dpkg-deb -f " + deb + " Package Version Depends");
 	EXPECT_NE(control.find("Package: ltrack"), std::string::npos) << control;
-	for (const char *dep : {"libbpf1", "zlib1g", "libspdlog", "libc6"})
+	for (const char *dep : {"libbpf1", "zlib1g", "libspdlog", "libc6", "init-system-helpers"})
 		EXPECT_NE(control.find(dep), std::string::npos) << dep << " not a dependency: " << control;
 	EXPECT_EQ(sh("dpkg-deb --ctrl-tarfile " + deb + " | tar -xOf - ./conffiles"), "/etc/ltrack/policy.toml\n");
 }
 
-TEST(Package, InstallsIntoAnOverlayAndTheServiceStartsInAuditMode)
+// One overlay, one life cycle (each dpkg run costs 30-60 s under emulation):
+// install, the service in its sandbox, an upgrade, removal and purge.
+// The maintainer scripts are checked against what dh_installsystemd's
+// promise, with a stand-in for systemctl (systemd is not PID 1 in the
+// guest) that logs the calls meant for a running systemd, answers
+// is-enabled from the enable symlink and hands the offline ones
+// (deb-systemd-helper's `systemctl --root=/ preset`) to the real systemctl,
+// /run/systemd/system present as on a systemd host, and a policy-rc.d of
+// the test's own (the guest's root has Docker's, which says 101 to all).
+TEST(Package, InstallRunUpgradeRemovePurge)
 {
 	ASSERT_TRUE(fs::exists(deb)) << deb;
 	std::string why;
 	ASSERT_TRUE(load_overlay(why)) << why;
 	overlay_root r;
 	ASSERT_TRUE(r.error.empty()) << r.error;
+	const std::string wants = "/etc/systemd/system/multi-user.target.wants/ltrackd.service";
+	write_file(r.root + "/usr/local/sbin/systemctl",
+		   "#!/bin/sh\ncase \"$*\" in\n*--root=*) exec /usr/bin/systemctl \"$@\";;\nesac\n"
+		   "echo \"$*\" >> /tmp/systemctl.log\ncase \"$*\" in\n"
+		   "*is-enabled*) if [ -L " + wants + " ]; then echo enabled; exit 0; fi; echo disabled; exit 1;;\n"
+		   "*is-active*) exit 3;;\nesac\nexit 0\n");
+	chmod((r.root + "/usr/local/sbin/systemctl").c_str(), 0755);
+	fs::create_directories(r.root + "/run/systemd/system");
+	// policy-rc.d: logs what it is asked, then allows (0) or forbids (101).
+	auto policy_rc_d = [&](int answer) {
+		write_file(r.root + "/usr/sbin/policy-rc.d",
+			   "#!/bin/sh\necho \"$*\" >> /tmp/policy-rc.d.log\nexit " + std::to_string(answer) + "\n");
+		chmod((r.root + "/usr/sbin/policy-rc.d").c_str(), 0755);
+	};
+	auto take = [&](const char *log) {
+		std::string text = read_file(r.root + "/tmp/" + log);
+		fs::remove(r.root + "/tmp/" + log);
+		return text;
+	};
+	policy_rc_d(0);
 
 	ASSERT_TRUE(r.install_deb());
 	EXPECT_EQ(r.in("dpkg-query --admindir=/tmp/dpkg -W -f \"\\${Status}\" ltrack"), "install ok installed");
@@ -168,7 +209,20 @@ TEST(Package, InstallsIntoAnOverlayAndTheServiceStartsInAuditMode)
 	EXPECT_NE(read_file(r.root + "/tmp/dpkg/info/ltrack.conffiles").find("/etc/ltrack/policy.toml"),
 		  std::string::npos);
 	EXPECT_TRUE(fs::is_directory(r.root + "/var/log/ltrack")) << "made by postinst";
-	EXPECT_EQ(r.status("gzip -t /usr/share/man/man8/ltrackd.8.gz && gzip -t /usr/share/man/man8/ltrackctl.8.gz"), 0);
+	// 0750 root:adm (tmpfiles.d), so a log shipper in adm reads decisions.
+	EXPECT_EQ(r.in("stat -c %a:%U:%G /var/log/ltrack"), "750:root:adm\n");
+	// Enabled (deb-systemd-helper) and started on a first installation.
+	EXPECT_TRUE(fs::is_symlink(r.root + wants)) << "a first installation enables";
+	std::string calls = take("systemctl.log");
+	EXPECT_NE(calls.find("--system daemon-reload"), std::string::npos) << calls;
+	EXPECT_NE(calls.find("--quiet --system start ltrackd.service"), std::string::npos) << calls;
+	EXPECT_EQ(r.status("gzip -t /usr/share/man/man8/ltrackd.8.gz && gzip -t /usr/share/man/man8/ltrackctl.8.gz && "
+			   "gzip -t /usr/share/man/man5/ltrack.toml.5.gz"),
+		  0);
+	// The installed completion offers the commands (as bash-completion loads it).
+	EXPECT_EQ(r.in("bash --norc -c \". /usr/share/bash-completion/completions/ltrackctl; COMP_WORDS=(ltrackctl st); "
+		       "COMP_CWORD=1; _ltrackctl; echo \\${COMPREPLY[*]}\""),
+		  "status stats\n");
 	// The programs that were built (stripped): the same options.
 	auto usage_as_installed = [](std::string help, const std::string &built, const std::string &installed) {
 		size_t at = help.find(built);
@@ -188,6 +242,9 @@ TEST(Package, InstallsIntoAnOverlayAndTheServiceStartsInAuditMode)
 			exec_start = line.substr(10);
 	ASSERT_EQ(exec_start, "/usr/sbin/ltrackd --policy /etc/ltrack/policy.toml") << unit;
 	EXPECT_NE(unit.find("Type=notify"), std::string::npos);
+	unit_sandbox sandbox;
+	ASSERT_EQ(sandbox.prepare(unit_file::parse(unit)), "");
+	std::printf("the unit's sandbox: %s\n", sandbox.summary.c_str());
 
 	// NOTIFY_SOCKET, inside the root as the daemon sees it.
 	int ns = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -203,8 +260,16 @@ TEST(Package, InstallsIntoAnOverlayAndTheServiceStartsInAuditMode)
 		int fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, 1);
 		dup2(fd, 2);
+		if (std::string err = sandbox.apply_mounts(r.root); !err.empty()) {
+			std::fprintf(stderr, "sandbox: %s\n", err.c_str());
+			_exit(125);
+		}
 		if (chroot(r.root.c_str()) != 0 || chdir("/") != 0)
 			_exit(126);
+		if (std::string err = sandbox.apply_process(); !err.empty()) {
+			std::fprintf(stderr, "sandbox: %s\n", err.c_str());
+			_exit(125);
+		}
 		setenv("NOTIFY_SOCKET", "/run/notify.sock", 1);
 		setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 		execl("/bin/sh", "sh", "-c", ("exec " + exec_start).c_str(), nullptr);
@@ -247,6 +312,23 @@ TEST(Package, InstallsIntoAnOverlayAndTheServiceStartsInAuditMode)
 	std::string status = r.in("/usr/sbin/ltrackctl status");
 	EXPECT_NE(status.find("audit"), std::string::npos) << status;
 	EXPECT_NE(status.find("/etc/ltrack/policy.toml"), std::string::npos) << status;
+	// The daemon ran in that sandbox: its bounding set is the unit's, no
+	// new privileges, seccomp on; and it still finds the kernel symbols the
+	// directory memo needs (CAP_SYSLOG) and was refused nothing it needs.
+	std::string proc_status = read_file("/proc/" + std::to_string(pid) + "/status");
+	uint64_t want = 0;
+	for (int c : sandbox.keep_caps)
+		want |= uint64_t(1) << c;
+	char bnd[64];
+	std::snprintf(bnd, sizeof bnd, "CapBnd:\t%016llx\n", (unsigned long long)want);
+	EXPECT_NE(proc_status.find(bnd), std::string::npos) << bnd << proc_status;
+	EXPECT_NE(proc_status.find("NoNewPrivs:\t1"), std::string::npos) << proc_status;
+	if (sandbox.seccomp_available()) {
+		EXPECT_NE(proc_status.find("Seccomp:\t2"), std::string::npos) << proc_status;
+	}
+	std::string log_so_far = read_file(out_path);
+	EXPECT_EQ(log_so_far.find("rename_lock/mount_lock not found"), std::string::npos) << log_so_far;
+	EXPECT_EQ(log_so_far.find("process context:"), std::string::npos) << log_so_far;
 
 	// The service stops as systemd stops it (SIGTERM); the default policy
 	// unloads its programs.
@@ -255,21 +337,34 @@ TEST(Package, InstallsIntoAnOverlayAndTheServiceStartsInAuditMode)
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << read_file(out_path);
 	EXPECT_FALSE(fs::exists(r.root + "/sys/fs/bpf/ltrack")) << "on_daemon_exit = unload";
 	EXPECT_TRUE(fs::exists(r.root + "/var/log/ltrack/decisions.log"));
-}
+	struct stat log_st{};
+	ASSERT_EQ(stat((r.root + "/var/log/ltrack/decisions.log").c_str(), &log_st), 0);
+	EXPECT_EQ(log_st.st_mode & 07777, 0640u) << "UMask=0027 keeps the log group-readable, not world-readable";
+	std::printf("ltrackd's own messages:\n%s\n", read_file(out_path).c_str());
 
-TEST(Package, RemoveKeepsTheEditedPolicyPurgeRemovesIt)
-{
-	ASSERT_TRUE(fs::exists(deb)) << deb;
-	std::string why;
-	ASSERT_TRUE(load_overlay(why)) << why;
-	overlay_root r;
-	ASSERT_TRUE(r.error.empty()) << r.error;
+	// The administrator disables the unit (what systemctl disable removes)
+	// and policy-rc.d forbids actions (an image build): an upgrade (the same
+	// package again) neither enables it again nor restarts anything.
+	fs::remove(r.root + wants);
+	policy_rc_d(101);
+	take("policy-rc.d.log");
 	ASSERT_TRUE(r.install_deb());
+	EXPECT_FALSE(fs::exists(r.root + wants)) << "an upgrade re-enabled a unit the administrator disabled";
+	std::string asked = take("policy-rc.d.log");
+	EXPECT_NE(asked.find("ltrackd.service try-restart"), std::string::npos) << "an upgrade try-restarts: " << asked;
+	calls = take("systemctl.log");
+	EXPECT_EQ(calls.find("restart"), std::string::npos) << "policy-rc.d said 101:\n" << calls;
+	EXPECT_EQ(calls.find(" start"), std::string::npos) << calls;
+
+	// Removal stops the service (policy-rc.d allowing it now) and keeps an
+	// edited policy (a conffile); purge removes it, the logs and the enable state.
+	policy_rc_d(0);
 	std::string edited = read_file(r.root + "/etc/ltrack/policy.toml") + "# edited by the operator\n";
 	write_file(r.root + "/etc/ltrack/policy.toml", edited);
-
 	std::string remove = r.dpkg("-r ltrack");
 	EXPECT_NE(remove.find("exit=0"), std::string::npos) << remove;
+	calls = take("systemctl.log");
+	EXPECT_NE(calls.find("stop ltrackd.service"), std::string::npos) << calls;
 	EXPECT_FALSE(fs::exists(r.root + "/usr/sbin/ltrackd"));
 	EXPECT_FALSE(fs::exists(r.root + "/usr/share/ltrack/policies/default.toml"));
 	EXPECT_EQ(read_file(r.root + "/etc/ltrack/policy.toml"), edited) << "a conffile stays until purge";
@@ -277,6 +372,8 @@ TEST(Package, RemoveKeepsTheEditedPolicyPurgeRemovesIt)
 	EXPECT_NE(purge.find("exit=0"), std::string::npos) << purge;
 	EXPECT_FALSE(fs::exists(r.root + "/etc/ltrack/policy.toml"));
 	EXPECT_FALSE(fs::exists(r.root + "/var/log/ltrack")) << "purge removes the logs (postrm)";
+	EXPECT_FALSE(fs::exists(r.root + "/var/lib/systemd/deb-systemd-helper-enabled/ltrackd.service.dsh-also"))
+		<< "purge forgets the enable state";
 }
 
 } // namespace
