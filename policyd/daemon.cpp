@@ -9,6 +9,7 @@
 #include "policy_state.h"
 #include "process_tracer.h"
 #include "service_manager.h"
+#include "target_watch.h"
 
 #include <spdlog/spdlog.h>
 
@@ -19,6 +20,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -39,6 +41,8 @@ private:
 	std::string add_daemon_status(std::string text, bool json) const;
 	std::string reload(const std::string &path, bool &ok);
 	std::string reload_policy(const std::string &path, bool &ok);
+	void watch_targets();
+	void on_targets_timer();
 	status protect_own_files();
 	void check_counters();
 
@@ -49,6 +53,7 @@ private:
 	event_reader events_;
 	control_server control_;
 	model_watch models_;
+	target_watch targets_;
 	tracing::process_tracer tracer_;
 	service::watchdog watchdog_;
 	int epoll_ = -1, sigfd_ = -1, timerfd_ = -1;
@@ -158,6 +163,11 @@ int daemon::run()
 	add_fd(timerfd_);
 	if (models_.fd() >= 0)
 		add_fd(models_.fd());
+	watch_targets();
+	if (targets_.fd() >= 0) {
+		add_fd(targets_.fd());
+		add_fd(targets_.timer_fd());
+	}
 
 	spdlog::info("enforcing {} ({} mode, {} profiles, {} rules; programs {}); control socket {}",
 		     opt_.policy_path, policy_.mode_name(), policy_.profile_count(), policy_.rule_count(),
@@ -192,6 +202,10 @@ int daemon::run()
 				control_.on_ready(fd, evs[i].events);
 			else if (fd == models_.fd())
 				models_.handle_events();
+			else if (fd == targets_.fd())
+				targets_.handle_events();
+			else if (fd == targets_.timer_fd())
+				on_targets_timer();
 			else if (fd == timerfd_) {
 				uint64_t ticks;
 				[[maybe_unused]] auto r = read(timerfd_, &ticks, sizeof(ticks));
@@ -269,12 +283,66 @@ std::string daemon::reload_policy(const std::string &path, bool &ok)
 		spdlog::warn("models: {}", s.error);
 	if (models_.fd() >= 0)
 		add_fd(models_.fd());
+	watch_targets();
 	double swap_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 	ok = true;
 	return fmt::format("reloaded {} ({} profiles, {} rules): compiled in {:.1f} ms, swapped in {:.1f} ms "
 			   "(write {:.1f}, flip {:.3f}, cleanup {:.1f}), slot {}",
 			   path, policy_.profile_count(), policy_.rule_count(), policy_.compile_ms(), swap_ms,
 			   st.write_ms, st.flip_ms, st.cleanup_ms, st.slot);
+}
+
+// The directories on the way to every rule's target, watched so that a
+// target replaced by anyone (package tools, an admin) is re-resolved
+// (target_watch.h).
+void daemon::watch_targets()
+{
+	if (status s = targets_.start(policy_.compiled()); !s.ok())
+		spdlog::warn("rule targets: {}", s.error);
+}
+
+// A target's name changed and the debounce ran out: if a target names
+// another object now, compile the policy in force again (its text as
+// loaded, not the file on disk) and swap it in as a reload does.
+void daemon::on_targets_timer()
+{
+	std::vector<std::string> changed = targets_.on_timer(policy_.compiled());
+	if (changed.empty())
+		return;
+	std::string what = changed[0] + (changed.size() > 1 ? fmt::format(" and {} more", changed.size() - 1) : "");
+	auto t0 = std::chrono::steady_clock::now();
+	policy_state next;
+	if (std::string err = next.load_again(policy_); !err.empty()) {
+		spdlog::warn("{} replaced or removed; its rules stay on the inode they named until the path resolves "
+			     "again or a reload: {}", what, err);
+		return;
+	}
+	apply_stats st;
+	if (status s = guard_.apply(next.compiled(), getpid(), &st); !s.ok()) {
+		spdlog::error("{} replaced; applying the re-resolved policy failed, its rules stay on the old inode: {}",
+			      what, s.error);
+		return;
+	}
+	// The model watcher watches directories by inode too: a model directory
+	// replaced is watched and scanned again.
+	bool same_models = next.model_dirs() == policy_.model_dirs();
+	for (const auto &t : next.compiled().targets)
+		if (t.role == "model-dir" && std::find(changed.begin(), changed.end(), t.written) != changed.end())
+			same_models = false;
+	next.mark_applied(st);
+	pipeline_.on_policy_applied(st.slot, next.shared());
+	policy_ = std::move(next);
+	if (status s = protect_own_files(); !s.ok())
+		spdlog::warn("self-protection: {}", s.error);
+	if (!same_models) {
+		if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
+			spdlog::warn("models: {}", s.error);
+		if (models_.fd() >= 0)
+			add_fd(models_.fd());
+	}
+	watch_targets();
+	spdlog::info("{} replaced: the policy's paths resolved again and applied in {:.1f} ms (slot {})", what,
+		     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(), st.slot);
 }
 
 // What a governed process may not replace or rewrite (lsm/self.bpf.c): the

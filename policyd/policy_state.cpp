@@ -27,6 +27,33 @@ std::string policy_state::load(const std::string &path, const guard_profile_ids 
 	compiled_ = std::make_shared<const policy::compiled_policy>(std::move(*r.policy));
 	path_ = path;
 	digest_ = scanner::sha256_hex({reinterpret_cast<const unsigned char *>(source.data()), source.size()});
+	text_ = std::move(source);
+	mode_ = compiled_->mode;
+	profile_modes_.clear();
+	return {};
+}
+
+std::string policy_state::load_again(const policy_state &from)
+{
+	if (!from.compiled_)
+		return "no policy is loaded";
+	auto t0 = std::chrono::steady_clock::now();
+	policy::compile_options opts;
+	opts.previous_ids = from.profile_ids();
+	policy::compile_result r = policy::compile_string(from.text_, from.path_, opts);
+	if (!r.ok())
+		return "policy " + from.path_ + " has errors:\n" + policy::format_all(r.diagnostics);
+	// What `ltrackctl mode` switched at run time stays switched: written
+	// into this copy before anyone shares it, so the swap applies it.
+	r.policy->mode = from.mode_;
+	for (auto &p : r.policy->profiles)
+		if (const auto *was = from.compiled_->find_profile(p.name))
+			p.value.mode = from.profile_mode(*was);
+	compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+	compiled_ = std::make_shared<const policy::compiled_policy>(std::move(*r.policy));
+	path_ = from.path_;
+	text_ = from.text_;
+	digest_ = from.digest_;
 	mode_ = compiled_->mode;
 	profile_modes_.clear();
 	return {};

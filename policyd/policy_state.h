@@ -27,6 +27,12 @@ public:
 	// changes nothing. previous_ids keeps existing profiles' ids stable
 	// across a reload (governed tasks carry the id).
 	std::string load(const std::string &path, const guard_profile_ids &previous_ids);
+	// Compiles the text from's policy was loaded from (those bytes, not the
+	// file as it is on disk now) again, resolving its paths on the host as
+	// they are now: a rule's target replaced since names its new inode. Keeps
+	// profile ids and the modes `ltrackctl mode` switched. Warnings are not
+	// logged again.
+	std::string load_again(const policy_state &from);
 	void mark_applied(const apply_stats &st);
 
 	const policy::compiled_policy &compiled() const { return *compiled_; }
@@ -58,6 +64,7 @@ private:
 	uint32_t mode_ = 0;                          // the global mode, as switched
 	std::map<uint32_t, uint32_t> profile_modes_; // profile id -> mode, as switched
 	std::string path_;
+	std::string text_; // the policy as loaded
 	std::string digest_;
 	std::chrono::system_clock::time_point loaded_at_;
 	double compile_ms_ = 0;

@@ -10,7 +10,9 @@
 //     dir rules are compiled to inodes, so renaming a new file over a denied
 //     one, or unlinking it and creating it again, would leave a path no rule
 //     covers: a rename over, an unlink or an rmdir of what the actor may not
-//     open is refused;
+//     open is refused; and when someone else (ldconfig, an admin) does it,
+//     ltrackd resolves the policy's paths again so the rule covers the new
+//     inode, with no reload;
 //   - mounts: mount, overlay, bind, umount, move_mount, fsopen/fsconfig,
 //     and ltrack's bpffs even for a profile that may mount;
 //   - open_by_handle_at of a file whose dentry the cache dropped (ext4 on a
@@ -28,6 +30,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -234,6 +238,120 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 	ASSERT_EQ(link((t / "denied/secret.txt").c_str(), (t / "open/mine.txt").c_str()), 0) << std::strerror(errno);
 	ASSERT_EQ(rename((t / "denied/sub").c_str(), (t / "open/sub-mine").c_str()), 0) << std::strerror(errno);
 	expect_no_record(d, getpid());
+}
+
+// ---- targets replaced by someone else ---------------------------------------
+
+// Runs program args until done(result) or timeout; returns the last result
+// and how long it took.
+run_result run_until(const std::string &program, const std::vector<std::string> &args,
+		     const std::function<bool(const run_result &)> &done, double &seconds)
+{
+	auto t0 = std::chrono::steady_clock::now();
+	run_result r;
+	do {
+		r = run_as(program, args);
+		seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+		if (done(r))
+			break;
+		usleep(50000);
+	} while (seconds < 10);
+	return r;
+}
+
+std::size_t count_of(const std::string &text, const std::string &what)
+{
+	std::size_t n = 0;
+	for (std::size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size())
+		n++;
+	return n;
+}
+
+// Anyone but a governed process (which is refused, above) replacing a
+// rule's target: ldconfig renames a new /etc/ld.so.cache over the old one,
+// an admin unlinks and recreates a file. file rules are inodes: ltrackd
+// watches the targets' names and applies the policy again, resolved anew,
+// so a deny rule covers the new inode and an allow rule lets it open, with
+// no reload. Churn of other names triggers nothing.
+TEST(FsEscape, TargetsReplacedByOthersAreResolvedAgain)
+{
+	temp_dir t;
+	fs::create_directories(t / "etc");
+	for (const char *f : {"etc/ld.so.preload", "etc/denied2", "etc/allowed"})
+		write_file(t / f, "old");
+	std::string strict = actor_copy(t, "strict-actor");
+	std::string policy = "mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(actor_path()) +
+			     "]\n[profile.p.file]\ndefault = \"allow\"\nrules = [\n"
+			     "  { action = \"deny\", file = " + q(t / "etc/ld.so.preload") + " },\n"
+			     "  { action = \"deny\", file = " + q(t / "etc/denied2") + " },\n"
+			     "  { action = \"deny\", file = " + q(t / "etc/later") + ", missing = \"warn\" },\n]\n"
+			     "[profile.q]\nexecutables = [" + q(strict) + "]\n[profile.q.file]\ndefault = \"deny\"\n"
+			     "rules = [\n  { action = \"allow\", dir = \"/usr\" },\n  { action = \"allow\", dir = \"/etc\" },\n"
+			     "  { action = \"allow\", file = " + q(t / "etc/allowed") + " },\n]\n";
+	ltrackd d(policy);
+	ASSERT_TRUE(d.start()) << d.output();
+	ASSERT_EQ(actor({"open", t / "etc/ld.so.preload"}).actor_errno(), EPERM);
+	ASSERT_EQ(run_as(strict, {"open", t / "etc/allowed"}).exit_code, 0);
+	const std::string applied = " replaced: the policy's paths resolved again";
+	// A mode switched at run time survives the re-applies (q: enforce by
+	// the global mode, then explicitly).
+	run_result m = d.ctl({"mode", "enforce", "--profile", "q"});
+	ASSERT_EQ(m.exit_code, 0) << m.out;
+
+	// Churn of other names, in a target's directory and in /tmp: nothing.
+	for (int i = 0; i < 300; i++) {
+		for (const std::string &dir : {t / "etc", std::string("/tmp")}) {
+			std::string n = dir + "/ltrack-churn-" + std::to_string(i);
+			write_file(n, "x");
+			ASSERT_EQ(rename(n.c_str(), (n + ".moved").c_str()), 0);
+			unlink((n + ".moved").c_str());
+		}
+	}
+	usleep(1500000); // past the debounce and its ceiling
+	EXPECT_EQ(count_of(d.output(), applied), 0u) << d.output();
+
+	// ldconfig's way: a new file renamed over the denied one. Until ltrackd
+	// applies the policy again the new inode has no rule; then it is refused.
+	write_file(t / "etc/ld.so.preload.new", "new");
+	ASSERT_EQ(rename((t / "etc/ld.so.preload.new").c_str(), (t / "etc/ld.so.preload").c_str()), 0);
+	double secs = 0;
+	auto refused = [](const run_result &r) { return r.actor_errno() == EPERM; };
+	run_result r = run_until(actor_path(), {"open", t / "etc/ld.so.preload"}, refused, secs);
+	EXPECT_EQ(r.actor_errno(), EPERM) << "the replaced file is not covered after " << secs << " s: " << r.out
+					  << "\n" << d.output();
+	std::printf("rename over a denied file: refused again after %.2f s (TCG)\n", secs);
+	json rec = d.wait_for(record_of(r.pid, "file", "denied", t / "etc/ld.so.preload"));
+	ASSERT_EQ(rec.kind, json::object_v) << log_of(d);
+	EXPECT_EQ(rec["rule"]["text"].s(), "deny file " + (t / "etc/ld.so.preload"));
+	EXPECT_NE(d.output().find(t / "etc/ld.so.preload" + applied), std::string::npos) << d.output();
+
+	// A burst, as a package manager makes: unlink and recreate a denied
+	// file, replace an allowed one, create a target missing at load.
+	ASSERT_EQ(unlink((t / "etc/denied2").c_str()), 0);
+	write_file(t / "etc/denied2", "recreated");
+	write_file(t / "etc/allowed.tmp", "new");
+	ASSERT_EQ(rename((t / "etc/allowed.tmp").c_str(), (t / "etc/allowed").c_str()), 0);
+	write_file(t / "etc/later", "appeared");
+	r = run_until(actor_path(), {"open", t / "etc/denied2"}, refused, secs);
+	EXPECT_EQ(r.actor_errno(), EPERM) << "recreated after " << secs << " s: " << r.out;
+	std::printf("unlink and recreate: refused again after %.2f s (TCG)\n", secs);
+	EXPECT_EQ(d.wait_for(record_of(r.pid, "file", "denied", t / "etc/denied2"))["rule"]["text"].s(),
+		  "deny file " + (t / "etc/denied2"))
+		<< log_of(d);
+	r = run_until(strict, {"open", t / "etc/allowed"}, [](const run_result &x) { return x.exit_code == 0; }, secs);
+	EXPECT_EQ(r.exit_code, 0) << "the replaced allowed file still refused after " << secs << " s: " << r.out;
+	r = run_until(actor_path(), {"open", t / "etc/later"}, refused, secs);
+	EXPECT_EQ(r.actor_errno(), EPERM) << "the target that appeared: " << r.out;
+	std::printf("re-applies: %zu\n", count_of(d.output(), applied));
+	std::string out = d.output();
+	for (std::size_t at = 0, end; (end = out.find('\n', at)) != std::string::npos; at = end + 1)
+		if (out.compare(at, end - at, applied) && out.substr(at, end - at).find(applied) != std::string::npos)
+			std::printf("ltrackd: %s\n", out.substr(at, end - at).c_str());
+	EXPECT_LE(count_of(d.output(), applied), 3u) << d.output();
+	// The operator's policy file was not read again: the text in force was.
+	EXPECT_EQ(count_of(d.output(), "reloaded "), 0u);
+	run_result st = d.ctl({"status"});
+	EXPECT_NE(st.out.find("q (id 2, enforce mode, overridden)"), std::string::npos) << st.out;
 }
 
 // ---- mounts, handles, launch points --------------------------------------------
