@@ -121,6 +121,13 @@ void prune_by_age(const std::string &log_path, uint32_t max_age_days)
 	}
 }
 
+// Under the shipped unit (ProtectSystem=strict) only /var/log/ltrack is
+// writable: another [log].output_path needs its directory added.
+const char *const read_only_hint =
+	" (a read-only file system: under the ltrackd service only /var/log/ltrack is writable; add the "
+	"directory with `systemctl edit ltrackd`, [Service] ReadWritePaths=DIR, or set [log].output_path "
+	"there)";
+
 // A missing log directory is created as daemons create theirs: 0750, group
 // adm where it exists (Debian's group for reading logs), so a log shipper in
 // adm reads the decisions and nobody else does. Its parents must exist.
@@ -133,7 +140,7 @@ bool ensure_log_dir(const fs::path &dir, std::string &error)
 		return true;
 	if (errno != ENOENT || mkdir(dir.c_str(), 0750) < 0) {
 		error = "decision log: cannot create the directory " + dir.string() + ": " + std::strerror(errno) +
-			" (create it, or set [log].output_path to a writable place)";
+			(errno == EROFS ? read_only_hint : " (create it, or set [log].output_path to a writable place)");
 		return false;
 	}
 	if (const struct group *adm = getgrnam("adm"))
@@ -194,7 +201,7 @@ bool rotating_file_sink::reopen(std::string &error)
 		(void)fchown(fd_, (uid_t)-1, dir_st.st_gid);
 	if (fd_ < 0) {
 		error = "decision log: cannot open " + cfg_.path + ": " + std::strerror(errno) +
-			" (check that the directory exists and is writable by ltrackd)";
+			(errno == EROFS ? read_only_hint : " (check that the directory exists and is writable by ltrackd)");
 		return false;
 	}
 	struct stat st;

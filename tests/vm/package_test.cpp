@@ -43,9 +43,13 @@ namespace {
 
 const std::string deb = LTRACK_DEB;
 
-std::string sh(const std::string &cmd)
+// dpkg runs take 10-60 s under emulation on a busy host: a wider limit
+// than run()'s default minute.
+std::string sh(const std::string &cmd, std::chrono::seconds limit = std::chrono::seconds(60))
 {
-	return run({"/bin/sh", "-c", cmd + " 2>&1"}).out;
+	run_options opt;
+	opt.timeout = limit;
+	return run({"/bin/sh", "-c", cmd + " 2>&1"}, opt).out;
 }
 
 // overlay.ko of the running guest kernel, from the kernel tests/vm/run
@@ -124,7 +128,8 @@ struct overlay_root {
 		   "cp /var/lib/dpkg/status /tmp/dpkg/status; }");
 		auto t0 = std::chrono::steady_clock::now();
 		std::string out = in("dpkg --admindir=/tmp/dpkg " + args +
-				     " >/tmp/dpkg.out 2>&1; echo exit=$?; grep -v \"files list file\" /tmp/dpkg.out");
+					     " >/tmp/dpkg.out 2>&1; echo exit=$?; grep -v \"files list file\" /tmp/dpkg.out",
+				     std::chrono::seconds(240));
 		std::printf("dpkg %s: %.1f s\n", args.c_str(),
 			    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 		return out;
@@ -137,7 +142,10 @@ struct overlay_root {
 		return ::testing::AssertionSuccess();
 	}
 	// cmd (no single quotes) run by sh in the root, as root's login shell would.
-	std::string in(const std::string &cmd) const { return sh("chroot " + root + " " + env + " /bin/sh -c '" + cmd + "'"); }
+	std::string in(const std::string &cmd, std::chrono::seconds limit = std::chrono::seconds(60)) const
+	{
+		return sh("chroot " + root + " " + env + " /bin/sh -c '" + cmd + "'", limit);
+	}
 	int status(const std::string &cmd) const
 	{
 		return run({"/usr/sbin/chroot", root, "/usr/bin/env", path, "/bin/sh", "-c", cmd}).exit_code;
