@@ -162,6 +162,7 @@ enum ltrack_model_policy {
 #define LTRACK_PF_DENY_SUSPICIOUS (1u << 6)
 #define LTRACK_PF_UNIX_RULES (1u << 7) /* unix socket rules (inode_rules / name_rules, hook NET) */
 #define LTRACK_PF_MODEL_EXCLUDES (1u << 8) /* model exclude dirs: hook MODEL subtree rules with action ALLOW */
+#define LTRACK_PF_MODEL_WAIT (1u << 9) /* scan_at_open: an unscanned model's first open waits for its scan */
 
 /* Drop/anomaly counters (per-CPU array "counters"). */
 enum ltrack_counter {
@@ -348,6 +349,65 @@ struct ltrack_model_val {
 	__u64 content_gen; /* ltrack_content.scan_gen of the daemon's open that read the scanned bytes */
 };
 
+/* ---- first open of an unscanned model: the scan waiter ----
+ * Under a profile with scan_at_open, file_open does not refuse an
+ * unscanned model file opened for reading when the guard's scan waiter
+ * (policyd/scan_waiter.h) is alive and holds a fanotify FAN_OPEN_PERM mark
+ * on the file's directory: it lets the open go on as "pending" and notes
+ * the decision it would have made in "pending" (by thread). The kernel then
+ * raises the fanotify permission event (fsnotify_open_perm runs after the
+ * LSM hooks, fs/open.c, security/security.c); the waiter scans the file
+ * through the event's descriptor, stores the verdict in "models", answers
+ * FAN_ALLOW or FAN_DENY and records the decision. */
+
+/* "waiter": array of one, written only by the waiter. The waiter counts as
+ * alive while its heartbeat is younger than LTRACK_WAITER_STALE_NS: a dead
+ * or stopped waiter (fanotify allows what a dead listener left pending)
+ * makes file_open refuse unscanned files again, as without a waiter. */
+struct ltrack_waiter {
+	__u64 beat_ns; /* bpf_ktime_get_boot_ns() (CLOCK_BOOTTIME) of the last heartbeat; 0: no waiter */
+	__u32 tgid;    /* the waiter's process (for status only) */
+	__u32 pad;
+};
+#define LTRACK_WAITER_STALE_NS 3000000000ull
+#define LTRACK_MAX_WAIT_DIRS 65536
+#define LTRACK_MAX_PENDING 8192
+
+/* "wait_dirs": hash, key ltrack_model_key of a directory the waiter holds a
+ * FAN_OPEN_PERM | FAN_EVENT_ON_CHILD mark on; value unused (1). */
+
+/* "pending": LRU hash, key: the opening thread's id (fanotify reports it
+ * with FAN_REPORT_TID). The decision file_open would have made; the
+ * waiter's record repeats it with the scan's verdict. */
+struct ltrack_pending {
+	__u64 dev;
+	__u64 ino;
+	__u64 cgroup_id;
+	__u64 ts_ns;
+	__u32 pid; /* tgid */
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 profile;
+	__u32 rule_id;
+	__u32 flags; /* LTRACK_EV_* (slot) */
+	__u8 action; /* the model rule's action (DENY) */
+	__u8 mode;
+	__u8 deny_suspicious; /* the profile refuses suspicious files (LTRACK_PF_DENY_SUSPICIOUS) */
+	__u8 pad;
+	char comm[LTRACK_COMM_LEN];
+};
+
+/* A MODEL record the waiter made (its cred_op field): how the wait ended. */
+enum ltrack_scan_wait {
+	LTRACK_WAIT_NONE = 0,      /* a kernel decision: no wait */
+	LTRACK_WAIT_SCANNED = 1,   /* scanned while the open waited: decided by the verdict */
+	LTRACK_WAIT_TOO_LARGE = 2, /* larger than scan_at_open_max: refused unscanned */
+	LTRACK_WAIT_BUSY = 3,      /* the waiter's queue was full: refused unscanned */
+	LTRACK_WAIT_TIMEOUT = 4,   /* waited in the queue past its time: refused unscanned */
+	LTRACK_WAIT_FAILED = 5,    /* the scan could not be done (error, writer): refused */
+};
+
 /* "model_content": inode storage, for inodes the daemon has opened to scan
  * (created by that open, lsm/model.bpf.c). gen moves on every open for
  * writing, truncate and shared writable mapping of the inode, by any
@@ -437,7 +497,7 @@ struct ltrack_event {
 	/* PRIV: the change. ids are (real, effective, saved): uids for SETUID and
 	 * EXEC, gids for SETGID; caps are the effective capability sets (bit n =
 	 * capability n), before and after. */
-	__u32 cred_op; /* enum ltrack_cred_op; LINK, MOUNT: enum ltrack_fs_op */
+	__u32 cred_op; /* enum ltrack_cred_op; LINK, MOUNT: enum ltrack_fs_op; MODEL: enum ltrack_scan_wait */
 	/* How many identical decisions this record stands for (see "coalesce"
 	 * below); 0 from a producer that does not coalesce, read as 1. */
 	__u32 count;

@@ -7,6 +7,8 @@
  * own (guard_open_builtin). */
 #include "ltrack.bpf.h"
 
+#define FMODE_READ 0x1
+
 /* ltrack_match_name's state between characters (one per bpf_loop call:
  * the verifier checks one character instead of unrolling 255). */
 struct name_loop {
@@ -261,6 +263,65 @@ static __always_inline bool model_acceptable(struct ltrack_profile *p, __u32 ver
 	}
 }
 
+/* The scan waiter (abi.h, "first open of an unscanned model"): alive (a
+ * fresh heartbeat) and holding its FAN_OPEN_PERM mark on the directory the
+ * file is opened in, so the kernel will stop this open at
+ * fsnotify_open_perm for the waiter's answer. The mark is checked twice:
+ * "wait_dirs" says the waiter placed it, the directory's fsnotify mask that
+ * it is still there (a dead waiter's marks go with its fanotify group; its
+ * heartbeat only goes stale). */
+#define FS_OPEN_PERM 0x00010000
+#define FS_EVENT_ON_CHILD 0x08000000
+static __always_inline bool waiter_holds(struct dentry *dentry)
+{
+	struct ltrack_model_key k;
+	struct ltrack_waiter *w;
+	struct inode *dir;
+	__u32 zero = 0, mask;
+
+	w = bpf_map_lookup_elem(&waiter, &zero);
+	if (!w || !w->beat_ns || bpf_ktime_get_boot_ns() - w->beat_ns > LTRACK_WAITER_STALE_NS)
+		return false;
+	dir = BPF_CORE_READ(dentry, d_parent, d_inode);
+	if (!dir)
+		return false;
+	mask = BPF_CORE_READ(dir, i_fsnotify_mask);
+	if ((mask & (FS_OPEN_PERM | FS_EVENT_ON_CHILD)) != (FS_OPEN_PERM | FS_EVENT_ON_CHILD))
+		return false;
+	k.dev = BPF_CORE_READ(dir, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(dir, i_ino);
+	return bpf_map_lookup_elem(&wait_dirs, &k) != NULL;
+}
+
+/* Notes the refusal file_open would make of an unscanned model, for the
+ * waiter's record, and lets the open go on to the waiter's answer. False
+ * when it cannot (then the open is refused as before). */
+static __always_inline bool pass_pending(struct inode *inode, struct decision *d, __u32 rule_id, __u8 action,
+					 __u8 deny_suspicious)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct ltrack_pending pe = {};
+	__u64 id = bpf_get_current_pid_tgid(), ug = bpf_get_current_uid_gid();
+	__u32 tid = (__u32)id;
+
+	pe.dev = inode->i_sb->s_dev;
+	pe.ino = inode->i_ino;
+	pe.cgroup_id = bpf_get_current_cgroup_id();
+	pe.ts_ns = bpf_ktime_get_boot_ns();
+	pe.pid = id >> 32;
+	pe.ppid = task->real_parent->tgid;
+	pe.uid = (__u32)ug;
+	pe.gid = ug >> 32;
+	pe.profile = d->profile;
+	pe.rule_id = rule_id;
+	pe.flags = d->flags;
+	pe.action = action;
+	pe.mode = d->mode;
+	pe.deny_suspicious = deny_suspicious;
+	bpf_get_current_comm(pe.comm, sizeof(pe.comm));
+	return bpf_map_update_elem(&pending, &tid, &pe, BPF_ANY) == 0;
+}
+
 /* Model layer: a file is a model file when it is under one of the profile's
  * model directories, has one of its model names, or was scanned and found
  * dangerous (under whatever name it is opened); it may then be opened only
@@ -269,10 +330,13 @@ static __always_inline bool model_acceptable(struct ltrack_profile *p, __u32 ver
  * model file by name or directory (Python's site directories: their .pth
  * files are site.py's, not checkpoints); a dangerous verdict still makes it
  * one. This layer can only refuse; what it lets through still goes through
- * the file rules. Returns true when it decided. */
+ * the file rules. Returns true when it decided. file: the open being
+ * decided (NULL for a link or rename): under scan_at_open its first open of
+ * an unscanned model waits for the scan (see waiter_holds), and an open
+ * for writing only (no byte reaches the opener) is no load. */
 static __always_inline bool decide_model(struct dentry *dentry, const struct path *at, struct inode *inode,
 					 struct ltrack_profile *p, struct view *v, struct scratch *buf,
-					 bool compact, struct decision *d)
+					 bool compact, struct decision *d, struct file *file)
 {
 	struct ltrack_rule r = {};
 	struct walk_result w;
@@ -304,6 +368,15 @@ static __always_inline bool decide_model(struct dentry *dentry, const struct pat
 		return false;
 	if (model_acceptable(p, verdict) && (verdict == LTRACK_VERDICT_SAFE || verdict == LTRACK_VERDICT_TRUSTED))
 		return false;
+	if (file && verdict == LTRACK_VERDICT_UNSCANNED && (p->flags & LTRACK_PF_MODEL_WAIT)) {
+		if (!(file->f_mode & FMODE_READ))
+			return false;
+		if (!model_acceptable(p, verdict) && p->model_action == LTRACK_ACT_DENY &&
+		    d->mode == LTRACK_MODE_ENFORCE && waiter_holds(dentry) &&
+		    pass_pending(inode, d, p->model_rule ? p->model_rule : r.rule_id, p->model_action,
+				 !!(p->flags & LTRACK_PF_DENY_SUSPICIOUS)))
+			return false;
+	}
 	d->hook = LTRACK_HOOK_MODEL;
 	d->verdict = verdict;
 	d->rule_id = p->model_rule ? p->model_rule : r.rule_id;
@@ -357,7 +430,7 @@ int BPF_PROG(guard_file_open, struct file *file, int ret)
 	buf = bpf_map_lookup_elem(&scratch, &zero);
 	if (!p || !buf)
 		return 0;
-	if (!decide_model(file->f_path.dentry, &file->f_path, file->f_inode, p, &v, buf, false, &d))
+	if (!decide_model(file->f_path.dentry, &file->f_path, file->f_inode, p, &v, buf, false, &d, file))
 		decide_file(file->f_path.dentry, &file->f_path, p, &v, buf, false, &d);
 	return finish_file_decision(&d, file);
 }
@@ -416,7 +489,7 @@ static __always_inline int guard_by_open_decision(struct dentry *dentry, const s
 		count(LTRACK_CNT_DISCONNECTED);
 		d.flags |= LTRACK_EV_DISCONNECTED;
 		d.action = LTRACK_ACT_DENY;
-	} else if (!decide_model(dentry, at, inode, p, &v, buf, true, &d)) {
+	} else if (!decide_model(dentry, at, inode, p, &v, buf, true, &d, NULL)) {
 		decide_file(dentry, at, p, &v, buf, true, &d);
 	}
 	if (d.action != LTRACK_ACT_DENY && d.action != LTRACK_ACT_KILL)

@@ -90,6 +90,28 @@ typedef struct {
 	__type(value, struct ltrack_model_val);
 } models_map_t;
 
+/* The scan waiter (abi.h, "first open of an unscanned model"). */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ltrack_waiter);
+} waiter_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LTRACK_MAX_WAIT_DIRS);
+	__type(key, struct ltrack_model_key);
+	__type(value, __u32);
+} wait_dirs_map_t;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LTRACK_MAX_PENDING);
+	__type(key, __u32);
+	__type(value, struct ltrack_pending);
+} pending_map_t;
+
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -213,6 +235,9 @@ extern net_rules_map_t net_rules SEC(".maps");
 extern exe_profiles_map_t exe_profiles SEC(".maps");
 extern cgroup_profiles_map_t cgroup_profiles SEC(".maps");
 extern models_map_t models SEC(".maps");
+extern waiter_map_t waiter SEC(".maps");
+extern wait_dirs_map_t wait_dirs SEC(".maps");
+extern pending_map_t pending SEC(".maps");
 extern tasks_map_t tasks SEC(".maps");
 extern guardians_map_t guardians SEC(".maps");
 extern protected_files_map_t protected_files SEC(".maps");

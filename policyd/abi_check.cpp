@@ -32,6 +32,8 @@ LAYOUT(ltrack_proc_life, 24);
 LAYOUT(ltrack_coalesce_key, 88);
 LAYOUT(ltrack_coalesce_val, 24 + sizeof(struct ltrack_event));
 LAYOUT(ltrack_flush_args, 8);
+LAYOUT(ltrack_waiter, 16);
+LAYOUT(ltrack_pending, 64 + LTRACK_COMM_LEN);
 
 // The LPM trie compares the key bytes after prefixlen: scope, then address.
 static_assert(offsetof(struct ltrack_net_key, scope) == 4);

@@ -470,6 +470,21 @@ bool bpf_guard::model_verdict(const ltrack_model_key &key, ltrack_model_val &out
 	return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.models), &key, &out) == 0;
 }
 
+int bpf_guard::waiter_fd() const
+{
+	return bpf_map__fd(skel_->maps.waiter);
+}
+
+int bpf_guard::wait_dirs_fd() const
+{
+	return bpf_map__fd(skel_->maps.wait_dirs);
+}
+
+int bpf_guard::pending_fd() const
+{
+	return bpf_map__fd(skel_->maps.pending);
+}
+
 bool bpf_guard::model_content(int fd, ltrack_content &out) const
 {
 	// Inode storage maps take an open file's descriptor as the key from user space.

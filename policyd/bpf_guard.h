@@ -97,6 +97,10 @@ public:
 	bool model_content(int fd, ltrack_content &out) const;
 
 	int events_fd() const;
+	// The scan waiter's maps (abi.h, "first open of an unscanned model").
+	int waiter_fd() const;
+	int wait_dirs_fd() const;
+	int pending_fd() const;
 	// Governs one process (and, through task_alloc, everything it starts)
 	// by a profile, whatever the policy's selectors say: `ltrackctl run`.
 	status govern_task(int pidfd, uint32_t profile);

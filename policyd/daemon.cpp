@@ -8,6 +8,7 @@
 #include "model_watch.h"
 #include "policy_state.h"
 #include "process_tracer.h"
+#include "scan_waiter.h"
 #include "service_manager.h"
 #include "target_watch.h"
 
@@ -45,6 +46,8 @@ private:
 	void on_targets_timer();
 	status protect_own_files();
 	void check_counters();
+	void start_models();
+	void on_scan_results();
 
 	daemon_options opt_;
 	bpf_guard guard_;
@@ -54,6 +57,7 @@ private:
 	control_server control_;
 	model_watch models_;
 	target_watch targets_;
+	scan_waiter waiter_;
 	tracing::process_tracer tracer_;
 	service::watchdog watchdog_;
 	int epoll_ = -1, sigfd_ = -1, timerfd_ = -1;
@@ -116,8 +120,7 @@ int daemon::run()
 		service::extend_start_timeout(std::chrono::seconds(30),
 					      "scanning model directories: " + std::to_string(scanned) + " files, now " + dir);
 	});
-	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
-		spdlog::warn("models: {}", s.error);
+	start_models();
 	models_.on_progress(nullptr);
 
 	// Process context for the log: without it a record still carries the
@@ -168,6 +171,8 @@ int daemon::run()
 		add_fd(targets_.fd());
 		add_fd(targets_.timer_fd());
 	}
+	if (waiter_.fd() >= 0)
+		add_fd(waiter_.fd());
 
 	spdlog::info("enforcing {} ({} mode, {} profiles, {} rules; programs {}); control socket {}",
 		     opt_.policy_path, policy_.mode_name(), policy_.profile_count(), policy_.rule_count(),
@@ -206,6 +211,8 @@ int daemon::run()
 				targets_.handle_events();
 			else if (fd == targets_.timer_fd())
 				on_targets_timer();
+			else if (fd == waiter_.fd())
+				on_scan_results();
 			else if (fd == timerfd_) {
 				uint64_t ticks;
 				[[maybe_unused]] auto r = read(timerfd_, &ticks, sizeof(ticks));
@@ -213,6 +220,11 @@ int daemon::run()
 			}
 		}
 	}
+	// Unscanned files are refused again; what waits is answered FAN_DENY.
+	bool waited = waiter_.running();
+	waiter_.stop();
+	if (waited)
+		on_scan_results();
 	tracer_.poll();
 	guard_.flush_coalesced(true); // every pending count, window open or not
 	while (events_.poll(0) > 0) // what is already in the ring still gets logged
@@ -279,11 +291,13 @@ std::string daemon::reload_policy(const std::string &path, bool &ok)
 	policy_ = std::move(next);
 	if (status s = protect_own_files(); !s.ok())
 		spdlog::warn("self-protection: {}", s.error);
-	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
-		spdlog::warn("models: {}", s.error);
+	bool waiting = waiter_.running();
+	start_models();
 	if (models_.fd() >= 0)
 		add_fd(models_.fd());
 	watch_targets();
+	if (!waiting && waiter_.fd() >= 0)
+		add_fd(waiter_.fd());
 	double swap_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 	ok = true;
 	return fmt::format("reloaded {} ({} profiles, {} rules): compiled in {:.1f} ms, swapped in {:.1f} ms "
@@ -335,14 +349,56 @@ void daemon::on_targets_timer()
 	if (status s = protect_own_files(); !s.ok())
 		spdlog::warn("self-protection: {}", s.error);
 	if (!same_models) {
-		if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
-			spdlog::warn("models: {}", s.error);
+		bool waiting = waiter_.running();
+		start_models();
+		if (!waiting && waiter_.fd() >= 0)
+			add_fd(waiter_.fd());
 		if (models_.fd() >= 0)
 			add_fd(models_.fd());
 	}
 	watch_targets();
 	spdlog::info("{} replaced: the policy's paths resolved again and applied in {:.1f} ms (slot {})", what,
 		     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(), st.slot);
+}
+
+// The watcher, and the scan waiter when a profile has scan_at_open (it
+// marks each directory the watcher watches). On a reload the marks are
+// placed again from scratch.
+void daemon::start_models()
+{
+	scan_wait_limits limits;
+	for (const auto &p : policy_.compiled().profiles)
+		if (p.scan_at_open_max_bytes)
+			limits.max_bytes[p.id] = p.scan_at_open_max_bytes;
+	if (limits.max_bytes.empty()) {
+		if (waiter_.running()) {
+			epoll_ctl(epoll_, EPOLL_CTL_DEL, waiter_.fd(), nullptr);
+			waiter_.stop();
+			on_scan_results();
+		}
+		models_.on_directory(nullptr);
+	} else {
+		if (waiter_.running()) {
+			waiter_.configure(limits, policy_.trusted_digests());
+			waiter_.unmark_all();
+		} else if (status s = waiter_.start(guard_, limits, policy_.trusted_digests()); !s.ok()) {
+			spdlog::warn("scan_at_open: {}; unscanned model files are refused at first open", s.error);
+		}
+		if (waiter_.running())
+			models_.on_directory([this](int fd, const std::string &path) { waiter_.mark(fd, path); });
+	}
+	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
+		spdlog::warn("models: {}", s.error);
+}
+
+// Records of the opens the scan waiter answered.
+void daemon::on_scan_results()
+{
+	for (auto &r : waiter_.take()) {
+		if (r.finding)
+			models_.adopt(std::move(*r.finding));
+		pipeline_.on_event(r.event, models_);
+	}
 }
 
 // What a governed process may not replace or rewrite (lsm/self.bpf.c): the

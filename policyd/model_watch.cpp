@@ -20,6 +20,7 @@
 #include <csetjmp>
 #include <csignal>
 #include <cstring>
+#include <mutex>
 
 namespace ltrack {
 namespace {
@@ -27,8 +28,10 @@ namespace {
 // scan_file maps the file; if another process truncates it mid-scan, the
 // next read of a vanished page raises SIGBUS. The daemon must not die of
 // that: the scan is abandoned (its mapping leaks, a rare and bounded cost)
-// and the file stays unscanned until it is written again.
-sigjmp_buf *scan_jump = nullptr;
+// and the file stays unscanned until it is written again. SIGBUS goes to
+// the thread that faulted: each scanning thread (the watcher's, the scan
+// waiter's) has its own jump, and the handler stays installed.
+thread_local sigjmp_buf *scan_jump = nullptr;
 
 void on_sigbus(int)
 {
@@ -41,9 +44,12 @@ void on_sigbus(int)
 // name: the file's own name (a .pth is read as a site file, scanner.h).
 bool guarded_scan(const std::string &path, std::string_view name, scanner::scan_result &out)
 {
-	struct sigaction sa {}, old {};
-	sa.sa_handler = on_sigbus;
-	sigaction(SIGBUS, &sa, &old);
+	static std::once_flag installed;
+	std::call_once(installed, [] {
+		struct sigaction sa {};
+		sa.sa_handler = on_sigbus;
+		sigaction(SIGBUS, &sa, nullptr);
+	});
 	sigjmp_buf jb;
 	bool ok = true;
 	if (sigsetjmp(jb, 1) == 0) {
@@ -53,7 +59,6 @@ bool guarded_scan(const std::string &path, std::string_view name, scanner::scan_
 		ok = false;
 	}
 	scan_jump = nullptr;
-	sigaction(SIGBUS, &old, nullptr);
 	return ok;
 }
 
@@ -163,6 +168,8 @@ void model_watch::add_tree(int root, const std::string &rel)
 		return;
 	}
 	watches_[wd] = {root, rel};
+	if (on_dir_)
+		on_dir_(d.fd, dir);
 	int list_fd = dup(d.fd);
 	DIR *ls = list_fd >= 0 ? fdopendir(list_fd) : nullptr;
 	if (!ls) {
@@ -205,38 +212,33 @@ const model_finding *model_watch::scan_path(const std::string &path, bool only_m
 	return f.fd < 0 ? nullptr : scan_fd(f.fd, path, -1, "", only_models);
 }
 
-// fd was opened just now by this process: lsm/model.bpf.c has noted the
-// content generation at that open and whether a writer held the file. The
-// scan reads the same inode (through /proc/self/fd), after that open, so a
-// write that begins later moves the generation past the one stored here.
-const model_finding *model_watch::scan_fd(int fd, const std::string &path, int root, const std::string &rel,
-					  bool only_models)
+bool scan_and_store(bpf_guard &guard, int fd, const std::string &path, const std::set<std::string> &trusted,
+		    bool only_models, model_finding &f)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return nullptr;
+		return false;
 	ltrack_content content{};
-	if (!guard_->model_content(fd, content)) {
+	if (!guard.model_content(fd, content)) {
 		spdlog::warn("models: {}: the kernel noted no content generation at the daemon's open; not scanned "
 			     "(the policy must be applied by this process first)",
 			     path);
-		return nullptr;
+		return false;
 	}
 	scanner::scan_result r;
 	if (!guarded_scan(fd_path(fd), std::string_view(path).substr(path.rfind('/') + 1), r)) {
 		spdlog::warn("models: {} was truncated while being scanned; it stays unscanned", path);
-		return nullptr;
+		return false;
 	}
 	if (only_models && r.fmt == scanner::format::unknown)
-		return nullptr;
-	if (r.verdict != LTRACK_VERDICT_SAFE && !trusted_.empty() && trusted_.count(scanner::sha256_file(fd_path(fd))))
+		return false;
+	if (r.verdict != LTRACK_VERDICT_SAFE && !trusted.empty() && trusted.count(scanner::sha256_file(fd_path(fd))))
 		r.verdict = LTRACK_VERDICT_TRUSTED;
 
 	ltrack_model_key key{kernel_dev(st.st_dev), st.st_ino};
-	auto &f = findings_[{key.dev, key.ino}];
 	f.path = path;
-	f.root = root >= 0 ? roots_[root] : std::string();
-	f.rel = rel;
+	f.dev = key.dev;
+	f.ino = key.ino;
 	f.withheld = vouches(r.verdict) && content.writers;
 	if (f.withheld) {
 		// Its bytes may change under a writer that opened before this scan
@@ -244,8 +246,8 @@ const model_finding *model_watch::scan_fd(int fd, const std::string &path, int r
 		// (recheck, or the close-after-write event, scans it again). A bad
 		// verdict stored before stays: only a clean scan replaces it.
 		ltrack_model_val old{};
-		if (guard_->model_verdict(key, old) && vouches(old.verdict))
-			guard_->clear_model_verdict(key);
+		if (guard.model_verdict(key, old) && vouches(old.verdict))
+			guard.clear_model_verdict(key);
 		f.scanned = {};
 		spdlog::info("models: {}: {} {}, but open for writing elsewhere: not vouched for until closed", path,
 			     scanner::format_name(r.fmt), scanner::verdict_name(r.verdict));
@@ -253,14 +255,36 @@ const model_finding *model_watch::scan_fd(int fd, const std::string &path, int r
 		ltrack_model_val val{};
 		val.verdict = r.verdict;
 		val.content_gen = content.scan_gen;
-		if (status s = guard_->set_model_verdict(key, val); !s.ok())
+		if (status s = guard.set_model_verdict(key, val); !s.ok())
 			spdlog::error("models: {}: {}", path, s.error);
 		f.scanned = val;
 		spdlog::info("models: {}: {} {}{}", path, scanner::format_name(r.fmt), scanner::verdict_name(r.verdict),
 			     r.deciding.empty() ? "" : " (" + r.deciding.front() + ")");
 	}
 	f.result = std::move(r);
+	return true;
+}
+
+// fd was opened just now by this process: lsm/model.bpf.c has noted the
+// content generation at that open and whether a writer held the file. The
+// scan reads the same inode (through /proc/self/fd), after that open, so a
+// write that begins later moves the generation past the one stored here.
+const model_finding *model_watch::scan_fd(int fd, const std::string &path, int root, const std::string &rel,
+					  bool only_models)
+{
+	model_finding found;
+	if (!scan_and_store(*guard_, fd, path, trusted_, only_models, found))
+		return nullptr;
+	found.root = root >= 0 ? roots_[root] : std::string();
+	found.rel = rel;
+	auto &f = findings_[{found.dev, found.ino}];
+	f = std::move(found);
 	return &f;
+}
+
+void model_watch::adopt(model_finding f)
+{
+	findings_[{f.dev, f.ino}] = std::move(f);
 }
 
 void model_watch::recheck()

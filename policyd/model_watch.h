@@ -36,7 +36,18 @@ struct model_finding {
 	scanner::scan_result result;
 	ltrack_model_val scanned{}; // the verdict stored and the content generation it holds for
 	bool withheld = false;      // safe, but open for writing elsewhere: nothing stored yet
+	uint64_t dev = 0, ino = 0;  // its identity (kernel dev_t encoding)
 };
+
+// Scans the regular file open as fd and stores its verdict in the guard's
+// models map (nothing vouching while a writer holds it: f.withheld). fd must
+// have been opened by this process, read-only with O_NOATIME, just before
+// (lsm/model.bpf.c notes the content generation at that open). Fills f
+// (path, result, scanned); false when nothing was scanned (no generation
+// noted, truncated mid-scan, or only_models and not a model format). Safe
+// to call from any thread: it touches no model_watch.
+bool scan_and_store(bpf_guard &guard, int fd, const std::string &path, const std::set<std::string> &trusted,
+		    bool only_models, model_finding &f);
 
 class model_watch {
 public:
@@ -58,6 +69,12 @@ public:
 	// mount elsewhere), and every safe file whose writers have gone. Until
 	// then the kernel already treats a changed file as unscanned.
 	void recheck();
+	// Takes in a finding scanned elsewhere (the scan waiter), so records
+	// name its imports and recheck() keeps it true.
+	void adopt(model_finding f);
+	// Called with each directory watched (opened beneath its model
+	// directory, as the watch is placed): the scan waiter marks it.
+	void on_directory(std::function<void(int dir_fd, const std::string &path)> f) { on_dir_ = std::move(f); }
 	// What the scanner said of a file, by identity (for decision records).
 	const model_finding *find(uint64_t dev, uint64_t ino) const;
 	std::size_t scanned() const { return findings_.size(); }
@@ -77,6 +94,7 @@ private:
 	std::map<int, std::pair<int, std::string>> watches_; // wd -> (root, directory below it)
 	std::map<std::pair<uint64_t, uint64_t>, model_finding> findings_;
 	std::function<void(const std::string &dir, std::size_t scanned)> progress_;
+	std::function<void(int dir_fd, const std::string &path)> on_dir_;
 };
 
 // The kernel's internal dev_t encoding of a stat(2) st_dev (MKDEV: major << 20 | minor).

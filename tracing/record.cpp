@@ -332,6 +332,8 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 		r.model = model;
 		if (r.model.verdict.empty())
 			r.model.verdict = verdict_name(ev.verdict);
+		if (ev.cred_op)
+			r.model.at_open = enum_name(ev.cred_op, {"none", "scanned", "too_large", "busy", "timeout", "failed"});
 		[[fallthrough]];
 	default:
 		r.path = std::move(path);

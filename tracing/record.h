@@ -40,6 +40,7 @@ struct rule_origin {
 struct model_info {
 	std::string verdict;              // empty: decoded from the event's verdict
 	std::vector<std::string> imports; // the imports that decided it
+	std::string at_open; // the scan waiter decided it at first open: scanned, too_large, busy, timeout, failed
 };
 
 struct decision_record {

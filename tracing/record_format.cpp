@@ -332,8 +332,12 @@ std::string format_json(const decision_record &r)
 	if (r.hook == "link" && !r.model.verdict.empty())
 		o.raw("model", json_object().str("verdict", r.model.verdict).done());
 	if (r.hook == "model")
-		o.raw("model",
-		      json_object().str("verdict", r.model.verdict).raw("imports", json_string_array(r.model.imports)).done());
+	{
+		auto m = json_object().str("verdict", r.model.verdict).raw("imports", json_string_array(r.model.imports));
+		if (!r.model.at_open.empty())
+			m.str("at_open", r.model.at_open);
+		o.raw("model", m.done());
+	}
 	if (is_priv(r)) {
 		auto ids = [](const std::array<uint32_t, 3> &v) {
 			return json_object().num("real", v[0]).num("effective", v[1]).num("saved", v[2]).done();
@@ -393,7 +397,7 @@ std::string format_text(const decision_record &r)
 		s += "#" + std::to_string(r.rule.rule_id);
 	s += " profile " + (r.rule.profile.empty() ? std::to_string(r.profile_id) : text_escape(r.rule.profile));
 	if (r.hook == "model")
-		s += " verdict " + r.model.verdict;
+		s += " verdict " + r.model.verdict + (r.model.at_open.empty() ? "" : " (at open: " + r.model.at_open + ")");
 	if (r.walk_limit)
 		s += " (walk limit)";
 	if (r.count > 1)

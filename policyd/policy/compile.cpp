@@ -656,6 +656,10 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		v.model_rule = m.id;
 		if (m.deny_suspicious)
 			v.flags |= LTRACK_PF_DENY_SUSPICIOUS;
+		if (m.scan_at_open) {
+			v.flags |= LTRACK_PF_MODEL_WAIT;
+			out.scan_at_open_max_bytes = m.scan_at_open_max_mb << 20;
+		}
 		for (const auto &d : m.dirs) {
 			auto id = resolve(d.path, d.missing_warn, d.pos, "model directory");
 			target(d.id, "model-dir", d.path, id ? &*id : nullptr);

@@ -46,6 +46,7 @@ struct compiled_profile {
 	std::string name;
 	ltrack_profile value{};
 	bool all = false;
+	uint64_t scan_at_open_max_bytes = 0; // scan_at_open: the largest file its first open waits for
 };
 
 struct compiled_policy {

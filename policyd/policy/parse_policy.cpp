@@ -497,6 +497,10 @@ void read_model(parse_context &ctx, table_reader &m, profile_def &p, bool missin
 		ms.deny_suspicious = *d;
 	if (auto a = m.choice("action", {"deny", "audit"}))
 		ms.action = *a == "deny" ? LTRACK_ACT_DENY : LTRACK_ACT_AUDIT;
+	if (auto w = m.boolean("scan_at_open"))
+		ms.scan_at_open = *w;
+	if (auto mb = m.integer("scan_at_open_max_mb", 1, 1 << 20))
+		ms.scan_at_open_max_mb = uint64_t(*mb);
 	auto miss = read_missing(m, missing_warn);
 	ms.dirs = read_paths(ctx, m, "directories", miss.value_or(missing_warn));
 	ms.excludes = read_paths(ctx, m, "exclude", miss.value_or(missing_warn));
@@ -621,7 +625,7 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 	if (const toml::table *m = r.subtable("model")) {
 		table_reader mr(ctx, *m, where + ".model",
 				{"allow", "deny_suspicious", "action", "directories", "extensions", "exclude", "trusted_sha256",
-				 "missing"});
+				 "missing", "scan_at_open", "scan_at_open_max_mb"});
 		read_model(ctx, mr, p, missing_warn);
 	}
 	return p;

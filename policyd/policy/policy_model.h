@@ -100,6 +100,8 @@ struct model_section {
 	std::vector<model_ext> extensions;
 	std::vector<path_entry> excludes; // directories whose files are no model files by name or directory
 	std::vector<std::string> trusted_sha256; // lower-case hex
+	bool scan_at_open = false;     // an unscanned model's first open waits for its scan
+	uint64_t scan_at_open_max_mb = 1024; // larger files are refused unscanned at once
 	source_pos pos;
 	uint32_t id = 0;
 };

@@ -699,3 +699,118 @@ TEST(ModelGuard, VerdictFollowsTheInodesContentNotItsNames)
 	EXPECT_EQ(open_when_rescanned(held, in_cg).exit_code, 0) << d.output();
 	EXPECT_FALSE(exists(marker));
 }
+
+// scan_at_open (policyd/scan_waiter.h): a model written a moment ago is
+// decided by its content at its first open, not refused as unscanned. One
+// daemon start, in order:
+//   - a governed process writes a benign pickle into the model directory and
+//     opens it at once: it succeeds, and the record says it was scanned at
+//     open and found safe;
+//   - the same with a malicious pickle: EPERM, the record says unsafe,
+//     scanned at open, with the import that decided it;
+//   - an ungoverned process opening a fresh, unscanned file is answered at
+//     once (no scan) and leaves no record;
+//   - ltrackd killed (SIGKILL, by this ungoverned test): the pinned programs
+//     still enforce, and a fresh file is refused unscanned again (fail
+//     closed: fanotify would allow what a dead listener left, so the kernel
+//     stops passing files on to it).
+TEST(ModelGuard, FirstOpenOfAFreshModelIsDecidedByItsScan)
+{
+	scene sc;
+	const auto &[t, models, marker, bar, in_cg] = std::tie(sc.t, sc.models, sc.marker, sc.bar, sc.in_cg);
+	const std::string ben_src = t / "benign.src", mal_src = t / "malicious.src";
+	write_file(ben_src, benign_pickle());
+	write_file(mal_src, malicious_pickle(marker));
+	std::string pol = sc.enforce("directories = [\"" + models + "\"]\nallow = \"safe\"\nscan_at_open = true\n"
+				     "scan_at_open_max_mb = 64\n");
+	ltrackd d(pol); // killed below; its destructor unloads the pins
+	ASSERT_TRUE(d.start()) << d.output();
+
+	auto open_us = [](const run_result &r) {
+		auto at = r.out.find("open_us ");
+		return at == std::string::npos ? -1LL : std::stoll(r.out.substr(at + 8));
+	};
+
+	// The watcher (ltrackd's main thread) scans every file closed after a
+	// write too; when it wins the race to a fresh file the kernel decides
+	// the open by its verdict, with no wait. To test the wait, it is kept
+	// busy first: a large file written just before (about 1-3 s to scan
+	// under emulation) that it scans while the governed actor writes and
+	// opens its own.
+	auto keep_watcher_busy = [&](const std::string &name) {
+		write_file(models + "/" + name, std::string(192u << 20, '\0'));
+	};
+
+	// 1. Benign, written and opened at once by a governed process.
+	const std::string fresh_ben = models + "/fresh-benign.pkl";
+	keep_watcher_busy("busy1.bin");
+	run_result rb = actor({"copy-open", ben_src, fresh_ben}, in_cg);
+	EXPECT_EQ(rb.exit_code, 0) << rb.out << d.output();
+	json r = d.wait_for(model_record(rb.pid, "allowed", fresh_ben));
+	ASSERT_EQ(r.kind, json::object_v) << "no allowed record (open took " << open_us(rb) << " us)\n"
+					  << read_file(d.log_path()) << d.output();
+	EXPECT_EQ(r["model"]["verdict"].s(), "safe");
+	EXPECT_EQ(r["model"]["at_open"].s(), "scanned");
+	EXPECT_EQ(r["profile"].s(), "inference");
+	EXPECT_EQ(r["file"]["ino"].i(), static_cast<long long>(inode_of(fresh_ben)));
+	std::printf("first open of a fresh benign model (governed, waits for its scan): %lld us\n", open_us(rb));
+
+	// 2. Malicious, written and opened at once: refused by its content.
+	const std::string fresh_mal = models + "/fresh-malicious.pkl";
+	keep_watcher_busy("busy2.bin");
+	run_result rm = actor({"copy-open", mal_src, fresh_mal}, in_cg);
+	EXPECT_EQ(rm.actor_errno(), EPERM) << rm.out << d.output();
+	r = d.wait_for(model_record(rm.pid, "denied", fresh_mal));
+	ASSERT_EQ(r.kind, json::object_v) << "no denied record\n" << read_file(d.log_path());
+	EXPECT_EQ(r["model"]["verdict"].s(), "unsafe");
+	EXPECT_EQ(r["model"]["at_open"].s(), "scanned");
+	EXPECT_TRUE(contains(strings(r["model"]["imports"]), "posix.system")) << read_file(d.log_path());
+	EXPECT_EQ(r["action"].s(), "deny");
+	EXPECT_EQ(r["mode"].s(), "enforce");
+	EXPECT_EQ(r["rule"]["line"].i(), line_of(pol, "[profile.inference.model]")) << pol;
+	// The verdict stays: a second open is refused by the kernel itself.
+	run_result again = actor({"open", fresh_mal}, in_cg);
+	EXPECT_EQ(again.actor_errno(), EPERM) << again.out;
+
+	// 3. Ungoverned: answered at once, no scan, no record.
+	const std::string fresh_ungov = models + "/fresh-ungoverned.pkl";
+	run_result ru = actor({"copy-open", mal_src, fresh_ungov});
+	EXPECT_EQ(ru.exit_code, 0) << ru.out;
+	std::printf("first open of a fresh model by an ungoverned process: %lld us\n", open_us(ru));
+	ASSERT_NO_FATAL_FAILURE(barrier(d, bar, in_cg));
+	for (const auto &rec : d.decisions())
+		EXPECT_NE(rec["process"]["pid"].i(), ru.pid) << dump({rec});
+
+	// What the marks cost (docs/models.md): 2,000 open+close of a scanned
+	// file by an ungoverned process, in a model directory (each open waits
+	// for the reader's FAN_ALLOW) and outside (no mark, no event), in turns.
+	const std::string outside_file = sc.outside + "/plain.pkl";
+	write_file(outside_file, benign_pickle());
+	auto mean_ns = [](const run_result &r) {
+		auto at = r.out.find("open_ns ");
+		return at == std::string::npos ? -1LL : std::stoll(r.out.substr(at + 8));
+	};
+	long long in_ns = 0, out_ns = 0;
+	for (int round = 0; round < 3; round++) {
+		run_result a = actor({"open-repeat", fresh_ben, "2000"});
+		run_result b = actor({"open-repeat", outside_file, "2000"});
+		ASSERT_EQ(a.exit_code, 0) << a.out;
+		ASSERT_EQ(b.exit_code, 0) << b.out;
+		in_ns += mean_ns(a);
+		out_ns += mean_ns(b);
+	}
+	std::printf("ungoverned open+close, mean of 3x2000: in a model directory (marked) %lld ns, outside %lld ns\n",
+		    in_ns / 3, out_ns / 3);
+
+	// 4. ltrackd killed: the kernel refuses fresh files unscanned again.
+	d.kill9();
+	const std::string after = models + "/after-kill.pkl";
+	auto t0 = std::chrono::steady_clock::now();
+	run_result rk = actor({"copy-open", ben_src, after}, in_cg);
+	auto took = std::chrono::steady_clock::now() - t0;
+	EXPECT_EQ(rk.actor_errno(), EPERM) << "a fresh model opened with no waiter alive: " << rk.out;
+	EXPECT_LT(took, std::chrono::seconds(20)) << "the open waited for a dead waiter";
+	EXPECT_FALSE(exists(marker)) << "the malicious pickle's payload ran";
+	unlink((models + "/busy1.bin").c_str());
+	unlink((models + "/busy2.bin").c_str());
+}

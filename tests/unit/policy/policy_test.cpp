@@ -292,6 +292,34 @@ extensions = [".pt"]
 	EXPECT_EQ(strict.profiles[0].value.model_policy, LTRACK_MODEL_SAFE_ONLY);
 	EXPECT_EQ(strict.profiles[0].value.model_action, LTRACK_ACT_DENY);
 	EXPECT_EQ(strict.profiles[0].value.flags, LTRACK_PF_MODEL_NAMES | LTRACK_PF_DENY_SUSPICIOUS);
+	EXPECT_EQ(strict.profiles[0].scan_at_open_max_bytes, 0u) << "scan_at_open is off unless asked for";
+
+	compiled_policy waits = must_compile(R"(
+[profile.m]
+all = true
+[profile.m.model]
+directories = [")" + models + R"("]
+scan_at_open = true
+[profile.n]
+all = false
+executables = ["/usr/bin/true"]
+[profile.n.model]
+directories = [")" + models + R"("]
+scan_at_open = true
+scan_at_open_max_mb = 64
+)");
+	EXPECT_TRUE(waits.profiles[0].value.flags & LTRACK_PF_MODEL_WAIT);
+	EXPECT_EQ(waits.profiles[0].scan_at_open_max_bytes, 1024ull << 20) << "default: 1 GiB (about 1 s of scanning)";
+	EXPECT_EQ(waits.profiles[1].scan_at_open_max_bytes, 64ull << 20);
+	compile_result bad = compile_string(R"(
+[profile.m]
+all = true
+[profile.m.model]
+extensions = [".pt"]
+scan_at_open_max_mb = 0
+)",
+					    "test.toml");
+	EXPECT_FALSE(bad.ok()) << "a zero limit is refused";
 }
 
 TEST(Compile, ProfileModeOverrideAndRuleIdsInSourceOrder)

@@ -284,6 +284,64 @@ static int do_write(const char *path, const char *text)
 	return report(err);
 }
 
+// Writes a copy of src to dst (created) and opens it for reading at once,
+// as a download that finishes and is loaded: the errno of that last open
+// (or of the copy, which then fails first), and how long the open took, in
+// microseconds, on stdout before the report.
+static int do_copy_open(const char *src, const char *dst)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY);
+	if (in < 0)
+		return report(errno);
+	ssize_t n = read(in, buf, sizeof(buf));
+	close(in);
+	if (n < 0)
+		return report(errno);
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0)
+		return report(errno);
+	bool ok = write(out, buf, static_cast<size_t>(n)) == n;
+	int werr = errno;
+	close(out);
+	if (!ok)
+		return report(werr);
+	timespec t0{}, t1{};
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int fd = open(dst, O_RDONLY);
+	int err = fd < 0 ? errno : 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (fd >= 0) {
+		char c;
+		if (read(fd, &c, 1) < 0)
+			err = errno;
+		close(fd);
+	}
+	printf("open_us %lld\n", (long long)((t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	fflush(stdout);
+	return report(err);
+}
+
+// Opens (read-only) and closes path n times; prints the mean time of one
+// open+close in nanoseconds ("open_ns N") before the report.
+static int do_open_repeat(const char *path, const char *count)
+{
+	long n = std::strtol(count, nullptr, 10);
+	timespec t0{}, t1{};
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++) {
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return report(errno);
+		close(fd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long long ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+	printf("open_ns %lld\n", n > 0 ? ns / n : 0);
+	fflush(stdout);
+	return report(0);
+}
+
 // The new mount API (glibc 2.36 wraps it in <sys/mount.h>).
 static int do_move_mount(const char *source, const char *target)
 {
@@ -634,6 +692,10 @@ static int run(int argc, char **argv)
 		return report(rmdir(argv[2]) == 0 ? 0 : errno);
 	if (op == "write" && argc == 4)
 		return do_write(argv[2], argv[3]);
+	if (op == "open-repeat" && argc == 4)
+		return do_open_repeat(argv[2], argv[3]);
+	if (op == "copy-open" && argc == 4)
+		return do_copy_open(argv[2], argv[3]);
 	if (op == "mount" && (argc == 5 || argc == 6))
 		return report(mount(argv[3], argv[4], argv[2], 0, argc == 6 ? argv[5] : nullptr) == 0 ? 0 : errno);
 	if (op == "bind" && argc == 4)
