@@ -129,7 +129,7 @@ file(GLOB ltrack_packaging_inputs ${PROJECT_SOURCE_DIR}/packaging/debian/*)
 add_custom_command(OUTPUT ${ltrack_deb_file}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/package
   COMMAND ${CMAKE_CPACK_COMMAND} -G DEB --config ${PROJECT_BINARY_DIR}/CPackConfig.cmake > ${PROJECT_BINARY_DIR}/package/cpack.log
-  DEPENDS ltrackd ltrackctl ${ltrack_man_pages} ${ltrack_shipped_policies} ${ltrack_docs} ${ltrack_changelog_gz} ${ltrack_completions}
+  DEPENDS ltrackd ltrackctl ltrack_pyhook ${LTRACK_PYHOOK_PY} ${ltrack_man_pages} ${ltrack_shipped_policies} ${ltrack_docs} ${ltrack_changelog_gz} ${ltrack_completions}
           ${PROJECT_SOURCE_DIR}/policyd/systemd/ltrackd.service ${ltrack_packaging_inputs}
   WORKING_DIRECTORY ${PROJECT_BINARY_DIR}
   COMMENT "Building ${CPACK_DEBIAN_FILE_NAME}")

@@ -42,6 +42,19 @@ enum ltrack_hook {
 	LTRACK_HOOK_LINK = 7,  /* a name an object gets or loses: lsm/path_link, path_rename, path_unlink, path_rmdir */
 	LTRACK_HOOK_MOUNT = 8, /* mount, move, bind, umount, pivot_root: lsm/mount.bpf.c */
 	LTRACK_HOOK_TAMPER = 9, /* an attempt on ltrack itself: lsm/self.bpf.c */
+	LTRACK_HOOK_PYTHON = 10, /* not a kernel hook: a governed interpreter's audit hook reported it
+				  * over the report socket (policyd/report_server.cpp); never in the ring */
+};
+
+/* What a PYTHON record is about (the record's cred_op field). path holds
+ * the pickle global ("os.system"), the code's file name or the command. */
+enum ltrack_python_op {
+	LTRACK_PY_FIND_CLASS = 1, /* pickle.find_class of a global on the scanner's deny list */
+	LTRACK_PY_EXEC = 2,       /* exec/eval of code that came from no file */
+	LTRACK_PY_COMPILE = 3,    /* compile() of source that came from no file */
+	LTRACK_PY_SUBPROCESS = 4, /* subprocess.Popen */
+	LTRACK_PY_SYSTEM = 5,     /* os.system */
+	LTRACK_PY_EXECV = 6,      /* os.exec*, os.posix_spawn*, os.spawn* */
 };
 
 /* Which operation a LINK or MOUNT record is about (the record's cred_op
@@ -456,7 +469,11 @@ struct ltrack_guardian {
 
 /* "protected_files": hash, shared like "guardians". Files a governed process
  * may not connect to, unlink or rename: ltrackd's control socket (the inode
- * it bound, whatever path leads to it). */
+ * it bound, whatever path leads to it). The value says how: */
+#define LTRACK_PROTECT_FULL 1   /* no connect, unlink, rename, write open, truncate */
+#define LTRACK_PROTECT_REPORT 2 /* the report socket: unlink, rename, ... refused like FULL, but a
+				 * governed process may connect (and no profile's unix rules refuse
+				 * it): its audit hook reports there (policyd/report_server.h) */
 struct ltrack_file_key {
 	__u64 dev; /* kernel-internal dev_t, as in ltrack_inode_key */
 	__u64 ino;

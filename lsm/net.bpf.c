@@ -347,6 +347,16 @@ static __always_inline int decide_unix_peer(struct sock *peer, bool record_allow
 	dentry = BPF_CORE_READ(u, path.dentry);
 	if (dentry)
 		inode = BPF_CORE_READ(dentry, d_inode);
+	if (inode) {
+		struct ltrack_file_key fk = { .dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino) };
+		__u32 *how = bpf_map_lookup_elem(&protected_files, &fk);
+
+		/* ltrackd's report socket: every governed process may report,
+		 * whatever its unix rules say (lsm/self.bpf.c keeps the control
+		 * socket refused). */
+		if (how && *how == LTRACK_PROTECT_REPORT)
+			return 0;
+	}
 
 	d.action = p->unix_action ? p->unix_action : p->net_default;
 	d.rule_id = p->unix_action ? p->unix_rule : p->net_default_rule;

@@ -9,7 +9,8 @@
  *     renice, reschedule or re-limit ltrack's own processes ("guardians" in
  *     abi.h: ltrackd and `ltrackctl run` supervisors);
  *   - connect to, unlink or rename ltrackd's control socket (the inode it
- *     bound) or its directory, nor unlink, rename, truncate or open for
+ *     bound) or its directory; unlink or rename its report socket (which a
+ *     governed process may connect to: its Python audit hook reports there), nor unlink, rename, truncate or open for
  *     writing its policy file or executable ("protected_files", by inode);
  *   - unlink, rename, link or open anything on bpffs, where the pins live
  *     (mounts on or of a bpffs: lsm/mount.bpf.c, whatever the profile says).
@@ -231,6 +232,7 @@ int BPF_PROG(guard_unix_connect, struct sock *sock, struct sock *other, struct s
 	struct ltrack_file_key key;
 	struct ltrack_event *e;
 	struct decision d = {};
+	__u32 *how;
 	int err;
 
 	if (ret)
@@ -239,7 +241,11 @@ int BPF_PROG(guard_unix_connect, struct sock *sock, struct sock *other, struct s
 		return 0; /* an abstract or unbound socket */
 	key.dev = inode_dev(inode);
 	key.ino = BPF_CORE_READ(inode, i_ino);
-	if (!bpf_map_lookup_elem(&protected_files, &key) || !refuse(&d, &err))
+	how = bpf_map_lookup_elem(&protected_files, &key);
+	/* The report socket is the one ltrack socket a governed process may
+	 * reach: it only takes reports, and ltrackd names their sender by its
+	 * kernel label, never by what they say (policyd/report_server.h). */
+	if (!how || *how == LTRACK_PROTECT_REPORT || !refuse(&d, &err))
 		return 0;
 	e = tamper_record(&d, LTRACK_TAMPER_CONNECT, 0, 0);
 	if (!e)

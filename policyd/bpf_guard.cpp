@@ -429,6 +429,18 @@ status bpf_guard::set_profile_mode(uint32_t profile, uint32_t mode)
 								   : status{};
 }
 
+uint32_t bpf_guard::profile_mode(uint32_t profile) const
+{
+	ltrack_state st{};
+	if (!read_state(st).ok())
+		return LTRACK_MODE_ENFORCE; // unreadable: fail closed
+	ltrack_profile_key key{st.active_slot, profile};
+	ltrack_profile val{};
+	if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.profiles), &key, &val) == 0 && val.mode != LTRACK_MODE_INHERIT)
+		return val.mode;
+	return st.mode == LTRACK_MODE_AUDIT ? LTRACK_MODE_AUDIT : LTRACK_MODE_ENFORCE;
+}
+
 status bpf_guard::read_state(ltrack_state &out) const
 {
 	uint32_t zero = 0;
@@ -574,7 +586,7 @@ bool bpf_guard::self_protected() const
 	return on;
 }
 
-status bpf_guard::protect_files(const std::vector<std::string> &paths)
+status bpf_guard::protect_files(const std::vector<std::string> &paths, const std::string &report_socket)
 {
 	int fd = bpf_map__fd(skel_->maps.protected_files);
 	std::vector<ltrack_file_key> old;
@@ -585,15 +597,20 @@ status bpf_guard::protect_files(const std::vector<std::string> &paths)
 	}
 	for (const auto &k : old)
 		bpf_map_delete_elem(fd, &k);
-	uint32_t one = 1;
-	for (const auto &path : paths) {
+	auto protect = [fd](const std::string &path, uint32_t how) -> status {
 		struct stat st;
 		if (stat(path.c_str(), &st) < 0)
 			return libbpf_fail("protecting " + path + ": stat", errno);
 		ltrack_file_key k{policy::kernel_dev(st.st_dev), st.st_ino};
-		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY) < 0)
+		if (bpf_map_update_elem(fd, &k, &how, BPF_ANY) < 0)
 			return libbpf_fail("protecting " + path + " (map protected_files)", errno);
-	}
+		return {};
+	};
+	for (const auto &path : paths)
+		if (status s = protect(path, LTRACK_PROTECT_FULL); !s.ok())
+			return s;
+	if (!report_socket.empty())
+		return protect(report_socket, LTRACK_PROTECT_REPORT);
 	return {};
 }
 

@@ -117,7 +117,11 @@ public:
 	// The files no governed process may connect to, unlink, rename, truncate
 	// or open for writing, by inode: replaces the whole set (one ltrackd per
 	// host owns it; a crashed one's entries go at the next start).
-	status protect_files(const std::vector<std::string> &paths);
+	// report_socket (if any) may not be unlinked or renamed either, but a
+	// governed process may connect to it (LTRACK_PROTECT_REPORT).
+	status protect_files(const std::vector<std::string> &paths, const std::string &report_socket = {});
+	// The mode a profile's decisions take now: its own, else the global one.
+	uint32_t profile_mode(uint32_t profile) const;
 	std::vector<std::string> attached_programs() const;
 
 private:

@@ -8,6 +8,7 @@
 #include "model_watch.h"
 #include "policy_state.h"
 #include "process_tracer.h"
+#include "report_server.h"
 #include "scan_waiter.h"
 #include "service_manager.h"
 #include "target_watch.h"
@@ -55,6 +56,7 @@ private:
 	decision_pipeline pipeline_;
 	event_reader events_;
 	control_server control_;
+	report_server reports_;
 	model_watch models_;
 	target_watch targets_;
 	scan_waiter waiter_;
@@ -155,6 +157,26 @@ int daemon::run()
 		spdlog::error("{}", s.error);
 		return 1;
 	}
+	// Governed Python interpreters report here (report_server.h): named by
+	// their label, decided with the scanner's list, in their profile's mode.
+	if (opt_.report_socket.empty()) {
+		std::string dir = std::filesystem::path(opt_.socket_path).parent_path();
+		opt_.report_socket = (dir.empty() ? std::string(".") : dir) + "/report.sock";
+	}
+	auto modes = [this](uint32_t profile) {
+		report_server::profile_view v;
+		ltrack_state st{};
+		if (guard_.read_state(st).ok())
+			v.slot = st.active_slot;
+		v.mode = guard_.profile_mode(profile);
+		return v;
+	};
+	if (status s = reports_.listen(opt_.report_socket, epoll_, labels, modes,
+				       [this](const ltrack_event &e) { pipeline_.on_event(e, models_); });
+	    !s.ok()) {
+		spdlog::error("{}", s.error);
+		return 1;
+	}
 	if (status s = protect_own_files(); !s.ok()) {
 		spdlog::error("{}", s.error);
 		return 1;
@@ -205,6 +227,10 @@ int daemon::run()
 				control_.on_listen_ready();
 			else if (control_.owns(fd))
 				control_.on_ready(fd, evs[i].events);
+			else if (fd == reports_.fd())
+				reports_.on_listen_ready();
+			else if (reports_.owns(fd))
+				reports_.on_ready(fd, evs[i].events);
 			else if (fd == models_.fd())
 				models_.handle_events();
 			else if (fd == targets_.fd())
@@ -407,7 +433,8 @@ void daemon::on_scan_results()
 status daemon::protect_own_files()
 {
 	std::string dir = std::filesystem::path(opt_.socket_path).parent_path();
-	return guard_.protect_files({opt_.socket_path, dir.empty() ? "." : dir, policy_.path(), "/proc/self/exe"});
+	return guard_.protect_files({opt_.socket_path, dir.empty() ? "." : dir, policy_.path(), "/proc/self/exe"},
+				    reports_.path());
 }
 
 // Once a second: report drops, and flush so the log on disk is at most a
@@ -418,6 +445,7 @@ void daemon::check_counters()
 	// the ring now and are read on the next wake-up.
 	if (status s = guard_.flush_coalesced(false); !s.ok())
 		spdlog::warn("{}", s.error);
+	reports_.tick();
 	pipeline_.on_counters(guard_.read_counters());
 	pipeline_.service_followers();
 	pipeline_.flush();
@@ -430,6 +458,7 @@ void daemon::check_counters()
 std::string daemon::add_daemon_status(std::string text, bool json) const
 {
 	const auto &c = control_.stats();
+	const auto &r = reports_.stats();
 	// Decisions lost to a full ring buffer, by profile name.
 	std::string drops_json = "{", drops_text;
 	for (const auto &[id, n] : guard_.read_profile_drops()) {
@@ -447,17 +476,23 @@ std::string daemon::add_daemon_status(std::string text, bool json) const
 			text.pop_back();
 		return text + fmt::format(",\"drops_by_profile\":{},\"control\":{{\"served\":{},\"refused_uid\":{},"
 					  "\"refused_governed\":{},\"refused_gone\":{},\"timed_out\":{},\"too_large\":{},"
-					  "\"shed\":{},\"followers\":{},\"followers_dropped\":{}}}}}",
+					  "\"shed\":{},\"followers\":{},\"followers_dropped\":{}}},\"reports\":{{"
+					  "\"connections\":{},\"governed\":{},\"ungoverned\":{},\"records\":{},"
+					  "\"coalesced\":{},\"dropped\":{},\"malformed\":{},\"throttled\":{},\"shed\":{},"
+					  "\"replies_lost\":{}}}}}",
 					  drops_json, c.served, c.refused_uid, c.refused_governed, c.refused_gone,
 					  c.timed_out, c.too_large, c.shed, pipeline_.follower_count(),
-					  pipeline_.followers_dropped());
+					  pipeline_.followers_dropped(), r.connections, r.governed, r.ungoverned, r.records,
+					  r.coalesced, r.dropped, r.malformed, r.throttled, r.shed, r.replies_lost);
 	}
 	return text + fmt::format("drops by profile:{}\ncontrol:     {} served; refused {} non-root, {} governed, {} "
 				  "gone; {} timed out, {} too large, {} shed\nfollowers:   {} streaming, {} dropped for "
-				  "not reading\n",
+				  "not reading\nreports:     {} connections, {} records ({} coalesced, {} dropped), {} "
+				  "malformed, {} throttled, {} shed, {} replies lost\n",
 				  drops_text.empty() ? " none" : drops_text, c.served, c.refused_uid, c.refused_governed,
 				  c.refused_gone, c.timed_out, c.too_large, c.shed, pipeline_.follower_count(),
-				  pipeline_.followers_dropped());
+				  pipeline_.followers_dropped(), r.connections, r.records, r.coalesced, r.dropped,
+				  r.malformed, r.throttled, r.shed, r.replies_lost);
 }
 
 // Every request is answered on the event loop at once: none of them waits

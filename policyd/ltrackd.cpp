@@ -25,6 +25,9 @@ int main(int argc, char **argv)
 	app.add_option("--pin-dir", opt.pin_dir, "Where programs, links and maps are pinned (bpffs)")
 		->capture_default_str();
 	app.add_option("--socket", opt.socket_path, "Control socket for ltrackctl")->capture_default_str();
+	app.add_option("--report-socket", opt.report_socket,
+		       "Report socket for governed Python interpreters' audit hook (default: report.sock next to the "
+		       "control socket)");
 	app.add_option("--decision-log", opt.decision_log,
 		       "Decision log file (overrides [log].output_path; '-' for stdout only)");
 	app.add_flag("-f,--foreground", opt.foreground, "Also write decisions to stdout");

@@ -130,6 +130,9 @@ bool dangerous_path(std::string_view module, std::string_view name)
 
 } // namespace
 
+std::span<const char *const> dangerous_module_list() { return dangerous_modules; }
+std::span<const char *const> dangerous_builtin_list() { return dangerous_builtins; }
+
 enum import_ref::kind classify_import(std::string_view module, std::string_view name)
 {
 	using k = enum import_ref::kind;

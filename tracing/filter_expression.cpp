@@ -337,8 +337,8 @@ private:
 			return true;
 		}
 		case field::hook:
-			return one_of({"file", "exec", "net", "model", "priv", "socket", "tamper"}) ||
-			       bad("file, exec, net, model, priv, socket or tamper");
+			return one_of({"file", "exec", "net", "model", "priv", "socket", "tamper", "python"}) ||
+			       bad("file, exec, net, model, priv, socket, tamper or python");
 		case field::outcome:
 			return one_of({"allowed", "audited", "would_deny", "denied", "killed"}) ||
 			       bad("allowed, audited, would_deny, denied or killed");

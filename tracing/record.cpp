@@ -85,7 +85,12 @@ int64_t clock_ns(clockid_t id)
 std::string hook_name(unsigned v)
 {
 	return enum_name(v, {"none", "file", "exec", "net", "model", "priv", "socket", "link", "mount",
-			     "tamper"});
+			     "tamper", "python"});
+}
+
+std::string python_op_name(unsigned v)
+{
+	return enum_name(v, {"none", "find_class", "exec", "compile", "subprocess", "system", "execv"});
 }
 std::string fs_op_name(unsigned v)
 {
@@ -104,6 +109,8 @@ std::string builtin_name(const ltrack_event &ev)
 		return "bpffs";
 	if (ev.hook == LTRACK_HOOK_MOUNT && ev.rule_id == 0)
 		return "mount_default";
+	if (ev.hook == LTRACK_HOOK_PYTHON)
+		return ev.cred_op == LTRACK_PY_FIND_CLASS ? "pickle_deny_list" : "python_audit";
 	return "";
 }
 
@@ -116,6 +123,10 @@ std::string builtin_text(const std::string &name)
 		       "binfmt_misc, ...)";
 	if (name == "bpffs")
 		return "built-in: nothing is mounted on, moved from or unmounted off a bpffs";
+	if (name == "pickle_deny_list")
+		return "built-in: a pickle may not import a global on the scanner's deny list (Python audit hook)";
+	if (name == "python_audit")
+		return "built-in: a governed interpreter's in-memory code and commands are recorded (Python audit hook)";
 	if (name == "mount_default")
 		return "built-in: mounts refused (the profile has no [mount] section)";
 	return "";
@@ -327,6 +338,12 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 		r.path_partial = ev.flags & LTRACK_EV_PATH_PARTIAL;
 		r.dev = format_dev(ev.dev);
 		r.ino = ev.ino;
+		break;
+	case LTRACK_HOOK_PYTHON:
+		r.op = python_op_name(ev.cred_op);
+		r.path = std::move(path);
+		if (ev.cred_op == LTRACK_PY_FIND_CLASS && ev.outcome != LTRACK_OUT_ALLOWED)
+			r.level = severity::critical; // a pickle that imports a dangerous callable
 		break;
 	case LTRACK_HOOK_MODEL:
 		r.model = model;

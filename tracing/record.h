@@ -111,13 +111,14 @@ struct loss_record {
 // ---- decoding helpers -----------------------------------------------------
 
 // Names of the ABI enums; unknown values as "unknown(<n>)".
-std::string hook_name(unsigned hook);       // none file exec net model priv socket link mount tamper
+std::string hook_name(unsigned hook);       // none file exec net model priv socket link mount tamper python
 std::string fs_op_name(unsigned op);        // link rename exchange mount ... unlink rmdir replace (enum ltrack_fs_op)
 std::string tamper_op_name(unsigned op);    // bpf signal ptrace sched connect unlink rename link open
 // The argument of a tamper op as text: a bpf command name, a signal name,
 // the ptrace access kind, a sched op.
 std::string tamper_arg_text(unsigned op, uint64_t arg);
 std::string cred_op_name(unsigned op);      // setuid setgid capset exec
+std::string python_op_name(unsigned op);    // find_class exec compile subprocess system execv
 std::string action_name(unsigned action);   // none allow audit deny kill
 std::string mode_name(unsigned mode);       // inherit enforce audit
 std::string outcome_name(unsigned outcome); // allowed audited would_deny denied killed

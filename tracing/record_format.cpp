@@ -261,6 +261,8 @@ std::string object_text(const decision_record &r)
 		return "socket " + r.family + "/" + r.sock_type + "/" + r.proto;
 	if (is_tamper(r))
 		return tamper_text(r);
+	if (r.hook == "python") // "find_class os.system", "subprocess /bin/sh -c id"
+		return r.op + " " + text_escape(r.path);
 	if (is_net(r)) {
 		if (r.family == "unix")
 			return "unix:" + text_escape(r.path);
@@ -317,6 +319,13 @@ std::string format_json(const decision_record &r)
 		else
 			n.str("addr", r.addr_text).num("port", r.port).str("proto", r.proto);
 		o.raw("net", n.done());
+	} else if (r.hook == "python") {
+		// The global a pickle asked for (find_class), the code's file name
+		// (exec, compile) or the command (subprocess, system, execv).
+		o.raw("python", json_object()
+					.str("event", r.op)
+					.str(r.op == "find_class" ? "global" : "object", r.path)
+					.done());
 	} else {
 		o.raw("file", json_object()
 				      .str("path", r.path)
@@ -325,7 +334,7 @@ std::string format_json(const decision_record &r)
 				      .num("ino", r.ino)
 				      .done());
 	}
-	if (!r.op.empty())
+	if (!r.op.empty() && r.hook != "python")
 		o.str("op", r.op);
 	if (!r.builtin.empty())
 		o.str("builtin", r.builtin);

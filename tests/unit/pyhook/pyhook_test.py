@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""The generated Python audit hook (python/ltrack_pyhook.py.in):
+- its Python port of the scanner's classify_import agrees with the C++ one
+  (pyhook_gen --classify) on every list entry and on tricky names;
+- against a stand-in ltrackd on a SEQPACKET socket: governed/enforce refuses a
+  malicious pickle before its global resolves (the payload never runs),
+  audit lets it proceed, ungoverned installs no hook, no ltrackd installs none.
+Usage: pyhook_test.py BUILD/python PYHOOK_GEN"""
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+pydir, gen = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+# ---- one list: the Python port against the scanner ---------------------------
+env = dict(os.environ, LTRACK_REPORT_SOCKET="/nonexistent/report.sock")
+sys.path.insert(0, pydir)
+os.environ["LTRACK_REPORT_SOCKET"] = "/nonexistent/report.sock"
+import ltrack_pyhook  # noqa: E402  (no ltrackd: installs nothing)
+
+names = []
+for m in ltrack_pyhook._DANGEROUS_MODULES:
+    mod, _, name = m.rpartition(".")
+    names += [(m, "x"), (m + ".sub", "y"), (mod or m, name or "x"), (m + "x", "y")]
+for b in ltrack_pyhook._DANGEROUS_BUILTINS:
+    names += [("builtins", b), ("__builtin__", b), ("builtins", b + ".x"), ("builtins", "x" + b)]
+names += [("collections", "OrderedDict"), ("collections", "OrderedDict.__init__.__globals__"),
+          ("torch._utils", "_rebuild_tensor_v2"), ("numpy", "load"), ("numpy", "loads"),
+          ("numpy.lib", "npyio"), ("posix", "system"), ("nt", "system"), ("osx", "y"),
+          ("a", "b.os.c"), ("a", "b.__c"), ("functools", "partial"), ("functools", "reduce"),
+          ("uuid", "UUID"), ("uuid", "uuid1"), ("torch", "load"), ("torch", "Tensor")]
+out = subprocess.run([gen, "--classify"], input="".join("%s\t%s\n" % n for n in names),
+                     capture_output=True, text=True, check=True).stdout.split()
+check(len(out) == len(names), "pyhook_gen --classify answered every name")
+for (mod, name), want in zip(names, out):
+    got = "dangerous" if ltrack_pyhook.dangerous(mod, name) else "other"
+    check(got == want, "%s.%s: python says %s, the scanner %s" % (mod, name, got, want))
+
+
+
+# ---- the client against a stand-in ltrackd -----------------------------------
+class Payload:
+    def __reduce__(self):
+        return (os.system, ("touch " + MARKER,))
+
+
+tmp = tempfile.mkdtemp()
+MARKER = os.path.join(tmp, "payload-ran")
+malicious = pickle.dumps(Payload(), protocol=2)
+benign = pickle.dumps({"w": [1.0, 2.0]}, protocol=2)
+
+
+def serve(path, hello, verdict, seen):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    srv.bind(path)
+    srv.listen(8)
+
+    def loop():
+        while True:
+            c, _ = srv.accept()
+            while True:
+                msg = c.recv(4096)
+                if not msg:
+                    break
+                seen.append(msg)
+                if msg == b"hello":
+                    c.send(hello)
+                elif msg.startswith(b"find_class\0"):
+                    c.send(verdict)
+    threading.Thread(target=loop, daemon=True).start()
+
+
+CHILD = r"""
+import os, pickle, sys
+sys.path.insert(0, sys.argv[1])
+import ltrack_pyhook
+try:
+    pickle.loads(bytes.fromhex(sys.argv[2]))
+    print("loaded")
+except ltrack_pyhook.RefusedByLtrack as e:
+    print("refused", e)
+print(pickle.loads(bytes.fromhex(sys.argv[3])))
+exec(compile("1+1", "<in-memory>", "exec"))
+"""
+for case, hello, verdict, want in [
+        ("enforce", b"governed\0enforce", b"refuse", "refused"),
+        ("audit", b"governed\0audit", b"proceed", "loaded"),
+        ("ungoverned", b"ungoverned", b"proceed", "loaded")]:
+    path = os.path.join(tmp, case + ".sock")
+    seen = []
+    serve(path, hello, verdict, seen)
+    if os.path.exists(MARKER):
+        os.unlink(MARKER)
+    r = subprocess.run([sys.executable, "-c", CHILD, pydir, malicious.hex(), benign.hex()],
+                       env=dict(os.environ, LTRACK_REPORT_SOCKET=path), capture_output=True, text=True,
+                       timeout=60)
+    print(case, r.stdout.strip().replace("\n", " | "), r.stderr.strip()[-300:])
+    check(r.stdout.startswith(want), case + ": " + want)
+    check("{'w': [1.0, 2.0]}" in r.stdout, case + ": the benign pickle loads")
+    check(os.path.exists(MARKER) == (want == "loaded"), case + ": the payload ran only when let through")
+    asked = [m for m in seen if m.startswith(b"find_class")]
+    if case == "ungoverned":
+        check(seen == [b"hello"], "ungoverned: nothing but hello is sent (no hook): %r" % seen)
+    else:
+        check(asked and asked[0] in (b"find_class\0posix\0system", b"find_class\0os\0system"),
+              case + ": the global is asked about: %r" % asked)
+        check(b"exec\0<in-memory>" in seen or b"compile\0<in-memory>" in seen,
+              case + ": in-memory code is reported: %r" % seen)
+
+sys.exit(1 if failures else 0)
