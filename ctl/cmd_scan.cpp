@@ -2,6 +2,8 @@
 // directories (recursively) and report format, verdict and the imports
 // that decided it. Exit status: 0 all safe, 1 something unsafe or
 // suspicious, 2 otherwise an error (unreadable, malformed, over limits).
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -108,6 +110,25 @@ void print_text(const file_report &f, bool verbose)
 			printf("    decided by: %s\n", d.c_str());
 	if (!r.error.empty() && (r.verdict != LTRACK_VERDICT_ERROR || r.deciding.empty() || r.deciding.front() != r.error))
 		printf("    error: %s\n", r.error.c_str());
+	if (r.fmt == sc::format::python_pth && r.verdict == LTRACK_VERDICT_UNSAFE) {
+		// A site .pth with import lines is code that every interpreter
+		// reading its directory runs: unsafe as a model, but the site
+		// directories of the system's own Python hold such files by design.
+		struct stat st{};
+		bool root_owned = ::stat(f.path.c_str(), &st) == 0 && st.st_uid == 0 &&
+				  ::stat(fs::path(f.path).parent_path().c_str(), &st) == 0 && st.st_uid == 0 &&
+				  !(st.st_mode & S_IWOTH);
+		if (root_owned && fs::path(f.path).filename() == "ltrack-pyhook.pth")
+			printf("    note: ltrack's own .pth: it imports ltrack_pyhook, the audit hook that refuses dangerous "
+			       "pickle globals in governed interpreters (docs/models.md, \"Pickles in memory\")\n");
+		else if (root_owned)
+			printf("    note: a root-owned site .pth: its import lines run in every Python that reads this "
+			       "directory; the shipped policies exclude the system's site-packages from the model layer "
+			       "(`exclude` in policies/inference.toml), so it is not refused there\n");
+		else
+			printf("    note: a site .pth whose import lines run at every interpreter start: not the system's "
+			       "(not root-owned): check who put it there\n");
+	}
 	if (verbose) {
 		for (const sc::import_ref &i : r.imports)
 			printf("    import %-9s %s.%s%s%s\n", std::string(kind_name(i.kind)).c_str(), i.module.c_str(), i.name.c_str(),
