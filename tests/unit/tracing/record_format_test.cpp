@@ -14,7 +14,8 @@ TEST(decode, names)
 	EXPECT_EQ(hook_name(LTRACK_HOOK_FILE), "file");
 	EXPECT_EQ(hook_name(LTRACK_HOOK_MODEL), "model");
 	EXPECT_EQ(hook_name(LTRACK_HOOK_TAMPER), "tamper");
-	EXPECT_EQ(hook_name(10), "unknown(10)");
+	EXPECT_EQ(hook_name(LTRACK_HOOK_PYTHON), "python");
+	EXPECT_EQ(hook_name(11), "unknown(11)");
 	EXPECT_EQ(action_name(LTRACK_ACT_KILL), "kill");
 	EXPECT_EQ(mode_name(LTRACK_MODE_AUDIT), "audit");
 	EXPECT_EQ(outcome_name(LTRACK_OUT_WOULD_DENY), "would_deny");
