@@ -165,7 +165,10 @@ TEST(Package, DebHasTheProgramsUnitPoliciesManPagesAndDepends)
 			      "./usr/share/doc/ltrack/copyright", "./usr/share/doc/ltrack/changelog.Debian.gz",
 			      "./usr/lib/tmpfiles.d/ltrack.conf", "./usr/share/man/man5/ltrack.toml.5.gz",
 			      "./usr/share/bash-completion/completions/ltrackctl",
-			      "./usr/share/bash-completion/completions/ltrackd"})
+			      "./usr/share/bash-completion/completions/ltrackd",
+			      // the Python audit hook for governed interpreters (docs/models.md)
+			      "./usr/lib/python3/dist-packages/ltrack-pyhook.pth",
+			      "./usr/lib/python3/dist-packages/ltrack_pyhook.py"})
 		EXPECT_NE(contents.find(std::string(f) + "\n"), std::string::npos) << f << " not in\n" << contents;
 	std::string control = sh("dpkg-deb -f " + deb + " Package Version Depends");
 	EXPECT_NE(control.find("Package: ltrack"), std::string::npos) << control;
