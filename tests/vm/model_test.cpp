@@ -701,8 +701,11 @@ TEST(ModelGuard, VerdictFollowsTheInodesContentNotItsNames)
 }
 
 // scan_at_open (policyd/scan_waiter.h): a model written a moment ago is
-// decided by its content at its first open, not refused as unscanned. One
-// daemon start, in order:
+// decided by its content at its first open, not refused as unscanned. The
+// governed writer writes it beside the model directory and renames it in, as
+// downloaders finish a file (written in place, the watcher may scan it on
+// IN_CREATE, half written, and store an "error" verdict that refuses the
+// first open until the rescan after close). One daemon start, in order:
 //   - a governed process writes a benign pickle into the model directory and
 //     opens it at once: it succeeds, and the record says it was scanned at
 //     open and found safe;
@@ -744,7 +747,7 @@ TEST(ModelGuard, FirstOpenOfAFreshModelIsDecidedByItsScan)
 	// 1. Benign, written and opened at once by a governed process.
 	const std::string fresh_ben = models + "/fresh-benign.pkl";
 	keep_watcher_busy("busy1.bin");
-	run_result rb = actor({"copy-open", ben_src, fresh_ben}, in_cg);
+	run_result rb = actor({"copy-rename-open", ben_src, sc.outside + "/ben.part", fresh_ben}, in_cg);
 	EXPECT_EQ(rb.exit_code, 0) << rb.out << d.output();
 	json r = d.wait_for(model_record(rb.pid, "allowed", fresh_ben));
 	ASSERT_EQ(r.kind, json::object_v) << "no allowed record (open took " << open_us(rb) << " us)\n"
@@ -758,7 +761,7 @@ TEST(ModelGuard, FirstOpenOfAFreshModelIsDecidedByItsScan)
 	// 2. Malicious, written and opened at once: refused by its content.
 	const std::string fresh_mal = models + "/fresh-malicious.pkl";
 	keep_watcher_busy("busy2.bin");
-	run_result rm = actor({"copy-open", mal_src, fresh_mal}, in_cg);
+	run_result rm = actor({"copy-rename-open", mal_src, sc.outside + "/mal.part", fresh_mal}, in_cg);
 	EXPECT_EQ(rm.actor_errno(), EPERM) << rm.out << d.output();
 	r = d.wait_for(model_record(rm.pid, "denied", fresh_mal));
 	ASSERT_EQ(r.kind, json::object_v) << "no denied record\n" << read_file(d.log_path());

@@ -91,7 +91,7 @@ inline decision_record model_refusal()
 	ev.verdict = LTRACK_VERDICT_UNSAFE;
 	std::strcpy(ev.path, "/models/evil.pkl");
 	rule_origin rule{14, "inference", "/etc/ltrack/policy.toml", 50, 1, "models.require = \"safe\""};
-	model_info m{"", {"os.system", "builtins.eval"}};
+	model_info m{"", {"os.system", "builtins.eval"}, ""};
 	return make_record(ev, python_process(), rule, m, 1, offset_2023);
 }
 

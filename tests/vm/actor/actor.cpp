@@ -287,8 +287,9 @@ static int do_write(const char *path, const char *text)
 // Writes a copy of src to dst (created) and opens it for reading at once,
 // as a download that finishes and is loaded: the errno of that last open
 // (or of the copy, which then fails first), and how long the open took, in
-// microseconds, on stdout before the report.
-static int do_copy_open(const char *src, const char *dst)
+// microseconds, on stdout before the report. With tmp, the copy is written
+// there and renamed to dst (how downloaders finish a file).
+static int do_copy_open(const char *src, const char *dst, const char *tmp = nullptr)
 {
 	char buf[65536];
 	int in = open(src, O_RDONLY);
@@ -298,7 +299,7 @@ static int do_copy_open(const char *src, const char *dst)
 	close(in);
 	if (n < 0)
 		return report(errno);
-	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int out = open(tmp ? tmp : dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (out < 0)
 		return report(errno);
 	bool ok = write(out, buf, static_cast<size_t>(n)) == n;
@@ -306,6 +307,8 @@ static int do_copy_open(const char *src, const char *dst)
 	close(out);
 	if (!ok)
 		return report(werr);
+	if (tmp && rename(tmp, dst) < 0)
+		return report(errno);
 	timespec t0{}, t1{};
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int fd = open(dst, O_RDONLY);
@@ -696,6 +699,8 @@ static int run(int argc, char **argv)
 		return do_open_repeat(argv[2], argv[3]);
 	if (op == "copy-open" && argc == 4)
 		return do_copy_open(argv[2], argv[3]);
+	if (op == "copy-rename-open" && argc == 5)
+		return do_copy_open(argv[2], argv[4], argv[3]);
 	if (op == "mount" && (argc == 5 || argc == 6))
 		return report(mount(argv[3], argv[4], argv[2], 0, argc == 6 ? argv[5] : nullptr) == 0 ? 0 : errno);
 	if (op == "bind" && argc == 4)
