@@ -21,6 +21,7 @@
 #include "model_watch.h"
 #include "policy.h"
 #include "process_tracer.h"
+#include "scan_waiter.h"
 #include "record_format.h"
 #include "run_summary.h"
 #include "scanner.h"
@@ -42,7 +43,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace ltrack::ctl {
 namespace {
@@ -150,6 +153,7 @@ private:
 	void on_record(const tr::decision_record &r);
 	void forward_signal();
 	void drain();
+	void on_scan_results();
 
 	run_options o_;
 	std::string policy_name_;
@@ -160,6 +164,7 @@ private:
 	decision_pipeline pipeline_;
 	event_reader events_;
 	model_watch models_;
+	scan_waiter waiter_;
 	tr::process_tracer tracer_;
 	tr::run_summary summary_;
 	tr::run_end end_;
@@ -242,7 +247,54 @@ bool run_session::prepare_policy()
 		prof.value.mode = LTRACK_MODE_INHERIT;
 	}
 	policy_->log.stats_interval_s = 0;
+	// A model the command writes and then loads is decided by its content
+	// at that first open, not refused as unscanned (docs/models.md,
+	// scan_at_open): the run's own scan waiter answers it.
+	if (!o_.audit)
+		for (auto &prof : policy_->profiles)
+			if (prof.value.model_policy != LTRACK_MODEL_OFF) {
+				prof.value.flags |= LTRACK_PF_MODEL_WAIT;
+				if (!prof.scan_at_open_max_bytes)
+					prof.scan_at_open_max_bytes = 1024ull << 20;
+			}
 	return true;
+}
+
+// The run's models are named by extension anywhere, so its waiter marks
+// whole filesystems: every one mounted that can hold regular files (not
+// proc, sysfs, /dev and the like). For the run's lifetime, every open on
+// them, by any process, waits for the waiter's reader thread (answered at
+// once unless the kernel passed it as a governed first open).
+void mark_filesystems(scan_waiter &w)
+{
+	static const std::set<std::string> pseudo{
+		"proc",	   "sysfs",	 "devtmpfs", "devpts",	 "cgroup",    "cgroup2",    "bpf",
+		"securityfs", "debugfs", "tracefs",  "mqueue",	 "hugetlbfs", "pstore",     "configfs",
+		"fusectl",    "efivarfs", "autofs",   "binfmt_misc", "rpc_pipefs", "nsfs",	    "selinuxfs"};
+	std::ifstream in("/proc/self/mountinfo");
+	std::set<std::string> done;
+	for (std::string line; std::getline(in, line);) {
+		std::istringstream f(line);
+		std::string id, parent, devno, root, point, field;
+		f >> id >> parent >> devno >> root >> point;
+		while (f >> field && field != "-") {
+		}
+		std::string type;
+		f >> type;
+		if (pseudo.count(type) || !done.insert(devno).second)
+			continue;
+		// mountinfo escapes space, tab, newline and backslash as \ooo.
+		std::string path;
+		for (std::size_t i = 0; i < point.size(); i++) {
+			if (point[i] == '\\' && i + 3 < point.size()) {
+				path += static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8));
+				i += 3;
+			} else {
+				path += point[i];
+			}
+		}
+		w.mark_filesystem(path);
+	}
 }
 
 bool run_session::start_guard()
@@ -281,6 +333,14 @@ bool run_session::start_guard()
 		say("warning: no process context in the records: " + err);
 	if (status s = models_.start(guard_, policy_->model_dirs, policy_->trusted_digests); !s.ok())
 		say("warning: models: " + s.error);
+	if (profile_->value.flags & LTRACK_PF_MODEL_WAIT) {
+		scan_wait_limits limits;
+		limits.max_bytes[profile_->id] = profile_->scan_at_open_max_bytes;
+		if (status s = waiter_.start(guard_, limits, policy_->trusted_digests); !s.ok())
+			say("warning: " + s.error + "; models the command writes are refused until scanned");
+		else
+			mark_filesystems(waiter_);
+	}
 	if (status s = events_.open(guard_.events_fd(), [this](const ltrack_event &e) { pipeline_.on_event(e, models_); });
 	    !s.ok()) {
 		say(s.error);
@@ -392,6 +452,16 @@ void run_session::forward_signal()
 			kill(child_, static_cast<int>(si.ssi_signo));
 }
 
+// Records of the first opens the scan waiter answered.
+void run_session::on_scan_results()
+{
+	for (auto &r : waiter_.take()) {
+		if (r.finding)
+			models_.adopt(std::move(*r.finding));
+		pipeline_.on_event(r.event, models_);
+	}
+}
+
 void run_session::drain()
 {
 	tracer_.poll();
@@ -405,7 +475,7 @@ void run_session::wait_for_command()
 	int timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	itimerspec tick{{1, 0}, {1, 0}};
 	timerfd_settime(timer, 0, &tick, nullptr);
-	std::vector<int> fds{events_.fd(), pidfd_, sigfd_, timer, tracer_.fd(), models_.fd()};
+	std::vector<int> fds{events_.fd(), pidfd_, sigfd_, timer, tracer_.fd(), models_.fd(), waiter_.fd()};
 	for (int fd : fds) {
 		if (fd < 0)
 			continue;
@@ -431,6 +501,8 @@ void run_session::wait_for_command()
 				forward_signal();
 			else if (fd == models_.fd())
 				models_.handle_events();
+			else if (fd == waiter_.fd() && fd >= 0)
+				on_scan_results();
 			else if (fd == timer) {
 				uint64_t ticks;
 				[[maybe_unused]] auto r = read(timer, &ticks, sizeof ticks);
@@ -451,6 +523,11 @@ void run_session::wait_for_command()
 	if (read(exec_err_fd_, &exec_errno, sizeof exec_errno) == sizeof exec_errno && exec_errno) {
 		end_.exec_failed = true;
 		end_.exec_error = "cannot execute " + text_escape(o_.command.front()) + ": " + std::strerror(exec_errno);
+	}
+	// Unscanned files are refused again; what still waits is answered FAN_DENY.
+	if (waiter_.running()) {
+		waiter_.stop();
+		on_scan_results();
 	}
 	drain();
 	// The guard detaches when ltrackctl exits: nothing the command started

@@ -387,7 +387,8 @@ struct ltrack_waiter {
 #define LTRACK_MAX_PENDING 8192
 
 /* "wait_dirs": hash, key ltrack_model_key of a directory the waiter holds a
- * FAN_OPEN_PERM | FAN_EVENT_ON_CHILD mark on; value unused (1). */
+ * FAN_OPEN_PERM | FAN_EVENT_ON_CHILD mark on, or (ino 0) of a filesystem it
+ * holds a FAN_MARK_FILESYSTEM FAN_OPEN_PERM mark on; value unused (1). */
 
 /* "pending": LRU hash, key: the opening thread's id (fanotify reports it
  * with FAN_REPORT_TID). The decision file_open would have made; the

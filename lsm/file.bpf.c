@@ -282,6 +282,14 @@ static __always_inline bool waiter_holds(struct dentry *dentry)
 	w = bpf_map_lookup_elem(&waiter, &zero);
 	if (!w || !w->beat_ns || bpf_ktime_get_boot_ns() - w->beat_ns > LTRACK_WAITER_STALE_NS)
 		return false;
+	/* A whole filesystem marked (FAN_MARK_FILESYSTEM: ltrackctl run, whose
+	 * models are named by extension anywhere): wait_dirs has it as inode 0. */
+	if (BPF_CORE_READ(dentry, d_sb, s_fsnotify_mask) & FS_OPEN_PERM) {
+		k.dev = BPF_CORE_READ(dentry, d_sb, s_dev);
+		k.ino = 0;
+		if (bpf_map_lookup_elem(&wait_dirs, &k))
+			return true;
+	}
 	dir = BPF_CORE_READ(dentry, d_parent, d_inode);
 	if (!dir)
 		return false;

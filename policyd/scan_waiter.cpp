@@ -178,10 +178,30 @@ void scan_waiter::mark(int dir_fd, const std::string &path)
 	marked_.insert({key.dev, key.ino});
 }
 
+bool scan_waiter::mark_filesystem(const std::string &path)
+{
+	struct stat st;
+	if (fan_fd_ < 0 || stat(path.c_str(), &st) < 0)
+		return false;
+	if (fanotify_mark(fan_fd_, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM, AT_FDCWD, path.c_str()) < 0) {
+		spdlog::debug("scan_at_open: cannot mark the filesystem of {}: {}", path, std::strerror(errno));
+		return false;
+	}
+	ltrack_model_key key{kernel_dev(st.st_dev), 0};
+	uint32_t one = 1;
+	if (bpf_map_update_elem(guard_->wait_dirs_fd(), &key, &one, BPF_ANY) < 0)
+		return false;
+	std::lock_guard lk(mu_);
+	marked_.insert({key.dev, key.ino});
+	return true;
+}
+
 void scan_waiter::unmark_all()
 {
-	if (fan_fd_ >= 0)
+	if (fan_fd_ >= 0) {
 		fanotify_mark(fan_fd_, FAN_MARK_FLUSH, 0, AT_FDCWD, nullptr);
+		fanotify_mark(fan_fd_, FAN_MARK_FLUSH | FAN_MARK_FILESYSTEM, 0, AT_FDCWD, nullptr);
+	}
 	std::lock_guard lk(mu_);
 	for (const auto &[dev, ino] : marked_) {
 		ltrack_model_key key{dev, ino};

@@ -86,6 +86,10 @@ public:
 	void configure(scan_wait_limits limits, std::set<std::string> trusted);
 	// Places the FAN_OPEN_PERM mark on a directory and lists it in wait_dirs.
 	void mark(int dir_fd, const std::string &path);
+	// Marks the whole filesystem path is on (FAN_MARK_FILESYSTEM): every
+	// open on it, by anyone, then waits for the reader's answer. For
+	// `ltrackctl run`, whose models are named by extension anywhere.
+	bool mark_filesystem(const std::string &path);
 	// Removes every mark and wait_dirs entry (before a reload marks again).
 	void unmark_all();
 	// Answers what is queued FAN_DENY, stops the heartbeat and the threads,

@@ -285,3 +285,37 @@ TEST(RunCommand, BadInputIsRefusedWithAClearErrorAndNothingRuns)
 	EXPECT_NE(nosuch.summary["exec_error"].s().find("No such file or directory"), std::string::npos)
 		<< nosuch.proc.out;
 }
+
+// The example with the model written a moment before it is loaded,
+// by the command itself (a download finishing, then the load): the run's scan
+// waiter decides that first open by the file's content. A benign pickle
+// loads (exit 0, the record says it was scanned at open); a malicious one
+// written and opened at once is refused (EPERM, unsafe, scanned at open).
+TEST(RunCommand, AModelTheCommandWritesIsScannedAtItsFirstOpen)
+{
+	temp_dir t;
+	const std::string fresh = t / "fresh.pkl", evil = t / "fresh-evil.pkl", src = t / "evil.src";
+	run_options o;
+	o.timeout = std::chrono::seconds(110); // a python3 start takes 20-60 s under emulation
+	ctl_run r = ltrackctl_run({}, {"/usr/bin/python3", "-c",
+				       "import pickle; p = '" + fresh + "'; "
+				       "open(p, 'wb').write(pickle.dumps({'w': [1.5]}, protocol=2)); "
+				       "print(pickle.load(open(p, 'rb')))"},
+				  o);
+	EXPECT_EQ(r.proc.exit_code, clean) << r.proc.out;
+	EXPECT_NE(r.proc.out.find("{'w': [1.5]}"), std::string::npos) << r.proc.out;
+	const json *d = find_decision(r, "model", "allowed", "fresh.pkl");
+	ASSERT_NE(d, nullptr) << r.proc.out;
+	EXPECT_EQ((*d)["model"]["verdict"].s(), "safe");
+	EXPECT_EQ((*d)["model"]["at_open"].s(), "scanned");
+
+	write_file(src, malicious_pickle(t / "marker"));
+	ctl_run e = ltrackctl_run({}, {actor_path(), "copy-open", src, evil});
+	EXPECT_NE(e.proc.out.find("errno=1 "), std::string::npos) << e.proc.out;
+	EXPECT_EQ(e.proc.exit_code, violation) << e.proc.out;
+	d = find_decision(e, "model", "denied", "fresh-evil.pkl");
+	ASSERT_NE(d, nullptr) << e.proc.out;
+	EXPECT_EQ((*d)["model"]["verdict"].s(), "unsafe");
+	EXPECT_EQ((*d)["model"]["at_open"].s(), "scanned");
+	EXPECT_FALSE(exists(t / "marker"));
+}
