@@ -294,7 +294,7 @@ TEST(RunCommand, BadInputIsRefusedWithAClearErrorAndNothingRuns)
 TEST(RunCommand, AModelTheCommandWritesIsScannedAtItsFirstOpen)
 {
 	temp_dir t;
-	const std::string fresh = t / "fresh.pkl", evil = t / "fresh-evil.pkl", src = t / "evil.src";
+	const std::string fresh = t / "fresh.pkl", evil = t / "fresh-evil.pkl";
 	run_options o;
 	o.timeout = std::chrono::seconds(110); // a python3 start takes 20-60 s under emulation
 	ctl_run r = ltrackctl_run({}, {"/usr/bin/python3", "-c",
@@ -309,8 +309,15 @@ TEST(RunCommand, AModelTheCommandWritesIsScannedAtItsFirstOpen)
 	EXPECT_EQ((*d)["model"]["verdict"].s(), "safe");
 	EXPECT_EQ((*d)["model"]["at_open"].s(), "scanned");
 
-	write_file(src, malicious_pickle(t / "marker"));
-	ctl_run e = ltrackctl_run({}, {actor_path(), "copy-open", src, evil});
+	// Written by the command itself, from bytes in its own code: a file named
+	// on the command line would be scanned before the command starts.
+	std::string hex;
+	for (unsigned char c : malicious_pickle(t / "marker"))
+		hex += "0123456789abcdef"[c >> 4], hex += "0123456789abcdef"[c & 15];
+	ctl_run e = ltrackctl_run({}, {"/usr/bin/python3", "-c",
+				       "import pickle; p = '" + evil + "'; open(p, 'wb').write(bytes.fromhex('" + hex +
+					       "'));\ntry:\n pickle.load(open(p, 'rb'))\nexcept OSError as x:\n print('errno=%d ' % x.errno)"},
+				  o);
 	EXPECT_NE(e.proc.out.find("errno=1 "), std::string::npos) << e.proc.out;
 	EXPECT_EQ(e.proc.exit_code, violation) << e.proc.out;
 	d = find_decision(e, "model", "denied", "fresh-evil.pkl");
