@@ -3,13 +3,17 @@
 #include "libbpf_call.h"
 #include "probe.skel.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -60,6 +64,27 @@ support_check check_lsm_list()
 	return c;
 }
 
+// May this process call bpf() at all? Asked with the smallest map there is,
+// so that a refusal is named for what it is (libbpf's feature probes below
+// report any error as "not supported").
+support_check check_bpf_syscall()
+{
+	support_check c{"bpf() system call"};
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, nullptr, sizeof(__u32), sizeof(__u32), 1, nullptr);
+	int err = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	c.ok = fd >= 0;
+	c.detail = c.ok ? "allowed" : std::string("refused: ") + std::strerror(err);
+	if (err == EPERM)
+		c.fix = "run as root; if already root, an ltrack policy may govern this process (ltrack refuses bpf() "
+			"to every process it governs: start ltrackd from its unit or an ungoverned shell, or unload "
+			"the running policy), or kernel lockdown refuses BPF";
+	else if (!c.ok)
+		c.fix = "the kernel refuses to create a BPF map; see dmesg";
+	return c;
+}
+
 struct probe_deleter {
 	void operator()(probe *p) const { probe__destroy(p); }
 };
@@ -102,6 +127,9 @@ support_report probe_kernel_support()
 	support_report r;
 	r.checks.push_back(check_btf());
 	r.checks.push_back(check_lsm_list());
+	if (!r.ok())
+		return r;
+	r.checks.push_back(check_bpf_syscall());
 	if (!r.ok())
 		return r;
 

@@ -1,5 +1,6 @@
 // Can this kernel enforce? Checked once, up front, in this order: BTF,
-// "bpf" among the active LSMs, a trial BPF LSM load, a trial attach.
+// "bpf" among the active LSMs, bpf() allowed to this process, ring buffer and
+// task storage maps, a trial BPF LSM load, a trial attach.
 // The daemon refuses to start on the first failure; `ltrackctl doctor`
 // prints every line.
 #pragma once

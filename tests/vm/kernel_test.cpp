@@ -34,7 +34,7 @@ TEST(KernelSupport, ProbeMatchesTheKernel)
 		return;
 	}
 	EXPECT_EQ(r.exit_code, 0) << r.out;
-	for (const char *line : {"kernel BTF", "bpf in active LSMs", "BPF ring buffer", "BPF task storage",
+	for (const char *line : {"kernel BTF", "bpf in active LSMs", "bpf() system call", "BPF ring buffer", "BPF task storage",
 				 "trial BPF LSM load", "trial BPF LSM attach"})
 		EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
 	EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;

@@ -368,6 +368,14 @@ TEST(SelfProtection, AllTrueLeavesTheAdministratorsExceptCgroupUngovernedAndNoth
 	json tamper = tamper_record(d, get, "bpf", "denied");
 	ASSERT_EQ(tamper.kind, json::object_v) << read_file(d.log_path());
 	EXPECT_EQ(tamper["profile"].s(), "everyone");
+	// A second ltrackd started by a governed process is refused bpf() too,
+	// and says so rather than calling the kernel unsupported.
+	run_result second = run({ltrackd_path(), "--check-support"}, in_work);
+	EXPECT_EQ(second.exit_code, 1) << second.out;
+	EXPECT_NE(second.out.find("cannot enforce: bpf() system call: refused: Operation not permitted; run as root; "
+				  "if already root, an ltrack policy may govern this process"),
+		  std::string::npos)
+		<< second.out;
 
 	// The administrator (this cgroup) is not: its tools work.
 	run_result mine = actor({"open", secret});
