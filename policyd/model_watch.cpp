@@ -239,18 +239,30 @@ bool scan_and_store(bpf_guard &guard, int fd, const std::string &path, const std
 	f.path = path;
 	f.dev = key.dev;
 	f.ino = key.ino;
-	f.withheld = vouches(r.verdict) && content.writers;
+	// Bytes read while someone may still be writing them are no verdict,
+	// good or bad: a writer that opened before this scan's open (writers)
+	// writes on without passing any hook, and one that opened since moved
+	// the content generation. A half-written model (a download into its
+	// final name, seen at IN_CREATE) is a truncated pickle, `error`; stored,
+	// that bad verdict would refuse the finished file until the rescan after
+	// the close. So nothing is stored until the writers are gone: the
+	// close-after-write event (or recheck) scans again, and under
+	// scan_at_open a governed open meanwhile waits for the scan waiter's own
+	// scan of the final bytes.
+	ltrack_content after{};
+	bool moved = guard.model_content(fd, after) && after.gen != content.scan_gen;
+	f.withheld = content.writers || moved;
 	if (f.withheld) {
-		// Its bytes may change under a writer that opened before this scan
-		// and passes no hook again: vouch for nothing until it is closed
-		// (recheck, or the close-after-write event, scans it again). A bad
-		// verdict stored before stays: only a clean scan replaces it.
+		// A bad verdict stored before stays (a rewrite must not make a
+		// refused file openable before ltrackd has read the new bytes):
+		// only a clean scan replaces it. A safe one no longer holds.
 		ltrack_model_val old{};
 		if (guard.model_verdict(key, old) && vouches(old.verdict))
 			guard.clear_model_verdict(key);
 		f.scanned = {};
-		spdlog::info("models: {}: {} {}, but open for writing elsewhere: not vouched for until closed", path,
-			     scanner::format_name(r.fmt), scanner::verdict_name(r.verdict));
+		spdlog::info("models: {}: {} {}, but {}: no verdict stored until it is closed", path,
+			     scanner::format_name(r.fmt), scanner::verdict_name(r.verdict),
+			     content.writers ? "open for writing elsewhere" : "written while being scanned");
 	} else {
 		ltrack_model_val val{};
 		val.verdict = r.verdict;

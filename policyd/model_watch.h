@@ -4,8 +4,9 @@
 // stored with the content generation its bytes were read at (the kernel's
 // model_content, lsm/model.bpf.c). The kernel moves that generation on any
 // open for writing, truncate or shared writable mapping, so a safe verdict
-// stops holding at once, before this watcher catches up. No safe verdict is
-// stored while someone holds the file open for writing.
+// stops holding at once, before this watcher catches up. No verdict at all
+// is stored from a scan while someone held the file open for writing (its
+// bytes were not final): the scan after the writer's close decides.
 //
 // The watcher never leaves a model directory: below the directory the
 // policy names, no symlink is followed (openat2 RESOLVE_BENEATH |
@@ -35,12 +36,12 @@ struct model_finding {
 	std::string rel;  // its path below that directory
 	scanner::scan_result result;
 	ltrack_model_val scanned{}; // the verdict stored and the content generation it holds for
-	bool withheld = false;      // safe, but open for writing elsewhere: nothing stored yet
+	bool withheld = false;      // open for writing elsewhere (or written during the scan): nothing stored yet
 	uint64_t dev = 0, ino = 0;  // its identity (kernel dev_t encoding)
 };
 
 // Scans the regular file open as fd and stores its verdict in the guard's
-// models map (nothing vouching while a writer holds it: f.withheld). fd must
+// models map (nothing while a writer holds it: f.withheld). fd must
 // have been opened by this process, read-only with O_NOATIME, just before
 // (lsm/model.bpf.c notes the content generation at that open). Fills f
 // (path, result, scanned); false when nothing was scanned (no generation

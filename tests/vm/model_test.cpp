@@ -701,16 +701,19 @@ TEST(ModelGuard, VerdictFollowsTheInodesContentNotItsNames)
 }
 
 // scan_at_open (policyd/scan_waiter.h): a model written a moment ago is
-// decided by its content at its first open, not refused as unscanned. The
-// governed writer writes it beside the model directory and renames it in, as
-// downloaders finish a file (written in place, the watcher may scan it on
-// IN_CREATE, half written, and store an "error" verdict that refuses the
-// first open until the rescan after close). One daemon start, in order:
-//   - a governed process writes a benign pickle into the model directory and
-//     opens it at once: it succeeds, and the record says it was scanned at
-//     open and found safe;
+// decided by its content at its first open, not refused as unscanned. One
+// daemon start, in order:
+//   - a governed process writes a benign pickle beside the model directory,
+//     renames it in (as downloaders finish a file) and opens it at once: it
+//     succeeds, and the record says it was scanned at open and found safe;
 //   - the same with a malicious pickle: EPERM, the record says unsafe,
 //     scanned at open, with the import that decided it;
+//   - both again written in place, slowly (4 writes 300 ms apart): the
+//     watcher scans the half-written file at IN_CREATE while the writer holds
+//     it; no verdict may come of that (a truncated pickle is `error`, which
+//     refused the finished file before ltrackd stored nothing for files
+//     open for writing): the benign one opens (safe, scanned at open), the
+//     malicious one is refused (unsafe);
 //   - an ungoverned process opening a fresh, unscanned file is answered at
 //     once (no scan) and leaves no record;
 //   - ltrackd killed (SIGKILL, by this ungoverned test): the pinned programs
@@ -775,6 +778,35 @@ TEST(ModelGuard, FirstOpenOfAFreshModelIsDecidedByItsScan)
 	run_result again = actor({"open", fresh_mal}, in_cg);
 	EXPECT_EQ(again.actor_errno(), EPERM) << again.out;
 
+	// 2b. Written in place (a download into its final name), slowly: the
+	// watcher sees the file at IN_CREATE, half written and held open for
+	// writing by the governed writer. No verdict may come of that scan (a
+	// half-written pickle is `error`, and a bad verdict stored then would
+	// refuse the finished file); the writer closes and opens it at once
+	// (while the watcher scans the large file it wrote last): the open waits
+	// for a scan of the finished bytes.
+	unlink((models + "/busy1.bin").c_str()); // the guest's /tmp is memory
+	unlink((models + "/busy2.bin").c_str());
+	const std::string inplace_ben = models + "/inplace-benign.pkl";
+	run_result ri = actor({"slow-copy-open", ben_src, inplace_ben, "4", "300", models + "/busy3.bin", "192"}, in_cg);
+	EXPECT_EQ(ri.exit_code, 0) << "the first open of a safe model written in place was refused: " << ri.out
+				   << dump(records_for_path(d, inplace_ben)) << d.output();
+	r = d.wait_for(model_record(ri.pid, "allowed", inplace_ben));
+	ASSERT_EQ(r.kind, json::object_v) << "no allowed record\n" << read_file(d.log_path()) << d.output();
+	EXPECT_EQ(r["model"]["verdict"].s(), "safe");
+	EXPECT_EQ(r["model"]["at_open"].s(), "scanned");
+	std::printf("first open of a benign model written in place (4 writes, 300 ms apart): %lld us\n", open_us(ri));
+	// The malicious one written the same way is refused by its content.
+	unlink((models + "/busy3.bin").c_str());
+	const std::string inplace_mal = models + "/inplace-malicious.pkl";
+	run_result rim =
+		actor({"slow-copy-open", mal_src, inplace_mal, "4", "300", models + "/busy4.bin", "192"}, in_cg);
+	EXPECT_EQ(rim.actor_errno(), EPERM) << rim.out << d.output();
+	r = d.wait_for(model_record(rim.pid, "denied", inplace_mal));
+	ASSERT_EQ(r.kind, json::object_v) << "no denied record\n" << read_file(d.log_path());
+	EXPECT_EQ(r["model"]["verdict"].s(), "unsafe");
+	EXPECT_TRUE(contains(strings(r["model"]["imports"]), "posix.system")) << read_file(d.log_path());
+
 	// 3. Ungoverned: answered at once, no scan, no record.
 	const std::string fresh_ungov = models + "/fresh-ungoverned.pkl";
 	run_result ru = actor({"copy-open", mal_src, fresh_ungov});
@@ -814,6 +846,5 @@ TEST(ModelGuard, FirstOpenOfAFreshModelIsDecidedByItsScan)
 	EXPECT_EQ(rk.actor_errno(), EPERM) << "a fresh model opened with no waiter alive: " << rk.out;
 	EXPECT_LT(took, std::chrono::seconds(20)) << "the open waited for a dead waiter";
 	EXPECT_FALSE(exists(marker)) << "the malicious pickle's payload ran";
-	unlink((models + "/busy1.bin").c_str());
-	unlink((models + "/busy2.bin").c_str());
+	unlink((models + "/busy4.bin").c_str());
 }

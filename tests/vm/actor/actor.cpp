@@ -49,6 +49,10 @@
 //   ltrack_vm_actor open-by-handle DIR NAME          (name_to_handle_at of DIR/NAME, drop the dentry
 //                                                     and inode caches, then open_by_handle_at)
 //   ltrack_vm_actor link-by-handle DIR NAME TO       (the same with O_PATH, then linkat(AT_EMPTY_PATH) to TO)
+//   ltrack_vm_actor slow-copy-open SRC DST CHUNKS PAUSE_MS BUSY MB
+//                                                    (write SRC into DST in place in CHUNKS writes with
+//                                                     PAUSE_MS between, write MB MiB of zeros to BUSY,
+//                                                     close DST and open it for reading at once)
 //
 // Prints "ok" or "errno=N (text)" and exits 0 or 100 + errno (capped), so
 // the caller can tell "denied" from "crashed" or "killed".
@@ -309,6 +313,74 @@ static int do_copy_open(const char *src, const char *dst, const char *tmp = null
 		return report(werr);
 	if (tmp && rename(tmp, dst) < 0)
 		return report(errno);
+	timespec t0{}, t1{};
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int fd = open(dst, O_RDONLY);
+	int err = fd < 0 ? errno : 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (fd >= 0) {
+		char c;
+		if (read(fd, &c, 1) < 0)
+			err = errno;
+		close(fd);
+	}
+	printf("open_us %lld\n", (long long)((t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	fflush(stdout);
+	return report(err);
+}
+
+// A model written in place, slowly, as a download into its final name: DST
+// is created and src's bytes written in `chunks` writes with `pause_ms`
+// between (ltrackd's watcher sees DST at IN_CREATE, half written, while
+// this process holds it open for writing). Before DST is closed, `busy_mb`
+// MiB of zeros are written to `busy` (closed at once: the watcher then
+// spends a second or more scanning it, so the open below does not race
+// the watcher's close-after-write scan of DST). Then DST is closed and
+// opened for reading at once: the errno of that open and its time, as
+// copy-open prints them.
+static int do_slow_copy_open(const char *src, const char *dst, const char *chunks_s, const char *pause_s,
+			     const char *busy, const char *busy_mb_s)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY);
+	if (in < 0)
+		return report(errno);
+	ssize_t n = read(in, buf, sizeof(buf));
+	close(in);
+	if (n < 0)
+		return report(errno);
+	long chunks = std::max(1L, std::strtol(chunks_s, nullptr, 10));
+	long pause_ms = std::strtol(pause_s, nullptr, 10);
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0)
+		return report(errno);
+	ssize_t done = 0;
+	for (long i = 0; i < chunks; i++) {
+		ssize_t end = i + 1 == chunks ? n : n * (i + 1) / chunks;
+		if (end > done && write(out, buf + done, static_cast<size_t>(end - done)) != end - done) {
+			int err = errno;
+			close(out);
+			return report(err);
+		}
+		done = end;
+		timespec ts{pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+		nanosleep(&ts, nullptr);
+	}
+	long busy_mb = std::strtol(busy_mb_s, nullptr, 10);
+	if (busy_mb > 0) {
+		int b = open(busy, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (b < 0) {
+			int err = errno;
+			close(out);
+			return report(err);
+		}
+		std::string zeros(1u << 20, '\0');
+		for (long i = 0; i < busy_mb; i++)
+			if (write(b, zeros.data(), zeros.size()) != static_cast<ssize_t>(zeros.size()))
+				break;
+		close(b);
+	}
+	close(out);
 	timespec t0{}, t1{};
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int fd = open(dst, O_RDONLY);
@@ -701,6 +773,8 @@ static int run(int argc, char **argv)
 		return do_copy_open(argv[2], argv[3]);
 	if (op == "copy-rename-open" && argc == 5)
 		return do_copy_open(argv[2], argv[4], argv[3]);
+	if (op == "slow-copy-open" && argc == 8)
+		return do_slow_copy_open(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7]);
 	if (op == "mount" && (argc == 5 || argc == 6))
 		return report(mount(argv[3], argv[4], argv[2], 0, argc == 6 ? argv[5] : nullptr) == 0 ? 0 : errno);
 	if (op == "bind" && argc == 4)
