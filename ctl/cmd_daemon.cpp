@@ -4,8 +4,13 @@
 #include "commands.h"
 #include "control_protocol.h"
 #include "daemon_client.h"
+#include "escape.h"
+#include "json.h"
+
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -17,16 +22,40 @@ struct daemon_opts {
 	bool json = false;
 };
 
-int show(const daemon_reply &r)
+// Prints the reply: the body on stdout, or the error on stderr (exit 1).
+// Under --json an error is {"error": ...} on stdout instead, with the same
+// exit status, and so is anything else: `as_json` turns a success reply
+// that is not JSON itself (mode, unload) into its object.
+int show(const daemon_reply &r, bool json = false,
+	 const std::function<std::string(const std::string &)> &as_json = {})
 {
 	if (!r.ok) {
+		if (json) {
+			std::cout << json_error(r.body) << std::endl;
+			return 1;
+		}
 		std::cerr << "ltrackctl: " << r.body;
 		if (!r.body.empty() && r.body.back() != '\n')
 			std::cerr << '\n';
 		return 1;
 	}
-	std::cout << r.body << std::flush;
+	if (json && as_json)
+		std::cout << as_json(r.body) << std::endl;
+	else
+		std::cout << r.body << std::flush;
 	return 0;
+}
+
+// A daemon that did not understand "json" (an older ltrackd) answers in
+// text: still one JSON document on stdout.
+std::string json_or_message(const std::string &body)
+{
+	if (!body.empty() && body.front() == '{')
+		return body.back() == '\n' ? body.substr(0, body.size() - 1) : body;
+	std::string msg = body;
+	while (!msg.empty() && msg.back() == '\n')
+		msg.pop_back();
+	return json_object().str("message", msg).text();
 }
 
 } // namespace
@@ -58,7 +87,7 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 		std::vector<std::string> f{"status"};
 		if (opts->json)
 			f.push_back("json");
-		ctx.exit_code = show(ask_daemon(opts->socket, f));
+		ctx.exit_code = show(ask_daemon(opts->socket, f), opts->json);
 	});
 
 	auto policy = std::make_shared<std::string>();
@@ -66,14 +95,30 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 						    "any error is rejected and the active one stays");
 	socket_opt(reload);
 	reload->add_option("policy", *policy, "Policy file (default: the one ltrackd runs)");
+	reload->add_flag("--json", opts->json, "The outcome as one JSON object (counts and phase timings, or \"error\")");
 	reload->callback([&ctx, opts, policy] {
 		std::vector<std::string> f{"reload"};
 		if (!policy->empty()) {
+			// Always absolute: the daemon tells the path from the option
+			// words by its leading '/' (control_protocol.h).
 			char *abs = realpath(policy->c_str(), nullptr);
-			f.push_back(abs ? abs : *policy);
+			std::error_code ec;
+			f.push_back(abs ? std::string(abs) : std::filesystem::absolute(*policy, ec).string());
 			free(abs);
 		}
-		ctx.exit_code = show(ask_daemon(opts->socket, f));
+		if (opts->json)
+			f.push_back("json");
+		// On a terminal, each phase (compile, fill, swap) is shown as it
+		// starts and ends; a script or systemd's ExecReload= gets none.
+		bool tty = isatty(STDERR_FILENO) == 1;
+		if (tty)
+			f.push_back("progress");
+		progress_fn on_progress;
+		if (tty)
+			on_progress = [](const std::string &phase, const std::string &text) {
+				std::cerr << "reload: " << text_escape(phase) << ": " << text_escape(text) << std::endl;
+			};
+		ctx.exit_code = show(ask_daemon(opts->socket, f, on_progress), opts->json, json_or_message);
 	});
 
 	auto mode = std::make_shared<std::string>();
@@ -84,11 +129,18 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 		->required()
 		->check(CLI::IsMember({"enforce", "audit", "inherit"}));
 	mode_cmd->add_option("--profile", *profile, "Only this profile");
+	mode_cmd->add_flag("--json", opts->json, "The outcome as one JSON object (\"mode\", \"profile\", or \"error\")");
 	mode_cmd->callback([&ctx, opts, mode, profile] {
 		std::vector<std::string> f{"mode", *mode};
 		if (!profile->empty())
 			f.push_back(*profile);
-		ctx.exit_code = show(ask_daemon(opts->socket, f));
+		ctx.exit_code = show(ask_daemon(opts->socket, f), opts->json, [&](const std::string &) {
+			json_object o;
+			o.str("mode", *mode);
+			if (!profile->empty())
+				o.str("profile", *profile);
+			return o.text();
+		});
 	});
 
 	auto *stats = app.add_subcommand("stats", "Decision counters per hook, profile, action and rule, and drops");
@@ -98,7 +150,7 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 		std::vector<std::string> f{"stats"};
 		if (opts->json)
 			f.push_back("json");
-		ctx.exit_code = show(ask_daemon(opts->socket, f));
+		ctx.exit_code = show(ask_daemon(opts->socket, f), opts->json);
 	});
 
 	struct events_opts {
@@ -118,15 +170,26 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 		std::vector<std::string> f{"events", ev->follow ? "follow" : "recent", ev->format};
 		for (const auto &flt : ev->filters)
 			f.push_back(flt);
-		ctx.exit_code = show(stream_daemon(opts->socket, f, [](const std::string &line) {
-			std::cout << line << std::endl;
-			return static_cast<bool>(std::cout);
-		}));
+		// --format json: JSON lines, and an error is one more JSON line.
+		ctx.exit_code = show(stream_daemon(opts->socket, f,
+						   [](const std::string &line) {
+							   std::cout << line << std::endl;
+							   return static_cast<bool>(std::cout);
+						   }),
+				     ev->format == "json");
 	});
 
 	auto *unload = app.add_subcommand("unload", "Stop enforcing: detach and unpin everything, stop ltrackd");
 	socket_opt(unload);
-	unload->callback([&ctx, opts] { ctx.exit_code = show(ask_daemon(opts->socket, {"unload"})); });
+	unload->add_flag("--json", opts->json, "The outcome as one JSON object (\"unloading\": true, or \"error\")");
+	unload->callback([&ctx, opts] {
+		ctx.exit_code = show(ask_daemon(opts->socket, {"unload"}), opts->json, [](const std::string &body) {
+			std::string msg = body;
+			while (!msg.empty() && msg.back() == '\n')
+				msg.pop_back();
+			return json_object().boolean("unloading", true).str("message", msg).text();
+		});
+	});
 }
 
 } // namespace ltrack::ctl

@@ -3,6 +3,7 @@
 // that decided it. Exit status: 0 all safe, 1 something unsafe or
 // suspicious, 2 otherwise an error (unreadable, malformed, over limits).
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -67,14 +68,16 @@ std::string_view kind_name(enum sc::import_ref::kind k)
 }
 
 // Files under each path, less what --exclude names; directories recurse without following symlinked
-// directories (no loops). A path that cannot be listed becomes an error row.
-void collect(const std::string &path, std::vector<file_report> &out, excluder &skip)
+// directories (no loops). Only listed here: each is scanned as its turn comes, so its verdict is
+// printed as soon as it is decided. A path that cannot be listed becomes an error row.
+void collect(const std::string &path, std::vector<file_report> &out, std::vector<bool> &listed, excluder &skip)
 {
 	std::error_code ec;
 	if (skip(path))
 		return;
 	if (!fs::is_directory(path, ec)) {
-		out.push_back({path, sc::scan_file(path), {}});
+		out.push_back({path, {}, {}});
+		listed.push_back(false);
 		return;
 	}
 	std::vector<std::string> files;
@@ -93,10 +96,13 @@ void collect(const std::string &path, std::vector<file_report> &out, excluder &s
 		r.verdict = LTRACK_VERDICT_ERROR;
 		r.error = path + ": cannot list directory: " + ec.message();
 		out.push_back({path, r, {}});
+		listed.push_back(true); // decided already: nothing to scan
 	}
 	std::sort(files.begin(), files.end());
-	for (const std::string &f : files)
-		out.push_back({f, sc::scan_file(f), {}});
+	for (const std::string &f : files) {
+		out.push_back({f, {}, {}});
+		listed.push_back(false);
+	}
 }
 
 void print_text(const file_report &f, bool verbose)
@@ -144,33 +150,79 @@ struct summary {
 	double seconds = 0;
 };
 
-void print_json(const std::vector<file_report> &files, const summary &sum)
+// --json: one document, written as the scan goes: the opening, then each
+// file's object on a line of its own as soon as it is decided (the comma
+// between two starts the next line, so every object's line is complete when
+// it is written), then the summary.
+void print_json_file(const file_report &f, bool first)
 {
-	printf("{\"files\": [");
-	for (size_t n = 0; n < files.size(); n++) {
-		const file_report &f = files[n];
-		const sc::scan_result &r = f.result;
-		printf("%s\n  {\"path\": %s, \"format\": %s, \"verdict\": %s", n ? "," : "", json_string(f.path).c_str(),
-		       json_string(sc::format_name(r.fmt)).c_str(), json_string(sc::verdict_name(r.verdict)).c_str());
-		if (!f.sha256.empty())
-			printf(", \"sha256\": %s", json_string(f.sha256).c_str());
-		printf(", \"deciding\": [");
-		for (size_t i = 0; i < r.deciding.size(); i++)
-			printf("%s%s", i ? ", " : "", json_string(r.deciding[i]).c_str());
-		printf("], \"imports\": [");
-		for (size_t i = 0; i < r.imports.size(); i++) {
-			const sc::import_ref &imp = r.imports[i];
-			printf("%s{\"module\": %s, \"name\": %s, \"kind\": %s, \"where\": %s}", i ? ", " : "", json_string(imp.module).c_str(),
-			       json_string(imp.name).c_str(), json_string(kind_name(imp.kind)).c_str(), json_string(imp.where).c_str());
-		}
-		printf("], \"error\": %s, \"detail\": %s}", json_string(r.error).c_str(), json_string(r.detail).c_str());
+	const sc::scan_result &r = f.result;
+	printf("%s{\"path\": %s, \"format\": %s, \"verdict\": %s", first ? "  " : " ,", json_string(f.path).c_str(),
+	       json_string(sc::format_name(r.fmt)).c_str(), json_string(sc::verdict_name(r.verdict)).c_str());
+	if (!f.sha256.empty())
+		printf(", \"sha256\": %s", json_string(f.sha256).c_str());
+	printf(", \"deciding\": [");
+	for (size_t i = 0; i < r.deciding.size(); i++)
+		printf("%s%s", i ? ", " : "", json_string(r.deciding[i]).c_str());
+	printf("], \"imports\": [");
+	for (size_t i = 0; i < r.imports.size(); i++) {
+		const sc::import_ref &imp = r.imports[i];
+		printf("%s{\"module\": %s, \"name\": %s, \"kind\": %s, \"where\": %s}", i ? ", " : "", json_string(imp.module).c_str(),
+		       json_string(imp.name).c_str(), json_string(kind_name(imp.kind)).c_str(), json_string(imp.where).c_str());
 	}
-	printf("%s],\n \"summary\": {\"files\": %llu, \"bytes\": %llu, \"excluded\": %llu, \"seconds\": %.3f", files.empty() ? "" : "\n",
+	printf("], \"error\": %s, \"detail\": %s}\n", json_string(r.error).c_str(), json_string(r.detail).c_str());
+}
+
+void print_json_summary(const summary &sum)
+{
+	printf("],\n \"summary\": {\"files\": %llu, \"bytes\": %llu, \"excluded\": %llu, \"seconds\": %.3f",
 	       (unsigned long long)sum.files, (unsigned long long)sum.bytes, (unsigned long long)sum.excluded, sum.seconds);
 	for (uint32_t v : {LTRACK_VERDICT_SAFE, LTRACK_VERDICT_SUSPICIOUS, LTRACK_VERDICT_UNSAFE, LTRACK_VERDICT_ERROR})
 		printf(", %s: %llu", json_string(sc::verdict_name(v)).c_str(), (unsigned long long)sum.by_verdict[v]);
 	printf("}}\n");
 }
+
+// Progress on stderr, only when stderr is a terminal and there are more
+// than progress_min_files files: "[n/N] MiB path", redrawn at most ten
+// times a second and wiped before each result line (stdout may be the same
+// terminal), and at the end.
+constexpr std::size_t progress_min_files = 20;
+
+class progress_line {
+public:
+	explicit progress_line(std::size_t total) : total_(total), on_(isatty(STDERR_FILENO) == 1 && total > progress_min_files) {}
+	~progress_line() { wipe(); }
+
+	void show(std::size_t done, uint64_t bytes, const std::string &path)
+	{
+		if (!on_)
+			return;
+		auto now = std::chrono::steady_clock::now();
+		if (drawn_ && now - last_ < std::chrono::milliseconds(100))
+			return;
+		last_ = now;
+		std::string name = text_escape(path);
+		if (name.size() > 50)
+			name = "..." + name.substr(name.size() - 47);
+		fprintf(stderr, "\r\033[K[%zu/%zu] %.1f MiB %s", done, total_, double(bytes) / (1024.0 * 1024.0), name.c_str());
+		fflush(stderr);
+		drawn_ = true;
+	}
+	void wipe()
+	{
+		if (!drawn_)
+			return;
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		drawn_ = false;
+	}
+
+private:
+	std::size_t total_;
+	bool on_;
+	bool drawn_ = false;
+	std::chrono::steady_clock::time_point last_{};
+};
 
 // One line at the end, as ClamAV's and other scanners' summaries read.
 void print_summary(const summary &sum)
@@ -189,14 +241,23 @@ int run_scan(const scan_options &opt)
 {
 	auto start = std::chrono::steady_clock::now();
 	std::vector<file_report> files;
+	std::vector<bool> decided;
 	excluder skip{opt.excludes};
 	for (const std::string &p : opt.paths)
-		collect(p, files, skip);
+		collect(p, files, decided, skip);
 	bool flagged = false, failed = false;
 	summary sum;
 	sum.files = files.size();
 	sum.excluded = skip.excluded;
-	for (file_report &f : files) {
+	if (opt.json)
+		printf("{\"files\": [\n");
+	fflush(stdout);
+	progress_line progress(files.size());
+	for (std::size_t n = 0; n < files.size(); n++) {
+		file_report &f = files[n];
+		progress.show(n, sum.bytes, f.path);
+		if (!decided[n])
+			f.result = sc::scan_file(f.path);
 		std::error_code ec;
 		uint64_t size = fs::file_size(f.path, ec);
 		sum.bytes += ec ? 0 : size;
@@ -206,13 +267,20 @@ int run_scan(const scan_options &opt)
 			f.sha256 = sc::sha256_file(f.path);
 		flagged |= f.result.verdict == LTRACK_VERDICT_UNSAFE || f.result.verdict == LTRACK_VERDICT_SUSPICIOUS;
 		failed |= f.result.verdict == LTRACK_VERDICT_ERROR;
+		// The verdict is out as soon as it is decided, whatever comes next.
+		progress.wipe();
+		if (opt.json)
+			print_json_file(f, n == 0);
+		else
+			print_text(f, opt.verbose);
+		fflush(stdout);
+		f.result = {}; // a big tree's imports are not kept until the end
 	}
+	progress.wipe();
 	sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 	if (opt.json) {
-		print_json(files, sum);
+		print_json_summary(sum);
 	} else {
-		for (const file_report &f : files)
-			print_text(f, opt.verbose);
 		if (files.empty())
 			fprintf(stderr, "ltrackctl scan: no files found under the given paths\n");
 		print_summary(sum);
@@ -230,7 +298,7 @@ void add_scan_command(CLI::App &app, context &ctx)
 	auto opt = std::make_shared<scan_options>();
 	CLI::App *cmd = app.add_subcommand("scan", "scan model files for code a loader would run (pickle imports); directories recurse");
 	cmd->add_option("paths", opt->paths, "model files or directories")->required();
-	cmd->add_flag("--json", opt->json, "print a JSON array, one object per file");
+	cmd->add_flag("--json", opt->json, "print one JSON document: an object per file, each written as soon as it is decided, then a summary");
 	cmd->add_flag("-v,--verbose", opt->verbose, "also list every import and what was seen");
 	cmd->add_flag("--sha256", opt->digest, "also print each file's SHA-256 (for the policy's trusted list)");
 	cmd->add_option("--exclude", opt->excludes,
@@ -238,7 +306,9 @@ void add_scan_command(CLI::App &app, context &ctx)
 		->type_name("GLOB")
 		->take_all()
 		->allow_extra_args(false);
-	cmd->footer("Exit status: 0 all safe, 1 something unsafe or suspicious, 2 an error and nothing flagged.");
+	cmd->footer("Each verdict is printed as soon as the file is scanned; with more than 20 files and stderr a terminal, "
+		    "progress is shown on stderr.\nExit status: 0 all safe, 1 something unsafe or suspicious, 2 an error and "
+		    "nothing flagged.");
 	cmd->callback([opt, &ctx] { ctx.exit_code = run_scan(*opt); });
 }
 

@@ -44,7 +44,7 @@ int connect_daemon(const std::string &path, std::string &error)
 } // namespace
 
 daemon_reply stream_daemon(const std::string &socket_path, const std::vector<std::string> &fields,
-			   const std::function<bool(const std::string &)> &on_line)
+			   const std::function<bool(const std::string &)> &on_line, const progress_fn &on_progress)
 {
 	daemon_reply r;
 	int fd = connect_daemon(socket_path, r.body);
@@ -69,7 +69,11 @@ daemon_reply stream_daemon(const std::string &socket_path, const std::vector<std
 		while (more && (nl = buf.find('\n')) != std::string::npos) {
 			line = buf.substr(0, nl);
 			buf.erase(0, nl + 1);
-			if (first) {
+			std::string phase, text;
+			if (first && control::parse_progress(line, phase, text)) {
+				if (on_progress)
+					on_progress(phase, text);
+			} else if (first) {
 				r.ok = line == "ok";
 				first = false;
 				if (!r.ok && line != "error") {
@@ -89,13 +93,17 @@ daemon_reply stream_daemon(const std::string &socket_path, const std::vector<std
 	return r;
 }
 
-daemon_reply ask_daemon(const std::string &socket_path, const std::vector<std::string> &fields)
+daemon_reply ask_daemon(const std::string &socket_path, const std::vector<std::string> &fields,
+			const progress_fn &on_progress)
 {
 	std::string body;
-	daemon_reply r = stream_daemon(socket_path, fields, [&](const std::string &line) {
-		body += line + "\n";
-		return true;
-	});
+	daemon_reply r = stream_daemon(
+		socket_path, fields,
+		[&](const std::string &line) {
+			body += line + "\n";
+			return true;
+		},
+		on_progress);
 	if (r.ok)
 		r.body = body;
 	return r;

@@ -327,7 +327,8 @@ unsigned bpf_guard::clean_stale_runs()
 	return cleaned;
 }
 
-status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, apply_stats *stats)
+status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, apply_stats *stats,
+			const apply_progress &progress)
 {
 	apply_stats local;
 	apply_stats &a = stats ? *stats : local;
@@ -344,6 +345,8 @@ status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, 
 
 	// 1. Build the new generation beside the live one. Leftovers of an
 	// aborted earlier swap are cleared first.
+	if (progress)
+		progress("fill", next, a);
 	auto t0 = clock::now();
 	std::size_t stale = 0;
 	status s;
@@ -375,6 +378,8 @@ status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, 
 	if (bpf_map_update_elem(bpf_map__fd(m.slots), &next, &hdr, BPF_ANY) < 0)
 		return libbpf_fail("writing map slots", errno);
 	a.write_ms = ms_since(t0);
+	if (progress)
+		progress("flip", next, a);
 
 	// 2. Flip: one 32-bit store in the state value per field. The mode and
 	// daemon pid are set before the slot so the new policy starts with them.
@@ -386,6 +391,8 @@ status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, 
 		return libbpf_fail("flipping map state", errno);
 	a.flip_ms = ms_since(t1);
 	a.slot = next;
+	if (progress)
+		progress("cleanup", next, a);
 
 	// 3. Free the old generation (nothing reads it any more).
 	auto t2 = clock::now();

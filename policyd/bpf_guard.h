@@ -6,7 +6,9 @@
 #include "libbpf_call.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <string_view>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,7 +73,12 @@ public:
 	// Writes every map entry of the policy into the inactive slot, then flips
 	// the state word the hooks read once per decision, then deletes the old
 	// slot's entries. At every instant each hook decides wholly by one policy.
-	status apply(const policy::compiled_policy &p, uint32_t daemon_tgid, apply_stats *stats = nullptr);
+	// progress, if given, is called as each step starts: "fill" (the new
+	// slot is about to be written), "flip" (written; write_ms is set),
+	// "cleanup" (live; flip_ms is set). slot: the slot being filled.
+	using apply_progress = std::function<void(std::string_view step, uint32_t slot, const apply_stats &)>;
+	status apply(const policy::compiled_policy &p, uint32_t daemon_tgid, apply_stats *stats = nullptr,
+		     const apply_progress &progress = {});
 
 	// Switches the global mode at once (no reload).
 	status set_mode(uint32_t mode);

@@ -28,6 +28,35 @@ bool parse_request(std::string_view line, std::vector<std::string> &fields, std:
 	return true;
 }
 
+std::string format_progress(std::string_view phase, std::string_view text)
+{
+	std::string line = "progress\t";
+	line += phase;
+	line += '\t';
+	// One line whatever the text holds: a path with a line feed in it
+	// must not end the progress line and start a fake reply.
+	for (char c : text)
+		line += c == '\n' || c == '\r' ? ' ' : c;
+	line += '\n';
+	return line;
+}
+
+bool parse_progress(std::string_view line, std::string &phase, std::string &text)
+{
+	if (!line.empty() && line.back() == '\n')
+		line.remove_suffix(1);
+	constexpr std::string_view tag = "progress\t";
+	if (line.substr(0, tag.size()) != tag)
+		return false;
+	line.remove_prefix(tag.size());
+	std::size_t tab = line.find('\t');
+	if (tab == std::string_view::npos)
+		return false;
+	phase = line.substr(0, tab);
+	text = line.substr(tab + 1);
+	return true;
+}
+
 std::string format_request(const std::vector<std::string> &fields)
 {
 	std::string line(protocol);

@@ -5,9 +5,17 @@
 //   reply:    "ok" LF body...            (connection closed at the end)
 //             "error" LF message LF...
 //
-// Commands: status [json], reload [PATH], mode enforce|audit [PROFILE],
-// stats [json], events [follow] [json|text] [FILTER], unload, version.
-// `events follow` streams one record per line until the client closes.
+// Commands: status [json], reload [PATH] [json] [progress],
+// mode enforce|audit [PROFILE], stats [json], events [follow] [json|text]
+// [FILTER], unload, version. `events follow` streams one record per line
+// until the client closes. reload's PATH is absolute (ltrackctl makes it
+// so), which tells it from the option words: `json` makes the success reply
+// one JSON object; `progress` sends a line per phase as it starts and ends,
+// BEFORE the "ok"/"error" line:
+//
+//             "progress" TAB phase TAB text LF     (phase: compile, fill, swap)
+//
+// A client that did not ask for progress never sees such a line.
 // Only root callers that no ltrack profile governs are served (SO_PEERCRED
 // and the caller's task label, checked at accept: policyd/control_server.h).
 #pragma once
@@ -27,6 +35,10 @@ inline constexpr const char *default_socket = "/run/ltrack/ltrackd.sock";
 // (the version mismatch is reported to the caller with both versions).
 bool parse_request(std::string_view line, std::vector<std::string> &fields, std::string &error);
 std::string format_request(const std::vector<std::string> &fields);
+
+// A progress line (with its LF), and its parse (false: not a progress line).
+std::string format_progress(std::string_view phase, std::string_view text);
+bool parse_progress(std::string_view line, std::string &phase, std::string &text);
 
 // One request line read from a non-blocking connection as its bytes come,
 // however they are paced: at most max_bytes and max_time from accept to

@@ -282,7 +282,7 @@ void control_server::respond(int fd, bool ok, std::string_view body)
 		return;
 	connection &c = it->second;
 	c.state = phase::writing;
-	c.out = ok ? "ok\n" : "error\n";
+	c.out += ok ? "ok\n" : "error\n"; // after any progress lines not yet sent
 	c.out += body;
 	if (!body.empty() && body.back() != '\n')
 		c.out += '\n';
@@ -290,6 +290,26 @@ void control_server::respond(int fd, bool ok, std::string_view body)
 	// loses it, the daemon does not wait.
 	c.deadline = clock::now() + control::request_reader::max_time;
 	write_out(fd, c);
+}
+
+void control_server::progress(int fd, std::string_view phase, std::string_view text)
+{
+	auto it = conns_.find(fd);
+	if (it == conns_.end())
+		return;
+	connection &c = it->second;
+	bool queued = !c.out.empty();
+	c.out += control::format_progress(phase, text);
+	if (queued)
+		return; // behind what the socket did not take: keeps the order
+	while (!c.out.empty()) {
+		ssize_t n = send(fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; // full or gone: respond's write_out finishes (or drops) it
+		c.out.erase(0, n);
+	}
 }
 
 void control_server::write_out(int fd, connection &c)

@@ -74,6 +74,10 @@ public:
 	// Queues the reply; the connection closes once it is written (or at its
 	// deadline).
 	void respond(int fd, bool ok, std::string_view body);
+	// Before respond: one progress line (control::format_progress), sent
+	// at once if the socket takes it, else queued ahead of the reply.
+	// Never waits: a client that does not read gets it with the reply.
+	void progress(int fd, std::string_view phase, std::string_view text);
 	// Hands the connection over (`events --follow`): no longer watched or
 	// closed by the server. Returns the fd.
 	int release(int fd);

@@ -4,6 +4,7 @@
 #include "control_server.h"
 #include "decision_pipeline.h"
 #include "event_reader.h"
+#include "json.h"
 #include "kernel_support.h"
 #include "model_watch.h"
 #include "policy_state.h"
@@ -27,6 +28,8 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <string_view>
 
 namespace ltrack {
 namespace {
@@ -41,8 +44,12 @@ private:
 	void on_signal();
 	void handle(control_request &req);
 	std::string add_daemon_status(std::string text, bool json) const;
-	std::string reload(const std::string &path, bool &ok);
-	std::string reload_policy(const std::string &path, bool &ok);
+	// A reload's phases as they start and end (compile, fill, swap), for
+	// `ltrackctl reload` on a terminal; json, if given, receives the
+	// successful outcome as one JSON object.
+	using phase_fn = std::function<void(std::string_view phase, const std::string &text)>;
+	std::string reload(const std::string &path, bool &ok, const phase_fn &phase = {}, std::string *json = nullptr);
+	std::string reload_policy(const std::string &path, bool &ok, const phase_fn &phase, std::string *json);
 	void watch_targets();
 	void on_targets_timer();
 	status protect_own_files();
@@ -288,29 +295,46 @@ void daemon::on_signal()
 	stop_ = true;
 }
 
-std::string daemon::reload(const std::string &path, bool &ok)
+std::string daemon::reload(const std::string &path, bool &ok, const phase_fn &phase, std::string *json)
 {
 	// systemd sees the reload (RELOADING=1) and, whatever its outcome, the
 	// service ready again with what is enforced now.
 	service::reloading();
-	std::string result = reload_policy(path, ok);
+	std::string result = reload_policy(path, ok, phase, json);
 	service::reloaded(fmt::format("enforcing {} ({} mode, {} profiles, {} rules){}", policy_.path(),
 				      policy_.mode_name(), policy_.profile_count(), policy_.rule_count(),
 				      ok ? "" : "; the last reload was rejected"));
 	return result;
 }
 
-std::string daemon::reload_policy(const std::string &path, bool &ok)
+std::string daemon::reload_policy(const std::string &path, bool &ok, const phase_fn &phase, std::string *json)
 {
 	ok = false;
+	auto say = [&phase](std::string_view name, const std::string &text) {
+		if (phase)
+			phase(name, text);
+	};
+	say("compile", "compiling " + path);
 	policy_state next;
 	if (std::string err = next.load(path, policy_.profile_ids()); !err.empty())
 		return "rejected " + path + "; the active policy stays in force:\n" + err;
 	if (std::string err = pipeline_.configure(next.active(), opt_.decision_log, opt_.foreground); !err.empty())
 		return "rejected " + path + ": decision log: " + err;
+	say("compile", fmt::format("compiled in {:.1f} ms: {} profiles, {} rules, {} map entries", next.compile_ms(),
+				   next.profile_count(), next.rule_count(), next.compiled().entry_count()));
 	apply_stats st;
 	auto t0 = std::chrono::steady_clock::now();
-	if (status s = guard_.apply(next.compiled(), getpid(), &st); !s.ok())
+	auto on_step = [&](std::string_view step, uint32_t slot, const apply_stats &a) {
+		if (step == "fill")
+			say("fill", fmt::format("writing {} map entries into slot {}", next.compiled().entry_count(), slot));
+		else if (step == "flip") {
+			say("fill", fmt::format("written in {:.1f} ms", a.write_ms));
+			say("swap", fmt::format("flipping the live slot to {}", slot));
+		} else if (step == "cleanup")
+			say("swap", fmt::format("live in {:.3f} ms; removing the previous slot's entries", a.flip_ms));
+	};
+	if (status s = guard_.apply(next.compiled(), getpid(), &st, phase ? bpf_guard::apply_progress(on_step) : nullptr);
+	    !s.ok())
 		return "applying " + path + " failed: " + s.error;
 	next.mark_applied(st);
 	pipeline_.on_policy_applied(st.slot, next.shared());
@@ -326,6 +350,23 @@ std::string daemon::reload_policy(const std::string &path, bool &ok)
 		add_fd(waiter_.fd());
 	double swap_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 	ok = true;
+	say("swap", fmt::format("done in {:.1f} ms ({} entries of the previous slot removed in {:.1f} ms)", swap_ms,
+				st.removed, st.cleanup_ms));
+	if (json)
+		*json = json_object()
+				.str("reloaded", path)
+				.num("profiles", policy_.profile_count())
+				.num("rules", policy_.rule_count())
+				.num("map_entries", policy_.compiled().entry_count())
+				.num("slot", st.slot)
+				.num("compile_ms", policy_.compile_ms())
+				.num("swap_ms", swap_ms)
+				.num("write_ms", st.write_ms)
+				.num("flip_ms", st.flip_ms)
+				.num("cleanup_ms", st.cleanup_ms)
+				.num("entries_written", st.written)
+				.num("entries_removed", st.removed)
+				.text();
 	return fmt::format("reloaded {} ({} profiles, {} rules): compiled in {:.1f} ms, swapped in {:.1f} ms "
 			   "(write {:.1f}, flip {:.3f}, cleanup {:.1f}), slot {}",
 			   path, policy_.profile_count(), policy_.rule_count(), policy_.compile_ms(), swap_ms,
@@ -512,10 +553,29 @@ void daemon::handle(control_request &req)
 	} else if (cmd == "stats") {
 		control_.respond(req.fd, true, pipeline_.stats_text(json));
 	} else if (cmd == "reload") {
+		// reload [PATH] [json] [progress]: ltrackctl sends PATH absolute,
+		// so it is never taken for an option word (a policy file named
+		// "json" in the current directory arrives as /DIR/json).
+		std::string path = policy_.path();
+		bool want_json = false, want_progress = false;
+		for (std::size_t i = 1; i < f.size(); i++) {
+			if (f[i] == "json")
+				want_json = true;
+			else if (f[i] == "progress")
+				want_progress = true;
+			else
+				path = f[i];
+		}
+		phase_fn phase;
+		if (want_progress)
+			phase = [this, fd = req.fd](std::string_view name, const std::string &text) {
+				control_.progress(fd, name, text);
+			};
 		bool ok;
-		std::string msg = reload(f.size() > 1 ? f[1] : policy_.path(), ok);
+		std::string json;
+		std::string msg = reload(path, ok, phase, want_json ? &json : nullptr);
 		(ok ? spdlog::info("{}", msg) : spdlog::error("{}", msg));
-		control_.respond(req.fd, ok, msg);
+		control_.respond(req.fd, ok, ok && want_json ? json : msg);
 	} else if (cmd == "mode" && f.size() >= 2) {
 		std::string err = policy_.switch_mode(guard_, f[1], f.size() > 2 ? f[2] : "");
 		if (err.empty())

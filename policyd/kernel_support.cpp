@@ -1,4 +1,5 @@
 #include "kernel_support.h"
+#include "json.h"
 
 #include "libbpf_call.h"
 #include "probe.skel.h"
@@ -120,6 +121,18 @@ std::string format_report(const support_report &r)
 	if (!r.ok())
 		out += "cannot enforce: " + r.first_failure() + "\n";
 	return out;
+}
+
+std::string format_report_json(const support_report &r)
+{
+	json_array checks;
+	for (const auto &c : r.checks)
+		checks.add_raw(json_object().str("name", c.name).boolean("ok", c.ok).str("detail", c.detail).str("fix", c.fix).text());
+	json_object out;
+	out.boolean("ok", r.ok()).raw("checks", checks.text());
+	if (!r.ok())
+		out.str("cannot_enforce", r.first_failure());
+	return out.text() + "\n";
 }
 
 support_report probe_kernel_support()

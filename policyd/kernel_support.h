@@ -27,6 +27,10 @@ struct support_report {
 // One line per requirement, with the fix under a failed one; then, if
 // something failed, "cannot enforce: <first failure>".
 std::string format_report(const support_report &r);
+// The same as one JSON object (--json of doctor and --check-support):
+// {"ok":bool,"checks":[{"name","ok","detail","fix"}...],"cannot_enforce":"<first failure>"},
+// the last only when something failed.
+std::string format_report_json(const support_report &r);
 
 // Runs the checks, stopping the trial steps after the first failure
 // (they cannot succeed once an earlier one failed).

@@ -242,6 +242,34 @@ TEST(ControlSocket, DrippersSlowFollowersAndGovernedCallersCannotStallOrSwitchIt
 	EXPECT_NE(d.output().find("a governed process may not control ltrack"), std::string::npos) << d.output();
 	EXPECT_TRUE(d.running());
 	EXPECT_EQ(actor({"open", t / "secret"}).actor_errno(), EPERM);
+
+	// 5. A reload asked for its phases (what `ltrackctl reload` asks on a
+	// terminal) sends them before its reply, in order, and with "json" the
+	// reply is one JSON object with the phase timings; a rejected one is
+	// an error reply (ltrackctl --json makes it {"error"}), nothing changed.
+	std::string reply = ask(d.socket_path(), "reload\tprogress\tjson");
+	std::size_t compile = reply.find("progress\tcompile\tcompiling " + d.policy_path() + "\n"),
+		    fill = reply.find("progress\tfill\twriting "), swap = reply.find("progress\tswap\tdone in "),
+		    ok = reply.find("ok\n{");
+	EXPECT_TRUE(compile == 0 && fill != std::string::npos && swap != std::string::npos && fill < swap && swap < ok &&
+		    ok != std::string::npos)
+		<< reply;
+	if (ok != std::string::npos) {
+		json r = json::parse(reply.substr(ok + 3));
+		EXPECT_EQ(r["reloaded"].s(), d.policy_path()) << reply;
+		EXPECT_EQ(r["profiles"].i(), 1) << reply;
+		EXPECT_TRUE(r.has("compile_ms") && r.has("write_ms") && r.has("flip_ms") && r.has("slot")) << reply;
+	}
+	EXPECT_EQ(ask(d.socket_path(), "reload").rfind("ok\nreloaded ", 0), 0u); // as before: no progress, text
+	write_file(t / "bad.toml", "mode = \"enforce\"\n[profile.p\n");
+	run_result bad = d.ctl({"reload", "--json", t / "bad.toml"});
+	EXPECT_EQ(bad.exit_code, 1) << bad.out;
+	EXPECT_NE(json::parse(bad.out)["error"].s().find("rejected " + t / "bad.toml"), std::string::npos)
+		<< bad.out;
+	run_result good = d.ctl({"reload", "--json"});
+	EXPECT_EQ(good.exit_code, 0) << good.out;
+	EXPECT_EQ(json::parse(good.out)["reloaded"].s(), d.policy_path()) << good.out;
+	EXPECT_EQ(actor({"open", t / "secret"}).actor_errno(), EPERM);
 }
 
 } // namespace

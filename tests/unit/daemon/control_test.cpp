@@ -2,6 +2,7 @@
 // is complete at its LF however its bytes are paced, and never longer than
 // max_bytes nor later than max_time after accept.
 #include "control_protocol.h"
+#include "json.h"
 
 #include <gtest/gtest.h>
 
@@ -97,6 +98,39 @@ TEST(ParseRequest, SplitsFieldsAndChecksTheProtocol)
 	EXPECT_EQ(err, "empty request");
 	EXPECT_FALSE(parse_request("", f, err));
 	EXPECT_EQ(format_request({"mode", "audit"}), "ltrack/1\tmode\taudit\n");
+}
+
+// reload's phase lines: one line each whatever the text holds (a policy
+// path with a line feed cannot end one early and fake an "ok"), and the
+// client tells them from the reply's first line.
+TEST(Progress, OneLineEachAndToldFromTheReply)
+{
+	std::string line = format_progress("compile", "compiling /etc/x\nok\r.toml");
+	EXPECT_EQ(line, "progress\tcompile\tcompiling /etc/x ok .toml\n");
+	std::string phase, text;
+	ASSERT_TRUE(parse_progress(line, phase, text));
+	EXPECT_EQ(phase, "compile");
+	EXPECT_EQ(text, "compiling /etc/x ok .toml");
+	EXPECT_FALSE(parse_progress("ok", phase, text));
+	EXPECT_FALSE(parse_progress("error", phase, text));
+	EXPECT_FALSE(parse_progress("progress", phase, text));
+	EXPECT_FALSE(parse_progress("progress\tfill", phase, text));
+}
+
+// The --json reports' writer: every key and string escaped, numbers as
+// numbers, {"error": ...} without the daemon's trailing line feed.
+TEST(JsonObject, EscapesEveryStringAndNests)
+{
+	std::string o = ltrack::json_object()
+				.str("path", "/a\"b\n\xff")
+				.boolean("ok", false)
+				.num("slot", 1u)
+				.num("ms", 1.5)
+				.raw("checks", ltrack::json_array().add_str("x\\").add_raw("{}").text())
+				.text();
+	EXPECT_EQ(o, "{\"path\":\"/a\\\"b\\n\\ufffd\",\"ok\":false,\"slot\":1,\"ms\":1.500,\"checks\":[\"x\\\\\",{}]}");
+	EXPECT_EQ(ltrack::json_error("rejected x:\nline 2\n"), "{\"error\":\"rejected x:\\nline 2\"}");
+	EXPECT_EQ(ltrack::json_object().text(), "{}");
 }
 
 } // namespace
