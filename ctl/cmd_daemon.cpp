@@ -118,7 +118,15 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 			on_progress = [](const std::string &phase, const std::string &text) {
 				std::cerr << "reload: " << text_escape(phase) << ": " << text_escape(text) << std::endl;
 			};
-		ctx.exit_code = show(ask_daemon(opts->socket, f, on_progress), opts->json, json_or_message);
+		daemon_reply r = ask_daemon(opts->socket, f, on_progress);
+		// An ltrackd older than this ltrackctl (binaries upgraded, daemon
+		// not restarted yet) takes the first field after "reload" for the
+		// path: without a path, "json" or "progress" was compiled as a file
+		// and rejected, nothing changed. Ask again the old way.
+		if (!r.ok && policy->empty() && f.size() > 1 &&
+		    (r.body.rfind("rejected json;", 0) == 0 || r.body.rfind("rejected progress;", 0) == 0))
+			r = ask_daemon(opts->socket, {"reload"});
+		ctx.exit_code = show(r, opts->json, json_or_message);
 	});
 
 	auto mode = std::make_shared<std::string>();

@@ -32,6 +32,11 @@ expect([ctl, "status", "--no-such-option"], 2, err_has="no-such-option")
 expect([ctl, "check"], 2, err_has="policy")      # missing argument
 expect([ctl, "scan", "--no-such-flag", "/"], 2)
 expect([daemon, "--pin-dir"], 2)                 # option without its value
+expect([ctl, "mode", "bogus"], 2, err_has="bogus")  # a value outside its choices
+expect([ctl, "events", "--format", "xml"], 2)
+expect([ctl, "reload", "a.toml", "b.toml"], 2)     # one policy at most
+expect([ctl, "mode", "audit", "--json", "--no-such-option"], 2)  # usage errors stay text, exit 2, under --json
+expect([daemon, "--json"], 2, err_has="--check-support")  # --json only with a one-shot report
 
 for f in failures:
     print("FAIL:", f)

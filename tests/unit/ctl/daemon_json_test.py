@@ -108,6 +108,15 @@ with tempfile.TemporaryDirectory() as d:
     expect("reload --json text reply", r.returncode == 0 and doc and doc.get("message", "").startswith("reloaded"), doc)
     expect("reload without a path", fake.requests[-1][2:] == [b"json"], fake.requests[-1])
 
+    # An ltrackd older than ltrackctl took "json" for the policy path and
+    # rejected it: ltrackctl asks again without the option words.
+    fake.replies.append(b"error\nrejected json; the active policy stays in force:\njson: cannot open\n")
+    r = run([ctl, "reload", "--json"] + S, b"ok\nreloaded /p.toml (1 profiles, 2 rules)\n", fake)
+    doc = one_json("reload --json (older daemon)", r.stdout)
+    expect("reload --json older daemon", r.returncode == 0 and doc and doc.get("message", "").startswith("reloaded")
+           and fake.requests[-2][1:] == [b"reload", b"json"] and fake.requests[-1][1:] == [b"reload"],
+           (r.returncode, doc, fake.requests[-2:]))
+
     # mode and unload: ltrackctl writes the object; errors are {"error"}.
     r = run([ctl, "mode", "audit", "--profile", "inference", "--json"] + S, b"ok\nmode audit\n", fake)
     doc = one_json("mode --json", r.stdout)
