@@ -6,7 +6,10 @@
 // real torch.save) is loaded by Debian's /usr/bin/python3 the way transformers
 // does (json, numpy for the safetensors, torch.load), which then computes
 // with torch and numpy and serves a request on loopback
-// (tests/vm/models/inference_workload.py). Zero records other than
+// (tests/vm/models/inference_workload.py), then writes a small checkpoint
+// into /srv/models in place, slowly, and loads it the moment it is complete
+// (a download finishing, then the load: the shipped policy's scan_at_open
+// decides that first open by the file's content). Zero records other than
 // "allowed" may name that process, Python's own site .pth files included;
 // then the same process opens a pickle whose payload would touch a marker:
 // refused with EPERM in the kernel, the payload never runs, and the record
@@ -85,8 +88,9 @@ TEST(InferenceHost, HuggingFaceFolderAndTorchWorkloadUnderShippedInferencePolicy
 		if (l.starts_with("{\"step\""))
 			if (json j = json::parse(l); j.kind == json::object_v)
 				steps[j["step"].s()] = j;
-	for (const char *s : {"json", "text", "safetensors", "torch_load", "compute", "serve"})
+	for (const char *s : {"json", "text", "safetensors", "torch_load", "compute", "serve", "fresh"})
 		EXPECT_TRUE(steps[s]["ok"].b) << s << ": " << py.out;
+	EXPECT_TRUE(steps["fresh"]["same"].b) << py.out;
 	EXPECT_TRUE(steps["torch_load"]["same_as_safetensors"].b) << py.out;
 	EXPECT_EQ(steps["serve"]["reply"]["model"].s(), "gpt2") << py.out;
 	// The CPU topology is readable: Python counts the CPUs this process does.
@@ -122,6 +126,14 @@ TEST(InferenceHost, HuggingFaceFolderAndTorchWorkloadUnderShippedInferencePolicy
 			refused.push_back(r);
 	}
 	EXPECT_TRUE(refused.empty()) << refused.size() << " records besides the malicious pickle:\n" << dump(refused);
+	// The fresh checkpoint: decided at its first open by the waiter's scan
+	// (an allowed record, "at_open": "scanned"), unless the watcher's scan
+	// after the writer's close came first (then the kernel allowed it by
+	// that verdict, with no record). Either way, allowed.
+	for (const json &r : d.decisions())
+		if (r["process"]["pid"].i() == py.pid && r["file"]["path"].s() == "/srv/models/fresh.pt")
+			std::printf("fresh.pt: %s, verdict %s, at_open %s\n", r["outcome"].s().c_str(),
+				    r["model"]["verdict"].s().c_str(), r["model"]["at_open"].s().c_str());
 	EXPECT_TRUE(site_pth) << "no allowed record for Python's own distutils-precedence.pth";
 }
 

@@ -483,6 +483,9 @@ TEST(ShippedPolicies, InferenceAndItsAuditTwinDifferOnlyInMode)
 	EXPECT_EQ(v.file_default, LTRACK_ACT_DENY);
 	EXPECT_EQ(v.net_default, LTRACK_ACT_DENY);
 	EXPECT_EQ(v.model_policy, LTRACK_MODEL_SAFE_ONLY);
+	// A model written into /srv/models a moment ago is scanned at its first open.
+	EXPECT_TRUE(v.flags & LTRACK_PF_MODEL_WAIT);
+	EXPECT_EQ(v.flags, a.policy->profiles[0].value.flags);
 
 	compile_result def = compile_file(std::string(LTRACK_SOURCE_DIR) + "/policies/default.toml", o);
 	ASSERT_TRUE(def.ok());

@@ -8,7 +8,9 @@ does: JSON config, generation config and tokenizer files with json,
 merges.txt/vocab.txt/README as text, the SentencePiece model's bytes,
 model.safetensors parsed by hand with numpy, pytorch_model.bin with
 torch.load; runs the model's embedding through torch and numpy; serves one
-request on loopback (http.server) and answers it with a client. With
+request on loopback (http.server) and answers it with a client. Then
+writes a small checkpoint into MODEL_DIR/fresh.pt in place, slowly, and
+torch.loads it at once (a download finishing, then the load). With
 --evil, then opens PICKLE (a pickle whose payload would touch MARKER) as a
 hostile request would make it. Prints one JSON line per step:
 {"step": S, "ok": true, ...} or {"step": S, "ok": false, "errno": N,
@@ -132,9 +134,29 @@ def serve():
     return {"reply": reply}
 
 
+def fresh():
+    # A model that arrives while the service runs (a download into its final
+    # name, in four writes 0.3 s apart) and is loaded the moment it is
+    # complete: the first open of a file nobody has scanned yet.
+    import io
+
+    buf = io.BytesIO()
+    torch.save({k: state[k] for k in ("transformer.ln_f.weight", "transformer.ln_f.bias")}, buf)
+    data = buf.getvalue()
+    path = os.path.join(d, "fresh.pt")
+    with open(path, "wb") as f:
+        for i in range(4):
+            f.write(data[len(data) * i // 4:len(data) * (i + 1) // 4])
+            f.flush()
+            time.sleep(0.3)
+    got = torch.load(path)
+    return {"tensors": len(got), "same": bool(torch.equal(got["transformer.ln_f.bias"], state["transformer.ln_f.bias"]))}
+
+
 step("torch_load", load_torch)
 step("compute", compute)
 step("serve", serve)
+step("fresh", fresh)
 
 if len(sys.argv) > 2 and sys.argv[2] == "--evil":
     import pickle
