@@ -44,6 +44,8 @@ enum ltrack_hook {
 	LTRACK_HOOK_TAMPER = 9, /* an attempt on ltrack itself: lsm/self.bpf.c */
 	LTRACK_HOOK_PYTHON = 10, /* not a kernel hook: a governed interpreter's audit hook reported it
 				  * over the report socket (policyd/report_server.cpp); never in the ring */
+	LTRACK_HOOK_ANCESTOR = 11, /* inode_rules keys only, never in a record: a directory (or symlink) on
+				    * the way to an inode-bound rule's target (see "inode_rules") */
 };
 
 /* What a PYTHON record is about (the record's cred_op field). path holds
@@ -176,6 +178,7 @@ enum ltrack_model_policy {
 #define LTRACK_PF_UNIX_RULES (1u << 7) /* unix socket rules (inode_rules / name_rules, hook NET) */
 #define LTRACK_PF_MODEL_EXCLUDES (1u << 8) /* model exclude dirs: hook MODEL subtree rules with action ALLOW */
 #define LTRACK_PF_MODEL_WAIT (1u << 9) /* scan_at_open: an unscanned model's first open waits for its scan */
+#define LTRACK_PF_ANCESTORS (1u << 10) /* ancestors of inode targets are marked (hook ANCESTOR entries) */
 
 /* Drop/anomaly counters (per-CPU array "counters"). */
 enum ltrack_counter {
@@ -199,6 +202,7 @@ enum ltrack_counter {
 #define LTRACK_EV_LAUNCH_POINT (1u << 5) /* built-in rule: a write to a host-wide helper launch point */
 #define LTRACK_EV_BPFFS (1u << 6) /* built-in rule: a mount on or of ltrack's bpffs */
 #define LTRACK_EV_BY_MODEL (1u << 7) /* LINK: the model layer refused the object (verdict says why) */
+#define LTRACK_EV_ANCESTOR (1u << 8) /* LINK: the object leads to a rule's target (an ANCESTOR entry) */
 
 /* ---- maps -------------------------------------------------------------- */
 
@@ -266,11 +270,21 @@ struct ltrack_profile {
 };
 
 /* "inode_rules": hash. A file or directory by identity. dev is the kernel's
- * internal dev_t encoding (major << 20 | minor), not stat(2)'s. */
+ * internal dev_t encoding (major << 20 | minor), not stat(2)'s.
+ * Hook ANCESTOR: every directory, and every symlink, on the way to the
+ * target of a rule compiled to an inode (file, dir, exec, unix socket,
+ * model and model exclude directories), as written and as resolved. Such a
+ * rule follows its inode, but its path is resolved again when anyone
+ * changes a name on the way (policyd/target_watch.h): a governed process
+ * that moved an ancestor away and made the layout again would have the rule
+ * bound to its replacement and the real object under a path no rule names.
+ * A governed rename (either side of an exchange), rename over, unlink or
+ * rmdir of one is refused (lsm/file.bpf.c); self_rule names a rule whose
+ * target lies below (a deny rule's, if any), self_action is DENY, the rest 0. */
 struct ltrack_inode_key {
 	__u32 slot;
 	__u32 profile;
-	__u32 hook; /* FILE, EXEC or MODEL (a model directory) */
+	__u32 hook; /* FILE, EXEC, NET (a unix socket), MODEL (a model directory) or ANCESTOR */
 	__u32 pad;
 	__u64 dev;
 	__u64 ino;

@@ -457,6 +457,31 @@ static __always_inline bool cut_off(struct dentry *d, struct vfsmount *mnt)
 	return is_root(d) && d != d->d_sb->s_root && d != mnt->mnt_root && !nameless_fs(d->d_sb->s_magic);
 }
 
+/* An ancestor of an inode-bound rule's target (abi.h, "inode_rules"): the
+ * object is a directory or symlink on the way to it. Moving it, replacing it
+ * or removing it would let the path the rule names lead elsewhere, so the
+ * operation is refused with the rule whose target lies below. inode is a
+ * BTF pointer the caller knows to be non-NULL. */
+static __always_inline bool ancestor_of_target(struct inode *inode, struct ltrack_profile *p, struct view *v,
+					       struct decision *d)
+{
+	struct ltrack_inode_key key = { .slot = v->slot, .profile = d->profile, .hook = LTRACK_HOOK_ANCESTOR };
+	struct ltrack_inode_rule *r;
+
+	if (!(p->flags & LTRACK_PF_ANCESTORS))
+		return false;
+	key.dev = inode->i_sb->s_dev;
+	key.ino = inode->i_ino;
+	r = bpf_map_lookup_elem(&inode_rules, &key);
+	if (!r)
+		return false;
+	d->flags |= LTRACK_EV_ANCESTOR;
+	d->action = LTRACK_ACT_DENY;
+	d->rule_id = r->self_rule;
+	d->is_default = 0;
+	return true;
+}
+
 /* What a governed task may not open it may not give a new name: a hard
  * link or a rename into an allowed directory, or to a name no rule matches
  * (x.pkl -> x.dat, x.PKL), would open it past the rule that refuses it now.
@@ -467,10 +492,13 @@ static __always_inline bool cut_off(struct dentry *d, struct vfsmount *mnt)
  * unlink, rmdir, or rename over an object the open decision (model layer,
  * then file rules, for a read) refuses is refused with that decision's
  * rule, mode and verdict, and recorded as a LINK decision whose op says
- * which. An object the task may open loses nothing by moving: inode rules
- * (file, dir, model directory) stay with the inode and everything under a
- * moved directory, and name rules follow names, so a move can only put it
- * under a stricter rule.
+ * which. An object the task may open loses nothing by moving, unless it
+ * leads to a rule's target (ancestor_of_target): inode rules (file, dir,
+ * model directory) stay with the inode and everything under a moved
+ * directory, and name rules follow names, so a move can only put it under a
+ * stricter rule; but a rule's path is resolved again when a name on its way
+ * changes (policyd/target_watch.h), and would then name what the process
+ * put there, the real object left under a path no rule names.
  * dentry must be positive. A rename target can be negative, and 6.12's
  * verifier takes dentry->d_inode for never-NULL (it drops the check below
  * as dead code): callers with a target check it by helper first
@@ -500,7 +528,9 @@ static __always_inline int guard_by_open_decision(struct dentry *dentry, const s
 	} else if (!decide_model(dentry, at, inode, p, &v, buf, true, &d, NULL)) {
 		decide_file(dentry, at, p, &v, buf, true, &d);
 	}
-	if (d.action != LTRACK_ACT_DENY && d.action != LTRACK_ACT_KILL)
+	/* A link adds a name and moves nothing: an ancestor may get one. */
+	if (d.action != LTRACK_ACT_DENY && d.action != LTRACK_ACT_KILL &&
+	    (op == LTRACK_FS_LINK || !ancestor_of_target(inode, p, &v, &d)))
 		return 0;
 	if (d.hook == LTRACK_HOOK_MODEL)
 		d.flags |= LTRACK_EV_BY_MODEL;

@@ -389,6 +389,7 @@ bool parse_decision_line(const std::string &line, decision_record &r, std::strin
 	if (const jv *f = doc.get("file"); f && f->kind == jv::object) {
 		r.path = str_of(f->get("path"));
 		r.path_partial = bool_of(f->get("path_partial"));
+		r.ancestor = bool_of(f->get("ancestor"));
 		r.dev = str_of(f->get("dev"));
 		r.ino = num_of(f->get("ino"));
 	}

@@ -323,6 +323,7 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 		r.op = fs_op_name(ev.cred_op);
 		if (ev.hook == LTRACK_HOOK_LINK && (ev.flags & LTRACK_EV_BY_MODEL))
 			r.model.verdict = verdict_name(ev.verdict);
+		r.ancestor = ev.hook == LTRACK_HOOK_LINK && (ev.flags & LTRACK_EV_ANCESTOR);
 		r.path = std::move(path);
 		r.path_partial = ev.flags & LTRACK_EV_PATH_PARTIAL;
 		r.dev = format_dev(ev.dev);

@@ -60,6 +60,9 @@ struct decision_record {
 	std::string dev;           // "major:minor"
 	uint64_t ino = 0;
 	bool walk_limit = false; // decided by the fail-closed ancestor walk bound
+	// LINK: the object (a directory or symlink) is on the way to the target
+	// of the rule that refused it (moving it would re-point the rule's path).
+	bool ancestor = false;
 	// A built-in rule decided (no policy line): "disconnected",
 	// "launch_point", "bpffs" or "mount_default"; "" otherwise.
 	std::string builtin;

@@ -272,6 +272,8 @@ std::string object_text(const decision_record &r)
 	std::string p = r.path.empty() ? "<" + r.dev + ":" + std::to_string(r.ino) + ">" : text_escape(r.path);
 	if (r.path_partial)
 		p += " (name only, " + r.dev + ":" + std::to_string(r.ino) + ")";
+	if (r.ancestor)
+		p += " (on the way to the rule's target)";
 	return r.op.empty() ? p : r.op + " " + p;
 }
 
@@ -327,12 +329,11 @@ std::string format_json(const decision_record &r)
 					.str(r.op == "find_class" ? "global" : "object", r.path)
 					.done());
 	} else {
-		o.raw("file", json_object()
-				      .str("path", r.path)
-				      .boolean("path_partial", r.path_partial)
-				      .str("dev", r.dev)
-				      .num("ino", r.ino)
-				      .done());
+		auto f = json_object();
+		f.str("path", r.path).boolean("path_partial", r.path_partial).str("dev", r.dev).num("ino", r.ino);
+		if (r.ancestor)
+			f.boolean("ancestor", true);
+		o.raw("file", f.done());
 	}
 	if (!r.op.empty() && r.hook != "python")
 		o.str("op", r.op);

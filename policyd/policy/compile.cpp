@@ -6,6 +6,8 @@
 #include "net_address.h"
 #include "parse_policy.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -177,6 +179,8 @@ private:
 	void add_name(uint32_t profile, uint32_t hook, const std::string &pattern, uint8_t action, uint32_t rule,
 		      source_pos pos);
 	void check_duplicates(const std::vector<path_rule> &rules, const std::string &section);
+	void add_ancestors();
+	std::optional<std::pair<uint64_t, uint64_t>> name_identity(const std::string &path, bool symlink_only = false);
 	void compile_profile(profile_def &p, compiled_profile &out);
 	void compile_net(profile_def &p, uint32_t profile);
 
@@ -699,6 +703,100 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 	}
 }
 
+// The proper prefixes of an absolute path, "/" excluded, "." and ".."
+// folded lexically: "/a/b/c" -> "/a", "/a/b".
+std::vector<std::string> proper_prefixes(const std::string &path)
+{
+	std::vector<std::string> parts, out;
+	std::size_t at = 0;
+	while (at < path.size()) {
+		std::size_t end = path.find('/', at);
+		if (end == std::string::npos)
+			end = path.size();
+		std::string c = path.substr(at, end - at);
+		if (c == "..") {
+			if (!parts.empty())
+				parts.pop_back();
+		} else if (!c.empty() && c != ".") {
+			parts.push_back(std::move(c));
+		}
+		at = end + 1;
+	}
+	std::string cur;
+	for (std::size_t i = 0; i + 1 < parts.size(); i++) {
+		cur += "/" + parts[i];
+		out.push_back(cur);
+	}
+	return out;
+}
+
+// What a name on the way to a target is: on this host the object the name
+// itself leads to (lstat(2): a symlink is itself, as a rename would move
+// it); with another resolver (synthetic, tests) what that resolver says.
+// symlink_only: only if the name is a symlink (on this host; never otherwise).
+std::optional<std::pair<uint64_t, uint64_t>> compiler::name_identity(const std::string &path, bool symlink_only)
+{
+	if (!opts_.resolver && opts_.resolve_paths) {
+		struct stat st;
+		if (lstat(path.c_str(), &st) < 0 || (symlink_only && !S_ISLNK(st.st_mode)))
+			return std::nullopt;
+		return std::make_pair(kernel_dev(st.st_dev), uint64_t(st.st_ino));
+	}
+	if (symlink_only)
+		return std::nullopt;
+	resolve_result r = resolve_(path);
+	if (!r.id)
+		return std::nullopt;
+	return std::make_pair(r.id->dev, r.id->ino);
+}
+
+// Marks every directory and symlink on the way to every inode-bound rule's
+// target, as written and as resolved (abi.h, "inode_rules", hook ANCESTOR):
+// a governed process may not move, replace or remove one, since the rule's
+// path, resolved again (policyd/target_watch.h), would then name whatever
+// it made there. Each mark names a rule whose target lies below, a deny
+// rule's when there is one. Selectors (executables, cgroups) have no rule
+// to name and are not marked.
+void compiler::add_ancestors()
+{
+	std::map<std::string, uint32_t> ids;
+	for (const auto &cp : out_.profiles)
+		ids[cp.name] = cp.id;
+	// Targets share their directories: one lstat each, not one per target.
+	std::map<std::pair<std::string, bool>, std::optional<std::pair<uint64_t, uint64_t>>> known;
+	for (const auto &t : out_.targets) {
+		if (!t.rule_id || !t.found || t.written.empty() || t.written[0] != '/')
+			continue;
+		auto pid = ids.find(t.profile);
+		const rule_symbol *sym = out_.symbol(t.rule_id);
+		if (pid == ids.end() || !sym)
+			continue;
+		bool deny = sym->action >= LTRACK_ACT_DENY;
+		std::vector<std::string> names = proper_prefixes(t.written);
+		if (t.resolved != t.written) {
+			for (std::string &n : proper_prefixes(t.resolved))
+				names.push_back(std::move(n));
+			names.push_back(t.written); // the target's own name, if it is a symlink
+		}
+		for (std::size_t i = 0; i < names.size(); i++) {
+			const std::string &n = names[i];
+			bool own_name = t.resolved != t.written && i + 1 == names.size();
+			auto at = known.find({n, own_name});
+			if (at == known.end())
+				at = known.emplace(std::make_pair(n, own_name), name_identity(n, own_name)).first;
+			const auto &id = at->second;
+			if (!id)
+				continue;
+			inode_merge &m = inodes_[{pid->second, LTRACK_HOOK_ANCESTOR, id->first, id->second}];
+			const rule_symbol *had = m.rule.self_rule ? out_.symbol(m.rule.self_rule) : nullptr;
+			if (had && (had->action >= LTRACK_ACT_DENY || !deny))
+				continue;
+			m.rule.self_rule = t.rule_id;
+			m.rule.self_action = LTRACK_ACT_DENY;
+		}
+	}
+}
+
 compiled_policy compiler::run(policy_def &pol)
 {
 	out_.file = pol.file;
@@ -715,6 +813,7 @@ compiled_policy compiler::run(policy_def &pol)
 		out_.profiles.push_back(cp);
 		compile_profile(pol.profiles[i], out_.profiles.back());
 	}
+	add_ancestors();
 	for (const auto &[k, m] : inodes_) {
 		auto [profile, hook, dev, ino] = k;
 		ltrack_inode_key key{};
@@ -742,10 +841,11 @@ compiled_policy compiler::run(policy_def &pol)
 			it->second->flags |= f;
 	};
 	for (const auto &[k, v] : out_.inode_rules)
-		flag(k.profile, k.hook == LTRACK_HOOK_FILE   ? LTRACK_PF_INODE_RULES
-				: k.hook == LTRACK_HOOK_EXEC ? LTRACK_PF_EXEC_RULES
-				: k.hook == LTRACK_HOOK_NET  ? LTRACK_PF_UNIX_RULES
-							     : LTRACK_PF_MODEL_DIRS);
+		flag(k.profile, k.hook == LTRACK_HOOK_FILE       ? LTRACK_PF_INODE_RULES
+				: k.hook == LTRACK_HOOK_EXEC     ? LTRACK_PF_EXEC_RULES
+				: k.hook == LTRACK_HOOK_NET      ? LTRACK_PF_UNIX_RULES
+				: k.hook == LTRACK_HOOK_ANCESTOR ? LTRACK_PF_ANCESTORS
+								 : LTRACK_PF_MODEL_DIRS);
 	for (const auto &[k, v] : out_.inode_rules)
 		if (k.hook == LTRACK_HOOK_MODEL && v.subtree_action == LTRACK_ACT_ALLOW)
 			flag(k.profile, LTRACK_PF_MODEL_EXCLUDES);

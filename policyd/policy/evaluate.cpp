@@ -506,7 +506,23 @@ explain_result explain_link(const compiled_policy &p, const std::string &profile
 	ex.steps.insert(ex.steps.begin(), "a link, rename, unlink or rmdir (and the target a rename replaces or "
 					  "exchanges) is decided as opening the object for reading; only a refusal "
 					  "stops it (lsm/file.bpf.c, guard_by_open_decision)");
-	if (ex.action != LTRACK_ACT_DENY && ex.action != LTRACK_ACT_KILL) {
+	// A directory or symlink on the way to an inode-bound rule's target
+	// (abi.h "inode_rules", hook ANCESTOR): not moved, replaced or removed.
+	const ltrack_inode_rule *anc = nullptr;
+	if (ex.action != LTRACK_ACT_DENY && ex.action != LTRACK_ACT_KILL)
+		if (resolve_result id = resolve(path); id.id)
+			for (const auto &[k, v] : p.inode_rules)
+				if (k.profile == ex.profile_id && k.hook == LTRACK_HOOK_ANCESTOR && k.dev == id.id->dev &&
+				    k.ino == id.id->ino)
+					anc = &v;
+	if (anc) {
+		ex.steps.push_back("the open would not be refused, but the object is on the way to the target of " +
+				   describe(p, anc->self_rule) + ": a rename (either side of an exchange), rename over, "
+				   "unlink or rmdir of it is refused (a link is not)");
+		ex.action = LTRACK_ACT_DENY;
+		ex.rule_id = anc->self_rule;
+		ex.is_default = false;
+	} else if (ex.action != LTRACK_ACT_DENY && ex.action != LTRACK_ACT_KILL) {
 		ex.steps.push_back("the open would not be refused: the object may get or lose a name (nothing recorded)");
 		ex.action = LTRACK_ACT_ALLOW;
 	} else {

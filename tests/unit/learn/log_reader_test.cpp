@@ -42,10 +42,15 @@ TEST(log_reader, reads_back_what_the_log_writes)
 	decision_record m = rec("model", "/srv/models/m.pkl");
 	m.model.verdict = "unsafe";
 	m.model.imports = {"posix.system"};
-	write(t / "d.log", line(f) + line(n) + line(u) + line(s) + line(m));
+	decision_record a = rec("link", "/srv/secret");
+	a.op = "rename";
+	a.ancestor = true;
+	write(t / "d.log", line(f) + line(n) + line(u) + line(s) + line(m) + line(a));
 	log_read_stats st;
 	auto got = read_all(t / "d.log", st);
-	ASSERT_EQ(got.size(), 5u);
+	ASSERT_EQ(got.size(), 6u);
+	EXPECT_FALSE(got[0].ancestor);
+	EXPECT_TRUE(got[5].ancestor);
 	EXPECT_TRUE(st.problems.empty());
 	EXPECT_EQ(got[0].path, f.path); // every escape undone, astral plane included
 	EXPECT_EQ(got[0].count, 7u);

@@ -61,3 +61,55 @@ TEST(FsOps, ALinkOrRenameIsRefusedExactlyWhenTheOpenIs)
 	EXPECT_EQ(link("/srv/open/a.log"), LTRACK_OUT_ALLOWED);
 	EXPECT_EQ(link("/srv/open/a.txt"), LTRACK_OUT_ALLOWED);
 }
+
+// Issue 17, "hard links and renames": the directories on the way to every
+// inode-bound target are marked, so a governed process cannot move one and
+// have the re-resolved rule bind to a replacement it made.
+TEST(FsOps, AncestorsOfInodeTargetsAreMarkedAndTheirRenameRefused)
+{
+	compile_result r = compile_text("[profile.w.file]\ndefault = \"allow\"\nrules = [\n"
+					"  { action = \"allow\", dir = \"/srv/app/data\" },\n"
+					"  { action = \"deny\", file = \"/srv/secret/key\" },\n"
+					"  { action = \"deny\", dir = \"/srv/vault/inner\" },\n"
+					"  { action = \"deny\", name = \"*.pkl\" },\n]\n"
+					"[profile.w.exec]\nrules = [ { action = \"deny\", file = \"/usr/bin/curl\" } ]\n"
+					"[profile.w.model]\ndirectories = [\"/srv/models/m\"]\nallow = \"safe\"\n");
+	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
+	const compiled_policy &p = *r.policy;
+	EXPECT_TRUE(p.profiles.at(0).value.flags & LTRACK_PF_ANCESTORS);
+	auto mark = [&](const std::string &path) -> std::string {
+		path_identity id = *resolve_synthetic(path).id;
+		for (const auto &[k, v] : p.inode_rules)
+			if (k.hook == LTRACK_HOOK_ANCESTOR && k.dev == id.dev && k.ino == id.ino) {
+				EXPECT_EQ(v.self_action, LTRACK_ACT_DENY) << path;
+				EXPECT_EQ(v.subtree_action, LTRACK_ACT_NONE) << path;
+				return p.symbol(v.self_rule)->text;
+			}
+		return "";
+	};
+	EXPECT_EQ(mark("/srv/secret"), "deny file /srv/secret/key");
+	EXPECT_EQ(mark("/srv/vault"), "deny dir /srv/vault/inner");
+	EXPECT_EQ(mark("/srv/app"), "allow dir /srv/app/data");
+	EXPECT_EQ(mark("/srv/models"), "model dir /srv/models/m");
+	EXPECT_EQ(mark("/usr/bin"), "deny exec file /usr/bin/curl");
+	EXPECT_NE(mark("/srv"), "allow dir /srv/app/data") << "a deny rule below is named first";
+	EXPECT_NE(mark("/srv"), "");
+	// Not the targets, not what leads to none, not "/" (never renamed).
+	EXPECT_EQ(mark("/srv/secret/key"), "");
+	EXPECT_EQ(mark("/srv/vault/inner"), "");
+	EXPECT_EQ(mark("/srv/other"), "");
+	EXPECT_EQ(mark("/"), "");
+
+	auto link = [&](const std::string &path) {
+		explain_result e = explain_link(p, "w", path, LTRACK_VERDICT_UNSCANNED, resolve_synthetic);
+		EXPECT_TRUE(e.ex) << e.error;
+		return e.ex ? std::make_pair(e.ex->outcome, e.ex->rule_id) : std::make_pair(uint8_t(0), 0u);
+	};
+	auto [out, rule] = link("/srv/secret");
+	EXPECT_EQ(out, LTRACK_OUT_DENIED);
+	EXPECT_EQ(p.symbol(rule)->text, "deny file /srv/secret/key");
+	EXPECT_EQ(link("/srv/models").first, LTRACK_OUT_DENIED);
+	EXPECT_EQ(link("/srv/other").first, LTRACK_OUT_ALLOWED);
+	EXPECT_EQ(link("/srv/secret/notes").first, LTRACK_OUT_ALLOWED) << "a rename inside stays allowed";
+	EXPECT_EQ(link("/srv/app/data/tmp").first, LTRACK_OUT_ALLOWED);
+}

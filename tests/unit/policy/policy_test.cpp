@@ -93,7 +93,7 @@ rules = [
 	const ltrack_profile &v = p.profiles[0].value;
 	EXPECT_EQ(p.mode, uint32_t(LTRACK_MODE_ENFORCE));
 	EXPECT_EQ(v.mode, uint32_t(LTRACK_MODE_INHERIT));
-	EXPECT_EQ(v.flags, LTRACK_PF_INODE_RULES | LTRACK_PF_NAME_RULES);
+	EXPECT_EQ(v.flags, LTRACK_PF_INODE_RULES | LTRACK_PF_NAME_RULES | LTRACK_PF_ANCESTORS);
 	EXPECT_EQ(v.file_default, LTRACK_ACT_DENY);
 	EXPECT_EQ(p.symbol(v.file_default_rule)->line, 6);
 	EXPECT_EQ(v.exec_default, LTRACK_ACT_ALLOW);
@@ -141,9 +141,32 @@ rules = [
 	EXPECT_FALSE(r.diagnostics[0].error);
 	EXPECT_EQ(r.diagnostics[0].line, 7);
 	EXPECT_NE(r.diagnostics[0].message.find("stricter rule (deny)"), std::string::npos) << r.diagnostics[0].message;
-	ASSERT_EQ(r.policy->inode_rules.size(), 1u);
-	EXPECT_EQ(r.policy->inode_rules[0].second.subtree_action, LTRACK_ACT_DENY);
-	EXPECT_EQ(r.policy->symbol(r.policy->inode_rules[0].second.subtree_rule)->line, 7);
+	std::vector<ltrack_inode_rule> files;
+	for (const auto &[k, v] : r.policy->inode_rules)
+		if (k.hook == LTRACK_HOOK_FILE)
+			files.push_back(v);
+	ASSERT_EQ(files.size(), 1u);
+	EXPECT_EQ(files[0].subtree_action, LTRACK_ACT_DENY);
+	EXPECT_EQ(r.policy->symbol(files[0].subtree_rule)->line, 7);
+	// The way to both: the directories and the symlink itself (a rename of
+	// it would re-point the path the rule names), not the target.
+	auto ancestor = [&](const std::string &path) -> const ltrack_inode_rule * {
+		struct stat st{};
+		if (lstat(path.c_str(), &st) < 0)
+			return nullptr;
+		for (const auto &[k, v] : r.policy->inode_rules)
+			if (k.hook == LTRACK_HOOK_ANCESTOR && k.ino == st.st_ino &&
+			    k.dev == ((uint64_t(major(st.st_dev)) << 20) | minor(st.st_dev)))
+				return &v;
+		return nullptr;
+	};
+	ASSERT_TRUE(ancestor(d.path("data/alias")));
+	EXPECT_EQ(ancestor(d.path("data/alias"))->self_action, LTRACK_ACT_DENY);
+	EXPECT_EQ(r.policy->symbol(ancestor(d.path("data/alias"))->self_rule)->line, 7);
+	ASSERT_TRUE(ancestor(d.path("data")));
+	EXPECT_EQ(r.policy->symbol(ancestor(d.path("data"))->self_rule)->line, 7) << "a deny rule is named first";
+	EXPECT_FALSE(ancestor(real));
+	EXPECT_TRUE(r.policy->profiles.at(0).value.flags & LTRACK_PF_ANCESTORS);
 }
 
 TEST(Compile, ExecRulesAndExecutableSelectorFollowSymlinks)
@@ -168,7 +191,7 @@ rules = [
 	EXPECT_EQ(p.exe_profiles[0].second, 1u);
 	EXPECT_EQ(p.all_profile, 0u);
 	const ltrack_profile &v = p.profiles[0].value;
-	EXPECT_EQ(v.flags, LTRACK_PF_EXEC_RULES);
+	EXPECT_EQ(v.flags, LTRACK_PF_EXEC_RULES | LTRACK_PF_ANCESTORS);
 	EXPECT_EQ(v.exec_default, LTRACK_ACT_KILL);
 	const ltrack_inode_rule *r = find_inode(p, 1, LTRACK_HOOK_EXEC, py);
 	ASSERT_TRUE(r);
@@ -273,7 +296,7 @@ trusted_sha256 = ["ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456
 	const ltrack_profile &v = p.profiles[0].value;
 	EXPECT_EQ(v.model_policy, LTRACK_MODEL_ALLOW_UNSCANNED);
 	EXPECT_EQ(v.model_action, LTRACK_ACT_AUDIT);
-	EXPECT_EQ(v.flags, LTRACK_PF_MODEL_DIRS | LTRACK_PF_MODEL_NAMES);
+	EXPECT_EQ(v.flags, LTRACK_PF_MODEL_DIRS | LTRACK_PF_MODEL_NAMES | LTRACK_PF_ANCESTORS);
 	EXPECT_EQ(p.symbol(v.model_rule)->kind, "model");
 	const ltrack_inode_rule *r = find_inode(p, 1, LTRACK_HOOK_MODEL, models);
 	ASSERT_TRUE(r);

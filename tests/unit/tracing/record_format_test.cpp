@@ -222,3 +222,25 @@ TEST(loss, formats)
 	EXPECT_EQ(format_text(l), "2023-11-14T22:13:20.000000123Z INFO loss coalesced 17 identical decisions were "
 				  "coalesced into earlier records");
 }
+
+// A directory refused as the way to a rule's target (lsm/file.bpf.c,
+// ancestor_of_target) says so; other link records do not carry the key.
+TEST(json, link_record_of_an_ancestor)
+{
+	ltrack_event ev = test_records::file_event();
+	ev.hook = LTRACK_HOOK_LINK;
+	ev.cred_op = LTRACK_FS_RENAME;
+	ev.flags = LTRACK_EV_ANCESTOR;
+	std::strcpy(ev.path, "/srv/secret");
+	decision_record r = make_record(ev, test_records::python_process(), {}, {}, 1, test_records::offset_2023);
+	EXPECT_TRUE(r.ancestor);
+	std::string j = format_json(r);
+	EXPECT_NE(j.find(R"("file":{"path":"/srv/secret","path_partial":false,"dev":"8:1","ino":1234,"ancestor":true})"),
+		  std::string::npos) << j;
+	EXPECT_NE(j.find(R"("op":"rename")"), std::string::npos) << j;
+	EXPECT_NE(format_text(r).find("rename /srv/secret (on the way to the rule's target)"), std::string::npos)
+		<< format_text(r);
+	ev.flags = 0;
+	decision_record plain = make_record(ev, test_records::python_process(), {}, {}, 1, test_records::offset_2023);
+	EXPECT_EQ(format_json(plain).find("ancestor"), std::string::npos) << format_json(plain);
+}
