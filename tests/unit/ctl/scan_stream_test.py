@@ -16,15 +16,24 @@ import select
 import subprocess
 import sys
 import tempfile
+import time
 
 ctl = sys.argv[1]
 failures = []
 
 
-def read_line(f, timeout=30):
-    if not select.select([f], [], [], timeout)[0]:
-        return None
-    return f.readline()
+def read_until(fd, enough, timeout=30):
+    """Bytes read from fd (unbuffered: a buffered reader would hold data
+    select() cannot see) until enough(data) or the timeout."""
+    data = b""
+    while not enough(data):
+        if not select.select([fd], [], [], timeout)[0]:
+            return None
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return data
+        data += chunk
+    return data
 
 
 def with_tty_stderr(argv):
@@ -55,28 +64,42 @@ with tempfile.TemporaryDirectory() as d:
         os.mkfifo(fifo)
         argv = [ctl, "scan"] + (["--json"] if mode == "json" else []) + [first, fifo]
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        lines = []
-        line = read_line(p.stdout)
-        if mode == "json" and line == b'{"files": [\n':
-            lines.append(line)
-            line = read_line(p.stdout)
-        if line is None or b"first.pkl" not in line:
-            failures.append(f"{mode}: the first verdict was not printed before the next file was scanned: {line!r}")
+        fd = p.stdout.fileno()
+        # The first file's whole line, however the bytes arrive.
+        head = read_until(fd, lambda b: b"first.pkl" in b and b.endswith(b"\n"))
+        if head is None or b"first.pkl" not in head:
+            failures.append(f"{mode}: the first verdict was not printed before the next file was scanned: {head!r}")
+            head = head or b""
         elif mode == "json":
-            obj = json.loads(line.decode().strip().lstrip(","))
+            obj = json.loads(head.decode().split("\n")[1].strip().lstrip(","))
             if obj.get("verdict") != "safe" or not obj["path"].endswith("first.pkl"):
                 failures.append(f"json: the first object is wrong: {obj}")
         if p.poll() is not None:
             failures.append(f"{mode}: ltrackctl ended before the FIFO was opened (exit {p.returncode})")
         # Let it go: a writer opens and closes the FIFO; it is an error row.
-        os.close(os.open(fifo, os.O_WRONLY))
-        rest, err = p.communicate(timeout=60)
+        # Non-blocking (ENXIO until ltrackctl has reached its open of the
+        # FIFO, which may come a moment after its first line): retried.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+                break
+            except OSError:
+                time.sleep(0.01)
+        rest = read_until(fd, lambda b: False, timeout=60) or b""
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            failures.append(f"{mode}: ltrackctl did not finish after the FIFO was opened")
+        err = p.stderr.read()
         os.unlink(fifo)
         if p.returncode != 2:
             failures.append(f"{mode}: exit {p.returncode}, expected 2 (an error, nothing flagged): {err!r}")
         if mode == "json":
             try:
-                doc = json.loads(b"".join(lines) + (line or b"") + rest)
+                doc = json.loads(head + rest)
                 if [f["verdict"] for f in doc["files"]] != ["safe", "error"] or doc["summary"]["files"] != 2:
                     failures.append(f"json: the document is wrong: {doc}")
             except json.JSONDecodeError as e:
