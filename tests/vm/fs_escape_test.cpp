@@ -225,6 +225,7 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 	struct ancestor_case {
 		std::string what, op, from, to, object, rule_text, recreate, old_object;
 	};
+	auto t_anc = std::chrono::steady_clock::now();
 	std::vector<ancestor_case> ancestors = {
 		{"rename the parent of a denied file", "rename", t / "keys/vault", t / "keys/moved", t / "keys/vault",
 		 key_rule, t / "keys/vault", t / "keys/moved/key.txt"},
@@ -233,7 +234,7 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 		{"rename the parent of a denied directory", "rename", t / "vaults/outer", t / "vaults/x",
 		 t / "vaults/outer", inner_rule, t / "vaults/outer/inner", t / "vaults/x/inner/f.txt"},
 		{"rename the parent of a model directory", "rename", t / "mroot", t / "mroot2", t / "mroot", model_rule,
-		 t / "mroot/models", t / "mroot2/models/w.bin"},
+		 t / "mroot/models", t / "mroot2/models/fresh.bin"},
 		{"exchange a directory with the parent of a model directory", "exchange", t / "spare", t / "mroot",
 		 t / "mroot", model_rule, "", ""},
 	};
@@ -245,6 +246,10 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 			if (c.recreate.find("keys") != std::string::npos)
 				write_file(c.recreate + "/key.txt", "a decoy");
 			usleep(1500000); // target_watch's debounce and swap
+			// The old model directory is no model directory any more, and
+			// no longer watched: a file written there now is never scanned.
+			if (c.old_object.ends_with("fresh.bin"))
+				actor({"create", c.old_object});
 			run_result o = actor({"open", c.old_object});
 			ADD_FAILURE() << c.what << " got through; then opening the old object " << c.old_object
 				      << " under its new path: " << (o.exit_code == 0 ? "ALLOWED" : "refused") << " ("
@@ -272,6 +277,9 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 	fs::create_directories(t / "keys/vault/cache/a");
 	EXPECT_EQ(actor({"rename", t / "keys/vault/cache", t / "keys/vault/cache2"}).exit_code, 0);
 	EXPECT_EQ(actor({"rename", t / "keys/vault/cache2/a", t / "keys/vault/b"}).exit_code, 0);
+
+	std::printf("ancestors: refusals and allowed renames took %.1f s (TCG)\n",
+		    std::chrono::duration<double>(std::chrono::steady_clock::now() - t_anc).count());
 
 	// What the actor may open it may move: rules on inodes go with it,
 	// names only tighten.
@@ -345,6 +353,7 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 	run_result g = run_until(actor_path(), {"open", t / "vaults/outer/inner/g.txt"},
 				 [](const run_result &x) { return x.actor_errno() == EPERM; }, secs);
 	EXPECT_EQ(g.actor_errno(), EPERM) << "not resolved again after " << secs << " s\n" << d.output();
+	std::printf("administrator's move: re-applied and refused again after %.2f s (TCG)\n", secs);
 	run_result again = actor({"rename", t / "vaults/outer", t / "vaults/y"});
 	EXPECT_EQ(again.actor_errno(), EPERM) << again.out;
 	expect_no_record(d, getpid());
