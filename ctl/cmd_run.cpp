@@ -12,6 +12,12 @@
 // free itself; if the supervisor is killed anyway (by the administrator)
 // the command stays governed. When the run ends, whatever the command left
 // running is killed, then the pins go and the programs detach.
+//
+// The run serves its own report socket (policyd/report_server.h) for the
+// Python audit hook (python/ltrack_pyhook.py): the command gets
+// LTRACK_REPORT_SOCKET naming it, so an interpreter the command starts asks
+// the run, which knows it by this guard's label, whether it is governed,
+// and its in-memory pickles are decided and recorded in the run's stream.
 #include "bpf_guard.h"
 #include "commands.h"
 #include "decision_pipeline.h"
@@ -23,6 +29,7 @@
 #include "process_tracer.h"
 #include "scan_waiter.h"
 #include "record_format.h"
+#include "report_server.h"
 #include "run_summary.h"
 #include "scanner.h"
 
@@ -44,6 +51,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -138,6 +146,7 @@ public:
 	// wait_for_command) or when the run could not start.
 	~run_session()
 	{
+		stop_reports();
 		if (!pin_dir_.empty())
 			if (status s = bpf_guard::unpin_all(pin_dir_); !s.ok())
 				say(s.error);
@@ -154,6 +163,8 @@ private:
 	void forward_signal();
 	void drain();
 	void on_scan_results();
+	void start_reports();
+	void stop_reports();
 
 	run_options o_;
 	std::string policy_name_;
@@ -165,6 +176,9 @@ private:
 	event_reader events_;
 	model_watch models_;
 	scan_waiter waiter_;
+	std::unique_ptr<report_server> reports_;
+	std::string report_dir_; // holds the report socket; removed at the end
+	int ep_ = -1;            // the run's epoll (the report server adds its connections)
 	tr::process_tracer tracer_;
 	tr::run_summary summary_;
 	tr::run_end end_;
@@ -346,7 +360,68 @@ bool run_session::start_guard()
 		say(s.error);
 		return false;
 	}
+	ep_ = epoll_create1(EPOLL_CLOEXEC);
+	if (ep_ < 0) {
+		say(std::string("epoll_create1: ") + std::strerror(errno));
+		return false;
+	}
+	start_reports();
 	return true;
+}
+
+// The report socket of this run, in a directory of its own under the
+// temporary directory ($TMPDIR or /tmp; mode 0711: the socket is reached by
+// its name only). The guard lets the command connect to it whatever its
+// unix rules say and never unlink or rename it (LTRACK_PROTECT_REPORT), nor
+// touch its directory (LTRACK_PROTECT_FULL), as ltrackd's; the sender of a report is the process this guard labelled,
+// read through its pidfd, never what the report says. Without it the
+// command still runs: its interpreters then find no governor and install
+// no hook (the kernel's decisions stay the boundary).
+void run_session::start_reports()
+{
+	std::error_code ec;
+	std::string tmpl = (fs::temp_directory_path(ec) / "ltrack-run-XXXXXX").string();
+	if (ec)
+		tmpl = "/tmp/ltrack-run-XXXXXX";
+	std::vector<char> buf(tmpl.begin(), tmpl.end());
+	buf.push_back('\0');
+	if (!mkdtemp(buf.data())) {
+		say(std::string("warning: no report socket for the Python audit hook: mkdtemp ") + tmpl + ": " +
+		    std::strerror(errno));
+		return;
+	}
+	report_dir_ = buf.data();
+	chmod(report_dir_.c_str(), 0711);
+	std::string path = report_dir_ + "/report.sock";
+	auto labels = [this](int pidfd) { return guard_.task_profile(pidfd); };
+	auto modes = [this](uint32_t profile) {
+		report_server::profile_view v;
+		ltrack_state st{};
+		if (guard_.read_state(st).ok())
+			v.slot = st.active_slot;
+		v.mode = guard_.profile_mode(profile);
+		return v;
+	};
+	reports_ = std::make_unique<report_server>();
+	status s = reports_->listen(path, ep_, labels, modes, [this](const ltrack_event &e) { pipeline_.on_event(e, models_); });
+	if (s.ok())
+		s = guard_.protect_files({report_dir_}, path); // as ltrackd's socket directory
+	if (!s.ok()) {
+		say("warning: no report socket for the Python audit hook: " + s.error);
+		stop_reports();
+		return;
+	}
+	// The command's environment: the hook asks this socket, not ltrackd's.
+	setenv("LTRACK_REPORT_SOCKET", path.c_str(), 1);
+}
+
+void run_session::stop_reports()
+{
+	reports_.reset(); // closes its connections, unlinks the socket
+	if (!report_dir_.empty()) {
+		rmdir(report_dir_.c_str());
+		report_dir_.clear();
+	}
 }
 
 // The model a command is given on its command line is scanned before it
@@ -471,7 +546,7 @@ void run_session::drain()
 
 void run_session::wait_for_command()
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int ep = ep_;
 	int timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	itimerspec tick{{1, 0}, {1, 0}};
 	timerfd_settime(timer, 0, &tick, nullptr);
@@ -503,12 +578,18 @@ void run_session::wait_for_command()
 				models_.handle_events();
 			else if (fd == waiter_.fd() && fd >= 0)
 				on_scan_results();
+			else if (reports_ && fd == reports_->fd())
+				reports_->on_listen_ready();
+			else if (reports_ && reports_->owns(fd))
+				reports_->on_ready(fd, evs[i].events);
 			else if (fd == timer) {
 				uint64_t ticks;
 				[[maybe_unused]] auto r = read(timer, &ticks, sizeof ticks);
 				guard_.flush_coalesced(false); // tallies of coalesced decisions
 				pipeline_.on_counters(guard_.read_counters());
 				models_.recheck();
+				if (reports_)
+					reports_->tick();
 			}
 		}
 	}
@@ -529,6 +610,19 @@ void run_session::wait_for_command()
 		waiter_.stop();
 		on_scan_results();
 	}
+	// What the command's interpreters sent before they exited: read, and
+	// each closed connection dropped (which sends its coalesced counts).
+	if (reports_)
+		for (int round = 0; round < 4; round++) {
+			epoll_event evs[8];
+			int n = epoll_wait(ep, evs, 8, 0);
+			if (n <= 0)
+				break;
+			for (int i = 0; i < n; i++)
+				if (reports_->owns(evs[i].data.fd))
+					reports_->on_ready(evs[i].data.fd, evs[i].events);
+		}
+	stop_reports();
 	drain();
 	// The guard detaches when ltrackctl exits: nothing the command started
 	// may outlive it ungoverned.
@@ -542,6 +636,7 @@ void run_session::wait_for_command()
 	end_.records_dropped = k.values[LTRACK_CNT_RINGBUF_DROPS];
 	close(timer);
 	close(ep);
+	ep_ = -1;
 }
 
 } // namespace

@@ -291,6 +291,10 @@ TEST(RunCommand, BadInputIsRefusedWithAClearErrorAndNothingRuns)
 // waiter decides that first open by the file's content. A benign pickle
 // loads (exit 0, the record says it was scanned at open); a malicious one
 // written and opened at once is refused (EPERM, unsafe, scanned at open).
+// The second command also pickle.loads a malicious pickle from memory with
+// the Python audit hook loaded: the run serves the hook's report socket, so
+// the hook is installed, refuses the global, and the python record is in the
+// run's stream under the command's pid.
 TEST(RunCommand, AModelTheCommandWritesIsScannedAtItsFirstOpen)
 {
 	temp_dir t;
@@ -314,9 +318,22 @@ TEST(RunCommand, AModelTheCommandWritesIsScannedAtItsFirstOpen)
 	std::string hex;
 	for (unsigned char c : malicious_pickle(t / "marker"))
 		hex += "0123456789abcdef"[c >> 4], hex += "0123456789abcdef"[c & 15];
+	// The same process then loads a malicious pickle from memory, with the
+	// Python audit hook loaded (imported as the shipped .pth imports it from
+	// dist-packages; the build's copy of the .pth is outside model-trial's
+	// excluded site directories, so it is a model file there, and unsafe):
+	// the hook asks the run's own report socket
+	// (LTRACK_REPORT_SOCKET, set by the run), is told it is governed, and
+	// refuses the global; the record is in the run's stream.
+	std::string in_memory_hex;
+	for (unsigned char c : malicious_pickle(t / "marker2"))
+		in_memory_hex += "0123456789abcdef"[c >> 4], in_memory_hex += "0123456789abcdef"[c & 15];
 	ctl_run e = ltrackctl_run({}, {"/usr/bin/python3", "-c",
+				       "import sys; sys.path.insert(0, '" + build_dir() + "/python'); import ltrack_pyhook\n"
 				       "import pickle; p = '" + evil + "'; open(p, 'wb').write(bytes.fromhex('" + hex +
-					       "'));\ntry:\n pickle.load(open(p, 'rb'))\nexcept OSError as x:\n print('errno=%d ' % x.errno)"},
+					       "'));\ntry:\n pickle.load(open(p, 'rb'))\nexcept OSError as x:\n print('errno=%d ' % x.errno)\n"
+					       "try:\n pickle.loads(bytes.fromhex('" + in_memory_hex + "'))\n print('loads: loaded')\n"
+					       "except Exception as x:\n print('loads: ' + type(x).__name__)"},
 				  o);
 	EXPECT_NE(e.proc.out.find("errno=1 "), std::string::npos) << e.proc.out;
 	EXPECT_EQ(e.proc.exit_code, violation) << e.proc.out;
@@ -325,4 +342,16 @@ TEST(RunCommand, AModelTheCommandWritesIsScannedAtItsFirstOpen)
 	EXPECT_EQ((*d)["model"]["verdict"].s(), "unsafe");
 	EXPECT_EQ((*d)["model"]["at_open"].s(), "scanned");
 	EXPECT_FALSE(exists(t / "marker"));
+	EXPECT_NE(e.proc.out.find("loads: RefusedByLtrack"), std::string::npos) << e.proc.out;
+	EXPECT_FALSE(exists(t / "marker2")) << "the in-memory pickle's payload ran";
+	const json *py = nullptr;
+	for (const auto &rec : e.decisions)
+		if (rec["hook"].s() == "python" && rec["outcome"].s() == "denied" &&
+		    rec["python"]["global"].s() == "posix.system")
+			py = &rec;
+	ASSERT_NE(py, nullptr) << "no python record in the run's stream:\n" << e.proc.out;
+	EXPECT_EQ((*py)["profile"].s(), "model-trial");
+	EXPECT_EQ((*py)["mode"].s(), "enforce");
+	EXPECT_EQ((*py)["python"]["event"].s(), "find_class");
+	EXPECT_EQ((*py)["process"]["pid"].i(), (*d)["process"]["pid"].i()) << "attributed to the command's python3";
 }
