@@ -30,7 +30,7 @@ def parser_keys(source):
 
 
 def section_title(name):
-    return {'log': '[log]', 'profile': '[profile.NAME]'}.get(name, f'[profile.NAME.{name}]')
+    return {'log': '[log]', 'metrics': '[metrics]', 'profile': '[profile.NAME]'}.get(name, f'[profile.NAME.{name}]')
 
 
 def bold_words(page):

@@ -6,6 +6,7 @@
 #include "event_reader.h"
 #include "json.h"
 #include "kernel_support.h"
+#include "metrics.h"
 #include "model_watch.h"
 #include "policy_state.h"
 #include "process_tracer.h"
@@ -56,6 +57,9 @@ private:
 	void check_counters();
 	void start_models();
 	void on_scan_results();
+	void configure_metrics();
+	std::string metrics_text() const;
+	void write_metrics_file(bool now);
 
 	daemon_options opt_;
 	bpf_guard guard_;
@@ -69,6 +73,10 @@ private:
 	scan_waiter waiter_;
 	tracing::process_tracer tracer_;
 	service::watchdog watchdog_;
+	metrics::server metrics_;
+	policy::metrics_config metrics_cfg_;
+	std::chrono::steady_clock::time_point textfile_due_{};
+	std::string textfile_error_; // the last one logged: a failing write warns once, not every interval
 	int epoll_ = -1, sigfd_ = -1, timerfd_ = -1;
 	bool stop_ = false, unload_ = false;
 	std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -202,6 +210,7 @@ int daemon::run()
 	}
 	if (waiter_.fd() >= 0)
 		add_fd(waiter_.fd());
+	configure_metrics();
 
 	spdlog::info("enforcing {} ({} mode, {} profiles, {} rules; programs {}); control socket {}",
 		     opt_.policy_path, policy_.mode_name(), policy_.profile_count(), policy_.rule_count(),
@@ -214,7 +223,10 @@ int daemon::run()
 	while (!stop_) {
 		epoll_event evs[16];
 		// Woken at the nearest control connection deadline at the latest.
-		int n = epoll_wait(epoll_, evs, 16, control_.expire());
+		int wait_ms = control_.expire(), metrics_ms = metrics_.expire();
+		if (wait_ms < 0 || (metrics_ms >= 0 && metrics_ms < wait_ms))
+			wait_ms = metrics_ms;
+		int n = epoll_wait(epoll_, evs, 16, wait_ms);
 		if (n < 0 && errno != EINTR) {
 			spdlog::error("epoll_wait: {}", std::strerror(errno));
 			break;
@@ -234,6 +246,10 @@ int daemon::run()
 				control_.on_listen_ready();
 			else if (control_.owns(fd))
 				control_.on_ready(fd, evs[i].events);
+			else if (fd == metrics_.fd())
+				metrics_.on_listen_ready();
+			else if (metrics_.owns(fd))
+				metrics_.on_ready(fd, evs[i].events);
 			else if (fd == reports_.fd())
 				reports_.on_listen_ready();
 			else if (reports_.owns(fd))
@@ -264,6 +280,8 @@ int daemon::run()
 		;
 	check_counters();
 	pipeline_.flush();
+	write_metrics_file(true);
+	metrics_.close_all();
 	guard_.protect_files({});
 
 	if (unload_ || policy_.unload_on_exit()) {
@@ -300,7 +318,10 @@ std::string daemon::reload(const std::string &path, bool &ok, const phase_fn &ph
 	// systemd sees the reload (RELOADING=1) and, whatever its outcome, the
 	// service ready again with what is enforced now.
 	service::reloading();
+	auto t0 = std::chrono::steady_clock::now();
 	std::string result = reload_policy(path, ok, phase, json);
+	pipeline_.on_reload(ok, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+	configure_metrics();
 	service::reloaded(fmt::format("enforcing {} ({} mode, {} profiles, {} rules){}", policy_.path(),
 				      policy_.mode_name(), policy_.profile_count(), policy_.rule_count(),
 				      ok ? "" : "; the last reload was rejected"));
@@ -490,8 +511,64 @@ void daemon::check_counters()
 	pipeline_.on_counters(guard_.read_counters());
 	pipeline_.service_followers();
 	pipeline_.flush();
+	write_metrics_file(false);
 	models_.recheck();
 	watchdog_.beat();
+}
+
+// [metrics] as the policy in force says: the endpoint is (re)bound when its
+// address changes. A metrics problem is logged, never a reason to stop
+// enforcing or to reject a reload.
+void daemon::configure_metrics()
+{
+	const policy::metrics_config &want = policy_.compiled().metrics;
+	if (want.listen != metrics_.address() || (want.listen.empty() && metrics_.fd() >= 0)) {
+		metrics_.close_all();
+		if (!want.listen.empty()) {
+			if (status s = metrics_.listen(want.listen, epoll_, [this] { return metrics_text(); }); !s.ok())
+				spdlog::error("{}; no metrics endpoint (under systemd: see docs/operations.md#metrics)",
+					      s.error);
+			else
+				spdlog::info("metrics: serving GET /metrics on {}", want.listen);
+		}
+	}
+	if (want.textfile != metrics_cfg_.textfile || want.textfile_interval_s != metrics_cfg_.textfile_interval_s) {
+		textfile_due_ = {}; // at the next tick
+		textfile_error_.clear();
+	}
+	metrics_cfg_ = want;
+}
+
+std::string daemon::metrics_text() const
+{
+	metrics::snapshot s;
+	pipeline_.fill(s);
+	s.scans = models_.scans_by_verdict();
+	const auto &h = metrics_.stats();
+	s.http_served = h.served;
+	s.http_rejected = h.rejected;
+	s.http_timed_out = h.timed_out;
+	s.http_shed = h.shed;
+	return metrics::render(s);
+}
+
+// [metrics] textfile: every textfile_interval (and at exit), replaced whole.
+void daemon::write_metrics_file(bool now)
+{
+	if (metrics_cfg_.textfile.empty())
+		return;
+	auto t = std::chrono::steady_clock::now();
+	if (!now && t < textfile_due_)
+		return;
+	textfile_due_ = t + std::chrono::seconds(metrics_cfg_.textfile_interval_s);
+	std::string err = metrics::write_textfile(metrics_cfg_.textfile, metrics_text());
+	if (!err.empty() && err != textfile_error_)
+		spdlog::warn("metrics textfile: {} (under systemd the directory needs ReadWritePaths=; see "
+			     "docs/operations.md#metrics)",
+			     err);
+	else if (err.empty() && !textfile_error_.empty())
+		spdlog::info("metrics textfile: {} written again", metrics_cfg_.textfile);
+	textfile_error_ = err;
 }
 
 // The control socket's side of `ltrackctl status`: who was refused, and
@@ -551,7 +628,7 @@ void daemon::handle(control_request &req)
 		std::string text = policy_.status_text(st, guard_, pipeline_, json, started_);
 		control_.respond(req.fd, true, add_daemon_status(text, json));
 	} else if (cmd == "stats") {
-		control_.respond(req.fd, true, pipeline_.stats_text(json));
+		control_.respond(req.fd, true, pipeline_.stats_text(json, models_.scans_by_verdict()));
 	} else if (cmd == "reload") {
 		// reload [PATH] [json] [progress]: ltrackctl sends PATH absolute,
 		// so it is never taken for an option word (a policy file named

@@ -185,9 +185,7 @@ void decision_pipeline::on_event(const ltrack_event &e, const model_watch &model
 	tracing::decision_record r = tracing::make_record(e, proc, origin, model, e.count, boot_offset_);
 	attempts_ += r.count;
 
-	by_hook_[r.hook] += r.count;
-	by_profile_[origin.profile.empty() ? std::to_string(e.profile) : origin.profile] += r.count;
-	by_outcome_[r.outcome] += r.count;
+	by_decision_[{r.hook, r.outcome, origin.profile.empty() ? std::to_string(e.profile) : origin.profile}] += r.count;
 	by_rule_[e.rule_id ? fmt::format("#{} {}:{} {}", e.rule_id, origin.file, origin.line, origin.text)
 			   : r.builtin.empty() ? "(profile default)" : "(built-in " + r.builtin + ")"] += r.count;
 
@@ -232,6 +230,7 @@ void decision_pipeline::on_counters(const counters &c)
 			     cut - disconnected_seen_);
 		disconnected_seen_ = cut;
 	}
+	tamper_seen_ = std::max(tamper_seen_, c.values[LTRACK_CNT_TAMPER]);
 	procs_.expire();
 	write_due_stats();
 }
@@ -335,26 +334,49 @@ std::string decision_pipeline::provenance_text(const tracing::event_filter &filt
 	return out;
 }
 
-std::string decision_pipeline::stats_text(bool json) const
+void decision_pipeline::fill(metrics::snapshot &s) const
+{
+	s.decisions = by_decision_;
+	s.records = decisions_;
+	s.ringbuf_drops = drops_seen_;
+	s.walk_limit_denials = walk_limits_seen_;
+	s.disconnected_denials = disconnected_seen_;
+	s.tamper_refusals = tamper_seen_;
+	s.reloads = reloads_;
+}
+
+std::string decision_pipeline::stats_text(bool json, const std::map<std::string, uint64_t> &scans) const
 {
 	tracing::decision_log::counters lc{};
 	if (log_)
 		lc = log_->stats();
+	std::map<std::string, uint64_t> by_hook, by_profile, by_outcome;
+	for (const auto &[k, n] : by_decision_) {
+		by_hook[std::get<0>(k)] += n;
+		by_outcome[std::get<1>(k)] += n;
+		by_profile[std::get<2>(k)] += n;
+	}
 	if (json)
 		return fmt::format("{{\"decisions\":{},\"records\":{},\"ringbuf_drops\":{},\"walk_limit_denials\":{},"
+				   "\"disconnected_denials\":{},\"tamper_refusals\":{},"
 				   "\"log\":{{\"written\":{},\"below_level\":{},\"write_errors\":{},\"rotations\":{}}},"
-				   "\"by_hook\":{},\"by_profile\":{},\"by_outcome\":{},\"by_rule\":{}}}",
-				   attempts_, decisions_, drops_seen_, walk_limits_seen_, lc.written, lc.below_level,
-				   lc.write_errors, lc.rotations, json_counts(by_hook_), json_counts(by_profile_),
-				   json_counts(by_outcome_), json_counts(by_rule_));
+				   "\"reloads\":{{\"ok\":{},\"rejected\":{},\"last_seconds\":{},\"sum_seconds\":{}}},"
+				   "\"scans_by_verdict\":{},\"by_hook\":{},\"by_profile\":{},\"by_outcome\":{},\"by_rule\":{}}}",
+				   attempts_, decisions_, drops_seen_, walk_limits_seen_, disconnected_seen_, tamper_seen_,
+				   lc.written, lc.below_level, lc.write_errors, lc.rotations, reloads_.ok, reloads_.rejected,
+				   reloads_.last_s, reloads_.sum_s, json_counts(scans), json_counts(by_hook),
+				   json_counts(by_profile), json_counts(by_outcome), json_counts(by_rule_));
 	std::string out = fmt::format("decisions received: {} (in {} records)\nring buffer drops: {}\nfail-closed "
-				      "walk-limit denials: {}\ndecision log: {} written, {} below level, {} write errors, {} "
-				      "rotations\n",
-				      attempts_, decisions_, drops_seen_, walk_limits_seen_, lc.written, lc.below_level,
-				      lc.write_errors, lc.rotations);
-	out += text_counts("by hook", by_hook_);
-	out += text_counts("by profile", by_profile_);
-	out += text_counts("by outcome", by_outcome_);
+				      "denials: {} walk limit, {} disconnected\ntamper refusals: {}\ndecision log: {} "
+				      "written, {} below level, {} write errors, {} rotations\nreloads: {} ok, {} rejected, "
+				      "last {:.3f} s\n",
+				      attempts_, decisions_, drops_seen_, walk_limits_seen_, disconnected_seen_, tamper_seen_,
+				      lc.written, lc.below_level, lc.write_errors, lc.rotations, reloads_.ok,
+				      reloads_.rejected, reloads_.last_s);
+	out += text_counts("model scans by verdict", scans);
+	out += text_counts("by hook", by_hook);
+	out += text_counts("by profile", by_profile);
+	out += text_counts("by outcome", by_outcome);
 	out += text_counts("by rule", by_rule_);
 	return out;
 }

@@ -8,6 +8,7 @@
 #include "compiled_policy.h"
 #include "decision_log.h"
 #include "filter.h"
+#include "metrics.h"
 #include "process_cache.h"
 #include "record.h"
 
@@ -40,7 +41,12 @@ public:
 	void on_counters(const counters &c);
 	void flush();
 
-	std::string stats_text(bool json) const;
+	// scans: model_watch::scans_by_verdict() (the daemon's watcher).
+	std::string stats_text(bool json, const std::map<std::string, uint64_t> &scans) const;
+	// The metrics from the very counters stats_text prints (metrics.h).
+	void fill(metrics::snapshot &s) const;
+	// A reload (accepted or rejected) and how long it took.
+	void on_reload(bool accepted, double seconds) { reloads_.add(accepted, seconds); }
 	// Fed by the process tracepoints (tracing/process_tracer.h).
 	tracing::process_cache &processes() { return procs_; }
 	uint64_t ringbuf_drops() const { return drops_seen_; }
@@ -94,8 +100,11 @@ private:
 	int64_t boot_offset_ = tracing::boot_to_realtime_offset_ns();
 
 	uint64_t decisions_ = 0, attempts_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0, followers_dropped_ = 0,
-		 disconnected_seen_ = 0;
-	std::map<std::string, uint64_t> by_hook_, by_profile_, by_outcome_, by_rule_;
+		 disconnected_seen_ = 0, tamper_seen_ = 0;
+	// (hook, outcome, profile): by hook, by outcome and by profile are its sums.
+	std::map<std::tuple<std::string, std::string, std::string>, uint64_t> by_decision_;
+	std::map<std::string, uint64_t> by_rule_;
+	metrics::reload_stats reloads_;
 	// [log] stats_interval: the window of the next "stats" record.
 	tracing::stats_window stats_window_;
 	uint32_t stats_interval_s_ = 0;

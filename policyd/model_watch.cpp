@@ -289,6 +289,7 @@ const model_finding *model_watch::scan_fd(int fd, const std::string &path, int r
 		return nullptr;
 	found.root = root >= 0 ? roots_[root] : std::string();
 	found.rel = rel;
+	scans_by_verdict_[std::string(scanner::verdict_name(found.scanned.verdict))]++;
 	auto &f = findings_[{found.dev, found.ino}];
 	f = std::move(found);
 	return &f;
@@ -296,6 +297,7 @@ const model_finding *model_watch::scan_fd(int fd, const std::string &path, int r
 
 void model_watch::adopt(model_finding f)
 {
+	scans_by_verdict_[std::string(scanner::verdict_name(f.scanned.verdict))]++;
 	findings_[{f.dev, f.ino}] = std::move(f);
 }
 

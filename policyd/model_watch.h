@@ -79,6 +79,9 @@ public:
 	// What the scanner said of a file, by identity (for decision records).
 	const model_finding *find(uint64_t dev, uint64_t ino) const;
 	std::size_t scanned() const { return findings_.size(); }
+	// Scans done (start, changes, rechecks, callers, the scan waiter's), by
+	// the verdict stored: `ltrackctl stats` and the metrics.
+	const std::map<std::string, uint64_t> &scans_by_verdict() const { return scans_by_verdict_; }
 	// Called before each directory is scanned (start-up progress for systemd).
 	void on_progress(std::function<void(const std::string &dir, std::size_t scanned)> f) { progress_ = std::move(f); }
 
@@ -96,6 +99,7 @@ private:
 	std::map<std::pair<uint64_t, uint64_t>, model_finding> findings_;
 	std::function<void(const std::string &dir, std::size_t scanned)> progress_;
 	std::function<void(int dir_fd, const std::string &path)> on_dir_;
+	std::map<std::string, uint64_t> scans_by_verdict_;
 };
 
 // The kernel's internal dev_t encoding of a stat(2) st_dev (MKDEV: major << 20 | minor).

@@ -804,6 +804,7 @@ compiled_policy compiler::run(policy_def &pol)
 	out_.mode = pol.mode;
 	out_.unload_on_exit = pol.unload_on_exit;
 	out_.log = pol.log;
+	out_.metrics = pol.metrics;
 	assign_profile_ids(pol);
 	assign_rule_ids(pol);
 	for (std::size_t i = 0; i < pol.profiles.size(); i++) {

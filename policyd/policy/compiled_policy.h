@@ -55,6 +55,7 @@ struct compiled_policy {
 	uint32_t mode = LTRACK_MODE_AUDIT; // global, never INHERIT
 	bool unload_on_exit = false;
 	log_config log;
+	metrics_config metrics;
 
 	std::vector<compiled_profile> profiles; // by id
 	std::vector<std::pair<ltrack_inode_key, ltrack_inode_rule>> inode_rules;

@@ -178,4 +178,51 @@ std::optional<endpoint> parse_endpoint(std::string_view text, std::string &why)
 	return e;
 }
 
+
+bool listen_address::loopback() const
+{
+	if (!v6)
+		return addr[0] == 127;
+	static const std::array<uint8_t, 16> one{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	static const std::array<uint8_t, 16> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 0};
+	return addr == one || same_prefix(addr, mapped, 104);
+}
+
+std::optional<listen_address> parse_listen_address(std::string_view text, std::string &why)
+{
+	listen_address a;
+	std::string_view host, port;
+	if (!text.empty() && text[0] == '[') {
+		auto close = text.find(']');
+		if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+			why = "write an IPv6 address as [ADDR]:PORT, e.g. [::1]:9464";
+			return std::nullopt;
+		}
+		host = text.substr(1, close - 1);
+		port = text.substr(close + 2);
+		a.v6 = true;
+	} else {
+		auto colon = text.rfind(':');
+		if (colon == std::string_view::npos || text.find(':') != colon) {
+			why = "write ADDR:PORT, e.g. 127.0.0.1:9464 (an IPv6 address in brackets: [::1]:9464)";
+			return std::nullopt;
+		}
+		host = text.substr(0, colon);
+		port = text.substr(colon + 1);
+	}
+	std::string h(host);
+	if (h.empty() || h.size() > 64 || inet_pton(a.v6 ? AF_INET6 : AF_INET, h.c_str(), a.addr.data()) != 1) {
+		why = "\"" + h + "\" is not an IP" + std::string(a.v6 ? "v6" : "v4") +
+		      " address (host names are not resolved: write the address to bind)";
+		return std::nullopt;
+	}
+	unsigned long p = 0;
+	if (!parse_uint(port, p) || p == 0 || p > 65535) {
+		why = "port \"" + std::string(port) + "\" is not a number 1-65535";
+		return std::nullopt;
+	}
+	a.port = uint16_t(p);
+	return a;
+}
+
 } // namespace ltrack::policy

@@ -34,4 +34,15 @@ struct endpoint {
 // "127.0.0.1:8080", "[::1]:443/udp", "unix:/run/x.sock".
 std::optional<endpoint> parse_endpoint(std::string_view text, std::string &why);
 
+// A TCP address to listen on ([metrics] listen): "127.0.0.1:9464" or
+// "[::1]:9464", literal addresses only (no host names: what is bound is
+// what was written). Port 1-65535.
+struct listen_address {
+	bool v6 = false;
+	std::array<uint8_t, 16> addr{}; // IPv4 in the first 4 bytes
+	uint16_t port = 0;
+	bool loopback() const; // 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104
+};
+std::optional<listen_address> parse_listen_address(std::string_view text, std::string &why);
+
 } // namespace ltrack::policy

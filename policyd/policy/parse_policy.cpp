@@ -662,6 +662,55 @@ void read_log(parse_context &ctx, table_reader &top, log_config &log)
 			log.stats_interval_s = *secs;
 }
 
+void read_metrics(parse_context &ctx, table_reader &top, metrics_config &m)
+{
+	const toml::table *t = top.subtable("metrics");
+	if (!t)
+		return;
+	table_reader r(ctx, *t, "metrics", {"listen", "allow_remote", "textfile", "textfile_interval"});
+	m.allow_remote = r.boolean("allow_remote").value_or(false);
+	if (auto v = r.string("listen")) {
+		source_pos pos = pos_of(*r.get("listen"));
+		std::string why;
+		if (auto a = parse_listen_address(*v, why); !a)
+			ctx.error(pos, "metrics.listen: \"" + *v + "\": " + why);
+		else if (!a->loopback() && !m.allow_remote)
+			ctx.error(pos, "metrics.listen: \"" + *v + "\" is not a loopback address; the metrics name profiles "
+					     "and count decisions, and anyone who can reach the port may read them. Write "
+					     "127.0.0.1:PORT, or add allow_remote = true to serve other hosts (and firewall it)");
+		else
+			m.listen = *v;
+	}
+	if (auto v = r.string("textfile")) {
+		source_pos pos = pos_of(*r.get("textfile"));
+		bool prom = v->size() > 5 && v->compare(v->size() - 5, 5, ".prom") == 0 && (*v)[v->size() - 6] != '/';
+		if (!check_abs_path(ctx, *v, pos, "metrics.textfile")) {
+			// check_abs_path said why
+		} else if (!prom) {
+			ctx.error(pos, "metrics.textfile: \"" + *v + "\" must end in .prom (node_exporter's textfile "
+					     "collector reads only *.prom), e.g. /var/lib/prometheus/node-exporter/ltrack.prom");
+		} else {
+			m.textfile = *v;
+		}
+	}
+	if (const toml::node *n = r.get("textfile_interval")) {
+		if (auto secs = parse_interval(ctx, *n, r.name("textfile_interval"))) {
+			if (*secs == 0)
+				ctx.error(pos_of(*n), "metrics.textfile_interval: must be at least 1s (leave textfile out "
+						       "to write no file)");
+			else
+				m.textfile_interval_s = *secs;
+		}
+		if (!r.has("textfile"))
+			ctx.error(pos_of(*n), "metrics.textfile_interval: there is no textfile to write");
+	}
+	if (r.has("allow_remote") && !r.has("listen"))
+		ctx.error(r.pos(), "metrics.allow_remote goes with listen");
+	if (!r.has("listen") && !r.has("textfile"))
+		ctx.error(r.pos(), "[metrics] needs listen = \"127.0.0.1:9464\" and/or textfile = \"/var/lib/prometheus/"
+				   "node-exporter/ltrack.prom\"");
+}
+
 // "90s", "5m", "1h", "0" (off) or an integer number of seconds; at most a day.
 std::optional<uint32_t> parse_interval(parse_context &ctx, const toml::node &n, const std::string &what)
 {
@@ -704,12 +753,13 @@ policy_def parse_policy(parse_context &ctx, const toml::table &doc)
 {
 	policy_def pol;
 	pol.file = ctx.file;
-	table_reader top(ctx, doc, "", {"mode", "on_daemon_exit", "log", "profile"});
+	table_reader top(ctx, doc, "", {"mode", "on_daemon_exit", "log", "metrics", "profile"});
 	if (auto m = top.choice("mode", {"enforce", "audit"}))
 		pol.mode = *m == "enforce" ? LTRACK_MODE_ENFORCE : LTRACK_MODE_AUDIT;
 	if (auto e = top.choice("on_daemon_exit", {"keep", "unload"}))
 		pol.unload_on_exit = *e == "unload";
 	read_log(ctx, top, pol.log);
+	read_metrics(ctx, top, pol.metrics);
 	if (const toml::table *profiles = top.subtable("profile")) {
 		for (const auto &[name, node] : *profiles) {
 			const toml::table *t = node.as_table();

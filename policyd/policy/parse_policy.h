@@ -17,6 +17,8 @@ policy_def parse_ltrack_compat(parse_context &ctx, const toml::table &doc);
 
 // The [log] table, shared by both formats.
 void read_log(parse_context &ctx, table_reader &top, log_config &log);
+// The [metrics] table (ltrack's own format).
+void read_metrics(parse_context &ctx, table_reader &top, metrics_config &m);
 // A duration key such as [log] stats_interval: "90s", "5m", "1h", or an
 // integer number of seconds; 0 = none; at most 86400. Errors go to ctx.
 std::optional<uint32_t> parse_interval(parse_context &ctx, const toml::node &n, const std::string &what);

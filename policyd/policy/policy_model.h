@@ -24,6 +24,16 @@ struct log_config {
 	uint32_t stats_interval_s = 0; // [log] stats_interval: a "stats" record this often; 0 = none
 };
 
+// [metrics]: Prometheus text exposition, served and/or written for
+// node_exporter's textfile collector (policyd/metrics.h). Both empty: off.
+struct metrics_config {
+	std::string listen;            // "ADDR:PORT" (IPv4, or [IPv6]:PORT); validated: loopback unless allow_remote
+	bool allow_remote = false;
+	std::string textfile;          // absolute path ending in .prom
+	uint32_t textfile_interval_s = 15;
+	bool operator==(const metrics_config &) const = default;
+};
+
 // file, dir and name: file and exec rules; unix: a network rule on a Unix
 // socket (a path, or "@name" for an abstract socket).
 enum class target_kind { file, dir, name, unix_socket };
@@ -132,6 +142,7 @@ struct policy_def {
 	uint32_t mode = 2; // LTRACK_MODE_AUDIT unless the policy says enforce
 	bool unload_on_exit = false;
 	log_config log;
+	metrics_config metrics;
 	std::vector<profile_def> profiles; // source order
 };
 
