@@ -74,7 +74,7 @@ install(FILES ${ltrack_completions} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-co
 file(GLOB ltrack_shipped_policies ${PROJECT_SOURCE_DIR}/policies/*.toml)
 install(FILES ${ltrack_shipped_policies} DESTINATION ${CMAKE_INSTALL_DATADIR}/ltrack/policies)
 install(FILES ${PROJECT_SOURCE_DIR}/policyd/systemd/ltrackd.service DESTINATION lib/systemd/system)
-file(GLOB ltrack_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
+file(GLOB ltrack_docs ${PROJECT_SOURCE_DIR}/docs/*.md ${PROJECT_SOURCE_DIR}/docs/*.json)
 install(FILES ${ltrack_docs} ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/ltrack)
 # The host's policy: audit mode, so installing never breaks a host; a
 # conffile (packaging/debian/conffiles), so an edited one survives upgrades.
