@@ -6,6 +6,7 @@
  * refusals that need no policy line guard file_open in a program of their
  * own (guard_open_builtin). */
 #include "ltrack.bpf.h"
+#include "model_decision.h"
 
 #define FMODE_READ 0x1
 
@@ -248,21 +249,6 @@ static __always_inline __u32 model_verdict(struct inode *inode)
 	return v->verdict;
 }
 
-static __always_inline bool model_acceptable(struct ltrack_profile *p, __u32 verdict)
-{
-	switch (verdict) {
-	case LTRACK_VERDICT_SAFE:
-	case LTRACK_VERDICT_TRUSTED:
-		return true;
-	case LTRACK_VERDICT_UNSCANNED:
-		return p->model_policy >= LTRACK_MODEL_ALLOW_UNSCANNED;
-	case LTRACK_VERDICT_SUSPICIOUS:
-		return !(p->flags & LTRACK_PF_DENY_SUSPICIOUS) || p->model_policy == LTRACK_MODEL_ANY;
-	default:
-		return p->model_policy == LTRACK_MODEL_ANY;
-	}
-}
-
 /* The scan waiter (abi.h, "first open of an unscanned model"): alive (a
  * fresh heartbeat) and holding its FAN_OPEN_PERM mark on the directory the
  * file is opened in, so the kernel will stop this open at
@@ -330,66 +316,54 @@ static __always_inline bool pass_pending(struct inode *inode, struct decision *d
 	return bpf_map_update_elem(&pending, &tid, &pe, BPF_ANY) == 0;
 }
 
-/* Model layer: a file is a model file when it is under one of the profile's
- * model directories, has one of its model names, or was scanned and found
+/* Model layer (lsm/model_decision.h decides; this finds its facts): a
+ * file is a model file when it is under one of the profile's model
+ * directories, has one of its model names, or was scanned and found
  * dangerous (under whatever name it is opened); it may then be opened only
  * as the model rule says. An exclude directory (a MODEL subtree rule with
  * action ALLOW) nearer than any model directory makes a file below it no
  * model file by name or directory (Python's site directories: their .pth
- * files are site.py's, not checkpoints); a dangerous verdict still makes it
- * one. This layer can only refuse; what it lets through still goes through
- * the file rules. Returns true when it decided. file: the open being
- * decided (NULL for a link or rename): under scan_at_open its first open of
- * an unscanned model waits for the scan (see waiter_holds), and an open
- * for writing only (no byte reaches the opener) is no load. */
+ * files are site.py's, not checkpoints). This layer can only refuse; what
+ * it lets through still goes through the file rules. Returns true when it
+ * decided. file: the open being decided (NULL for a link or rename): under
+ * scan_at_open its first open of an unscanned model waits for the scan
+ * (see waiter_holds), and an open for writing only is no load. */
 static __always_inline bool decide_model(struct dentry *dentry, const struct path *at, struct inode *inode,
 					 struct ltrack_profile *p, struct view *v, struct scratch *buf,
 					 bool compact, struct decision *d, struct file *file)
 {
+	struct ltrack_model_facts f = { .mode = d->mode };
+	struct ltrack_model_decision md;
 	struct ltrack_rule r = {};
 	struct walk_result w;
-	__u32 verdict;
-	bool is_model = false;
 
-	if (p->model_policy == LTRACK_MODEL_OFF)
+	if (!ltrack_model_layer_on(p))
 		return false;
 	if ((p->flags & LTRACK_PF_MODEL_NAMES) &&
-	    match_name_rule(dentry, v->slot, d->profile, LTRACK_HOOK_MODEL, buf, &r))
-		is_model = true;
-	if ((!is_model || (p->flags & LTRACK_PF_MODEL_EXCLUDES)) && (p->flags & LTRACK_PF_MODEL_DIRS)) {
+	    match_name_rule(dentry, v->slot, d->profile, LTRACK_HOOK_MODEL, buf, &r)) {
+		f.by_name = 1;
+		f.name_rule = r.rule_id;
+	}
+	if (ltrack_model_walk_needed(p, f.by_name)) {
 		find_inode_rule(dentry, at, v, d->profile, LTRACK_HOOK_MODEL, compact, &w);
 		/* A walk that hit its bound found nothing: a name match stays. */
-		if (w.found && w.rule.action == LTRACK_ACT_ALLOW) {
-			is_model = false;
-		} else if (w.found) {
-			is_model = true;
-			r = w.rule;
+		if (w.found) {
+			f.dir = w.rule.action == LTRACK_ACT_ALLOW ? LTRACK_MD_DIR_EXCLUDE : LTRACK_MD_DIR_MODEL;
+			f.dir_rule = w.rule.rule_id;
 		}
 	}
-	verdict = model_verdict(inode);
-	/* A file the scanner found dangerous is a model file under any name:
-	 * a hard link outside the model directories must not open it. */
-	if (!is_model && verdict != LTRACK_VERDICT_UNSAFE && verdict != LTRACK_VERDICT_SUSPICIOUS &&
-	    verdict != LTRACK_VERDICT_ERROR)
+	f.verdict = model_verdict(inode);
+	f.access = !file ? LTRACK_MD_NAME : (file->f_mode & FMODE_READ) ? LTRACK_MD_READ : LTRACK_MD_WRITE_ONLY;
+	md = ltrack_model_decide(p, &f);
+	if (md.outcome != LTRACK_MD_RECORD && md.outcome != LTRACK_MD_REFUSE)
 		return false;
-	if (model_acceptable(p, verdict) && p->model_policy != LTRACK_MODEL_ANY)
+	if (md.may_wait && waiter_holds(dentry) &&
+	    pass_pending(inode, d, md.rule_id, md.action, !!(p->flags & LTRACK_PF_DENY_SUSPICIOUS)))
 		return false;
-	if (model_acceptable(p, verdict) && (verdict == LTRACK_VERDICT_SAFE || verdict == LTRACK_VERDICT_TRUSTED))
-		return false;
-	if (file && verdict == LTRACK_VERDICT_UNSCANNED && (p->flags & LTRACK_PF_MODEL_WAIT)) {
-		if (!(file->f_mode & FMODE_READ))
-			return false;
-		if (!model_acceptable(p, verdict) && p->model_action == LTRACK_ACT_DENY &&
-		    d->mode == LTRACK_MODE_ENFORCE && waiter_holds(dentry) &&
-		    pass_pending(inode, d, p->model_rule ? p->model_rule : r.rule_id, p->model_action,
-				 !!(p->flags & LTRACK_PF_DENY_SUSPICIOUS)))
-			return false;
-	}
 	d->hook = LTRACK_HOOK_MODEL;
-	d->verdict = verdict;
-	d->rule_id = p->model_rule ? p->model_rule : r.rule_id;
-	/* "any" lets everything through but still records what was unsafe. */
-	d->action = model_acceptable(p, verdict) ? LTRACK_ACT_AUDIT : p->model_action;
+	d->verdict = f.verdict;
+	d->rule_id = md.rule_id;
+	d->action = md.action;
 	return true;
 }
 

@@ -1,5 +1,6 @@
 #include "evaluate.h"
 
+#include "model_decision.h"
 #include "name_hash.h"
 #include "net_address.h"
 #include "policy.h"
@@ -167,73 +168,73 @@ public:
 		return std::nullopt;
 	}
 
-	bool model_acceptable(uint32_t verdict) const
+	// The model layer: the facts found here as lsm/file.bpf.c decide_model
+	// finds them in the kernel (extension, then the nearest model or
+	// exclude directory), decided by the one shared function
+	// (lsm/model_decision.h); an open for reading.
+	bool decide_model(uint32_t verdict, uint32_t mode)
 	{
 		const ltrack_profile &v = prof_.value;
-		switch (verdict) {
-		case LTRACK_VERDICT_SAFE:
-		case LTRACK_VERDICT_TRUSTED: return true;
-		case LTRACK_VERDICT_UNSCANNED: return v.model_policy >= LTRACK_MODEL_ALLOW_UNSCANNED;
-		case LTRACK_VERDICT_SUSPICIOUS:
-			return !(v.flags & LTRACK_PF_DENY_SUSPICIOUS) || v.model_policy == LTRACK_MODEL_ANY;
-		default: return v.model_policy == LTRACK_MODEL_ANY;
-		}
-	}
-
-	bool decide_model(uint32_t verdict)
-	{
-		const ltrack_profile &v = prof_.value;
-		if (v.model_policy == LTRACK_MODEL_OFF)
+		if (!ltrack_model_layer_on(&v))
 			return false;
-		ltrack_rule r{};
-		bool is_model = false;
+		ltrack_model_facts f{};
+		f.verdict = verdict;
+		f.mode = mode;
+		f.access = LTRACK_MD_READ;
 		if (v.flags & LTRACK_PF_MODEL_NAMES) {
 			if (auto nr = name_rule(LTRACK_HOOK_MODEL)) {
-				is_model = true;
-				r = *nr;
+				f.by_name = 1;
+				f.name_rule = nr->rule_id;
 				ex_.steps.push_back("a model file by its name: " + describe(p_, nr->rule_id));
 			}
 		}
-		// As lsm/file.bpf.c decide_model: the nearest of the model and
-		// exclude directories decides, over a name too when excludes exist.
-		if ((!is_model || (v.flags & LTRACK_PF_MODEL_EXCLUDES)) && (v.flags & LTRACK_PF_MODEL_DIRS)) {
+		if (ltrack_model_walk_needed(&v, f.by_name)) {
 			walk_result w = walk(LTRACK_HOOK_MODEL);
-			if (w.found && w.rule.action == LTRACK_ACT_ALLOW) {
-				is_model = false;
-				ex_.steps.push_back("not a model file by name or directory: it is under a model exclude directory");
-			} else if (w.found) {
-				if (!is_model)
-					ex_.steps.push_back("a model file: it is under a model directory");
-				is_model = true;
-				r = w.rule;
+			if (w.found) {
+				f.dir = w.rule.action == LTRACK_ACT_ALLOW ? LTRACK_MD_DIR_EXCLUDE : LTRACK_MD_DIR_MODEL;
+				f.dir_rule = w.rule.rule_id;
 			}
 		}
-		if (!is_model && (verdict == LTRACK_VERDICT_UNSAFE || verdict == LTRACK_VERDICT_SUSPICIOUS ||
-				  verdict == LTRACK_VERDICT_ERROR)) {
-			is_model = true; // found dangerous by a scan: a model file under any name
+		ltrack_model_decision md = ltrack_model_decide(&v, &f);
+		switch (md.why) {
+		case LTRACK_MD_WHY_DIR:
+			if (!f.by_name)
+				ex_.steps.push_back("a model file: it is under a model directory");
+			break;
+		case LTRACK_MD_WHY_EXCLUDED:
+			ex_.steps.push_back("not a model file by name or directory: it is under a model exclude directory");
+			break;
+		case LTRACK_MD_WHY_VERDICT:
+			// Excluded by a directory but dangerous: both are said.
+			if (f.dir == LTRACK_MD_DIR_EXCLUDE)
+				ex_.steps.push_back("not a model file by name or directory: it is under a model exclude "
+						    "directory");
 			ex_.steps.push_back("scanned " + verdict_name(verdict) + ": a model file under any name");
+			break;
+		default: break;
 		}
-		if (!is_model) {
+		if (md.outcome == LTRACK_MD_NOT_MODEL) {
 			ex_.steps.push_back("not a model file of this profile");
 			return false;
 		}
 		ex_.verdict = verdict;
-		bool ok = model_acceptable(verdict);
-		if (ok && v.model_policy != LTRACK_MODEL_ANY) {
-			ex_.steps.push_back("model verdict " + verdict_name(verdict) + " is acceptable (" +
-					    model_policy_name(v.model_policy) + "); the file rules decide the rest");
-			return false;
-		}
-		if (ok && (verdict == LTRACK_VERDICT_SAFE || verdict == LTRACK_VERDICT_TRUSTED)) {
-			ex_.steps.push_back("model verdict " + verdict_name(verdict) + "; the file rules decide the rest");
+		if (md.outcome == LTRACK_MD_ACCEPTABLE) {
+			ex_.steps.push_back("model verdict " + verdict_name(verdict) +
+					    (v.model_policy != LTRACK_MODEL_ANY
+						     ? " is acceptable (" + model_policy_name(v.model_policy) + ")"
+						     : std::string()) +
+					    "; the file rules decide the rest");
 			return false;
 		}
 		ex_.hook = LTRACK_HOOK_MODEL;
-		ex_.rule_id = v.model_rule ? v.model_rule : r.rule_id;
-		ex_.action = ok ? uint8_t(LTRACK_ACT_AUDIT) : v.model_action;
-		ex_.steps.push_back("model verdict " + verdict_name(verdict) + (ok ? " is let through but recorded"
-										    : " is refused") +
-				    ": " + describe(p_, ex_.rule_id));
+		ex_.rule_id = md.rule_id;
+		ex_.action = md.action;
+		ex_.steps.push_back("model verdict " + verdict_name(verdict) +
+				    (md.outcome == LTRACK_MD_RECORD ? " is let through but recorded" : " is refused") + ": " +
+				    describe(p_, ex_.rule_id));
+		if (md.may_wait)
+			ex_.steps.push_back("scan_at_open: if ltrackd's scan waiter watches the file's directory, the first "
+					    "open waits for the scan instead, and the scan's verdict decides");
 		return true;
 	}
 
@@ -425,10 +426,13 @@ public:
 		ex_.steps.push_back("a socket of kind " + need + (ok ? " is in " : " is not in ") + list);
 	}
 
+	// The effective mode: the profile's, else the policy's.
+	uint32_t mode() const { return prof_.value.mode != LTRACK_MODE_INHERIT ? prof_.value.mode : p_.mode; }
+
 	// settle(): the action and the mode give the outcome.
 	void settle()
 	{
-		ex_.mode = prof_.value.mode != LTRACK_MODE_INHERIT ? prof_.value.mode : p_.mode;
+		ex_.mode = mode();
 		if (ex_.action == LTRACK_ACT_NONE || ex_.action == LTRACK_ACT_ALLOW)
 			ex_.outcome = LTRACK_OUT_ALLOWED;
 		else if (ex_.action == LTRACK_ACT_AUDIT)
@@ -488,7 +492,7 @@ explain_result explain_file(const compiled_policy &p, const std::string &profile
 		res.ex.reset();
 		return res;
 	}
-	if (!e.decide_model(verdict))
+	if (!e.decide_model(verdict, e.mode()))
 		e.decide_file();
 	e.settle();
 	return res;
