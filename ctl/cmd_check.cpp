@@ -19,9 +19,10 @@ struct check_options {
 	bool json = false;
 	bool no_resolve = false;
 	std::string profile;
-	std::string path, exec, connect, socket, link;
+	std::vector<std::string> paths; // --path, one or more
+	std::string exec, connect, socket, link;
 	bool mount = false;
-	std::string verdict = "unscanned";
+	std::vector<std::string> verdicts{"unscanned"};
 };
 
 int run_check(const check_options &o)
@@ -46,42 +47,44 @@ int run_check(const check_options &o)
 
 	if (!o.json)
 		std::cerr << policy::format_all(r.diagnostics);
-	policy::explain_result e;
-	if (!o.path.empty()) {
-		auto v = policy::parse_verdict(o.verdict);
+	std::vector<uint32_t> verdicts;
+	for (const auto &name : o.verdicts) {
+		auto v = policy::parse_verdict(name);
 		if (!v) {
-			std::cerr << "--verdict " << o.verdict << ": use unscanned, safe, suspicious, unsafe, error or trusted\n";
+			std::cerr << "--verdict " << name << ": use unscanned, safe, suspicious, unsafe, error or trusted\n";
 			return 2;
 		}
-		e = policy::explain_file(*r.policy, o.profile, o.path, *v,
-					 o.no_resolve ? policy::path_resolver(policy::resolve_synthetic)
-						      : policy::path_resolver(policy::resolve_on_host));
+		verdicts.push_back(*v);
+	}
+	policy::path_resolver resolve = o.no_resolve ? policy::path_resolver(policy::resolve_synthetic)
+						     : policy::path_resolver(policy::resolve_on_host);
+	// Several paths or verdicts: one explanation each, every verdict of the
+	// first path, then of the next (one JSON object per line with --json).
+	std::vector<policy::explain_result> all;
+	if (!o.paths.empty()) {
+		for (const auto &path : o.paths)
+			for (uint32_t v : verdicts)
+				all.push_back(policy::explain_file(*r.policy, o.profile, path, v, resolve));
 	} else if (!o.exec.empty()) {
-		e = policy::explain_exec(*r.policy, o.profile, o.exec,
-					 o.no_resolve ? policy::path_resolver(policy::resolve_synthetic)
-						      : policy::path_resolver(policy::resolve_on_host));
+		all.push_back(policy::explain_exec(*r.policy, o.profile, o.exec, resolve));
 	} else if (!o.link.empty()) {
-		auto v = policy::parse_verdict(o.verdict);
-		if (!v) {
-			std::cerr << "--verdict " << o.verdict << ": use unscanned, safe, suspicious, unsafe, error or trusted\n";
+		for (uint32_t v : verdicts)
+			all.push_back(policy::explain_link(*r.policy, o.profile, o.link, v, resolve));
+	} else if (o.mount) {
+		all.push_back(policy::explain_mount(*r.policy, o.profile));
+	} else if (!o.socket.empty()) {
+		all.push_back(policy::explain_socket(*r.policy, o.profile, o.socket));
+	} else {
+		all.push_back(policy::explain_connect(*r.policy, o.profile, o.connect));
+	}
+	for (const auto &e : all)
+		if (!e.ex) {
+			std::cerr << "explain: " << e.error << "\n";
 			return 2;
 		}
-		e = policy::explain_link(*r.policy, o.profile, o.link, *v,
-					 o.no_resolve ? policy::path_resolver(policy::resolve_synthetic)
-						      : policy::path_resolver(policy::resolve_on_host));
-	} else if (o.mount) {
-		e = policy::explain_mount(*r.policy, o.profile);
-	} else if (!o.socket.empty()) {
-		e = policy::explain_socket(*r.policy, o.profile, o.socket);
-	} else {
-		e = policy::explain_connect(*r.policy, o.profile, o.connect);
-	}
-	if (!e.ex) {
-		std::cerr << "explain: " << e.error << "\n";
-		return 2;
-	}
-	std::cout << (o.json ? policy::explanation_json(*r.policy, *e.ex) + "\n"
-			     : policy::explanation_text(*r.policy, *e.ex));
+	for (const auto &e : all)
+		std::cout << (o.json ? policy::explanation_json(*r.policy, *e.ex) + "\n"
+				     : policy::explanation_text(*r.policy, *e.ex));
 	return 0;
 }
 
@@ -99,7 +102,8 @@ void add_check_command(CLI::App &app, context &ctx)
 			"Do not look at this host's files: treat every path as existing (for a policy meant for "
 			"another host)");
 	auto *prof = check->add_option("--explain-profile", o->profile, "Profile to explain a decision for");
-	auto *path = check->add_option("--path", o->path, "Explain opening this file");
+	auto *path = check->add_option("--path", o->paths,
+				       "Explain opening this file (several: one explanation each, in order)");
 	auto *exec = check->add_option("--exec", o->exec, "Explain executing this program");
 	auto *conn = check->add_option("--connect", o->connect,
 				       "Explain connecting to ADDR:PORT[/tcp|udp], [ADDR6]:PORT[/...] or unix:PATH");
@@ -109,9 +113,10 @@ void add_check_command(CLI::App &app, context &ctx)
 	auto *lnk = check->add_option("--link", o->link,
 				      "Explain a link or rename of this file or directory (refused when opening it is)");
 	auto *mnt = check->add_flag("--mount", o->mount, "Explain a mount change (mount, umount, move, pivot_root, ...)");
-	check->add_option("--verdict", o->verdict,
+	check->add_option("--verdict", o->verdicts,
 			  "Scanner verdict to assume for a model file with --path or --link: unscanned (default), safe, "
-			  "suspicious, unsafe, error, trusted");
+			  "suspicious, unsafe, error, trusted (several: one explanation each, every verdict of a path "
+			  "before the next path)");
 	path->needs(prof);
 	exec->needs(prof);
 	conn->needs(prof);
@@ -124,7 +129,7 @@ void add_check_command(CLI::App &app, context &ctx)
 	exec->excludes(conn, sock);
 	conn->excludes(sock);
 	check->callback([o, &ctx, prof] {
-		if (prof->count() && o->path.empty() && o->exec.empty() && o->connect.empty() && o->socket.empty() &&
+		if (prof->count() && o->paths.empty() && o->exec.empty() && o->connect.empty() && o->socket.empty() &&
 		    o->link.empty() && !o->mount) {
 			std::cerr << "check: --explain-profile needs one of --path, --exec, --connect, --socket, --link or "
 				     "--mount\n";

@@ -171,8 +171,9 @@ public:
 	// The model layer: the facts found here as lsm/file.bpf.c decide_model
 	// finds them in the kernel (extension, then the nearest model or
 	// exclude directory), decided by the one shared function
-	// (lsm/model_decision.h); an open for reading.
-	bool decide_model(uint32_t verdict, uint32_t mode)
+	// (lsm/model_decision.h). access: an open for reading, or a link,
+	// rename or unlink (no open).
+	bool decide_model(uint32_t verdict, uint32_t mode, uint8_t access)
 	{
 		const ltrack_profile &v = prof_.value;
 		if (!ltrack_model_layer_on(&v))
@@ -180,7 +181,7 @@ public:
 		ltrack_model_facts f{};
 		f.verdict = verdict;
 		f.mode = mode;
-		f.access = LTRACK_MD_READ;
+		f.access = access;
 		if (v.flags & LTRACK_PF_MODEL_NAMES) {
 			if (auto nr = name_rule(LTRACK_HOOK_MODEL)) {
 				f.by_name = 1;
@@ -480,8 +481,10 @@ std::optional<uint32_t> parse_verdict(const std::string &name)
 	return std::nullopt;
 }
 
-explain_result explain_file(const compiled_policy &p, const std::string &profile, const std::string &path,
-			    uint32_t verdict, const path_resolver &resolve)
+namespace {
+
+explain_result explain_open(const compiled_policy &p, const std::string &profile, const std::string &path,
+			    uint32_t verdict, const path_resolver &resolve, uint8_t access)
 {
 	explain_result res;
 	const compiled_profile *prof = start(p, profile, res);
@@ -492,16 +495,24 @@ explain_result explain_file(const compiled_policy &p, const std::string &profile
 		res.ex.reset();
 		return res;
 	}
-	if (!e.decide_model(verdict, e.mode()))
+	if (!e.decide_model(verdict, e.mode(), access))
 		e.decide_file();
 	e.settle();
 	return res;
 }
 
+} // namespace
+
+explain_result explain_file(const compiled_policy &p, const std::string &profile, const std::string &path,
+			    uint32_t verdict, const path_resolver &resolve)
+{
+	return explain_open(p, profile, path, verdict, resolve, LTRACK_MD_READ);
+}
+
 explain_result explain_link(const compiled_policy &p, const std::string &profile, const std::string &path,
 			    uint32_t verdict, const path_resolver &resolve)
 {
-	explain_result res = explain_file(p, profile, path, verdict, resolve);
+	explain_result res = explain_open(p, profile, path, verdict, resolve, LTRACK_MD_NAME);
 	if (!res.ex)
 		return res;
 	explanation &ex = *res.ex;

@@ -280,3 +280,47 @@ exclude = [")" + site + R"(", ")" + inner + R"("]
 	EXPECT_EQ(hook("usr/lib/python3/dist-packages/distutils-precedence.pth", LTRACK_VERDICT_UNSAFE),
 		  uint32_t(LTRACK_HOOK_MODEL));
 }
+
+// The model layer is lsm/model_decision.h's: under scan_at_open an unscanned
+// model's open may wait for the scan (said, the refusal stands as the
+// fallback), a link or rename of it never waits (no open), and the rule the
+// refusal names is the profile's model rule either way.
+TEST(ExplainModelDecision, ScanAtOpenWaitsForAnOpenNotForALink)
+{
+	scratch_dir d;
+	std::string models = d.dir("srv/models");
+	d.file("srv/models/m.pkl");
+	compile_result r = compile_string(R"(
+mode = "enforce"
+[profile.svc]
+all = true
+[profile.svc.file]
+default = "allow"
+[profile.svc.model]
+directories = [")" + models + R"("]
+allow = "safe"
+scan_at_open = true
+)",
+					  "wait.toml");
+	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
+	auto says_wait = [](const explanation &ex) {
+		for (const auto &s : ex.steps)
+			if (s.find("scan_at_open") != std::string::npos)
+				return true;
+		return false;
+	};
+	explain_result open = explain_file(*r.policy, "svc", d.path("srv/models/m.pkl"), LTRACK_VERDICT_UNSCANNED);
+	ASSERT_TRUE(open.ex) << open.error;
+	EXPECT_EQ(open.ex->hook, uint32_t(LTRACK_HOOK_MODEL));
+	EXPECT_EQ(open.ex->action, LTRACK_ACT_DENY);
+	EXPECT_TRUE(says_wait(*open.ex));
+	explain_result link = explain_link(*r.policy, "svc", d.path("srv/models/m.pkl"), LTRACK_VERDICT_UNSCANNED);
+	ASSERT_TRUE(link.ex) << link.error;
+	EXPECT_EQ(link.ex->action, LTRACK_ACT_DENY);
+	EXPECT_EQ(link.ex->rule_id, open.ex->rule_id);
+	EXPECT_FALSE(says_wait(*link.ex));
+	// A scanned-unsafe file waits for nothing: its verdict is known.
+	explain_result bad = explain_file(*r.policy, "svc", d.path("srv/models/m.pkl"), LTRACK_VERDICT_UNSAFE);
+	ASSERT_TRUE(bad.ex) << bad.error;
+	EXPECT_FALSE(says_wait(*bad.ex));
+}

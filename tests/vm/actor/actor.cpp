@@ -24,6 +24,8 @@
 //   ltrack_vm_actor child OP ARGS...                 (fork; the child performs OP)
 //   ltrack_vm_actor map-exec PATH OP ARGS...         (map PATH readable, mprotect it executable, then OP:
 //                                                     running a program's code without exec or ld.so)
+//   ltrack_vm_actor open-each PATH...                (open each PATH for reading once; prints
+//                                                     "ERRNO PATH" per path, 0 when it opened)
 //   ltrack_vm_actor loop-open N PATH...              (open each PATH in turn, N rounds)
 //   ltrack_vm_actor loop-open-for SECONDS PATH...    (the same, as many rounds as fit in SECONDS;
 //                                                     prints allowed=A denied=D seconds=S)
@@ -723,6 +725,15 @@ static int run(int argc, char **argv)
 	std::string op = argv[1];
 	if (op == "open" && argc == 3)
 		return do_open(argv[2]);
+	if (op == "open-each" && argc >= 3) {
+		for (int i = 2; i < argc; i++) {
+			int fd = open(argv[i], O_RDONLY);
+			std::printf("%d %s\n", fd < 0 ? errno : 0, argv[i]);
+			if (fd >= 0)
+				close(fd);
+		}
+		return 0;
+	}
 	if (op == "create" && argc == 3)
 		return do_create(argv[2]);
 	if (op == "setresuid" && argc == 5)
