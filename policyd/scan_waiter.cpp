@@ -266,14 +266,19 @@ void scan_waiter::reader()
 {
 	uint64_t last_beat = boot_ns();
 	alignas(fanotify_event_metadata) char buf[8192];
-	while (true) {
-		pollfd fds[2] = {{fan_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-		int n = poll(fds, 2, 500);
+	// The heartbeat goes out between reads too: a stream of events (anyone
+	// opening files in a marked directory) must not let it go stale.
+	auto beat_if_due = [&] {
 		uint64_t now = boot_ns();
 		if (now - last_beat >= 1'000'000'000ull) {
 			beat(now);
 			last_beat = now;
 		}
+	};
+	while (true) {
+		pollfd fds[2] = {{fan_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+		int n = poll(fds, 2, 500);
+		beat_if_due();
 		if (n < 0 && errno != EINTR)
 			break;
 		// Stopping: what is still unread is answered once more (pending:
@@ -283,6 +288,11 @@ void scan_waiter::reader()
 			continue;
 		ssize_t len;
 		while ((len = read(fan_fd_, buf, sizeof(buf))) > 0) {
+			// Read after the events were queued: every pending entry of this
+			// batch was stamped before now (an earlier now would make a fresh
+			// entry look 584 years old and let its open through unscanned).
+			uint64_t now = boot_ns();
+			beat_if_due();
 			auto *md = reinterpret_cast<fanotify_event_metadata *>(buf);
 			for (; FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len)) {
 				if (md->vers != FANOTIFY_METADATA_VERSION || md->fd < 0)
@@ -290,9 +300,15 @@ void scan_waiter::reader()
 				uint32_t tid = static_cast<uint32_t>(md->pid);
 				ltrack_pending p{};
 				struct stat st {};
-				bool pending = bpf_map_lookup_elem(guard_->pending_fd(), &tid, &p) == 0 &&
-					       fstat(md->fd, &st) == 0 && kernel_dev(st.st_dev) == p.dev &&
-					       st.st_ino == p.ino && now - p.ts_ns < pending_max_age_ns;
+				// This thread's open was passed as pending when its entry names
+				// this inode and is fresh. The device is not compared: stat's
+				// st_dev is not the kernel's s_dev on every filesystem (btrfs
+				// subvolumes), and a mismatch here would allow unscanned; an
+				// inode-number collision only costs a scan. A fresh entry with
+				// this inode that cannot be checked is scanned, never allowed.
+				bool have = bpf_map_lookup_elem(guard_->pending_fd(), &tid, &p) == 0;
+				bool fresh = have && (p.ts_ns >= now || now - p.ts_ns < pending_max_age_ns);
+				bool pending = fresh && (fstat(md->fd, &st) != 0 || st.st_ino == p.ino);
 				if (!pending) {
 					respond(md->fd, true);
 					close(md->fd);
