@@ -3,10 +3,8 @@
  * The model layer's decision, written once: a pure function over plain
  * values, compiled into the BPF object (lsm/file.bpf.c decide_model, for
  * every governed open, link, rename and unlink) and into user space
- * (policyd/policy/evaluate.cpp for `ltrackctl check --explain-profile`).
- * policyd/scan_waiter.cpp still spells its answer to a waited open (allow =
- * "safe": ltrack_model_acceptable(LTRACK_MODEL_SAFE_ONLY, ...)) on its own,
- * and must agree with ltrack_model_acceptable. No helpers, no
+ * (policyd/policy/evaluate.cpp for `ltrackctl check --explain-profile`,
+ * policyd/scan_waiter.cpp for the answer to a waited open). No helpers, no
  * maps, no pointers but the caller's own values: the callers find the facts
  * (the kernel by its maps and ancestor walk, the explainer by the compiled
  * policy and the host's files) and this header decides. C and C++ alike

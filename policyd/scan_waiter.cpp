@@ -1,6 +1,7 @@
 #include "scan_waiter.h"
 
 #include "bpf_guard.h"
+#include "model_decision.h"
 
 #include <bpf/bpf.h>
 #include <spdlog/spdlog.h>
@@ -63,17 +64,10 @@ scan_wait_answer decide_pending(const ltrack_pending &p, uint64_t size, uint64_t
 	}
 	a.how = LTRACK_WAIT_SCANNED;
 	a.verdict = scanned->scanned.verdict;
-	switch (a.verdict) {
-	case LTRACK_VERDICT_SAFE:
-	case LTRACK_VERDICT_TRUSTED:
-		a.allow = true;
-		break;
-	case LTRACK_VERDICT_SUSPICIOUS:
-		a.allow = !p.deny_suspicious;
-		break;
-	default:
-		a.allow = false;
-	}
+	// Only a profile with allow = "safe" has its opens wait (under
+	// "unscanned" or "any" an unscanned model is no refusal): its model
+	// rule, as lsm/model_decision.h decides it.
+	a.allow = ltrack_model_acceptable(LTRACK_MODEL_SAFE_ONLY, p.deny_suspicious, a.verdict);
 	return a;
 }
 
