@@ -113,12 +113,15 @@ void control_server::drop(int fd)
 
 void control_server::on_listen_ready()
 {
-	while (true) {
+	for (int i = 0; i < accept_burst; i++) {
 		int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (c < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return; // EAGAIN: all taken; EMFILE and the like: epoll says so again
+			// EAGAIN: all taken. EMFILE and the like: the listener stays
+			// readable; not watched for a moment (else the loop spins).
+			pause_.on_accept_error(epoll_, fd_, errno, "control socket");
+			return;
 		}
 		auto now = clock::now();
 		connection conn{control::request_reader(now)};
@@ -343,6 +346,7 @@ int control_server::release(int fd)
 int control_server::expire()
 {
 	auto now = clock::now();
+	int resume_ms = pause_.resume(epoll_, fd_, now);
 	std::vector<int> late;
 	clock::time_point next = clock::time_point::max();
 	for (auto &[fd, c] : conns_) {
@@ -369,8 +373,9 @@ int control_server::expire()
 		drop(fd);
 	}
 	if (next == clock::time_point::max())
-		return -1;
-	return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count());
+		return resume_ms;
+	return min_wait(resume_ms,
+			static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count()));
 }
 
 } // namespace ltrack

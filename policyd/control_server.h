@@ -22,6 +22,7 @@
 
 #include "control_protocol.h"
 #include "libbpf_call.h"
+#include "listen_pause.h"
 
 #include <sys/types.h>
 
@@ -63,9 +64,13 @@ public:
 	// not EACCES) and adds the socket to epoll_fd.
 	status listen(const std::string &path, int epoll_fd, label_reader labels, request_handler on_request);
 	int fd() const { return fd_; }
+	bool paused() const { return pause_.paused(); }
 	bool owns(int fd) const { return conns_.count(fd) != 0; }
 
-	void on_listen_ready();                  // accepts every pending connection
+	// Accepts up to accept_burst pending connections; out of descriptors
+	// (EMFILE), the listener is not watched for listen_pause::pause.
+	static constexpr int accept_burst = 64;
+	void on_listen_ready();
 	void on_ready(int fd, uint32_t events); // a connection's epoll events
 	// Closes connections past their deadline; returns the milliseconds to
 	// the next deadline (-1: none), the event loop's epoll timeout.
@@ -113,6 +118,7 @@ private:
 	request_handler on_request_;
 	std::map<int, connection> conns_;
 	counters stats_;
+	listen_pause pause_;
 	// Refusals logged in the current second (a caller that opens thousands
 	// of connections must not flood the daemon's own log).
 	clock::time_point log_second_{};

@@ -597,20 +597,24 @@ std::string daemon::add_daemon_status(std::string text, bool json) const
 					  "\"shed\":{},\"followers\":{},\"followers_dropped\":{}}},\"reports\":{{"
 					  "\"connections\":{},\"governed\":{},\"ungoverned\":{},\"records\":{},"
 					  "\"coalesced\":{},\"dropped\":{},\"malformed\":{},\"throttled\":{},\"shed\":{},"
-					  "\"replies_lost\":{}}}}}",
+					  "\"replies_lost\":{},\"shed_uid\":{},\"idle_closed\":{},\"over_budget\":{},"
+					  "\"paused\":{}}}}}",
 					  drops_json, c.served, c.refused_uid, c.refused_governed, c.refused_gone,
 					  c.timed_out, c.too_large, c.shed, pipeline_.follower_count(),
 					  pipeline_.followers_dropped(), r.connections, r.governed, r.ungoverned, r.records,
-					  r.coalesced, r.dropped, r.malformed, r.throttled, r.shed, r.replies_lost);
+					  r.coalesced, r.dropped, r.malformed, r.throttled, r.shed, r.replies_lost,
+					  r.shed_uid, r.idle_closed, r.over_budget, r.paused);
 	}
 	return text + fmt::format("drops by profile:{}\ncontrol:     {} served; refused {} non-root, {} governed, {} "
 				  "gone; {} timed out, {} too large, {} shed\nfollowers:   {} streaming, {} dropped for "
 				  "not reading\nreports:     {} connections, {} records ({} coalesced, {} dropped), {} "
-				  "malformed, {} throttled, {} shed, {} replies lost\n",
+				  "malformed, {} throttled, {} shed ({} per uid), {} replies lost, {} idle closed, {} over "
+				  "budget, {} accept pauses\n",
 				  drops_text.empty() ? " none" : drops_text, c.served, c.refused_uid, c.refused_governed,
 				  c.refused_gone, c.timed_out, c.too_large, c.shed, pipeline_.follower_count(),
 				  pipeline_.followers_dropped(), r.connections, r.records, r.coalesced, r.dropped,
-				  r.malformed, r.throttled, r.shed, r.replies_lost);
+				  r.malformed, r.throttled, r.shed, r.shed_uid, r.replies_lost, r.idle_closed,
+				  r.over_budget, r.paused);
 }
 
 // Every request is answered on the event loop at once: none of them waits

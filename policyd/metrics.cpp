@@ -176,6 +176,7 @@ void server::close_all()
 	if (fd_ >= 0)
 		close(fd_); // closing removes it from epoll
 	fd_ = -1;
+	pause_ = {};
 	addr_.clear();
 }
 
@@ -237,12 +238,15 @@ void server::drop(int fd)
 
 void server::on_listen_ready()
 {
-	while (true) {
+	for (int i = 0; i < accept_burst; i++) {
 		int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (c < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return; // EAGAIN: all taken; EMFILE and the like: epoll says so again
+			// EAGAIN: all taken. EMFILE and the like: the listener stays
+			// readable; not watched for a moment (else the loop spins).
+			pause_.on_accept_error(epoll_, fd_, errno, "metrics endpoint");
+			return;
 		}
 		if (conns_.size() >= max_connections) {
 			++stats_.shed;
@@ -348,6 +352,7 @@ void server::write_out(int fd, connection &c)
 int server::expire()
 {
 	auto now = clock::now();
+	int resume_ms = fd_ >= 0 ? pause_.resume(epoll_, fd_, now) : -1;
 	std::vector<int> late;
 	clock::time_point next = clock::time_point::max();
 	for (auto &[fd, c] : conns_) {
@@ -361,8 +366,9 @@ int server::expire()
 		drop(fd);
 	}
 	if (next == clock::time_point::max())
-		return -1;
-	return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count());
+		return resume_ms;
+	return min_wait(resume_ms,
+			static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count()));
 }
 
 std::string write_textfile(const std::string &path, const std::string &text)

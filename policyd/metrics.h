@@ -16,6 +16,7 @@
 #pragma once
 
 #include "libbpf_call.h"
+#include "listen_pause.h"
 
 #include <array>
 #include <chrono>
@@ -82,6 +83,7 @@ class server {
 public:
 	using clock = std::chrono::steady_clock;
 	static constexpr std::size_t max_connections = 16;
+	static constexpr int accept_burst = 64; // per wake-up
 	static constexpr std::size_t max_request = 4096;
 	static constexpr std::chrono::milliseconds deadline{2000};
 
@@ -121,6 +123,7 @@ private:
 	std::function<std::string()> body_;
 	std::map<int, connection> conns_;
 	counters stats_;
+	listen_pause pause_;
 };
 
 // Writes text to path atomically: a new file beside it (never following a

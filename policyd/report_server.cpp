@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 // Linux 6.5+: the connecting process's pidfd, taken at connect
@@ -108,11 +109,16 @@ bool report_server::may_log()
 
 void report_server::on_listen_ready()
 {
-	while (true) {
+	for (int i = 0; i < accept_burst; i++) {
 		int fd = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			// EAGAIN: all taken. EMFILE and the like: the socket stays
+			// readable; not watched until a tick (else the loop spins).
+			if (listen_pause::out_of_resources(errno) && !pause_.paused())
+				++stats_.paused;
+			pause_.on_accept_error(epoll_, fd_, errno, "report socket");
 			return;
 		}
 		if (conns_.size() >= max_connections) {
@@ -130,6 +136,14 @@ void report_server::on_listen_ready()
 		c.pid = cred.pid;
 		c.uid = cred.uid;
 		c.gid = cred.gid;
+		if (per_uid_[c.uid] >= max_per_uid) {
+			++stats_.shed_uid;
+			if (may_log())
+				spdlog::warn("report socket: uid {} has {} connections open; pid {} refused", c.uid,
+					     max_per_uid, c.pid);
+			close(fd);
+			continue;
+		}
 		// The kernel's own pidfd of the connecting process where it has one
 		// (6.5+); else one opened from the SO_PEERCRED pid (the same gap as
 		// the control socket's: see docs/models.md, "Pickles in memory").
@@ -143,7 +157,9 @@ void report_server::on_listen_ready()
 		}
 		c.pidfd = pidfd;
 		read_stat(c.pid, c.comm, c.ppid);
+		c.last = clock::now();
 		++stats_.connections;
+		++per_uid_[c.uid];
 		conns_.emplace(fd, std::move(c));
 		epoll_event ev{};
 		ev.events = EPOLLIN;
@@ -162,6 +178,8 @@ void report_server::drop(int fd)
 	if (it->second.pidfd >= 0)
 		close(it->second.pidfd);
 	close(fd);
+	if (auto u = per_uid_.find(it->second.uid); u != per_uid_.end() && --u->second == 0)
+		per_uid_.erase(u);
 	conns_.erase(it);
 }
 
@@ -193,6 +211,7 @@ void report_server::on_ready(int fd, uint32_t events)
 			return;
 		}
 		++c.read_this_second;
+		c.last = clock::now();
 		if (static_cast<size_t>(n) > report::max_message) {
 			++stats_.malformed;
 			continue;
@@ -227,7 +246,11 @@ void report_server::handle(int fd, connection &c, std::string_view bytes)
 			reply(fd, "ungoverned");
 		else if (m->kind == report::op::find_class)
 			reply(fd, "proceed");
-		return; // an ungoverned process's reports are not ltrack's business
+		// An ungoverned process's reports are not ltrack's business, and
+		// its connection is not kept (the hook closes it too, and connects
+		// again should it report later).
+		drop(fd);
+		return;
 	}
 	++stats_.governed;
 	profile_view v = modes_ ? modes_(profile) : profile_view{};
@@ -292,6 +315,12 @@ void report_server::record(connection &c, const report::message &m, uint32_t pro
 				     max_keys);
 		return;
 	}
+	if (budget_used_ >= records_per_s) {
+		++stats_.over_budget;
+		++over_budget_unlogged_; // logged once by tick()
+		return;
+	}
+	++budget_used_;
 	c.keys.emplace(key, pending{now, 0, e});
 	++stats_.records;
 	if (sink_)
@@ -317,8 +346,28 @@ void report_server::flush(connection &c, bool all)
 	}
 }
 
-void report_server::tick()
+void report_server::tick(clock::time_point now)
 {
+	pause_.resume(epoll_, fd_, now);
+	budget_used_ = 0;
+	if (over_budget_unlogged_) {
+		spdlog::warn("report socket: {} reports dropped: more than {} a second from all connections",
+			     over_budget_unlogged_, records_per_s);
+		over_budget_unlogged_ = 0;
+	}
+	std::vector<int> idle;
+	for (auto &[fd, c] : conns_) {
+		char b;
+		// Idle: nothing read for idle_timeout and nothing waiting (a
+		// message sent just now is read, not lost with the socket).
+		if (now - c.last >= idle_timeout && !c.throttled &&
+		    recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
+			idle.push_back(fd);
+	}
+	for (int fd : idle) {
+		++stats_.idle_closed;
+		drop(fd);
+	}
 	for (auto &[fd, c] : conns_) {
 		flush(c, false);
 		c.read_this_second = 0;

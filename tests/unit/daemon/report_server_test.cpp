@@ -4,11 +4,14 @@
 // list in the profile's mode; an ungoverned sender is never recorded; a
 // flooding client is read a bounded amount per wake-up and per second and
 // its identical reports are one record with a count.
+#include "control_protocol.h"
+#include "control_server.h"
 #include "report_server.h"
 
 #include <gtest/gtest.h>
 
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -61,6 +64,20 @@ struct fixture {
 			else if (srv.owns(evs[i].data.fd))
 				srv.on_ready(evs[i].data.fd, evs[i].events);
 		}
+	}
+	// The server closed its end: recv sees end of file.
+	bool closed_by_server(int fd)
+	{
+		for (int i = 0; i < 20; i++) {
+			char b[64];
+			ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
+			if (n == 0)
+				return true;
+			if (n < 0 && errno != EAGAIN)
+				return true;
+			pump(5);
+		}
+		return false;
 	}
 	std::string ask(int fd, const std::string &msg)
 	{
@@ -136,18 +153,206 @@ TEST(ReportServer, GovernedSenderIsNamedByItsConnectionNotItsMessage)
 	close(c);
 }
 
-TEST(ReportServer, UngovernedSenderIsNeverRecorded)
+TEST(ReportServer, UngovernedSenderIsNeverRecordedAndNotKept)
 {
 	fixture f;
 	f.profile = 0;
 	int c = f.connect_client();
 	f.pump();
 	EXPECT_EQ(f.ask(c, "hello"), "ungoverned");
+	// Closed right after its answer: an ungoverned process holds no
+	// descriptor of ltrackd's.
+	EXPECT_TRUE(f.closed_by_server(c));
+	EXPECT_EQ(f.srv.open_connections(), 0u);
+	close(c);
+	c = f.connect_client();
 	EXPECT_EQ(f.ask(c, "find_class\0posix\0system"s), "proceed");
+	EXPECT_TRUE(f.closed_by_server(c));
+	close(c);
+	c = f.connect_client();
 	send(c, "system\0id", 9, 0);
 	f.pump();
+	f.pump();
+	EXPECT_TRUE(f.closed_by_server(c));
 	EXPECT_TRUE(f.records.empty());
+	EXPECT_EQ(f.srv.open_connections(), 0u);
 	close(c);
+}
+
+// The attack: one unprivileged user opens hundreds of idle connections
+// (each costs ltrackd a socket and a pidfd) until ltrackd hits EMFILE.
+TEST(ReportServer, ConnectionsAreCappedPerUidAndAcceptedInBoundedBursts)
+{
+	fixture f;
+	std::vector<int> clients;
+	for (int i = 0; i < 100; i++)
+		clients.push_back(f.connect_client());
+	// One wake-up accepts at most accept_burst.
+	f.srv.on_listen_ready();
+	EXPECT_EQ(f.srv.stats().connections + f.srv.stats().shed_uid,
+		  static_cast<uint64_t>(report_server::accept_burst));
+	f.srv.on_listen_ready();
+	EXPECT_EQ(f.srv.stats().connections + f.srv.stats().shed_uid, 100u);
+	// One uid: no more than max_per_uid kept, the rest closed at once.
+	EXPECT_EQ(f.srv.open_connections(), report_server::max_per_uid);
+	EXPECT_EQ(f.srv.stats().shed_uid, 100u - report_server::max_per_uid);
+	int closed = 0;
+	for (int c : clients) {
+		char b;
+		closed += recv(c, &b, 1, MSG_DONTWAIT) == 0;
+	}
+	EXPECT_EQ(closed, static_cast<int>(100 - report_server::max_per_uid));
+	// A kept one still works; a slot freed is taken again.
+	EXPECT_EQ(f.ask(clients[0], "hello"), "governed\0enforce"s);
+	close(clients[0]);
+	f.pump();
+	EXPECT_EQ(f.srv.open_connections(), report_server::max_per_uid - 1);
+	int again = f.connect_client();
+	f.pump();
+	EXPECT_EQ(f.srv.open_connections(), report_server::max_per_uid);
+	EXPECT_EQ(f.ask(again, "hello"), "governed\0enforce"s);
+	close(again);
+	for (int c : clients)
+		close(c);
+	EXPECT_LE(report_server::max_connections * 2 + 64, 1024u) << "the caps must stay far below the default fd limit";
+}
+
+TEST(ReportServer, IdleConnectionIsClosedButNotOneWithAMessageWaiting)
+{
+	fixture f;
+	int idle = f.connect_client(), busy = f.connect_client();
+	f.pump();
+	EXPECT_EQ(f.ask(idle, "hello"), "governed\0enforce"s);
+	EXPECT_EQ(f.ask(busy, "hello"), "governed\0enforce"s);
+	f.srv.tick(); // not idle yet
+	EXPECT_EQ(f.srv.open_connections(), 2u);
+	std::string msg = "system\0id"s;
+	ASSERT_EQ(send(busy, msg.data(), msg.size(), 0), static_cast<ssize_t>(msg.size()));
+	f.srv.tick(std::chrono::steady_clock::now() + report_server::idle_timeout + std::chrono::seconds(1));
+	EXPECT_EQ(f.srv.stats().idle_closed, 1u);
+	EXPECT_TRUE(f.closed_by_server(idle));
+	// The waiting message is read and recorded, not lost with its socket.
+	f.pump();
+	EXPECT_EQ(f.srv.open_connections(), 1u);
+	ASSERT_EQ(f.records.size(), 1u);
+	EXPECT_STREQ(f.records[0].path, "id");
+	close(idle);
+	close(busy);
+}
+
+// Many connections each under their own limits together are held to
+// records_per_s new records a second; the rest are counted, not logged.
+TEST(ReportServer, ReportsAcrossConnectionsHaveOneBudgetASecond)
+{
+	fixture f;
+	constexpr int conns = 17; // 17 * 64 distinct keys > records_per_s
+	std::vector<int> clients;
+	for (int i = 0; i < conns; i++)
+		clients.push_back(f.connect_client());
+	f.pump();
+	ASSERT_EQ(f.srv.open_connections(), static_cast<size_t>(conns));
+	for (int i = 0; i < conns; i++)
+		for (size_t k = 0; k < report_server::max_keys; k++) {
+			std::string msg = "system\0cmd-"s + std::to_string(i) + "-" + std::to_string(k);
+			ASSERT_EQ(send(clients[i], msg.data(), msg.size(), 0), static_cast<ssize_t>(msg.size()));
+		}
+	for (int i = 0; i < 100; i++)
+		f.pump(1);
+	EXPECT_EQ(f.records.size(), report_server::records_per_s);
+	EXPECT_EQ(f.srv.stats().over_budget, conns * report_server::max_keys - report_server::records_per_s);
+	// The next second has a budget again.
+	f.srv.tick();
+	int next = f.connect_client();
+	f.pump();
+	std::string msg = "system\0next second"s;
+	ASSERT_EQ(send(next, msg.data(), msg.size(), 0), static_cast<ssize_t>(msg.size()));
+	f.pump();
+	close(next);
+	EXPECT_STREQ(f.records.back().path, "next second");
+	for (int c : clients)
+		close(c);
+}
+
+// Out of descriptors, the listening socket stays readable: watched, it
+// would wake the loop for ever. It is not watched for a moment instead.
+TEST(ReportServer, AcceptOutOfDescriptorsDoesNotSpinTheLoop)
+{
+	fixture f;
+	int c = f.connect_client();
+	rlimit old{};
+	ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int lowest = dup(0); // every descriptor below this one is in use
+	ASSERT_GE(lowest, 0);
+	close(lowest);
+	rlimit tight = old;
+	tight.rlim_cur = static_cast<rlim_t>(lowest);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+	epoll_event ev;
+	int ready = epoll_wait(f.ep, &ev, 1, 100);
+	ASSERT_EQ(ready, 1);
+	f.srv.on_listen_ready(); // EMFILE
+	bool paused = f.srv.paused();
+	int spins = epoll_wait(f.ep, &ev, 1, 100);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+	EXPECT_TRUE(paused);
+	EXPECT_EQ(f.srv.stats().paused, 1u);
+	EXPECT_EQ(spins, 0) << "the listener woke the loop again while out of descriptors";
+	// The next tick after the pause watches it again; the connection waited.
+	f.srv.tick(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+	EXPECT_FALSE(f.srv.paused());
+	f.pump();
+	EXPECT_EQ(f.srv.open_connections(), 1u);
+	EXPECT_EQ(f.ask(c, "hello"), "governed\0enforce"s);
+	close(c);
+}
+
+// The control socket on the same loop still answers root while an
+// unprivileged flood of report connections goes on.
+TEST(ReportServer, ControlSocketStillAcceptsUnderAReportFlood)
+{
+	fixture f;
+	control_server ctl;
+	std::string cpath = "/tmp/ltrack-control-test-" + std::to_string(getpid()) + ".sock";
+	status s = ctl.listen(
+		cpath, f.ep, [](int) { return 0u; },
+		[&](control_request &r) { ctl.respond(r.fd, true, "pong"); });
+	ASSERT_TRUE(s.ok()) << s.error;
+	std::vector<int> flood;
+	for (int i = 0; i < 120; i++)
+		flood.push_back(f.connect_client());
+	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_un a{};
+	a.sun_family = AF_UNIX;
+	std::strcpy(a.sun_path, cpath.c_str());
+	ASSERT_EQ(connect(c, reinterpret_cast<sockaddr *>(&a), sizeof a), 0) << strerror(errno);
+	std::string req = control::format_request({"version"});
+	ASSERT_EQ(send(c, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+	std::string answer;
+	for (int i = 0; i < 50 && answer.find("pong") == std::string::npos; i++) {
+		epoll_event evs[16];
+		int n = epoll_wait(f.ep, evs, 16, 20);
+		for (int k = 0; k < n; k++) {
+			int fd = evs[k].data.fd;
+			if (fd == f.srv.fd())
+				f.srv.on_listen_ready();
+			else if (f.srv.owns(fd))
+				f.srv.on_ready(fd, evs[k].events);
+			else if (fd == ctl.fd())
+				ctl.on_listen_ready();
+			else if (ctl.owns(fd))
+				ctl.on_ready(fd, evs[k].events);
+		}
+		ctl.expire();
+		char buf[256];
+		ssize_t got = recv(c, buf, sizeof buf, MSG_DONTWAIT);
+		if (got > 0)
+			answer.append(buf, got);
+	}
+	EXPECT_NE(answer.find("pong"), std::string::npos) << answer;
+	EXPECT_EQ(f.srv.open_connections(), report_server::max_per_uid);
+	close(c);
+	for (int fd : flood)
+		close(fd);
 }
 
 TEST(ReportServer, AFloodIsBoundedPerWakeUpAndSecondAndCoalesced)

@@ -1,0 +1,78 @@
+// A listening socket whose accept failed for want of a descriptor or of
+// memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) stays readable: left in epoll, it
+// would wake the loop again at once, for ever, while the connection waits
+// in the backlog. It is taken out of epoll for `pause` instead and watched
+// again by resume() (called from the loop's expire/tick); one warning per
+// pause.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <sys/epoll.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+
+namespace ltrack {
+
+class listen_pause {
+public:
+	using clock = std::chrono::steady_clock;
+	static constexpr std::chrono::milliseconds pause{250};
+
+	static bool out_of_resources(int err)
+	{
+		return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+	}
+	// After accept4 failed with err on listener fd: stops watching it when
+	// err says the daemon is out of descriptors or memory.
+	void on_accept_error(int epoll_fd, int fd, int err, const char *what)
+	{
+		if (!out_of_resources(err) || paused_)
+			return;
+		epoll_event ev{}; // no events: not watched, still registered
+		ev.data.fd = fd;
+		epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+		paused_ = true;
+		until_ = clock::now() + pause;
+		++count_;
+		spdlog::warn("{}: accept failed ({}); not accepting for {} ms", what, std::strerror(err),
+			     pause.count());
+	}
+	// Watches the listener again when its pause is over. Returns the ms
+	// until then, -1 when not paused.
+	int resume(int epoll_fd, int fd, clock::time_point now = clock::now())
+	{
+		if (!paused_)
+			return -1;
+		if (now < until_)
+			return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(until_ - now).count());
+		epoll_event ev{};
+		ev.events = EPOLLIN;
+		ev.data.fd = fd;
+		epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+		paused_ = false;
+		return -1;
+	}
+	bool paused() const { return paused_; }
+	uint64_t count() const { return count_; }
+
+private:
+	bool paused_ = false;
+	clock::time_point until_{};
+	uint64_t count_ = 0;
+};
+
+// The smaller of two expire() waits where -1 is "none".
+inline int min_wait(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+} // namespace ltrack
