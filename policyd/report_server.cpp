@@ -261,8 +261,10 @@ void report_server::handle(int fd, connection &c, std::string_view bytes)
 		return;
 	case report::op::find_class: {
 		// Decided here, with the scanner's own list: the client's claim
-		// that a global is on it is not needed, nor trusted.
-		bool dangerous = scanner::classify_import(m->a, m->b) == scanner::import_ref::kind::dangerous;
+		// that a global is on it is not needed, nor trusted. The audit
+		// event comes before find_class maps Python 2 names (protocol < 3,
+		// not known here): dangerous under either name.
+		bool dangerous = scanner::classify_import_py2(m->a, m->b) == scanner::import_ref::kind::dangerous;
 		if (!dangerous) {
 			reply(fd, "proceed");
 			return;

@@ -97,6 +97,8 @@ constexpr std::array allowed_callables = {
 	"joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
 };
 
+#include "compat_pickle.inc"
+
 // Modules whose every public name is a data type.
 constexpr std::array allowed_modules = {"numpy.dtypes"};
 
@@ -129,6 +131,33 @@ bool dangerous_path(std::string_view module, std::string_view name)
 }
 
 } // namespace
+
+std::optional<std::pair<std::string_view, std::string_view>> python2_name(std::string_view module, std::string_view name)
+{
+	for (const auto &m : py2_name_mapping)
+		if (module == m[0] && name == m[1])
+			return std::pair<std::string_view, std::string_view>(m[2], m[3]);
+	for (const auto &m : py2_import_mapping)
+		if (module == m[0])
+			return std::pair<std::string_view, std::string_view>(m[1], name);
+	return std::nullopt;
+}
+
+enum import_ref::kind classify_import_py2(std::string_view module, std::string_view name)
+{
+	using k = enum import_ref::kind;
+	k as_written = classify_import(module, name);
+	auto mapped = python2_name(module, name);
+	if (!mapped || as_written == k::dangerous)
+		return as_written;
+	k resolved = classify_import(mapped->first, mapped->second);
+	if (resolved == k::dangerous || as_written == k::allowed)
+		return resolved;
+	return as_written; // unknown, and the mapped name is not dangerous
+}
+
+std::span<const std::array<const char *, 2>> python2_import_mapping() { return py2_import_mapping; }
+std::span<const std::array<const char *, 4>> python2_name_mapping() { return py2_name_mapping; }
 
 std::span<const char *const> dangerous_module_list() { return dangerous_modules; }
 std::span<const char *const> dangerous_builtin_list() { return dangerous_builtins; }

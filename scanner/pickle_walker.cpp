@@ -511,7 +511,9 @@ private:
 		}
 		value v;
 		v.k = vk::global;
-		v.ref = record_import(ctx, module, name);
+		// CPython's find_class maps Python 2 names below protocol 3
+		// (fix_imports, every loader's default): classify what it resolves.
+		v.ref = record_import(ctx, module, name, protocol < 3);
 		return v;
 	}
 	value object_of(const value &callable, std::vector<value> args, bool newobj = false)
@@ -1053,16 +1055,19 @@ bool walker::joblib_dtype(const value &dtype, numpy_dtype &dt)
 
 } // namespace
 
-uint32_t record_import(pickle_context &ctx, std::string_view module, std::string_view name)
+uint32_t record_import(pickle_context &ctx, std::string_view module, std::string_view name, bool py2_names)
 {
-	std::string key = ctx.where + '\0' + std::string(module) + '\0' + std::string(name);
+	std::string key = ctx.where + '\0' + std::string(module) + '\0' + std::string(name) + (py2_names ? "\0" "2" : "");
 	auto [it, fresh] = ctx.import_index.emplace(std::move(key), uint32_t(ctx.imports.size()));
 	if (!fresh)
 		return it->second;
 	import_ref ref;
 	ref.module = std::string(module);
 	ref.name = std::string(name);
-	ref.kind = classify_import(module, name);
+	ref.kind = py2_names ? classify_import_py2(module, name) : classify_import(module, name);
+	if (py2_names)
+		if (auto mapped = python2_name(module, name))
+			ref.loads_as = std::string(mapped->first) + "." + std::string(mapped->second);
 	ref.where = ctx.where;
 	ctx.imports.push_back(std::move(ref));
 	return uint32_t(ctx.imports.size() - 1);

@@ -65,6 +65,8 @@ struct pickle_outcome {
 pickle_outcome walk_pickle(bytes data, size_t start, pickle_context &ctx, const walk_options &opt = {});
 
 // Records (module, name) in ctx.imports unless already there; returns its index.
-uint32_t record_import(pickle_context &ctx, std::string_view module, std::string_view name);
+// py2_names: the pickle's protocol (its last PROTO opcode, 0 without one)
+// is below 3, where the loader maps Python 2 names (classify_import_py2).
+uint32_t record_import(pickle_context &ctx, std::string_view module, std::string_view name, bool py2_names);
 
 } // namespace ltrack::scanner

@@ -587,6 +587,8 @@ format scan_node(bytes d, const std::string &where, unsigned depth, scan_state &
 std::string describe(const import_ref &i)
 {
 	std::string s = i.module + "." + i.name;
+	if (!i.loads_as.empty())
+		s += " (a Python 2 name: the loader resolves " + i.loads_as + ")";
 	if (!i.where.empty())
 		s += " (in " + i.where + ")";
 	return s;

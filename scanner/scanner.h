@@ -41,6 +41,10 @@ struct import_ref {
 	std::string module, name;
 	enum class kind { allowed, dangerous, unknown } kind = kind::unknown;
 	std::string where; // archive entry path ("" = the file itself)
+	// Below protocol 3 the loader maps Python 2 names (python2_name()):
+	// the "module.name" it resolves when that differs, else empty. kind is
+	// the worse of both names.
+	std::string loads_as;
 };
 
 // Every bound that keeps a hostile file from costing unbounded memory or

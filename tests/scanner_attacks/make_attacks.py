@@ -594,6 +594,25 @@ put("ndarraywrapper.pkl",
     "near-miss-joblib-NDArrayWrapper", ["joblib"],
     "NDArrayWrapper: joblib.load loads the named sidecar .npy with allow_pickle=True")
 
+# ---- Python 2 names: find_class maps them after the audit event -------------
+# Below protocol 3 (the last PROTO read; none = 0) every default loader
+# (fix_imports=True) resolves _compat_pickle's Python 3 name: the scanner
+# must classify that one (scanner/compat_pickle.inc).
+EVAL_ARGS = b"(V__import__('posix').system('true')\ntR."
+put("py2_builtin_eval.pkl", b"\x80\x02c__builtin__\neval\n" + EVAL_ARGS,
+    "python2-name", RAW_LOADERS,
+    "protocol 2: __builtin__.eval resolves builtins.eval, which runs posix.system")
+put("py2_proto_switch_eval.pkl", b"\x80\x04\x80\x02c__builtin__\neval\n" + EVAL_ARGS,
+    "python2-name-proto-switch", RAW_LOADERS,
+    "PROTO 4 then PROTO 2: the loader's protocol is the last one read, so the Python 2 mapping applies")
+put("py2_cstringio_open.pkl", b"ccStringIO\nopen\n(V/tmp/ltrack-py2-name\nVw\ntR.",
+    "python2-name-mapped-only", [],
+    "protocol 0: cStringIO.open is io.open (writes a file); dangerous only under its Python 3 name "
+    "(tests/unit/pyhook proves the write with the real loader)")
+put("py2_http_server.pkl", b"\x80\x02cSimpleHTTPServer\nSimpleHTTPRequestHandler\n)R.",
+    "python2-name-mapped-only", [],
+    "protocol 2: SimpleHTTPServer is http.server (serves a directory)")
+
 # ---- hostile: 60,000 directory entries, one member of protocol 0 opcodes ----
 member = b"(" + b"N0" * 400000 + b"l."  # 800 KB: under the trial walk's million opcodes
 local, cd1 = zip_parts([("m.pkl", member)])

@@ -40,7 +40,27 @@ names += [("collections", "OrderedDict"), ("collections", "OrderedDict.__init__.
           ("torch._utils", "_rebuild_tensor_v2"), ("numpy", "load"), ("numpy", "loads"),
           ("numpy.lib", "npyio"), ("posix", "system"), ("nt", "system"), ("osx", "y"),
           ("a", "b.os.c"), ("a", "b.__c"), ("functools", "partial"), ("functools", "reduce"),
-          ("uuid", "UUID"), ("uuid", "uuid1"), ("torch", "load"), ("torch", "Tensor")]
+          ("uuid", "UUID"), ("uuid", "uuid1"), ("torch", "load"), ("torch", "Tensor"),
+          # Python 2 names (find_class maps them after the audit event)
+          ("cStringIO", "StringIO"), ("StringIO", "open"), ("__builtin__", "intern"),
+          ("SimpleHTTPServer", "test"), ("copy_reg", "_reconstructor"), ("Tkinter", "Tk"),
+          ("urlparse", "urljoin"), ("UserDict", "UserDict"), ("exceptions", "ValueError")]
+import _compat_pickle  # noqa: E402
+for m in _compat_pickle.IMPORT_MAPPING:
+    names.append((m, "x"))
+for (m, n) in _compat_pickle.NAME_MAPPING:
+    names.append((m, n))
+
+# ---- the scanner's Python 2 name table is the interpreter's own ---------------
+compat = subprocess.run([gen, "--compat"], capture_output=True, text=True, check=True).stdout.splitlines()
+imports = {f[1]: f[2] for f in (ln.split("\t") for ln in compat) if f[0] == "import"}
+renamed = {(f[1], f[2]): (f[3], f[4]) for f in (ln.split("\t") for ln in compat) if f[0] == "name"}
+check(imports == _compat_pickle.IMPORT_MAPPING,
+      "scanner/compat_pickle.inc IMPORT_MAPPING differs from %s" % _compat_pickle.__file__)
+check(renamed == _compat_pickle.NAME_MAPPING,
+      "scanner/compat_pickle.inc NAME_MAPPING differs from %s" % _compat_pickle.__file__)
+check(ltrack_pyhook._PY2_IMPORT_MAPPING == _compat_pickle.IMPORT_MAPPING, "the hook's IMPORT_MAPPING")
+check(ltrack_pyhook._PY2_NAME_MAPPING == _compat_pickle.NAME_MAPPING, "the hook's NAME_MAPPING")
 out = subprocess.run([gen, "--classify"], input="".join("%s\t%s\n" % n for n in names),
                      capture_output=True, text=True, check=True).stdout.split()
 check(len(out) == len(names), "pyhook_gen --classify answered every name")
@@ -59,6 +79,10 @@ class Payload:
 tmp = tempfile.mkdtemp()
 MARKER = os.path.join(tmp, "payload-ran")
 malicious = pickle.dumps(Payload(), protocol=2)
+# Protocol 0, a Python 2 name: find_class resolves io.open (writes MARKER2)
+# after the audit event names cStringIO.open.
+MARKER2 = os.path.join(tmp, "py2-name-wrote")
+malicious_py2 = b"ccStringIO\nopen\n(V" + MARKER2.encode() + b"\nVw\ntR."
 benign = pickle.dumps({"w": [1.0, 2.0]}, protocol=2)
 
 
@@ -92,6 +116,11 @@ try:
 except ltrack_pyhook.RefusedByLtrack as e:
     print("refused", e)
 print(pickle.loads(bytes.fromhex(sys.argv[3])))
+try:
+    pickle.loads(bytes.fromhex(sys.argv[4]))
+    print("py2 loaded")
+except ltrack_pyhook.RefusedByLtrack as e:
+    print("py2 refused", e)
 exec(compile("1+1", "<in-memory>", "exec"))
 """
 for case, hello, verdict, want in [
@@ -101,21 +130,25 @@ for case, hello, verdict, want in [
     path = os.path.join(tmp, case + ".sock")
     seen = []
     serve(path, hello, verdict, seen)
-    if os.path.exists(MARKER):
-        os.unlink(MARKER)
-    r = subprocess.run([sys.executable, "-c", CHILD, pydir, malicious.hex(), benign.hex()],
+    for m in (MARKER, MARKER2):
+        if os.path.exists(m):
+            os.unlink(m)
+    r = subprocess.run([sys.executable, "-c", CHILD, pydir, malicious.hex(), benign.hex(), malicious_py2.hex()],
                        env=dict(os.environ, LTRACK_REPORT_SOCKET=path), capture_output=True, text=True,
                        timeout=60)
     print(case, r.stdout.strip().replace("\n", " | "), r.stderr.strip()[-300:])
     check(r.stdout.startswith(want), case + ": " + want)
     check("{'w': [1.0, 2.0]}" in r.stdout, case + ": the benign pickle loads")
     check(os.path.exists(MARKER) == (want == "loaded"), case + ": the payload ran only when let through")
+    check(("py2 " + want) in r.stdout, case + ": the Python 2 name pickle: py2 " + want)
+    check(os.path.exists(MARKER2) == (want == "loaded"), case + ": io.open via cStringIO ran only when let through")
     asked = [m for m in seen if m.startswith(b"find_class")]
     if case == "ungoverned":
         check(seen == [b"hello"], "ungoverned: nothing but hello is sent (no hook): %r" % seen)
     else:
         check(asked and asked[0] in (b"find_class\0posix\0system", b"find_class\0os\0system"),
               case + ": the global is asked about: %r" % asked)
+        check(b"find_class\0cStringIO\0open" in asked, case + ": cStringIO.open is asked about: %r" % asked)
         check(b"exec\0<in-memory>" in seen or b"compile\0<in-memory>" in seen,
               case + ": in-memory code is reported: %r" % seen)
 

@@ -68,3 +68,40 @@ TEST(scanner_import_lists, command_running_helpers_are_dangerous)
 	EXPECT_EQ(classify_import("uuid", "UUID"), k::allowed);
 	EXPECT_EQ(classify_import("joblib.numpy_pickle", "NumpyArrayWrapper"), k::allowed);
 }
+
+TEST(scanner_import_lists, python2_names_map_like_compat_pickle)
+{
+	// _compat_pickle: NAME_MAPPING first, else IMPORT_MAPPING on the module
+	auto m = python2_name("cStringIO", "StringIO");
+	ASSERT_TRUE(m);
+	EXPECT_EQ(m->first, "io");
+	EXPECT_EQ(m->second, "StringIO");
+	m = python2_name("__builtin__", "intern");
+	ASSERT_TRUE(m);
+	EXPECT_EQ(m->first, "sys");
+	EXPECT_EQ(m->second, "intern");
+	m = python2_name("SimpleHTTPServer", "test");
+	ASSERT_TRUE(m);
+	EXPECT_EQ(m->first, "http.server");
+	EXPECT_FALSE(python2_name("io", "StringIO"));
+	EXPECT_FALSE(python2_name("cStringIOx", "StringIO"));
+
+	// the worse of the name as written and the name resolved
+	EXPECT_EQ(classify_import("cStringIO", "StringIO"), k::unknown);
+	EXPECT_EQ(classify_import_py2("cStringIO", "StringIO"), k::dangerous);
+	EXPECT_EQ(classify_import_py2("StringIO", "StringIO"), k::dangerous);
+	EXPECT_EQ(classify_import_py2("__builtin__", "intern"), k::dangerous);
+	EXPECT_EQ(classify_import_py2("__builtin__", "eval"), k::dangerous);
+	EXPECT_EQ(classify_import_py2("BaseHTTPServer", "HTTPServer"), k::dangerous);
+	EXPECT_EQ(classify_import_py2("CGIHTTPServer", "CGIHTTPRequestHandler"), k::dangerous);
+	EXPECT_EQ(classify_import_py2("urlparse", "urljoin"), k::dangerous);
+	EXPECT_EQ(classify_import_py2("Tkinter", "Tk"), k::dangerous);
+	EXPECT_EQ(classify_import_py2("cPickle", "loads"), k::dangerous);
+	// allowed Python 2 spellings of allowed names stay allowed
+	EXPECT_EQ(classify_import_py2("copy_reg", "_reconstructor"), k::allowed);
+	EXPECT_EQ(classify_import_py2("__builtin__", "set"), k::allowed);
+	EXPECT_EQ(classify_import_py2("__builtin__", "long"), k::allowed);
+	// unmapped names classify as written
+	EXPECT_EQ(classify_import_py2("collections", "OrderedDict"), k::allowed);
+	EXPECT_EQ(classify_import_py2("UserDict", "IterableUserDict"), k::unknown);
+}

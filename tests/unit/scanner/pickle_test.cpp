@@ -144,3 +144,46 @@ TEST(scanner_pickle_walker, memo_keys_read_as_int_does)
 }
 
 } // namespace
+
+namespace {
+
+const import_ref *first_import(const scan_result &r, const std::string &module)
+{
+	for (auto &i : r.imports)
+		if (i.module == module)
+			return &i;
+	return nullptr;
+}
+
+} // namespace
+
+TEST(scanner_pickle_walker, python2_names_are_classified_as_the_loader_resolves_them)
+{
+	// No PROTO (0) and protocol 2: find_class maps cStringIO to io
+	// (fix_imports, the default), after the audit event.
+	for (std::string s : {"ccStringIO\nStringIO\n)R."s, "\x80\x02\x63\x63StringIO\nStringIO\n)R."s}) {
+		scan_result r = scan_raw(s);
+		EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << s;
+		const import_ref *i = first_import(r, "cStringIO");
+		ASSERT_TRUE(i);
+		EXPECT_EQ(i->kind, import_ref::kind::dangerous);
+		EXPECT_EQ(i->loads_as, "io.StringIO");
+		ASSERT_FALSE(r.deciding.empty());
+		EXPECT_NE(r.deciding[0].find("the loader resolves io.StringIO"), std::string::npos) << r.deciding[0];
+	}
+	EXPECT_EQ(scan_raw("\x80\x02\x63__builtin__\neval\n(V1\ntR."s).verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+	EXPECT_EQ(scan_raw("\x80\x02\x63__builtin__\nintern\n(V1\ntR."s).verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+	// Protocol 3 and up: no mapping (the loader raises: no module cStringIO).
+	// Not safe (unknown), but not the Python 2 reading either.
+	scan_result r4 = scan_raw("\x80\x04\x63\x63StringIO\nStringIO\n)R."s);
+	EXPECT_NE(r4.verdict, uint32_t(LTRACK_VERDICT_SAFE));
+	EXPECT_NE(r4.verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+	const import_ref *i4 = first_import(r4, "cStringIO");
+	ASSERT_TRUE(i4);
+	EXPECT_EQ(i4->kind, import_ref::kind::unknown);
+	EXPECT_TRUE(i4->loads_as.empty());
+	// The loader's protocol is the last PROTO read: 4 then 2 maps again.
+	EXPECT_EQ(scan_raw("\x80\x04\x80\x02\x63\x63StringIO\nStringIO\n)R."s).verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+	// __builtin__.eval is on the deny list as written, whatever the protocol.
+	EXPECT_EQ(scan_raw("\x80\x04\x63__builtin__\neval\n(V1\ntR."s).verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+}
