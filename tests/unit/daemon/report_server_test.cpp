@@ -390,3 +390,61 @@ TEST(ReportServer, AFloodIsBoundedPerWakeUpAndSecondAndCoalesced)
 	for (int i = 0; i < 50; i++)
 		f.pump(1);
 }
+
+// The control socket out of descriptors: not watched for listen_pause::pause
+// (the loop does not spin), then served again from expire().
+TEST(ReportServer, ControlSocketOutOfDescriptorsPausesThenServes)
+{
+	fixture f;
+	control_server ctl;
+	std::string cpath = "/tmp/ltrack-control-pause-" + std::to_string(getpid()) + ".sock";
+	ASSERT_TRUE(ctl.listen(
+			       cpath, f.ep, [](int) { return 0u; },
+			       [&](control_request &r) { ctl.respond(r.fd, true, "pong"); })
+			    .ok());
+	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_un a{};
+	a.sun_family = AF_UNIX;
+	std::strcpy(a.sun_path, cpath.c_str());
+	ASSERT_EQ(connect(c, reinterpret_cast<sockaddr *>(&a), sizeof a), 0) << strerror(errno);
+	rlimit old{};
+	ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int lowest = dup(0);
+	ASSERT_GE(lowest, 0);
+	close(lowest);
+	rlimit tight = old;
+	tight.rlim_cur = static_cast<rlim_t>(lowest);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+	ctl.on_listen_ready(); // EMFILE
+	bool paused = ctl.paused();
+	int wait_ms = ctl.expire();
+	epoll_event ev;
+	int spins = epoll_wait(f.ep, &ev, 1, 50);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+	EXPECT_TRUE(paused);
+	EXPECT_GT(wait_ms, 0) << "the loop must wake to watch it again";
+	EXPECT_LE(wait_ms, static_cast<int>(listen_pause::pause.count()));
+	EXPECT_EQ(spins, 0) << "the listener woke the loop again while out of descriptors";
+	std::this_thread::sleep_for(listen_pause::pause);
+	ctl.expire();
+	EXPECT_FALSE(ctl.paused());
+	std::string req = control::format_request({"version"});
+	ASSERT_EQ(send(c, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+	std::string answer;
+	for (int i = 0; i < 50 && answer.find("pong") == std::string::npos; i++) {
+		epoll_event evs[4];
+		int n = epoll_wait(f.ep, evs, 4, 20);
+		for (int k = 0; k < n; k++) {
+			if (evs[k].data.fd == ctl.fd())
+				ctl.on_listen_ready();
+			else if (ctl.owns(evs[k].data.fd))
+				ctl.on_ready(evs[k].data.fd, evs[k].events);
+		}
+		char buf[256];
+		ssize_t got = recv(c, buf, sizeof buf, MSG_DONTWAIT);
+		if (got > 0)
+			answer.append(buf, got);
+	}
+	EXPECT_NE(answer.find("pong"), std::string::npos) << answer;
+	close(c);
+}

@@ -86,7 +86,7 @@ malicious_py2 = b"ccStringIO\nopen\n(V" + MARKER2.encode() + b"\nVw\ntR."
 benign = pickle.dumps({"w": [1.0, 2.0]}, protocol=2)
 
 
-def serve(path, hello, verdict, seen):
+def serve(path, hello, verdict, seen, close_after_hello=False):
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     srv.bind(path)
     srv.listen(8)
@@ -101,6 +101,9 @@ def serve(path, hello, verdict, seen):
                 seen.append(msg)
                 if msg == b"hello":
                     c.send(hello)
+                    if close_after_hello:  # as ltrackd closes a connection idle for 30 s
+                        c.close()
+                        break
                 elif msg.startswith(b"find_class\0"):
                     c.send(verdict)
     threading.Thread(target=loop, daemon=True).start()
@@ -126,10 +129,13 @@ exec(compile("1+1", "<in-memory>", "exec"))
 for case, hello, verdict, want in [
         ("enforce", b"governed\0enforce", b"refuse", "refused"),
         ("audit", b"governed\0audit", b"proceed", "loaded"),
+        # The connection closed after hello (idle): the hook connects again
+        # and the find_class is asked and recorded, not lost.
+        ("audit-reconnect", b"governed\0audit", b"proceed", "loaded"),
         ("ungoverned", b"ungoverned", b"proceed", "loaded")]:
     path = os.path.join(tmp, case + ".sock")
     seen = []
-    serve(path, hello, verdict, seen)
+    serve(path, hello, verdict, seen, close_after_hello=(case == "audit-reconnect"))
     for m in (MARKER, MARKER2):
         if os.path.exists(m):
             os.unlink(m)
