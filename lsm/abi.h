@@ -203,6 +203,7 @@ enum ltrack_counter {
 #define LTRACK_EV_BPFFS (1u << 6) /* built-in rule: a mount on or of ltrack's bpffs */
 #define LTRACK_EV_BY_MODEL (1u << 7) /* LINK: the model layer refused the object (verdict says why) */
 #define LTRACK_EV_ANCESTOR (1u << 8) /* LINK: the object leads to a rule's target (an ANCESTOR entry) */
+#define LTRACK_EV_CGROUP_CONTROL (1u << 9) /* built-in rule: a write to a cgroup's membership, freeze or kill file */
 
 /* ---- maps -------------------------------------------------------------- */
 

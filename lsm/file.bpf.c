@@ -635,6 +635,30 @@ static __always_inline bool launch_point(struct dentry *dentry)
 	return NAME_IS(dir, "kernel") && NAME_IS(dir->d_parent, "sys") && is_root(dir->d_parent->d_parent);
 }
 
+/*
+ * Cgroup control: a process written into a cgroup's cgroup.procs or
+ * cgroup.threads (v1: tasks) moves there, and cgroup.freeze (v1:
+ * freezer.state) and cgroup.kill stop or kill every process in it. A
+ * governed root process could so freeze or kill ltrackd or an `ltrackctl run`
+ * supervisor (no signal reaches them, but these files are not signals) or
+ * move it into a cgroup it froze. No LSM hook sees cgroup migration, so the
+ * write open of these files is refused to governed processes, wherever the
+ * cgroup filesystem is mounted.
+ */
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#define CGROUP2_SUPER_MAGIC 0x63677270
+
+static __always_inline bool cgroup_control(struct dentry *dentry)
+{
+	unsigned long magic = dentry->d_sb->s_magic;
+
+	if (magic != CGROUP2_SUPER_MAGIC && magic != CGROUP_SUPER_MAGIC)
+		return false;
+	return NAME_IS(dentry, "cgroup.procs") || NAME_IS(dentry, "cgroup.threads") ||
+	       NAME_IS(dentry, "cgroup.freeze") || NAME_IS(dentry, "cgroup.kill") || NAME_IS(dentry, "tasks") ||
+	       NAME_IS(dentry, "freezer.state");
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(guard_open_builtin, struct file *file, int ret)
 {
@@ -650,6 +674,8 @@ int BPF_PROG(guard_open_builtin, struct file *file, int ret)
 		why = LTRACK_EV_DISCONNECTED;
 	else if ((file->f_mode & FMODE_WRITE) && launch_point(dentry))
 		why = LTRACK_EV_LAUNCH_POINT;
+	else if ((file->f_mode & FMODE_WRITE) && cgroup_control(dentry))
+		why = LTRACK_EV_CGROUP_CONTROL;
 	if (!why)
 		return 0;
 	p = begin_decision(&v, &d, LTRACK_HOOK_FILE);

@@ -107,6 +107,8 @@ std::string builtin_name(const ltrack_event &ev)
 		return "launch_point";
 	if (ev.flags & LTRACK_EV_BPFFS)
 		return "bpffs";
+	if (ev.flags & LTRACK_EV_CGROUP_CONTROL)
+		return "cgroup_control";
 	if (ev.hook == LTRACK_HOOK_MOUNT && ev.rule_id == 0)
 		return "mount_default";
 	if (ev.hook == LTRACK_HOOK_PYTHON)
@@ -121,6 +123,9 @@ std::string builtin_text(const std::string &name)
 	if (name == "launch_point")
 		return "built-in: no writes to host-wide helper launch points (core_pattern, modprobe, uevent helper, "
 		       "binfmt_misc, ...)";
+	if (name == "cgroup_control")
+		return "built-in: no writes to a cgroup's cgroup.procs, cgroup.threads, cgroup.freeze or cgroup.kill (they "
+		       "move, freeze or kill processes, ltrack's own included)";
 	if (name == "bpffs")
 		return "built-in: nothing is mounted on, moved from or unmounted off a bpffs";
 	if (name == "pickle_deny_list")
@@ -279,8 +284,9 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 	r.builtin = builtin_name(ev);
 	if (!r.builtin.empty() && r.rule.text.empty())
 		r.rule.text = builtin_text(r.builtin);
-	// A launch point or ltrack's own pins: critical whatever the mode did.
-	if ((ev.flags & (LTRACK_EV_LAUNCH_POINT | LTRACK_EV_BPFFS)) && ev.outcome != LTRACK_OUT_ALLOWED)
+	// A launch point, ltrack's own pins, cgroup control: critical whatever the mode did.
+	if ((ev.flags & (LTRACK_EV_LAUNCH_POINT | LTRACK_EV_BPFFS | LTRACK_EV_CGROUP_CONTROL)) &&
+	    ev.outcome != LTRACK_OUT_ALLOWED)
 		r.level = severity::critical;
 	r.count = count == 0 ? 1 : count;
 

@@ -64,7 +64,8 @@ struct decision_record {
 	// of the rule that refused it (moving it would re-point the rule's path).
 	bool ancestor = false;
 	// A built-in rule decided (no policy line): "disconnected",
-	// "launch_point", "bpffs" or "mount_default"; "" otherwise.
+	// "launch_point", "bpffs", "cgroup_control", "mount_default",
+	// "pickle_deny_list" or "python_audit"; "" otherwise.
 	std::string builtin;
 	// LINK, MOUNT: the operation ("link", "rename", "exchange"; "mount",
 	// "bind", "move", "remount", "propagation", "umount", "pivot_root",

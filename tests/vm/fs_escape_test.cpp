@@ -631,6 +631,29 @@ TEST(FsEscape, MountsHandlesAndLaunchPoints)
 	} else {
 		ADD_FAILURE() << "binfmt_misc: " << std::strerror(errno);
 	}
+
+	// ---- cgroup control: freezing, killing or moving processes through
+	// cgroupfs (how a governed root process would stop ltrackd or a run's
+	// supervisor without a signal) is refused, critical; audit records it.
+	{
+		test_cgroup victim("victim");
+		for (const char *f : {"cgroup.freeze", "cgroup.kill", "cgroup.procs"}) {
+			json c = expect_refused(d, std::string("cgroup ") + f, {"write", victim.path + "/" + f, "1"}, "file",
+						victim.path + "/" + f);
+			EXPECT_EQ(c["builtin"].s(), "cgroup_control") << f;
+			EXPECT_EQ(c["severity"].s(), "critical") << f;
+		}
+		EXPECT_NE(read_file(victim.path + "/cgroup.freeze").find('0'), std::string::npos);
+		run_result af = run_as(audited, {"write", victim.path + "/cgroup.freeze", "0"});
+		EXPECT_EQ(af.exit_code, 0) << af.out;
+		EXPECT_EQ(d.wait_for(record_of(af.pid, "file", "would_deny", victim.path + "/cgroup.freeze"))["builtin"].s(),
+			  "cgroup_control")
+			<< log_of(d);
+		// Reading them is not refused (a runtime reads its own cgroup).
+		run_result rd = actor({"open", victim.path + "/cgroup.procs"});
+		EXPECT_EQ(rd.exit_code, 0) << rd.out;
+	}
+
 	expect_no_record(d, getpid());
 	for (int pid : nameless)
 		expect_no_record(d, pid);
