@@ -593,6 +593,13 @@ bool bpf_guard::self_protected() const
 	return on;
 }
 
+// A directory (or symlink) on the way to a protected file, '/' excepted: the
+// kernel refuses its rename (either side, exchange too), rmdir and unlink
+// like FULL's (lsm/self.bpf.c is_protected_file takes any value); a directory
+// cannot be opened for writing or truncated, nor be a socket. (To move to
+// lsm/abi.h as LTRACK_PROTECT_ANCESTOR.)
+constexpr uint32_t protect_ancestor = 3;
+
 status bpf_guard::protect_files(const std::vector<std::string> &paths, const std::string &report_socket)
 {
 	int fd = bpf_map__fd(skel_->maps.protected_files);
@@ -604,20 +611,54 @@ status bpf_guard::protect_files(const std::vector<std::string> &paths, const std
 	}
 	for (const auto &k : old)
 		bpf_map_delete_elem(fd, &k);
-	auto protect = [fd](const std::string &path, uint32_t how) -> status {
+	// What each inode gets; a file's own protection wins over an ancestor's
+	// (the socket's directory is both).
+	std::map<std::pair<uint64_t, uint64_t>, uint32_t> want;
+	auto protect = [&want](const std::string &path, uint32_t how) -> status {
 		struct stat st;
 		if (stat(path.c_str(), &st) < 0)
 			return libbpf_fail("protecting " + path + ": stat", errno);
-		ltrack_file_key k{policy::kernel_dev(st.st_dev), st.st_ino};
-		if (bpf_map_update_elem(fd, &k, &how, BPF_ANY) < 0)
-			return libbpf_fail("protecting " + path + " (map protected_files)", errno);
+		want[{policy::kernel_dev(st.st_dev), st.st_ino}] = how;
 		return {};
 	};
-	for (const auto &path : paths)
+	// Every directory (and symlink) on the way to it, '/' excepted, as
+	// written and as resolved: moved away or removed, the same path would
+	// name what a governed process put there (a permissive policy for the
+	// next reload, a fake socket, a binary for the next start).
+	auto ancestors = [&want](const std::string &path) {
+		std::error_code ec;
+		std::vector<std::filesystem::path> ways;
+		std::filesystem::path abs = std::filesystem::absolute(path, ec);
+		if (!ec && abs.string().rfind("/proc/", 0) != 0)
+			ways.push_back(abs.lexically_normal());
+		std::filesystem::path real = std::filesystem::canonical(path, ec);
+		if (!ec)
+			ways.push_back(real);
+		for (const auto &way : ways)
+			for (std::filesystem::path p = way.parent_path(); !p.empty() && p != p.root_path();
+			     p = p.parent_path()) {
+				struct stat st;
+				if (lstat(p.c_str(), &st) == 0)
+					want.try_emplace({policy::kernel_dev(st.st_dev), st.st_ino}, protect_ancestor);
+			}
+	};
+	for (const auto &path : paths) {
 		if (status s = protect(path, LTRACK_PROTECT_FULL); !s.ok())
 			return s;
-	if (!report_socket.empty())
-		return protect(report_socket, LTRACK_PROTECT_REPORT);
+		ancestors(path);
+	}
+	if (!report_socket.empty()) {
+		if (status s = protect(report_socket, LTRACK_PROTECT_REPORT); !s.ok())
+			return s;
+		ancestors(report_socket);
+	}
+	for (const auto &[k, how] : want) {
+		ltrack_file_key key{k.first, k.second};
+		if (bpf_map_update_elem(fd, &key, &how, BPF_ANY) < 0)
+			return libbpf_fail("protecting " + std::to_string(k.first) + ":" + std::to_string(k.second) +
+						   " (map protected_files)",
+					   errno);
+	}
 	return {};
 }
 

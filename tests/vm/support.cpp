@@ -346,7 +346,8 @@ bool ltrackd::start(std::chrono::seconds timeout)
 		setenv("NOTIFY_SOCKET", notify.c_str(), 1);
 		for (const auto &[k, v] : opt_.env)
 			setenv(k.c_str(), v.c_str(), 1);
-		std::vector<std::string> argv{ltrackd_path(),  "--policy", policy_, "--decision-log", log_,
+		std::vector<std::string> argv{opt_.executable.empty() ? ltrackd_path() : opt_.executable,
+					      "--policy", policy_, "--decision-log", log_,
 					      "--socket",      socket_,  "--pin-dir", pins_};
 		argv.insert(argv.end(), opt_.extra_args.begin(), opt_.extra_args.end());
 		std::vector<char *> args;

@@ -84,6 +84,7 @@ struct daemon_options {
 	std::vector<std::string> extra_args;
 	std::map<std::string, std::string> env;
 	bool keep_pins = false; // do not --unload at the end (a test that restarts)
+	std::string executable; // run this copy of ltrackd (default: ltrackd_path())
 };
 
 // ltrackd with its own policy file, decision log, socket and pin directory,
