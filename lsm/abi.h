@@ -92,6 +92,7 @@ enum ltrack_tamper_op {
 	LTRACK_TAMPER_RENAME = 7,  /* rename on bpffs, or of (or over) the control socket's file */
 	LTRACK_TAMPER_LINK = 8,    /* a hard link on bpffs */
 	LTRACK_TAMPER_OPEN = 9,    /* open(2) of a file on bpffs, or a protected file opened for writing or truncated */
+	LTRACK_TAMPER_NOTIFY = 10, /* a fanotify permission-event mark (tamper_arg: the event mask) */
 };
 
 enum ltrack_sched_op {

@@ -139,6 +139,43 @@ int BPF_PROG(guard_bpf, int cmd)
 	return err;
 }
 
+/* fanotify permission events (FAN_OPEN_PERM, FAN_ACCESS_PERM,
+ * FAN_OPEN_EXEC_PERM): a governed process may not mark anything for them.
+ * Under scan_at_open the kernel passes an unscanned model's open on when
+ * the directory's fsnotify mask asks for open permission events, which any
+ * group's mark sets: a governed group's mark would keep that promise in
+ * ltrackd's stead (while ltrackd re-marks at a reload) and answer it. A
+ * governed group could also hold every open of a file it marks. Marks for
+ * plain notifications (inotify, FAN_OPEN, FAN_MODIFY) are not refused. */
+#define LTRACK_FS_PERM_EVENTS (0x00010000ull | 0x00020000ull | 0x00040000ull)
+
+SEC("lsm/path_notify")
+int BPF_PROG(guard_path_notify, const struct path *path, __u64 mask, unsigned int obj_type)
+{
+	struct ltrack_event *e;
+	struct decision d = {};
+	int err;
+
+	if (!(mask & LTRACK_FS_PERM_EVENTS))
+		return 0;
+	if (!refuse(&d, &err))
+		return 0;
+	e = tamper_record(&d, LTRACK_TAMPER_NOTIFY, 0, mask);
+	if (e) {
+		struct dentry *dentry = BPF_CORE_READ(path, dentry);
+		struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+
+		if (inode) {
+			e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+			e->ino = BPF_CORE_READ(inode, i_ino);
+		}
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(dentry, d_name.name));
+		e->flags |= LTRACK_EV_PATH_PARTIAL;
+		submit_record(e);
+	}
+	return err;
+}
+
 /* kill, tgkill, pidfd_send_signal, rt_sigqueueinfo, process groups: every
  * signal a process sends goes through check_kill_permission. */
 SEC("lsm/task_kill")

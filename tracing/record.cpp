@@ -139,7 +139,8 @@ std::string builtin_text(const std::string &name)
 
 std::string tamper_op_name(unsigned v)
 {
-	return enum_name(v, {"none", "bpf", "signal", "ptrace", "sched", "connect", "unlink", "rename", "link", "open"});
+	return enum_name(v, {"none", "bpf", "signal", "ptrace", "sched", "connect", "unlink", "rename", "link", "open",
+			     "notify"});
 }
 
 std::string tamper_arg_text(unsigned op, uint64_t arg)
@@ -168,6 +169,14 @@ std::string tamper_arg_text(unsigned op, uint64_t arg)
 		return arg & 0x02 ? "attach" : "read";
 	case LTRACK_TAMPER_SCHED:
 		return enum_name(static_cast<unsigned>(arg), {"none", "nice", "scheduler", "ioprio", "rlimit"});
+	case LTRACK_TAMPER_NOTIFY: {
+		std::string out;
+		for (auto [bit, name] : {std::pair{0x10000ull, "FAN_OPEN_PERM"}, {0x20000ull, "FAN_ACCESS_PERM"},
+					 {0x40000ull, "FAN_OPEN_EXEC_PERM"}})
+			if (arg & bit)
+				out += (out.empty() ? "" : "|") + std::string(name);
+		return out;
+	}
 	}
 	return "";
 }

@@ -186,7 +186,13 @@ TEST(SelfProtection, GovernedRootCannotSwitchOffBlindOrStallLtrackButTheAdminist
 	tries.refused({"proc-mem", pid}, "ptrace", "attach", EACCES); // mm_access says EACCES
 	tries.refused({"pidfd-getfd", pid, "0"}, "ptrace", "attach"); // pidfd_open succeeds, the steal does not
 	tries.refused({"nice", pid, "19"}, "sched", "nice");
-	still_denied("bpf, ptrace and nice");
+	// Answer for ltrackd: a fanotify group of its own asking for open
+	// permission events (what scan_at_open's waiter relies on) is refused;
+	// a plain notification mark is not.
+	tries.refused({"fanotify-mark", t.path, "perm"}, "notify", "FAN_OPEN_PERM");
+	run_result plain = actor({"tamper", "fanotify-mark", t.path, "plain"});
+	EXPECT_EQ(plain.actor_errno(), 0) << plain.out;
+	still_denied("bpf, ptrace, nice and fanotify");
 	tries.check();
 
 	run_result status = d.ctl({"status"});

@@ -65,6 +65,7 @@
 #include <netinet/in.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
+#include <sys/fanotify.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -579,6 +580,17 @@ static int do_tamper(int argc, char **argv)
 		    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_ASYNC) != 0)
 			return report(errno);
 		return report(write(p[1], "x", 1) == 1 ? 0 : errno);
+	}
+	if (op == "fanotify-mark" && argc == 4) {
+		// fanotify-mark PATH perm|plain: a content group marking PATH (a
+		// directory) for open permission events, or for plain FAN_OPEN.
+		bool perm = std::string(argv[3]) == "perm";
+		int g = fanotify_init((perm ? FAN_CLASS_CONTENT : FAN_CLASS_NOTIF) | FAN_CLOEXEC, O_RDONLY);
+		if (g < 0)
+			return report(errno);
+		uint64_t mask = (perm ? FAN_OPEN_PERM : FAN_OPEN) | FAN_EVENT_ON_CHILD;
+		int rc = fanotify_mark(g, FAN_MARK_ADD, mask, AT_FDCWD, argv[2]);
+		return report(rc == 0 ? 0 : errno);
 	}
 	if (op == "mount-tmpfs" && argc == 3)
 		return report(mount("tmpfs", argv[2], "tmpfs", 0, nullptr) == 0 ? 0 : errno);
