@@ -126,7 +126,16 @@ TEST(SelfProtection, GovernedRootCannotSwitchOffBlindOrStallLtrackButTheAdminist
 	temp_dir t;
 	std::string secret = t / "secret";
 	write_file(secret, "s\n");
-	ltrackd d(governed_policy(secret));
+	// ltrackd runs from its own directory here (as from /usr/sbin), so the
+	// directories above its executable can be tried.
+	fs::create_directories(t / "usr/sbin");
+	fs::create_directories(t / "other");
+	std::string sbin = t / "usr/sbin";
+	fs::copy_file(ltrackd_path(), sbin + "/ltrackd");
+	chmod((sbin + "/ltrackd").c_str(), 0755);
+	daemon_options o;
+	o.executable = sbin + "/ltrackd";
+	ltrackd d(governed_policy(secret), o);
 	ASSERT_TRUE(d.start()) << d.output();
 	std::string pid = std::to_string(d.pid());
 	auto still_denied = [&](const std::string &after) {
@@ -163,6 +172,19 @@ TEST(SelfProtection, GovernedRootCannotSwitchOffBlindOrStallLtrackButTheAdminist
 	write_file(t / "elsewhere", "");
 	tries.refused({"rename", t / "elsewhere", d.socket_path()}, "rename");
 	tries.refused({"rename", d.dir(), d.dir() + ".moved"}, "rename"); // then put a fake socket there
+	// The directories above ltrack's own files (not '/'): moved away, a new
+	// one could hold a permissive policy for the next reload or a binary for
+	// the next start. Either side of a rename, an exchange, an rmdir.
+	tries.refused({"rename", sbin, sbin + ".moved"}, "rename");
+	tries.refused({"rename", t / "usr", t / "usr.moved"}, "rename");
+	tries.refused({"rename", t / "other", t / "usr"}, "rename", "", EPERM); // over it (were it empty: ENOTEMPTY)
+	for (const auto &[args, op] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+		     {{"exchange", t / "other", sbin}, "rename"}, {{"rmdir", sbin}, "unlink"}}) {
+		run_result r = actor(args);
+		EXPECT_EQ(r.actor_errno(), EPERM) << args[0] << ": " << r.out;
+		tries.records.push_back({r.pid, args[0] + " " + args[2 % args.size()], op, ""});
+	}
+	EXPECT_TRUE(fs::exists(sbin + "/ltrackd"));
 	run_result rewrite = actor({"create", d.policy_path()});
 	EXPECT_EQ(rewrite.actor_errno(), EPERM) << "rewriting the policy file: " << rewrite.out;
 	tries.records.push_back({rewrite.pid, "rewriting the policy file", "open", ""});
@@ -230,6 +252,8 @@ TEST(SelfProtection, GovernedRootCannotSwitchOffBlindOrStallLtrackButTheAdminist
 	admin_ok({"rename", d.pin_dir() + "/models", d.pin_dir() + "/models_moved"});
 	admin_ok({"rename", d.pin_dir() + "/models_moved", d.pin_dir() + "/models"});
 	admin_ok({"control", d.socket_path(), "ltrack/1\tversion"});
+	admin_ok({"rename", t / "usr", t / "usr.moved"});
+	admin_ok({"rename", t / "usr.moved", t / "usr"});
 	still_denied("the administrator's turn");
 
 	// ltrackd stops; its programs stay pinned and enforcing. A process that
