@@ -491,6 +491,9 @@ struct ltrack_guardian {
 #define LTRACK_PROTECT_REPORT 2 /* the report socket: unlink, rename, ... refused like FULL, but a
 				 * governed process may connect (and no profile's unix rules refuse
 				 * it): its audit hook reports there (policyd/report_server.h) */
+#define LTRACK_PROTECT_ANCESTOR 3 /* a directory (or symlink) on the way to a protected file, '/'
+				   * excepted: rename (either side), rmdir and unlink refused like
+				   * FULL's; it cannot be opened for writing, truncated or connected to */
 struct ltrack_file_key {
 	__u64 dev; /* kernel-internal dev_t, as in ltrack_inode_key */
 	__u64 ino;

@@ -127,8 +127,11 @@ typedef struct {
 } guardians_map_t;
 
 typedef struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH); /* a crashed ltrackd's entry ages out */
-	__uint(max_entries, 64);
+	/* Not an LRU: an LRU hash evicts below its size (its free nodes sit on
+	 * per-CPU lists), and an evicted entry is a protection silently gone.
+	 * Each guard deletes only the entries it wrote (bpf_guard::protect_files). */
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
 	__type(key, struct ltrack_file_key);
 	__type(value, __u32);
 } protected_files_map_t;

@@ -131,6 +131,21 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 	if (mkdir(LTRACK_SELF_PIN_DIR, 0700) < 0 && errno != EEXIST)
 		return libbpf_fail(std::string("creating ") + LTRACK_SELF_PIN_DIR + " (is bpffs mounted on /sys/fs/bpf?)",
 				   errno);
+	// A protected_files pinned by an older ltrack was an LRU of 64: libbpf
+	// would refuse to reuse it, so it is unpinned (its users keep it).
+	{
+		std::string pin = std::string(LTRACK_SELF_PIN_DIR) + "/protected_files";
+		int old = bpf_obj_get(pin.c_str());
+		if (old >= 0) {
+			bpf_map_info info{};
+			__u32 len = sizeof(info);
+			if (bpf_obj_get_info_by_fd(old, &info, &len) == 0 &&
+			    (info.type != BPF_MAP_TYPE_HASH ||
+			     info.max_entries != bpf_map__max_entries(skel->maps.protected_files)))
+				unlink(pin.c_str());
+			close(old);
+		}
+	}
 	for (bpf_map *map : {skel->maps.guardians, skel->maps.protected_files})
 		if (status s = check(bpf_map__set_pin_path(
 					     map, (std::string(LTRACK_SELF_PIN_DIR) + "/" + bpf_map__name(map)).c_str()),
@@ -593,24 +608,19 @@ bool bpf_guard::self_protected() const
 	return on;
 }
 
-// A directory (or symlink) on the way to a protected file, '/' excepted: the
-// kernel refuses its rename (either side, exchange too), rmdir and unlink
-// like FULL's (lsm/self.bpf.c is_protected_file takes any value); a directory
-// cannot be opened for writing or truncated, nor be a socket. (To move to
-// lsm/abi.h as LTRACK_PROTECT_ANCESTOR.)
-constexpr uint32_t protect_ancestor = 3;
 
 status bpf_guard::protect_files(const std::vector<std::string> &paths, const std::string &report_socket)
 {
+	// The map is shared by every guard (ltrackd's, each `ltrackctl run`'s):
+	// only the files this guard protected before are unprotected here, never
+	// another guard's. Ancestor marks stay (another guard's file may be below
+	// the same directory; a stale one only keeps a directory in place).
 	int fd = bpf_map__fd(skel_->maps.protected_files);
-	std::vector<ltrack_file_key> old;
-	ltrack_file_key key{}, next{};
-	for (ltrack_file_key *prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
-		old.push_back(next);
-		key = next;
+	for (const auto &[dev, ino] : protected_) {
+		ltrack_file_key key{dev, ino};
+		bpf_map_delete_elem(fd, &key);
 	}
-	for (const auto &k : old)
-		bpf_map_delete_elem(fd, &k);
+	protected_.clear();
 	// What each inode gets; a file's own protection wins over an ancestor's
 	// (the socket's directory is both).
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> want;
@@ -639,7 +649,7 @@ status bpf_guard::protect_files(const std::vector<std::string> &paths, const std
 			     p = p.parent_path()) {
 				struct stat st;
 				if (lstat(p.c_str(), &st) == 0)
-					want.try_emplace({policy::kernel_dev(st.st_dev), st.st_ino}, protect_ancestor);
+					want.try_emplace({policy::kernel_dev(st.st_dev), st.st_ino}, LTRACK_PROTECT_ANCESTOR);
 			}
 	};
 	for (const auto &path : paths) {
@@ -654,7 +664,13 @@ status bpf_guard::protect_files(const std::vector<std::string> &paths, const std
 	}
 	for (const auto &[k, how] : want) {
 		ltrack_file_key key{k.first, k.second};
-		if (bpf_map_update_elem(fd, &key, &how, BPF_ANY) < 0)
+		// An ancestor mark never overwrites a file's own protection (another
+		// guard's); a file's own overwrites an ancestor mark.
+		bool ancestor = how == LTRACK_PROTECT_ANCESTOR;
+		if (!ancestor)
+			protected_.insert(k);
+		if (bpf_map_update_elem(fd, &key, &how, ancestor ? BPF_NOEXIST : BPF_ANY) < 0 &&
+		    !(ancestor && errno == EEXIST))
 			return libbpf_fail("protecting " + std::to_string(k.first) + ":" + std::to_string(k.second) +
 						   " (map protected_files)",
 					   errno);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <memory>
 #include <string>
+#include <set>
 #include <vector>
 
 struct guard; // the generated skeleton (guard.skel.h)
@@ -122,8 +123,11 @@ public:
 	// Whether this process carries its guardian label (self-protection on).
 	bool self_protected() const;
 	// The files no governed process may connect to, unlink, rename, truncate
-	// or open for writing, by inode: replaces the whole set (one ltrackd per
-	// host owns it; a crashed one's entries go at the next start).
+	// or open for writing, by inode: replaces the set this guard protected
+	// before (the map is shared with other guards; their entries stay).
+	// Every directory on the way is marked too (LTRACK_PROTECT_ANCESTOR);
+	// those marks stay, as do a crashed guard's entries (over-protection of a
+	// reused inode number, never a protection lost).
 	// report_socket (if any) may not be unlinked or renamed either, but a
 	// governed process may connect to it (LTRACK_PROTECT_REPORT).
 	status protect_files(const std::vector<std::string> &paths, const std::string &report_socket = {});
@@ -134,6 +138,8 @@ public:
 private:
 	std::unique_ptr<struct ::guard, skel_deleter> skel_;
 	std::vector<std::string> adopted_;
+	// (dev, ino) of the files this guard wrote into the shared protected_files.
+	std::set<std::pair<uint64_t, uint64_t>> protected_;
 };
 
 // Where `ltrackctl run` guards are pinned (see bpf_guard::run_pin_dir).

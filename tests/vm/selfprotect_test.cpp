@@ -215,6 +215,14 @@ TEST(SelfProtection, GovernedRootCannotSwitchOffBlindOrStallLtrackButTheAdminist
 	run_result plain = actor({"tamper", "fanotify-mark", t.path, "plain"});
 	EXPECT_EQ(plain.actor_errno(), 0) << plain.out;
 	still_denied("bpf, ptrace, nice and fanotify");
+	// Another guard (an administrator's `ltrackctl run`) shares the map of
+	// protected files: starting and ending it once wiped ltrackd's entries,
+	// and the control socket was open to governed processes after it.
+	run_result other = run({ltrackctl_path(), "run", "--", "/bin/true"});
+	EXPECT_EQ(other.exit_code, 0) << other.out;
+	tries.refused({"control", d.socket_path(), "ltrack/1\tunload"}, "connect");
+	tries.refused({"unlink", d.socket_path()}, "unlink");
+	still_denied("an ltrackctl run beside ltrackd");
 	tries.check();
 
 	run_result status = d.ctl({"status"});
