@@ -94,9 +94,9 @@ static __always_inline bool is_protected_file(struct dentry *dentry)
 	return bpf_map_lookup_elem(&protected_files, &key) != NULL;
 }
 
-/* An unlink, rename or link: the record names the object by its identity
- * and final name (bpf_d_path is not allowed in these hooks). */
-static __always_inline int guard_dentry(struct dentry *dentry, __u32 op)
+/* An unlink, rename, link or mark: the record names the object by its
+ * identity and final name (bpf_d_path is not allowed in these hooks). */
+static __always_inline int guard_dentry(struct dentry *dentry, __u32 op, __u64 arg)
 {
 	struct ltrack_event *e;
 	struct decision d = {};
@@ -105,7 +105,7 @@ static __always_inline int guard_dentry(struct dentry *dentry, __u32 op)
 
 	if (!refuse(&d, &err))
 		return 0;
-	e = tamper_record(&d, op, 0, 0);
+	e = tamper_record(&d, op, 0, arg);
 	if (!e)
 		return err;
 	inode = BPF_CORE_READ(dentry, d_inode); /* see is_protected_file */
@@ -152,28 +152,9 @@ int BPF_PROG(guard_bpf, int cmd)
 SEC("lsm/path_notify")
 int BPF_PROG(guard_path_notify, const struct path *path, __u64 mask, unsigned int obj_type)
 {
-	struct ltrack_event *e;
-	struct decision d = {};
-	int err;
-
 	if (!(mask & LTRACK_FS_PERM_EVENTS))
 		return 0;
-	if (!refuse(&d, &err))
-		return 0;
-	e = tamper_record(&d, LTRACK_TAMPER_NOTIFY, 0, mask);
-	if (e) {
-		struct dentry *dentry = BPF_CORE_READ(path, dentry);
-		struct inode *inode = BPF_CORE_READ(dentry, d_inode);
-
-		if (inode) {
-			e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-			e->ino = BPF_CORE_READ(inode, i_ino);
-		}
-		bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(dentry, d_name.name));
-		e->flags |= LTRACK_EV_PATH_PARTIAL;
-		submit_record(e);
-	}
-	return err;
+	return guard_dentry(BPF_CORE_READ(path, dentry), LTRACK_TAMPER_NOTIFY, mask);
 }
 
 /* kill, tgkill, pidfd_send_signal, rt_sigqueueinfo, process groups: every
@@ -303,7 +284,7 @@ int BPF_PROG(guard_unlink, struct inode *dir, struct dentry *dentry, int ret)
 		return ret;
 	if (!on_bpffs(dir) && !is_protected_file(dentry))
 		return 0;
-	return guard_dentry(dentry, LTRACK_TAMPER_UNLINK);
+	return guard_dentry(dentry, LTRACK_TAMPER_UNLINK, 0);
 }
 
 SEC("lsm/inode_rmdir")
@@ -313,7 +294,7 @@ int BPF_PROG(guard_rmdir, struct inode *dir, struct dentry *dentry, int ret)
 		return ret;
 	if (!on_bpffs(dir) && !is_protected_file(dentry))
 		return 0;
-	return guard_dentry(dentry, LTRACK_TAMPER_UNLINK);
+	return guard_dentry(dentry, LTRACK_TAMPER_UNLINK, 0);
 }
 
 /* A rename on bpffs, or of the control socket's file, or over it (which
@@ -325,9 +306,9 @@ int BPF_PROG(guard_rename, struct inode *old_dir, struct dentry *old_dentry, str
 	if (ret)
 		return ret;
 	if (on_bpffs(old_dir) || on_bpffs(new_dir) || is_protected_file(old_dentry))
-		return guard_dentry(old_dentry, LTRACK_TAMPER_RENAME);
+		return guard_dentry(old_dentry, LTRACK_TAMPER_RENAME, 0);
 	if (is_protected_file(new_dentry))
-		return guard_dentry(new_dentry, LTRACK_TAMPER_RENAME);
+		return guard_dentry(new_dentry, LTRACK_TAMPER_RENAME, 0);
 	return 0;
 }
 
@@ -338,7 +319,7 @@ int BPF_PROG(guard_link, struct dentry *old_dentry, struct inode *dir, struct de
 		return ret;
 	if (!on_bpffs(dir))
 		return 0;
-	return guard_dentry(old_dentry, LTRACK_TAMPER_LINK);
+	return guard_dentry(old_dentry, LTRACK_TAMPER_LINK, 0);
 }
 
 /* open(2) on bpffs (a pinned map opened as a file prints its contents), or
@@ -376,5 +357,5 @@ int BPF_PROG(guard_truncate, const struct path *path, int ret)
 		return ret;
 	if (!is_protected_file(dentry))
 		return 0;
-	return guard_dentry(dentry, LTRACK_TAMPER_OPEN);
+	return guard_dentry(dentry, LTRACK_TAMPER_OPEN, 0);
 }
