@@ -45,6 +45,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -157,6 +158,7 @@ private:
 	bool prepare_policy();
 	bool start_guard();
 	void scan_arguments();
+	bool model_by_name(const std::string &path) const;
 	bool start_command();
 	void wait_for_command();
 	void on_record(const tr::decision_record &r);
@@ -424,9 +426,35 @@ void run_session::stop_reports()
 	}
 }
 
+// Whether the run's profile calls this file a model by its name (a model
+// extension, compared as the kernel does, without case).
+bool run_session::model_by_name(const std::string &path) const
+{
+	auto lower = [](std::string s) {
+		for (auto &c : s)
+			c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+		return s;
+	};
+	std::string name = lower(fs::path(path).filename().string());
+	const std::string prefix = "model extension ";
+	for (const auto &sym : policy_->symbols) {
+		if (sym.profile != profile_->name || sym.kind != "model-ext" || sym.text.rfind(prefix, 0) != 0)
+			continue;
+		std::string ext = lower(sym.text.substr(prefix.size()));
+		if (name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0)
+			return true;
+	}
+	return false;
+}
+
 // The model a command is given on its command line is scanned before it
 // starts, so a safe one is not refused as unscanned. Only files the scanner
-// recognises as a model format get a verdict.
+// recognises as a model format get a verdict. A file that is no model by
+// its name keeps a verdict only when the scan found it dangerous (unsafe,
+// suspicious: the kernel then refuses it under any name); its `error` is
+// not kept. Unscanned, such a file is no model at all, and the usual
+// `error` there is a Python script whose first line reads as a pickle
+// opcode (`import` is INST), which would refuse the interpreter its script.
 void run_session::scan_arguments()
 {
 	for (std::size_t i = 1; i < o_.command.size(); i++) {
@@ -434,10 +462,17 @@ void run_session::scan_arguments()
 		std::error_code ec;
 		if (arg.empty() || arg[0] == '-' || !fs::is_regular_file(arg, ec))
 			continue;
-		if (const model_finding *f = models_.scan_path(arg, true))
-			say("scanned " + text_escape(arg) + ": " + std::string(scanner::format_name(f->result.fmt)) + ", " +
-			    std::string(scanner::verdict_name(f->scanned.verdict)) +
-			    (f->result.deciding.empty() ? "" : " (" + text_escape(f->result.deciding.front()) + ")"));
+		const model_finding *f = models_.scan_path(arg, true);
+		if (!f)
+			continue;
+		std::string kept;
+		if (f->scanned.verdict == LTRACK_VERDICT_ERROR && !model_by_name(arg)) {
+			guard_.clear_model_verdict({f->dev, f->ino});
+			kept = "; not a model by its name, so no verdict is kept";
+		}
+		say("scanned " + text_escape(arg) + ": " + std::string(scanner::format_name(f->result.fmt)) + ", " +
+		    std::string(scanner::verdict_name(f->scanned.verdict)) +
+		    (f->result.deciding.empty() ? "" : " (" + text_escape(f->result.deciding.front()) + ")") + kept);
 	}
 }
 

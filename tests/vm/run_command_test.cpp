@@ -169,6 +169,16 @@ TEST(RunCommand, EnforceRefusesTheUnsafeModelAndLetsTheSafeOneOpen)
 	EXPECT_NE(ok.proc.out.find("scanned " + t / "good.pkl" + ": pickle, safe"), std::string::npos) << ok.proc.out;
 	EXPECT_EQ(ok.summary["violations"].i(), 0);
 	EXPECT_EQ(ok.summary["result"].s(), "clean");
+
+	// The usual command line, `python3 load.py model.pt`: a script whose
+	// first line reads as a pickle opcode (`import` is INST) scans as a
+	// broken pickle, `error`. It is no model by its name, so that verdict is
+	// not kept and the interpreter may read its script.
+	write_file(t / "load.py", "import pickle\nprint(pickle.load(open('good.pkl', 'rb')))\n");
+	ctl_run script = ltrackctl_run({}, {actor_path(), "open", t / "load.py"});
+	EXPECT_EQ(script.proc.exit_code, clean) << script.proc.out;
+	EXPECT_NE(script.proc.out.find("not a model by its name, so no verdict is kept"), std::string::npos)
+		<< script.proc.out;
 }
 
 // --policy and --profile: the profile's rules apply to the command whatever
