@@ -449,12 +449,13 @@ bool run_session::model_by_name(const std::string &path) const
 
 // The model a command is given on its command line is scanned before it
 // starts, so a safe one is not refused as unscanned. Only files the scanner
-// recognises as a model format get a verdict. A file that is no model by
-// its name keeps a verdict only when the scan found it dangerous (unsafe,
-// suspicious: the kernel then refuses it under any name); its `error` is
-// not kept. Unscanned, such a file is no model at all, and the usual
-// `error` there is a Python script whose first line reads as a pickle
-// opcode (`import` is INST), which would refuse the interpreter its script.
+// recognises as a model format get a verdict. A Python script (`.py`, no
+// model by its name) keeps a verdict only when the scan found it dangerous
+// (unsafe, suspicious: the kernel then refuses it under any name), not
+// `error`: a script whose first line reads as a pickle opcode (`import` is
+// INST) is a broken pickle, and `python3 load.py model.pt` would be refused
+// its own script. Any other file keeps `error` (a pickle the scanner cannot
+// follow, whatever its name, is not let through by this scan).
 void run_session::scan_arguments()
 {
 	for (std::size_t i = 1; i < o_.command.size(); i++) {
@@ -466,9 +467,10 @@ void run_session::scan_arguments()
 		if (!f)
 			continue;
 		std::string kept;
-		if (f->scanned.verdict == LTRACK_VERDICT_ERROR && !model_by_name(arg)) {
+		bool script = arg.size() > 3 && arg.compare(arg.size() - 3, 3, ".py") == 0;
+		if (f->scanned.verdict == LTRACK_VERDICT_ERROR && script && !model_by_name(arg)) {
 			guard_.clear_model_verdict({f->dev, f->ino});
-			kept = "; not a model by its name, so no verdict is kept";
+			kept = "; a Python script, not a model by its name: no verdict is kept";
 		}
 		say("scanned " + text_escape(arg) + ": " + std::string(scanner::format_name(f->result.fmt)) + ", " +
 		    std::string(scanner::verdict_name(f->scanned.verdict)) +

@@ -172,12 +172,12 @@ TEST(RunCommand, EnforceRefusesTheUnsafeModelAndLetsTheSafeOneOpen)
 
 	// The usual command line, `python3 load.py model.pt`: a script whose
 	// first line reads as a pickle opcode (`import` is INST) scans as a
-	// broken pickle, `error`. It is no model by its name, so that verdict is
-	// not kept and the interpreter may read its script.
+	// broken pickle, `error`. A `.py` file that is no model by its name
+	// keeps no such verdict, so the interpreter may read its script.
 	write_file(t / "load.py", "import pickle\nprint(pickle.load(open('good.pkl', 'rb')))\n");
 	ctl_run script = ltrackctl_run({}, {actor_path(), "open", t / "load.py"});
 	EXPECT_EQ(script.proc.exit_code, clean) << script.proc.out;
-	EXPECT_NE(script.proc.out.find("not a model by its name, so no verdict is kept"), std::string::npos)
+	EXPECT_NE(script.proc.out.find("a Python script, not a model by its name: no verdict is kept"), std::string::npos)
 		<< script.proc.out;
 }
 
