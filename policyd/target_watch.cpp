@@ -12,34 +12,12 @@
 namespace ltrack {
 namespace {
 
-// The components of an absolute path, "." and ".." folded (lexically: the
-// names the kernel looks up on the way, symlinks are watched where they are).
-std::vector<std::string> components(const std::string &path)
-{
-	std::vector<std::string> out;
-	std::size_t at = 0;
-	while (at < path.size()) {
-		std::size_t end = path.find('/', at);
-		if (end == std::string::npos)
-			end = path.size();
-		std::string c = path.substr(at, end - at);
-		if (c == "..") {
-			if (!out.empty())
-				out.pop_back();
-		} else if (!c.empty() && c != ".") {
-			out.push_back(std::move(c));
-		}
-		at = end + 1;
-	}
-	return out;
-}
-
 void add_chain(watch_plan &plan, const std::string &path)
 {
 	if (path.empty() || path[0] != '/')
 		return;
 	std::string dir = "/";
-	for (const std::string &c : components(path)) {
+	for (const std::string &c : policy::path_components(path)) {
 		plan[dir].insert(c);
 		dir = dir == "/" ? "/" + c : dir + "/" + c;
 	}

@@ -707,21 +707,7 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 // folded lexically: "/a/b/c" -> "/a", "/a/b".
 std::vector<std::string> proper_prefixes(const std::string &path)
 {
-	std::vector<std::string> parts, out;
-	std::size_t at = 0;
-	while (at < path.size()) {
-		std::size_t end = path.find('/', at);
-		if (end == std::string::npos)
-			end = path.size();
-		std::string c = path.substr(at, end - at);
-		if (c == "..") {
-			if (!parts.empty())
-				parts.pop_back();
-		} else if (!c.empty() && c != ".") {
-			parts.push_back(std::move(c));
-		}
-		at = end + 1;
-	}
+	std::vector<std::string> parts = path_components(path), out;
 	std::string cur;
 	for (std::size_t i = 0; i + 1 < parts.size(); i++) {
 		cur += "/" + parts[i];

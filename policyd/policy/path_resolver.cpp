@@ -12,6 +12,26 @@
 
 namespace ltrack::policy {
 
+std::vector<std::string> path_components(const std::string &path)
+{
+	std::vector<std::string> out;
+	std::size_t at = 0;
+	while (at < path.size()) {
+		std::size_t end = path.find('/', at);
+		if (end == std::string::npos)
+			end = path.size();
+		std::string c = path.substr(at, end - at);
+		if (c == "..") {
+			if (!out.empty())
+				out.pop_back();
+		} else if (!c.empty() && c != ".") {
+			out.push_back(std::move(c));
+		}
+		at = end + 1;
+	}
+	return out;
+}
+
 uint64_t kernel_dev(uint64_t st_dev)
 {
 	return (uint64_t(major(st_dev)) << 20) | minor(st_dev);

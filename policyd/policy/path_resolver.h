@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ltrack::policy {
 
@@ -26,6 +27,10 @@ using path_resolver = std::function<resolve_result(const std::string &path)>;
 
 // The kernel's internal dev_t of a stat(2) st_dev (MKDEV: major << 20 | minor).
 uint64_t kernel_dev(uint64_t st_dev);
+
+// The components of an absolute path, "." and ".." folded lexically (the
+// names the kernel looks up on the way): "/a/./b/../c" -> {"a", "c"}.
+std::vector<std::string> path_components(const std::string &path);
 
 // realpath(3) + stat(2) on this host.
 resolve_result resolve_on_host(const std::string &path);
