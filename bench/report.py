@@ -369,7 +369,7 @@ def report(recs, args):
       "by scanning every prefix for every prefix (quadratic). A reload of 10,000 file + 10,000 network rules "
       "took 109 s in the first run and 100,000 did not finish in 10 minutes; it now looks up the enclosing "
       "prefixes directly (one lookup per prefix length) and compiles the same kernel entries "
-      "(`policyd/policy/compile.cpp`, `compiler::compile_net`).\n")
+      "(`policy/compile.cpp`, `compiler::compile_net`).\n")
 
     # ---- pipeline ------------------------------------------------------------------------
     w("## Decision pipeline\n")

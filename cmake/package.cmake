@@ -149,7 +149,7 @@ if(LTRACK_TESTS)
   # ltrack.toml(5) names every key and section parse_policy.cpp accepts, and its example compiles.
   add_test(NAME man_policy_keys
     COMMAND python3 ${PROJECT_SOURCE_DIR}/man/check_policy_keys.py
-            ${PROJECT_SOURCE_DIR}/policyd/policy/parse_policy.cpp ${PROJECT_SOURCE_DIR}/man/ltrack.toml.5
+            ${PROJECT_SOURCE_DIR}/policy/parse_policy.cpp ${PROJECT_SOURCE_DIR}/man/ltrack.toml.5
             $<TARGET_FILE:ltrackctl>)
   # The unit's sandbox: systemd-analyze security --offline scores it <= 4.0.
   add_test(NAME unit_security_score

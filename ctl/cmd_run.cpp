@@ -13,7 +13,7 @@
 // the command stays governed. When the run ends, whatever the command left
 // running is killed, then the pins go and the programs detach.
 //
-// The run serves its own report socket (policyd/report_server.h) for the
+// The run serves its own report socket (runtime/report_server.h) for the
 // Python audit hook (python/ltrack_pyhook.py): the command gets
 // LTRACK_REPORT_SOCKET naming it, so an interpreter the command starts asks
 // the run, which knows it by this guard's label, whether it is governed,

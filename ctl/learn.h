@@ -2,7 +2,7 @@
 // docs/policy.md "Learning a policy"): audit-mode decisions read back from
 // the decision log become the rules a profile lacks, and a recorded log is
 // replayed against a candidate policy through the policy evaluator
-// (policyd/policy/evaluate.h), the same code as `ltrackctl check --explain-*`.
+// (policy/evaluate.h), the same code as `ltrackctl check --explain-*`.
 #pragma once
 
 #include "compiled_policy.h"

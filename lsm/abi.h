@@ -4,7 +4,7 @@
  * (policyd/, tracing/, ctl/): map keys and values, the decision record and
  * every constant that crosses the boundary. Fixed-width types only; no
  * pointers, no kernel headers. user space static_asserts the layout
- * (policyd/abi_check.cpp) so a drift breaks the build, not production.
+ * (loader/abi_check.cpp) so a drift breaks the build, not production.
  */
 #ifndef LTRACK_ABI_H
 #define LTRACK_ABI_H
@@ -43,7 +43,7 @@ enum ltrack_hook {
 	LTRACK_HOOK_MOUNT = 8, /* mount, move, bind, umount, pivot_root: lsm/mount.bpf.c */
 	LTRACK_HOOK_TAMPER = 9, /* an attempt on ltrack itself: lsm/self.bpf.c */
 	LTRACK_HOOK_PYTHON = 10, /* not a kernel hook: a governed interpreter's audit hook reported it
-				  * over the report socket (policyd/report_server.cpp); never in the ring */
+				  * over the report socket (runtime/report_server.cpp); never in the ring */
 	LTRACK_HOOK_ANCESTOR = 11, /* inode_rules keys only, never in a record: a directory (or symlink) on
 				    * the way to an inode-bound rule's target (see "inode_rules") */
 };
@@ -277,7 +277,7 @@ struct ltrack_profile {
  * target of a rule compiled to an inode (file, dir, exec, unix socket,
  * model and model exclude directories), as written and as resolved. Such a
  * rule follows its inode, but its path is resolved again when anyone
- * changes a name on the way (policyd/target_watch.h): a governed process
+ * changes a name on the way (runtime/target_watch.h): a governed process
  * that moved an ancestor away and made the layout again would have the rule
  * bound to its replacement and the real object under a path no rule names.
  * A governed rename (either side of an exchange), rename over, unlink or
@@ -381,7 +381,7 @@ struct ltrack_model_val {
 /* ---- first open of an unscanned model: the scan waiter ----
  * Under a profile with scan_at_open, file_open does not refuse an
  * unscanned model file opened for reading when the guard's scan waiter
- * (policyd/scan_waiter.h) is alive and holds a fanotify FAN_OPEN_PERM mark
+ * (runtime/scan_waiter.h) is alive and holds a fanotify FAN_OPEN_PERM mark
  * on the file's directory: it lets the open go on as "pending" and notes
  * the decision it would have made in "pending" (by thread). The kernel then
  * raises the fanotify permission event (fsnotify_open_perm runs after the
@@ -490,7 +490,7 @@ struct ltrack_guardian {
 #define LTRACK_PROTECT_FULL 1   /* no connect, unlink, rename, write open, truncate */
 #define LTRACK_PROTECT_REPORT 2 /* the report socket: unlink, rename, ... refused like FULL, but a
 				 * governed process may connect (and no profile's unix rules refuse
-				 * it): its audit hook reports there (policyd/report_server.h) */
+				 * it): its audit hook reports there (runtime/report_server.h) */
 #define LTRACK_PROTECT_ANCESTOR 3 /* a directory (or symlink) on the way to a protected file, '/'
 				   * excepted: rename (either side), rmdir and unlink refused like
 				   * FULL's; it cannot be opened for writing, truncated or connected to */

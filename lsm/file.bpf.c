@@ -471,7 +471,7 @@ static __always_inline bool ancestor_of_target(struct inode *inode, struct ltrac
  * model directory) stay with the inode and everything under a moved
  * directory, and name rules follow names, so a move can only put it under a
  * stricter rule; but a rule's path is resolved again when a name on its way
- * changes (policyd/target_watch.h), and would then name what the process
+ * changes (runtime/target_watch.h), and would then name what the process
  * put there, the real object left under a path no rule names.
  * dentry must be positive. A rename target can be negative, and 6.12's
  * verifier takes dentry->d_inode for never-NULL (it drops the check below

@@ -3,8 +3,8 @@
  * The model layer's decision, written once: a pure function over plain
  * values, compiled into the BPF object (lsm/file.bpf.c decide_model, for
  * every governed open, link, rename and unlink) and into user space
- * (policyd/policy/evaluate.cpp for `ltrackctl check --explain-profile`,
- * policyd/scan_waiter.cpp for the answer to a waited open). No helpers, no
+ * (policy/evaluate.cpp for `ltrackctl check --explain-profile`,
+ * runtime/scan_waiter.cpp for the answer to a waited open). No helpers, no
  * maps, no pointers but the caller's own values: the callers find the facts
  * (the kernel by its maps and ancestor walk, the explainer by the compiled
  * policy and the host's files) and this header decides. C and C++ alike

@@ -262,7 +262,7 @@ int BPF_PROG(guard_unix_connect, struct sock *sock, struct sock *other, struct s
 	how = bpf_map_lookup_elem(&protected_files, &key);
 	/* The report socket is the one ltrack socket a governed process may
 	 * reach: it only takes reports, and ltrackd names their sender by its
-	 * kernel label, never by what they say (policyd/report_server.h). */
+	 * kernel label, never by what they say (runtime/report_server.h). */
 	if (!how || *how == LTRACK_PROTECT_REPORT || !refuse(&d, &err))
 		return 0;
 	e = tamper_record(&d, LTRACK_TAMPER_CONNECT, 0, 0);

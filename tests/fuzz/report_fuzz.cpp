@@ -1,4 +1,4 @@
-// libFuzzer target: the report protocol parser (policyd/report_protocol.h),
+// libFuzzer target: the report protocol parser (runtime/report_protocol.h),
 // which reads what any local process sends to ltrackd's report socket. A
 // message it accepts must format back to the same bytes and stay within
 // the protocol's bounds.

@@ -471,7 +471,7 @@ TEST(Daemon, ReloadUnderLoadRecordsNameTheDecidingRule)
 {
 	// Regression (fixed): a decision made by the old policy but read from the ring
 	// buffer after a reload is described with the NEW policy's symbol table.
-	// policyd/decision_pipeline.cpp on_event (line ~138) resolves e.rule_id
+	// runtime/decision_pipeline.cpp on_event (line ~138) resolves e.rule_id
 	// in policy.active(), and policyd/daemon.cpp reload() (line ~232,
 	// `policy_ = std::move(next)`) replaces that table right after the flip,
 	// while records of the old slot are still queued. Seen in the VM: 398 of
@@ -523,7 +523,7 @@ TEST(Daemon, ReloadUnderLoadRecordsNameTheDecidingRule)
 TEST(Daemon, ReloadIsServedDuringADecisionFlood)
 {
 	// Regression (fixed): the daemon never gets back to its control socket during a
-	// flood. policyd/event_reader.cpp event_reader::poll calls
+	// flood. loader/event_reader.cpp event_reader::poll calls
 	// ring_buffer__poll, and libbpf (1.1, Debian 12) keeps consuming in
 	// ringbuf_process_ring for as long as the producer keeps adding records;
 	// with a governed process producing faster than daemon.cpp's loop can log,
@@ -722,7 +722,7 @@ TEST(Daemon, KillNineKeepsEnforcingAndRestartAdopts)
 TEST(Daemon, RestartLoadsNoSecondSetOfPrograms)
 {
 	ASSERT_GE(ltrack_programs.size(), 10u) << "the LSM programs were not found in lsm/*.bpf.c";
-	// Regression (fixed): policyd/bpf_guard.cpp bpf_guard::start loads every program
+	// Regression (fixed): loader/bpf_guard.cpp bpf_guard::start loads every program
 	// (guard__load) before it looks for pinned links; for each adopted link
 	// it then skips the attach, but the freshly loaded program stays loaded
 	// (held by the skeleton) for the daemon's lifetime. Seen in the VM:

@@ -313,7 +313,7 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 	EXPECT_FALSE(exists(marker));
 }
 
-// The watcher's contract (policyd/model_watch.h): every file under the
+// The watcher's contract (runtime/model_watch.h): every file under the
 // model directories is scanned again "whenever it is written". A write
 // through another name of the same inode (a hard link outside the model
 // directory) is a write too. Under allow = "unscanned" this matters for
@@ -701,7 +701,7 @@ TEST(ModelGuard, VerdictFollowsTheInodesContentNotItsNames)
 	EXPECT_FALSE(exists(marker));
 }
 
-// scan_at_open (policyd/scan_waiter.h): a model written a moment ago is
+// scan_at_open (runtime/scan_waiter.h): a model written a moment ago is
 // decided by its content at its first open, not refused as unscanned. One
 // daemon start, in order:
 //   - a governed process writes a benign pickle beside the model directory,

@@ -1,4 +1,4 @@
-// The report protocol parser (policyd/report_protocol.h): every message a
+// The report protocol parser (runtime/report_protocol.h): every message a
 // governed interpreter may send, and what any other process might.
 #include "report_protocol.h"
 

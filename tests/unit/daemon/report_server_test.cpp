@@ -1,4 +1,4 @@
-// ltrackd's report socket (policyd/report_server.h) without a kernel guard:
+// ltrackd's report socket (runtime/report_server.h) without a kernel guard:
 // the label reader is the test's. Who the sender is comes from the
 // connection, never the message; find_class is decided with the scanner's
 // list in the profile's mode; an ungoverned sender is never recorded; a

@@ -1,4 +1,4 @@
-// The scan waiter's answers and records (policyd/scan_waiter.h), without a
+// The scan waiter's answers and records (runtime/scan_waiter.h), without a
 // kernel: what a pending open is answered, and the record it leaves.
 #include "scan_waiter.h"
 

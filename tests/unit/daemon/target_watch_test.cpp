@@ -1,4 +1,4 @@
-// The daemon's watch on rule targets (policyd/target_watch.h): which
+// The daemon's watch on rule targets (runtime/target_watch.h): which
 // directories and names it watches, when a target counts as replaced, the
 // debounce, and real inotify on a temporary directory: a replaced target
 // arms it, churn of other names does not.

@@ -1,5 +1,5 @@
 // Records of a governed interpreter's audit hook (hook python, reported over
-// the report socket, policyd/report_server.cpp): the event and its object,
+// the report socket, runtime/report_server.cpp): the event and its object,
 // a refused global critical, and the JSON and text forms.
 #include "record.h"
 #include "record_format.h"

@@ -739,7 +739,7 @@ std::optional<std::pair<uint64_t, uint64_t>> compiler::name_identity(const std::
 // Marks every directory and symlink on the way to every inode-bound rule's
 // target, as written and as resolved (abi.h, "inode_rules", hook ANCESTOR):
 // a governed process may not move, replace or remove one, since the rule's
-// path, resolved again (policyd/target_watch.h), would then name whatever
+// path, resolved again (runtime/target_watch.h), would then name whatever
 // it made there. Each mark names a rule whose target lies below, a deny
 // rule's when there is one. Selectors (executables, cgroups) have no rule
 // to name and are not marked.

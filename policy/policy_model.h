@@ -25,7 +25,7 @@ struct log_config {
 };
 
 // [metrics]: Prometheus text exposition, served and/or written for
-// node_exporter's textfile collector (policyd/metrics.h). Both empty: off.
+// node_exporter's textfile collector (runtime/metrics.h). Both empty: off.
 struct metrics_config {
 	std::string listen;            // "ADDR:PORT" (IPv4, or [IPv6]:PORT); validated: loopback unless allow_remote
 	bool allow_remote = false;
