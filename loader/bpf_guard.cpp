@@ -58,6 +58,23 @@ status write_entries(int fd, const char *map, const std::vector<std::pair<K, V>>
 	return {};
 }
 
+// net_rules: the compiled policy keeps each entry's rules as a run
+// (compiled_policy.h net_entry); the 200-byte map value is built per entry
+// as it is written.
+status write_net_entries(int fd, const policy::compiled_policy &p, uint32_t slot, std::size_t &written)
+{
+	for (const auto &e : p.net_rules) {
+		ltrack_net_key k = e.key;
+		stamp(k, slot);
+		ltrack_net_val v = p.net_value(e);
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY) < 0)
+			return libbpf_fail("writing map net_rules (is the policy larger than the map? see LTRACK_MAX_RULES)",
+					   errno);
+		++written;
+	}
+	return {};
+}
+
 // Deletes every entry of one slot. Keys are collected first: deleting
 // while iterating would restart the walk on hash maps.
 template <class K> status clear_slot(int fd, const char *map, uint32_t slot, std::size_t &removed)
@@ -378,7 +395,7 @@ status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, 
 	if (s = write_entries(bpf_map__fd(m.profiles), "profiles", profiles, next, a.written); !s.ok()) return s;
 	if (s = write_entries(bpf_map__fd(m.inode_rules), "inode_rules", p.inode_rules, next, a.written); !s.ok()) return s;
 	if (s = write_entries(bpf_map__fd(m.name_rules), "name_rules", p.name_rules, next, a.written); !s.ok()) return s;
-	if (s = write_entries(bpf_map__fd(m.net_rules), "net_rules", p.net_rules, next, a.written); !s.ok()) return s;
+	if (s = write_net_entries(bpf_map__fd(m.net_rules), p, next, a.written); !s.ok()) return s;
 	if (s = write_entries(bpf_map__fd(m.exe_profiles), "exe_profiles", p.exe_profiles, next, a.written); !s.ok()) return s;
 	if (s = write_entries(bpf_map__fd(m.cgroup_profiles), "cgroup_profiles", p.cgroup_profiles, next, a.written); !s.ok()) return s;
 	ltrack_slot hdr{};

@@ -80,6 +80,20 @@ std::map<std::string, uint32_t> compiled_policy::profile_ids() const
 	return m;
 }
 
+ltrack_net_val compiled_policy::net_value(const net_entry &e) const
+{
+	ltrack_net_val v{};
+	v.count = e.count;
+	for (uint32_t i = 0; i < e.count && i < LTRACK_NET_RULES_PER_PREFIX; i++)
+		v.rules[i] = net_entry_rules[e.first + i];
+	return v;
+}
+
+std::span<const ltrack_net_rule> compiled_policy::net_rules_of(const net_entry &e) const
+{
+	return std::span<const ltrack_net_rule>(net_entry_rules).subspan(e.first, e.count);
+}
+
 std::size_t compiled_policy::entry_count() const
 {
 	return profiles.size() + inode_rules.size() + name_rules.size() + net_rules.size() + exe_profiles.size() +
@@ -386,59 +400,107 @@ void compiler::check_duplicates(const std::vector<path_rule> &rules, const std::
 
 void compiler::compile_net(profile_def &p, uint32_t profile)
 {
-	struct prefix_rules {
+	// One record per (rule, CIDR, port range), flat: grouped by prefix with a
+	// stable sort (rule order kept within a prefix), not a map of vectors.
+	struct record {
 		std::array<uint8_t, 16> addr;
 		int len;
-		std::vector<ltrack_net_rule> rules;
+		ltrack_net_rule rule;
+		const net_rule *src;
 	};
-	std::map<std::pair<std::array<uint8_t, 16>, int>, std::vector<ltrack_net_rule>> by_prefix;
-	// Same destination, ports and protocol with two different actions: an error.
-	std::map<std::tuple<std::array<uint8_t, 16>, int, uint16_t, uint16_t, uint8_t>, const net_rule *> seen;
-	for (const auto &r : p.net_rules) {
-		for (const auto &c : r.cidrs) {
+	std::vector<record> recs;
+	for (const auto &r : p.net_rules)
+		for (const auto &c : r.cidrs)
 			for (const auto &pr : r.ports) {
-				auto [it, fresh] = seen.insert({{c.addr, c.len, pr.lo, pr.hi, r.proto}, &r});
-				if (!fresh && it->second != &r && it->second->action != r.action)
-					ctx_.error(r.pos, "conflicting network rules in profile \"" + p.name + "\": " +
-								  format_cidr(c.addr, c.len) + " port " + ports_text({pr}) + " is " +
-								  action_name(r.action) + " here and " +
-								  action_name(it->second->action) + " at line " +
-								  std::to_string(it->second->pos.line) + "; keep one");
 				ltrack_net_rule nr{};
 				nr.port_lo = pr.lo;
 				nr.port_hi = pr.hi;
 				nr.proto = r.proto;
 				nr.action = r.action;
 				nr.rule_id = r.id;
-				by_prefix[{c.addr, c.len}].push_back(nr);
+				recs.push_back({c.addr, c.len, nr, &r});
 			}
+	if (recs.empty())
+		return;
+	// Same destination, ports and protocol with two different actions: an
+	// error against the first rule that wrote it, in the order written.
+	{
+		std::vector<uint32_t> order(recs.size());
+		for (uint32_t i = 0; i < order.size(); i++)
+			order[i] = i;
+		auto dest = [&](uint32_t i) {
+			const record &x = recs[i];
+			return std::tie(x.addr, x.len, x.rule.port_lo, x.rule.port_hi, x.rule.proto);
+		};
+		std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return dest(a) < dest(b); });
+		std::vector<std::pair<uint32_t, uint32_t>> conflicts; // (record, the first record of its destination)
+		for (std::size_t i = 1, first = 0; i < order.size(); i++) {
+			if (dest(order[i]) != dest(order[first])) {
+				first = i;
+				continue;
+			}
+			const net_rule *had = recs[order[first]].src, *r = recs[order[i]].src;
+			if (had != r && had->action != r->action)
+				conflicts.push_back({order[i], order[first]});
+		}
+		std::sort(conflicts.begin(), conflicts.end());
+		for (const auto &[i, f] : conflicts) {
+			const record &x = recs[i];
+			const net_rule &r = *x.src, &had = *recs[f].src;
+			ctx_.error(r.pos, "conflicting network rules in profile \"" + p.name + "\": " + format_cidr(x.addr, x.len) +
+						  " port " + ports_text({{x.rule.port_lo, x.rule.port_hi}}) + " is " +
+						  action_name(r.action) + " here and " + action_name(had.action) + " at line " +
+						  std::to_string(had.pos.line) + "; keep one");
 		}
 	}
+	std::stable_sort(recs.begin(), recs.end(), [](const record &a, const record &b) {
+		return std::tie(a.addr, a.len) < std::tie(b.addr, b.len);
+	});
+	// Each prefix: a run of recs.
+	struct group {
+		std::array<uint8_t, 16> addr;
+		int len;
+		uint32_t begin, end;
+	};
+	std::vector<group> groups;
+	std::vector<int> lengths;
+	for (uint32_t i = 0; i < recs.size(); i++) {
+		if (groups.empty() || groups.back().addr != recs[i].addr || groups.back().len != recs[i].len)
+			groups.push_back({recs[i].addr, recs[i].len, i, i});
+		groups.back().end = i + 1;
+		lengths.push_back(recs[i].len);
+	}
+	std::sort(lengths.begin(), lengths.end());
+	lengths.erase(std::unique(lengths.begin(), lengths.end()), lengths.end());
+	auto find_group = [&](const std::array<uint8_t, 16> &addr, int len) -> const group * {
+		auto it = std::lower_bound(groups.begin(), groups.end(), std::tie(addr, len), [](const group &g, const auto &k) {
+			return std::tie(g.addr, g.len) < k;
+		});
+		return it != groups.end() && it->addr == addr && it->len == len ? &*it : nullptr;
+	};
 	// Each entry carries its own rules and every enclosing prefix's: the
 	// trie returns only the longest match. Most specific first; within one
 	// prefix deny before allow (the stronger action first), then rule order.
 	// The enclosing prefixes are this address cut to each length the policy
 	// uses, up to its own: one lookup per such length (a policy uses a few)
 	// rather than per bit, or a scan of every prefix per prefix, which made
-	// 100,000 rules take hours to compile.
-	std::set<int> lengths;
-	for (const auto &[pfx, _] : by_prefix)
-		lengths.insert(pfx.second);
-	out_.net_rules.reserve(out_.net_rules.size() + by_prefix.size());
-	for (const auto &[pfx, _] : by_prefix) {
-		std::vector<std::pair<int, ltrack_net_rule>> folded;
+	// 100,000 rules take hours to compile. The entry keeps its rules as a
+	// run of net_entry_rules (compiled_policy.h), not a 200-byte map value.
+	out_.net_rules.reserve(out_.net_rules.size() + groups.size());
+	std::vector<std::pair<int, ltrack_net_rule>> folded;
+	for (const group &g : groups) {
+		folded.clear();
 		for (int len : lengths) {
-			if (len > pfx.second)
+			if (len > g.len)
 				break;
 			std::array<uint8_t, 16> cut{};
 			for (int b = 0; b < len / 8; b++)
-				cut[b] = pfx.first[b];
+				cut[b] = g.addr[b];
 			if (len % 8)
-				cut[len / 8] = uint8_t(pfx.first[len / 8] & (0xff << (8 - len % 8)));
-			auto outer = by_prefix.find({cut, len});
-			if (outer != by_prefix.end())
-				for (const auto &r : outer->second)
-					folded.push_back({len, r});
+				cut[len / 8] = uint8_t(g.addr[len / 8] & (0xff << (8 - len % 8)));
+			if (const group *outer = find_group(cut, len))
+				for (uint32_t i = outer->begin; i < outer->end; i++)
+					folded.push_back({len, recs[i].rule});
 		}
 		std::stable_sort(folded.begin(), folded.end(), [](const auto &a, const auto &b) {
 			return std::make_tuple(-a.first, -int(a.second.action), a.second.rule_id, a.second.port_lo) <
@@ -446,21 +508,21 @@ void compiler::compile_net(profile_def &p, uint32_t profile)
 		});
 		if (folded.size() > LTRACK_NET_RULES_PER_PREFIX) {
 			ctx_.error(p.network_pos.line ? p.network_pos : p.pos,
-				   "profile \"" + p.name + "\": destination " + format_cidr(pfx.first, pfx.second) + " is covered by " +
+				   "profile \"" + p.name + "\": destination " + format_cidr(g.addr, g.len) + " is covered by " +
 					   std::to_string(folded.size()) + " network rule entries (each port range and CIDR "
 					   "counts), more than the " + std::to_string(LTRACK_NET_RULES_PER_PREFIX) +
 					   " the kernel checks; merge port ranges or CIDRs");
 			continue;
 		}
-		ltrack_net_key key{};
-		key.prefixlen = 32 + uint32_t(pfx.second);
-		key.scope = profile;
-		std::memcpy(key.addr, pfx.first.data(), 16);
-		ltrack_net_val val{};
-		val.count = uint32_t(folded.size());
-		for (std::size_t i = 0; i < folded.size(); i++)
-			val.rules[i] = folded[i].second;
-		out_.net_rules.push_back({key, val});
+		net_entry e{};
+		e.key.prefixlen = 32 + uint32_t(g.len);
+		e.key.scope = profile;
+		std::memcpy(e.key.addr, g.addr.data(), 16);
+		e.first = uint32_t(out_.net_entry_rules.size());
+		e.count = uint32_t(folded.size());
+		for (const auto &f : folded)
+			out_.net_entry_rules.push_back(f.second);
+		out_.net_rules.push_back(e);
 	}
 }
 
@@ -840,13 +902,14 @@ compiled_policy compiler::run(policy_def &pol)
 		flag(k.profile, k.hook == LTRACK_HOOK_FILE  ? LTRACK_PF_NAME_RULES
 				: k.hook == LTRACK_HOOK_NET ? LTRACK_PF_UNIX_RULES
 							    : LTRACK_PF_MODEL_NAMES);
-	for (const auto &[k, v] : out_.net_rules)
-		flag(k.scope & 0xffff, LTRACK_PF_NET_RULES);
+	for (const auto &e : out_.net_rules)
+		flag(e.key.scope & 0xffff, LTRACK_PF_NET_RULES);
 	std::sort(out_.profiles.begin(), out_.profiles.end(),
 		  [](const compiled_profile &a, const compiled_profile &b) { return a.id < b.id; });
 	sort_entries(out_.inode_rules);
 	sort_entries(out_.name_rules);
-	sort_entries(out_.net_rules);
+	std::sort(out_.net_rules.begin(), out_.net_rules.end(),
+		  [](const net_entry &a, const net_entry &b) { return key_less(a.key, b.key); });
 	sort_entries(out_.exe_profiles);
 	sort_entries(out_.cgroup_profiles);
 	return std::move(out_);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +42,17 @@ struct resolved_target {
 	bool found = false;
 };
 
+// One "net_rules" entry, compact: the LPM key and its rules, a run of
+// compiled_policy::net_entry_rules (the entry's own rules and every enclosing
+// prefix's, in the order the kernel checks them). The map's value,
+// ltrack_net_val, is 200 bytes whatever the count; net_value() builds it when
+// the map is filled.
+struct net_entry {
+	ltrack_net_key key{};
+	uint32_t first = 0; // index into net_entry_rules
+	uint32_t count = 0; // at most LTRACK_NET_RULES_PER_PREFIX
+};
+
 struct compiled_profile {
 	uint32_t id = 0;
 	std::string name;
@@ -60,7 +72,8 @@ struct compiled_policy {
 	std::vector<compiled_profile> profiles; // by id
 	std::vector<std::pair<ltrack_inode_key, ltrack_inode_rule>> inode_rules;
 	std::vector<std::pair<ltrack_name_key, ltrack_rule>> name_rules;
-	std::vector<std::pair<ltrack_net_key, ltrack_net_val>> net_rules;
+	std::vector<net_entry> net_rules;               // by key
+	std::vector<ltrack_net_rule> net_entry_rules;   // the runs net_rules point into
 	std::vector<std::pair<ltrack_exe_key, uint32_t>> exe_profiles;
 	std::vector<std::pair<ltrack_cgroup_key, uint32_t>> cgroup_profiles;
 	uint32_t all_profile = 0;
@@ -69,6 +82,9 @@ struct compiled_policy {
 	std::vector<resolved_target> targets;
 	std::vector<std::string> model_dirs;     // resolved, for the scanner
 	std::set<std::string> trusted_digests;   // lower-case hex SHA-256
+
+	ltrack_net_val net_value(const net_entry &e) const; // the map's value
+	std::span<const ltrack_net_rule> net_rules_of(const net_entry &e) const;
 
 	const rule_symbol *symbol(uint32_t id) const;
 	const compiled_profile *find_profile(std::string_view name) const;

@@ -314,23 +314,24 @@ public:
 		ex_.is_default = true;
 		if (v.flags & LTRACK_PF_NET_RULES) {
 			// The trie's longest prefix of this profile that holds the address.
-			const std::pair<ltrack_net_key, ltrack_net_val> *best = nullptr;
+			const net_entry *best = nullptr;
 			for (const auto &e : p_.net_rules) {
-				if ((e.first.scope & 0xffff) != prof_.id)
+				if ((e.key.scope & 0xffff) != prof_.id)
 					continue;
 				std::array<uint8_t, 16> a;
-				std::memcpy(a.data(), e.first.addr, 16);
-				int len = int(e.first.prefixlen) - 32;
-				if (same_prefix(a, dst.addr, len) && (!best || e.first.prefixlen > best->first.prefixlen))
+				std::memcpy(a.data(), e.key.addr, 16);
+				int len = int(e.key.prefixlen) - 32;
+				if (same_prefix(a, dst.addr, len) && (!best || e.key.prefixlen > best->key.prefixlen))
 					best = &e;
 			}
 			if (best) {
 				std::array<uint8_t, 16> a;
-				std::memcpy(a.data(), best->first.addr, 16);
-				ex_.steps.push_back("longest matching prefix " + format_cidr(a, int(best->first.prefixlen) - 32) +
-						    " holds " + std::to_string(best->second.count) + " rule entries");
-				for (uint32_t i = 0; i < best->second.count && i < LTRACK_NET_RULES_PER_PREFIX; i++) {
-					const ltrack_net_rule &r = best->second.rules[i];
+				std::memcpy(a.data(), best->key.addr, 16);
+				ex_.steps.push_back("longest matching prefix " + format_cidr(a, int(best->key.prefixlen) - 32) +
+						    " holds " + std::to_string(best->count) + " rule entries");
+				const ltrack_net_val val = p_.net_value(*best); // what the kernel reads
+				for (uint32_t i = 0; i < val.count && i < LTRACK_NET_RULES_PER_PREFIX; i++) {
+					const ltrack_net_rule &r = val.rules[i];
 					if (dst.port < r.port_lo || dst.port > r.port_hi)
 						continue;
 					if (r.proto && r.proto != dst.proto)

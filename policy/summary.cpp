@@ -64,14 +64,14 @@ std::string resolved_note(const target_index &targets, uint32_t rule_id)
 std::string net_entries_text(const compiled_policy &p, uint32_t profile)
 {
 	std::string out;
-	for (const auto &[k, v] : p.net_rules) {
+	for (const auto &e : p.net_rules) {
+		const ltrack_net_key &k = e.key;
 		if ((k.scope & 0xffff) != profile)
 			continue;
 		std::array<uint8_t, 16> a;
 		std::memcpy(a.data(), k.addr, 16);
 		out += "      " + format_cidr(a, int(k.prefixlen) - 32) + ":";
-		for (uint32_t i = 0; i < v.count; i++) {
-			const ltrack_net_rule &r = v.rules[i];
+		for (const ltrack_net_rule &r : p.net_rules_of(e)) {
 			out += " " + action_name(r.action) + "[" + std::to_string(r.port_lo) + "-" + std::to_string(r.port_hi) +
 			       (r.proto == 6 ? "/tcp" : r.proto == 17 ? "/udp" : "") + " #" + std::to_string(r.rule_id) + "]";
 		}

@@ -42,15 +42,18 @@ const ltrack_rule *find_name(const compiled_policy &p, uint32_t profile, uint32_
 	return nullptr;
 }
 
-const ltrack_net_val *find_net(const compiled_policy &p, uint32_t profile, const std::string &cidr_text)
+// The map value of one net_rules entry, as the loader writes it.
+std::optional<ltrack_net_val> find_net(const compiled_policy &p, uint32_t profile, const std::string &cidr_text)
 {
 	std::string why;
 	auto c = parse_cidr(cidr_text, why);
 	EXPECT_TRUE(c) << why;
-	for (const auto &[k, v] : p.net_rules)
+	for (const auto &e : p.net_rules) {
+		const ltrack_net_key &k = e.key;
 		if (k.scope == profile && k.prefixlen == uint32_t(32 + c->len) && std::memcmp(k.addr, c->addr.data(), 16) == 0)
-			return &v;
-	return nullptr;
+			return p.net_value(e);
+	}
+	return std::nullopt;
 }
 
 } // namespace
@@ -238,7 +241,7 @@ rules = [
 	EXPECT_EQ(p.symbol(v.unix_rule)->kind, "unix");
 
 	// The port-only rule is the ::/0 entry, key prefixlen 32.
-	const ltrack_net_val *any = find_net(p, 1, "::/0");
+	const std::optional<ltrack_net_val> any = find_net(p, 1, "::/0");
 	ASSERT_TRUE(any);
 	ASSERT_EQ(any->count, 1u);
 	EXPECT_EQ(any->rules[0].port_lo, 53);
@@ -246,7 +249,7 @@ rules = [
 
 	// 10.0.0.0/8: prefixlen 32 + 96 + 8; deny before allow, then ::/0 folded
 	// in. One rule's port ranges stay together, by port.
-	const ltrack_net_val *ten = find_net(p, 1, "10.0.0.0/8");
+	const std::optional<ltrack_net_val> ten = find_net(p, 1, "10.0.0.0/8");
 	ASSERT_TRUE(ten);
 	ASSERT_EQ(ten->count, 4u);
 	EXPECT_EQ(ten->rules[0].action, LTRACK_ACT_DENY);
@@ -259,7 +262,7 @@ rules = [
 	EXPECT_EQ(ten->rules[3].port_lo, 53);
 
 	// 10.1.0.0/16 holds its own kill, then 10/8's rules, then ::/0's.
-	const ltrack_net_val *sub = find_net(p, 1, "10.1.0.0/16");
+	const std::optional<ltrack_net_val> sub = find_net(p, 1, "10.1.0.0/16");
 	ASSERT_TRUE(sub);
 	ASSERT_EQ(sub->count, 5u);
 	EXPECT_EQ(sub->rules[0].action, LTRACK_ACT_KILL);
@@ -271,11 +274,11 @@ rules = [
 	ASSERT_TRUE(find_net(p, 1, "::1/128"));
 	EXPECT_EQ(find_net(p, 1, "::1/128")->count, 2u);
 	// A v6 prefix gets ::/0's rules but not the IPv4 ones.
-	const ltrack_net_val *fd = find_net(p, 1, "fd00::/8");
+	const std::optional<ltrack_net_val> fd = find_net(p, 1, "fd00::/8");
 	ASSERT_TRUE(fd);
 	EXPECT_EQ(fd->count, 2u);
-	for (const auto &[k, val] : p.net_rules)
-		EXPECT_EQ(k.scope, 1u) << "scope = profile id, slot left 0 for the loader";
+	for (const auto &e : p.net_rules)
+		EXPECT_EQ(e.key.scope, 1u) << "scope = profile id, slot left 0 for the loader";
 }
 
 TEST(Compile, ModelRules)
@@ -412,7 +415,12 @@ TEST(Compile, SameInputSameOutput)
 	};
 	same(a.inode_rules, b.inode_rules);
 	same(a.name_rules, b.name_rules);
-	same(a.net_rules, b.net_rules);
+	ASSERT_EQ(a.net_rules.size(), b.net_rules.size());
+	for (std::size_t i = 0; i < a.net_rules.size(); i++) {
+		EXPECT_EQ(std::memcmp(&a.net_rules[i].key, &b.net_rules[i].key, sizeof(ltrack_net_key)), 0);
+		ltrack_net_val x = a.net_value(a.net_rules[i]), y = b.net_value(b.net_rules[i]);
+		EXPECT_EQ(std::memcmp(&x, &y, sizeof x), 0);
+	}
 	same(a.exe_profiles, b.exe_profiles);
 	EXPECT_EQ(summary_json(&a, {}), summary_json(&b, {}));
 	EXPECT_FALSE(a.inode_rules.empty());
@@ -461,7 +469,7 @@ enabled = true
 	for (const auto &[k, v] : p.inode_rules)
 		sh |= k.hook == LTRACK_HOOK_EXEC && v.self_action == LTRACK_ACT_AUDIT;
 	EXPECT_TRUE(sh);
-	const ltrack_net_val *any = find_net(p, 1, "::/0");
+	const std::optional<ltrack_net_val> any = find_net(p, 1, "::/0");
 	ASSERT_TRUE(any);
 	ASSERT_EQ(any->count, 2u);
 	EXPECT_EQ(any->rules[0].proto, 6);
