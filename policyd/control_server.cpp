@@ -1,5 +1,7 @@
 #include "control_server.h"
 
+#include "unix_listener.h"
+
 #include <spdlog/spdlog.h>
 
 #include <sys/epoll.h>
@@ -37,42 +39,24 @@ control_server::~control_server()
 {
 	for (auto &[fd, c] : conns_)
 		close(fd);
-	if (fd_ >= 0) {
-		close(fd_);
+	if (fd_)
 		unlink(path_.c_str());
-	}
 }
 
 status control_server::listen(const std::string &path, int epoll_fd, label_reader labels, request_handler on_request)
 {
-	sockaddr_un addr{};
-	if (path.size() >= sizeof(addr.sun_path))
-		return status::fail("control socket path too long: " + path);
+	// Non-root callers may reach and connect to the socket, so they get a
+	// clear refusal instead of EACCES; the check at accept decides who is
+	// served.
 	std::error_code ec;
 	std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
 	chmod(std::filesystem::path(path).parent_path().c_str(), 0755);
-	unlink(path.c_str()); // a stale socket of a daemon that died
-	fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd_ < 0)
-		return libbpf_fail("creating the control socket", errno);
-	addr.sun_family = AF_UNIX;
-	std::strcpy(addr.sun_path, path.c_str());
-	if (bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0)
-		return libbpf_fail("binding the control socket " + path, errno);
-	// Non-root callers may connect, so they get a clear refusal instead of
-	// EACCES; the check at accept decides who is served.
-	chmod(path.c_str(), 0666);
-	if (::listen(fd_, 64) < 0)
-		return libbpf_fail("listening on " + path, errno);
+	if (status s = listen_unix(path, SOCK_STREAM, 64, 0666, epoll_fd, "control socket", fd_); !s.ok())
+		return s;
 	path_ = path;
 	epoll_ = epoll_fd;
 	labels_ = std::move(labels);
 	on_request_ = std::move(on_request);
-	epoll_event ev{};
-	ev.events = EPOLLIN;
-	ev.data.fd = fd_;
-	if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd_, &ev) < 0)
-		return libbpf_fail("watching the control socket", errno);
 	return {};
 }
 
@@ -114,15 +98,9 @@ void control_server::drop(int fd)
 void control_server::on_listen_ready()
 {
 	for (int i = 0; i < accept_burst; i++) {
-		int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			// EAGAIN: all taken. EMFILE and the like: the listener stays
-			// readable; not watched for a moment (else the loop spins).
-			pause_.on_accept_error(epoll_, fd_, errno, "control socket");
+		int c = pause_.accept_next(epoll_, fd_.get(), "control socket");
+		if (c < 0)
 			return;
-		}
 		auto now = clock::now();
 		connection conn{control::request_reader(now)};
 		conn.deadline = conn.reader.deadline();
@@ -346,7 +324,7 @@ int control_server::release(int fd)
 int control_server::expire()
 {
 	auto now = clock::now();
-	int resume_ms = pause_.resume(epoll_, fd_, now);
+	int resume_ms = pause_.resume(epoll_, fd_.get(), now);
 	std::vector<int> late;
 	clock::time_point next = clock::time_point::max();
 	for (auto &[fd, c] : conns_) {

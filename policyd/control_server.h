@@ -23,6 +23,7 @@
 #include "control_protocol.h"
 #include "libbpf_call.h"
 #include "listen_pause.h"
+#include "unique_fd.h"
 
 #include <sys/types.h>
 
@@ -63,7 +64,7 @@ public:
 	// Listens on path (mode 0666: a non-root caller gets a clear refusal,
 	// not EACCES) and adds the socket to epoll_fd.
 	status listen(const std::string &path, int epoll_fd, label_reader labels, request_handler on_request);
-	int fd() const { return fd_; }
+	int fd() const { return fd_.get(); }
 	bool paused() const { return pause_.paused(); }
 	bool owns(int fd) const { return conns_.count(fd) != 0; }
 
@@ -112,7 +113,8 @@ private:
 	bool may_log();
 	void drop(int fd);
 
-	int fd_ = -1, epoll_ = -1;
+	unique_fd fd_;
+	int epoll_ = -1;
 	std::string path_;
 	label_reader labels_;
 	request_handler on_request_;

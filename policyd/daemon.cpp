@@ -14,6 +14,7 @@
 #include "scan_waiter.h"
 #include "service_manager.h"
 #include "target_watch.h"
+#include "unique_fd.h"
 
 #include <spdlog/spdlog.h>
 
@@ -77,7 +78,7 @@ private:
 	policy::metrics_config metrics_cfg_;
 	std::chrono::steady_clock::time_point textfile_due_{};
 	std::string textfile_error_; // the last one logged: a failing write warns once, not every interval
-	int epoll_ = -1, sigfd_ = -1, timerfd_ = -1;
+	unique_fd epoll_, sigfd_, timerfd_;
 	bool stop_ = false, unload_ = false;
 	std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
@@ -87,7 +88,7 @@ bool daemon::add_fd(int fd)
 	epoll_event ev{};
 	ev.events = EPOLLIN;
 	ev.data.fd = fd;
-	return epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) == 0;
+	return epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
 int daemon::run()
@@ -159,15 +160,19 @@ int daemon::run()
 		sigaddset(&mask, sig);
 	sigprocmask(SIG_BLOCK, &mask, nullptr);
 	signal(SIGPIPE, SIG_IGN);
-	sigfd_ = signalfd(-1, &mask, SFD_CLOEXEC);
-	timerfd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	sigfd_.reset(signalfd(-1, &mask, SFD_CLOEXEC));
+	timerfd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
 	itimerspec tick{{1, 0}, {1, 0}};
-	timerfd_settime(timerfd_, 0, &tick, nullptr);
-	epoll_ = epoll_create1(EPOLL_CLOEXEC);
+	timerfd_settime(timerfd_.get(), 0, &tick, nullptr);
+	epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
+	if (!sigfd_ || !timerfd_ || !epoll_) {
+		spdlog::error("cannot create the event loop (signalfd, timerfd, epoll): {}", std::strerror(errno));
+		return 1;
+	}
 	// A caller is admitted when no ltrack profile labels it: read through
 	// its pidfd, so the label is that process's, not its pid's.
 	auto labels = [this](int pidfd) { return guard_.task_profile(pidfd); };
-	if (status s = control_.listen(opt_.socket_path, epoll_, labels, [this](control_request &r) { handle(r); });
+	if (status s = control_.listen(opt_.socket_path, epoll_.get(), labels, [this](control_request &r) { handle(r); });
 	    !s.ok()) {
 		spdlog::error("{}", s.error);
 		return 1;
@@ -186,7 +191,7 @@ int daemon::run()
 		v.mode = guard_.profile_mode(profile);
 		return v;
 	};
-	if (status s = reports_.listen(opt_.report_socket, epoll_, labels, modes,
+	if (status s = reports_.listen(opt_.report_socket, epoll_.get(), labels, modes,
 				       [this](const ltrack_event &e) { pipeline_.on_event(e, models_); });
 	    !s.ok()) {
 		spdlog::error("{}", s.error);
@@ -199,8 +204,8 @@ int daemon::run()
 	add_fd(events_.fd());
 	if (tracer_.fd() >= 0)
 		add_fd(tracer_.fd());
-	add_fd(sigfd_);
-	add_fd(timerfd_);
+	add_fd(sigfd_.get());
+	add_fd(timerfd_.get());
 	if (models_.fd() >= 0)
 		add_fd(models_.fd());
 	watch_targets();
@@ -226,7 +231,7 @@ int daemon::run()
 		int wait_ms = control_.expire(), metrics_ms = metrics_.expire();
 		if (wait_ms < 0 || (metrics_ms >= 0 && metrics_ms < wait_ms))
 			wait_ms = metrics_ms;
-		int n = epoll_wait(epoll_, evs, 16, wait_ms);
+		int n = epoll_wait(epoll_.get(), evs, 16, wait_ms);
 		if (n < 0 && errno != EINTR) {
 			spdlog::error("epoll_wait: {}", std::strerror(errno));
 			break;
@@ -240,7 +245,7 @@ int daemon::run()
 				continue;
 			if (fd == events_.fd())
 				events_.poll(0);
-			else if (fd == sigfd_)
+			else if (fd == sigfd_.get())
 				on_signal();
 			else if (fd == control_.fd())
 				control_.on_listen_ready();
@@ -262,9 +267,9 @@ int daemon::run()
 				on_targets_timer();
 			else if (fd == waiter_.fd())
 				on_scan_results();
-			else if (fd == timerfd_) {
+			else if (fd == timerfd_.get()) {
 				uint64_t ticks;
-				[[maybe_unused]] auto r = read(timerfd_, &ticks, sizeof(ticks));
+				[[maybe_unused]] auto r = read(timerfd_.get(), &ticks, sizeof(ticks));
 				check_counters();
 			}
 		}
@@ -300,7 +305,7 @@ int daemon::run()
 void daemon::on_signal()
 {
 	signalfd_siginfo si;
-	if (read(sigfd_, &si, sizeof(si)) != sizeof(si))
+	if (read(sigfd_.get(), &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		bool ok;
@@ -460,7 +465,7 @@ void daemon::start_models()
 			limits.max_bytes[p.id] = p.scan_at_open_max_bytes;
 	if (limits.max_bytes.empty()) {
 		if (waiter_.running()) {
-			epoll_ctl(epoll_, EPOLL_CTL_DEL, waiter_.fd(), nullptr);
+			epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, waiter_.fd(), nullptr);
 			waiter_.stop();
 			on_scan_results();
 		}
@@ -525,7 +530,7 @@ void daemon::configure_metrics()
 	if (want.listen != metrics_.address() || (want.listen.empty() && metrics_.fd() >= 0)) {
 		metrics_.close_all();
 		if (!want.listen.empty()) {
-			if (status s = metrics_.listen(want.listen, epoll_, [this] { return metrics_text(); }); !s.ok())
+			if (status s = metrics_.listen(want.listen, epoll_.get(), [this] { return metrics_text(); }); !s.ok())
 				spdlog::error("{}; no metrics endpoint (under systemd: see docs/operations.md#metrics)",
 					      s.error);
 			else

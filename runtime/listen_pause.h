@@ -3,12 +3,13 @@
 // would wake the loop again at once, for ever, while the connection waits
 // in the backlog. It is taken out of epoll for `pause` instead and watched
 // again by resume() (called from the loop's expire/tick); one warning per
-// pause.
+// pause. accept_next() is the one accept loop step every listener uses.
 #pragma once
 
 #include <spdlog/spdlog.h>
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <chrono>
@@ -55,6 +56,22 @@ public:
 		epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
 		paused_ = false;
 		return -1;
+	}
+	// The next pending connection on listener fd (non-blocking, close on
+	// exec), or -1 when there is none now: EAGAIN (all taken) or out of
+	// resources, after which the listener is paused (on_accept_error).
+	// A connection that was aborted before it was taken is skipped.
+	int accept_next(int epoll_fd, int fd, const char *what)
+	{
+		for (;;) {
+			int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (c >= 0)
+				return c;
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			on_accept_error(epoll_fd, fd, errno, what);
+			return -1;
+		}
 	}
 	bool paused() const { return paused_; }
 	uint64_t count() const { return count_; }

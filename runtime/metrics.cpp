@@ -173,9 +173,7 @@ void server::close_all()
 	for (auto &[fd, c] : conns_)
 		close(fd);
 	conns_.clear();
-	if (fd_ >= 0)
-		close(fd_); // closing removes it from epoll
-	fd_ = -1;
+	fd_.reset(); // closing removes it from epoll
 	pause_ = {};
 	addr_.clear();
 }
@@ -202,27 +200,21 @@ status server::listen(const std::string &addr, int epoll_fd, std::function<std::
 		std::memcpy(&s4->sin_addr, a->addr.data(), 4);
 		len = sizeof(*s4);
 	}
-	int fd = socket(a->v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
+	unique_fd fd(socket(a->v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+	if (!fd)
 		return libbpf_fail("metrics: creating a TCP socket", errno);
 	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (a->v6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, reinterpret_cast<sockaddr *>(&ss), len) < 0 || ::listen(fd, 16) < 0) {
-		int e = errno;
-		close(fd);
-		return libbpf_fail("metrics: listening on " + addr, e);
-	}
+		setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd.get(), reinterpret_cast<sockaddr *>(&ss), len) < 0 || ::listen(fd.get(), 16) < 0)
+		return libbpf_fail("metrics: listening on " + addr, errno);
 	epoll_event ev{};
 	ev.events = EPOLLIN;
-	ev.data.fd = fd;
-	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		int e = errno;
-		close(fd);
-		return libbpf_fail("metrics: watching the socket", e);
-	}
-	fd_ = fd;
+	ev.data.fd = fd.get();
+	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd.get(), &ev) < 0)
+		return libbpf_fail("metrics: watching the socket", errno);
+	fd_ = std::move(fd);
 	epoll_ = epoll_fd;
 	addr_ = addr;
 	body_ = std::move(body);
@@ -239,15 +231,9 @@ void server::drop(int fd)
 void server::on_listen_ready()
 {
 	for (int i = 0; i < accept_burst; i++) {
-		int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			// EAGAIN: all taken. EMFILE and the like: the listener stays
-			// readable; not watched for a moment (else the loop spins).
-			pause_.on_accept_error(epoll_, fd_, errno, "metrics endpoint");
+		int c = pause_.accept_next(epoll_, fd_.get(), "metrics endpoint");
+		if (c < 0)
 			return;
-		}
 		if (conns_.size() >= max_connections) {
 			++stats_.shed;
 			close(c);
@@ -352,7 +338,7 @@ void server::write_out(int fd, connection &c)
 int server::expire()
 {
 	auto now = clock::now();
-	int resume_ms = fd_ >= 0 ? pause_.resume(epoll_, fd_, now) : -1;
+	int resume_ms = fd_ ? pause_.resume(epoll_, fd_.get(), now) : -1;
 	std::vector<int> late;
 	clock::time_point next = clock::time_point::max();
 	for (auto &[fd, c] : conns_) {

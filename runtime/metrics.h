@@ -17,6 +17,7 @@
 
 #include "libbpf_call.h"
 #include "listen_pause.h"
+#include "unique_fd.h"
 
 #include <array>
 #include <chrono>
@@ -97,7 +98,7 @@ public:
 	status listen(const std::string &addr, int epoll_fd, std::function<std::string()> body);
 	void close_all();
 	const std::string &address() const { return addr_; }
-	int fd() const { return fd_; }
+	int fd() const { return fd_.get(); }
 	bool owns(int fd) const { return conns_.count(fd) != 0; }
 	void on_listen_ready();
 	void on_ready(int fd, uint32_t events);
@@ -118,7 +119,8 @@ private:
 	void drop(int fd);
 	void write_out(int fd, connection &c);
 
-	int fd_ = -1, epoll_ = -1;
+	unique_fd fd_;
+	int epoll_ = -1;
 	std::string addr_;
 	std::function<std::string()> body_;
 	std::map<int, connection> conns_;

@@ -1,5 +1,7 @@
 #include "report_server.h"
 
+#include "unix_listener.h"
+
 #include "import_lists.h"
 #include "record.h"
 
@@ -59,41 +61,21 @@ report_server::~report_server()
 			close(c.pidfd);
 		close(fd);
 	}
-	if (fd_ >= 0) {
-		close(fd_);
+	if (fd_)
 		unlink(path_.c_str());
-	}
 }
 
 status report_server::listen(const std::string &path, int epoll_fd, label_reader labels, mode_reader modes,
 			     record_sink sink)
 {
-	sockaddr_un addr{};
-	if (path.size() >= sizeof(addr.sun_path))
-		return status::fail("report socket path too long: " + path);
-	std::error_code ec;
-	std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-	unlink(path.c_str()); // a stale socket of a daemon that died
-	fd_ = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd_ < 0)
-		return libbpf_fail("creating the report socket", errno);
-	addr.sun_family = AF_UNIX;
-	std::strcpy(addr.sun_path, path.c_str());
-	if (bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0)
-		return libbpf_fail("binding the report socket " + path, errno);
-	chmod(path.c_str(), 0666); // any process may report; its label says who it is
-	if (::listen(fd_, 128) < 0)
-		return libbpf_fail("listening on " + path, errno);
+	// Any process may report; its label says who it is.
+	if (status s = listen_unix(path, SOCK_SEQPACKET, 128, 0666, epoll_fd, "report socket", fd_); !s.ok())
+		return s;
 	path_ = path;
 	epoll_ = epoll_fd;
 	labels_ = std::move(labels);
 	modes_ = std::move(modes);
 	sink_ = std::move(sink);
-	epoll_event ev{};
-	ev.events = EPOLLIN;
-	ev.data.fd = fd_;
-	if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd_, &ev) < 0)
-		return libbpf_fail("watching the report socket", errno);
 	return {};
 }
 
@@ -110,15 +92,10 @@ bool report_server::may_log()
 void report_server::on_listen_ready()
 {
 	for (int i = 0; i < accept_burst; i++) {
-		int fd = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		uint64_t pauses = pause_.count();
+		int fd = pause_.accept_next(epoll_, fd_.get(), "report socket");
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			// EAGAIN: all taken. EMFILE and the like: the socket stays
-			// readable; not watched until a tick (else the loop spins).
-			if (listen_pause::out_of_resources(errno) && !pause_.paused())
-				++stats_.paused;
-			pause_.on_accept_error(epoll_, fd_, errno, "report socket");
+			stats_.paused += pause_.count() - pauses;
 			return;
 		}
 		if (conns_.size() >= max_connections) {
@@ -350,7 +327,7 @@ void report_server::flush(connection &c, bool all)
 
 void report_server::tick(clock::time_point now)
 {
-	pause_.resume(epoll_, fd_, now);
+	pause_.resume(epoll_, fd_.get(), now);
 	budget_used_ = 0;
 	if (over_budget_unlogged_) {
 		spdlog::warn("report socket: {} reports dropped: more than {} a second from all connections",

@@ -35,6 +35,7 @@
 
 #include "libbpf_call.h"
 #include "listen_pause.h"
+#include "unique_fd.h"
 #include "report_protocol.h"
 
 #include <abi.h>
@@ -83,7 +84,7 @@ public:
 	// decided by its label) and adds the socket to epoll_fd.
 	status listen(const std::string &path, int epoll_fd, label_reader labels, mode_reader modes,
 		      record_sink sink);
-	int fd() const { return fd_; }
+	int fd() const { return fd_.get(); }
 	const std::string &path() const { return path_; }
 	bool owns(int fd) const { return conns_.count(fd) != 0; }
 	void on_listen_ready();
@@ -121,7 +122,8 @@ private:
 	void drop(int fd);
 	bool may_log();
 
-	int fd_ = -1, epoll_ = -1;
+	unique_fd fd_;
+	int epoll_ = -1;
 	std::string path_;
 	label_reader labels_;
 	mode_reader modes_;
