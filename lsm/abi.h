@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only */
 /*
  * The ABI shared by ltrack's BPF programs (lsm/, one object per hook family) and user space
  * (policyd/, tracing/, ctl/): map keys and values, the decision record and

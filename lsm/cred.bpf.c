@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* Privilege escalation: a governed task whose credentials gain privilege.
  * Escalation is gaining root in an id, or capabilities:
  *   - set*uid(2) that makes the real, effective, saved or filesystem uid 0

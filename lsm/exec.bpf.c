@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* bprm_check_security: which programs a governed task may execute. Called
  * once per binfmt round, so a script's interpreter is checked too. */
 #include "ltrack.bpf.h"

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* file_open: model rules, then file rules (exact file, nearest directory,
  * name pattern, profile default), for governed tasks only. The same decision
  * guards the new names an object can get (path_link, path_rename): what a

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only */
 /* Kernel-side helpers shared by the hook families: the maps (defined once in
  * maps.bpf.c, linked into one object), who is governed, the ancestor walk and
  * the decision -> verdict + record step every hook ends with. */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* The one definition of every map; the hook files declare them extern and
  * `bpftool gen object` links them together. */
 #include "ltrack.bpf.h"

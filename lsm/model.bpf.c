@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* Model verdict integrity: the content generation of every inode the daemon
  * has scanned (model_content, see ltrack_content in abi.h) moves the moment
  * anyone, governed or not, may change its bytes: an open for writing, a

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only */
 /*
  * The model layer's decision, written once: a pure function over plain
  * values, compiled into the BPF object (lsm/file.bpf.c decide_model, for

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* Mounts: a governed task may not change what the file tree looks like
  * (mount, bind, move, remount, propagation, umount, pivot_root, and a new
  * filesystem instance through fsopen/fsconfig) unless its profile's

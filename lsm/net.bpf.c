@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* The network hooks of a governed process:
  *  - socket_create: the kinds of socket its profile lets it make (SOCKET);
  *    connect and send check the kind again, for a socket it did not make

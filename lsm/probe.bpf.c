@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* The smallest BPF LSM program: ltrackd loads and attaches it before
  * anything else to learn whether this kernel can enforce at all. */
 #include "vmlinux.h"

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* Coalescing identical decisions (abi.h, "coalescing"): the check every
  * record passes before it is sent, and the flush the daemon runs once a
  * second for windows that ended with decisions not yet in a record.

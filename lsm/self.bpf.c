@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* ltrack defends itself: whatever its profile says, a governed process (even
  * root) may not
  *   - call bpf(2) at all: the pinned maps, links and programs are reached

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only */
 /*
  * User space's names for the socket constants of the SOCKET hook: address
  * families, socket types and netlink protocols, as the policy's network

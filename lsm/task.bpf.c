@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* Who is governed. A task becomes governed when it executes a profile's
  * executable (or lives in a profile's cgroup, see current_profile()), and
  * every task it creates inherits its profile at task_alloc. */

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* Process life, for the decision log's context: exec (program, arguments,
  * parent, ids, cgroup), fork and exit. Plain tracepoints, so they also load
  * on kernels without BPF LSM (ltrackd --observe-only). */
