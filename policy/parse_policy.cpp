@@ -640,7 +640,7 @@ void read_log(parse_context &ctx, table_reader &top, log_config &log)
 		return;
 	table_reader r(ctx, *t, "log",
 		       {"level", "format", "output_path", "max_size", "max_age", "max_backups", "compress",
-			"stats_interval"});
+			"stats_interval", "journald", "syslog", "syslog_facility"});
 	if (auto v = r.choice("level", {"trace", "debug", "info", "warn", "error", "critical", "off"}))
 		log.level = *v;
 	if (auto v = r.choice("format", {"json", "text"}))
@@ -660,6 +660,13 @@ void read_log(parse_context &ctx, table_reader &top, log_config &log)
 	if (const toml::node *n = r.get("stats_interval"))
 		if (auto secs = parse_interval(ctx, *n, r.name("stats_interval")))
 			log.stats_interval_s = *secs;
+	if (auto v = r.boolean("journald"))
+		log.journald = *v;
+	if (auto v = r.boolean("syslog"))
+		log.syslog = *v;
+	if (auto v = r.choice("syslog_facility", {"daemon", "user", "auth", "authpriv", "local0", "local1", "local2",
+						  "local3", "local4", "local5", "local6", "local7"}))
+		log.syslog_facility = *v;
 }
 
 void read_metrics(parse_context &ctx, table_reader &top, metrics_config &m)

@@ -22,6 +22,9 @@ struct log_config {
 	uint32_t max_backups = 5;
 	bool compress = true;
 	uint32_t stats_interval_s = 0; // [log] stats_interval: a "stats" record this often; 0 = none
+	bool journald = false;         // [log] journald: also each record to journald, one field per record field
+	bool syslog = false;           // [log] syslog: also each record to syslog (/dev/log)
+	std::string syslog_facility = "daemon";
 };
 
 // [metrics]: Prometheus text exposition, served and/or written for

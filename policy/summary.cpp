@@ -91,7 +91,9 @@ std::string summary_text(const compiled_policy &p)
 	o << "log: " << p.log.format << " to " << p.log.output_path << ", level " << p.log.level << ", rotate at "
 	  << p.log.max_size_mb << " MB, keep " << p.log.max_backups << " for " << p.log.max_age_days << " days"
 	  << (p.log.compress ? ", compressed" : "")
-	  << (p.log.stats_interval_s ? ", stats every " + std::to_string(p.log.stats_interval_s) + " s" : "") << "\n";
+	  << (p.log.stats_interval_s ? ", stats every " + std::to_string(p.log.stats_interval_s) + " s" : "")
+	  << (p.log.journald ? ", also to journald" : "")
+	  << (p.log.syslog ? ", also to syslog (facility " + p.log.syslog_facility + ")" : "") << "\n";
 	o << p.profiles.size() << " profile(s), " << p.symbols.size() << " rule(s), " << p.entry_count() << " map entries\n";
 	const target_index targets = index_targets(p);
 	for (const auto &prof : p.profiles) {
@@ -173,7 +175,9 @@ std::string summary_json(const compiled_policy *p, const std::vector<diagnostic>
 	  << ",\"output_path\":" << json_string(p->log.output_path) << ",\"max_size\":" << p->log.max_size_mb
 	  << ",\"max_age\":" << p->log.max_age_days << ",\"max_backups\":" << p->log.max_backups
 	  << ",\"compress\":" << (p->log.compress ? "true" : "false")
-	  << ",\"stats_interval_s\":" << p->log.stats_interval_s << "},\"all_profile\":" << p->all_profile
+	  << ",\"stats_interval_s\":" << p->log.stats_interval_s << ",\"journald\":" << (p->log.journald ? "true" : "false")
+	  << ",\"syslog\":" << (p->log.syslog ? "true" : "false")
+	  << ",\"syslog_facility\":" << json_string(p->log.syslog_facility) << "},\"all_profile\":" << p->all_profile
 	  << ",\"profiles\":[";
 	for (std::size_t i = 0; i < p->profiles.size(); i++) {
 		const compiled_profile &pr = p->profiles[i];

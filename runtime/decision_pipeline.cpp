@@ -109,6 +109,11 @@ std::string decision_pipeline::configure(const policy::compiled_policy *p, const
 		cfg.max_age_days = l.max_age_days;
 		cfg.max_backups = l.max_backups;
 		cfg.compress = l.compress;
+		cfg.forward.journald = l.journald;
+		cfg.forward.syslog = l.syslog;
+		if (int f = tracing::parse_syslog_facility(l.syslog_facility); f >= 0)
+			cfg.forward.syslog_facility = f;
+		cfg.forward.syslog_json = cfg.format == tracing::log_format::json;
 	}
 	if (!path_override.empty())
 		cfg.output_path = path_override == "-" ? "" : path_override;
@@ -118,7 +123,10 @@ std::string decision_pipeline::configure(const policy::compiled_policy *p, const
 	if (log_ && cfg.level == log_cfg_.level && cfg.format == log_cfg_.format &&
 	    cfg.output_path == log_cfg_.output_path && cfg.max_size_mb == log_cfg_.max_size_mb &&
 	    cfg.max_age_days == log_cfg_.max_age_days && cfg.max_backups == log_cfg_.max_backups &&
-	    cfg.compress == log_cfg_.compress && cfg.foreground == log_cfg_.foreground) {
+	    cfg.compress == log_cfg_.compress && cfg.foreground == log_cfg_.foreground &&
+	    cfg.forward.journald == log_cfg_.forward.journald && cfg.forward.syslog == log_cfg_.forward.syslog &&
+	    cfg.forward.syslog_facility == log_cfg_.forward.syslog_facility &&
+	    cfg.forward.syslog_json == log_cfg_.forward.syslog_json) {
 		set_stats_interval(p ? p->log.stats_interval_s : 0);
 		return {}; // unchanged: keep the open log (and its rotation state)
 	}
@@ -343,6 +351,11 @@ void decision_pipeline::fill(metrics::snapshot &s) const
 	s.disconnected_denials = disconnected_seen_;
 	s.tamper_refusals = tamper_seen_;
 	s.reloads = reloads_;
+	if (log_) {
+		tracing::decision_log::counters lc = log_->stats();
+		s.log_forwarded = lc.forwarded;
+		s.log_forward_dropped = lc.forward_dropped;
+	}
 }
 
 std::string decision_pipeline::stats_text(bool json, const std::map<std::string, uint64_t> &scans) const
@@ -359,19 +372,21 @@ std::string decision_pipeline::stats_text(bool json, const std::map<std::string,
 	if (json)
 		return fmt::format("{{\"decisions\":{},\"records\":{},\"ringbuf_drops\":{},\"walk_limit_denials\":{},"
 				   "\"disconnected_denials\":{},\"tamper_refusals\":{},"
-				   "\"log\":{{\"written\":{},\"below_level\":{},\"write_errors\":{},\"rotations\":{}}},"
+				   "\"log\":{{\"written\":{},\"below_level\":{},\"write_errors\":{},\"rotations\":{},"
+				   "\"forwarded\":{},\"forward_dropped\":{}}},"
 				   "\"reloads\":{{\"ok\":{},\"rejected\":{},\"last_seconds\":{},\"sum_seconds\":{}}},"
 				   "\"scans_by_verdict\":{},\"by_hook\":{},\"by_profile\":{},\"by_outcome\":{},\"by_rule\":{}}}",
 				   attempts_, decisions_, drops_seen_, walk_limits_seen_, disconnected_seen_, tamper_seen_,
-				   lc.written, lc.below_level, lc.write_errors, lc.rotations, reloads_.ok, reloads_.rejected,
-				   reloads_.last_s, reloads_.sum_s, json_counts(scans), json_counts(by_hook),
+				   lc.written, lc.below_level, lc.write_errors, lc.rotations, lc.forwarded, lc.forward_dropped,
+				   reloads_.ok, reloads_.rejected, reloads_.last_s, reloads_.sum_s, json_counts(scans), json_counts(by_hook),
 				   json_counts(by_profile), json_counts(by_outcome), json_counts(by_rule_));
 	std::string out = fmt::format("decisions received: {} (in {} records)\nring buffer drops: {}\nfail-closed "
 				      "denials: {} walk limit, {} disconnected\ntamper refusals: {}\ndecision log: {} "
-				      "written, {} below level, {} write errors, {} rotations\nreloads: {} ok, {} rejected, "
-				      "last {:.3f} s\n",
+				      "written, {} below level, {} write errors, {} rotations, {} forwarded, {} forward "
+				      "drops\nreloads: {} ok, {} rejected, last {:.3f} s\n",
 				      attempts_, decisions_, drops_seen_, walk_limits_seen_, disconnected_seen_, tamper_seen_,
-				      lc.written, lc.below_level, lc.write_errors, lc.rotations, reloads_.ok,
+				      lc.written, lc.below_level, lc.write_errors, lc.rotations, lc.forwarded,
+				      lc.forward_dropped, reloads_.ok,
 				      reloads_.rejected, reloads_.last_s);
 	out += text_counts("model scans by verdict", scans);
 	out += text_counts("by hook", by_hook);

@@ -135,6 +135,11 @@ std::string render(const snapshot &s)
 	e.family("ltrack_model_scans_total", "counter", "Model files scanned by ltrackd, by verdict.");
 	for (const auto &[v, n] : s.scans)
 		e.sample("ltrack_model_scans_total", {{"verdict", v}}, n);
+	e.family("ltrack_decision_log_forward_total", "counter",
+		 "Decision records sent to journald or syslog ([log] journald, syslog; per output), and those they did not "
+		 "get because they did not keep up.");
+	e.sample("ltrack_decision_log_forward_total", {{"result", "sent"}}, s.log_forwarded);
+	e.sample("ltrack_decision_log_forward_total", {{"result", "dropped"}}, s.log_forward_dropped);
 	e.family("ltrack_reloads_total", "counter", "Policy reloads (ltrackctl reload, SIGHUP), by result.");
 	e.sample("ltrack_reloads_total", {{"result", "ok"}}, s.reloads.ok);
 	e.sample("ltrack_reloads_total", {{"result", "rejected"}}, s.reloads.rejected);

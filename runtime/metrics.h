@@ -72,6 +72,7 @@ struct snapshot {
 	uint64_t tamper_refusals = 0;      // attempts on ltrack itself refused (or would be, in audit)
 	std::map<std::string, uint64_t> scans; // verdict -> model files scanned
 	reload_stats reloads;
+	uint64_t log_forwarded = 0, log_forward_dropped = 0; // [log] journald, syslog
 	// The endpoint's own counters.
 	uint64_t http_served = 0, http_rejected = 0, http_timed_out = 0, http_shed = 0;
 };

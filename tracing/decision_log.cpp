@@ -33,8 +33,9 @@ bool has_file(const log_config &cfg) { return !cfg.output_path.empty() && cfg.ou
 
 std::string check_config(const log_config &cfg)
 {
-	if (!has_file(cfg) && !cfg.foreground)
-		return "decision log: no output: set [log] output_path or run ltrackd in the foreground";
+	if (!has_file(cfg) && !cfg.foreground && !cfg.forward.enabled())
+		return "decision log: no output: set [log] output_path, journald or syslog, or run ltrackd in the "
+		       "foreground";
 	if (has_file(cfg) && cfg.output_path.front() != '/')
 		return "decision log: output_path \"" + cfg.output_path + "\" must be absolute";
 	if (cfg.max_size_bytes == 0 && (cfg.max_size_mb == 0 || cfg.max_size_mb > (1ull << 20)))
@@ -70,6 +71,9 @@ std::unique_ptr<decision_log> decision_log::open(const log_config &cfg, std::str
 	log->logger_->set_pattern("%v");
 	log->logger_->set_level(spdlog::level::trace);
 	log->logger_->flush_on(spdlog::level::trace);
+	if (cfg.forward.enabled()) {
+		log->forward_ = std::make_unique<log_forwarder>(cfg.forward);
+	}
 	return log;
 }
 
@@ -82,6 +86,63 @@ decision_log::~decision_log()
 void decision_log::emit(const std::string &line)
 {
 	logger_->log(spdlog::level::info, "{}", line);
+}
+
+namespace {
+int syslog_priority(severity s)
+{
+	switch (s) {
+	case severity::critical:
+		return 2; // LOG_CRIT
+	case severity::warn:
+		return 4; // LOG_WARNING
+	case severity::info:
+		break;
+	}
+	return 6; // LOG_INFO
+}
+} // namespace
+
+void decision_log::forward(std::string json, std::string text, severity level)
+{
+	forward_->send(std::move(json), std::move(text), syslog_priority(level));
+}
+
+template <class Record> void decision_log::emit_record(const Record &r, severity level)
+{
+	if (!forward_) {
+		emit(cfg_.format == log_format::json ? format_json(r) : format_text(r));
+		return;
+	}
+	std::string json = format_json(r), text = format_text(r);
+	emit(cfg_.format == log_format::json ? json : text);
+	forward(std::move(json), std::move(text), level);
+}
+
+// Called with mu_ held: records journald or syslog did not get are a loss,
+// said in the file (and to them, should they take it now) like any other;
+// at most once a second, so a stalled journald does not double the file.
+void decision_log::report_forward_loss()
+{
+	if (!forward_)
+		return;
+	uint64_t dropped = forward_->stats().dropped;
+	if (dropped == reported_forward_drops_)
+		return;
+	auto now = std::chrono::steady_clock::now();
+	if (now - forward_loss_said_ < std::chrono::seconds(1))
+		return;
+	forward_loss_said_ = now;
+	if (reported_forward_drops_ == 0)
+		spdlog::warn("decision log: {} did not keep up; records sent to it are being dropped",
+			     forward_->config().journald ? "journald" : "syslog");
+	loss_record l;
+	l.ts_boot_ns = boot_time_now_ns();
+	l.time = format_rfc3339(l.ts_boot_ns, boot_to_realtime_offset_ns());
+	l.source = loss_source::forward;
+	l.count = dropped - reported_forward_drops_;
+	reported_forward_drops_ = dropped;
+	emit_record(l, severity::critical);
 }
 
 // Called with mu_ held after each emit: a record the file sink failed to
@@ -114,7 +175,7 @@ void decision_log::write(const decision_record &r)
 		l.source = loss_source::write_error;
 		l.count = unreported_write_errors_;
 		uint64_t before = file_->write_errors();
-		emit(cfg_.format == log_format::json ? format_json(l) : format_text(l));
+		emit_record(l, severity::critical);
 		uint64_t after = file_->write_errors();
 		if (after == before) {
 			spdlog::info("decision log: writing {} works again after {} lost records", cfg_.output_path,
@@ -126,7 +187,8 @@ void decision_log::write(const decision_record &r)
 			seen_write_errors_ = after;
 		}
 	}
-	emit(cfg_.format == log_format::json ? format_json(r) : format_text(r));
+	report_forward_loss();
+	emit_record(r, r.level);
 	counters_.written++;
 	account_write_errors();
 }
@@ -145,7 +207,8 @@ void decision_log::write_loss(uint64_t count, loss_source source)
 		counters_.dropped += count;
 	else if (source == loss_source::coalesced)
 		counters_.coalesced += count;
-	emit(cfg_.format == log_format::json ? format_json(l) : format_text(l));
+	report_forward_loss();
+	emit_record(l, source == loss_source::coalesced ? severity::info : severity::critical);
 	account_write_errors();
 }
 
@@ -154,8 +217,16 @@ void decision_log::write_stats(stats_window &window, uint32_t interval_s, const 
 	std::lock_guard lock(mu_);
 	uint64_t ts = boot_time_now_ns();
 	std::string time = format_rfc3339(ts, boot_to_realtime_offset_ns());
-	emit(cfg_.format == log_format::json ? window.take_json(ts, time, interval_s, totals)
-					     : window.take_text(ts, time, interval_s, totals));
+	report_forward_loss();
+	if (!forward_) {
+		emit(cfg_.format == log_format::json ? window.take_json(ts, time, interval_s, totals)
+						     : window.take_text(ts, time, interval_s, totals));
+	} else {
+		std::string text = window.take_text(ts, time, interval_s, totals, false);
+		std::string json = window.take_json(ts, time, interval_s, totals);
+		emit(cfg_.format == log_format::json ? json : text);
+		forward(std::move(json), std::move(text), severity::info);
+	}
 	account_write_errors();
 }
 
@@ -167,6 +238,11 @@ decision_log::counters decision_log::stats() const
 	counters c = counters_;
 	if (file_)
 		c.rotations = file_->rotations();
+	if (forward_) {
+		log_forwarder::counters f = forward_->stats();
+		c.forwarded = f.sent;
+		c.forward_dropped = f.dropped;
+	}
 	return c;
 }
 

@@ -1,9 +1,11 @@
 // The decision log: records at or above the configured severity, in the
-// configured format, to a rotating file and (in the foreground) stdout.
+// configured format, to a rotating file and (in the foreground) stdout,
+// and ([log] journald, syslog) to journald or syslog.
 // It has its own spdlog logger, never registered, so the daemon's
 // operational log (the default logger) and the decision log stay apart.
 #pragma once
 
+#include "log_forward.h"
 #include "periodic_stats.h"
 #include "record.h"
 #include "record_format.h"
@@ -12,6 +14,7 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -29,6 +32,7 @@ struct log_config {
 	bool compress = true;
 	bool foreground = false; // also to stdout
 	uint64_t max_size_bytes = 0; // overrides max_size_mb when non-zero (tests)
+	forward_config forward;      // [log] journald, syslog, syslog_facility
 };
 
 // LTRACK_LOG_FORMAT (json|text) and LTRACK_LOG_LEVEL (a severity name)
@@ -47,6 +51,8 @@ public:
 		uint64_t coalesced = 0;   // reported by write_loss(coalesced)
 		uint64_t write_errors = 0;
 		uint64_t rotations = 0;
+		uint64_t forwarded = 0;       // records delivered to journald or syslog (per output)
+		uint64_t forward_dropped = 0; // records journald or syslog did not get (queue full, send failed)
 	};
 
 	// nullptr and error (check_config's, or the file's) on failure.
@@ -73,11 +79,19 @@ public:
 private:
 	decision_log() = default;
 	void emit(const std::string &line);
+	// A record to the file/stdout in the configured format, and to journald
+	// and syslog.
+	template <class Record> void emit_record(const Record &r, severity level);
+	void forward(std::string json, std::string text, severity level);
 	void account_write_errors();
+	void report_forward_loss();
 
 	log_config cfg_;
 	std::shared_ptr<rotating_file_sink> file_;
 	std::shared_ptr<spdlog::logger> logger_;
+	std::unique_ptr<log_forwarder> forward_;
+	uint64_t reported_forward_drops_ = 0;
+	std::chrono::steady_clock::time_point forward_loss_said_{};
 	mutable std::mutex mu_; // counters and pending loss, across the daemon's threads
 	counters counters_;
 	uint64_t seen_write_errors_ = 0;

@@ -71,7 +71,8 @@ std::string stats_window::take_json(uint64_t ts_boot_ns, const std::string &time
 			",\"start_boot_ns\":" + std::to_string(e.start) + ",\"exe\":" + json_string(e.exe) +
 			",\"denials\":" + std::to_string(e.denials) + "}";
 	tops += "]";
-	std::string out = "{\"type\":\"stats\",\"time\":" + json_string(time) + ",\"ts_boot_ns\":" +
+	std::string out = "{\"type\":\"stats\",\"time\":" + json_string(time) +
+			  ",\"host\":" + json_string(host_name()) + ",\"ts_boot_ns\":" +
 			  std::to_string(ts_boot_ns) + ",\"severity\":\"info\",\"interval_s\":" +
 			  std::to_string(interval_s) + ",\"decisions\":" + std::to_string(decisions_) +
 			  ",\"denials\":" + std::to_string(denials_) + ",\"by_hook\":" + json_counts(by_hook_) +
@@ -84,7 +85,7 @@ std::string stats_window::take_json(uint64_t ts_boot_ns, const std::string &time
 }
 
 std::string stats_window::take_text(uint64_t ts_boot_ns, const std::string &time, uint32_t interval_s,
-				    const totals &t)
+				    const totals &t, bool reset_after)
 {
 	(void)ts_boot_ns;
 	std::string tops;
@@ -96,7 +97,8 @@ std::string stats_window::take_text(uint64_t ts_boot_ns, const std::string &time
 			  "; action " + text_counts(by_action_) + "; outcome " + text_counts(by_outcome_) + "; profile " +
 			  text_counts(by_profile_) + "; top denied " + (tops.empty() ? "-" : tops) + "; since start " +
 			  std::to_string(t.decisions) + " decisions, " + std::to_string(t.ringbuf_drops) + " dropped";
-	reset();
+	if (reset_after)
+		reset();
 	return out;
 }
 

@@ -25,7 +25,9 @@ public:
 		uint64_t decisions = 0, ringbuf_drops = 0;
 	};
 	std::string take_json(uint64_t ts_boot_ns, const std::string &time, uint32_t interval_s, const totals &t);
-	std::string take_text(uint64_t ts_boot_ns, const std::string &time, uint32_t interval_s, const totals &t);
+	// reset = false leaves the window as it was (to write the same record in both formats).
+	std::string take_text(uint64_t ts_boot_ns, const std::string &time, uint32_t interval_s, const totals &t,
+			      bool reset = true);
 	uint64_t decisions() const { return decisions_; }
 
 private:

@@ -54,6 +54,7 @@ const char *loss_source_name(loss_source s)
 	case loss_source::ring_buffer: return "ring_buffer";
 	case loss_source::coalesced: return "coalesced";
 	case loss_source::write_error: return "write_error";
+	case loss_source::forward: return "forward";
 	}
 	return "unknown";
 }

@@ -101,8 +101,9 @@ struct decision_record {
 decision_record make_record(const ltrack_event &ev, const process_info &proc, const rule_origin &rule,
 			    const model_info &model, uint64_t count, int64_t boot_offset_ns);
 
-enum class loss_source { ring_buffer, coalesced, write_error };
-const char *loss_source_name(loss_source s); // "ring_buffer", "coalesced", "write_error"
+// forward: records journald or syslog did not get ([log] journald, syslog).
+enum class loss_source { ring_buffer, coalesced, write_error, forward };
+const char *loss_source_name(loss_source s); // "ring_buffer", "coalesced", "write_error", "forward"
 
 // "N records were lost / folded": written so that loss is never silent.
 struct loss_record {

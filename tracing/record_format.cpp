@@ -241,6 +241,8 @@ std::string loss_message(const loss_record &l)
 		return n + " identical decisions were coalesced into earlier records";
 	case loss_source::write_error:
 		return n + " decision records could not be written to the log";
+	case loss_source::forward:
+		return n + " decision records were not sent to journald or syslog: it did not keep up";
 	}
 	return n + " records lost";
 }

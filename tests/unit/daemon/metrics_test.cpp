@@ -71,6 +71,7 @@ TEST(MetricsFormat, SnapshotRendersEveryFamilyOnce)
 	EXPECT_NE(text.find("ltrack_fail_closed_denials_total{reason=\"walk_limit\"} 2\n"), std::string::npos);
 	EXPECT_NE(text.find("ltrack_fail_closed_denials_total{reason=\"disconnected\"} 4\n"), std::string::npos);
 	EXPECT_NE(text.find("ltrack_tamper_refusals_total 6\n"), std::string::npos);
+	EXPECT_NE(text.find("ltrack_decision_log_forward_total{result=\"sent\"} 0\n"), std::string::npos);
 	EXPECT_NE(text.find("ltrack_model_scans_total{verdict=\"safe\"} 9\n"), std::string::npos);
 	EXPECT_NE(text.find("ltrack_reloads_total{result=\"ok\"} 1\n"), std::string::npos);
 	EXPECT_NE(text.find("ltrack_reloads_total{result=\"rejected\"} 1\n"), std::string::npos);
@@ -93,7 +94,7 @@ TEST(MetricsFormat, SnapshotRendersEveryFamilyOnce)
 	}
 	for (const auto &[name, n] : types)
 		EXPECT_EQ(n, 1) << name;
-	EXPECT_EQ(types.size(), 10u);
+	EXPECT_EQ(types.size(), 11u);
 	EXPECT_EQ(text.back(), '\n');
 }
 

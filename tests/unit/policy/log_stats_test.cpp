@@ -46,3 +46,43 @@ TEST(StatsInterval, BadValuesNameTheKeyAndPosition)
 }
 
 } // namespace
+
+// [log] journald, syslog, syslog_facility: the decision log's other outputs.
+namespace {
+
+compile_result log_policy(const std::string &log_keys)
+{
+	return compile_string("mode = \"audit\"\n[log]\n" + log_keys + "\n[profile.a]\nall = true\n", "t.toml");
+}
+
+TEST(LogOutputs, JournaldAndSyslogAreOffUnlessAsked)
+{
+	compile_result r = log_policy("format = \"json\"");
+	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
+	EXPECT_FALSE(r.policy->log.journald);
+	EXPECT_FALSE(r.policy->log.syslog);
+	EXPECT_EQ(r.policy->log.syslog_facility, "daemon");
+
+	r = log_policy("journald = true\nsyslog = true\nsyslog_facility = \"local3\"\noutput_path = \"-\"");
+	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
+	EXPECT_TRUE(r.policy->log.journald);
+	EXPECT_TRUE(r.policy->log.syslog);
+	EXPECT_EQ(r.policy->log.syslog_facility, "local3");
+}
+
+TEST(LogOutputs, BadValuesNameTheKeyAndPosition)
+{
+	compile_result r = log_policy("journald = \"yes\"");
+	EXPECT_FALSE(r.ok());
+	EXPECT_NE(format_all(r.diagnostics).find("t.toml:3:12: error: log.journald"), std::string::npos)
+		<< format_all(r.diagnostics);
+	r = log_policy("syslog = true\nsyslog_facility = \"kern\"");
+	EXPECT_FALSE(r.ok());
+	EXPECT_NE(format_all(r.diagnostics).find("t.toml:4:19: error: log.syslog_facility"), std::string::npos)
+		<< format_all(r.diagnostics);
+	r = log_policy("journal = true");
+	EXPECT_FALSE(r.ok()) << "a misspelt key is an error";
+	EXPECT_NE(format_all(r.diagnostics).find("t.toml:3:1: error:"), std::string::npos) << format_all(r.diagnostics);
+}
+
+} // namespace

@@ -407,7 +407,8 @@ TEST(decision_log, open_errors)
 	EXPECT_EQ(error, "decision log: output_path \"relative.log\" must be absolute");
 	cfg.output_path = "";
 	EXPECT_EQ(decision_log::open(cfg, error), nullptr);
-	EXPECT_EQ(error, "decision log: no output: set [log] output_path or run ltrackd in the foreground");
+	EXPECT_EQ(error, "decision log: no output: set [log] output_path, journald or syslog, or run ltrackd in the "
+			 "foreground");
 	cfg = small_log(dir);
 	cfg.max_size_bytes = 0;
 	cfg.max_size_mb = 0;

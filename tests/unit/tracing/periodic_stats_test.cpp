@@ -34,7 +34,7 @@ TEST(PeriodicStats, CountsPerHookActionOutcomeProfileAndTopDeniers)
 	w.add(allowed_open());
 	w.add(connect(LTRACK_OUT_WOULD_DENY, AF_INET, "10.1.2.3", 80));
 	std::string j = w.take_json(5, "T", 60, {100, 2});
-	EXPECT_EQ(j, "{\"type\":\"stats\",\"time\":\"T\",\"ts_boot_ns\":5,\"severity\":\"info\",\"interval_s\":60,"
+	EXPECT_EQ(j, "{\"type\":\"stats\",\"time\":\"T\",\"host\":" + ltrack::json_string(host_name()) + ",\"ts_boot_ns\":5,\"severity\":\"info\",\"interval_s\":60,"
 		     "\"decisions\":6,\"denials\":5,\"by_hook\":{\"file\":5,\"net\":1},"
 		     "\"by_action\":{\"allow\":1,\"deny\":5},\"by_outcome\":{\"allowed\":1,\"denied\":4,\"would_deny\":1},"
 		     "\"by_profile\":{\"inference\":6},\"top_denied\":["
