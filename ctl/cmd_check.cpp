@@ -38,7 +38,7 @@ int run_check(const check_options &o)
 		} else {
 			std::cerr << policy::format_all(r.diagnostics);
 			if (r.ok())
-				std::cout << policy::summary_text(*r.policy);
+				policy::summary_text(std::cout, *r.policy);
 			else
 				std::cerr << o.policy << ": not loadable; fix the errors above\n";
 		}

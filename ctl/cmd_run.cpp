@@ -440,7 +440,7 @@ bool run_session::model_by_name(const std::string &path) const
 	for (const auto &sym : policy_->symbols) {
 		if (sym.profile != profile_->name || sym.kind != "model-ext" || sym.text.rfind(prefix, 0) != 0)
 			continue;
-		std::string ext = lower(sym.text.substr(prefix.size()));
+		std::string ext = lower(std::string(sym.text.substr(prefix.size())));
 		if (name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0)
 			return true;
 	}

@@ -205,7 +205,7 @@ private:
 	std::vector<uint32_t> ids_; // profile ids, parallel to pol.profiles
 
 	struct inode_src {
-		std::string written;
+		const std::string *written = nullptr; // the policy model's, which outlives the compiler
 		source_pos pos;
 	};
 	struct inode_merge {
@@ -241,18 +241,31 @@ void compiler::assign_profile_ids(policy_def &pol)
 // Rule ids follow the policy text: 1 is the first rule written.
 void compiler::assign_rule_ids(policy_def &pol)
 {
+	// One compact item per rule; the texts are appended to one arena that the
+	// symbols view once it is complete.
 	struct item {
 		source_pos pos;
 		uint32_t *id;
-		rule_symbol sym;
+		uint32_t profile_at, profile_len;
+		const char *kind;
+		uint8_t action;
+		uint32_t text_at, text_len;
 	};
+	auto arena = std::make_shared<std::string>(ctx_.file); // the file's name first
+	std::string &text_of = *arena;
 	std::vector<item> items;
-	auto add = [&](source_pos pos, uint32_t *id, const std::string &profile, std::string kind, uint8_t action,
-		       std::string text) {
-		items.push_back({pos, id, {0, profile, std::move(kind), action, std::move(text), ctx_.file, pos.line, pos.column}});
+	uint32_t profile_at = 0, profile_len = 0;
+	auto add = [&](source_pos pos, uint32_t *id, const std::string &, const char *kind, uint8_t action,
+		       const std::string &text) {
+		uint32_t at = uint32_t(text_of.size());
+		text_of += text;
+		items.push_back({pos, id, profile_at, profile_len, kind, action, at, uint32_t(text.size())});
 	};
 	for (auto &p : pol.profiles) {
 		const std::string &n = p.name;
+		profile_at = uint32_t(text_of.size());
+		profile_len = uint32_t(n.size());
+		text_of += n;
 		if (p.file_default.action)
 			add(p.file_default.pos, &p.file_default.id, n, "file-default", p.file_default.action,
 			    "file default " + action_name(p.file_default.action));
@@ -308,13 +321,16 @@ void compiler::assign_rule_ids(policy_def &pol)
 	std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
 		return std::tie(items[a].pos.line, items[a].pos.column) < std::tie(items[b].pos.line, items[b].pos.column);
 	});
+	text_of.shrink_to_fit();
+	const std::string_view all(text_of), file = all.substr(0, ctx_.file.size());
 	out_.symbols.reserve(items.size());
 	for (std::size_t i = 0; i < order.size(); i++) {
-		item &it = items[order[i]];
+		const item &it = items[order[i]];
 		*it.id = uint32_t(i + 1);
-		it.sym.id = uint32_t(i + 1);
-		out_.symbols.push_back(std::move(it.sym));
+		out_.symbols.push_back({uint32_t(i + 1), all.substr(it.profile_at, it.profile_len), it.kind, it.action,
+					all.substr(it.text_at, it.text_len), file, it.pos.line, it.pos.column});
 	}
+	out_.symbol_text = std::move(arena);
 }
 
 std::optional<path_identity> compiler::resolve(const std::string &path, bool missing_warn, source_pos pos,
@@ -342,8 +358,8 @@ void compiler::add_inode(uint32_t profile, uint32_t hook, const path_identity &i
 	if (slot_action) {
 		// Two paths, one inode (a symlink, a hard link, a bind mount): the
 		// kernel can hold one verdict, so deny wins the tie.
-		if (slot_action != action && src.written != written)
-			ctx_.warn(pos, written + " is the same " + (subtree ? "directory" : "file") + " as " + src.written +
+		if (slot_action != action && *src.written != written)
+			ctx_.warn(pos, written + " is the same " + (subtree ? "directory" : "file") + " as " + *src.written +
 					       " (line " + std::to_string(src.pos.line) + "), which is " +
 					       action_name(slot_action) + "; the stricter rule (" +
 					       action_name(std::max(slot_action, action)) + ") applies to both");
@@ -352,7 +368,7 @@ void compiler::add_inode(uint32_t profile, uint32_t hook, const path_identity &i
 	}
 	slot_action = action;
 	slot_rule = rule;
-	src = {written, pos};
+	src = {&written, pos};
 }
 
 void compiler::add_name(uint32_t profile, uint32_t hook, const std::string &pattern, uint8_t action, uint32_t rule,
@@ -959,9 +975,12 @@ compile_result compile_file(const std::string &path, const compile_options &opts
 		ctx.error({}, std::string("cannot read the policy: ") + std::strerror(errno) + "; check the path and permissions");
 		return finish(ctx, std::nullopt);
 	}
-	std::ostringstream ss;
-	ss << in.rdbuf();
-	std::string text = std::move(ss).str();
+	std::string text;
+	in.seekg(0, std::ios::end);
+	if (std::streamoff size = in.tellg(); size > 0)
+		text.reserve(std::size_t(size));
+	in.seekg(0);
+	text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 	compile_result r = compile_string(text, path, opts);
 	if (source)
 		*source = std::move(text);

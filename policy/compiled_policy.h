@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <span>
 #include <string>
@@ -18,14 +19,17 @@
 namespace ltrack::policy {
 
 // One rule as written, for the decision log and for explain. Rule id 0 is
-// "none"; ids 1..M index symbols[id - 1].
+// "none"; ids 1..M index symbols[id - 1]. Compact: the strings are views of
+// compiled_policy::symbol_text (one arena for every rule's text, profile
+// name and the file name, shared by copies of the policy) and of constant
+// kind names, not strings of their own per rule.
 struct rule_symbol {
 	uint32_t id = 0;
-	std::string profile;
-	std::string kind;   // file, exec, net, unix, model, model-dir, model-ext, *-default
-	uint8_t action = 0; // enum ltrack_action
-	std::string text;   // e.g. "deny dir /srv/models/untrusted"
-	std::string file;
+	std::string_view profile;
+	std::string_view kind; // file, exec, net, unix, model, model-dir, model-ext, *-default
+	uint8_t action = 0;    // enum ltrack_action
+	std::string_view text; // e.g. "deny dir /srv/models/untrusted"
+	std::string_view file;
 	int line = 0;
 	int column = 0;
 };
@@ -79,6 +83,7 @@ struct compiled_policy {
 	uint32_t all_profile = 0;
 
 	std::vector<rule_symbol> symbols;
+	std::shared_ptr<const std::string> symbol_text; // what symbols' views point into
 	std::vector<resolved_target> targets;
 	std::vector<std::string> model_dirs;     // resolved, for the scanner
 	std::set<std::string> trusted_digests;   // lower-case hex SHA-256

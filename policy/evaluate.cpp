@@ -37,7 +37,8 @@ std::string describe(const compiled_policy &p, uint32_t rule_id)
 	const rule_symbol *s = p.symbol(rule_id);
 	if (!s)
 		return "implicit";
-	return "rule " + std::to_string(rule_id) + " `" + s->text + "` (" + s->file + ":" + std::to_string(s->line) + ")";
+	return "rule " + std::to_string(rule_id) + " `" + std::string(s->text) + "` (" + std::string(s->file) + ":" +
+	       std::to_string(s->line) + ")";
 }
 
 class evaluator {

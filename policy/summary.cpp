@@ -85,6 +85,12 @@ std::string net_entries_text(const compiled_policy &p, uint32_t profile)
 std::string summary_text(const compiled_policy &p)
 {
 	std::ostringstream o;
+	summary_text(o, p);
+	return o.str();
+}
+
+void summary_text(std::ostream &o, const compiled_policy &p)
+{
 	o << p.file << ": OK" << (p.ltrack_compat ? " (ltrack format: observe-only rules for all processes)" : "") << "\n";
 	o << "mode: " << mode_name(p.mode) << "; when ltrackd exits: "
 	  << (p.unload_on_exit ? "unload (enforcement stops)" : "keep enforcing (programs stay pinned)") << "\n";
@@ -132,7 +138,7 @@ std::string summary_text(const compiled_policy &p)
 		  << "\n";
 		section("network rules", {"net"});
 		section("unix socket rules (by the socket's inode, else the name it is bound with)", {"unix-socket"});
-		o << "  sockets: " << (v.sockets_rule ? rule_ref(p, v.sockets_rule) + " " + p.symbol(v.sockets_rule)->text
+		o << "  sockets: " << (v.sockets_rule ? rule_ref(p, v.sockets_rule) + " " + std::string(p.symbol(v.sockets_rule)->text)
 						    : std::string("unix, inet, inet6, netlink-route (the default)"))
 		  << "\n";
 		o << "  privilege escalation: " << action_name(v.priv_action) << " (" << rule_ref(p, v.priv_rule) << ")\n";
@@ -151,7 +157,6 @@ std::string summary_text(const compiled_policy &p)
 	}
 	if (!p.trusted_digests.empty())
 		o << "\n" << p.trusted_digests.size() << " trusted SHA-256 digest(s)\n";
-	return o.str();
 }
 
 std::string summary_json(const compiled_policy *p, const std::vector<diagnostic> &diags)
@@ -232,7 +237,7 @@ std::string explanation_text(const compiled_policy &p, const explanation &ex)
 		o << "  - " << s << "\n";
 	const rule_symbol *s = p.symbol(ex.rule_id);
 	o << "decision: " << action_name(ex.action) << " by "
-	  << (s ? "rule " + std::to_string(s->id) + " `" + s->text + "` at " + s->file + ":" + std::to_string(s->line) +
+	  << (s ? "rule " + std::to_string(s->id) + " `" + std::string(s->text) + "` at " + std::string(s->file) + ":" + std::to_string(s->line) +
 			  ":" + std::to_string(s->column)
 		: std::string(ex.walk_limit ? "the walk bound" : "the implicit default"))
 	  << "\noutcome in " << mode_name(ex.mode) << " mode: " << outcome_name(ex.outcome) << "\n";

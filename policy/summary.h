@@ -6,12 +6,15 @@
 #include "escape.h"
 #include "evaluate.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
 namespace ltrack::policy {
 
 std::string summary_text(const compiled_policy &p);
+void summary_text(std::ostream &out, const compiled_policy &p); // the same, written to out
+
 // {"ok":..., "diagnostics":[...], "policy":{...}}; policy is null when p is.
 std::string summary_json(const compiled_policy *p, const std::vector<diagnostic> &diags);
 

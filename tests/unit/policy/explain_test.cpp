@@ -70,7 +70,7 @@ default = "deny"
 		EXPECT_TRUE(r.ex) << r.error;
 		return r.ex.value_or(explanation{});
 	}
-	std::string rule_text(const explanation &e) { return p.symbol(e.rule_id) ? p.symbol(e.rule_id)->text : ""; }
+	std::string rule_text(const explanation &e) { return p.symbol(e.rule_id) ? std::string(p.symbol(e.rule_id)->text) : ""; }
 	explanation connect(const std::string &dest)
 	{
 		explain_result r = explain_connect(p, "svc", dest);

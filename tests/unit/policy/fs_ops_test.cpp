@@ -83,7 +83,7 @@ TEST(FsOps, AncestorsOfInodeTargetsAreMarkedAndTheirRenameRefused)
 			if (k.hook == LTRACK_HOOK_ANCESTOR && k.dev == id.dev && k.ino == id.ino) {
 				EXPECT_EQ(v.self_action, LTRACK_ACT_DENY) << path;
 				EXPECT_EQ(v.subtree_action, LTRACK_ACT_NONE) << path;
-				return p.symbol(v.self_rule)->text;
+				return std::string(p.symbol(v.self_rule)->text);
 			}
 		return "";
 	};
