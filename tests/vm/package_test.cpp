@@ -10,13 +10,16 @@
 // privileges, umask, system call filter, address families, W^X memory, and a
 // read-only root with only ReadWritePaths= and RuntimeDirectory= writable.
 // With a stand-in for systemctl, the maintainer scripts' enable, start,
-// try-restart and stop are checked, and policy-rc.d's veto. Not exercised:
-// systemd itself, and upgrades from an earlier version.
+// try-restart and stop are checked, and policy-rc.d's veto. Then the unit
+// under the real systemd (real_systemd: PID 1 of a PID namespace of its own):
+// started by systemctl, its STATUS=, its errors at journald priority 3.
+// Not exercised: upgrades from an earlier version.
 #include "support.h"
 #include "unit_sandbox.h"
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -176,6 +179,80 @@ TEST(Package, DebHasTheProgramsUnitPoliciesManPagesAndDepends)
 		EXPECT_NE(control.find(dep), std::string::npos) << dep << " not a dependency: " << control;
 	EXPECT_EQ(sh("dpkg-deb --ctrl-tarfile " + deb + " | tar -xOf - ./conffiles"), "/etc/ltrack/policy.toml\n");
 }
+
+
+// The host's systemd (the guest's root is the host's) as PID 1 of a PID
+// namespace of its own, in a mount namespace chrooted into root, booted to
+// basic.target, with container= set so it treats the guest as a container.
+// The guest's own PID 1 is the harness, so this is the only way a test
+// meets the real service manager. Killing it (SIGKILL to a namespace's PID
+// 1) ends everything it started.
+struct real_systemd {
+	pid_t pid = -1;   // systemd, as the guest sees it
+	pid_t child = -1; // the unshare()d parent, reaped at the end
+	std::string error;
+
+	explicit real_systemd(const std::string &root)
+	{
+		int p[2];
+		if (pipe(p) != 0) {
+			error = "pipe";
+			return;
+		}
+		child = fork();
+		if (child == 0) {
+			close(p[0]);
+			if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0)
+				_exit(120);
+			pid_t init = fork();
+			if (init == 0) {
+				if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+				    mount("proc", (root + "/proc").c_str(), "proc", 0, nullptr) != 0 ||
+				    chroot(root.c_str()) != 0 || chdir("/") != 0)
+					_exit(121);
+				const char *env[] = {"container=ltrack-vm", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", nullptr};
+				execle("/lib/systemd/systemd", "systemd", "--system", "--unit=basic.target", "--log-target=kmsg",
+				       "--show-status=no", nullptr, env);
+				_exit(122);
+			}
+			(void)!write(p[1], &init, sizeof init);
+			int st = 0;
+			waitpid(init, &st, 0);
+			_exit(0);
+		}
+		close(p[1]);
+		if (read(p[0], &pid, sizeof pid) != sizeof pid)
+			error = "systemd did not start";
+		close(p[0]);
+	}
+	~real_systemd()
+	{
+		if (pid > 0)
+			kill(pid, SIGKILL);
+		if (child > 0)
+			waitpid(child, nullptr, 0);
+	}
+	// cmd (no single quotes) run by sh in systemd's namespaces and root.
+	std::string in(const std::string &cmd, std::chrono::seconds limit = std::chrono::seconds(120)) const
+	{
+		return sh("nsenter -t " + std::to_string(pid) + " -m -p -r -w /usr/bin/env " +
+				  "PATH=/usr/sbin:/usr/bin:/sbin:/bin SYSTEMD_COLORS=0 /bin/sh -c '" + cmd + "'",
+			  limit);
+	}
+	// Waits for the boot to finish: "running" or "degraded" (a unit failed).
+	std::string wait_booted(std::chrono::seconds limit) const
+	{
+		std::string state;
+		auto until = std::chrono::steady_clock::now() + limit;
+		while (std::chrono::steady_clock::now() < until) {
+			state = in("systemctl is-system-running 2>/dev/null");
+			if (state == "running\n" || state == "degraded\n")
+				break;
+			std::this_thread::sleep_for(std::chrono::seconds(1));
+		}
+		return state;
+	}
+};
 
 // One overlay, one life cycle (each dpkg run costs 30-60 s under emulation):
 // install, the service in its sandbox, an upgrade, removal and purge.
@@ -352,6 +429,50 @@ TEST(Package, InstallRunUpgradeRemovePurge)
 	ASSERT_EQ(stat((r.root + "/var/log/ltrack/decisions.log").c_str(), &log_st), 0);
 	EXPECT_EQ(log_st.st_mode & 07777, 0640u) << "UMask=0027 keeps the log group-readable, not world-readable";
 	std::printf("ltrackd's own messages:\n%s\n", read_file(out_path).c_str());
+
+	// The packaged unit under a real systemd: systemctl start returns once
+	// ltrackd sent READY=1 (Type=notify), systemctl show has its STATUS=, and
+	// an error ltrackd logs (a reload of a broken policy) is in the journal at
+	// priority 3 (err), not 6 as a line on stderr would be.
+	{
+		// systemd-tmpfiles-setup would empty /tmp, which holds this test's
+		// dpkg database (the upgrade below would then be a first install).
+		fs::create_directories(r.root + "/etc/systemd/system");
+		fs::create_symlink("/dev/null", r.root + "/etc/systemd/system/systemd-tmpfiles-setup.service");
+		if (read_file(r.root + "/etc/machine-id").size() < 32)
+			write_file(r.root + "/etc/machine-id", "4c747261636b766d7465737400000001\n");
+		auto t_sd = std::chrono::steady_clock::now();
+		real_systemd sd(r.root);
+		ASSERT_TRUE(sd.error.empty()) << sd.error;
+		std::string state = sd.wait_booted(std::chrono::seconds(240));
+		std::printf("systemd as PID 1 of a PID namespace: %s after %.1f s\n", state.c_str(),
+			    std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sd).count());
+		ASSERT_TRUE(state == "running\n" || state == "degraded\n")
+			<< state << sd.in("systemctl --failed --no-pager; journalctl -b --no-pager | tail -40");
+		std::string start = sd.in("/bin/systemctl start ltrackd.service; echo exit=$?", std::chrono::seconds(180));
+		std::string show = sd.in("/bin/systemctl show -p ActiveState -p SubState -p StatusText ltrackd.service");
+		std::printf("systemctl start ltrackd: %s%s", start.c_str(), show.c_str());
+		ASSERT_EQ(start, "exit=0\n") << start << sd.in("journalctl -b --no-pager -u ltrackd | tail -40");
+		EXPECT_NE(show.find("ActiveState=active\n"), std::string::npos) << show;
+		EXPECT_NE(show.find("SubState=running\n"), std::string::npos) << show;
+		EXPECT_NE(show.find("StatusText=enforcing /etc/ltrack/policy.toml (audit mode"), std::string::npos) << show;
+		// ltrackd logs to journald with priorities; its start message is info (6).
+		std::string info = sd.in("journalctl -b --no-pager -u ltrackd -p info..info -o cat");
+		EXPECT_NE(info.find("enforcing /etc/ltrack/policy.toml"), std::string::npos) << info;
+		const std::string good = read_file(r.root + "/etc/ltrack/policy.toml");
+		write_file(r.root + "/etc/ltrack/policy.toml", good + "\nnot toml = = 1\n");
+		std::string reload = sd.in("/bin/systemctl reload ltrackd.service >/dev/null 2>&1; echo exit=$?");
+		EXPECT_NE(reload, "exit=0\n") << "a broken policy is rejected";
+		std::string err = sd.in("journalctl -b --no-pager -u ltrackd -p err..err -o cat");
+		EXPECT_NE(err.find("/etc/ltrack/policy.toml:"), std::string::npos) << "the rejection at priority 3:\n"
+									 << err << sd.in("journalctl -b --no-pager -u ltrackd -o verbose | tail -60");
+		write_file(r.root + "/etc/ltrack/policy.toml", good);
+		EXPECT_EQ(sd.in("/bin/systemctl is-active ltrackd.service"), "active\n") << "the old policy stays";
+		std::string stop = sd.in("/bin/systemctl stop ltrackd.service; echo exit=$?");
+		EXPECT_EQ(stop, "exit=0\n") << stop;
+		std::printf("real systemd scenario: %.1f s\n",
+			    std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sd).count());
+	}
 
 	// The administrator disables the unit (what systemctl disable removes)
 	// and policy-rc.d forbids actions (an image build): an upgrade (the same
