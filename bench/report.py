@@ -347,6 +347,8 @@ def report(recs, args):
           "3,530 ns per run, against 8,621 ns for an ungoverned `guard_file_open` in the same boot: the socket "
           "hooks cost less than an ungoverned open's check (one task-storage lookup and the policy view, then "
           "return).\n")
+        # Hand-measured before/after of the hot programs (bench/hookcost.sh --hot), kept verbatim.
+        w(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "hotcost.md")).read())
 
     # ---- reload -------------------------------------------------------------------------
     w("## Reload\n")

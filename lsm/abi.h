@@ -610,13 +610,16 @@ enum ltrack_proc_type {
 
 #define LTRACK_ARGS_LEN 512
 
-/* Every record starts with the time, its type and the pid, so the consumer
- * reads the type first and then the record of that type. */
+/* Every record starts with a time field, its type and the pid, so the
+ * consumer reads the type first and then the record of that type. The time
+ * is 0: no consumer reads it (records are taken in ring order), and a clock
+ * read was the costliest part of a fork or exit record where the clock
+ * source is not the TSC (an emulated guest's HPET: several microseconds). */
 
 /* FORK and EXIT: small records (the exec record's size, zeroed, made
  * fork and exit cost as much as an exec). */
 struct ltrack_proc_life {
-	__u64 ts_ns;         /* bpf_ktime_get_boot_ns() */
+	__u64 ts_ns;         /* 0 (see above) */
 	__u32 type;          /* LTRACK_PROC_FORK or LTRACK_PROC_EXIT */
 	__u32 pid;           /* tgid (the child's, for FORK) */
 	__u32 ppid;          /* FORK: the parent's tgid; EXIT: 0 */
@@ -625,7 +628,7 @@ struct ltrack_proc_life {
 
 /* EXEC. */
 struct ltrack_proc_event {
-	__u64 ts_ns;         /* bpf_ktime_get_boot_ns() */
+	__u64 ts_ns;         /* 0 (see above) */
 	__u32 type;          /* LTRACK_PROC_EXEC */
 	__u32 pid;           /* tgid */
 	__u64 start_boot_ns; /* task->start_boottime: identifies the process with its pid */

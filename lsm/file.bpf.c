@@ -409,8 +409,10 @@ int BPF_PROG(guard_file_open, struct file *file, int ret)
 	if (ret)
 		return ret;
 	p = begin_decision(&v, &d, LTRACK_HOOK_FILE);
+	if (!p)
+		return 0;
 	buf = bpf_map_lookup_elem(&scratch, &zero);
-	if (!p || !buf)
+	if (!buf)
 		return 0;
 	if (!decide_model(file->f_path.dentry, &file->f_path, file->f_inode, p, &v, buf, false, &d, file))
 		decide_file(file->f_path.dentry, &file->f_path, p, &v, buf, false, &d);

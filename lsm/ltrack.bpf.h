@@ -506,6 +506,21 @@ static __always_inline struct ltrack_event *new_record(struct decision *d)
  * of every hook that ends in a record. */
 int ltrack_coalesce(struct ltrack_event *e);
 
+/* The same test made before a record is reserved, for the decisions a
+ * process repeats most (an allow rule's connects, a rule's opens and
+ * execs): a decision identical to one recorded within the window is only
+ * counted, as ltrack_coalesce would count its record, for one hash lookup
+ * instead of a ring-buffer reserve, a record filled and discarded, and the
+ * discard's wake-up of a daemon that had caught up. Returns 1 when the
+ * decision is counted (nothing more to do), 0 when it needs a record (which
+ * then goes through ltrack_coalesce as any other). The key is the one
+ * ltrack_coalesce makes from that record. Global functions (record.bpf.c). */
+int ltrack_coalesced_file(struct decision *d, __u64 dev, __u64 ino);
+/* addr: the 16 address bytes as two words; what: family | port << 16 |
+ * proto << 32 (scalars: a pointer to a struct with padding would pass an
+ * uninitialised stack byte, which the verifier refuses). */
+int ltrack_coalesced_net(struct decision *d, __u64 addr0, __u64 addr1, __u64 what);
+
 /* The end of every record: sent, or folded into an identical one. */
 static __always_inline void submit_record(struct ltrack_event *e)
 {
@@ -580,10 +595,13 @@ static __always_inline void record_dentry(struct ltrack_event *e, struct dentry 
  * file's identity and path) when the decision is worth one. */
 static __always_inline int finish_file_decision(struct decision *d, struct file *file)
 {
+	struct inode *inode = file->f_inode;
 	struct ltrack_event *e;
 	int err = settle(d);
 
 	if (!worth_recording(d))
+		return err;
+	if (ltrack_coalesced_file(d, inode->i_sb->s_dev, inode->i_ino))
 		return err;
 	e = new_record(d);
 	if (e) {

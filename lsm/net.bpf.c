@@ -63,16 +63,39 @@ static __always_inline int decide_socket_kind(struct ltrack_profile *p, struct d
 	return err;
 }
 
+/* A socket in use, read once for both of its checks (its kind and its
+ * destination): struct socket through direct loads (the hook's own
+ * argument), struct sock by helper. */
+struct sock_facts {
+	struct sock *sk;
+	bool has_file;
+	__u16 family;
+	__u16 type;
+	__u16 protocol;
+};
+
+static __always_inline void read_sock(struct socket *sock, struct sock_facts *s)
+{
+	struct sock *sk = sock->sk;
+
+	s->sk = sk;
+	s->has_file = sock->file != NULL;
+	s->family = s->type = s->protocol = 0;
+	if (!sk)
+		return;
+	/* A local, not s->sk: CO-RE would relocate the access to s too. */
+	s->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	s->type = BPF_CORE_READ(sk, sk_type);
+	s->protocol = BPF_CORE_READ(sk, sk_protocol);
+}
+
 /* A socket in use: its own kind. Kernel sockets (no file) are not the
  * process's to choose. */
-static __always_inline int check_socket_in_use(struct ltrack_profile *p, struct decision *d, struct socket *sock)
+static __always_inline int check_socket_in_use(struct ltrack_profile *p, struct decision *d, struct sock_facts *s)
 {
-	struct sock *sk = BPF_CORE_READ(sock, sk);
-
-	if (!BPF_CORE_READ(sock, file) || !sk)
+	if (!s->has_file || !s->sk)
 		return 0;
-	return decide_socket_kind(p, d, BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sk, sk_type),
-				  BPF_CORE_READ(sk, sk_protocol));
+	return decide_socket_kind(p, d, s->family, s->type, s->protocol);
 }
 
 SEC("lsm/socket_create")
@@ -120,16 +143,16 @@ enum dest_kind {
  * Anything else a governed IP socket is handed is DEST_UNKNOWN. Other
  * families name no IP destination: Unix sockets are decided by the socket
  * reached (below), the rest by their kind alone. */
-static __always_inline enum dest_kind read_dest(struct socket *sock, struct sockaddr *address, int addrlen,
+static __always_inline enum dest_kind read_dest(struct sock_facts *s, struct sockaddr *address, int addrlen,
 						bool send, struct dest *out)
 {
-	struct sock *sk = BPF_CORE_READ(sock, sk);
-	__u16 sk_family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	struct sock *sk = s->sk;
+	__u16 sk_family = s->family;
 	__u16 family;
 
-	if (sk_family != AF_INET && sk_family != AF_INET6)
+	if (!sk || (sk_family != AF_INET && sk_family != AF_INET6))
 		return DEST_NONE;
-	out->proto = BPF_CORE_READ(sk, sk_protocol);
+	out->proto = s->protocol;
 	if (addrlen < (int)sizeof(address->sa_family))
 		return DEST_UNKNOWN;
 	family = BPF_CORE_READ(address, sa_family);
@@ -139,7 +162,7 @@ static __always_inline enum dest_kind read_dest(struct socket *sock, struct sock
 			return DEST_NONE;
 		if (sk_family == AF_INET && out->proto != IPPROTO_TCP)
 			family = AF_INET;
-		else if (sk_family == AF_INET6 && BPF_CORE_READ(sk, sk_type) == SOCK_RAW)
+		else if (sk_family == AF_INET6 && s->type == SOCK_RAW)
 			family = AF_INET6;
 		else
 			return DEST_NONE;
@@ -217,7 +240,9 @@ static __always_inline int decide_destination(struct socket *sock, struct sockad
 	struct ltrack_profile *p;
 	struct ltrack_event *e;
 	struct decision d = {};
+	struct sock_facts s;
 	struct dest dst = {};
+	__u64 addr[2];
 	enum dest_kind kind;
 	struct view v;
 	int err;
@@ -225,10 +250,11 @@ static __always_inline int decide_destination(struct socket *sock, struct sockad
 	p = begin_decision(&v, &d, LTRACK_HOOK_NET);
 	if (!p)
 		return 0;
-	err = check_socket_in_use(p, &d, sock);
+	read_sock(sock, &s);
+	err = check_socket_in_use(p, &d, &s);
 	if (err || !address)
 		return err;
-	kind = read_dest(sock, address, addrlen, send, &dst);
+	kind = read_dest(&s, address, addrlen, send, &dst);
 	if (kind == DEST_NONE)
 		return 0;
 	if (kind == DEST_IP) {
@@ -239,6 +265,10 @@ static __always_inline int decide_destination(struct socket *sock, struct sockad
 	}
 	err = settle(&d);
 	if (!worth_recording(&d))
+		return err;
+	__builtin_memcpy(addr, dst.addr, 16);
+	if (ltrack_coalesced_net(&d, addr[0], addr[1],
+				 dst.family | (__u64)dst.port << 16 | (__u64)dst.proto << 32))
 		return err;
 	e = new_record(&d);
 	if (e) {

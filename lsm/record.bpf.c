@@ -96,6 +96,66 @@ __noinline int ltrack_coalesce(struct ltrack_event *e)
 	return 1;
 }
 
+/* ltrack_coalesced_*: the key's window still open, the decision counted. */
+static __always_inline int coalesced(struct ltrack_coalesce_key *key)
+{
+	struct ltrack_coalesce_val *v = bpf_map_lookup_elem(&coalesce, key);
+	__u64 now;
+
+	if (!v)
+		return 0;
+	now = bpf_ktime_get_boot_ns();
+	if ((__s64)(now - READ_ONCE(v->window_start)) >= (__s64)LTRACK_COALESCE_WINDOW_NS)
+		return 0; /* the record carries the pending ones (ltrack_coalesce) */
+	v->last_ns = now;
+	__sync_fetch_and_add(&v->pending, 1);
+	count(LTRACK_CNT_DECISIONS);
+	count(LTRACK_CNT_COALESCED);
+	return 1;
+}
+
+/* The key of a record that new_record fills from d: what coalesce_key
+ * reads of it before the hook adds its object. */
+static __always_inline void decision_key(struct decision *d, struct ltrack_coalesce_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->pid = bpf_get_current_pid_tgid() >> 32;
+	k->profile = d->profile;
+	k->rule_id = d->rule_id;
+	k->hook = d->hook;
+	k->outcome = d->outcome;
+	k->action = d->action;
+}
+
+/* A file or exec record (record_file: the inode's dev and ino). */
+__noinline int ltrack_coalesced_file(struct decision *d, __u64 dev, __u64 ino)
+{
+	struct ltrack_coalesce_key key;
+
+	if (!d)
+		return 0;
+	decision_key(d, &key);
+	key.dev = dev;
+	key.ino = ino;
+	return coalesced(&key);
+}
+
+/* A connect or send record (decide_destination). */
+__noinline int ltrack_coalesced_net(struct decision *d, __u64 addr0, __u64 addr1, __u64 what)
+{
+	struct ltrack_coalesce_key key;
+
+	if (!d)
+		return 0;
+	decision_key(d, &key);
+	key.family = (__u16)what;
+	key.port = (__u16)(what >> 16);
+	key.proto = (__u8)(what >> 32);
+	__builtin_memcpy(key.addr, &addr0, 8);
+	__builtin_memcpy(key.addr + 8, &addr1, 8);
+	return coalesced(&key);
+}
+
 struct flush_ctx {
 	__u64 now;
 	__u32 all;

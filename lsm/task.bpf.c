@@ -18,8 +18,15 @@ int BPF_PROG(track_task_alloc, struct task_struct *task, unsigned long clone_fla
 		profile = parent->profile;
 	} else {
 		/* A cgroup-selected parent not yet labelled (or remembered as
-		 * ungoverned by an older policy): label both now. */
+		 * ungoverned by an older policy): label both now. A parent
+		 * remembered as ungoverned by this policy in the cgroup it is
+		 * still in stays so (selected_profile's own test, without its
+		 * second storage lookup): the child finds its own cgroup at its
+		 * first hook. */
 		if (!get_view(&v) || !(v.hdr->flags & LTRACK_SF_CGROUP_PROFILES))
+			return 0;
+		if (parent && parent->generation == v.hdr->generation &&
+		    parent->cgroup_id == bpf_get_current_cgroup_id())
 			return 0;
 		profile = current_profile(&v);
 	}
@@ -33,7 +40,10 @@ int BPF_PROG(track_task_alloc, struct task_struct *task, unsigned long clone_fla
 
 /* Governs the current task with the profile whose executable `inode` is,
  * unless it is governed already (a governed worker cannot shed or swap its
- * profile by running something else) or is one of ltrack's own processes. */
+ * profile by running something else) or is one of ltrack's own processes.
+ * inode is a BTF pointer (direct loads). Runs for every executable mapping
+ * on the host (each shared library of each process): the guardian label is
+ * looked up only for a program some profile selects. */
 static __always_inline void label_by_executable(struct inode *inode)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -47,14 +57,14 @@ static __always_inline void label_by_executable(struct inode *inode)
 	t = bpf_task_storage_get(&tasks, task, 0, 0);
 	if (t && t->profile)
 		return;
-	if (is_guardian(task))
-		return; /* ltrack's own, by its task: a process reusing ltrackd's pid is labelled */
 	key.slot = v.slot;
-	key.dev = inode_dev(inode);
-	key.ino = BPF_CORE_READ(inode, i_ino);
+	key.dev = inode->i_sb->s_dev;
+	key.ino = inode->i_ino;
 	profile = bpf_map_lookup_elem(&exe_profiles, &key);
 	if (!profile)
 		return;
+	if (is_guardian(task))
+		return; /* ltrack's own, by its task: a process reusing ltrackd's pid is labelled */
 	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (t)
 		t->profile = *profile;
@@ -65,7 +75,7 @@ static __always_inline void label_by_executable(struct inode *inode)
 SEC("lsm/bprm_committed_creds")
 int BPF_PROG(track_exec, struct linux_binprm *bprm)
 {
-	label_by_executable(BPF_CORE_READ(bprm, file, f_inode));
+	label_by_executable(bprm->file->f_inode); /* BTF pointers: direct loads */
 	return 0;
 }
 

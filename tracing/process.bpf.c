@@ -43,7 +43,7 @@ static __always_inline int submit_life(__u32 type, __u32 pid, __u32 ppid)
 		count_drop();
 		return 0;
 	}
-	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->ts_ns = 0; /* not read: see ltrack_proc_life */
 	e->type = type;
 	e->pid = pid;
 	e->ppid = ppid;
@@ -66,7 +66,7 @@ int trace_exec(struct trace_event_raw_sched_process_exec *ctx)
 		return 0;
 	}
 	/* Every field is written; exe and args by length, not zeroed whole. */
-	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->ts_ns = 0; /* not read: see ltrack_proc_life */
 	e->type = LTRACK_PROC_EXEC;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	e->ppid = task->real_parent->tgid;
