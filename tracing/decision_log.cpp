@@ -133,9 +133,9 @@ void decision_log::report_forward_loss()
 	if (now - forward_loss_said_ < std::chrono::seconds(1))
 		return;
 	forward_loss_said_ = now;
-	if (reported_forward_drops_ == 0)
-		spdlog::warn("decision log: {} did not keep up; records sent to it are being dropped",
-			     forward_->config().journald ? "journald" : "syslog");
+	// No message of the daemon's own here: it goes to journald too, which is
+	// what may be stalled (a governed root process can SIGSTOP it), and this
+	// runs on the event loop with mu_ held. The loss record says it.
 	loss_record l;
 	l.ts_boot_ns = boot_time_now_ns();
 	l.time = format_rfc3339(l.ts_boot_ns, boot_to_realtime_offset_ns());

@@ -38,6 +38,7 @@ struct log_forwarder::state {
 	mutable std::mutex mu;
 	std::condition_variable wake, drained;
 	std::deque<item> queue;
+	size_t queued_bytes = 0;
 	bool stop = false, done = false;
 	counters c;
 
@@ -74,6 +75,7 @@ struct log_forwarder::state {
 				break;
 			item it = std::move(queue.front());
 			queue.pop_front();
+			queued_bytes -= it.json.size() + it.text.size();
 			lock.unlock();
 			uint64_t sent = 0, failed = 0;
 			if (cfg.journald)
@@ -111,10 +113,13 @@ log_forwarder::~log_forwarder()
 void log_forwarder::send(std::string json, std::string text, int priority)
 {
 	std::lock_guard lock(st_->mu);
-	if (st_->stop || st_->queue.size() >= st_->cfg.queue_max) {
+	size_t bytes = json.size() + text.size();
+	if (st_->stop || st_->queue.size() >= st_->cfg.queue_max ||
+	    st_->queued_bytes + bytes > st_->cfg.queue_max_bytes) {
 		st_->c.dropped += st_->outputs();
 		return;
 	}
+	st_->queued_bytes += bytes;
 	st_->queue.push_back({std::move(json), std::move(text), priority});
 	st_->wake.notify_one();
 }

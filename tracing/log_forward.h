@@ -19,6 +19,7 @@ struct forward_config {
 	int syslog_facility = 3 << 3; // LOG_DAEMON
 	bool syslog_json = true;      // the record as JSON (else the text line) as the syslog message
 	size_t queue_max = 4096;      // records waiting for the thread
+	size_t queue_max_bytes = 32u << 20; // and their bytes: one record can be ~250 KB
 	bool enabled() const { return journald || syslog; }
 };
 

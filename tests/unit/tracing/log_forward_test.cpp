@@ -381,3 +381,39 @@ TEST(log_forward, a_stalled_journald_costs_counted_drops_never_a_stall)
 	close(sfd);
 	EXPECT_EQ(rc, 0) << why << " (2: no drops counted, 4: too slow, 8: file lost records, 16: loss not said)";
 }
+
+// The queue is bounded by bytes too: a record can be ~250 KB (a chain of
+// long executable paths of control bytes, each escaped to six), and 4,096
+// of them held for a stalled journald would be a gigabyte of the daemon's.
+TEST(log_forward, the_queue_is_bounded_by_bytes_as_well_as_records)
+{
+	temp_dir dir;
+	std::string jpath = dir.file("journal.sock"), spath = dir.file("log.sock");
+	int jfd = bind_dgram(jpath, 4096), sfd = bind_dgram(spath);
+	ASSERT_GE(jfd, 0);
+	ASSERT_GE(sfd, 0);
+	std::string why;
+	int rc = run_redirected(
+		jpath, spath,
+		[&] {
+			forward_config cfg;
+			cfg.journald = true;
+			cfg.queue_max = 100000;
+			cfg.queue_max_bytes = 1 << 20;
+			log_forwarder f(cfg);
+			decision_record r = test_records::file_denial();
+			std::string json = format_json(r), text = format_text(r);
+			json += "\n" + std::string(100 * 1024, 'x'); // ~100 KB a record
+			for (int i = 0; i < 100; ++i)
+				f.send(json, text, LOG_CRIT);
+			log_forwarder::counters c = f.stats();
+			std::fprintf(stderr, "%llu sent, %llu dropped of 100 records of 100 KB, 1 MiB queue\n",
+				     (unsigned long long)c.sent, (unsigned long long)c.dropped);
+			// At most 1 MiB (10 records) queued, a few in the socket: most dropped.
+			return c.dropped >= 80 ? 0 : 1;
+		},
+		why);
+	close(jfd);
+	close(sfd);
+	EXPECT_EQ(rc, 0) << why;
+}
