@@ -254,6 +254,9 @@ static __always_inline int decide_destination(struct socket *sock, struct sockad
 	err = check_socket_in_use(p, &d, &s);
 	if (err || !address)
 		return err;
+	/* In audit mode a refused kind was only recorded: the destination is a
+	 * decision of its own, recorded as one (its hook, its address). */
+	d.hook = LTRACK_HOOK_NET;
 	kind = read_dest(&s, address, addrlen, send, &dst);
 	if (kind == DEST_NONE)
 		return 0;

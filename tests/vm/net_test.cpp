@@ -607,6 +607,16 @@ TEST(NetBypass, AddressFormsAndSocketKinds)
 	EXPECT_EQ(au.exit_code, 0) << au.out;
 	EXPECT_EQ(d.wait_for(decision_for(au.pid, "net", "would_deny")).kind, json::object_v);
 	EXPECT_TRUE(rx.arrived()) << "audit mode: the datagram goes";
+	// A socket of a kind the profile lacks, sending to a denied destination:
+	// two would_deny decisions, the kind's and the destination's, and the
+	// destination's record keeps its hook and address (it once came out as
+	// a second "socket" record with no address).
+	run_result araw = net_op(aud, "sendto", AF_INET, SOCK_RAW, IPPROTO_UDP, AF_UNSPEC, "127.0.0.1", 0, 16);
+	EXPECT_EQ(araw.exit_code, 0) << araw.out;
+	EXPECT_EQ(d.wait_for(decision_for(araw.pid, "socket", "would_deny")).kind, json::object_v);
+	json arec = d.wait_for(decision_for(araw.pid, "net", "would_deny"));
+	ASSERT_EQ(arec.kind, json::object_v) << "audit mode, refused kind: no destination record\n" << read_file(d.log_path());
+	net_rec(arec, "inet", "127.0.0.1", 0);
 
 	// Not governed: the test itself.
 	int s = socket(AF_PACKET, SOCK_RAW, htons(0x0003));
