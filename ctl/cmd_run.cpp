@@ -469,8 +469,9 @@ void run_session::scan_arguments()
 		std::string kept;
 		bool script = arg.size() > 3 && arg.compare(arg.size() - 3, 3, ".py") == 0;
 		if (f->scanned.verdict == LTRACK_VERDICT_ERROR && script && !model_by_name(arg)) {
-			guard_.clear_model_verdict({f->dev, f->ino});
-			kept = "; a Python script, not a model by its name: no verdict is kept";
+			status s = guard_.clear_model_verdict({f->dev, f->ino});
+			kept = s.ok() ? "; a Python script, not a model by its name: no verdict is kept"
+				      : "; a Python script, but its error verdict stays (" + s.error + ")";
 		}
 		say("scanned " + text_escape(arg) + ": " + std::string(scanner::format_name(f->result.fmt)) + ", " +
 		    std::string(scanner::verdict_name(f->scanned.verdict)) +
@@ -622,7 +623,7 @@ void run_session::wait_for_command()
 			else if (fd == timer) {
 				uint64_t ticks;
 				[[maybe_unused]] auto r = read(timer, &ticks, sizeof ticks);
-				guard_.flush_coalesced(false); // tallies of coalesced decisions
+				(void)guard_.flush_coalesced(false); // tallies of coalesced decisions; the last flush reports
 				pipeline_.on_counters(guard_.read_counters());
 				models_.recheck();
 				if (reports_)
@@ -665,7 +666,8 @@ void run_session::wait_for_command()
 	// may outlive it ungoverned.
 	signalled_.insert(child_);
 	end_.leftover_killed = kill_governed(guard_, signalled_);
-	guard_.flush_coalesced(true); // every coalesced decision into the summary
+	if (status s = guard_.flush_coalesced(true); !s.ok()) // every coalesced decision into the summary
+		say("the last tallies of coalesced decisions are lost: " + s.error);
 	drain();
 	counters k = guard_.read_counters();
 	pipeline_.on_counters(k);

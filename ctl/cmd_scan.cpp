@@ -261,10 +261,18 @@ int run_scan(const scan_options &opt)
 		std::error_code ec;
 		uint64_t size = fs::file_size(f.path, ec);
 		sum.bytes += ec ? 0 : size;
+		// A digest that cannot be read makes the file an error: the
+		// trusted list must never be given a file without one.
+		if (opt.digest && f.result.verdict != LTRACK_VERDICT_ERROR) {
+			if (result<std::string> digest = sc::sha256_file(f.path)) {
+				f.sha256 = std::move(*digest);
+			} else {
+				f.result.verdict = LTRACK_VERDICT_ERROR;
+				f.result.error = "SHA-256: " + digest.failure().error;
+			}
+		}
 		if (f.result.verdict <= LTRACK_VERDICT_TRUSTED)
 			sum.by_verdict[f.result.verdict]++;
-		if (opt.digest && f.result.verdict != LTRACK_VERDICT_ERROR)
-			f.sha256 = sc::sha256_file(f.path);
 		flagged |= f.result.verdict == LTRACK_VERDICT_UNSAFE || f.result.verdict == LTRACK_VERDICT_SUSPICIOUS;
 		failed |= f.result.verdict == LTRACK_VERDICT_ERROR;
 		// The verdict is out as soon as it is decided, whatever comes next.

@@ -3,20 +3,13 @@
 // "loading program guard_file_open: Operation not permitted".
 #pragma once
 
+#include "status.h"
+
 #include <cerrno>
 #include <string>
 #include <string_view>
 
 namespace ltrack {
-
-// A failed step, or success (empty message).
-struct status {
-	std::string error;
-	int err = 0; // positive errno
-
-	bool ok() const { return error.empty(); }
-	static status fail(std::string msg, int err = 0) { return {std::move(msg), err}; }
-};
 
 // "<what>: <strerror(err)>"; err is a libbpf return (negative) or errno.
 status libbpf_fail(std::string_view what, int err);

@@ -2,9 +2,9 @@
 
 namespace ltrack::control {
 
-bool parse_request(std::string_view line, std::vector<std::string> &fields, std::string &error)
+result<std::vector<std::string>> parse_request(std::string_view line)
 {
-	fields.clear();
+	std::vector<std::string> fields;
 	if (!line.empty() && line.back() == '\n')
 		line.remove_suffix(1);
 	std::size_t start = 0;
@@ -16,16 +16,13 @@ bool parse_request(std::string_view line, std::vector<std::string> &fields, std:
 		start = tab + 1;
 	}
 	if (fields.front() != protocol) {
-		error = "protocol mismatch: ltrackd speaks " + std::string(protocol) + ", the client sent '" +
-			fields.front() + "'; use the ltrackctl that came with this ltrackd";
-		return false;
+		return status::fail("protocol mismatch: ltrackd speaks " + std::string(protocol) + ", the client sent '" +
+				    fields.front() + "'; use the ltrackctl that came with this ltrackd");
 	}
 	fields.erase(fields.begin());
-	if (fields.empty() || fields.front().empty()) {
-		error = "empty request";
-		return false;
-	}
-	return true;
+	if (fields.empty() || fields.front().empty())
+		return status::fail("empty request");
+	return fields;
 }
 
 std::string format_progress(std::string_view phase, std::string_view text)

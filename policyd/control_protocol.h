@@ -20,6 +20,8 @@
 // and the caller's task label, checked at accept: policyd/control_server.h).
 #pragma once
 
+#include "status.h"
+
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -31,9 +33,9 @@ namespace ltrack::control {
 inline constexpr std::string_view protocol = "ltrack/1";
 inline constexpr const char *default_socket = "/run/ltrack/ltrackd.sock";
 
-// Splits a request line into its fields; false if the protocol differs
-// (the version mismatch is reported to the caller with both versions).
-bool parse_request(std::string_view line, std::vector<std::string> &fields, std::string &error);
+// Splits a request line into its fields (the protocol's name removed); fails
+// if the protocol differs (the message names both versions) or it is empty.
+result<std::vector<std::string>> parse_request(std::string_view line);
 std::string format_request(const std::vector<std::string> &fields);
 
 // A progress line (with its LF), and its parse (false: not a progress line).

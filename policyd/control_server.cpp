@@ -247,11 +247,12 @@ void control_server::read_request(int fd, connection &c)
 	req.fd = fd;
 	req.uid = c.uid;
 	req.pid = c.pid;
-	std::string error;
-	if (!control::parse_request(c.reader.line(), req.fields, error)) {
-		respond(fd, false, error);
+	result<std::vector<std::string>> fields = control::parse_request(c.reader.line());
+	if (!fields) {
+		respond(fd, false, fields.failure().error);
 		return;
 	}
+	req.fields = std::move(*fields);
 	++stats_.served;
 	on_request_(req);
 }

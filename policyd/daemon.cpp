@@ -280,14 +280,16 @@ int daemon::run()
 	if (waited)
 		on_scan_results();
 	tracer_.poll();
-	guard_.flush_coalesced(true); // every pending count, window open or not
+	if (status s = guard_.flush_coalesced(true); !s.ok()) // every pending count, window open or not
+		spdlog::warn("the last tallies of coalesced decisions are lost: {}", s.error);
 	while (events_.poll(0) > 0) // what is already in the ring still gets logged
 		;
 	check_counters();
 	pipeline_.flush();
 	write_metrics_file(true);
 	metrics_.close_all();
-	guard_.protect_files({});
+	if (status s = guard_.protect_files({}); !s.ok())
+		spdlog::warn("ltrack's own files stay protected: {}", s.error);
 
 	if (unload_ || policy_.unload_on_exit()) {
 		if (status s = bpf_guard::unpin_all(opt_.pin_dir); !s.ok()) {
@@ -633,7 +635,10 @@ void daemon::handle(control_request &req)
 		control_.respond(req.fd, true, control::protocol);
 	} else if (cmd == "status") {
 		ltrack_state st{};
-		guard_.read_state(st);
+		if (status s = guard_.read_state(st); !s.ok()) {
+			control_.respond(req.fd, false, s.error);
+			return;
+		}
 		std::string text = policy_.status_text(st, guard_, pipeline_, json, started_);
 		control_.respond(req.fd, true, add_daemon_status(text, json));
 	} else if (cmd == "stats") {

@@ -232,8 +232,12 @@ bool scan_and_store(bpf_guard &guard, int fd, const std::string &path, const std
 	}
 	if (only_models && r.fmt == scanner::format::unknown)
 		return false;
-	if (r.verdict != LTRACK_VERDICT_SAFE && !trusted.empty() && trusted.count(scanner::sha256_file(fd_path(fd))))
-		r.verdict = LTRACK_VERDICT_TRUSTED;
+	if (r.verdict != LTRACK_VERDICT_SAFE && !trusted.empty()) {
+		// A digest that cannot be read trusts nothing.
+		result<std::string> digest = scanner::sha256_file(fd_path(fd));
+		if (digest && trusted.count(*digest))
+			r.verdict = LTRACK_VERDICT_TRUSTED;
+	}
 
 	ltrack_model_key key{kernel_dev(st.st_dev), st.st_ino};
 	f.path = path;
@@ -258,7 +262,10 @@ bool scan_and_store(bpf_guard &guard, int fd, const std::string &path, const std
 		// only a clean scan replaces it. A safe one no longer holds.
 		ltrack_model_val old{};
 		if (guard.model_verdict(key, old) && vouches(old.verdict))
-			guard.clear_model_verdict(key);
+			if (status s = guard.clear_model_verdict(key); !s.ok())
+				spdlog::error("models: {}: was rewritten but its old verdict still vouches for it: {}; "
+					      "restart ltrackd",
+					      path, s.error);
 		f.scanned = {};
 		spdlog::info("models: {}: {} {}, but {}: no verdict stored until it is closed", path,
 			     scanner::format_name(r.fmt), scanner::verdict_name(r.verdict),

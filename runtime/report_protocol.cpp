@@ -16,12 +16,6 @@ constexpr std::array<std::pair<std::string_view, op>, 7> ops = {{
 	{"execv", op::execv},
 }};
 
-std::optional<message> fail(std::string *error, std::string why)
-{
-	if (error)
-		*error = std::move(why);
-	return std::nullopt;
-}
 
 } // namespace
 
@@ -35,12 +29,12 @@ const char *op_name(op o)
 
 bool wants_reply(op o) { return o == op::hello || o == op::find_class; }
 
-std::optional<message> parse(std::string_view bytes, std::string *error)
+result<message> parse(std::string_view bytes)
 {
 	if (bytes.empty())
-		return fail(error, "empty message");
+		return status::fail("empty message");
 	if (bytes.size() > max_message)
-		return fail(error, "message longer than " + std::to_string(max_message) + " bytes");
+		return status::fail("message longer than " + std::to_string(max_message) + " bytes");
 	std::vector<std::string_view> fields;
 	for (std::size_t start = 0;;) {
 		std::size_t end = bytes.find('\0', start);
@@ -57,17 +51,17 @@ std::optional<message> parse(std::string_view bytes, std::string *error)
 			known = true;
 		}
 	if (!known)
-		return fail(error, "unknown report");
+		return status::fail("unknown report");
 	std::size_t want = m.kind == op::hello ? 1 : m.kind == op::find_class ? 3 : 2;
 	if (fields.size() != want)
-		return fail(error, std::string(op_name(m.kind)) + " takes " + std::to_string(want - 1) + " field(s), not " +
+		return status::fail(std::string(op_name(m.kind)) + " takes " + std::to_string(want - 1) + " field(s), not " +
 					   std::to_string(fields.size() - 1));
 	for (std::size_t i = 1; i < fields.size(); i++) {
 		std::size_t limit = m.kind == op::find_class ? max_name : max_field;
 		if (fields[i].empty())
-			return fail(error, "empty field");
+			return status::fail("empty field");
 		if (fields[i].size() > limit)
-			return fail(error, "field longer than " + std::to_string(limit) + " bytes");
+			return status::fail("field longer than " + std::to_string(limit) + " bytes");
 	}
 	if (want > 1)
 		m.a = fields[1];

@@ -15,8 +15,9 @@
 // within the bounds below and nothing else.
 #pragma once
 
+#include "status.h"
+
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,8 +36,8 @@ struct message {
 	std::string b; // find_class: the name
 };
 
-// The message, or nullopt with the reason in *error.
-std::optional<message> parse(std::string_view bytes, std::string *error = nullptr);
+// The message, or why it is malformed.
+result<message> parse(std::string_view bytes);
 // What a client sends (the Python module builds the same bytes).
 std::string format(const message &m);
 const char *op_name(op o); // "hello", "find_class", ...

@@ -207,12 +207,11 @@ void report_server::reply(int fd, std::string_view text)
 
 void report_server::handle(int fd, connection &c, std::string_view bytes)
 {
-	std::string error;
-	auto m = report::parse(bytes, &error);
+	result<report::message> m = report::parse(bytes);
 	if (!m) {
 		++stats_.malformed;
 		if (may_log())
-			spdlog::warn("report socket: pid {}: malformed report ({})", c.pid, error);
+			spdlog::warn("report socket: pid {}: malformed report ({})", c.pid, m.failure().error);
 		return;
 	}
 	// Who sent it: the label of the process that connected, read now.

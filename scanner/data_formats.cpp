@@ -24,15 +24,13 @@ struct json {
 class json_parser {
 public:
 	json_parser(std::string_view t, uint32_t max_depth) : t(t), max_depth(max_depth) {}
-	bool parse(json &out, std::string &error)
+	status parse(json &out)
 	{
 		bool ok = value(out, 0);
 		ws();
 		if (ok && p != t.size()) // safetensors pads the header with spaces only
 			ok = fail("unexpected text after the JSON object");
-		if (!ok)
-			error = "safetensors header JSON, byte " + std::to_string(err_at) + ": " + err;
-		return ok;
+		return ok ? status{} : status::fail("safetensors header JSON, byte " + std::to_string(err_at) + ": " + err);
 	}
 
 private:
@@ -260,15 +258,13 @@ struct pyval {
 class py_literal_parser {
 public:
 	explicit py_literal_parser(std::string_view t) : t(t) {}
-	bool parse(pyval &out, std::string &error)
+	status parse(pyval &out)
 	{
 		bool ok = value(out, 0);
 		ws();
 		if (ok && p != t.size())
 			ok = fail("unexpected text after the header dict");
-		if (!ok)
-			error = "npy header, byte " + std::to_string(p) + ": " + err;
-		return ok;
+		return ok ? status{} : status::fail("npy header, byte " + std::to_string(p) + ": " + err);
 	}
 
 private:
@@ -492,37 +488,28 @@ bool looks_like_npy(bytes d)
 	return d.size() >= 6 && as_text(d.first(6)) == "\x93NUMPY";
 }
 
-bool parse_npy(bytes d, const scan_limits &limits, npy_info &info, std::string &error)
+result<npy_info> parse_npy(bytes d, const scan_limits &limits)
 {
+	npy_info info;
 	byte_reader r{d};
 	uint64_t major, minor, hlen;
-	if (!r.skip(6) || !r.u8(major) || !r.u8(minor)) {
-		error = "npy file is truncated in its preamble";
-		return false;
-	}
-	if (major < 1 || major > 3) {
-		error = "npy format version " + std::to_string(major) + "." + std::to_string(minor) + " is not supported";
-		return false;
-	}
-	if (!(major == 1 ? r.u16(hlen) : r.u32(hlen)) || hlen > limits.max_header_bytes) {
-		error = "npy header length is truncated or over the limit";
-		return false;
-	}
+	if (!r.skip(6) || !r.u8(major) || !r.u8(minor))
+		return status::fail("npy file is truncated in its preamble");
+	if (major < 1 || major > 3)
+		return status::fail("npy format version " + std::to_string(major) + "." + std::to_string(minor) + " is not supported");
+	if (!(major == 1 ? r.u16(hlen) : r.u32(hlen)) || hlen > limits.max_header_bytes)
+		return status::fail("npy header length is truncated or over the limit");
 	bytes header;
-	if (!r.take(hlen, header)) {
-		error = "npy header is truncated (" + std::to_string(hlen) + " bytes announced)";
-		return false;
-	}
+	if (!r.take(hlen, header))
+		return status::fail("npy header is truncated (" + std::to_string(hlen) + " bytes announced)");
 	std::string_view text = as_text(header);
 	while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\x20'))
 		text.remove_suffix(1);
 	pyval dict;
-	if (!py_literal_parser(text).parse(dict, error))
-		return false;
-	if (dict.k != pyval::kind::dict) {
-		error = "npy header is not a dict";
-		return false;
-	}
+	if (status s = py_literal_parser(text).parse(dict); !s.ok())
+		return s;
+	if (dict.k != pyval::kind::dict)
+		return status::fail("npy header is not a dict");
 	const pyval *descr = nullptr, *shape = nullptr, *order = nullptr;
 	for (size_t i = 0; i + 1 < dict.items.size(); i += 2) {
 		const pyval &k = dict.items[i];
@@ -535,36 +522,27 @@ bool parse_npy(bytes d, const scan_limits &limits, npy_info &info, std::string &
 		else if (k.s == "fortran_order")
 			order = &dict.items[i + 1];
 	}
-	if (!descr || !shape || !order || shape->k != pyval::kind::tuple || order->k != pyval::kind::boolean) {
-		error = "npy header lacks descr, fortran_order or a shape tuple";
-		return false;
-	}
+	if (!descr || !shape || !order || shape->k != pyval::kind::tuple || order->k != pyval::kind::boolean)
+		return status::fail("npy header lacks descr, fortran_order or a shape tuple");
 	info.data_offset = r.pos;
 	info.descr = descr->k == pyval::kind::str ? descr->s : "record";
 	uint64_t total = descr_size(*descr, info.has_object);
 	if (info.has_object)
-		return true;
+		return info;
 	if (total == 0) {
-		error = "npy descr " + (descr->k == pyval::kind::str ? "'" + descr->s + "'" : std::string("(record)")) +
-		        " is not a dtype this scanner knows (it cannot tell what numpy reads)";
-		return false;
+		return status::fail("npy descr " + (descr->k == pyval::kind::str ? "'" + descr->s + "'" : std::string("(record)")) +
+		        " is not a dtype this scanner knows (it cannot tell what numpy reads)");
 	}
 	for (const pyval &dim : shape->items) {
-		if (dim.k != pyval::kind::num || dim.big) {
-			error = "npy shape is not a tuple of sizes";
-			return false;
-		}
-		if (dim.n && total > UINT64_MAX / dim.n) {
-			error = "npy array size overflows";
-			return false;
-		}
+		if (dim.k != pyval::kind::num || dim.big)
+			return status::fail("npy shape is not a tuple of sizes");
+		if (dim.n && total > UINT64_MAX / dim.n)
+			return status::fail("npy array size overflows");
 		total *= dim.n;
 	}
-	if (total > r.left()) {
-		error = "npy array data is truncated: " + std::to_string(total) + " bytes expected, " + std::to_string(r.left()) + " present";
-		return false;
-	}
-	return true;
+	if (total > r.left())
+		return status::fail("npy array data is truncated: " + std::to_string(total) + " bytes expected, " + std::to_string(r.left()) + " present");
+	return info;
 }
 
 // ---- safetensors -------------------------------------------------------------
@@ -579,24 +557,18 @@ bool looks_like_safetensors(bytes d)
 	return n >= 2 && n < (1ull << 48) && d[8] == '{';
 }
 
-bool check_safetensors(bytes d, const scan_limits &limits, std::string &error, std::string &detail)
+result<std::string> check_safetensors(bytes d, const scan_limits &limits)
 {
 	uint64_t n = load_le(d.data(), 8);
-	if (n > d.size() - 8) {
-		error = "safetensors header length " + std::to_string(n) + " exceeds the " + std::to_string(d.size()) + "-byte file (truncated or corrupt)";
-		return false;
-	}
-	if (n > limits.max_header_bytes) {
-		error = "safetensors header of " + std::to_string(n) + " bytes is over the limit";
-		return false;
-	}
+	if (n > d.size() - 8)
+		return status::fail("safetensors header length " + std::to_string(n) + " exceeds the " + std::to_string(d.size()) + "-byte file (truncated or corrupt)");
+	if (n > limits.max_header_bytes)
+		return status::fail("safetensors header of " + std::to_string(n) + " bytes is over the limit");
 	json root;
-	if (!json_parser(as_text(d.subspan(8, size_t(n))), limits.max_json_depth).parse(root, error))
-		return false;
-	if (root.k != json::kind::object) {
-		error = "safetensors header is not a JSON object";
-		return false;
-	}
+	if (status s = json_parser(as_text(d.subspan(8, size_t(n))), limits.max_json_depth).parse(root); !s.ok())
+		return s;
+	if (root.k != json::kind::object)
+		return status::fail("safetensors header is not a JSON object");
 	uint64_t data_len = d.size() - 8 - n;
 	struct span_info {
 		uint64_t begin, end;
@@ -609,78 +581,58 @@ bool check_safetensors(bytes d, const scan_limits &limits, std::string &error, s
 		const json &info = root.elems[m];
 		names.push_back(name);
 		if (name == "__metadata__") {
-			if (info.k != json::kind::object) {
-				error = "safetensors __metadata__ is not an object";
-				return false;
-			}
+			if (info.k != json::kind::object)
+				return status::fail("safetensors __metadata__ is not an object");
 			for (size_t i = 0; i < info.keys.size(); i++)
-				if (info.elems[i].k != json::kind::string) {
-					error = "safetensors __metadata__ value '" + info.keys[i] + "' is not a string";
-					return false;
-				}
+				if (info.elems[i].k != json::kind::string)
+					return status::fail("safetensors __metadata__ value '" + info.keys[i] + "' is not a string");
 			continue;
 		}
 		const json *dtype = info.k == json::kind::object ? member(info, "dtype") : nullptr;
 		const json *shape = info.k == json::kind::object ? member(info, "shape") : nullptr;
 		const json *offs = info.k == json::kind::object ? member(info, "data_offsets") : nullptr;
 		if (!dtype || !shape || !offs || dtype->k != json::kind::string || shape->k != json::kind::array ||
-		    offs->k != json::kind::array || offs->elems.size() != 2 || !offs->elems[0].is_uint || !offs->elems[1].is_uint) {
-			error = "safetensors tensor '" + name + "' needs dtype, shape and data_offsets [begin, end]";
-			return false;
-		}
+		    offs->k != json::kind::array || offs->elems.size() != 2 || !offs->elems[0].is_uint || !offs->elems[1].is_uint)
+			return status::fail("safetensors tensor '" + name + "' needs dtype, shape and data_offsets [begin, end]");
 		int bits = safetensors_bits(dtype->s);
-		if (!bits) {
-			error = "safetensors tensor '" + name + "' has unknown dtype '" + dtype->s + "'";
-			return false;
-		}
+		if (!bits)
+			return status::fail("safetensors tensor '" + name + "' has unknown dtype '" + dtype->s + "'");
 		uint64_t numel = 1;
 		for (const json &dim : shape->elems) {
-			if (!dim.is_uint) {
-				error = "safetensors tensor '" + name + "' shape is not a list of sizes";
-				return false;
-			}
-			if (dim.u && numel > UINT64_MAX / 64 / dim.u) {
-				error = "safetensors tensor '" + name + "' size overflows";
-				return false;
-			}
+			if (!dim.is_uint)
+				return status::fail("safetensors tensor '" + name + "' shape is not a list of sizes");
+			if (dim.u && numel > UINT64_MAX / 64 / dim.u)
+				return status::fail("safetensors tensor '" + name + "' size overflows");
 			numel *= dim.u;
 		}
 		uint64_t b = offs->elems[0].u, e = offs->elems[1].u;
 		if (b > e || e > data_len) {
-			error = "safetensors tensor '" + name + "' data_offsets [" + std::to_string(b) + ", " + std::to_string(e) +
-			        "] lie outside the " + std::to_string(data_len) + "-byte data section";
-			return false;
+			return status::fail("safetensors tensor '" + name + "' data_offsets [" + std::to_string(b) + ", " + std::to_string(e) +
+			        "] lie outside the " + std::to_string(data_len) + "-byte data section");
 		}
 		if ((numel * uint64_t(bits)) % 8 || e - b != numel * uint64_t(bits) / 8) {
-			error = "safetensors tensor '" + name + "' holds " + std::to_string(e - b) + " bytes but " + dtype->s +
-			        " x " + std::to_string(numel) + " elements needs " + std::to_string(numel * uint64_t(bits) / 8);
-			return false;
+			return status::fail("safetensors tensor '" + name + "' holds " + std::to_string(e - b) + " bytes but " + dtype->s +
+			        " x " + std::to_string(numel) + " elements needs " + std::to_string(numel * uint64_t(bits) / 8));
 		}
 		spans.push_back({b, e, &name});
 	}
 	std::sort(names.begin(), names.end());
-	if (std::adjacent_find(names.begin(), names.end()) != names.end()) {
-		error = "safetensors header names a tensor twice";
-		return false;
-	}
+	if (std::adjacent_find(names.begin(), names.end()) != names.end())
+		return status::fail("safetensors header names a tensor twice");
 	// As the reference loader: tensors tile the data section, in order,
 	// with no gap or overlap, and nothing after the last.
 	std::sort(spans.begin(), spans.end(), [](const span_info &a, const span_info &b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
 	uint64_t expect = 0;
 	for (const span_info &s : spans) {
 		if (s.begin != expect) {
-			error = "safetensors tensor '" + *s.name + "' starts at " + std::to_string(s.begin) + " but the previous ends at " +
-			        std::to_string(expect) + " (overlap or gap)";
-			return false;
+			return status::fail("safetensors tensor '" + *s.name + "' starts at " + std::to_string(s.begin) + " but the previous ends at " +
+			        std::to_string(expect) + " (overlap or gap)");
 		}
 		expect = s.end;
 	}
-	if (expect != data_len) {
-		error = "safetensors data section is " + std::to_string(data_len) + " bytes but the tensors cover " + std::to_string(expect);
-		return false;
-	}
-	detail = std::to_string(spans.size()) + " tensors";
-	return true;
+	if (expect != data_len)
+		return status::fail("safetensors data section is " + std::to_string(data_len) + " bytes but the tensors cover " + std::to_string(expect));
+	return std::to_string(spans.size()) + " tensors";
 }
 
 // ---- GGUF ------------------------------------------------------------------------
@@ -739,37 +691,27 @@ struct gguf_reader {
 
 } // namespace
 
-bool check_gguf(bytes d, const scan_limits &limits, std::string &error, std::string &detail)
+result<std::string> check_gguf(bytes d, const scan_limits &limits)
 {
 	gguf_reader g{byte_reader{d}, false};
 	uint64_t version, tensors, kvs;
 	g.r.skip(4);
-	if (!g.r.u32(version) || version < 1 || version > 3) {
-		error = "GGUF version is truncated or not 1-3";
-		return false;
-	}
+	if (!g.r.u32(version) || version < 1 || version > 3)
+		return status::fail("GGUF version is truncated or not 1-3");
 	g.v1 = version == 1;
-	if (!g.count(tensors) || !g.count(kvs)) {
-		error = "GGUF header is truncated";
-		return false;
-	}
-	if (tensors > limits.max_archive_entries || kvs > limits.max_archive_entries) {
-		error = "GGUF announces " + std::to_string(tensors) + " tensors and " + std::to_string(kvs) + " metadata keys, over the limit";
-		return false;
-	}
+	if (!g.count(tensors) || !g.count(kvs))
+		return status::fail("GGUF header is truncated");
+	if (tensors > limits.max_archive_entries || kvs > limits.max_archive_entries)
+		return status::fail("GGUF announces " + std::to_string(tensors) + " tensors and " + std::to_string(kvs) + " metadata keys, over the limit");
 	uint64_t alignment = 32;
 	for (uint64_t i = 0; i < kvs; i++) {
 		std::string key;
 		uint64_t type, num = 0;
-		if (!g.string(&key) || !g.r.u32(type) || !g.value(type, 0, &num)) {
-			error = "GGUF metadata entry " + std::to_string(i) + " is malformed or truncated";
-			return false;
-		}
+		if (!g.string(&key) || !g.r.u32(type) || !g.value(type, 0, &num))
+			return status::fail("GGUF metadata entry " + std::to_string(i) + " is malformed or truncated");
 		if (key == "general.alignment" && type == 4) {
-			if (num == 0 || (num & (num - 1))) {
-				error = "GGUF general.alignment is not a power of two";
-				return false;
-			}
+			if (num == 0 || (num & (num - 1)))
+				return status::fail("GGUF general.alignment is not a power of two");
 			alignment = num;
 		}
 	}
@@ -780,20 +722,16 @@ bool check_gguf(bytes d, const scan_limits &limits, std::string &error, std::str
 		for (uint64_t k = 0; ok && k < ndims; k++)
 			ok = g.r.u64(dim);
 		ok = ok && g.r.u32(type) && type < 256 && g.r.u64(offset);
-		if (!ok) {
-			error = "GGUF tensor info " + std::to_string(i) + " is malformed or truncated";
-			return false;
-		}
+		if (!ok)
+			return status::fail("GGUF tensor info " + std::to_string(i) + " is malformed or truncated");
 		offsets.push_back(offset);
 	}
 	uint64_t data_start = (g.r.pos + alignment - 1) / alignment * alignment;
 	for (size_t i = 0; i < offsets.size(); i++)
-		if (offsets[i] % alignment || data_start > d.size() || offsets[i] > d.size() - data_start) {
-			error = "GGUF tensor " + std::to_string(i) + " data offset " + std::to_string(offsets[i]) + " is misaligned or past the end";
-			return false;
-		}
-	detail = "GGUF v" + std::to_string(version) + ", " + std::to_string(tensors) + " tensors, " + std::to_string(kvs) + " metadata keys";
-	return true;
+		if (offsets[i] % alignment || data_start > d.size() || offsets[i] > d.size() - data_start)
+			return status::fail("GGUF tensor " + std::to_string(i) + " data offset " + std::to_string(offsets[i]) + " is misaligned or past the end");
+	return "GGUF v" + std::to_string(version) + ", " + std::to_string(tensors) + " tensors, " + std::to_string(kvs) +
+	       " metadata keys";
 }
 
 // ---- ONNX --------------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 #include "byte_reader.h"
 #include "scanner.h"
+#include "status.h"
 
 namespace ltrack::scanner {
 
@@ -29,14 +30,15 @@ struct npy_info {
 };
 // Parses and checks the header (and, without objects, that the array's
 // bytes are all there).
-bool parse_npy(bytes data, const scan_limits &limits, npy_info &info, std::string &error);
+result<npy_info> parse_npy(bytes data, const scan_limits &limits);
 
 // 8-byte little-endian header length, then a JSON object.
+// Checks the header as the loader reads it; its one-line summary.
 bool looks_like_safetensors(bytes data);
-bool check_safetensors(bytes data, const scan_limits &limits, std::string &error, std::string &detail);
+result<std::string> check_safetensors(bytes data, const scan_limits &limits);
 
 bool looks_like_gguf(bytes data);
-bool check_gguf(bytes data, const scan_limits &limits, std::string &error, std::string &detail);
+result<std::string> check_gguf(bytes data, const scan_limits &limits);
 
 // True when the bytes parse as an ONNX ModelProto envelope: well-formed
 // protobuf, only ModelProto fields, an ir_version and a well-formed graph.

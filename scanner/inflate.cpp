@@ -1,5 +1,7 @@
 #include "inflate.h"
 
+#include <cerrno>
+
 #include <bzlib.h>
 #include <lzma.h>
 #include <zlib.h>
@@ -9,9 +11,10 @@ namespace {
 
 // One streaming loop for zlib, libbz2 and liblzma: feed input in slices, grow
 // the output in chunks up to the budget. `step` returns 1 at the end of
-// the stream, 0 to go on, -1 on corrupt data.
+// the stream, 0 to go on, -1 on corrupt data (after setting `why` when it
+// knows more than that).
 template <class Step>
-bool drain(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed, Step step)
+status drain(bytes in, uint64_t &budget, std::vector<unsigned char> &out, status &why, size_t *consumed, Step step)
 {
 	out.clear();
 	size_t in_pos = 0, in_left = 0;
@@ -23,7 +26,8 @@ bool drain(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::str
 			in_pos += in_left;
 		}
 		if (out.size() >= budget) {
-			error = "decompressed size exceeds the limit (" + std::to_string(budget) + " bytes left)";
+			why = status::fail("decompressed size exceeds the limit (" + std::to_string(budget) + " bytes left)",
+					   EFBIG);
 			break;
 		}
 		size_t grow = std::min<uint64_t>(chunk, budget - out.size());
@@ -33,31 +37,30 @@ bool drain(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::str
 		size_t before = in_left;
 		rc = step(in.data() + in_pos - in_left, in_left, out.data() + old, out_left);
 		out.resize(old + grow - out_left);
-		if (rc < 0 && error.empty())
-			error = "corrupt compressed data";
+		if (rc < 0 && why.ok())
+			why = status::fail("corrupt compressed data", EBADMSG);
 		else if (rc == 0 && in_left == 0 && in_pos == in.size() && out_left == grow && before == 0) {
-			error = "compressed data is truncated";
+			why = status::fail("compressed data is truncated", EBADMSG);
 			rc = -1;
 		}
 	}
 	if (consumed)
 		*consumed = in_pos - in_left;
 	budget -= std::min<uint64_t>(budget, out.size());
-	return rc == 1;
+	return rc == 1 ? status{} : why;
 }
 
 } // namespace
 
-bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<unsigned char> &out, std::string &error,
-                     size_t *consumed)
+status inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<unsigned char> &out, size_t *consumed)
 {
 	z_stream zs{};
 	int wbits = kind == stream_kind::raw_deflate ? -15 : kind == stream_kind::zlib ? 15 : kind == stream_kind::gzip ? 31 : 47;
 	if (inflateInit2(&zs, wbits) != Z_OK) {
-		error = "zlib could not be initialised";
-		return false;
+		return status::fail("zlib could not be initialised", ENOMEM);
 	}
-	bool ok = drain(in, budget, out, error, consumed, [&](const unsigned char *src, size_t &src_left, unsigned char *dst, size_t &dst_left) {
+	status why;
+	status done = drain(in, budget, out, why, consumed, [&](const unsigned char *src, size_t &src_left, unsigned char *dst, size_t &dst_left) {
 		zs.next_in = const_cast<Bytef *>(src);
 		zs.avail_in = uInt(src_left);
 		zs.next_out = dst;
@@ -69,21 +72,21 @@ bool inflate_bounded(bytes in, stream_kind kind, uint64_t &budget, std::vector<u
 			return 1;
 		if (rc == Z_OK || (rc == Z_BUF_ERROR && src_left == 0))
 			return 0;
-		error = std::string("corrupt compressed data: ") + (zs.msg ? zs.msg : "inflate failed");
+		why = status::fail(std::string("corrupt compressed data: ") + (zs.msg ? zs.msg : "inflate failed"), EBADMSG);
 		return -1;
 	});
 	inflateEnd(&zs);
-	return ok;
+	return done;
 }
 
-bool bunzip_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed)
+status bunzip_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, size_t *consumed)
 {
 	bz_stream bz{};
 	if (BZ2_bzDecompressInit(&bz, 0, 0) != BZ_OK) {
-		error = "libbz2 could not be initialised";
-		return false;
+		return status::fail("libbz2 could not be initialised", ENOMEM);
 	}
-	bool ok = drain(in, budget, out, error, consumed, [&](const unsigned char *src, size_t &src_left, unsigned char *dst, size_t &dst_left) {
+	status why;
+	status done = drain(in, budget, out, why, consumed, [&](const unsigned char *src, size_t &src_left, unsigned char *dst, size_t &dst_left) {
 		bz.next_in = const_cast<char *>(reinterpret_cast<const char *>(src));
 		bz.avail_in = unsigned(src_left);
 		bz.next_out = reinterpret_cast<char *>(dst);
@@ -94,20 +97,20 @@ bool bunzip_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out,
 		return rc == BZ_STREAM_END ? 1 : rc == BZ_OK ? 0 : -1;
 	});
 	BZ2_bzDecompressEnd(&bz);
-	return ok;
+	return done;
 }
 
-bool unxz_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, std::string &error, size_t *consumed)
+status unxz_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, size_t *consumed)
 {
 	// A hostile header can ask for a dictionary of gigabytes: cap what the
 	// decoder may allocate (xz -9 needs 65 MiB), past that the stream fails.
 	constexpr uint64_t memlimit = 128ull << 20;
 	lzma_stream xz = LZMA_STREAM_INIT;
 	if (lzma_auto_decoder(&xz, memlimit, 0) != LZMA_OK) {
-		error = "liblzma could not be initialised";
-		return false;
+		return status::fail("liblzma could not be initialised", ENOMEM);
 	}
-	bool ok = drain(in, budget, out, error, consumed, [&](const unsigned char *src, size_t &src_left, unsigned char *dst, size_t &dst_left) {
+	status why;
+	status done = drain(in, budget, out, why, consumed, [&](const unsigned char *src, size_t &src_left, unsigned char *dst, size_t &dst_left) {
 		xz.next_in = src;
 		xz.avail_in = src_left;
 		xz.next_out = dst;
@@ -118,12 +121,13 @@ bool unxz_bounded(bytes in, uint64_t &budget, std::vector<unsigned char> &out, s
 		// Python's lzma has no such limit: the stream is not trailing
 		// garbage the loader would skip, so say "limit" (an error verdict).
 		if (rc == LZMA_MEMLIMIT_ERROR || rc == LZMA_MEM_ERROR)
-			error = "the stream's dictionary exceeds the scanner's decoder memory limit (" +
-				std::to_string(memlimit >> 20) + " MiB)";
+			why = status::fail("the stream's dictionary exceeds the scanner's decoder memory limit (" +
+						   std::to_string(memlimit >> 20) + " MiB)",
+					   EFBIG);
 		return rc == LZMA_STREAM_END ? 1 : (rc == LZMA_OK || (rc == LZMA_BUF_ERROR && dst_left == 0)) ? 0 : -1;
 	});
 	lzma_end(&xz);
-	return ok;
+	return done;
 }
 
 } // namespace ltrack::scanner

@@ -193,12 +193,12 @@ format scan_node(bytes d, const std::string &where, unsigned depth, scan_state &
 
 format scan_npy(bytes d, const std::string &where, scan_state &st)
 {
-	npy_info info;
-	std::string error;
-	if (!parse_npy(d, st.limits, info, error)) {
-		st.error(where, error);
+	result<npy_info> parsed = parse_npy(d, st.limits);
+	if (!parsed) {
+		st.error(where, parsed.failure().error);
 		return format::numpy_npy;
 	}
+	const npy_info &info = *parsed;
 	if (info.has_object) {
 		// numpy.load(allow_pickle=True): pickle.load after the header.
 		st.note(where, "object array: pickle follows the header");
@@ -212,16 +212,15 @@ format scan_npy(bytes d, const std::string &where, scan_state &st)
 bool member_content(bytes d, const zip_entry &e, const std::string &where, scan_state &st, std::vector<unsigned char> &buf,
                     bytes &content)
 {
-	std::string error;
-	bytes raw;
-	if (!zip_member_bytes(d, e, raw, error)) {
-		st.error(where, error);
+	result<bytes> raw = zip_member_bytes(d, e);
+	if (!raw) {
+		st.error(where, raw.failure().error);
 		return false;
 	}
-	content = raw;
+	content = *raw;
 	if (e.method == 8) {
-		if (!inflate_bounded(raw, stream_kind::raw_deflate, st.inflate_budget, buf, error)) {
-			st.error(join(where, e.name), error);
+		if (status s = inflate_bounded(*raw, stream_kind::raw_deflate, st.inflate_budget, buf); !s.ok()) {
+			st.error(join(where, e.name), s.error);
 			return false;
 		}
 		content = buf;
@@ -240,15 +239,14 @@ bool member_content(bytes d, const zip_entry &e, const std::string &where, scan_
 format scan_zip(bytes d, const std::string &where, unsigned depth, scan_state &st)
 {
 	std::vector<zip_entry> entries, py;
-	std::string error, py_error;
-	bool mz_ok = read_zip_directory(d, st.limits, zip_flavour::miniz, entries, error);
-	bool py_ok = read_zip_directory(d, st.limits, zip_flavour::cpython, py, py_error);
+	status mz = read_zip_directory(d, st.limits, zip_flavour::miniz, entries);
+	status cpy = read_zip_directory(d, st.limits, zip_flavour::cpython, py);
 	// Where one reader fails the other may still load members: scan what
 	// either finds, and the failure keeps the verdict from being safe.
-	if (!mz_ok)
-		st.error(where, error + " (as torch's miniz reads it)");
-	if (!py_ok)
-		st.error(where, py_error + " (as CPython's zipfile reads it)");
+	if (!mz.ok())
+		st.error(where, mz.error + " (as torch's miniz reads it)");
+	if (!cpy.ok())
+		st.error(where, cpy.error + " (as CPython's zipfile reads it)");
 	// The two readers differ only for shifted or zip64-relocated directories.
 	std::unordered_set<uint64_t> offsets;
 	for (const zip_entry &e : entries)
@@ -361,12 +359,12 @@ void scan_torch_tar_member(bytes d, const std::string &where, bool storages, sca
 // member of a name, so every member of the three names is read.
 format scan_tar(bytes d, const std::string &where, unsigned depth, scan_state &st)
 {
-	std::vector<tar_entry> entries;
-	std::string error;
-	if (!read_tar(d, st.limits, entries, error)) {
-		st.error(where, error);
+	result<std::vector<tar_entry>> read = read_tar(d, st.limits);
+	if (!read) {
+		st.error(where, read.failure().error);
 		return format::tar_archive;
 	}
+	const std::vector<tar_entry> &entries = *read;
 	if (!st.charge(16 * entries.size(), where))
 		return format::tar_archive;
 	auto base = [](const std::string &n) { return n.starts_with("./") ? n.substr(2) : n; };
@@ -435,7 +433,7 @@ joblib_compression joblib_compressor(bytes d)
 // joblib's BinaryZlibFile/BinaryGzipFile, BZ2File, LZMAFile: streams back
 // to back, read until one fails (the unpickler only meets that failure if
 // it reads so far).
-bool joblib_decompress(bytes d, joblib_compression jc, scan_state &st, std::vector<unsigned char> &out, std::string &error)
+status joblib_decompress(bytes d, joblib_compression jc, scan_state &st, std::vector<unsigned char> &out)
 {
 	out.clear();
 	size_t pos = 0;
@@ -443,18 +441,18 @@ bool joblib_decompress(bytes d, joblib_compression jc, scan_state &st, std::vect
 		std::vector<unsigned char> part;
 		size_t used = 0;
 		bytes rest = d.subspan(pos);
-		bool ok = jc == joblib_compression::bz2    ? bunzip_bounded(rest, st.inflate_budget, part, error, &used)
-		          : jc == joblib_compression::lzma ? unxz_bounded(rest, st.inflate_budget, part, error, &used)
-		                                           : inflate_bounded(rest, jc == joblib_compression::zlib ? stream_kind::zlib : stream_kind::gzip,
-		                                                             st.inflate_budget, part, error, &used);
+		status s = jc == joblib_compression::bz2    ? bunzip_bounded(rest, st.inflate_budget, part, &used)
+			   : jc == joblib_compression::lzma ? unxz_bounded(rest, st.inflate_budget, part, &used)
+							    : inflate_bounded(rest, jc == joblib_compression::zlib ? stream_kind::zlib : stream_kind::gzip,
+									      st.inflate_budget, part, &used);
 		out.insert(out.end(), part.begin(), part.end());
-		if (!ok)
-			return pos > 0 && part.empty() && error.find("limit") == std::string::npos;
+		if (!s.ok())
+			return pos > 0 && part.empty() && !is_limit(s) ? status{} : s;
 		pos += used;
 		if (used == 0)
 			break;
 	}
-	return true;
+	return {};
 }
 
 // What joblib.load reads. The decompressed stream is read by joblib alone.
@@ -462,13 +460,12 @@ void scan_joblib(bytes d, const std::string &where, scan_state &st, bool claimed
 {
 	joblib_compression jc = joblib_compressor(d);
 	std::vector<unsigned char> out;
-	std::string error;
 	static const char *const names[] = {"", "zlib", "gzip", "bz2", "lzma/xz", "zfile", "lz4"};
 	if (jc == joblib_compression::zlib || jc == joblib_compression::gzip || jc == joblib_compression::bz2 ||
 	    jc == joblib_compression::lzma) {
-		bool ok = joblib_decompress(d, jc, st, out, error);
-		if (!ok && (!claimed || !out.empty()))
-			st.error(where, std::string("joblib ") + names[int(jc)] + " stream: " + error);
+		status s = joblib_decompress(d, jc, st, out);
+		if (!s.ok() && (!claimed || !out.empty()))
+			st.error(where, std::string("joblib ") + names[int(jc)] + " stream: " + s.error);
 		if (out.empty())
 			return;
 		if (!claimed)
@@ -486,9 +483,9 @@ void scan_joblib(bytes d, const std::string &where, scan_state &st, bool claimed
 		// to dismiss: both are errors, and what came out is walked.
 		size_t at = d.size() > 21 && d[21] == ' ' ? 22 : 21;
 		if (d.size() > at) {
-			bool ok = inflate_bounded(d.subspan(at), stream_kind::zlib, st.inflate_budget, out, error);
-			if (!ok && (!out.empty() || error.find("limit") != std::string::npos))
-				st.error(where, "joblib zfile stream: " + error);
+			status s = inflate_bounded(d.subspan(at), stream_kind::zlib, st.inflate_budget, out);
+			if (!s.ok() && (!out.empty() || is_limit(s)))
+				st.error(where, "joblib zfile stream: " + s.error);
 			if (!out.empty()) {
 				walk_options o;
 				o.python_unpickler = true; // ZipNumpyUnpickler reads no array bytes
@@ -538,25 +535,25 @@ format scan_node(bytes d, const std::string &where, unsigned depth, scan_state &
 		st.error(where, "archives nested deeper than " + std::to_string(st.limits.max_depth) + " levels");
 		return format::unknown;
 	}
-	std::string error, detail;
 	format fmt = format::unknown;
+	// A header the loader would read as given: its summary, or why it is not.
+	auto check_header = [&](const result<std::string> &r) {
+		if (r)
+			st.note(where, *r);
+		else
+			st.error(where, r.failure().error);
+	};
 	if (looks_like_zip(d)) {
 		fmt = scan_zip(d, where, depth, st);
 	} else if (looks_like_npy(d)) {
 		fmt = scan_npy(d, where, st);
 	} else if (looks_like_gguf(d)) {
-		if (!check_gguf(d, st.limits, error, detail))
-			st.error(where, error);
-		else
-			st.note(where, detail);
+		check_header(check_gguf(d, st.limits));
 		fmt = format::gguf;
 	} else if (looks_like_tar(d)) {
 		fmt = scan_tar(d, where, depth, st);
 	} else if (looks_like_safetensors(d)) {
-		if (!check_safetensors(d, st.limits, error, detail))
-			st.error(where, error);
-		else
-			st.note(where, detail);
+		check_header(check_safetensors(d, st.limits));
 		fmt = format::safetensors;
 	}
 	// Data beside the weights, recognised only for a file itself: in an
@@ -575,7 +572,7 @@ format scan_node(bytes d, const std::string &where, unsigned depth, scan_state &
 		return raw;
 	if (data != format::unknown)
 		return data;
-	if (is_onnx(d, detail)) {
+	if (std::string detail; is_onnx(d, detail)) {
 		st.note(where, detail);
 		return format::onnx;
 	}

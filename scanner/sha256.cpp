@@ -60,14 +60,14 @@ std::string sha256_hex(std::span<const unsigned char> data)
 	return to_hex(d);
 }
 
-std::string sha256_file(const std::string &path, std::string &error)
+result<std::string> sha256_file(const std::string &path)
 {
 	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		error = path + ": " + strerror(errno);
-		return "";
+		int e = errno;
+		return status::fail(path + ": " + strerror(e), e);
 	}
-	std::string digest;
+	result<std::string> digest = status::fail(path + ": no digest");
 	try {
 		sha256 s;
 		std::vector<unsigned char> buf(1 << 20);
@@ -76,7 +76,8 @@ std::string sha256_file(const std::string &path, std::string &error)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
-				error = path + ": " + strerror(errno);
+				int e = errno;
+				digest = status::fail(path + ": " + strerror(e), e);
 				break;
 			}
 			if (n == 0) {
@@ -86,16 +87,10 @@ std::string sha256_file(const std::string &path, std::string &error)
 			s.update({buf.data(), size_t(n)});
 		}
 	} catch (const std::exception &e) {
-		error = path + ": " + e.what();
+		digest = status::fail(path + ": " + e.what());
 	}
 	close(fd);
 	return digest;
-}
-
-std::string sha256_file(const std::string &path)
-{
-	std::string error;
-	return sha256_file(path, error);
 }
 
 } // namespace ltrack::scanner

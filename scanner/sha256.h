@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 
+#include "status.h"
+
 struct evp_md_ctx_st;
 
 namespace ltrack::scanner {
@@ -26,8 +28,7 @@ private:
 
 std::string to_hex(std::span<const unsigned char> digest);
 std::string sha256_hex(std::span<const unsigned char> data);
-// Lowercase hex digest of the file's contents; "" with `error` set on I/O failure.
-std::string sha256_file(const std::string &path, std::string &error);
-std::string sha256_file(const std::string &path); // "" on failure
+// Lowercase hex digest of the file's contents, or why it could not be read.
+result<std::string> sha256_file(const std::string &path);
 
 } // namespace ltrack::scanner

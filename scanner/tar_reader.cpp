@@ -166,9 +166,9 @@ bool looks_like_tar(bytes d)
 	return d.size() >= 512 && !zero_block(d.first(512)) && checksum_ok(d.first(512));
 }
 
-bool read_tar(bytes d, const scan_limits &limits, std::vector<tar_entry> &entries, std::string &error)
+result<std::vector<tar_entry>> read_tar(bytes d, const scan_limits &limits)
 {
-	entries.clear();
+	std::vector<tar_entry> entries;
 	size_t pos = 0;
 	std::string long_name;
 	pax_info global, local;
@@ -176,17 +176,13 @@ bool read_tar(bytes d, const scan_limits &limits, std::vector<tar_entry> &entrie
 	while (pos + 512 <= d.size()) {
 		bytes h = d.subspan(pos, 512);
 		if (zero_block(h))
-			return true;
+			return entries;
 		std::string at = "tar header at offset " + std::to_string(pos);
-		if (!checksum_ok(h)) {
-			error = at + " has a bad checksum";
-			return false;
-		}
+		if (!checksum_ok(h))
+			return status::fail(at + " has a bad checksum");
 		uint64_t size;
-		if (!octal(h.subspan(124, 12), size)) {
-			error = at + " has an unreadable size";
-			return false;
-		}
+		if (!octal(h.subspan(124, 12), size))
+			return status::fail(at + " has an unreadable size");
 		char type = char(h[156]);
 		bool pax = type == 'x' || type == 'g' || type == 'X';
 		bool gnu = type == 'L' || type == 'K' || type == 'S';
@@ -210,15 +206,11 @@ bool read_tar(bytes d, const scan_limits &limits, std::vector<tar_entry> &entrie
 		bool regular = type == '0' || type == '\0' || type == '7' || known.find(type) == std::string_view::npos;
 		bool has_data = regular || pax || gnu;
 		uint64_t body = pos + 512;
-		if (has_data && size > d.size() - body) {
-			error = "tar member at offset " + std::to_string(pos) + " runs past the end (truncated?)";
-			return false;
-		}
+		if (has_data && size > d.size() - body)
+			return status::fail("tar member at offset " + std::to_string(pos) + " runs past the end (truncated?)");
 		bytes data = has_data ? d.subspan(size_t(body), size_t(size)) : bytes{};
-		if (type == 'S' || (!pax && !gnu && (global.sparse || (have_local && local.sparse)))) {
-			error = at + ": a sparse member (tarfile reassembles it; this scanner does not)";
-			return false;
-		}
+		if (type == 'S' || (!pax && !gnu && (global.sparse || (have_local && local.sparse))))
+			return status::fail(at + ": a sparse member (tarfile reassembles it; this scanner does not)");
 		if (type == 'x' || type == 'X') {
 			local = {};
 			pax_records(data, local);
@@ -236,10 +228,8 @@ bool read_tar(bytes d, const scan_limits &limits, std::vector<tar_entry> &entrie
 				name = local.path;
 			bool link = type == '1' || type == '2';
 			if (regular || link) {
-				if (entries.size() >= limits.max_archive_entries) {
-					error = "tar has more than " + std::to_string(limits.max_archive_entries) + " members";
-					return false;
-				}
+				if (entries.size() >= limits.max_archive_entries)
+					return status::fail("tar has more than " + std::to_string(limits.max_archive_entries) + " members");
 				entries.push_back({name, data, link});
 			}
 			long_name.clear();
@@ -248,10 +238,10 @@ bool read_tar(bytes d, const scan_limits &limits, std::vector<tar_entry> &entrie
 		}
 		uint64_t padded = has_data ? (size + 511) / 512 * 512 : 0;
 		if (padded > d.size() - body)
-			return true; // last member's padding may be cut; its bytes were all there
+			return entries; // last member's padding may be cut; its bytes were all there
 		pos = size_t(body + padded);
 	}
-	return true;
+	return entries;
 }
 
 } // namespace ltrack::scanner

@@ -8,6 +8,7 @@
 
 #include "byte_reader.h"
 #include "scanner.h"
+#include "status.h"
 
 namespace ltrack::scanner {
 
@@ -24,9 +25,9 @@ bool looks_like_tar(bytes data);
 // Members tarfile reads as files (regular, contiguous, unknown types) and
 // links, in archive order, with names and sizes as tarfile computes them
 // (ustar prefix, GNU long names, pax path/size, global pax headers).
-// False with `error` when a header is one tarfile would read but this
-// reader cannot follow (sparse members), is corrupt, a member runs past
-// the end or the entry limit is exceeded.
-bool read_tar(bytes data, const scan_limits &limits, std::vector<tar_entry> &entries, std::string &error);
+// Fails when a header is one tarfile would read but this reader cannot
+// follow (sparse members), is corrupt, a member runs past the end or the
+// entry limit is exceeded.
+result<std::vector<tar_entry>> read_tar(bytes data, const scan_limits &limits);
 
 } // namespace ltrack::scanner

@@ -8,6 +8,7 @@
 
 #include "byte_reader.h"
 #include "scanner.h"
+#include "status.h"
 
 namespace ltrack::scanner {
 
@@ -33,12 +34,12 @@ bool looks_like_zip(bytes data);
 // Both use the zip64 record whenever a locator is present.
 enum class zip_flavour { miniz, cpython };
 
-// Reads the central directory. False with `error` when it is missing,
-// inconsistent, points outside the data or exceeds the entry limit.
-bool read_zip_directory(bytes data, const scan_limits &limits, zip_flavour flavour, std::vector<zip_entry> &entries,
-                        std::string &error);
+// Reads the central directory into `entries`. Fails when it is missing,
+// inconsistent, points outside the data or exceeds the entry limit; `entries`
+// then keeps the members read before the failure (a loader may still load them).
+status read_zip_directory(bytes data, const scan_limits &limits, zip_flavour flavour, std::vector<zip_entry> &entries);
 
 // The member's (still compressed) bytes, located through its local header.
-bool zip_member_bytes(bytes data, const zip_entry &e, bytes &out, std::string &error);
+result<bytes> zip_member_bytes(bytes data, const zip_entry &e);
 
 } // namespace ltrack::scanner

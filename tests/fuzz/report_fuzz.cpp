@@ -13,8 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	using namespace ltrack::report;
 	std::string_view bytes(reinterpret_cast<const char *>(data), size);
-	std::string error;
-	auto m = parse(bytes, &error);
+	auto m = parse(bytes);
 	if (!m)
 		return 0;
 	if (format(*m) != bytes || m->a.size() > max_field || m->b.size() > max_field)

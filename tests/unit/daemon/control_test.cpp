@@ -88,15 +88,16 @@ TEST(RequestReader, OversizedLineIsRefused)
 
 TEST(ParseRequest, SplitsFieldsAndChecksTheProtocol)
 {
-	std::vector<std::string> f;
-	std::string err;
-	ASSERT_TRUE(parse_request("ltrack/1\tevents\tfollow\tjson", f, err)) << err;
-	EXPECT_EQ(f, (std::vector<std::string>{"events", "follow", "json"}));
-	EXPECT_FALSE(parse_request("ltrack/0\tstatus", f, err));
-	EXPECT_NE(err.find("protocol mismatch"), std::string::npos) << err;
-	EXPECT_FALSE(parse_request("ltrack/1", f, err));
-	EXPECT_EQ(err, "empty request");
-	EXPECT_FALSE(parse_request("", f, err));
+	auto f = parse_request("ltrack/1\tevents\tfollow\tjson");
+	ASSERT_TRUE(f.ok()) << f.failure().error;
+	EXPECT_EQ(*f, (std::vector<std::string>{"events", "follow", "json"}));
+	auto old = parse_request("ltrack/0\tstatus");
+	ASSERT_FALSE(old.ok());
+	EXPECT_NE(old.failure().error.find("protocol mismatch"), std::string::npos) << old.failure().error;
+	auto bare = parse_request("ltrack/1");
+	ASSERT_FALSE(bare.ok());
+	EXPECT_EQ(bare.failure().error, "empty request");
+	EXPECT_FALSE(parse_request("").ok());
 	EXPECT_EQ(format_request({"mode", "audit"}), "ltrack/1\tmode\taudit\n");
 }
 

@@ -297,7 +297,7 @@ TEST_F(scanner_corpus, ltrackctl_scan_exit_status_and_output)
 	EXPECT_NE(hf.out.find("4 safe, 0 suspicious, 0 unsafe, 0 error; 9 excluded\n"), std::string::npos) << hf.out;
 
 	cli_run digest = ltrackctl_scan("--sha256 " + path("good.safetensors"));
-	EXPECT_NE(digest.out.find("sha256: " + sha256_file(path("good.safetensors"))), std::string::npos) << digest.out;
+	EXPECT_NE(digest.out.find("sha256: " + *sha256_file(path("good.safetensors"))), std::string::npos) << digest.out;
 }
 
 TEST(scanner_file_io, missing_and_special_files_are_errors)

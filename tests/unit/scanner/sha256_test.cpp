@@ -6,6 +6,7 @@
 #include "sha256.h"
 
 using namespace ltrack::scanner;
+using ltrack::result;
 
 namespace {
 
@@ -47,11 +48,14 @@ TEST(scanner_sha256, file_digest)
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(write(fd, "abc", 3), 3);
 	close(fd);
-	EXPECT_EQ(sha256_file(name), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	result<std::string> digest = sha256_file(name);
+	ASSERT_TRUE(digest.ok()) << digest.failure().error;
+	EXPECT_EQ(*digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	unlink(name);
-	std::string error;
-	EXPECT_EQ(sha256_file("/nonexistent/ltrack", error), "");
-	EXPECT_NE(error.find("No such file"), std::string::npos) << error;
+	result<std::string> missing = sha256_file("/nonexistent/ltrack");
+	ASSERT_FALSE(missing.ok());
+	EXPECT_EQ(missing.failure().err, ENOENT);
+	EXPECT_NE(missing.failure().error.find("No such file"), std::string::npos) << missing.failure().error;
 }
 
 } // namespace
