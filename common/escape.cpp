@@ -1,5 +1,7 @@
 #include "escape.h"
 
+#include "utf8.h"
+
 #include <cstdio>
 
 namespace ltrack {
@@ -141,6 +143,85 @@ std::string text_escape(std::string_view s)
 		i += n;
 	}
 	return out;
+}
+
+namespace {
+
+bool hex4(std::string_view s, size_t &i, uint32_t &cp)
+{
+	if (i + 4 > s.size())
+		return false;
+	cp = 0;
+	for (size_t k = 0; k < 4; ++k) {
+		char h = s[i + k];
+		cp <<= 4;
+		if (h >= '0' && h <= '9')
+			cp |= uint32_t(h - '0');
+		else if (h >= 'a' && h <= 'f')
+			cp |= uint32_t(h - 'a' + 10);
+		else if (h >= 'A' && h <= 'F')
+			cp |= uint32_t(h - 'A' + 10);
+		else
+			return false;
+	}
+	i += 4;
+	return true;
+}
+
+} // namespace
+
+const char *json_unescape(std::string_view s, size_t &i, std::string &out)
+{
+	if (i >= s.size() || s[i] != '"')
+		return "expected a string";
+	++i; // the opening quote
+	while (true) {
+		if (i >= s.size())
+			return "the line ends inside a string (truncated?)";
+		unsigned char c = static_cast<unsigned char>(s[i]);
+		if (c == '"') {
+			++i;
+			return nullptr;
+		}
+		if (c < 0x20)
+			return "a control byte inside a string";
+		if (c != '\\') {
+			// A run of plain bytes at once.
+			size_t from = i;
+			while (i < s.size() && s[i] != '"' && s[i] != '\\' && static_cast<unsigned char>(s[i]) >= 0x20)
+				++i;
+			out.append(s, from, i - from);
+			continue;
+		}
+		if (++i >= s.size())
+			return "the line ends inside a string (truncated?)";
+		char e = s[i++];
+		// The one-letter escapes and what they stand for.
+		static constexpr std::string_view letters = "\"\\/bfnrt", bytes = "\"\\/\b\f\n\r\t";
+		if (size_t k = letters.find(e); k != std::string_view::npos) {
+			out += bytes[k];
+		} else if (e == 'u') {
+			uint32_t cp;
+			if (i + 4 > s.size())
+				return "a \\u escape is cut short";
+			if (!hex4(s, i, cp))
+				return "a \\u escape is not 4 hex digits";
+			if (cp >= 0xd800 && cp < 0xdc00) {
+				uint32_t lo;
+				if (s.substr(i, 2) != "\\u")
+					return "a lone UTF-16 surrogate";
+				i += 2;
+				if (!hex4(s, i, lo) || lo < 0xdc00 || lo >= 0xe000)
+					return "a lone UTF-16 surrogate";
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			} else if (cp >= 0xdc00 && cp < 0xe000) {
+				return "a lone UTF-16 surrogate";
+			}
+			append_utf8(out, cp);
+		} else {
+			return "an unknown escape in a string";
+		}
+	}
 }
 
 } // namespace ltrack

@@ -20,4 +20,12 @@ std::string json_string(std::string_view s);
 // hostile name can never start a new line or fake a field.
 std::string text_escape(std::string_view s);
 
+// The one JSON string reader (the decision log read back, a record's fields
+// for journald): s[i] is the opening quote; on success i is past the closing
+// one and out has the decoded bytes appended (\u escapes as UTF-8, a
+// surrogate pair as one code point). Strict: a raw control byte, a lone
+// surrogate, an unknown or cut escape, or no closing quote is an error,
+// returned as what is wrong (i then at the byte that is); nullptr on success.
+const char *json_unescape(std::string_view s, size_t &i, std::string &out);
+
 } // namespace ltrack

@@ -2,6 +2,8 @@
 // daemon does the work (it holds the maps and the decision history); these
 // only carry the request and print the reply.
 #include "commands.h"
+
+#include "abi_names.h"
 #include "control_protocol.h"
 #include "daemon_client.h"
 #include "escape.h"
@@ -135,7 +137,7 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 	socket_opt(mode_cmd);
 	mode_cmd->add_option("mode", *mode, "enforce | audit | inherit (inherit: only with --profile)")
 		->required()
-		->check(CLI::IsMember({"enforce", "audit", "inherit"}));
+		->check(CLI::IsMember(abi::names_of({LTRACK_MODE_ENFORCE, LTRACK_MODE_AUDIT, LTRACK_MODE_INHERIT})));
 	mode_cmd->add_option("--profile", *profile, "Only this profile");
 	mode_cmd->add_flag("--json", opts->json, "The outcome as one JSON object (\"mode\", \"profile\", or \"error\")");
 	mode_cmd->callback([&ctx, opts, mode, profile] {

@@ -2,6 +2,7 @@
 // turns the model into the exact entries of every BPF map.
 #include "policy.h"
 
+#include "abi_names.h"
 #include "name_hash.h"
 #include "net_address.h"
 #include "parse_policy.h"
@@ -19,28 +20,20 @@ namespace ltrack::policy {
 
 std::string action_name(uint8_t a)
 {
-	switch (a) {
-	case LTRACK_ACT_ALLOW: return "allow";
-	case LTRACK_ACT_AUDIT: return "audit";
-	case LTRACK_ACT_DENY: return "deny";
-	case LTRACK_ACT_KILL: return "kill";
-	default: return "none";
-	}
+	const char *n = abi::name_of<ltrack_action>(a);
+	return n ? n : abi::name_of(LTRACK_ACT_NONE);
 }
 
 std::string mode_name(uint32_t m)
 {
-	return m == LTRACK_MODE_ENFORCE ? "enforce" : m == LTRACK_MODE_AUDIT ? "audit" : "inherit";
+	const char *n = abi::name_of<ltrack_mode>(m);
+	return n ? n : abi::name_of(LTRACK_MODE_INHERIT);
 }
 
 std::string model_policy_name(uint8_t p)
 {
-	switch (p) {
-	case LTRACK_MODEL_SAFE_ONLY: return "safe";
-	case LTRACK_MODEL_ALLOW_UNSCANNED: return "unscanned";
-	case LTRACK_MODEL_ANY: return "any";
-	default: return "off";
-	}
+	const char *n = abi::name_of<ltrack_model_policy>(p);
+	return n ? n : abi::name_of(LTRACK_MODEL_OFF);
 }
 
 std::string format_all(const std::vector<diagnostic> &ds)

@@ -1,5 +1,6 @@
 #include "evaluate.h"
 
+#include "abi_names.h"
 #include "model_decision.h"
 #include "name_hash.h"
 #include "net_address.h"
@@ -12,19 +13,11 @@ namespace ltrack::policy {
 
 std::string outcome_name(uint8_t o)
 {
-	switch (o) {
-	case LTRACK_OUT_ALLOWED: return "allowed";
-	case LTRACK_OUT_AUDITED: return "audited";
-	case LTRACK_OUT_WOULD_DENY: return "would_deny";
-	case LTRACK_OUT_DENIED: return "denied";
-	case LTRACK_OUT_KILLED: return "killed";
-	default: return "?";
-	}
+	const char *n = abi::name_of<ltrack_outcome>(o);
+	return n ? n : "?";
 }
 
 namespace {
-
-const char *const verdicts[] = {"unscanned", "safe", "suspicious", "unsafe", "error", "trusted"};
 
 struct walk_result {
 	ltrack_rule rule{};
@@ -472,14 +465,14 @@ const compiled_profile *start(const compiled_policy &p, const std::string &profi
 
 std::string verdict_name(uint32_t v)
 {
-	return v < std::size(verdicts) ? verdicts[v] : "?";
+	const char *n = abi::name_of<ltrack_verdict>(v);
+	return n ? n : "?";
 }
 
 std::optional<uint32_t> parse_verdict(const std::string &name)
 {
-	for (uint32_t i = 0; i < std::size(verdicts); i++)
-		if (name == verdicts[i])
-			return i;
+	if (auto v = abi::value_of<ltrack_verdict>(name))
+		return static_cast<uint32_t>(*v);
 	return std::nullopt;
 }
 

@@ -1,6 +1,6 @@
 #include "parse_policy.h"
 
-#include "abi.h"
+#include "abi_names.h"
 #include "net_address.h"
 #include "rule_sets.h"
 #include "socket_names.h"
@@ -12,17 +12,13 @@ namespace ltrack::policy {
 
 namespace {
 
-const std::vector<std::string> file_actions = {"allow", "audit", "deny"};
-const std::vector<std::string> kill_actions = {"allow", "audit", "deny", "kill"};
+const std::vector<std::string> file_actions = abi::names_of({LTRACK_ACT_ALLOW, LTRACK_ACT_AUDIT, LTRACK_ACT_DENY});
+const std::vector<std::string> kill_actions =
+	abi::names_of({LTRACK_ACT_ALLOW, LTRACK_ACT_AUDIT, LTRACK_ACT_DENY, LTRACK_ACT_KILL});
+const std::vector<std::string> modes = abi::names_of({LTRACK_MODE_ENFORCE, LTRACK_MODE_AUDIT});
 
-uint8_t action_of(const std::string &s)
-{
-	if (s == "allow") return LTRACK_ACT_ALLOW;
-	if (s == "audit") return LTRACK_ACT_AUDIT;
-	if (s == "deny") return LTRACK_ACT_DENY;
-	if (s == "kill") return LTRACK_ACT_KILL;
-	return LTRACK_ACT_NONE;
-}
+uint8_t action_of(const std::string &s) { return abi::value_of<ltrack_action>(s).value_or(LTRACK_ACT_NONE); }
+uint32_t mode_of(const std::string &s) { return abi::value_of<ltrack_mode>(s).value_or(LTRACK_MODE_INHERIT); }
 
 // An action key; "kill" in a file section gets its own explanation.
 std::optional<uint8_t> read_action(parse_context &ctx, table_reader &r, std::string_view key, bool kill_ok)
@@ -33,7 +29,7 @@ std::optional<uint8_t> read_action(parse_context &ctx, table_reader &r, std::str
 	const auto &ok = kill_ok ? kill_actions : file_actions;
 	if (std::find(ok.begin(), ok.end(), *s) != ok.end())
 		return action_of(*s);
-	if (*s == "kill")
+	if (action_of(*s) == LTRACK_ACT_KILL)
 		ctx.error(pos_of(*r.get(key)), r.name(key) + ": \"kill\" is only for exec and network rules; use \"deny\"");
 	else if (std::string g = closest(*s, ok); !g.empty())
 		ctx.error(pos_of(*r.get(key)), r.name(key) + ": \"" + *s + "\" is not an action; did you mean \"" + g + "\"?");
@@ -491,12 +487,12 @@ void read_model(parse_context &ctx, table_reader &m, profile_def &p, bool missin
 	ms.present = true;
 	ms.pos = m.pos();
 	ms.policy = LTRACK_MODEL_SAFE_ONLY;
-	if (auto a = m.choice("allow", {"safe", "unscanned", "any"}))
-		ms.policy = *a == "safe" ? LTRACK_MODEL_SAFE_ONLY : *a == "unscanned" ? LTRACK_MODEL_ALLOW_UNSCANNED : LTRACK_MODEL_ANY;
+	if (auto a = m.choice("allow", abi::names_of({LTRACK_MODEL_SAFE_ONLY, LTRACK_MODEL_ALLOW_UNSCANNED, LTRACK_MODEL_ANY})))
+		ms.policy = *abi::value_of<ltrack_model_policy>(*a);
 	if (auto d = m.boolean("deny_suspicious"))
 		ms.deny_suspicious = *d;
-	if (auto a = m.choice("action", {"deny", "audit"}))
-		ms.action = *a == "deny" ? LTRACK_ACT_DENY : LTRACK_ACT_AUDIT;
+	if (auto a = m.choice("action", abi::names_of({LTRACK_ACT_DENY, LTRACK_ACT_AUDIT})))
+		ms.action = action_of(*a);
 	if (auto w = m.boolean("scan_at_open"))
 		ms.scan_at_open = *w;
 	if (auto mb = m.integer("scan_at_open_max_mb", 1, 1 << 20))
@@ -560,8 +556,8 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 	p.pos = pos_of(name);
 	if (!valid_profile_name(p.name))
 		ctx.error(p.pos, "profile name \"" + p.name + "\" must be 1 to 64 letters, digits, '-', '_' or '.'");
-	if (auto m = r.choice("mode", {"enforce", "audit"}))
-		p.mode = *m == "enforce" ? LTRACK_MODE_ENFORCE : LTRACK_MODE_AUDIT;
+	if (auto m = r.choice("mode", modes))
+		p.mode = mode_of(*m);
 	bool missing_warn = read_missing(r, false).value_or(false);
 	p.executables = read_paths(ctx, r, "executables", missing_warn);
 	p.cgroups = read_paths(ctx, r, "cgroups", missing_warn);
@@ -761,8 +757,8 @@ policy_def parse_policy(parse_context &ctx, const toml::table &doc)
 	policy_def pol;
 	pol.file = ctx.file;
 	table_reader top(ctx, doc, "", {"mode", "on_daemon_exit", "log", "metrics", "profile"});
-	if (auto m = top.choice("mode", {"enforce", "audit"}))
-		pol.mode = *m == "enforce" ? LTRACK_MODE_ENFORCE : LTRACK_MODE_AUDIT;
+	if (auto m = top.choice("mode", modes))
+		pol.mode = mode_of(*m);
 	if (auto e = top.choice("on_daemon_exit", {"keep", "unload"}))
 		pol.unload_on_exit = *e == "unload";
 	read_log(ctx, top, pol.log);

@@ -1,5 +1,6 @@
 #include "summary.h"
 
+#include "abi_names.h"
 #include "escape.h"
 #include "net_address.h"
 #include "policy.h"
@@ -14,16 +15,8 @@ namespace {
 
 const char *hook_name(uint32_t h)
 {
-	switch (h) {
-	case LTRACK_HOOK_FILE: return "file";
-	case LTRACK_HOOK_EXEC: return "exec";
-	case LTRACK_HOOK_NET: return "net";
-	case LTRACK_HOOK_MODEL: return "model";
-	case LTRACK_HOOK_SOCKET: return "socket";
-	case LTRACK_HOOK_LINK: return "link";
-	case LTRACK_HOOK_MOUNT: return "mount";
-	default: return "none";
-	}
+	const char *n = abi::name_of<ltrack_hook>(h);
+	return n ? n : abi::name_of(LTRACK_HOOK_NONE);
 }
 
 std::string rule_ref(const compiled_policy &p, uint32_t id)

@@ -1,5 +1,6 @@
 #include "policy_state.h"
 
+#include "abi_names.h"
 #include "decision_pipeline.h"
 #include "policy.h"
 #include "record_format.h"
@@ -78,7 +79,7 @@ std::string policy_state::mode_name() const
 
 std::string policy_state::switch_mode(bpf_guard &guard, const std::string &mode, const std::string &profile)
 {
-	uint32_t m = mode == "enforce" ? LTRACK_MODE_ENFORCE : mode == "audit" ? LTRACK_MODE_AUDIT : LTRACK_MODE_INHERIT;
+	uint32_t m = abi::value_of<ltrack_mode>(mode).value_or(LTRACK_MODE_INHERIT);
 	if (!compiled_)
 		return "no policy is loaded";
 	if (profile.empty()) {

@@ -3,6 +3,8 @@
 // tensor storage (skipped), and how the findings become one verdict.
 #include "scanner.h"
 
+#include "abi_names.h"
+
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
@@ -715,15 +717,8 @@ std::string_view format_name(format f)
 
 std::string_view verdict_name(uint32_t v)
 {
-	switch (v) {
-	case LTRACK_VERDICT_UNSCANNED: return "unscanned";
-	case LTRACK_VERDICT_SAFE: return "safe";
-	case LTRACK_VERDICT_SUSPICIOUS: return "suspicious";
-	case LTRACK_VERDICT_UNSAFE: return "unsafe";
-	case LTRACK_VERDICT_ERROR: return "error";
-	case LTRACK_VERDICT_TRUSTED: return "trusted";
-	}
-	return "invalid";
+	const char *n = abi::name_of<ltrack_verdict>(v);
+	return n ? n : "invalid";
 }
 
 } // namespace ltrack::scanner

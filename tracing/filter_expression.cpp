@@ -1,5 +1,6 @@
 #include "filter_expression.h"
 
+#include "abi_names.h"
 #include "filter.h"
 
 #include <vector>
@@ -9,6 +10,8 @@ namespace ltrack::tracing {
 namespace {
 
 constexpr size_t max_depth = 64;
+// action=NAME takes an action or an outcome: an outcome's value has this bit.
+constexpr uint64_t outcome_bit = 1u << 8;
 
 enum class field { action, container, dip, dport, hook, keyword, outcome, path, pid, profile, severity, uid };
 enum class op { eq, ne, lt, le, gt, ge };
@@ -309,11 +312,13 @@ private:
 			e.number = std::stoull(t);
 			return e.number <= max;
 		};
-		auto one_of = [&](std::initializer_list<const char *> names) {
-			for (const char *n : names)
-				if (value.text == n)
-					return true;
-			return false;
+		// A name of E from first to last; its value is kept in e.number.
+		auto named = [&]<typename E>(E first, E last) {
+			std::optional<E> v = abi::value_of<E>(value.text);
+			if (!v || *v < first || *v > last)
+				return false;
+			e.number = *v;
+			return true;
 		};
 		switch (spec.f) {
 		case field::dport:
@@ -337,16 +342,21 @@ private:
 			return true;
 		}
 		case field::hook:
-			return one_of({"file", "exec", "net", "model", "priv", "socket", "tamper", "python"}) ||
-			       bad("file, exec, net, model, priv, socket, tamper or python");
+			return named(LTRACK_HOOK_FILE, LTRACK_HOOK_PYTHON) ||
+			       bad(abi::names_list(LTRACK_HOOK_FILE, LTRACK_HOOK_PYTHON));
 		case field::outcome:
-			return one_of({"allowed", "audited", "would_deny", "denied", "killed"}) ||
-			       bad("allowed, audited, would_deny, denied or killed");
+			return named(LTRACK_OUT_ALLOWED, LTRACK_OUT_KILLED) ||
+			       bad(abi::names_list(LTRACK_OUT_ALLOWED, LTRACK_OUT_KILLED));
 		case field::action:
-			return one_of({"allow", "audit", "deny", "kill", "allowed", "audited", "would_deny", "denied",
-				       "killed"}) ||
-			       bad("an action (allow, audit, deny, kill) or an outcome (allowed, audited, would_deny, "
-				   "denied, killed)");
+			// An action's value is kept as is, an outcome's with outcome_bit.
+			if (named(LTRACK_ACT_ALLOW, LTRACK_ACT_KILL))
+				return true;
+			if (named(LTRACK_OUT_ALLOWED, LTRACK_OUT_KILLED)) {
+				e.number |= outcome_bit;
+				return true;
+			}
+			return bad("an action (" + abi::names_list(LTRACK_ACT_ALLOW, LTRACK_ACT_KILL, ", ") +
+				   ") or an outcome (" + abi::names_list(LTRACK_OUT_ALLOWED, LTRACK_OUT_KILLED, ", ") + ")");
 		case field::path:
 		case field::keyword:
 		case field::profile:

@@ -1,5 +1,7 @@
 #include "log_reader.h"
 
+#include "escape.h"
+
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -177,95 +179,11 @@ private:
 			i_++;
 		}
 	}
-	bool hex4(unsigned &cp)
-	{
-		if (i_ + 4 > s_.size())
-			return fail("a \\u escape is cut short");
-		cp = 0;
-		for (int k = 0; k < 4; k++) {
-			char h = s_[i_ + k];
-			cp <<= 4;
-			if (h >= '0' && h <= '9')
-				cp |= h - '0';
-			else if (h >= 'a' && h <= 'f')
-				cp |= h - 'a' + 10;
-			else if (h >= 'A' && h <= 'F')
-				cp |= h - 'A' + 10;
-			else
-				return fail("a \\u escape is not 4 hex digits");
-		}
-		i_ += 4;
-		return true;
-	}
-	static void utf8(std::string &out, unsigned cp)
-	{
-		if (cp < 0x80) {
-			out += char(cp);
-		} else if (cp < 0x800) {
-			out += char(0xc0 | cp >> 6);
-			out += char(0x80 | (cp & 0x3f));
-		} else if (cp < 0x10000) {
-			out += char(0xe0 | cp >> 12);
-			out += char(0x80 | ((cp >> 6) & 0x3f));
-			out += char(0x80 | (cp & 0x3f));
-		} else {
-			out += char(0xf0 | cp >> 18);
-			out += char(0x80 | ((cp >> 12) & 0x3f));
-			out += char(0x80 | ((cp >> 6) & 0x3f));
-			out += char(0x80 | (cp & 0x3f));
-		}
-	}
 	bool string(std::string &out)
 	{
-		i_++; // the opening quote
-		while (true) {
-			if (i_ >= s_.size())
-				return fail("the line ends inside a string (truncated?)");
-			unsigned char c = s_[i_];
-			if (c == '"') {
-				i_++;
-				return true;
-			}
-			if (c < 0x20)
-				return fail("a control byte inside a string");
-			if (c != '\\') {
-				out += char(c);
-				i_++;
-				continue;
-			}
-			if (++i_ >= s_.size())
-				return fail("the line ends inside a string (truncated?)");
-			char e = s_[i_++];
-			switch (e) {
-			case '"': out += '"'; break;
-			case '\\': out += '\\'; break;
-			case '/': out += '/'; break;
-			case 'b': out += '\b'; break;
-			case 'f': out += '\f'; break;
-			case 'n': out += '\n'; break;
-			case 'r': out += '\r'; break;
-			case 't': out += '\t'; break;
-			case 'u': {
-				unsigned cp;
-				if (!hex4(cp))
-					return false;
-				if (cp >= 0xd800 && cp < 0xdc00) {
-					unsigned lo;
-					if (s_.compare(i_, 2, "\\u") != 0)
-						return fail("a lone UTF-16 surrogate");
-					i_ += 2;
-					if (!hex4(lo) || lo < 0xdc00 || lo >= 0xe000)
-						return fail("a lone UTF-16 surrogate");
-					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				} else if (cp >= 0xdc00 && cp < 0xe000) {
-					return fail("a lone UTF-16 surrogate");
-				}
-				utf8(out, cp);
-				break;
-			}
-			default: return fail("an unknown escape in a string");
-			}
-		}
+		if (const char *what = json_unescape(s_, i_, out))
+			return fail(what);
+		return true;
 	}
 
 	const std::string &s_;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "abi_names.h"
 #include "socket_names.h"
 
 #include <algorithm>
@@ -61,13 +62,6 @@ const char *loss_source_name(loss_source s)
 
 namespace {
 
-std::string enum_name(unsigned v, std::initializer_list<const char *> names, unsigned first = 0)
-{
-	if (v >= first && v - first < names.size())
-		return names.begin()[v - first];
-	return "unknown(" + std::to_string(v) + ")";
-}
-
 bool is_v4_mapped(const uint8_t a[16])
 {
 	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -83,21 +77,9 @@ int64_t clock_ns(clockid_t id)
 
 } // namespace
 
-std::string hook_name(unsigned v)
-{
-	return enum_name(v, {"none", "file", "exec", "net", "model", "priv", "socket", "link", "mount",
-			     "tamper", "python"});
-}
-
-std::string python_op_name(unsigned v)
-{
-	return enum_name(v, {"none", "find_class", "exec", "compile", "subprocess", "system", "execv"});
-}
-std::string fs_op_name(unsigned v)
-{
-	return enum_name(v, {"none", "link", "rename", "exchange", "mount", "bind", "move", "remount", "propagation",
-			     "umount", "pivot_root", "new_instance", "unlink", "rmdir", "replace"});
-}
+std::string hook_name(unsigned v) { return abi::name_or_number<ltrack_hook>(v); }
+std::string python_op_name(unsigned v) { return abi::name_or_number<ltrack_python_op>(v); }
+std::string fs_op_name(unsigned v) { return abi::name_or_number<ltrack_fs_op>(v); }
 
 // The built-in rule behind a decision no policy line made, "" if none.
 std::string builtin_name(const ltrack_event &ev)
@@ -138,11 +120,7 @@ std::string builtin_text(const std::string &name)
 	return "";
 }
 
-std::string tamper_op_name(unsigned v)
-{
-	return enum_name(v, {"none", "bpf", "signal", "ptrace", "sched", "connect", "unlink", "rename", "link", "open",
-			     "notify"});
-}
+std::string tamper_op_name(unsigned v) { return abi::name_or_number<ltrack_tamper_op>(v); }
 
 std::string tamper_arg_text(unsigned op, uint64_t arg)
 {
@@ -169,7 +147,7 @@ std::string tamper_arg_text(unsigned op, uint64_t arg)
 		// PTRACE_MODE_READ 0x01, PTRACE_MODE_ATTACH 0x02.
 		return arg & 0x02 ? "attach" : "read";
 	case LTRACK_TAMPER_SCHED:
-		return enum_name(static_cast<unsigned>(arg), {"none", "nice", "scheduler", "ioprio", "rlimit"});
+		return abi::name_or_number<ltrack_sched_op>(arg);
 	case LTRACK_TAMPER_NOTIFY: {
 		std::string out;
 		for (auto [bit, name] : {std::pair{0x10000ull, "FAN_OPEN_PERM"}, {0x20000ull, "FAN_ACCESS_PERM"},
@@ -181,17 +159,11 @@ std::string tamper_arg_text(unsigned op, uint64_t arg)
 	}
 	return "";
 }
-std::string cred_op_name(unsigned v) { return enum_name(v, {"none", "setuid", "setgid", "capset", "exec"}); }
-std::string action_name(unsigned v) { return enum_name(v, {"none", "allow", "audit", "deny", "kill"}); }
-std::string mode_name(unsigned v) { return enum_name(v, {"inherit", "enforce", "audit"}); }
-std::string outcome_name(unsigned v)
-{
-	return enum_name(v, {"allowed", "audited", "would_deny", "denied", "killed"}, 1);
-}
-std::string verdict_name(unsigned v)
-{
-	return enum_name(v, {"unscanned", "safe", "suspicious", "unsafe", "error", "trusted"});
-}
+std::string cred_op_name(unsigned v) { return abi::name_or_number<ltrack_cred_op>(v); }
+std::string action_name(unsigned v) { return abi::name_or_number<ltrack_action>(v); }
+std::string mode_name(unsigned v) { return abi::name_or_number<ltrack_mode>(v); }
+std::string outcome_name(unsigned v) { return abi::name_or_number<ltrack_outcome>(v); }
+std::string verdict_name(unsigned v) { return abi::name_or_number<ltrack_verdict>(v); }
 
 std::string proto_name(unsigned p)
 {
@@ -367,7 +339,7 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 		if (r.model.verdict.empty())
 			r.model.verdict = verdict_name(ev.verdict);
 		if (ev.cred_op)
-			r.model.at_open = enum_name(ev.cred_op, {"none", "scanned", "too_large", "busy", "timeout", "failed"});
+			r.model.at_open = abi::name_or_number<ltrack_scan_wait>(ev.cred_op);
 		[[fallthrough]];
 	default:
 		r.path = std::move(path);

@@ -1,5 +1,7 @@
 #include "record_fields.h"
 
+#include "escape.h"
+
 #include <cctype>
 #include <cstdint>
 
@@ -86,91 +88,10 @@ private:
 		return i_ > from;
 	}
 
-	static void put_utf8(std::string &out, uint32_t cp)
-	{
-		if (cp < 0x80) {
-			out += char(cp);
-		} else if (cp < 0x800) {
-			out += char(0xc0 | (cp >> 6));
-			out += char(0x80 | (cp & 0x3f));
-		} else if (cp < 0x10000) {
-			out += char(0xe0 | (cp >> 12));
-			out += char(0x80 | ((cp >> 6) & 0x3f));
-			out += char(0x80 | (cp & 0x3f));
-		} else {
-			out += char(0xf0 | (cp >> 18));
-			out += char(0x80 | ((cp >> 12) & 0x3f));
-			out += char(0x80 | ((cp >> 6) & 0x3f));
-			out += char(0x80 | (cp & 0x3f));
-		}
-	}
-
-	bool hex4(uint32_t &v)
-	{
-		if (i_ + 4 > s_.size())
-			return false;
-		v = 0;
-		for (int k = 0; k < 4; ++k) {
-			char c = s_[i_++];
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= uint32_t(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= uint32_t(c - 'a' + 10);
-			else if (c >= 'A' && c <= 'F')
-				v |= uint32_t(c - 'A' + 10);
-			else
-				return false;
-		}
-		return true;
-	}
-
 	bool string(std::string &out)
 	{
 		skip_ws();
-		if (!eat_raw('"'))
-			return false;
-		while (i_ < s_.size()) {
-			char c = s_[i_++];
-			if (c == '"')
-				return true;
-			if (c != '\\') {
-				out += c;
-				continue;
-			}
-			if (i_ >= s_.size())
-				return false;
-			char e = s_[i_++];
-			switch (e) {
-			case '"': out += '"'; break;
-			case '\\': out += '\\'; break;
-			case '/': out += '/'; break;
-			case 'b': out += '\b'; break;
-			case 'f': out += '\f'; break;
-			case 'n': out += '\n'; break;
-			case 'r': out += '\r'; break;
-			case 't': out += '\t'; break;
-			case 'u': {
-				uint32_t cp;
-				if (!hex4(cp))
-					return false;
-				if (cp >= 0xd800 && cp < 0xdc00 && i_ + 6 <= s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
-					i_ += 2;
-					uint32_t lo;
-					if (!hex4(lo) || lo < 0xdc00 || lo > 0xdfff)
-						return false;
-					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				} else if (cp >= 0xd800 && cp < 0xe000) {
-					cp = 0xfffd; // a lone surrogate
-				}
-				put_utf8(out, cp);
-				break;
-			}
-			default:
-				return false;
-			}
-		}
-		return false;
+		return !json_unescape(s_, i_, out);
 	}
 
 	char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }

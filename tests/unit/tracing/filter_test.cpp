@@ -222,7 +222,7 @@ TEST(filter_expression, errors_say_where_and_what)
 	EXPECT_EQ(error_of("hook=net & pid=1"), "column 10: expected '&&', '||', ';' or end of expression, found '&'");
 	EXPECT_EQ(error_of("hook=net | pid=1"), "column 10: expected '&&', '||', ';' or end of expression, found '|'");
 	EXPECT_EQ(error_of("hook=sock"),
-		  "column 6: hook wants file, exec, net, model, priv, socket, tamper or python, found \"sock\"");
+		  "column 6: hook wants file, exec, net, model, priv, socket, link, mount, tamper or python, found \"sock\"");
 	EXPECT_EQ(error_of("action=block"), "column 8: action wants an action (allow, audit, deny, kill) or an outcome "
 					    "(allowed, audited, would_deny, denied, killed), found \"block\"");
 	EXPECT_EQ(error_of("severity=loud"), "column 10: severity wants info, warn or critical, found \"loud\"");

@@ -15,7 +15,7 @@ TEST(decode, names)
 	EXPECT_EQ(hook_name(LTRACK_HOOK_MODEL), "model");
 	EXPECT_EQ(hook_name(LTRACK_HOOK_TAMPER), "tamper");
 	EXPECT_EQ(hook_name(LTRACK_HOOK_PYTHON), "python");
-	EXPECT_EQ(hook_name(11), "unknown(11)");
+	EXPECT_EQ(hook_name(LTRACK_HOOK_ANCESTOR + 1), "unknown(12)"); // ANCESTOR is named, though never in a record
 	EXPECT_EQ(action_name(LTRACK_ACT_KILL), "kill");
 	EXPECT_EQ(mode_name(LTRACK_MODE_AUDIT), "audit");
 	EXPECT_EQ(outcome_name(LTRACK_OUT_WOULD_DENY), "would_deny");

@@ -1,11 +1,12 @@
 // UTF-8 encoding of a code point, for the decoders that turn escapes into
-// text (pickle's raw-unicode-escape strings, JSON's \u escapes).
+// text (pickle's raw-unicode-escape strings, JSON's \u escapes in the
+// scanner's data formats and in json_unescape).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-namespace ltrack::scanner {
+namespace ltrack {
 
 inline void append_utf8(std::string &out, uint32_t cp)
 {
@@ -26,4 +27,4 @@ inline void append_utf8(std::string &out, uint32_t cp)
 	}
 }
 
-} // namespace ltrack::scanner
+} // namespace ltrack
