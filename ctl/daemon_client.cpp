@@ -1,6 +1,8 @@
 #include "daemon_client.h"
 
 #include "control_protocol.h"
+#include "status.h"
+#include "unique_fd.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -12,31 +14,25 @@
 namespace ltrack::ctl {
 namespace {
 
-int connect_daemon(const std::string &path, std::string &error)
+result<unique_fd> connect_daemon(const std::string &path)
 {
 	sockaddr_un addr{};
-	if (path.size() >= sizeof(addr.sun_path)) {
-		error = "socket path too long: " + path;
-		return -1;
-	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		error = std::string("socket: ") + std::strerror(errno);
-		return -1;
-	}
+	if (path.size() >= sizeof(addr.sun_path))
+		return status::fail("socket path too long: " + path);
+	unique_fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	if (!fd)
+		return status::fail(std::string("socket: ") + std::strerror(errno), errno);
 	addr.sun_family = AF_UNIX;
 	std::strcpy(addr.sun_path, path.c_str());
-	if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0) {
+	if (connect(fd.get(), reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0) {
 		int err = errno;
-		close(fd);
 		if (err == ENOENT || err == ECONNREFUSED)
-			error = "ltrackd is not running (nothing listens on " + path +
-				"); start it with `systemctl start ltrackd` or `ltrackd --policy FILE`";
-		else if (err == EACCES)
-			error = "cannot reach ltrackd at " + path + ": permission denied (run as root)";
-		else
-			error = "cannot reach ltrackd at " + path + ": " + std::strerror(err);
-		return -1;
+			return status::fail("ltrackd is not running (nothing listens on " + path +
+						    "); start it with `systemctl start ltrackd` or `ltrackd --policy FILE`",
+					    err);
+		if (err == EACCES)
+			return status::fail("cannot reach ltrackd at " + path + ": permission denied (run as root)", err);
+		return status::fail("cannot reach ltrackd at " + path + ": " + std::strerror(err), err);
 	}
 	return fd;
 }
@@ -47,9 +43,12 @@ daemon_reply stream_daemon(const std::string &socket_path, const std::vector<std
 			   const std::function<bool(const std::string &)> &on_line, const progress_fn &on_progress)
 {
 	daemon_reply r;
-	int fd = connect_daemon(socket_path, r.body);
-	if (fd < 0)
+	result<unique_fd> conn = connect_daemon(socket_path);
+	if (!conn) {
+		r.body = conn.failure().error;
 		return r;
+	}
+	const int fd = conn->get();
 	std::string req = control::format_request(fields);
 	// A refused caller is answered and dropped before the daemon reads the
 	// request, so a failed send still leaves a reply to read.
@@ -87,7 +86,7 @@ daemon_reply stream_daemon(const std::string &socket_path, const std::vector<std
 			}
 		}
 	}
-	close(fd);
+	conn->reset();
 	if (first && r.body.empty())
 		r.body = send_error.empty() ? "ltrackd closed the connection without a reply (see its log)" : send_error;
 	return r;

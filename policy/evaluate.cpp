@@ -48,12 +48,10 @@ public:
 	std::vector<chain_entry> chain;
 	std::string final_name;
 
-	bool build_chain(const std::string &path, const path_resolver &resolve, std::string &error)
+	status build_chain(const std::string &path, const path_resolver &resolve)
 	{
-		if (path.empty() || path[0] != '/') {
-			error = "\"" + path + "\" is not an absolute path";
-			return false;
-		}
+		if (path.empty() || path[0] != '/')
+			return status::fail("\"" + path + "\" is not an absolute path");
 		resolve_result r = resolve(path);
 		std::string start = path;
 		std::size_t slash = path.find_last_of('/');
@@ -65,10 +63,8 @@ public:
 				start = start.substr(0, std::max<std::size_t>(start.find_last_of('/'), 1));
 				r = resolve(start);
 			}
-			if (!r.id) {
-				error = "cannot resolve " + path + " or any parent directory";
-				return false;
-			}
+			if (!r.id)
+				return status::fail("cannot resolve " + path + " or any parent directory");
 			ex_.steps.push_back(path + " does not exist (" + resolve(path).error + "); walking from " +
 					    r.id->real_path);
 			chain.push_back({path, 0, 0, true});
@@ -84,10 +80,8 @@ public:
 		while (true) {
 			resolve_result c = first ? r : resolve(cur);
 			first = false;
-			if (!c.id) {
-				error = "cannot resolve " + cur + ": " + c.error;
-				return false;
-			}
+			if (!c.id)
+				return status::fail("cannot resolve " + cur + ": " + c.error);
 			if (!chain.empty() && prev_dev && c.id->dev != prev_dev)
 				chain.push_back({cur, 0, 0, true});
 			chain.push_back({cur, c.id->dev, c.id->ino, false});
@@ -97,7 +91,7 @@ public:
 			std::size_t s = cur.find_last_of('/');
 			cur = s == 0 ? "/" : cur.substr(0, s);
 		}
-		return true;
+		return {};
 	}
 
 	const ltrack_inode_rule *inode(uint32_t hook, uint64_t dev, uint64_t ino) const
@@ -486,7 +480,8 @@ explain_result explain_open(const compiled_policy &p, const std::string &profile
 	if (!prof)
 		return res;
 	evaluator e(p, *prof, *res.ex);
-	if (!e.build_chain(path, resolve, res.error)) {
+	if (status s = e.build_chain(path, resolve); !s.ok()) {
+		res.error = s.error;
 		res.ex.reset();
 		return res;
 	}
@@ -576,7 +571,8 @@ explain_result explain_exec(const compiled_policy &p, const std::string &profile
 	if (!prof)
 		return res;
 	evaluator e(p, *prof, *res.ex);
-	if (!e.build_chain(path, resolve, res.error)) {
+	if (status s = e.build_chain(path, resolve); !s.ok()) {
+		res.error = s.error;
 		res.ex.reset();
 		return res;
 	}
@@ -588,10 +584,9 @@ explain_result explain_exec(const compiled_policy &p, const std::string &profile
 explain_result explain_connect(const compiled_policy &p, const std::string &profile, const std::string &dest)
 {
 	explain_result res;
-	std::string why;
-	auto dst = parse_endpoint(dest, why);
+	auto dst = parse_endpoint(dest);
 	if (!dst) {
-		res.error = "--connect " + dest + ": " + why;
+		res.error = "--connect " + dest + ": " + dst.failure().error;
 		return res;
 	}
 	const compiled_profile *prof = start(p, profile, res);

@@ -66,7 +66,7 @@ std::string format_cidr(const std::array<uint8_t, 16> &addr, int len)
 	return std::string(buf) + "/" + std::to_string(len);
 }
 
-std::optional<cidr> parse_cidr(std::string_view text, std::string &why)
+result<cidr> parse_cidr(std::string_view text)
 {
 	std::string_view addr_part = text, len_part;
 	if (auto slash = text.find('/'); slash != std::string_view::npos) {
@@ -75,16 +75,12 @@ std::optional<cidr> parse_cidr(std::string_view text, std::string &why)
 	}
 	cidr c;
 	bool v4 = false;
-	if (!parse_addr(addr_part, c.addr, v4)) {
-		why = "\"" + std::string(addr_part) + "\" is not an IPv4 or IPv6 address";
-		return std::nullopt;
-	}
+	if (!parse_addr(addr_part, c.addr, v4))
+		return status::fail("\"" + std::string(addr_part) + "\" is not an IPv4 or IPv6 address");
 	int max = v4 ? 32 : 128;
 	unsigned long len = max;
-	if (text.find('/') != std::string_view::npos && (!parse_uint(len_part, len) || len > unsigned(max))) {
-		why = "prefix length \"" + std::string(len_part) + "\" must be a number from 0 to " + std::to_string(max);
-		return std::nullopt;
-	}
+	if (text.find('/') != std::string_view::npos && (!parse_uint(len_part, len) || len > unsigned(max)))
+		return status::fail("prefix length \"" + std::string(len_part) + "\" must be a number from 0 to " + std::to_string(max));
 	c.len = int(len) + (v4 ? 96 : 0);
 	// Host bits set usually means a typo in the prefix length: refuse.
 	std::array<uint8_t, 16> masked{};
@@ -92,16 +88,14 @@ std::optional<cidr> parse_cidr(std::string_view text, std::string &why)
 		int bits = std::clamp(c.len - i * 8, 0, 8);
 		masked[i] = c.addr[i] & uint8_t(bits ? 0xff << (8 - bits) : 0);
 	}
-	if (masked != c.addr) {
-		why = "\"" + std::string(text) + "\" has bits set after the prefix; did you mean \"" +
-		      format_cidr(masked, c.len) + "\"?";
-		return std::nullopt;
-	}
+	if (masked != c.addr)
+		return status::fail("\"" + std::string(text) + "\" has bits set after the prefix; did you mean \"" +
+		      format_cidr(masked, c.len) + "\"?");
 	c.text = std::string(text);
 	return c;
 }
 
-std::optional<port_range> parse_port_range(std::string_view text, std::string &why)
+result<port_range> parse_port_range(std::string_view text)
 {
 	std::string_view lo = text, hi = text;
 	if (auto dash = text.find('-'); dash != std::string_view::npos) {
@@ -109,23 +103,17 @@ std::optional<port_range> parse_port_range(std::string_view text, std::string &w
 		hi = text.substr(dash + 1);
 	}
 	unsigned long a = 0, b = 0;
-	if (!parse_uint(lo, a) || !parse_uint(hi, b)) {
-		why = "\"" + std::string(text) + "\" is not a port or a port range (write 443 or \"8000-8100\")";
-		return std::nullopt;
-	}
-	if (a > 65535 || b > 65535) {
-		why = "port " + std::to_string(a > 65535 ? a : b) + " is out of range (0-65535)";
-		return std::nullopt;
-	}
-	if (a > b) {
-		why = "port range \"" + std::string(text) + "\" is backwards; write \"" + std::to_string(b) + "-" +
-		      std::to_string(a) + "\"";
-		return std::nullopt;
-	}
+	if (!parse_uint(lo, a) || !parse_uint(hi, b))
+		return status::fail("\"" + std::string(text) + "\" is not a port or a port range (write 443 or \"8000-8100\")");
+	if (a > 65535 || b > 65535)
+		return status::fail("port " + std::to_string(a > 65535 ? a : b) + " is out of range (0-65535)");
+	if (a > b)
+		return status::fail("port range \"" + std::string(text) + "\" is backwards; write \"" + std::to_string(b) + "-" +
+		      std::to_string(a) + "\"");
 	return port_range{uint16_t(a), uint16_t(b)};
 }
 
-std::optional<endpoint> parse_endpoint(std::string_view text, std::string &why)
+result<endpoint> parse_endpoint(std::string_view text)
 {
 	endpoint e;
 	e.text = std::string(text);
@@ -140,40 +128,30 @@ std::optional<endpoint> parse_endpoint(std::string_view text, std::string &why)
 			e.proto = 6;
 		else if (p == "udp")
 			e.proto = 17;
-		else {
-			why = "protocol \"" + std::string(p) + "\" must be tcp or udp";
-			return std::nullopt;
-		}
+		else
+			return status::fail("protocol \"" + std::string(p) + "\" must be tcp or udp");
 		rest = rest.substr(0, slash);
 	}
 	std::string_view host, port;
 	if (!rest.empty() && rest[0] == '[') {
 		auto close = rest.find(']');
-		if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
-			why = "write an IPv6 destination as [ADDR]:PORT";
-			return std::nullopt;
-		}
+		if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':')
+			return status::fail("write an IPv6 destination as [ADDR]:PORT");
 		host = rest.substr(1, close - 1);
 		port = rest.substr(close + 2);
 	} else {
 		auto colon = rest.rfind(':');
-		if (colon == std::string_view::npos || rest.find(':') != colon) {
-			why = "write the destination as ADDR:PORT, [ADDR6]:PORT or unix:PATH";
-			return std::nullopt;
-		}
+		if (colon == std::string_view::npos || rest.find(':') != colon)
+			return status::fail("write the destination as ADDR:PORT, [ADDR6]:PORT or unix:PATH");
 		host = rest.substr(0, colon);
 		port = rest.substr(colon + 1);
 	}
 	bool v4;
-	if (!parse_addr(host, e.addr, v4)) {
-		why = "\"" + std::string(host) + "\" is not an IPv4 or IPv6 address";
-		return std::nullopt;
-	}
+	if (!parse_addr(host, e.addr, v4))
+		return status::fail("\"" + std::string(host) + "\" is not an IPv4 or IPv6 address");
 	unsigned long p = 0;
-	if (!parse_uint(port, p) || p > 65535) {
-		why = "port \"" + std::string(port) + "\" must be a number from 0 to 65535";
-		return std::nullopt;
-	}
+	if (!parse_uint(port, p) || p > 65535)
+		return status::fail("port \"" + std::string(port) + "\" must be a number from 0 to 65535");
 	e.port = uint16_t(p);
 	return e;
 }
@@ -188,39 +166,31 @@ bool listen_address::loopback() const
 	return addr == one || same_prefix(addr, mapped, 104);
 }
 
-std::optional<listen_address> parse_listen_address(std::string_view text, std::string &why)
+result<listen_address> parse_listen_address(std::string_view text)
 {
 	listen_address a;
 	std::string_view host, port;
 	if (!text.empty() && text[0] == '[') {
 		auto close = text.find(']');
-		if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-			why = "write an IPv6 address as [ADDR]:PORT, e.g. [::1]:9464";
-			return std::nullopt;
-		}
+		if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+			return status::fail("write an IPv6 address as [ADDR]:PORT, e.g. [::1]:9464");
 		host = text.substr(1, close - 1);
 		port = text.substr(close + 2);
 		a.v6 = true;
 	} else {
 		auto colon = text.rfind(':');
-		if (colon == std::string_view::npos || text.find(':') != colon) {
-			why = "write ADDR:PORT, e.g. 127.0.0.1:9464 (an IPv6 address in brackets: [::1]:9464)";
-			return std::nullopt;
-		}
+		if (colon == std::string_view::npos || text.find(':') != colon)
+			return status::fail("write ADDR:PORT, e.g. 127.0.0.1:9464 (an IPv6 address in brackets: [::1]:9464)");
 		host = text.substr(0, colon);
 		port = text.substr(colon + 1);
 	}
 	std::string h(host);
-	if (h.empty() || h.size() > 64 || inet_pton(a.v6 ? AF_INET6 : AF_INET, h.c_str(), a.addr.data()) != 1) {
-		why = "\"" + h + "\" is not an IP" + std::string(a.v6 ? "v6" : "v4") +
-		      " address (host names are not resolved: write the address to bind)";
-		return std::nullopt;
-	}
+	if (h.empty() || h.size() > 64 || inet_pton(a.v6 ? AF_INET6 : AF_INET, h.c_str(), a.addr.data()) != 1)
+		return status::fail("\"" + h + "\" is not an IP" + std::string(a.v6 ? "v6" : "v4") +
+		      " address (host names are not resolved: write the address to bind)");
 	unsigned long p = 0;
-	if (!parse_uint(port, p) || p == 0 || p > 65535) {
-		why = "port \"" + std::string(port) + "\" is not a number 1-65535";
-		return std::nullopt;
-	}
+	if (!parse_uint(port, p) || p == 0 || p > 65535)
+		return status::fail("port \"" + std::string(port) + "\" is not a number 1-65535");
 	a.port = uint16_t(p);
 	return a;
 }

@@ -2,21 +2,21 @@
 #pragma once
 
 #include "policy_model.h"
+#include "status.h"
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
 namespace ltrack::policy {
 
-// "10.0.0.0/8", "::1", "fe80::/10", "loopback" is not handled here. On
-// failure returns nullopt and sets why (an actionable message).
-std::optional<cidr> parse_cidr(std::string_view text, std::string &why);
+// "10.0.0.0/8", "::1", "fe80::/10", "loopback" is not handled here. A
+// failure's message says how to write it.
+result<cidr> parse_cidr(std::string_view text);
 
 // "8000-8100" or "443".
-std::optional<port_range> parse_port_range(std::string_view text, std::string &why);
+result<port_range> parse_port_range(std::string_view text);
 
 // Whether the first `len` bits of a and b agree.
 bool same_prefix(const std::array<uint8_t, 16> &a, const std::array<uint8_t, 16> &b, int len);
@@ -32,7 +32,7 @@ struct endpoint {
 };
 
 // "127.0.0.1:8080", "[::1]:443/udp", "unix:/run/x.sock".
-std::optional<endpoint> parse_endpoint(std::string_view text, std::string &why);
+result<endpoint> parse_endpoint(std::string_view text);
 
 // A TCP address to listen on ([metrics] listen): "127.0.0.1:9464" or
 // "[::1]:9464", literal addresses only (no host names: what is bound is
@@ -43,6 +43,6 @@ struct listen_address {
 	uint16_t port = 0;
 	bool loopback() const; // 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104
 };
-std::optional<listen_address> parse_listen_address(std::string_view text, std::string &why);
+result<listen_address> parse_listen_address(std::string_view text);
 
 } // namespace ltrack::policy

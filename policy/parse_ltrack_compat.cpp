@@ -115,8 +115,7 @@ policy_def parse_ltrack_compat(parse_context &ctx, const toml::table &doc)
 					continue;
 				}
 				net_rule nr;
-				std::string why;
-				nr.cidrs.push_back(*parse_cidr("::/0", why));
+				nr.cidrs.push_back(*parse_cidr("::/0"));
 				nr.cidrs.back().text = "any";
 				nr.ports.push_back({uint16_t(i->get()), uint16_t(i->get())});
 				nr.proto = proto;

@@ -215,7 +215,6 @@ std::vector<port_range> read_ports(parse_context &ctx, const toml::node &n, cons
 {
 	std::vector<port_range> out;
 	auto one = [&](const toml::node &v) {
-		std::string why;
 		if (const auto *i = v.as_integer()) {
 			if (i->get() < 0 || i->get() > 65535) {
 				ctx.error(pos_of(v), what + ": port " + std::to_string(i->get()) + " is out of range (0-65535)");
@@ -224,10 +223,10 @@ std::vector<port_range> read_ports(parse_context &ctx, const toml::node &n, cons
 			}
 			out.push_back({uint16_t(i->get()), uint16_t(i->get())});
 		} else if (const auto *s = v.as_string()) {
-			if (auto r = parse_port_range(s->get(), why))
+			if (auto r = parse_port_range(s->get()))
 				out.push_back(*r);
 			else {
-				ctx.error(pos_of(v), what + ": " + why);
+				ctx.error(pos_of(v), what + ": " + r.failure().error);
 				ok = false;
 			}
 		} else {
@@ -258,18 +257,17 @@ std::vector<cidr> read_destinations(parse_context &ctx, const toml::node &n, con
 			ok = false;
 			return;
 		}
-		std::string why;
 		if (*s == "loopback") {
-			out.push_back(*parse_cidr("127.0.0.0/8", why));
-			out.push_back(*parse_cidr("::1/128", why));
+			out.push_back(*parse_cidr("127.0.0.0/8"));
+			out.push_back(*parse_cidr("::1/128"));
 			out[out.size() - 2].text = out.back().text = "loopback";
 		} else if (*s == "any") {
-			out.push_back(*parse_cidr("::/0", why));
+			out.push_back(*parse_cidr("::/0"));
 			out.back().text = "any";
-		} else if (auto c = parse_cidr(*s, why)) {
+		} else if (auto c = parse_cidr(*s)) {
 			out.push_back(*c);
 		} else {
-			ctx.error(pos_of(v), what + ": " + why);
+			ctx.error(pos_of(v), what + ": " + c.failure().error);
 			ok = false;
 		}
 	};
@@ -453,8 +451,7 @@ void read_network(parse_context &ctx, table_reader &net, profile_def &p)
 		if (const toml::node *to = r.get("to"))
 			rule.cidrs = read_destinations(ctx, *to, r.name("to"), ok);
 		else {
-			std::string why;
-			rule.cidrs.push_back(*parse_cidr("::/0", why));
+			rule.cidrs.push_back(*parse_cidr("::/0"));
 			rule.cidrs.back().text = "any";
 		}
 		if (const toml::node *ports = r.get("ports"))
@@ -674,9 +671,8 @@ void read_metrics(parse_context &ctx, table_reader &top, metrics_config &m)
 	m.allow_remote = r.boolean("allow_remote").value_or(false);
 	if (auto v = r.string("listen")) {
 		source_pos pos = pos_of(*r.get("listen"));
-		std::string why;
-		if (auto a = parse_listen_address(*v, why); !a)
-			ctx.error(pos, "metrics.listen: \"" + *v + "\": " + why);
+		if (auto a = parse_listen_address(*v); !a)
+			ctx.error(pos, "metrics.listen: \"" + *v + "\": " + a.failure().error);
 		else if (!a->loopback() && !m.allow_remote)
 			ctx.error(pos, "metrics.listen: \"" + *v + "\" is not a loopback address; the metrics name profiles "
 					     "and count decisions, and anyone who can reach the port may read them. Write "

@@ -186,10 +186,9 @@ void server::close_all()
 status server::listen(const std::string &addr, int epoll_fd, std::function<std::string()> body)
 {
 	close_all();
-	std::string why;
-	auto a = policy::parse_listen_address(addr, why);
+	auto a = policy::parse_listen_address(addr);
 	if (!a)
-		return status::fail("metrics.listen \"" + addr + "\": " + why);
+		return status::fail("metrics.listen \"" + addr + "\": " + a.failure().error);
 	sockaddr_storage ss{};
 	socklen_t len;
 	if (a->v6) {

@@ -45,9 +45,8 @@ const ltrack_rule *find_name(const compiled_policy &p, uint32_t profile, uint32_
 // The map value of one net_rules entry, as the loader writes it.
 std::optional<ltrack_net_val> find_net(const compiled_policy &p, uint32_t profile, const std::string &cidr_text)
 {
-	std::string why;
-	auto c = parse_cidr(cidr_text, why);
-	EXPECT_TRUE(c) << why;
+	auto c = parse_cidr(cidr_text);
+	EXPECT_TRUE(c) << c.failure().error;
 	for (const auto &e : p.net_rules) {
 		const ltrack_net_key &k = e.key;
 		if (k.scope == profile && k.prefixlen == uint32_t(32 + c->len) && std::memcmp(k.addr, c->addr.data(), 16) == 0)
