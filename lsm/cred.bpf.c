@@ -12,7 +12,8 @@
  *     them).
  * The profile's privilege action decides (audit when the policy says
  * nothing); every escalation that is not allowed is recorded. */
-#include "ltrack.bpf.h"
+#include "decision.bpf.h"
+#include "record.bpf.h"
 
 /* kernel_cap_t is { __u32 cap[2]; } up to 6.2 and { u64 val; } after:
  * the same 8 little-endian bytes. The field's offset is relocated. */
@@ -65,13 +66,8 @@ static __always_inline int escalation(struct cred_change *c, struct file *file)
 	p = begin_decision(&v, &d, LTRACK_HOOK_PRIV);
 	if (!p)
 		return 0;
-	d.action = p->priv_action ? p->priv_action : LTRACK_ACT_AUDIT;
-	d.rule_id = p->priv_rule;
-	d.is_default = 1; /* an explicit "allow" is not recorded, like any default allow */
-	err = settle(&d);
-	if (!worth_recording(&d))
-		return err;
-	e = new_record(&d);
+	decide_by_profile(&d, p->priv_action, LTRACK_ACT_AUDIT, p->priv_rule);
+	e = settle_and_reserve(&d, &err);
 	if (!e)
 		return err;
 	e->cred_op = c->op;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* bprm_check_security: which programs a governed task may execute. Called
  * once per binfmt round, so a script's interpreter is checked too. */
-#include "ltrack.bpf.h"
+#include "walk.bpf.h"
+#include "record.bpf.h"
 
 SEC("lsm/bprm_check_security")
 int BPF_PROG(guard_bprm_check, struct linux_binprm *bprm, int ret)

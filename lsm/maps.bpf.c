@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 /* The one definition of every map; the hook files declare them extern and
  * `bpftool gen object` links them together. */
-#include "ltrack.bpf.h"
+#include "maps.bpf.h"
 
 state_map_t state SEC(".maps");
 slots_map_t slots SEC(".maps");
@@ -27,7 +27,7 @@ scratch_map_t scratch SEC(".maps");
 dir_memos_map_t dir_memos SEC(".maps");
 model_content_map_t model_content SEC(".maps");
 
-/* Set by the loader before load (see tree_seqs in ltrack.bpf.h). */
+/* Set by the loader before load (see tree_seqs in walk.bpf.h). */
 const volatile __u64 rename_lock_addr = 0;
 const volatile __u64 mount_lock_addr = 0;
 

@@ -8,7 +8,7 @@
  * daemon's own open records that it existed (writers), so the daemon plants
  * no safe verdict then, and file_open refuses to trust one while
  * i_writecount > 0. Never refuses anything itself. */
-#include "ltrack.bpf.h"
+#include "maps.bpf.h"
 
 #define FMODE_WRITE 0x2
 #define O_NOATIME 01000000
@@ -90,31 +90,26 @@ int BPF_PROG(model_path_truncate, const struct path *path, int ret)
 	return 0;
 }
 
-/* A shared writable mapping writes without write(2). (It needs a file
+/* A shared writable mapping writes without write(2), at mmap_file or when
+ * a shared mapping is made writable later (file_mprotect). (It needs a file
  * opened for writing, so this is belt and braces over file_open.) */
+static __always_inline int write_mapping(struct file *file, unsigned long prot, bool shared)
+{
+	if (file && (prot & PROT_WRITE) && shared)
+		content_changes(file->f_inode);
+	return 0;
+}
+
 SEC("lsm/mmap_file")
 int BPF_PROG(model_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
-	if (ret)
-		return ret;
-	if (file && (prot & PROT_WRITE) && (flags & MAP_TYPE) != MAP_PRIVATE)
-		content_changes(file->f_inode);
-	return 0;
+	return ret ? ret : write_mapping(file, prot, (flags & MAP_TYPE) != MAP_PRIVATE);
 }
 
-/* A shared mapping made writable later. */
 SEC("lsm/file_mprotect")
 int BPF_PROG(model_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
 	     int ret)
 {
-	struct file *file;
-
-	if (ret)
-		return ret;
-	file = vma->vm_file;
-	if (file && (prot & PROT_WRITE) && (vma->vm_flags & VM_SHARED))
-		content_changes(file->f_inode);
-	return 0;
+	return ret ? ret : write_mapping(vma->vm_file, prot, vma->vm_flags & VM_SHARED);
 }
-

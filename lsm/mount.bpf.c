@@ -12,7 +12,8 @@
  * changes one (sb_remount), move_mount(2) attaches or moves (move_mount).
  * mount(2) of a new filesystem passes sb_mount first, then sb_set_mnt_opts:
  * enforced, the first refuses; audited, both are recorded. */
-#include "ltrack.bpf.h"
+#include "decision.bpf.h"
+#include "record.bpf.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define MS_REMOUNT 32
@@ -35,25 +36,18 @@ static __always_inline int mount_decision(__u32 op, struct dentry *dentry, __u64
 	struct decision d = {};
 	struct scratch *buf;
 	struct view v;
-	__u32 zero = 0;
 	int err;
 
-	p = begin_decision(&v, &d, LTRACK_HOOK_MOUNT);
-	buf = bpf_map_lookup_elem(&scratch, &zero);
-	if (!p || !buf)
+	p = begin_decision_scratch(&v, &d, LTRACK_HOOK_MOUNT, &buf);
+	if (!p)
 		return 0;
 	if (bpffs) {
 		d.action = LTRACK_ACT_DENY;
 		d.flags |= LTRACK_EV_BPFFS;
 	} else {
-		d.action = p->mount_action ? p->mount_action : LTRACK_ACT_DENY;
-		d.rule_id = p->mount_rule;
-		d.is_default = 1; /* an explicit "allow" is not recorded, like any default allow */
+		decide_by_profile(&d, p->mount_action, LTRACK_ACT_DENY, p->mount_rule);
 	}
-	err = settle(&d);
-	if (!worth_recording(&d))
-		return err;
-	e = new_record(&d);
+	e = settle_and_reserve(&d, &err);
 	if (!e)
 		return err;
 	e->cred_op = op;

@@ -9,7 +9,8 @@
  *  - unix_stream_connect / unix_may_send: a Unix socket by the identity of
  *    the socket reached (its inode, or the name it was bound to), then the
  *    profile's `unix` verdict. */
-#include "ltrack.bpf.h"
+#include "decision.bpf.h"
+#include "record.bpf.h"
 
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17

@@ -5,7 +5,7 @@
  * Compiled for BPF ISA v3 (lsm/CMakeLists.txt): the window is claimed with
  * compare-and-exchange and the pending count taken with exchange, so two
  * CPUs never send the same decisions twice or lose one. */
-#include "ltrack.bpf.h"
+#include "record.bpf.h"
 
 /* FNV-1a of a NUL-terminated path. */
 static __always_inline __u64 path_hash(const char *path)

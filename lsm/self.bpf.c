@@ -17,7 +17,8 @@
  * Each attempt is a TAMPER decision: refused with EPERM (would_deny and
  * allowed in audit mode), recorded with what was tried, and counted. An
  * ungoverned process (the administrator) is never touched. */
-#include "ltrack.bpf.h"
+#include "decision.bpf.h"
+#include "record.bpf.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define PTRACE_MODE_NOAUDIT 0x04

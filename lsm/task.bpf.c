@@ -2,7 +2,7 @@
 /* Who is governed. A task becomes governed when it executes a profile's
  * executable (or lives in a profile's cgroup, see current_profile()), and
  * every task it creates inherits its profile at task_alloc. */
-#include "ltrack.bpf.h"
+#include "maps.bpf.h"
 
 SEC("lsm/task_alloc")
 int BPF_PROG(track_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
@@ -83,30 +83,27 @@ int BPF_PROG(track_exec, struct linux_binprm *bprm)
  * loader of one's own, maps the program's file executable. That labels the
  * task as the exec would have (before the program's first instruction). A
  * copy of the program is another inode and is not selected; nor are bytes
- * read into anonymous memory: cgroup selection covers those. */
+ * read into anonymous memory: cgroup selection covers those. mmap_file and
+ * file_mprotect (a mapping made executable later) alike. */
 #define PROT_EXEC 0x4
+
+static __always_inline int exec_mapping(struct file *file, unsigned long prot)
+{
+	if (file && (prot & PROT_EXEC))
+		label_by_executable(file->f_inode);
+	return 0;
+}
 
 SEC("lsm/mmap_file")
 int BPF_PROG(track_exec_mapping, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
-	if (ret)
-		return ret;
-	if (file && (prot & PROT_EXEC))
-		label_by_executable(file->f_inode);
-	return 0;
+	return ret ? ret : exec_mapping(file, prot);
 }
 
 SEC("lsm/file_mprotect")
 int BPF_PROG(track_exec_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
 	     int ret)
 {
-	struct file *file;
-
-	if (ret)
-		return ret;
-	file = vma->vm_file;
-	if (file && (prot & PROT_EXEC))
-		label_by_executable(file->f_inode);
-	return 0;
+	return ret ? ret : exec_mapping(vma->vm_file, prot);
 }

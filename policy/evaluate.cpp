@@ -106,7 +106,7 @@ public:
 	{
 		walk_result w;
 		// As the kernel counts: directory levels above the file; a mount
-		// crossing is no level (lsm/ltrack.bpf.h walk_inode_rules).
+		// crossing is no level (lsm/walk.bpf.h walk_inode_rules).
 		std::size_t levels = 0;
 		for (std::size_t i = 0; i < chain.size(); i++) {
 			const chain_entry &e = chain[i];

@@ -477,7 +477,7 @@ TEST(Daemon, ReloadUnderLoadRecordsNameTheDecidingRule)
 	// while records of the old slot are still queued. Seen in the VM: 398 of
 	// 13798 records of version A (rule ids 2, 3) were logged as b.toml:8/9
 	// "allow file .../pad1" / "pad2", i.e. the record names a rule that did
-	// not decide. Fix: stamp the slot into the record (lsm/ltrack.bpf.h:
+	// not decide. Fix: stamp the slot into the record (lsm/decision.bpf.h, record.bpf.h:
 	// keep view.slot in struct decision and write it to a byte of
 	// ltrack_event.pad in new_record; lsm/abi.h: name it `slot`), keep the
 	// previous compiled policy in the daemon until no record of its slot can

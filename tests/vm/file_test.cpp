@@ -490,7 +490,7 @@ long long ancestor_walks(const ltrackd &d)
 }
 
 // What the walk above a directory found is remembered in the directory
-// (lsm/ltrack.bpf.h, "the directory memo"). The memo must never outlive
+// (lsm/walk.bpf.h, "the directory memo"). The memo must never outlive
 // what it was computed from: a directory moved under a rule by rename, a
 // mount moved under a rule, and a reload each change the next decision.
 TEST(DirectoryMemo, RepeatedOpensDoNotWalkAndRenamesMountMovesAndReloadsAreSeenAtOnce)

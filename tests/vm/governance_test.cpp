@@ -222,7 +222,7 @@ TEST(Governance, ByCgroupAndTheCgroupsBelowIt)
 }
 
 // An ungoverned process's "no cgroup profile" is remembered in its label for
-// the policy generation and the cgroup it was found in (lsm/ltrack.bpf.h,
+// the policy generation and the cgroup it was found in (lsm/maps.bpf.h,
 // current_profile), so the cgroup walk runs once per process, not per hook.
 // Moving the process into the profile's cgroup, or a reload that selects
 // the cgroup it is in, must still govern it at its very next decision.
