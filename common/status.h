@@ -37,6 +37,8 @@ public:
 
 	// Why there is no value (ok() is false); the message is failure().error.
 	const status &failure() const { return failure_; }
+	// For a caller to whom the reason does not matter.
+	const std::optional<T> &as_optional() const { return value_; }
 
 private:
 	std::optional<T> value_;

@@ -330,13 +330,13 @@ std::optional<path_identity> compiler::resolve(const std::string &path, bool mis
 					       const std::string &what)
 {
 	resolve_result r = resolve_(path);
-	if (r.id)
-		return r.id;
+	if (r)
+		return *r;
 	if (missing_warn)
-		ctx_.warn(pos, what + " " + path + " cannot be resolved (" + r.error + "); this entry is not enforced "
+		ctx_.warn(pos, what + " " + path + " cannot be resolved (" + r.failure().error + "); this entry is not enforced "
 									     "until it exists and the policy is reloaded");
 	else
-		ctx_.error(pos, what + " " + path + " cannot be resolved (" + r.error + "); fix the path, create it, "
+		ctx_.error(pos, what + " " + path + " cannot be resolved (" + r.failure().error + "); fix the path, create it, "
 									      "or add missing = \"warn\"");
 	return std::nullopt;
 }
@@ -678,7 +678,7 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		}
 		// A set's paths absent on this host are listed as missing targets
 		// (ltrackctl check shows them), without a warning per policy load.
-		auto id = !r.set.empty() ? resolve_(r.target).id
+		auto id = !r.set.empty() ? resolve_(r.target).as_optional()
 					 : resolve(r.target, r.missing_warn, r.pos, r.kind == target_kind::dir ? "directory" : "file");
 		target(r.id, kind_word(r.kind), r.target, id ? &*id : nullptr);
 		if (!id)
@@ -714,7 +714,7 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		add_name(pid, LTRACK_HOOK_NET, r.target, r.action, r.id, r.pos);
 		if (r.target[0] != '/')
 			continue; // an abstract name: matched by name only
-		auto id = resolve_(r.target).id;
+		auto id = resolve_(r.target).as_optional();
 		target(r.id, "unix", r.target, id ? &*id : nullptr);
 		if (!id)
 			continue;
@@ -802,9 +802,9 @@ std::optional<std::pair<uint64_t, uint64_t>> compiler::name_identity(const std::
 	if (symlink_only)
 		return std::nullopt;
 	resolve_result r = resolve_(path);
-	if (!r.id)
+	if (!r)
 		return std::nullopt;
-	return std::make_pair(r.id->dev, r.id->ino);
+	return std::make_pair(r->dev, r->ino);
 }
 
 // Marks every directory and symlink on the way to every inode-bound rule's

@@ -56,36 +56,36 @@ public:
 		std::string start = path;
 		std::size_t slash = path.find_last_of('/');
 		final_name = path.substr(slash + 1);
-		if (!r.id) {
+		if (!r) {
 			// A file yet to be created: its own inode has no rule; walk from
 			// the nearest existing ancestor.
-			while (!r.id && start.size() > 1) {
+			while (!r && start.size() > 1) {
 				start = start.substr(0, std::max<std::size_t>(start.find_last_of('/'), 1));
 				r = resolve(start);
 			}
-			if (!r.id)
+			if (!r)
 				return status::fail("cannot resolve " + path + " or any parent directory");
-			ex_.steps.push_back(path + " does not exist (" + resolve(path).error + "); walking from " +
-					    r.id->real_path);
+			ex_.steps.push_back(path + " does not exist (" + resolve(path).failure().error + "); walking from " +
+					    r->real_path);
 			chain.push_back({path, 0, 0, true});
 		} else {
-			std::string real = r.id->real_path;
+			std::string real = r->real_path;
 			final_name = real.substr(real.find_last_of('/') + 1);
 			if (real != path)
 				ex_.steps.push_back(path + " resolves to " + real);
 		}
-		std::string cur = r.id->real_path;
+		std::string cur = r->real_path;
 		uint64_t prev_dev = 0;
 		bool first = true;
 		while (true) {
 			resolve_result c = first ? r : resolve(cur);
 			first = false;
-			if (!c.id)
-				return status::fail("cannot resolve " + cur + ": " + c.error);
-			if (!chain.empty() && prev_dev && c.id->dev != prev_dev)
+			if (!c)
+				return status::fail("cannot resolve " + cur + ": " + c.failure().error);
+			if (!chain.empty() && prev_dev && c->dev != prev_dev)
 				chain.push_back({cur, 0, 0, true});
-			chain.push_back({cur, c.id->dev, c.id->ino, false});
-			prev_dev = c.id->dev;
+			chain.push_back({cur, c->dev, c->ino, false});
+			prev_dev = c->dev;
 			if (cur == "/")
 				break;
 			std::size_t s = cur.find_last_of('/');
@@ -349,7 +349,7 @@ public:
 		if (v.flags & LTRACK_PF_UNIX_RULES) {
 			std::vector<std::string> names{path};
 			if (path[0] == '/') {
-				if (auto id = resolve_on_host(path).id) {
+				if (auto id = resolve_on_host(path)) {
 					if (const ltrack_inode_rule *r = inode(LTRACK_HOOK_NET, id->dev, id->ino); r && r->self_action) {
 						ex_.action = r->self_action;
 						ex_.rule_id = r->self_rule;
@@ -515,10 +515,10 @@ explain_result explain_link(const compiled_policy &p, const std::string &profile
 	// (abi.h "inode_rules", hook ANCESTOR): not moved, replaced or removed.
 	const ltrack_inode_rule *anc = nullptr;
 	if (ex.action != LTRACK_ACT_DENY && ex.action != LTRACK_ACT_KILL)
-		if (resolve_result id = resolve(path); id.id)
+		if (resolve_result id = resolve(path))
 			for (const auto &[k, v] : p.inode_rules)
-				if (k.profile == ex.profile_id && k.hook == LTRACK_HOOK_ANCESTOR && k.dev == id.id->dev &&
-				    k.ino == id.id->ino)
+				if (k.profile == ex.profile_id && k.hook == LTRACK_HOOK_ANCESTOR && k.dev == id->dev &&
+				    k.ino == id->ino)
 					anc = &v;
 	if (anc) {
 		ex.steps.push_back("the open would not be refused, but the object is on the way to the target of " +

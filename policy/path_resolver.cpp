@@ -11,6 +11,16 @@
 #include <unordered_map>
 
 namespace ltrack::policy {
+namespace {
+
+// strerror(errno) as the message ("No such file or directory"), errno kept.
+status errno_failure()
+{
+	int e = errno;
+	return status::fail(std::strerror(e), e);
+}
+
+} // namespace
 
 std::vector<std::string> path_components(const std::string &path)
 {
@@ -39,19 +49,13 @@ uint64_t kernel_dev(uint64_t st_dev)
 
 resolve_result resolve_on_host(const std::string &path)
 {
-	resolve_result r;
 	std::unique_ptr<char, decltype(&free)> real(realpath(path.c_str(), nullptr), &free);
-	if (!real) {
-		r.error = std::strerror(errno);
-		return r;
-	}
+	if (!real)
+		return errno_failure();
 	struct stat st;
-	if (stat(real.get(), &st) < 0) {
-		r.error = std::strerror(errno);
-		return r;
-	}
-	r.id = path_identity{real.get(), kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode), true};
-	return r;
+	if (stat(real.get(), &st) < 0)
+		return errno_failure();
+	return path_identity{real.get(), kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode), true};
 }
 
 path_resolver caching_resolver_on_host()
@@ -69,35 +73,24 @@ path_resolver caching_resolver_on_host()
 		if (it == dirs->end())
 			it = dirs->emplace(parent, resolve_on_host(parent)).first;
 		const resolve_result &dir = it->second;
-		resolve_result r;
-		if (!dir.id) {
-			r.error = dir.error;
-			return r;
-		}
-		if (!dir.id->is_dir) {
-			r.error = std::strerror(ENOTDIR);
-			return r;
-		}
-		std::string real = dir.id->real_path == "/" ? "/" + std::string(name) : dir.id->real_path + "/" + std::string(name);
+		if (!dir)
+			return dir.failure();
+		if (!dir->is_dir)
+			return status::fail(std::strerror(ENOTDIR), ENOTDIR);
+		std::string real = dir->real_path == "/" ? "/" + std::string(name) : dir->real_path + "/" + std::string(name);
 		struct stat st;
-		if (lstat(real.c_str(), &st) < 0) {
-			r.error = std::strerror(errno);
-			return r;
-		}
+		if (lstat(real.c_str(), &st) < 0)
+			return errno_failure();
 		if (S_ISLNK(st.st_mode))
 			return resolve_on_host(path);
-		r.id = path_identity{std::move(real), kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode), true};
-		return r;
+		return path_identity{std::move(real), kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode), true};
 	};
 }
 
 resolve_result resolve_synthetic(const std::string &path)
 {
-	resolve_result r;
-	if (path.empty() || path[0] != '/') {
-		r.error = "not an absolute path";
-		return r;
-	}
+	if (path.empty() || path[0] != '/')
+		return status::fail("not an absolute path", EINVAL);
 	// Collapse repeated and trailing slashes so "/a//b/" and "/a/b" agree.
 	std::string norm;
 	for (char c : path)
@@ -110,8 +103,7 @@ resolve_result resolve_synthetic(const std::string &path)
 		h = (h ^ c) * 1099511628211ULL;
 	std::size_t slash = norm.rfind('/');
 	bool dir = norm.find('.', slash) == std::string::npos;
-	r.id = path_identity{norm, 0x800001, h | 1, dir, false};
-	return r;
+	return path_identity{norm, 0x800001, h | 1, dir, false};
 }
 
 } // namespace ltrack::policy

@@ -2,6 +2,8 @@
 // symlinks followed, device (kernel encoding) and inode kept.
 #pragma once
 
+#include "status.h"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -18,10 +20,9 @@ struct path_identity {
 	bool kind_known = true; // false: is_dir is a guess (synthetic)
 };
 
-struct resolve_result {
-	std::optional<path_identity> id;
-	std::string error; // why not, e.g. "No such file or directory"
-};
+// The path's identity, or why there is none (e.g. "No such file or
+// directory", with its errno).
+using resolve_result = result<path_identity>;
 
 using path_resolver = std::function<resolve_result(const std::string &path)>;
 

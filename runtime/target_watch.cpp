@@ -55,8 +55,8 @@ std::vector<std::string> stale_targets(const policy::compiled_policy &p, const p
 		if (!inode_target(t) || seen.count(t.written))
 			continue;
 		policy::resolve_result r = resolve(t.written);
-		bool now = r.id.has_value();
-		if (now != t.found || (now && (r.id->dev != t.dev || r.id->ino != t.ino))) {
+		bool now = r.ok();
+		if (now != t.found || (now && (r->dev != t.dev || r->ino != t.ino))) {
 			seen.insert(t.written);
 			out.push_back(t.written);
 		}

@@ -68,14 +68,11 @@ TEST(target_watch, a_target_is_stale_when_its_path_names_another_object_now)
 		     target("file", "/etc/missing", "", 0), target("file", "/etc/gone", "/etc/gone", 5),
 		     target("file", "/etc/shadow", "/etc/shadow", 1)}; // the same path in two profiles
 	std::map<std::string, uint64_t> host = {{"/etc/shadow", 1}, {"/etc/passwd", 2}};
-	auto resolve = [&](const std::string &path) {
-		policy::resolve_result r;
+	auto resolve = [&](const std::string &path) -> policy::resolve_result {
 		auto it = host.find(path);
 		if (it == host.end())
-			r.error = "No such file or directory";
-		else
-			r.id = policy::path_identity{path, 0x800001, it->second, false, true};
-		return r;
+			return status::fail("No such file or directory", ENOENT);
+		return policy::path_identity{path, 0x800001, it->second, false, true};
 	};
 	EXPECT_EQ(stale_targets(p, resolve), std::vector<std::string>{"/etc/gone"});
 	host["/etc/gone"] = 5;

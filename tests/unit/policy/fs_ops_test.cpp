@@ -78,7 +78,7 @@ TEST(FsOps, AncestorsOfInodeTargetsAreMarkedAndTheirRenameRefused)
 	const compiled_policy &p = *r.policy;
 	EXPECT_TRUE(p.profiles.at(0).value.flags & LTRACK_PF_ANCESTORS);
 	auto mark = [&](const std::string &path) -> std::string {
-		path_identity id = *resolve_synthetic(path).id;
+		path_identity id = *resolve_synthetic(path);
 		for (const auto &[k, v] : p.inode_rules)
 			if (k.hook == LTRACK_HOOK_ANCESTOR && k.dev == id.dev && k.ino == id.ino) {
 				EXPECT_EQ(v.self_action, LTRACK_ACT_DENY) << path;

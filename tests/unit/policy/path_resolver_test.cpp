@@ -38,14 +38,14 @@ TEST(path_resolver, caching_resolver_answers_as_realpath_does)
 	for (int round = 0; round < 2; round++) // the second round answers from the cache
 		for (const auto &p : paths) {
 			resolve_result want = resolve_on_host(p), got = cached(p);
-			ASSERT_EQ(bool(want.id), bool(got.id)) << p << ": " << want.error << " vs " << got.error;
-			if (want.id) {
-				EXPECT_EQ(got.id->real_path, want.id->real_path) << p;
-				EXPECT_EQ(got.id->dev, want.id->dev) << p;
-				EXPECT_EQ(got.id->ino, want.id->ino) << p;
-				EXPECT_EQ(got.id->is_dir, want.id->is_dir) << p;
+			ASSERT_EQ(want.ok(), got.ok()) << p << ": " << want.failure().error << " vs " << got.failure().error;
+			if (want) {
+				EXPECT_EQ(got->real_path, want->real_path) << p;
+				EXPECT_EQ(got->dev, want->dev) << p;
+				EXPECT_EQ(got->ino, want->ino) << p;
+				EXPECT_EQ(got->is_dir, want->is_dir) << p;
 			} else {
-				EXPECT_EQ(got.error, want.error) << p;
+				EXPECT_EQ(got.failure().error, want.failure().error) << p;
 			}
 		}
 	fs::remove_all(t);

@@ -67,7 +67,7 @@ TEST(RuleSets, ExpandToInodeAndNameEntriesThatNameTheSet)
 	EXPECT_EQ(shadow->line, 7);
 	EXPECT_EQ(shadow->kind, "file");
 
-	path_identity id = *resolve_synthetic("/etc/shadow").id;
+	path_identity id = *resolve_synthetic("/etc/shadow");
 	bool inode = false;
 	for (const auto &[k, v] : p.inode_rules)
 		if (k.hook == LTRACK_HOOK_FILE && k.dev == id.dev && k.ino == id.ino) {
@@ -117,7 +117,7 @@ TEST(RuleSets, ExplainRefusesACredentialsFileCreatedAnywhere)
 TEST(RuleSets, PathsAbsentOnThisHostAreListedNotErrors)
 {
 	compile_result r = compile_with(set_policy, [](const std::string &) {
-		return resolve_result{std::nullopt, "No such file or directory"};
+		return resolve_result{ltrack::status::fail("No such file or directory", ENOENT)};
 	});
 	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
 	EXPECT_TRUE(r.diagnostics.empty()) << format_all(r.diagnostics);
