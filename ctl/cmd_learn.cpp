@@ -119,7 +119,7 @@ std::map<std::string, std::vector<std::string>> denied_names(const std::string &
 						continue;
 					auto action = (*t)["action"].value<std::string>();
 					auto pat = (*t)["name"].value<std::string>();
-					if (pat && action && (*action == "deny" || *action == "kill"))
+					if (pat && action && abi::is_refusing(abi::value_of<ltrack_action>(*action).value_or(LTRACK_ACT_NONE)))
 						out[std::string(name.str())].push_back(*pat);
 				}
 			}

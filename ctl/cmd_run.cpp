@@ -547,10 +547,11 @@ void run_session::on_record(const tr::decision_record &r)
 		std::string line = (o_.format == "json" ? tr::format_json(r) : "ltrack: " + tr::format_text(r)) + "\n";
 		[[maybe_unused]] auto n = write(STDERR_FILENO, line.data(), line.size());
 	}
-	if (o_.kill_on_violation && !end_.killed_on_violation && tr::is_violation(r)) {
+	if (o_.kill_on_violation && !end_.killed_on_violation && abi::is_denial(r.outcome)) {
 		end_.killed_on_violation = true;
 		unsigned n = kill_governed(guard_, signalled_);
-		say("violation (" + r.outcome + " " + r.hook + " " + tr::object_text(r) + "): killed " + std::to_string(n) +
+		say("violation (" + tr::outcome_name(r.outcome) + " " + tr::hook_name(r.hook) + " " + tr::object_text(r) +
+		    "): killed " + std::to_string(n) +
 		    " process(es) of the run");
 	}
 }

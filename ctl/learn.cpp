@@ -289,7 +289,8 @@ std::vector<std::string> split_tab(const std::string &s)
 
 void learner::add(const tracing::decision_record &r)
 {
-	bool refusal = r.outcome == "would_deny" || (opt_.include_denied && (r.outcome == "denied" || r.outcome == "killed"));
+	// A would-be denial of audit mode; with include_denied a denial or kill too.
+	bool refusal = abi::is_denial(r.outcome) && (opt_.include_denied || r.outcome == LTRACK_OUT_WOULD_DENY);
 	if (!refusal) {
 		ignored_++;
 		return;
@@ -299,21 +300,21 @@ void learner::add(const tracing::decision_record &r)
 	if (!r.rule.file.empty())
 		files_.insert(r.rule.file);
 	std::string obj;
-	if (r.hook == "file" || r.hook == "exec" || r.hook == "model")
+	if (r.hook == LTRACK_HOOK_FILE || r.hook == LTRACK_HOOK_EXEC || r.hook == LTRACK_HOOK_MODEL)
 		obj = r.path;
-	else if (r.hook == "net")
+	else if (r.hook == LTRACK_HOOK_NET)
 		obj = net_key(r);
-	else if (r.hook == "socket")
+	else if (r.hook == LTRACK_HOOK_SOCKET)
 		obj = r.family + "/" + r.sock_type + (r.proto.empty() ? "" : "/" + r.proto);
-	else if (r.hook == "tamper")
+	else if (r.hook == LTRACK_HOOK_TAMPER)
 		obj = r.tamper_op + (r.tamper_arg.empty() ? "" : " " + r.tamper_arg) + (r.path.empty() ? "" : " " + r.path);
 	else
 		obj = r.cred_op;
-	if ((r.hook == "file" || r.hook == "exec" || r.hook == "model") && r.path_partial)
+	if ((r.hook == LTRACK_HOOK_FILE || r.hook == LTRACK_HOOK_EXEC || r.hook == LTRACK_HOOK_MODEL) && r.path_partial)
 		obj = "\x01partial\t" + r.path;
 	if (r.walk_limit)
 		obj = "\x01walk\t" + r.path;
-	seen &s = seen_[r.rule.profile][r.hook][obj];
+	seen &s = seen_[r.rule.profile][tracing::hook_name(r.hook)][obj];
 	s.decisions += r.count;
 	s.records++;
 	if (s.rule_text.empty()) {
@@ -1001,20 +1002,20 @@ void replayer::add(const tracing::decision_record &r)
 {
 	key k;
 	k.profile = r.rule.profile;
-	k.hook = r.hook;
-	k.was = r.outcome;
-	if (r.hook == "file" || r.hook == "exec" || r.hook == "model") {
+	k.hook = tracing::hook_name(r.hook);
+	k.was = tracing::outcome_name(r.outcome);
+	if (r.hook == LTRACK_HOOK_FILE || r.hook == LTRACK_HOOK_EXEC || r.hook == LTRACK_HOOK_MODEL) {
 		k.object = r.path_partial ? "\x01partial\t" + r.path : r.path;
-		if (r.hook == "model")
+		if (r.hook == LTRACK_HOOK_MODEL)
 			k.verdict = r.model.verdict;
-	} else if (r.hook == "net") {
+	} else if (r.hook == LTRACK_HOOK_NET) {
 		if (r.family == "unix")
 			k.object = "unix:" + r.path;
 		else if (r.family == "inet6" || r.addr_text.find(':') != std::string::npos)
 			k.object = "[" + r.addr_text + "]:" + num(r.port) + (r.proto.empty() ? "" : "/" + r.proto);
 		else
 			k.object = r.addr_text + ":" + num(r.port) + (r.proto.empty() ? "" : "/" + r.proto);
-	} else if (r.hook == "socket") {
+	} else if (r.hook == LTRACK_HOOK_SOCKET) {
 		k.object = r.family + "/" + r.sock_type + (r.proto.empty() ? "" : "/" + r.proto);
 	} else {
 		k.object = r.cred_op;

@@ -193,7 +193,8 @@ void decision_pipeline::on_event(const ltrack_event &e, const model_watch &model
 	tracing::decision_record r = tracing::make_record(e, proc, origin, model, e.count, boot_offset_);
 	attempts_ += r.count;
 
-	by_decision_[{r.hook, r.outcome, origin.profile.empty() ? std::to_string(e.profile) : origin.profile}] += r.count;
+	by_decision_[{tracing::hook_name(r.hook), tracing::outcome_name(r.outcome),
+		      origin.profile.empty() ? std::to_string(e.profile) : origin.profile}] += r.count;
 	by_rule_[e.rule_id ? fmt::format("#{} {}:{} {}", e.rule_id, origin.file, origin.line, origin.text)
 			   : r.builtin.empty() ? "(profile default)" : "(built-in " + r.builtin + ")"] += r.count;
 

@@ -59,7 +59,11 @@ bool prefix_contains(const ip_prefix &p, const std::array<uint8_t, 16> &addr)
 
 bool action_matches(const decision_record &r, std::string_view action)
 {
-	return r.action == action || r.outcome == action;
+	if (auto a = abi::value_of<ltrack_action>(action))
+		return r.action == *a;
+	if (auto o = abi::value_of<ltrack_outcome>(action))
+		return r.outcome == *o;
+	return false;
 }
 
 bool container_matches(const decision_record &r, std::string_view what)
@@ -100,11 +104,11 @@ bool matches(const event_filter &f, const decision_record &r)
 	if (!f.exe_substring.empty() && r.process.exe.find(f.exe_substring) == std::string::npos &&
 	    r.comm.find(f.exe_substring) == std::string::npos)
 		return false;
-	if (!f.path_prefix.empty() && (r.hook == "net" || !path_has_prefix(r.path, f.path_prefix)))
+	if (!f.path_prefix.empty() && (r.hook == LTRACK_HOOK_NET || !path_has_prefix(r.path, f.path_prefix)))
 		return false;
-	if (f.dest && (r.hook != "net" || r.family == "unix" || !prefix_contains(*f.dest, r.addr)))
+	if (f.dest && (r.hook != LTRACK_HOOK_NET || r.family == "unix" || !prefix_contains(*f.dest, r.addr)))
 		return false;
-	if (f.port && (r.hook != "net" || r.family == "unix" || r.port != *f.port))
+	if (f.port && (r.hook != LTRACK_HOOK_NET || r.family == "unix" || r.port != *f.port))
 		return false;
 	if (!f.container.empty() && !container_matches(r, f.container))
 		return false;

@@ -386,7 +386,7 @@ bool compare_numbers(op o, uint64_t have, uint64_t want)
 	return false;
 }
 
-bool is_ip(const decision_record &r) { return r.hook == "net" && r.family != "unix"; }
+bool is_ip(const decision_record &r) { return r.hook == LTRACK_HOOK_NET && r.family != "unix"; }
 
 // `=` on a text field is a match; `!=` its negation, including on records
 // that have no such field (a file decision has no destination).
@@ -408,13 +408,15 @@ bool compare(const filter_expression &e, const decision_record &r)
 			return r.level < e.level;
 		return compare_numbers(e.o, static_cast<uint64_t>(r.level), static_cast<uint64_t>(e.level));
 	case field::dip: eq = is_ip(r) && prefix_contains(e.prefix, r.addr); break;
-	case field::path: eq = r.hook != "net" && r.hook != "socket" && path_has_prefix(r.path, e.text); break;
+	case field::path: eq = !abi::is_net(r.hook) && path_has_prefix(r.path, e.text); break;
 	case field::keyword: eq = keyword_matches(r, e.text); break;
 	case field::container: eq = container_matches(r, e.text); break;
 	case field::profile: eq = r.rule.profile == e.text || std::to_string(r.profile_id) == e.text; break;
-	case field::action: eq = action_matches(r, e.text); break;
-	case field::outcome: eq = r.outcome == e.text; break;
-	case field::hook: eq = r.hook == e.text; break;
+	case field::action:
+		eq = e.number & outcome_bit ? r.outcome == (e.number & ~outcome_bit) : r.action == e.number;
+		break;
+	case field::outcome: eq = r.outcome == e.number; break;
+	case field::hook: eq = r.hook == e.number; break;
 	default: eq = false;
 	}
 	return e.o == op::ne ? !eq : eq;

@@ -1,6 +1,8 @@
 #include "log_reader.h"
 
+#include "abi_names.h"
 #include "escape.h"
+#include "filter.h"
 
 #include <sys/stat.h>
 #include <zlib.h>
@@ -211,6 +213,15 @@ bool bool_of(const jv *v)
 	return v && v->kind == jv::boolean && v->b;
 }
 
+container_runtime runtime_of(const std::string &name)
+{
+	for (auto rt : {container_runtime::docker, container_runtime::containerd, container_runtime::crio,
+			container_runtime::podman, container_runtime::kubernetes})
+		if (name == runtime_name(rt))
+			return rt;
+	return container_runtime::none;
+}
+
 // The gzip magic, whatever the file is called.
 bool is_gzip(const std::string &file)
 {
@@ -270,17 +281,31 @@ bool parse_decision_line(const std::string &line, decision_record &r, std::strin
 	r.ts_boot_ns = num_of(doc.get("ts_boot_ns"));
 	if (auto s = parse_severity(str_of(doc.get("severity"))))
 		r.level = *s;
-	r.hook = str_of(doc.get("hook"));
-	r.action = str_of(doc.get("action"));
-	r.mode = str_of(doc.get("mode"));
-	r.outcome = str_of(doc.get("outcome"));
 	r.count = num_of(doc.get("count"));
 	r.profile_id = uint32_t(num_of(doc.get("profile_id")));
 	r.rule.profile = str_of(doc.get("profile"));
-	if (r.hook.empty() || r.outcome.empty() || !doc.get("count") || r.count == 0) {
+	std::string hook = str_of(doc.get("hook")), outcome = str_of(doc.get("outcome"));
+	if (hook.empty() || outcome.empty() || !doc.get("count") || r.count == 0) {
 		error = "a decision record without hook, outcome or count";
 		return false;
 	}
+	// The names the log writes (lsm/abi_names.h), or "unknown(N)"; action
+	// and mode may be absent (none, inherit).
+	std::string action = str_of(doc.get("action")), mode = str_of(doc.get("mode"));
+	auto h = abi::value_or_number<ltrack_hook>(hook);
+	auto o = abi::value_or_number<ltrack_outcome>(outcome);
+	auto a = action.empty() ? LTRACK_ACT_NONE : abi::value_or_number<ltrack_action>(action);
+	auto m = mode.empty() ? LTRACK_MODE_INHERIT : abi::value_or_number<ltrack_mode>(mode);
+	if (!h || !o || !a || !m) {
+		auto [field, value] = !h ? std::pair{"hook", hook} : !o ? std::pair{"outcome", outcome}
+						      : !a ? std::pair{"action", action} : std::pair{"mode", mode};
+		error = std::string("a decision record with an unknown ") + field + " \"" + value + "\"";
+		return false;
+	}
+	r.hook = *h;
+	r.outcome = *o;
+	r.action = *a;
+	r.mode = *m;
 	if (const jv *rule = doc.get("rule"); rule && rule->kind == jv::object) {
 		r.rule.rule_id = uint32_t(num_of(rule->get("id")));
 		r.rule.file = str_of(rule->get("file"));
@@ -289,20 +314,35 @@ bool parse_decision_line(const std::string &line, decision_record &r, std::strin
 		r.rule.text = str_of(rule->get("text"));
 	}
 	if (const jv *p = doc.get("process"); p && p->kind == jv::object) {
-		r.pid = uint32_t(num_of(p->get("pid")));
+		// The event's fields, which the process's repeat.
+		process_info &pr = r.process;
+		pr.pid = r.pid = uint32_t(num_of(p->get("pid")));
 		r.tid = uint32_t(num_of(p->get("tid")));
-		r.ppid = uint32_t(num_of(p->get("ppid")));
-		r.uid = uint32_t(num_of(p->get("uid")));
-		r.gid = uint32_t(num_of(p->get("gid")));
-		r.comm = str_of(p->get("comm"));
-		r.cgroup_id = num_of(p->get("cgroup_id"));
-		r.process.pid = r.pid;
-		r.process.ppid = r.ppid;
-		r.process.comm = r.comm;
-		r.process.exe = str_of(p->get("exe"));
-		r.process.cmdline = str_of(p->get("cmdline"));
-		r.process.cgroup_path = str_of(p->get("cgroup"));
-		r.process.exited = bool_of(p->get("exited"));
+		pr.ppid = r.ppid = uint32_t(num_of(p->get("ppid")));
+		pr.uid = r.uid = uint32_t(num_of(p->get("uid")));
+		pr.gid = r.gid = uint32_t(num_of(p->get("gid")));
+		pr.comm = r.comm = str_of(p->get("comm"));
+		pr.cgroup_id = r.cgroup_id = num_of(p->get("cgroup_id"));
+		pr.exe = str_of(p->get("exe"));
+		pr.cmdline = str_of(p->get("cmdline"));
+		pr.cmdline_truncated = bool_of(p->get("cmdline_truncated"));
+		pr.start_boot_ns = num_of(p->get("start_boot_ns"));
+		pr.cgroup_path = str_of(p->get("cgroup"));
+		pr.exited = bool_of(p->get("exited"));
+		if (const jv *c = p->get("container"); c && c->kind == jv::object) {
+			pr.container.runtime = runtime_of(str_of(c->get("runtime")));
+			pr.container.id = str_of(c->get("id"));
+			pr.container.pod_uid = str_of(c->get("pod_uid"));
+			pr.container.name = str_of(c->get("name"));
+			pr.container.conmon = bool_of(c->get("conmon"));
+		}
+		pr.container.unit = str_of(p->get("unit"));
+		if (const jv *anc = p->get("ancestry"); anc && anc->kind == jv::array)
+			for (const jv &a : anc->a)
+				pr.ancestry.push_back({uint32_t(num_of(a.get("pid"))), str_of(a.get("exe"))});
+		if (const jv *u = p->get("unreadable"); u && u->kind == jv::array)
+			for (const jv &w : u->a)
+				pr.unreadable.push_back(str_of(&w));
 	}
 	if (const jv *f = doc.get("file"); f && f->kind == jv::object) {
 		r.path = str_of(f->get("path"));
@@ -314,23 +354,49 @@ bool parse_decision_line(const std::string &line, decision_record &r, std::strin
 	if (const jv *n = doc.get("net"); n && n->kind == jv::object) {
 		r.family = str_of(n->get("family"));
 		r.proto = str_of(n->get("proto"));
-		if (r.hook == "socket") {
+		if (r.hook == LTRACK_HOOK_SOCKET) {
 			r.sock_type = str_of(n->get("type"));
 		} else if (r.family == "unix") {
 			r.path = str_of(n->get("path"));
 		} else {
 			r.addr_text = str_of(n->get("addr"));
 			r.port = uint16_t(num_of(n->get("port")));
+			// The address as the event had it (IPv4 mapped into IPv6), for dip= filters.
+			if (auto a = parse_prefix(r.addr_text); a && (a->bits == 128))
+				r.addr = a->addr;
 		}
 	}
+	if (const jv *py = doc.get("python"); py && py->kind == jv::object) {
+		r.op = str_of(py->get("event"));
+		r.path = str_of(py->get(r.op == abi::name_of(LTRACK_PY_FIND_CLASS) ? "global" : "object"));
+	}
+	if (r.hook != LTRACK_HOOK_PYTHON)
+		r.op = str_of(doc.get("op"));
+	r.builtin = str_of(doc.get("builtin"));
 	if (const jv *m = doc.get("model"); m && m->kind == jv::object) {
 		r.model.verdict = str_of(m->get("verdict"));
 		if (const jv *imp = m->get("imports"); imp && imp->kind == jv::array)
 			for (const jv &i : imp->a)
 				r.model.imports.push_back(str_of(&i));
+		r.model.at_open = str_of(m->get("at_open"));
 	}
-	if (const jv *pv = doc.get("privilege"); pv && pv->kind == jv::object)
+	if (const jv *pv = doc.get("privilege"); pv && pv->kind == jv::object) {
 		r.cred_op = str_of(pv->get("op"));
+		auto ids = [&](const char *key, std::array<uint32_t, 3> &out) {
+			if (const jv *v = pv->get(key); v && v->kind == jv::object)
+				out = {uint32_t(num_of(v->get("real"))), uint32_t(num_of(v->get("effective"))),
+				       uint32_t(num_of(v->get("saved")))};
+		};
+		ids("old", r.old_ids);
+		ids("new", r.new_ids);
+		r.old_caps = num_of(pv->get("old_caps"));
+		r.new_caps = num_of(pv->get("new_caps"));
+	}
+	if (const jv *t = doc.get("tamper"); t && t->kind == jv::object) {
+		r.tamper_op = str_of(t->get("op"));
+		r.tamper_arg = str_of(t->get("arg"));
+		r.target_pid = uint32_t(num_of(t->get("target_pid")));
+	}
 	r.walk_limit = bool_of(doc.get("walk_limit"));
 	return true;
 }

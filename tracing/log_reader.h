@@ -36,8 +36,9 @@ struct log_read_stats {
 std::vector<std::string> log_files_with_backups(const std::string &path);
 
 // Reads one file, plain or gzip (by its magic bytes, whatever its name),
-// line by line; each decision record is parsed into a decision_record (the
-// fields the log writes; the process's ancestry is not kept) and passed to
+// line by line; each decision record is parsed into a decision_record (every
+// field the log writes, the ABI's names back to their values: format_json of
+// it writes the line again) and passed to
 // on_record. A line that is not a record (not JSON, a JSON object that is not
 // a decision, a stats or loss record, a text-format line, a truncated last
 // line) is a problem with its file and line number; reading goes on. A

@@ -26,19 +26,14 @@ std::string text_counts(const std::map<std::string, uint64_t> &m)
 
 } // namespace
 
-bool is_denial(const decision_record &r)
-{
-	return r.outcome == "denied" || r.outcome == "killed" || r.outcome == "would_deny";
-}
-
 void stats_window::add(const decision_record &r)
 {
 	decisions_ += r.count;
-	by_hook_[r.hook] += r.count;
-	by_action_[r.action] += r.count;
-	by_outcome_[r.outcome] += r.count;
+	by_hook_[hook_name(r.hook)] += r.count;
+	by_action_[action_name(r.action)] += r.count;
+	by_outcome_[outcome_name(r.outcome)] += r.count;
 	by_profile_[r.rule.profile.empty() ? std::to_string(r.profile_id) : r.rule.profile] += r.count;
-	if (is_denial(r)) {
+	if (abi::is_denial(r.outcome)) {
 		denials_ += r.count;
 		denier &d = deniers_[{r.pid, r.process.start_boot_ns}];
 		d.exe = r.process.exe.empty() ? "[" + r.comm + "]" : r.process.exe;

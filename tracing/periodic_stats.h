@@ -49,7 +49,4 @@ private:
 	std::map<std::pair<uint32_t, uint64_t>, denier> deniers_; // (pid, start_boot_ns)
 };
 
-// Denied, killed, and would-be denials in audit mode.
-bool is_denial(const decision_record &r);
-
 } // namespace ltrack::tracing

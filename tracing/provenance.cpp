@@ -46,7 +46,11 @@ struct process_node {
 };
 
 struct edge {
-	std::string kind, from, to, hook, outcome, action, profile, rule;
+	std::string kind, from, to;
+	ltrack_hook hook;
+	ltrack_outcome outcome;
+	ltrack_action action;
+	std::string profile, rule;
 	uint64_t count = 0;
 	std::string first_time, last_time;
 };
@@ -59,9 +63,10 @@ public:
 	{
 		process_node &p = process_of(r);
 		std::string target, kind;
-		if (r.hook != "net" && r.hook != "file" && r.hook != "exec" && r.hook != "model")
+		if (r.hook != LTRACK_HOOK_NET && r.hook != LTRACK_HOOK_FILE && r.hook != LTRACK_HOOK_EXEC &&
+		    r.hook != LTRACK_HOOK_MODEL)
 			return; // no object to link (e.g. privilege records): the process and its parents only
-		if (r.hook == "net") {
+		if (r.hook == LTRACK_HOOK_NET) {
 			target = socket_node_id(r);
 			kind = "connect";
 			if (!others_.count(target)) {
@@ -75,7 +80,7 @@ public:
 			}
 		} else {
 			target = file_node_id(r);
-			kind = r.hook == "exec" ? "exec" : "open";
+			kind = r.hook == LTRACK_HOOK_EXEC ? "exec" : "open";
 			if (!others_.count(target)) {
 				fields f;
 				f.text("type", "node").text("id", target).text("kind", "file").text("path", r.path);
@@ -110,8 +115,9 @@ public:
 			out.push_back(fields().text("type", "edge").text("kind", "fork").text("from", e.first).text("to", e.second).close());
 		for (const auto &e : edges_) {
 			fields f;
-			f.text("type", "edge").text("kind", e.kind).text("from", e.from).text("to", e.to).text("hook", e.hook);
-			f.text("outcome", e.outcome).text("action", e.action).text("profile", e.profile).text("rule", e.rule);
+			f.text("type", "edge").text("kind", e.kind).text("from", e.from).text("to", e.to).text("hook", hook_name(e.hook));
+			f.text("outcome", outcome_name(e.outcome)).text("action", action_name(e.action));
+			f.text("profile", e.profile).text("rule", e.rule);
 			f.number("count", e.count).text("first_time", e.first_time).text("last_time", e.last_time);
 			out.push_back(f.close());
 		}
@@ -237,7 +243,7 @@ private:
 	std::vector<std::pair<std::string, std::string>> forks_;
 	std::set<std::pair<std::string, std::string>> fork_seen_;
 	std::vector<edge> edges_;
-	std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, size_t> edge_index_;
+	std::map<std::tuple<std::string, std::string, std::string, ltrack_outcome, std::string>, size_t> edge_index_;
 };
 
 } // namespace

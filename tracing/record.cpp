@@ -247,10 +247,10 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 	r.ts_boot_ns = ev.ts_ns;
 	r.time = format_rfc3339(ev.ts_ns, boot_offset_ns);
 	r.level = severity_of_outcome(ev.outcome);
-	r.hook = hook_name(ev.hook);
-	r.action = action_name(ev.action);
-	r.mode = mode_name(ev.mode);
-	r.outcome = outcome_name(ev.outcome);
+	r.hook = static_cast<ltrack_hook>(ev.hook);
+	r.action = static_cast<ltrack_action>(ev.action);
+	r.mode = static_cast<ltrack_mode>(ev.mode);
+	r.outcome = static_cast<ltrack_outcome>(ev.outcome);
 	r.profile_id = ev.profile;
 	r.rule = rule;
 	r.rule.rule_id = ev.rule_id;

@@ -6,6 +6,7 @@
 #include "process.h"
 
 #include <abi.h>
+#include <abi_names.h>
 
 #include <array>
 #include <cstdint>
@@ -47,7 +48,13 @@ struct decision_record {
 	uint64_t ts_boot_ns = 0;
 	std::string time; // RFC 3339, UTC, nanoseconds
 	severity level = severity::info;
-	std::string hook, action, mode, outcome; // decoded names
+	// The ABI's values as the event has them (lsm/abi_names.h names them where
+	// text is written or read); a value this build does not know is kept
+	// and written as "unknown(N)".
+	ltrack_hook hook = LTRACK_HOOK_NONE;
+	ltrack_action action = LTRACK_ACT_NONE;
+	ltrack_mode mode = LTRACK_MODE_INHERIT;
+	ltrack_outcome outcome = LTRACK_OUT_ALLOWED;
 	uint32_t profile_id = 0;
 	rule_origin rule;
 	uint32_t pid = 0, tid = 0, ppid = 0, uid = 0, gid = 0; // from the event (authoritative)

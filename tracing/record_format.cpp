@@ -151,11 +151,11 @@ std::string quote_escape(const std::string &s)
 }
 
 // A net or socket decision: its object is in "net", not "file".
-bool is_net(const decision_record &r) { return r.hook == "net" || r.hook == "socket"; }
+bool is_net(const decision_record &r) { return abi::is_net(r.hook); }
 
-bool is_priv(const decision_record &r) { return r.hook == "priv"; }
+bool is_priv(const decision_record &r) { return r.hook == LTRACK_HOOK_PRIV; }
 
-bool is_tamper(const decision_record &r) { return r.hook == "tamper"; }
+bool is_tamper(const decision_record &r) { return r.hook == LTRACK_HOOK_TAMPER; }
 
 // An attempt on ltrack: "bpf BPF_OBJ_GET", "signal SIGKILL to pid 42",
 // "ptrace attach to pid 42", "unlink link_guard_file_open (name only, 0:25:7)".
@@ -259,11 +259,11 @@ std::string object_text(const decision_record &r)
 {
 	if (is_priv(r))
 		return priv_text(r);
-	if (r.hook == "socket")
+	if (r.hook == LTRACK_HOOK_SOCKET)
 		return "socket " + r.family + "/" + r.sock_type + "/" + r.proto;
 	if (is_tamper(r))
 		return tamper_text(r);
-	if (r.hook == "python") // "find_class os.system", "subprocess /bin/sh -c id"
+	if (r.hook == LTRACK_HOOK_PYTHON) // "find_class os.system", "subprocess /bin/sh -c id"
 		return r.op + " " + text_escape(r.path);
 	if (is_net(r)) {
 		if (r.family == "unix")
@@ -304,10 +304,10 @@ std::string format_json(const decision_record &r)
 		.str("host", host_name())
 		.num("ts_boot_ns", r.ts_boot_ns)
 		.str("severity", severity_name(r.level))
-		.str("hook", r.hook)
-		.str("action", r.action)
-		.str("mode", r.mode)
-		.str("outcome", r.outcome)
+		.str("hook", hook_name(r.hook))
+		.str("action", action_name(r.action))
+		.str("mode", mode_name(r.mode))
+		.str("outcome", outcome_name(r.outcome))
 		.num("count", r.count)
 		.str("profile", r.rule.profile)
 		.num("profile_id", r.profile_id)
@@ -316,14 +316,14 @@ std::string format_json(const decision_record &r)
 	if (is_net(r)) {
 		json_object n;
 		n.str("family", r.family);
-		if (r.hook == "socket")
+		if (r.hook == LTRACK_HOOK_SOCKET)
 			n.str("type", r.sock_type).str("proto", r.proto);
 		else if (r.family == "unix")
 			n.str("path", r.path);
 		else
 			n.str("addr", r.addr_text).num("port", r.port).str("proto", r.proto);
 		o.raw("net", n.done());
-	} else if (r.hook == "python") {
+	} else if (r.hook == LTRACK_HOOK_PYTHON) {
 		// The global a pickle asked for (find_class), the code's file name
 		// (exec, compile) or the command (subprocess, system, execv).
 		o.raw("python", json_object()
@@ -337,13 +337,13 @@ std::string format_json(const decision_record &r)
 			f.boolean("ancestor", true);
 		o.raw("file", f.done());
 	}
-	if (!r.op.empty() && r.hook != "python")
+	if (!r.op.empty() && r.hook != LTRACK_HOOK_PYTHON)
 		o.str("op", r.op);
 	if (!r.builtin.empty())
 		o.str("builtin", r.builtin);
-	if (r.hook == "link" && !r.model.verdict.empty())
+	if (r.hook == LTRACK_HOOK_LINK && !r.model.verdict.empty())
 		o.raw("model", json_object().str("verdict", r.model.verdict).done());
-	if (r.hook == "model")
+	if (r.hook == LTRACK_HOOK_MODEL)
 	{
 		auto m = json_object().str("verdict", r.model.verdict).raw("imports", json_string_array(r.model.imports));
 		if (!r.model.at_open.empty())
@@ -388,8 +388,8 @@ std::string format_json(const loss_record &l)
 
 std::string format_text(const decision_record &r)
 {
-	std::string s = r.time + " " + upper(severity_name(r.level)) + " " + r.outcome + " " + r.hook + " " +
-			object_text(r) + " by " + exe_text(r) + "[" + std::to_string(r.pid) + "]";
+	std::string s = r.time + " " + upper(severity_name(r.level)) + " " + outcome_name(r.outcome) + " " +
+			hook_name(r.hook) + " " + object_text(r) + " by " + exe_text(r) + "[" + std::to_string(r.pid) + "]";
 	if (!r.process.ancestry.empty())
 		s += " (parent " + text_escape(r.process.ancestry.front().exe) + "[" +
 		     std::to_string(r.process.ancestry.front().pid) + "])";
@@ -408,7 +408,7 @@ std::string format_text(const decision_record &r)
 	else
 		s += "#" + std::to_string(r.rule.rule_id);
 	s += " profile " + (r.rule.profile.empty() ? std::to_string(r.profile_id) : text_escape(r.rule.profile));
-	if (r.hook == "model")
+	if (r.hook == LTRACK_HOOK_MODEL)
 		s += " verdict " + r.model.verdict + (r.model.at_open.empty() ? "" : " (at open: " + r.model.at_open + ")");
 	if (r.walk_limit)
 		s += " (walk limit)";
@@ -440,7 +440,7 @@ std::string format_table(const decision_record &r)
 	std::string rule = r.rule.line ? text_escape(r.rule.file) + ":" + std::to_string(r.rule.line)
 				       : "#" + std::to_string(r.rule.rule_id);
 	return column(t, 23, false) + " " + column(severity_name(r.level), 8, false) + " " +
-	       column(r.outcome, 10, false) + " " + column(r.hook, 5, false) + " " +
+	       column(outcome_name(r.outcome), 10, false) + " " + column(hook_name(r.hook), 5, false) + " " +
 	       column(std::to_string(r.pid), 7, false) + " " + column(exe_text(r), 24, true) + " " +
 	       column(object_text(r), 40, true) + " " + rule;
 }

@@ -51,21 +51,17 @@ const char *result_name(int status)
 
 } // namespace
 
-bool is_violation(const decision_record &r)
-{
-	return r.outcome == "denied" || r.outcome == "killed" || r.outcome == "would_deny";
-}
-
 void run_summary::add(const decision_record &r)
 {
 	decisions_ += r.count;
 	highest_ = std::max(highest_, int(r.level));
-	by_hook_action_[{r.hook, r.action, r.outcome}] += r.count;
-	if (!is_violation(r))
+	// By name: the report lists them in the names' order.
+	by_hook_action_[{hook_name(r.hook), action_name(r.action), outcome_name(r.outcome)}] += r.count;
+	if (!abi::is_denial(r.outcome))
 		return;
 	violations_ += r.count;
 	std::string object = object_text(r);
-	auto [it, fresh] = refused_index_.try_emplace({r.hook, object}, refused_.size());
+	auto [it, fresh] = refused_index_.try_emplace({hook_name(r.hook), object}, refused_.size());
 	if (!fresh) {
 		refused_[it->second].count += r.count;
 		return;
@@ -76,15 +72,15 @@ void run_summary::add(const decision_record &r)
 		return;
 	}
 	refused f;
-	f.hook = r.hook;
+	f.hook = hook_name(r.hook);
 	f.object = object;
-	f.outcome = r.outcome;
+	f.outcome = outcome_name(r.outcome);
 	f.exe = exe_text(r);
 	f.pid = r.pid;
 	f.rule = r.rule.line ? text_escape(r.rule.file) + ":" + std::to_string(r.rule.line)
 			     : "#" + std::to_string(r.rule.rule_id);
 	f.rule_text = r.rule.text;
-	if (r.hook == "model") {
+	if (r.hook == LTRACK_HOOK_MODEL) {
 		f.verdict = r.model.verdict;
 		f.imports = r.model.imports;
 	}

@@ -24,8 +24,8 @@ enum run_exit : int {
 };
 
 // A violation is whatever the policy forbids: a denial, a kill, or in audit
-// mode a would-be denial. An audit rule's match ("audited") is not one.
-bool is_violation(const decision_record &r);
+// mode a would-be denial (abi::is_denial of the record's outcome). An audit
+// rule's match ("audited") is not one.
 
 // How the command ended, for the report.
 struct run_end {

@@ -35,10 +35,10 @@ inline decision_record rec(const std::string &hook, const std::string &object, c
 {
 	decision_record r;
 	r.time = "2026-12-02T10:00:00.000000001Z";
-	r.hook = hook;
-	r.outcome = outcome;
-	r.action = "deny";
-	r.mode = outcome == "would_deny" ? "audit" : "enforce";
+	r.hook = ltrack::abi::value_of<ltrack_hook>(hook).value();
+	r.outcome = ltrack::abi::value_of<ltrack_outcome>(outcome).value();
+	r.action = LTRACK_ACT_DENY;
+	r.mode = r.outcome == LTRACK_OUT_WOULD_DENY ? LTRACK_MODE_AUDIT : LTRACK_MODE_ENFORCE;
 	r.count = count;
 	r.rule.profile = profile;
 	r.rule.rule_id = 3;

@@ -54,7 +54,7 @@ TEST(log_reader, reads_back_what_the_log_writes)
 	EXPECT_TRUE(st.problems.empty());
 	EXPECT_EQ(got[0].path, f.path); // every escape undone, astral plane included
 	EXPECT_EQ(got[0].count, 7u);
-	EXPECT_EQ(got[0].outcome, "would_deny");
+	EXPECT_EQ(got[0].outcome, LTRACK_OUT_WOULD_DENY);
 	EXPECT_EQ(got[0].rule.profile, "work");
 	EXPECT_EQ(got[0].rule.text, "file default deny");
 	EXPECT_EQ(got[0].rule.file, "/etc/ltrack/policy.toml");

@@ -26,7 +26,7 @@ std::vector<std::string> every_kind_of_record()
 	out.push_back(format_json(f));
 
 	decision_record link = f; // no container, unreadable parts, a built-in rule, an ancestor
-	link.hook = "link";
+	link.hook = LTRACK_HOOK_LINK;
 	link.op = "rename";
 	link.ancestor = true;
 	link.builtin = "launch_point";
@@ -37,12 +37,12 @@ std::vector<std::string> every_kind_of_record()
 
 	out.push_back(format_json(test_records::connect(LTRACK_OUT_DENIED, AF_INET, "10.1.2.3", 443)));
 	decision_record unix_net = f;
-	unix_net.hook = "net";
+	unix_net.hook = LTRACK_HOOK_NET;
 	unix_net.family = "unix";
 	unix_net.path = "/run/docker.sock";
 	out.push_back(format_json(unix_net));
 	decision_record sock = f;
-	sock.hook = "socket";
+	sock.hook = LTRACK_HOOK_SOCKET;
 	sock.family = "netlink";
 	sock.sock_type = "raw";
 	sock.proto = "audit";
@@ -53,21 +53,21 @@ std::vector<std::string> every_kind_of_record()
 	out.push_back(format_json(model));
 
 	decision_record priv = f;
-	priv.hook = "priv";
+	priv.hook = LTRACK_HOOK_PRIV;
 	priv.cred_op = "setuid";
 	priv.old_ids = {1000, 1000, 1000};
 	priv.new_ids = {1000, 0, 0};
 	out.push_back(format_json(priv));
 
 	decision_record tamper = f;
-	tamper.hook = "tamper";
+	tamper.hook = LTRACK_HOOK_TAMPER;
 	tamper.tamper_op = "signal";
 	tamper.tamper_arg = "SIGKILL";
 	tamper.target_pid = 1;
 	out.push_back(format_json(tamper));
 
 	decision_record py = f;
-	py.hook = "python";
+	py.hook = LTRACK_HOOK_PYTHON;
 	py.op = "find_class";
 	py.path = "os.system";
 	out.push_back(format_json(py));

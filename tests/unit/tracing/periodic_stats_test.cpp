@@ -17,8 +17,8 @@ namespace {
 decision_record allowed_open()
 {
 	decision_record r = file_denial();
-	r.outcome = "allowed";
-	r.action = "allow";
+	r.outcome = LTRACK_OUT_ALLOWED;
+	r.action = LTRACK_ACT_ALLOW;
 	return r;
 }
 

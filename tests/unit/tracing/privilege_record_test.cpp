@@ -45,7 +45,7 @@ TEST(privilege_record, decodes_the_change_and_is_critical_unless_allowed)
 	EXPECT_EQ(cred_op_name(LTRACK_CRED_CAPSET), "capset");
 	EXPECT_EQ(cred_op_name(9), "unknown(9)");
 	decision_record r = priv_record(LTRACK_CRED_SETUID, LTRACK_OUT_DENIED);
-	EXPECT_EQ(r.hook, "priv");
+	EXPECT_EQ(r.hook, LTRACK_HOOK_PRIV);
 	EXPECT_EQ(r.cred_op, "setuid");
 	EXPECT_EQ(r.old_ids[1], 65534u);
 	EXPECT_EQ(r.new_ids[1], 0u);

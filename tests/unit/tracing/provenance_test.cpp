@@ -171,7 +171,7 @@ TEST(Provenance, UnseenParentIsDatedByTheLookupAndPidReuseIsTwoNodes)
 TEST(Provenance, RecordsWithoutAnObjectGiveOnlyTheirProcess)
 {
 	decision_record r = file_denial();
-	r.hook = "priv";
+	r.hook = LTRACK_HOOK_PRIV;
 	graph g(provenance_graph({r}, {}));
 	EXPECT_TRUE(g.errors.empty()) << ::testing::PrintToString(g.errors);
 	for (const auto &[id, line] : g.nodes)

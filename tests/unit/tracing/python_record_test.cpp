@@ -36,7 +36,7 @@ TEST(python_record, refused_global_is_critical_with_its_own_json_object)
 	EXPECT_EQ(python_op_name(LTRACK_PY_EXECV), "execv");
 	EXPECT_EQ(python_op_name(42), "unknown(42)");
 	decision_record r = python_record(LTRACK_PY_FIND_CLASS, "posix.system", LTRACK_ACT_DENY, LTRACK_OUT_DENIED);
-	EXPECT_EQ(r.hook, "python");
+	EXPECT_EQ(r.hook, LTRACK_HOOK_PYTHON);
 	EXPECT_EQ(r.op, "find_class");
 	EXPECT_EQ(r.path, "posix.system");
 	EXPECT_EQ(r.level, severity::critical);

@@ -25,8 +25,8 @@ run_end exited(int code, const char *mode = "enforce")
 decision_record allowed_with_rule()
 {
 	decision_record r = file_denial();
-	r.outcome = "allowed";
-	r.action = "allow";
+	r.outcome = LTRACK_OUT_ALLOWED;
+	r.action = LTRACK_ACT_ALLOW;
 	r.level = severity::info;
 	return r;
 }
@@ -34,8 +34,8 @@ decision_record allowed_with_rule()
 decision_record audited()
 {
 	decision_record r = file_denial();
-	r.outcome = "audited";
-	r.action = "audit";
+	r.outcome = LTRACK_OUT_AUDITED;
+	r.action = LTRACK_ACT_AUDIT;
 	r.level = severity::warn;
 	return r;
 }
@@ -70,7 +70,7 @@ TEST(RunSummary, DenialsDecideTheExitStatusWhateverTheCommandDid)
 {
 	run_summary s;
 	s.add(file_denial());
-	EXPECT_TRUE(is_violation(file_denial()));
+	EXPECT_TRUE(ltrack::abi::is_denial(file_denial().outcome));
 	EXPECT_EQ(s.violations(), 1u);
 	EXPECT_EQ(s.highest_severity(), int(severity::critical));
 	EXPECT_EQ(s.exit_status(exited(0)), run_exit_violation);
@@ -85,7 +85,7 @@ TEST(RunSummary, WouldBeDenialsInAuditModeAreViolations)
 {
 	run_summary s;
 	decision_record r = model_refusal();
-	ASSERT_EQ(r.outcome, "would_deny");
+	ASSERT_EQ(r.outcome, LTRACK_OUT_WOULD_DENY);
 	s.add(r);
 	EXPECT_EQ(s.exit_status(exited(0, "audit")), run_exit_violation);
 	std::string text = s.text(exited(0, "audit"));
