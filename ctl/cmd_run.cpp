@@ -18,30 +18,21 @@
 // LTRACK_REPORT_SOCKET naming it, so an interpreter the command starts asks
 // the run, which knows it by this guard's label, whether it is governed,
 // and its in-memory pickles are decided and recorded in the run's stream.
-#include "bpf_guard.h"
 #include "commands.h"
-#include "decision_pipeline.h"
-#include "event_reader.h"
 #include "kernel_support.h"
 #include "model_trial_policy.h"
-#include "model_watch.h"
 #include "policy.h"
-#include "process_tracer.h"
-#include "scan_waiter.h"
 #include "record_format.h"
-#include "report_server.h"
 #include "run_summary.h"
 #include "scanner.h"
+#include "session.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,9 +153,7 @@ private:
 	bool start_command();
 	void wait_for_command();
 	void on_record(const tr::decision_record &r);
-	void forward_signal();
-	void drain();
-	void on_scan_results();
+	void forward_signal(const signalfd_siginfo &si);
 	void start_reports();
 	void stop_reports();
 
@@ -173,20 +162,19 @@ private:
 	std::string pin_dir_; // this run's pins, removed at the end
 	std::shared_ptr<policy::compiled_policy> policy_;
 	const policy::compiled_profile *profile_ = nullptr;
-	bpf_guard guard_;
-	decision_pipeline pipeline_;
-	event_reader events_;
-	model_watch models_;
-	scan_waiter waiter_;
-	std::unique_ptr<report_server> reports_;
+	// The guard, the pipeline, the model watcher and scan waiter, the
+	// tracer, the report socket and the event loop (runtime/session.h).
+	session session_;
+	bpf_guard &guard_ = session_.guard();
+	decision_pipeline &pipeline_ = session_.pipeline();
+	model_watch &models_ = session_.models();
+	scan_waiter &waiter_ = session_.waiter();
 	std::string report_dir_; // holds the report socket; removed at the end
-	int ep_ = -1;            // the run's epoll (the report server adds its connections)
-	tr::process_tracer tracer_;
 	tr::run_summary summary_;
 	tr::run_end end_;
 	sigset_t old_mask_{};
 	pid_t child_ = -1;
-	int pidfd_ = -1, exec_err_fd_ = -1, sigfd_ = -1;
+	int pidfd_ = -1, exec_err_fd_ = -1;
 	std::set<pid_t> signalled_;
 	std::chrono::steady_clock::time_point started_;
 };
@@ -203,12 +191,10 @@ int run_session::run()
 		return tr::run_exit_error;
 	}
 	// Signals wait in a signalfd from here on; the command gets the old mask.
-	sigset_t mask;
-	sigemptyset(&mask);
-	for (int sig : {SIGINT, SIGTERM, SIGHUP})
-		sigaddset(&mask, sig);
-	sigprocmask(SIG_BLOCK, &mask, &old_mask_);
-	sigfd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (status s = session_.open_loop(&old_mask_); !s.ok()) {
+		say(s.error);
+		return tr::run_exit_error;
+	}
 
 	if (!prepare_policy())
 		return tr::run_exit_error;
@@ -323,12 +309,8 @@ bool run_session::start_guard()
 		return false;
 	}
 	pin_dir_ = bpf_guard::run_pin_dir(getpid());
-	if (status s = bpf_guard::start(guard_, pin_dir_); !s.ok()) {
-		say(s.error);
-		return false;
-	}
 	// The supervisor is ltrack's own: the command cannot kill, stop or trace it.
-	if (status s = label_self(guard_, LTRACK_GUARDIAN_RUN); !s.ok()) {
+	if (status s = session_.start_guard(pin_dir_, LTRACK_GUARDIAN_RUN); !s.ok()) {
 		say(s.error);
 		return false;
 	}
@@ -345,7 +327,7 @@ bool run_session::start_guard()
 		}
 	pipeline_.on_policy_applied(st.slot, policy_);
 	pipeline_.set_observer([this](const tr::decision_record &r) { on_record(r); });
-	if (std::string err = tracer_.start(pipeline_.processes()); !err.empty())
+	if (std::string err = session_.start_tracer(); !err.empty())
 		say("warning: no process context in the records: " + err);
 	if (status s = models_.start(guard_, policy_->model_dirs, policy_->trusted_digests); !s.ok())
 		say("warning: models: " + s.error);
@@ -357,14 +339,8 @@ bool run_session::start_guard()
 		else
 			mark_filesystems(waiter_);
 	}
-	if (status s = events_.open(guard_.events_fd(), [this](const ltrack_event &e) { pipeline_.on_event(e, models_); });
-	    !s.ok()) {
+	if (status s = session_.read_events(); !s.ok()) {
 		say(s.error);
-		return false;
-	}
-	ep_ = epoll_create1(EPOLL_CLOEXEC);
-	if (ep_ < 0) {
-		say(std::string("epoll_create1: ") + std::strerror(errno));
 		return false;
 	}
 	start_reports();
@@ -395,17 +371,7 @@ void run_session::start_reports()
 	report_dir_ = buf.data();
 	chmod(report_dir_.c_str(), 0711);
 	std::string path = report_dir_ + "/report.sock";
-	auto labels = [this](int pidfd) { return guard_.task_profile(pidfd); };
-	auto modes = [this](uint32_t profile) {
-		report_server::profile_view v;
-		ltrack_state st{};
-		if (guard_.read_state(st).ok())
-			v.slot = st.active_slot;
-		v.mode = guard_.profile_mode(profile);
-		return v;
-	};
-	reports_ = std::make_unique<report_server>();
-	status s = reports_->listen(path, ep_, labels, modes, [this](const ltrack_event &e) { pipeline_.on_event(e, models_); });
+	status s = session_.serve_reports(path);
 	if (s.ok())
 		s = guard_.protect_files({report_dir_}, path); // as ltrackd's socket directory
 	if (!s.ok()) {
@@ -417,9 +383,11 @@ void run_session::start_reports()
 	setenv("LTRACK_REPORT_SOCKET", path.c_str(), 1);
 }
 
+// What the command's interpreters sent before they exited is read, then
+// the socket and its directory go.
 void run_session::stop_reports()
 {
-	reports_.reset(); // closes its connections, unlinks the socket
+	session_.finish_reports();
 	if (!report_dir_.empty()) {
 		rmdir(report_dir_.c_str());
 		report_dir_.clear();
@@ -558,80 +526,24 @@ void run_session::on_record(const tr::decision_record &r)
 
 // Signals someone sent ltrackctl go to the command; a terminal's ^C reached
 // the command already (same process group).
-void run_session::forward_signal()
+void run_session::forward_signal(const signalfd_siginfo &si)
 {
-	signalfd_siginfo si;
-	while (read(sigfd_, &si, sizeof si) == sizeof si)
-		if (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE)
-			kill(child_, static_cast<int>(si.ssi_signo));
-}
-
-// Records of the first opens the scan waiter answered.
-void run_session::on_scan_results()
-{
-	for (auto &r : waiter_.take()) {
-		if (r.finding)
-			models_.adopt(std::move(*r.finding));
-		pipeline_.on_event(r.event, models_);
-	}
-}
-
-void run_session::drain()
-{
-	tracer_.poll();
-	while (events_.poll(0) > 0) {
-	}
+	if (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE)
+		kill(child_, static_cast<int>(si.ssi_signo));
 }
 
 void run_session::wait_for_command()
 {
-	int ep = ep_;
-	int timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	itimerspec tick{{1, 0}, {1, 0}};
-	timerfd_settime(timer, 0, &tick, nullptr);
-	std::vector<int> fds{events_.fd(), pidfd_, sigfd_, timer, tracer_.fd(), models_.fd(), waiter_.fd()};
-	for (int fd : fds) {
-		if (fd < 0)
-			continue;
-		epoll_event ev{};
-		ev.events = EPOLLIN;
-		ev.data.fd = fd;
-		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-	}
 	bool exited = false;
-	while (!exited) {
-		epoll_event evs[8];
-		int n = epoll_wait(ep, evs, 8, -1);
-		if (n < 0 && errno != EINTR)
-			break;
-		tracer_.poll(); // process context before the decisions it explains
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			if (fd == events_.fd())
-				events_.poll(0);
-			else if (fd == pidfd_)
-				exited = true;
-			else if (fd == sigfd_)
-				forward_signal();
-			else if (fd == models_.fd())
-				models_.handle_events();
-			else if (fd == waiter_.fd() && fd >= 0)
-				on_scan_results();
-			else if (reports_ && fd == reports_->fd())
-				reports_->on_listen_ready();
-			else if (reports_ && reports_->owns(fd))
-				reports_->on_ready(fd, evs[i].events);
-			else if (fd == timer) {
-				uint64_t ticks;
-				[[maybe_unused]] auto r = read(timer, &ticks, sizeof ticks);
-				(void)guard_.flush_coalesced(false); // tallies of coalesced decisions; the last flush reports
-				pipeline_.on_counters(guard_.read_counters());
-				models_.recheck();
-				if (reports_)
-					reports_->tick();
-			}
-		}
-	}
+	session::loop_handlers loop;
+	loop.on_signal = [this](const signalfd_siginfo &si) { forward_signal(si); };
+	loop.on_tick = [this] { (void)session_.tick(); }; // the last flush reports its error
+	loop.on_fd = [this, &exited](int fd, uint32_t) {
+		if (fd == pidfd_)
+			exited = true;
+	};
+	session_.watch(pidfd_);
+	(void)session_.run(loop, exited); // epoll failed: waitpid below waits for the command
 	int wstatus = 0;
 	waitpid(child_, &wstatus, 0);
 	end_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -645,38 +557,20 @@ void run_session::wait_for_command()
 		end_.exec_error = "cannot execute " + text_escape(o_.command.front()) + ": " + std::strerror(exec_errno);
 	}
 	// Unscanned files are refused again; what still waits is answered FAN_DENY.
-	if (waiter_.running()) {
-		waiter_.stop();
-		on_scan_results();
-	}
-	// What the command's interpreters sent before they exited: read, and
-	// each closed connection dropped (which sends its coalesced counts).
-	if (reports_)
-		for (int round = 0; round < 4; round++) {
-			epoll_event evs[8];
-			int n = epoll_wait(ep, evs, 8, 0);
-			if (n <= 0)
-				break;
-			for (int i = 0; i < n; i++)
-				if (reports_->owns(evs[i].data.fd))
-					reports_->on_ready(evs[i].data.fd, evs[i].events);
-		}
+	session_.stop_waiter();
 	stop_reports();
-	drain();
+	session_.drain();
 	// The guard detaches when ltrackctl exits: nothing the command started
 	// may outlive it ungoverned.
 	signalled_.insert(child_);
 	end_.leftover_killed = kill_governed(guard_, signalled_);
 	if (status s = guard_.flush_coalesced(true); !s.ok()) // every coalesced decision into the summary
 		say("the last tallies of coalesced decisions are lost: " + s.error);
-	drain();
+	session_.drain();
 	counters k = guard_.read_counters();
 	pipeline_.on_counters(k);
 	pipeline_.flush();
 	end_.records_dropped = k.values[LTRACK_CNT_RINGBUF_DROPS];
-	close(timer);
-	close(ep);
-	ep_ = -1;
 }
 
 } // namespace

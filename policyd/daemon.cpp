@@ -1,28 +1,16 @@
 #include "daemon.h"
 
-#include "bpf_guard.h"
 #include "control_server.h"
-#include "decision_pipeline.h"
-#include "event_reader.h"
 #include "json.h"
 #include "kernel_support.h"
 #include "metrics.h"
-#include "model_watch.h"
 #include "policy_state.h"
-#include "process_tracer.h"
-#include "report_server.h"
-#include "scan_waiter.h"
 #include "service_manager.h"
+#include "session.h"
 #include "target_watch.h"
-#include "unique_fd.h"
 
 #include <spdlog/spdlog.h>
 
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,8 +30,7 @@ public:
 	int run();
 
 private:
-	bool add_fd(int fd);
-	void on_signal();
+	void on_signal(const signalfd_siginfo &si);
 	void handle(control_request &req);
 	std::string add_daemon_status(std::string text, bool json) const;
 	// A reload's phases as they start and end (compile, fill, swap), for
@@ -57,39 +44,29 @@ private:
 	status protect_own_files();
 	void check_counters();
 	void start_models();
-	void on_scan_results();
 	void configure_metrics();
 	std::string metrics_text() const;
 	void write_metrics_file(bool now);
 
 	daemon_options opt_;
-	bpf_guard guard_;
+	// The guard, the pipeline, the model watcher and scan waiter, the
+	// tracer, the report socket and the event loop (runtime/session.h).
+	session session_;
+	bpf_guard &guard_ = session_.guard();
+	decision_pipeline &pipeline_ = session_.pipeline();
+	model_watch &models_ = session_.models();
+	scan_waiter &waiter_ = session_.waiter();
 	policy_state policy_;
-	decision_pipeline pipeline_;
-	event_reader events_;
 	control_server control_;
-	report_server reports_;
-	model_watch models_;
 	target_watch targets_;
-	scan_waiter waiter_;
-	tracing::process_tracer tracer_;
 	service::watchdog watchdog_;
 	metrics::server metrics_;
 	policy::metrics_config metrics_cfg_;
 	std::chrono::steady_clock::time_point textfile_due_{};
 	std::string textfile_error_; // the last one logged: a failing write warns once, not every interval
-	unique_fd epoll_, sigfd_, timerfd_;
 	bool stop_ = false, unload_ = false;
 	std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
-
-bool daemon::add_fd(int fd)
-{
-	epoll_event ev{};
-	ev.events = EPOLLIN;
-	ev.data.fd = fd;
-	return epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
-}
 
 int daemon::run()
 {
@@ -111,18 +88,14 @@ int daemon::run()
 	}
 
 	// 3. Load, attach (or adopt), pin; then swap the policy in.
-	if (status s = bpf_guard::start(guard_, opt_.pin_dir); !s.ok()) {
+	// Self-protection: this process is ltrack's own (never governed, never
+	// signalled or traced by a governed one), by its task, not its pid.
+	if (status s = session_.start_guard(opt_.pin_dir, LTRACK_GUARDIAN_DAEMON); !s.ok()) {
 		spdlog::error("{}", s.error);
 		return 1;
 	}
 	if (!guard_.adopted().empty())
 		spdlog::info("adopted {} programs still attached from an earlier ltrackd", guard_.adopted().size());
-	// Self-protection: this process is ltrack's own (never governed, never
-	// signalled or traced by a governed one), by its task, not its pid.
-	if (status s = label_self(guard_, LTRACK_GUARDIAN_DAEMON); !s.ok()) {
-		spdlog::error("{}", s.error);
-		return 1;
-	}
 	if (unsigned n = bpf_guard::clean_stale_runs())
 		spdlog::info("removed the pins of {} ltrackctl run(s) that ended without cleaning up", n);
 	apply_stats st;
@@ -143,36 +116,23 @@ int daemon::run()
 
 	// Process context for the log: without it a record still carries the
 	// kernel's pid, comm and ids, so this is worth a warning, not a refusal.
-	if (std::string err = tracer_.start(pipeline_.processes()); !err.empty())
+	if (std::string err = session_.start_tracer(); !err.empty())
 		spdlog::warn("process context: {}", err);
 
 	// 4. Event loop: decisions, signals, control requests, a 1 s tick.
-	if (status s = events_.open(guard_.events_fd(), [this](const ltrack_event &e) {
-		    pipeline_.on_event(e, models_);
-	    });
-	    !s.ok()) {
+	if (status s = session_.read_events(); !s.ok()) {
 		spdlog::error("{}", s.error);
 		return 1;
 	}
-	sigset_t mask;
-	sigemptyset(&mask);
-	for (int sig : {SIGINT, SIGTERM, SIGHUP})
-		sigaddset(&mask, sig);
-	sigprocmask(SIG_BLOCK, &mask, nullptr);
 	signal(SIGPIPE, SIG_IGN);
-	sigfd_.reset(signalfd(-1, &mask, SFD_CLOEXEC));
-	timerfd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
-	itimerspec tick{{1, 0}, {1, 0}};
-	timerfd_settime(timerfd_.get(), 0, &tick, nullptr);
-	epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
-	if (!sigfd_ || !timerfd_ || !epoll_) {
-		spdlog::error("cannot create the event loop (signalfd, timerfd, epoll): {}", std::strerror(errno));
+	if (status s = session_.open_loop(); !s.ok()) {
+		spdlog::error("{}", s.error);
 		return 1;
 	}
 	// A caller is admitted when no ltrack profile labels it: read through
 	// its pidfd, so the label is that process's, not its pid's.
 	auto labels = [this](int pidfd) { return guard_.task_profile(pidfd); };
-	if (status s = control_.listen(opt_.socket_path, epoll_.get(), labels, [this](control_request &r) { handle(r); });
+	if (status s = control_.listen(opt_.socket_path, session_.epoll_fd(), labels, [this](control_request &r) { handle(r); });
 	    !s.ok()) {
 		spdlog::error("{}", s.error);
 		return 1;
@@ -183,17 +143,7 @@ int daemon::run()
 		std::string dir = std::filesystem::path(opt_.socket_path).parent_path();
 		opt_.report_socket = (dir.empty() ? std::string(".") : dir) + "/report.sock";
 	}
-	auto modes = [this](uint32_t profile) {
-		report_server::profile_view v;
-		ltrack_state st{};
-		if (guard_.read_state(st).ok())
-			v.slot = st.active_slot;
-		v.mode = guard_.profile_mode(profile);
-		return v;
-	};
-	if (status s = reports_.listen(opt_.report_socket, epoll_.get(), labels, modes,
-				       [this](const ltrack_event &e) { pipeline_.on_event(e, models_); });
-	    !s.ok()) {
+	if (status s = session_.serve_reports(opt_.report_socket); !s.ok()) {
 		spdlog::error("{}", s.error);
 		return 1;
 	}
@@ -201,20 +151,7 @@ int daemon::run()
 		spdlog::error("{}", s.error);
 		return 1;
 	}
-	add_fd(events_.fd());
-	if (tracer_.fd() >= 0)
-		add_fd(tracer_.fd());
-	add_fd(sigfd_.get());
-	add_fd(timerfd_.get());
-	if (models_.fd() >= 0)
-		add_fd(models_.fd());
 	watch_targets();
-	if (targets_.fd() >= 0) {
-		add_fd(targets_.fd());
-		add_fd(targets_.timer_fd());
-	}
-	if (waiter_.fd() >= 0)
-		add_fd(waiter_.fd());
 	configure_metrics();
 
 	spdlog::info("enforcing {} ({} mode, {} profiles, {} rules; programs {}); control socket {}",
@@ -225,65 +162,35 @@ int daemon::run()
 	if (watchdog_.enabled())
 		spdlog::info("watchdog: a heartbeat every {} ms", watchdog_.interval_us() / 2000);
 
-	while (!stop_) {
-		epoll_event evs[16];
-		// Woken at the nearest control connection deadline at the latest.
+	session::loop_handlers loop;
+	// Woken at the nearest control connection deadline at the latest.
+	loop.timeout_ms = [this] {
 		int wait_ms = control_.expire(), metrics_ms = metrics_.expire();
-		if (wait_ms < 0 || (metrics_ms >= 0 && metrics_ms < wait_ms))
-			wait_ms = metrics_ms;
-		int n = epoll_wait(epoll_.get(), evs, 16, wait_ms);
-		if (n < 0 && errno != EINTR) {
-			spdlog::error("epoll_wait: {}", std::strerror(errno));
-			break;
-		}
-		// Process events first: an exec is then known before the decisions
-		// its program made.
-		tracer_.poll();
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			if (fd == tracer_.fd())
-				continue;
-			if (fd == events_.fd())
-				events_.poll(0);
-			else if (fd == sigfd_.get())
-				on_signal();
-			else if (fd == control_.fd())
-				control_.on_listen_ready();
-			else if (control_.owns(fd))
-				control_.on_ready(fd, evs[i].events);
-			else if (fd == metrics_.fd())
-				metrics_.on_listen_ready();
-			else if (metrics_.owns(fd))
-				metrics_.on_ready(fd, evs[i].events);
-			else if (fd == reports_.fd())
-				reports_.on_listen_ready();
-			else if (reports_.owns(fd))
-				reports_.on_ready(fd, evs[i].events);
-			else if (fd == models_.fd())
-				models_.handle_events();
-			else if (fd == targets_.fd())
-				targets_.handle_events();
-			else if (fd == targets_.timer_fd())
-				on_targets_timer();
-			else if (fd == waiter_.fd())
-				on_scan_results();
-			else if (fd == timerfd_.get()) {
-				uint64_t ticks;
-				[[maybe_unused]] auto r = read(timerfd_.get(), &ticks, sizeof(ticks));
-				check_counters();
-			}
-		}
-	}
+		return wait_ms < 0 || (metrics_ms >= 0 && metrics_ms < wait_ms) ? metrics_ms : wait_ms;
+	};
+	loop.on_signal = [this](const signalfd_siginfo &si) { on_signal(si); };
+	loop.on_tick = [this] { check_counters(); };
+	loop.on_fd = [this](int fd, uint32_t events) {
+		if (fd == control_.fd())
+			control_.on_listen_ready();
+		else if (control_.owns(fd))
+			control_.on_ready(fd, events);
+		else if (fd == metrics_.fd())
+			metrics_.on_listen_ready();
+		else if (metrics_.owns(fd))
+			metrics_.on_ready(fd, events);
+		else if (fd == targets_.fd())
+			targets_.handle_events();
+		else if (fd == targets_.timer_fd())
+			on_targets_timer();
+	};
+	if (status s = session_.run(loop, stop_); !s.ok())
+		spdlog::error("{}", s.error);
 	// Unscanned files are refused again; what waits is answered FAN_DENY.
-	bool waited = waiter_.running();
-	waiter_.stop();
-	if (waited)
-		on_scan_results();
-	tracer_.poll();
+	session_.stop_waiter();
 	if (status s = guard_.flush_coalesced(true); !s.ok()) // every pending count, window open or not
 		spdlog::warn("the last tallies of coalesced decisions are lost: {}", s.error);
-	while (events_.poll(0) > 0) // what is already in the ring still gets logged
-		;
+	session_.drain(); // what is already in the ring still gets logged
 	check_counters();
 	pipeline_.flush();
 	write_metrics_file(true);
@@ -304,11 +211,8 @@ int daemon::run()
 	return 0;
 }
 
-void daemon::on_signal()
+void daemon::on_signal(const signalfd_siginfo &si)
 {
-	signalfd_siginfo si;
-	if (read(sigfd_.get(), &si, sizeof(si)) != sizeof(si))
-		return;
 	if (si.ssi_signo == SIGHUP) {
 		bool ok;
 		std::string msg = reload(policy_.path(), ok);
@@ -369,13 +273,8 @@ std::string daemon::reload_policy(const std::string &path, bool &ok, const phase
 	policy_ = std::move(next);
 	if (status s = protect_own_files(); !s.ok())
 		spdlog::warn("self-protection: {}", s.error);
-	bool waiting = waiter_.running();
 	start_models();
-	if (models_.fd() >= 0)
-		add_fd(models_.fd());
 	watch_targets();
-	if (!waiting && waiter_.fd() >= 0)
-		add_fd(waiter_.fd());
 	double swap_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 	ok = true;
 	say("swap", fmt::format("done in {:.1f} ms ({} entries of the previous slot removed in {:.1f} ms)", swap_ms,
@@ -408,6 +307,8 @@ void daemon::watch_targets()
 {
 	if (status s = targets_.start(policy_.compiled()); !s.ok())
 		spdlog::warn("rule targets: {}", s.error);
+	session_.watch(targets_.fd());
+	session_.watch(targets_.timer_fd());
 }
 
 // A target's name changed and the debounce ran out: if a target names
@@ -443,14 +344,8 @@ void daemon::on_targets_timer()
 	policy_ = std::move(next);
 	if (status s = protect_own_files(); !s.ok())
 		spdlog::warn("self-protection: {}", s.error);
-	if (!same_models) {
-		bool waiting = waiter_.running();
+	if (!same_models)
 		start_models();
-		if (!waiting && waiter_.fd() >= 0)
-			add_fd(waiter_.fd());
-		if (models_.fd() >= 0)
-			add_fd(models_.fd());
-	}
 	watch_targets();
 	spdlog::info("{} replaced: the policy's paths resolved again and applied in {:.1f} ms (slot {})", what,
 		     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(), st.slot);
@@ -466,11 +361,7 @@ void daemon::start_models()
 		if (p.scan_at_open_max_bytes)
 			limits.max_bytes[p.id] = p.scan_at_open_max_bytes;
 	if (limits.max_bytes.empty()) {
-		if (waiter_.running()) {
-			epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, waiter_.fd(), nullptr);
-			waiter_.stop();
-			on_scan_results();
-		}
+		session_.stop_waiter();
 		models_.on_directory(nullptr);
 	} else {
 		if (waiter_.running()) {
@@ -484,16 +375,7 @@ void daemon::start_models()
 	}
 	if (status s = models_.start(guard_, policy_.model_dirs(), policy_.trusted_digests()); !s.ok())
 		spdlog::warn("models: {}", s.error);
-}
-
-// Records of the opens the scan waiter answered.
-void daemon::on_scan_results()
-{
-	for (auto &r : waiter_.take()) {
-		if (r.finding)
-			models_.adopt(std::move(*r.finding));
-		pipeline_.on_event(r.event, models_);
-	}
+	session_.watch_models();
 }
 
 // What a governed process may not replace or rewrite (lsm/self.bpf.c): the
@@ -503,7 +385,7 @@ status daemon::protect_own_files()
 {
 	std::string dir = std::filesystem::path(opt_.socket_path).parent_path();
 	return guard_.protect_files({opt_.socket_path, dir.empty() ? "." : dir, policy_.path(), "/proc/self/exe"},
-				    reports_.path());
+				    session_.reports() ? session_.reports()->path() : std::string());
 }
 
 // Once a second: report drops, and flush so the log on disk is at most a
@@ -512,14 +394,12 @@ void daemon::check_counters()
 {
 	// Coalesced decisions whose window ended: their tally records go to
 	// the ring now and are read on the next wake-up.
-	if (status s = guard_.flush_coalesced(false); !s.ok())
+	// The report socket's counts, drops reported, changed models rescanned.
+	if (status s = session_.tick(); !s.ok())
 		spdlog::warn("{}", s.error);
-	reports_.tick();
-	pipeline_.on_counters(guard_.read_counters());
 	pipeline_.service_followers();
 	pipeline_.flush();
 	write_metrics_file(false);
-	models_.recheck();
 	watchdog_.beat();
 }
 
@@ -532,7 +412,7 @@ void daemon::configure_metrics()
 	if (want.listen != metrics_.address() || (want.listen.empty() && metrics_.fd() >= 0)) {
 		metrics_.close_all();
 		if (!want.listen.empty()) {
-			if (status s = metrics_.listen(want.listen, epoll_.get(), [this] { return metrics_text(); }); !s.ok())
+			if (status s = metrics_.listen(want.listen, session_.epoll_fd(), [this] { return metrics_text(); }); !s.ok())
 				spdlog::error("{}; no metrics endpoint (under systemd: see docs/operations.md#metrics)",
 					      s.error);
 			else
@@ -583,7 +463,8 @@ void daemon::write_metrics_file(bool now)
 std::string daemon::add_daemon_status(std::string text, bool json) const
 {
 	const auto &c = control_.stats();
-	const auto &r = reports_.stats();
+	static const report_server::counters none{};
+	const auto &r = session_.reports() ? session_.reports()->stats() : none;
 	// Decisions lost to a full ring buffer, by profile name.
 	std::string drops_json = "{", drops_text;
 	for (const auto &[id, n] : guard_.read_profile_drops()) {
