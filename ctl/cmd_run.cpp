@@ -326,7 +326,7 @@ bool run_session::start_guard()
 			return false;
 		}
 	pipeline_.on_policy_applied(st.slot, policy_);
-	pipeline_.set_observer([this](const tr::decision_record &r) { on_record(r); });
+	pipeline_.subscribe([this](const tr::decision_record &r) { on_record(r); });
 	if (std::string err = session_.start_tracer(); !err.empty())
 		say("warning: no process context in the records: " + err);
 	if (status s = models_.start(guard_, policy_->model_dirs, policy_->trusted_digests); !s.ok())

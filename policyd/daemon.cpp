@@ -1,6 +1,7 @@
 #include "daemon.h"
 
 #include "control_server.h"
+#include "event_stream.h"
 #include "json.h"
 #include "kernel_support.h"
 #include "metrics.h"
@@ -58,6 +59,7 @@ private:
 	scan_waiter &waiter_ = session_.waiter();
 	policy_state policy_;
 	control_server control_;
+	event_stream followers_; // `events --follow` clients, subscribed to the pipeline
 	target_watch targets_;
 	service::watchdog watchdog_;
 	metrics::server metrics_;
@@ -105,6 +107,7 @@ int daemon::run()
 	}
 	policy_.mark_applied(st);
 	pipeline_.on_policy_applied(st.slot, policy_.shared());
+	pipeline_.subscribe([this](const tracing::decision_record &r) { followers_.publish(r); });
 	// Model directories are scanned before READY=1: each directory extends
 	// systemd's start timeout, so a large model store is not a failed start.
 	models_.on_progress([](const std::string &dir, std::size_t scanned) {
@@ -397,7 +400,7 @@ void daemon::check_counters()
 	// The report socket's counts, drops reported, changed models rescanned.
 	if (status s = session_.tick(); !s.ok())
 		spdlog::warn("{}", s.error);
-	pipeline_.service_followers();
+	followers_.service();
 	pipeline_.flush();
 	write_metrics_file(false);
 	watchdog_.beat();
@@ -488,8 +491,8 @@ std::string daemon::add_daemon_status(std::string text, bool json) const
 					  "\"replies_lost\":{},\"shed_uid\":{},\"idle_closed\":{},\"over_budget\":{},"
 					  "\"paused\":{}}}}}",
 					  drops_json, c.served, c.refused_uid, c.refused_governed, c.refused_gone,
-					  c.timed_out, c.too_large, c.shed, pipeline_.follower_count(),
-					  pipeline_.followers_dropped(), r.connections, r.governed, r.ungoverned, r.records,
+					  c.timed_out, c.too_large, c.shed, followers_.count(),
+					  followers_.dropped(), r.connections, r.governed, r.ungoverned, r.records,
 					  r.coalesced, r.dropped, r.malformed, r.throttled, r.shed, r.replies_lost,
 					  r.shed_uid, r.idle_closed, r.over_budget, r.paused);
 	}
@@ -499,8 +502,8 @@ std::string daemon::add_daemon_status(std::string text, bool json) const
 				  "malformed, {} throttled, {} shed ({} per uid), {} replies lost, {} idle closed, {} over "
 				  "budget, {} accept pauses\n",
 				  drops_text.empty() ? " none" : drops_text, c.served, c.refused_uid, c.refused_governed,
-				  c.refused_gone, c.timed_out, c.too_large, c.shed, pipeline_.follower_count(),
-				  pipeline_.followers_dropped(), r.connections, r.records, r.coalesced, r.dropped,
+				  c.refused_gone, c.timed_out, c.too_large, c.shed, followers_.count(),
+				  followers_.dropped(), r.connections, r.records, r.coalesced, r.dropped,
 				  r.malformed, r.throttled, r.shed, r.shed_uid, r.replies_lost, r.idle_closed,
 				  r.over_budget, r.paused);
 }
@@ -556,11 +559,11 @@ void daemon::handle(control_request &req)
 	} else if (cmd == "events" && f.size() >= 3) {
 		std::vector<std::string> filters(f.begin() + 3, f.end());
 		bool follow = f[1] == "follow";
-		decision_pipeline::events_query q;
-		if (std::string err = pipeline_.query_events(f[2], filters, follow, q); !err.empty())
+		event_stream::query q;
+		if (std::string err = event_stream::parse(pipeline_, f[2], filters, follow, q); !err.empty())
 			control_.respond(req.fd, false, err);
 		else if (follow)
-			pipeline_.follow(control_.release(req.fd), std::move(q)); // the pipeline owns it now
+			followers_.follow(control_.release(req.fd), std::move(q)); // the stream owns it now
 		else
 			control_.respond(req.fd, true, q.body);
 	} else if (cmd == "unload") {

@@ -1,69 +1,13 @@
 #include "decision_pipeline.h"
 
-#include "filter_expression.h"
 #include "model_watch.h"
 #include "provenance.h"
 #include "record_format.h"
 
 #include <spdlog/spdlog.h>
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <charconv>
-
 namespace ltrack {
 namespace {
-
-constexpr std::size_t recent_max = 4096;
-
-// Parses the "key=value" filters ltrackctl sends (ctl/cmd_daemon.cpp).
-std::string parse_filters(const std::vector<std::string> &in, tracing::event_filter &f)
-{
-	for (const auto &kv : in) {
-		auto eq = kv.find('=');
-		if (eq == std::string::npos)
-			return "bad filter '" + kv + "'";
-		std::string key = kv.substr(0, eq), v = kv.substr(eq + 1);
-		if (key == "profile")
-			f.profile = v;
-		else if (key == "action")
-			f.action = v;
-		else if (key == "severity") {
-			f.min_severity = tracing::parse_severity(v);
-			if (!f.min_severity)
-				return "--severity: '" + v + "' is not one of info, warn, critical";
-		} else if (key == "pid" || key == "port") {
-			unsigned long n = 0;
-			auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-			if (ec != std::errc() || p != v.data() + v.size() || (key == "port" && n > 65535))
-				return "--" + key + ": '" + v + "' is not a number" + (key == "port" ? " 0-65535" : "");
-			if (key == "pid")
-				f.pid = n;
-			else
-				f.port = n;
-		} else if (key == "exe")
-			f.exe_substring = v;
-		else if (key == "path")
-			f.path_prefix = v;
-		else if (key == "dest") {
-			std::string err;
-			f.dest = tracing::parse_prefix(v, &err);
-			if (!f.dest)
-				return "--dest: " + err;
-		} else if (key == "container")
-			f.container = v;
-		else if (key == "expr") {
-			auto parsed = tracing::parse_filter_expression(v);
-			if (!parsed.expr)
-				return "--filter: " + parsed.error;
-			f.expression = parsed.expr;
-		} else
-			return "unknown filter '" + key + "'";
-	}
-	return {};
-}
 
 std::string json_counts(const std::map<std::string, uint64_t> &m)
 {
@@ -202,16 +146,8 @@ void decision_pipeline::on_event(const ltrack_event &e, const model_watch &model
 		stats_window_.add(r);
 	if (log_ && log_->enabled(r.level))
 		log_->write(r);
-	if (observer_)
-		observer_(r);
-	for (auto it = followers_.begin(); it != followers_.end();) {
-		bool keep = true;
-		if (tracing::matches(it->filter, r)) {
-			it->queue += render(r, it->format) + "\n";
-			keep = send_queued(*it);
-		}
-		it = keep ? it + 1 : followers_.erase(it);
-	}
+	for (const auto &f : subscribers_)
+		f(r);
 	recent_.push_back(std::move(r));
 	if (recent_.size() > recent_max)
 		recent_.pop_front();
@@ -250,84 +186,6 @@ void decision_pipeline::flush()
 		log_->flush();
 }
 
-std::string decision_pipeline::render(const tracing::decision_record &r, const std::string &format)
-{
-	if (format == "json")
-		return tracing::format_json(r);
-	if (format == "table")
-		return tracing::format_table(r);
-	return tracing::format_text(r);
-}
-
-std::string decision_pipeline::query_events(const std::string &format, const std::vector<std::string> &filters,
-					    bool follow, events_query &q)
-{
-	q.format = format;
-	if (std::string err = parse_filters(filters, q.filter); !err.empty())
-		return err;
-	if (format == "provenance") {
-		if (follow)
-			return "a provenance graph is built from the recent decisions: it cannot follow";
-		q.body = provenance_text(q.filter);
-		return {};
-	}
-	if (format == "table")
-		q.body += tracing::format_table_header() + "\n";
-	for (const auto &r : recent_)
-		if (tracing::matches(q.filter, r))
-			q.body += render(r, format) + "\n";
-	return {};
-}
-
-void decision_pipeline::follow(int fd, events_query q)
-{
-	follower f{fd, std::move(q.filter), std::move(q.format), "ok\n" + q.body, 0};
-	f.limit = f.queue.size() + follower_queue_max;
-	followers_.push_back(std::move(f));
-	if (!send_queued(followers_.back()))
-		followers_.pop_back();
-}
-
-bool decision_pipeline::send_queued(follower &f)
-{
-	while (!f.queue.empty()) {
-		ssize_t n = send(f.fd, f.queue.data(), f.queue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			close(f.fd); // the client left
-			return false;
-		}
-		f.queue.erase(0, n);
-	}
-	if (f.queue.size() > f.limit) {
-		++followers_dropped_;
-		spdlog::warn("dropped an `events --follow` client that stopped reading ({} bytes waiting for it); "
-			     "{} dropped so far",
-			     f.queue.size(), followers_dropped_);
-		close(f.fd);
-		return false;
-	}
-	if (f.limit > f.queue.size() + follower_queue_max)
-		f.limit = f.queue.size() + follower_queue_max; // the first answer was taken: back to the plain bound
-	return true;
-}
-
-void decision_pipeline::service_followers()
-{
-	for (auto it = followers_.begin(); it != followers_.end();) {
-		pollfd p{it->fd, POLLRDHUP, 0};
-		bool left = poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-		if (left)
-			close(it->fd);
-		it = !left && send_queued(*it) ? it + 1 : followers_.erase(it);
-	}
-}
-
-// `ltrackctl export --provenance`: the matching recent records as a graph;
-// parents that made no decision are dated from the process cache.
 std::string decision_pipeline::provenance_text(const tracing::event_filter &filter)
 {
 	std::vector<tracing::decision_record> selected;

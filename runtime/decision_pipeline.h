@@ -1,7 +1,9 @@
 // From the ring buffer to the operator: each ltrack_event is joined with its
 // process (tracing/process_cache), its rule's origin in the policy and the
-// scanner's findings, then written to the decision log, kept in a bounded
-// history for `ltrackctl events`, streamed to followers, and counted.
+// scanner's findings, then written to the decision log, published to
+// subscribers (ltrackctl run's stream and summary, ltrackd's `events
+// --follow` clients: policyd/event_stream.h), kept in a bounded history for
+// `ltrackctl events`, and counted.
 #pragma once
 
 #include "bpf_guard.h"
@@ -35,8 +37,9 @@ public:
 	// from its symbols (the other slot's policy stays for records in flight).
 	void on_policy_applied(uint32_t slot, std::shared_ptr<const policy::compiled_policy> p);
 	void on_event(const ltrack_event &e, const model_watch &models);
-	// Also hands every record to f (ltrackctl run: its stream and summary).
-	void set_observer(std::function<void(const tracing::decision_record &)> f) { observer_ = std::move(f); }
+	// Every record, once decided and logged, to f, in the order received.
+	using subscriber = std::function<void(const tracing::decision_record &)>;
+	void subscribe(subscriber f) { subscribers_.push_back(std::move(f)); }
 	// Reports ring-buffer drops (and fail-closed walk limits) as they grow.
 	void on_counters(const counters &c);
 	void flush();
@@ -53,40 +56,14 @@ public:
 	uint64_t decisions() const { return decisions_; } // records received
 	uint64_t attempts() const { return attempts_; }   // decisions they stand for (sum of counts)
 
-	// `ltrackctl events`: the matching recent records (the reply's body) in
-	// q, or an error message for a bad filter or format.
-	struct events_query {
-		tracing::event_filter filter;
-		std::string format;
-		std::string body;
-	};
-	std::string query_events(const std::string &format, const std::vector<std::string> &filters, bool follow,
-				 events_query &q);
-	// `events --follow`: takes the connection fd and streams new matches on
-	// it after q.body until the client leaves. Writes never block: what the
-	// client does not take waits in a queue of its own, and a client whose
-	// queue passes follower_queue_max is dropped (and counted).
-	void follow(int fd, events_query q);
-	// From the 1 s tick: sends what followers' queues hold, closes the ones
-	// whose client left.
-	void service_followers();
-	uint64_t followers_dropped() const { return followers_dropped_; }
-	std::size_t follower_count() const { return followers_.size(); }
-	static constexpr std::size_t follower_queue_max = 1 << 20;
+	// The most recent records (at most recent_max), oldest first.
+	static constexpr std::size_t recent_max = 4096;
+	const std::deque<tracing::decision_record> &recent() const { return recent_; }
+	// `ltrackctl export --provenance`: the recent records filter matches as
+	// a graph; parents that made no decision are dated from the process cache.
+	std::string provenance_text(const tracing::event_filter &filter);
 
 private:
-	struct follower {
-		int fd;
-		tracing::event_filter filter;
-		std::string format;
-		std::string queue;       // written as the socket takes it
-		std::size_t limit = 0;   // the queue may not grow past this
-	};
-	// Sends what it can without blocking; false when the follower is gone
-	// (client left) or dropped (too far behind).
-	bool send_queued(follower &f);
-	static std::string render(const tracing::decision_record &r, const std::string &format);
-	std::string provenance_text(const tracing::event_filter &filter);
 	void set_stats_interval(uint32_t seconds);
 	void write_due_stats();
 
@@ -95,12 +72,10 @@ private:
 	tracing::log_config log_cfg_;
 	tracing::process_cache procs_;
 	std::deque<tracing::decision_record> recent_;
-	std::vector<follower> followers_;
-	std::function<void(const tracing::decision_record &)> observer_;
+	std::vector<subscriber> subscribers_;
 	int64_t boot_offset_ = tracing::boot_to_realtime_offset_ns();
 
-	uint64_t decisions_ = 0, attempts_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0, followers_dropped_ = 0,
-		 disconnected_seen_ = 0, tamper_seen_ = 0;
+	uint64_t decisions_ = 0, attempts_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0, disconnected_seen_ = 0, tamper_seen_ = 0;
 	// (hook, outcome, profile): by hook, by outcome and by profile are its sums.
 	std::map<std::tuple<std::string, std::string, std::string>, uint64_t> by_decision_;
 	std::map<std::string, uint64_t> by_rule_;
