@@ -10,6 +10,14 @@
 //   ltrack_bench pairs [--cgroup DIR] [--exe PATH] OP ARG ITERS PAIRS
 //                                                         OP (open, write, map, exec, connect) in two
 //                                                         worker processes, one repetition at a time
+//   ltrack_bench [--cgroup DIR] flood DIR FILES SECONDS RATE PROCS
+//                                                         PROCS processes (forks) open+read+close
+//                                                         DIR/0 .. DIR/FILES-1 in turn (worker w:
+//                                                         w, w+PROCS, ...) for SECONDS, at most RATE
+//                                                         a second in all (0: as fast as they can)
+//   ltrack_bench [--cgroup DIR] burst DIR COUNT           open+read+close DIR/0 .. DIR/COUNT-1 once
+//   ltrack_bench drain LOG LINES TIMEOUT PID              SIGCONT to PID, then the seconds until LOG
+//                                                         has grown by LINES lines (polled every 1 ms)
 //   ltrack_bench mkfiles DIR N                            create DIR/0 .. DIR/N-1 (empty)
 //   ltrack_bench mktree DIR DEPTH                         DIR/d/d/.../d (DEPTH levels) + file f
 //
@@ -18,7 +26,15 @@
 // one ns_per_op entry per repetition (each ITERS operations). "failed" counts
 // operations that failed (a denied open fails with EPERM; that is the point of
 // the denied case) and errno is the last failure's. watch prints
-// {"op":"watch","ops":N,"ok":N,"failed":N,"errno":E,"seconds":S}.
+// {"op":"watch","ops":N,"ok":N,"failed":N,"errno":E,"seconds":S}; flood and
+// burst print the same with "op":"flood" or "burst" (flood: summed over its
+// processes, seconds the longest's), drain {"op":"drain","lines":N,"seconds":S}
+// ("lines" short of LINES: it timed out).
+//
+// flood and burst are the decision pipeline's load: each open of another
+// file is another decision (the kernel coalesces only repeats of one process,
+// object and rule within a second, lsm/abi.h), so with FILES well above the
+// rate every refusal is a record of its own.
 // --cgroup moves the process into the cgroup v2 directory DIR first, so a
 // policy governing that cgroup governs it. Exit status 0 unless the workload
 // could not run at all (bad arguments, no listener, cannot join the cgroup).
@@ -38,6 +54,7 @@
 //    "baseline":{"ns_per_op":[A1,...],"ok":N,"failed":N,"errno":E},"b_first":[0,1,...],"cpu":C}
 // Without --cgroup and --exe both workers are alike: an A/A control whose
 // ratio must come out 1.0 within its interval.
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -381,6 +398,133 @@ void pairs(const std::string &cgroup, const std::string &exe_b, const std::strin
 	std::printf("],\"cpu\":%d}\n", cpu);
 }
 
+// Opens DIR/<first>, DIR/<first+step>, ... (wrapping at files) for seconds,
+// paced at rate a second (0: unpaced), or count files once (seconds < 0).
+tally open_files(const std::string &dir, long files, long first, long step, double seconds, double rate, long count,
+		 double &took)
+{
+	tally t;
+	auto start = clock_type::now();
+	std::string path;
+	long k = first;
+	for (long n = 0;; n++) {
+		took = std::chrono::duration<double>(clock_type::now() - start).count();
+		if (count >= 0 ? n >= count : (stop_requested || took >= seconds))
+			break;
+		if (rate > 0) {
+			auto due = start + std::chrono::duration_cast<clock_type::duration>(
+						   std::chrono::duration<double>(double(n) / rate));
+			if (due > clock_type::now())
+				std::this_thread::sleep_until(due);
+		}
+		path = dir + "/" + std::to_string(k);
+		if (open_read_close(path.c_str()))
+			t.ok++;
+		else
+			t.fail(errno);
+		k += step;
+		if (k >= files)
+			k = first % step;
+	}
+	took = std::chrono::duration<double>(clock_type::now() - start).count();
+	return t;
+}
+
+void print_run(const char *op, const tally &t, double seconds)
+{
+	std::printf("{\"op\":\"%s\",\"ops\":%ld,\"ok\":%ld,\"failed\":%ld,\"errno\":%d,\"seconds\":%.3f}\n", op,
+		    t.ok + t.failed, t.ok, t.failed, t.last_errno, seconds);
+}
+
+void flood(const std::string &dir, long files, double seconds, long rate, long procs)
+{
+	if (procs < 1 || files < procs)
+		die("flood: PROCS must be at least 1 and at most FILES");
+	std::vector<std::pair<pid_t, int>> kids;
+	std::fflush(nullptr);
+	for (long w = 0; w < procs; w++) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			die(std::string("pipe: ") + std::strerror(errno));
+		pid_t pid = fork();
+		if (pid < 0)
+			die(std::string("fork: ") + std::strerror(errno));
+		if (pid == 0) {
+			close(p[0]);
+			double took = 0;
+			tally t = open_files(dir, files, w, procs, seconds, double(rate) / double(procs), -1, took);
+			char line[128];
+			int len = std::snprintf(line, sizeof line, "%ld %ld %d %.6f\n", t.ok, t.failed, t.last_errno, took);
+			if (write(p[1], line, static_cast<size_t>(len)) != len)
+				_exit(2);
+			_exit(0);
+		}
+		close(p[1]);
+		kids.emplace_back(pid, p[0]);
+	}
+	tally all;
+	double longest = 0;
+	for (auto [pid, fd] : kids) {
+		FILE *f = fdopen(fd, "r");
+		long ok = 0, failed = 0;
+		int e = 0;
+		double took = 0;
+		if (!f || std::fscanf(f, "%ld %ld %d %lf", &ok, &failed, &e, &took) != 4)
+			die("a flood worker stopped answering");
+		std::fclose(f);
+		int st = 0;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+		}
+		all.ok += ok;
+		all.failed += failed;
+		if (failed)
+			all.last_errno = e;
+		longest = std::max(longest, took);
+	}
+	print_run("flood", all, longest);
+}
+
+// Newlines appended to fd since its offset *pos.
+long count_new_lines(int fd, off_t &pos)
+{
+	char buf[1 << 16];
+	long lines = 0;
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof buf, pos);
+		if (n <= 0)
+			return lines;
+		pos += n;
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	}
+}
+
+void drain(const std::string &log, long lines, double timeout, pid_t pid)
+{
+	int fd = open(log.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("cannot open " + log + ": " + std::strerror(errno));
+	off_t pos = lseek(fd, 0, SEEK_END);
+	long seen = 0;
+	if (kill(pid, SIGCONT) < 0)
+		die("cannot continue pid " + std::to_string(pid) + ": " + std::strerror(errno));
+	auto start = clock_type::now(), last = start;
+	while (seen < lines) {
+		long more = count_new_lines(fd, pos);
+		auto now = clock_type::now();
+		if (more)
+			last = now;
+		seen += more;
+		if (seen >= lines || std::chrono::duration<double>(now - start).count() > timeout)
+			break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	}
+	close(fd);
+	// Until the last line came (not the poll that saw it).
+	std::printf("{\"op\":\"drain\",\"lines\":%ld,\"seconds\":%.4f}\n", seen,
+		    std::chrono::duration<double>(last - start).count());
+}
+
 void join_cgroup(const std::string &dir)
 {
 	std::string procs = dir + "/cgroup.procs";
@@ -503,6 +647,20 @@ int main(int argc, char **argv)
 		}
 		std::printf("{\"op\":\"watch\",\"ops\":%ld,\"ok\":%ld,\"failed\":%ld,\"errno\":%d,\"seconds\":%.3f}\n",
 			    t.ok + t.failed, t.ok, t.failed, t.last_errno, took);
+	} else if (cmd == "flood") {
+		want(6);
+		flood(args[1], number(args[2].c_str(), "FILES"), static_cast<double>(number(args[3].c_str(), "SECONDS")),
+		      number(args[4].c_str(), "RATE"), number(args[5].c_str(), "PROCS"));
+	} else if (cmd == "burst") {
+		want(3);
+		long n = number(args[2].c_str(), "COUNT");
+		double took = 0;
+		tally t = open_files(args[1], n, 0, 1, 0, 0, n, took);
+		print_run("burst", t, took);
+	} else if (cmd == "drain") {
+		want(5);
+		drain(args[1], number(args[2].c_str(), "LINES"), static_cast<double>(number(args[3].c_str(), "TIMEOUT")),
+		      static_cast<pid_t>(number(args[4].c_str(), "PID")));
 	} else if (cmd == "mkfiles") {
 		want(3);
 		mkfiles(args[1], number(args[2].c_str(), "N"));

@@ -3,7 +3,7 @@
 # the host's root, cwd = the repo), started by bench/run through
 # `tests/vm/run --command` or by the VM suite's BenchSmoke test.
 #
-#   bench/guest.sh --build DIR --out FILE [--smoke] [--part ltrack|compare|kernel]
+#   bench/guest.sh --build DIR --out FILE [--smoke] [--part ltrack|compare|kernel|pipeline]
 #
 # Measures, all in this one boot: open+read+close without ltrack; with ltrack
 # loaded, governed and allowed, governed and denied, at several rule counts and
@@ -23,7 +23,9 @@
 # only ltrack's sections or only the baseline and the fapolicyd/AppArmor
 # comparison (the smoke tests run each part in its own test); --part kernel
 # runs only the per-program run time, with more iterations and the deepest
-# tree at depth 60 (a quick before/after for a change to the BPF programs).
+# tree at depth 60 (a quick before/after for a change to the BPF programs);
+# --part pipeline runs only the decision pipeline's throughput (distinct
+# denials at paced rates, and the drain of a backlog).
 set -uo pipefail
 
 main() {
@@ -46,6 +48,7 @@ main() {
     [ -x "$b" ] || { echo "bench/guest.sh: $b is missing: build first" >&2; exit 1; }
   done
 
+  flood_files=100 flood_procs=1 burst=100 # (the kernel part makes no flood)
   if [ "$part" = kernel ]; then
     # One policy (the smoke's or the full run's largest count), each
     # workload long enough for a stable time per call.
@@ -54,11 +57,16 @@ main() {
   elif [ $smoke = 1 ]; then
     counts=(10) reload_counts=(100) memory_counts=(100) net_counts=(10)
     depths=(5 20) open_iters=200 reps=3 pairs=3 exec_iters=2 exec_pairs=3 conn_iters=50 controls=0 flood_secs=2 flood_rates=(500) other_iters=50 settle=1 watch_rate=200
+    flood_files=2000 flood_procs=2 burst=500
   else
     counts=(10 1000 10000 100000) reload_counts=(100 10000 100000) memory_counts=(10000 100000)
     net_counts=(10 1000 10000 100000)
     depths=(5 20 60) open_iters=1000 reps=9 pairs=21 exec_iters=20 exec_pairs=9 conn_iters=300 controls=1 flood_secs=6 other_iters=400 settle=3 watch_rate=0
-    flood_rates=(250 500 1000 2000 4000 8000 0)
+    flood_rates=(1000 2000 5000 10000 20000 40000 0)
+    flood_files=60000 flood_procs=2 burst=8000
+  fi
+  if [ "$part" = pipeline ]; then
+    counts=(10) reload_counts=() memory_counts=() net_counts=() depths=()
   fi
 
   W=/tmp/ltrack-bench
@@ -85,6 +93,8 @@ main() {
   for n in "${counts[@]}" "${reload_counts[@]}" "${memory_counts[@]}"; do ((n > max_count)) && max_count=$n; done
   say "creating $max_count rule targets under $W/rules"
   "$bench" mkfiles "$W/rules" "$max_count" || exit 1
+  # The decision pipeline's load: a denied directory of distinct files.
+  "$bench" mkfiles "$W/flood" "$flood_files" || exit 1
   declare -A tree_file=()
   local d
   for d in "${depths[@]}"; do
@@ -115,6 +125,7 @@ cgroups = ["$cg"]
 default = "allow"
 rules = [
   { action = "deny", file = "$W/denied" },
+  { action = "deny", dir = "$W/flood" },
 EOF
       awk -v n="$n" -v dir="$W/rules" 'BEGIN { for (i = 0; i < n; i++) printf "  { action = \"deny\", file = \"%s/%d\" },\n", dir, i }'
       cat <<EOF
@@ -239,11 +250,55 @@ EOF
     sysctl -q -w kernel.bpf_stats_enabled=0
   }
 
+  # The decision pipeline: governed processes are refused distinct files
+  # (each refusal a record of its own: nothing for the kernel to coalesce)
+  # at paced rates, FLOOD_PROCS processes sharing the rate (the last rate,
+  # 0: as fast as they can); the log and drop counters before and after
+  # (after the daemon drained the ring buffer) say how many were written and
+  # how many were lost. Then the drain: ltrackd stopped (SIGSTOP), a burst
+  # of BURST distinct refusals waits in the ring buffer (it holds about
+  # 9,500), ltrackd continued; the time until the last of them is in the
+  # log is the pipeline's own rate, whatever the load generator manages.
+  pipeline_bench() {
+    say "decision pipeline: distinct denials at paced rates"
+    local rate stats0 stats1 before after
+    for rate in "${flood_rates[@]}"; do
+      sleep "$settle"
+      before=$(grep -c '"type":"decision"' "$log" 2>/dev/null)
+      stats0=$("$ctl" stats --json --socket "$sock")
+      "$bench" --cgroup "$cg" flood "$W/flood" "$flood_files" "$flood_secs" "$rate" "$flood_procs" >"$run_dir/flood"
+      sleep "$settle"
+      quiesce
+      stats1=$("$ctl" stats --json --socket "$sock")
+      after=$(grep -c '"type":"decision"' "$log" 2>/dev/null)
+      emit pipeline "rate-$rate" "${counts[0]}" 0 "{\"rate\":$rate,\"logged_lines\":$((after - before)),\"procs\":$flood_procs,\"files\":$flood_files,\"worker\":$(cat "$run_dir/flood"),\"stats_before\":$stats0,\"stats_after\":$stats1}"
+    done
+    say "decision pipeline: draining a backlog of $burst records"
+    sleep "$settle"
+    stats0=$("$ctl" stats --json --socket "$sock")
+    kill -STOP "$daemon_pid"
+    "$bench" --cgroup "$cg" burst "$W/flood" "$burst" >"$run_dir/burst"
+    "$bench" drain "$log" "$burst" 120 "$daemon_pid" >"$run_dir/drain"
+    kill -CONT "$daemon_pid" 2>/dev/null # (drain continued it; this in case it failed)
+    sleep "$settle"
+    quiesce
+    stats1=$("$ctl" stats --json --socket "$sock")
+    emit pipeline drain "${counts[0]}" 0 "{\"burst\":$(cat "$run_dir/burst"),\"drain\":$(cat "$run_dir/drain"),\"stats_before\":$stats0,\"stats_after\":$stats1}"
+  }
+
   if [ "$part" = kernel ]; then
     policy "${counts[0]}" "$W/policy.toml"
     start_daemon "$W/policy.toml" || exit 1
     n=${counts[0]}
     kernel_stats
+    stop_daemon
+    say "done"
+    return 0
+  fi
+  if [ "$part" = pipeline ]; then
+    policy "${counts[0]}" "$W/policy.toml"
+    start_daemon "$W/policy.toml" || exit 1
+    pipeline_bench
     stop_daemon
     say "done"
     return 0
@@ -313,26 +368,10 @@ EOF
   kernel_stats
 
   # ---- 4. the decision pipeline ------------------------------------------------------
-  say "decision log throughput"
   policy "${counts[0]}" "$W/policy-flood.toml"
   "$ctl" reload "$W/policy-flood.toml" --socket "$sock" >/dev/null 2>&1 || { say "reload for the flood failed"; exit 1; }
-  # One governed process refuses itself the denied file at a paced rate (0:
-  # as fast as it can), each refusal a record; the log and drop counters
-  # before and after (after the daemon drained the ring buffer) say how many
-  # were written and how many were lost.
-  local rate before after stats0 stats1
-  for rate in "${flood_rates[@]}"; do
-    sleep "$settle"
-    before=$(grep -c '"type":"decision"' "$log" 2>/dev/null)
-    stats0=$("$ctl" stats --json --socket "$sock")
-    "$bench" --cgroup "$cg" watch "$W/denied" "$flood_secs" "$rate" >"$run_dir/flood"
-    sleep "$settle"
-    after=$(grep -c '"type":"decision"' "$log" 2>/dev/null)
-    stats1=$("$ctl" stats --json --socket "$sock")
-    emit pipeline "rate-$rate" "${counts[0]}" 0 "{\"rate\":$rate,\"logged_lines\":$((after - before)),\"worker\":$(cat "$run_dir/flood"),\"stats_before\":$stats0,\"stats_after\":$stats1}"
-  done
+  pipeline_bench
   stop_daemon
-
   # ---- 5. no ltrack again: how much the baseline drifted over the run ----------------
   say "baseline again"
   measure_open none-end 0 1 "$W/allowed"

@@ -11,17 +11,24 @@ void event_reader::rb_deleter::operator()(ring_buffer *rb) const
 	ring_buffer__free(rb);
 }
 
-int event_reader::on_sample(void *ctx, void *data, size_t size)
+bool event_reader::decode(const void *data, std::size_t size, ltrack_event &e)
 {
-	auto *self = static_cast<event_reader *>(ctx);
-	if (size < sizeof(ltrack_event)) {
-		++self->malformed_; // an ABI mismatch; never guess at the layout
-		return 0;
-	}
-	ltrack_event e;
+	if (size < sizeof(ltrack_event))
+		return false;
 	std::memcpy(&e, data, sizeof(e));
 	e.comm[sizeof(e.comm) - 1] = 0;
 	e.path[sizeof(e.path) - 1] = 0;
+	return true;
+}
+
+int event_reader::on_sample(void *ctx, void *data, size_t size)
+{
+	auto *self = static_cast<event_reader *>(ctx);
+	ltrack_event e;
+	if (!decode(data, size, e)) {
+		++self->malformed_; // an ABI mismatch; never guess at the layout
+		return 0;
+	}
 	self->on_event_(e);
 	// A bounded batch: under a flood the ring never empties, and the
 	// daemon must still answer its control socket. Returning an error

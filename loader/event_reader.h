@@ -22,6 +22,10 @@ public:
 	int poll(int timeout_ms);
 	int fd() const; // epoll-able, for a daemon that waits on several things
 	std::size_t malformed() const { return malformed_; }
+	// One ring-buffer sample as the reader hands it on: false (an ABI
+	// mismatch: never guess at the layout) when it is too short; the
+	// strings are terminated whatever the producer wrote.
+	static bool decode(const void *data, std::size_t size, ltrack_event &e);
 
 private:
 	static int on_sample(void *ctx, void *data, size_t size);

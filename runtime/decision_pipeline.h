@@ -43,6 +43,9 @@ public:
 	// Reports ring-buffer drops (and fail-closed walk limits) as they grow.
 	void on_counters(const counters &c);
 	void flush();
+	// Realtime minus boottime for the records' times (tests pin it; the
+	// daemon reads the clocks).
+	void set_boot_offset(int64_t ns) { boot_offset_ = ns; }
 
 	// scans: model_watch::scans_by_verdict() (the daemon's watcher).
 	std::string stats_text(bool json, const std::map<std::string, uint64_t> &scans) const;
