@@ -55,6 +55,20 @@ void append_hex_escape(std::string &out, const char *fmt, unsigned v)
 void json_escape(std::string &out, std::string_view s)
 {
 	for (size_t i = 0; i < s.size();) {
+		// A run of bytes that need no escape, appended at once (most of a
+		// path or command line).
+		size_t run = i;
+		while (run < s.size()) {
+			unsigned char b = static_cast<unsigned char>(s[run]);
+			if (b < 0x20 || b >= 0x7f || b == '"' || b == '\\')
+				break;
+			++run;
+		}
+		if (run > i) {
+			out.append(s.data() + i, run - i);
+			i = run;
+			continue;
+		}
 		unsigned char c = static_cast<unsigned char>(s[i]);
 		if (c < 0x80) {
 			switch (c) {

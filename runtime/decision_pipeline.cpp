@@ -107,14 +107,27 @@ void decision_pipeline::write_due_stats()
 void decision_pipeline::on_policy_applied(uint32_t slot, std::shared_ptr<const policy::compiled_policy> p)
 {
 	by_slot_[slot & 1] = std::move(p);
+	origins_[slot & 1].clear();
 }
 
-void decision_pipeline::on_event(const ltrack_event &e, const model_watch &models)
+const decision_pipeline::origin_entry &decision_pipeline::origin_of(const ltrack_event &e)
 {
-	++decisions_;
-	tracing::rule_origin origin;
+	uint32_t slot = (e.flags & LTRACK_EV_SLOT1) ? 1 : 0;
+	uint64_t key = uint64_t(e.rule_id) << 32 | e.profile;
+	auto [it, fresh] = origins_[slot].try_emplace(key);
+	origin_entry &o = it->second;
+	if (!fresh)
+		return o;
+	rule_origin_of(slot, e, o.origin);
+	if (e.rule_id)
+		o.rule_key = fmt::format("#{} {}:{} {}", e.rule_id, o.origin.file, o.origin.line, o.origin.text);
+	return o;
+}
+
+void decision_pipeline::rule_origin_of(uint32_t slot, const ltrack_event &e, tracing::rule_origin &origin) const
+{
 	origin.rule_id = e.rule_id;
-	if (const policy::compiled_policy *p = by_slot_[(e.flags & LTRACK_EV_SLOT1) ? 1 : 0].get()) {
+	if (const policy::compiled_policy *p = by_slot_[slot].get()) {
 		if (const auto *sym = p->symbol(e.rule_id)) {
 			origin.profile = sym->profile;
 			origin.file = sym->file;
@@ -126,21 +139,31 @@ void decision_pipeline::on_event(const ltrack_event &e, const model_watch &model
 			if (const auto *prof = p->find_profile(e.profile))
 				origin.profile = prof->name;
 	}
+}
+
+void decision_pipeline::on_event(const ltrack_event &e, const model_watch &models)
+{
+	++decisions_;
+	// The rule's origin and its by-rule counter's name: once per rule and
+	// profile of a policy slot, not per record.
+	const origin_entry &o = origin_of(e);
 	tracing::model_info model;
 	if (e.hook == LTRACK_HOOK_MODEL)
 		if (const model_finding *f = models.find(e.dev, e.ino))
 			model.imports = f->result.deciding;
 
-	tracing::process_info proc = procs_.lookup(e.pid, e.ts_ns);
 	// One record may stand for several identical decisions (abi.h,
 	// "coalescing"): every count below is of decisions, not records.
-	tracing::decision_record r = tracing::make_record(e, proc, origin, model, e.count, boot_offset_);
+	tracing::decision_record r = tracing::make_record(e, procs_.lookup_shared(e.pid, e.ts_ns), o.origin, model,
+							  e.count, boot_offset_);
 	attempts_ += r.count;
 
 	by_decision_[{tracing::hook_name(r.hook), tracing::outcome_name(r.outcome),
-		      origin.profile.empty() ? std::to_string(e.profile) : origin.profile}] += r.count;
-	by_rule_[e.rule_id ? fmt::format("#{} {}:{} {}", e.rule_id, origin.file, origin.line, origin.text)
-			   : r.builtin.empty() ? "(profile default)" : "(built-in " + r.builtin + ")"] += r.count;
+		      o.origin.profile.empty() ? std::to_string(e.profile) : o.origin.profile}] += r.count;
+	if (e.rule_id)
+		by_rule_[o.rule_key] += r.count;
+	else
+		by_rule_[r.builtin.empty() ? "(profile default)" : "(built-in " + r.builtin + ")"] += r.count;
 
 	if (stats_interval_s_)
 		stats_window_.add(r);

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ltrack {
@@ -67,10 +68,20 @@ public:
 	std::string provenance_text(const tracing::event_filter &filter);
 
 private:
+	// A rule's origin in the policy of a slot, and the name of its by_rule_
+	// counter ("" for rule id 0, whose name depends on the record).
+	struct origin_entry {
+		tracing::rule_origin origin;
+		std::string rule_key;
+	};
+	const origin_entry &origin_of(const ltrack_event &e);
+	void rule_origin_of(uint32_t slot, const ltrack_event &e, tracing::rule_origin &origin) const;
 	void set_stats_interval(uint32_t seconds);
 	void write_due_stats();
 
 	std::shared_ptr<const policy::compiled_policy> by_slot_[2];
+	// By slot: (rule id << 32 | profile id) -> origin, until the slot's policy changes.
+	std::unordered_map<uint64_t, origin_entry> origins_[2];
 	std::unique_ptr<tracing::decision_log> log_;
 	tracing::log_config log_cfg_;
 	tracing::process_cache procs_;

@@ -50,7 +50,6 @@ std::unique_ptr<decision_log> decision_log::open(const log_config &cfg, std::str
 		return nullptr;
 	std::unique_ptr<decision_log> log(new decision_log());
 	log->cfg_ = cfg;
-	std::vector<spdlog::sink_ptr> sinks;
 	if (has_file(cfg)) {
 		rotation_config rc;
 		rc.path = cfg.output_path;
@@ -61,16 +60,19 @@ std::unique_ptr<decision_log> decision_log::open(const log_config &cfg, std::str
 		log->file_ = rotating_file_sink::open(rc, error);
 		if (!log->file_)
 			return nullptr;
-		sinks.push_back(log->file_);
+		// The file is written directly (rotating_file_sink::write_line),
+		// not through a logger: no formatting of a formatted line.
+		log->file_->set_pattern("%v");
 	}
-	if (cfg.foreground)
-		sinks.push_back(std::make_shared<spdlog::sinks::stdout_sink_mt>());
-	// Not registered in spdlog's registry: spdlog::set_level/set_pattern
-	// calls for the operational log must not reach it.
-	log->logger_ = std::make_shared<spdlog::logger>("ltrack.decisions", sinks.begin(), sinks.end());
-	log->logger_->set_pattern("%v");
-	log->logger_->set_level(spdlog::level::trace);
-	log->logger_->flush_on(spdlog::level::trace);
+	if (cfg.foreground) {
+		// Not registered in spdlog's registry: spdlog::set_level/set_pattern
+		// calls for the operational log must not reach it.
+		log->logger_ = std::make_shared<spdlog::logger>("ltrack.decisions",
+								 std::make_shared<spdlog::sinks::stdout_sink_mt>());
+		log->logger_->set_pattern("%v");
+		log->logger_->set_level(spdlog::level::trace);
+		log->logger_->flush_on(spdlog::level::trace);
+	}
 	if (cfg.forward.enabled()) {
 		log->forward_ = std::make_unique<log_forwarder>(cfg.forward);
 	}
@@ -85,7 +87,10 @@ decision_log::~decision_log()
 
 void decision_log::emit(const std::string &line)
 {
-	logger_->log(spdlog::level::info, "{}", line);
+	if (file_)
+		file_->write_line(line);
+	if (logger_)
+		logger_->log(spdlog::level::info, "{}", line);
 }
 
 namespace {
@@ -230,7 +235,11 @@ void decision_log::write_stats(stats_window &window, uint32_t interval_s, const 
 	account_write_errors();
 }
 
-void decision_log::flush() { logger_->flush(); }
+void decision_log::flush()
+{
+	if (logger_)
+		logger_->flush();
+}
 
 decision_log::counters decision_log::stats() const
 {

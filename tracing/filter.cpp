@@ -68,7 +68,7 @@ bool action_matches(const decision_record &r, std::string_view action)
 
 bool container_matches(const decision_record &r, std::string_view what)
 {
-	const container_info &c = r.process.container;
+	const container_info &c = r.process->container;
 	if (what.empty())
 		return c.runtime != container_runtime::none;
 	return (!c.id.empty() && c.id.starts_with(what)) || (!c.pod_uid.empty() && c.pod_uid.starts_with(what)) ||
@@ -78,7 +78,7 @@ bool container_matches(const decision_record &r, std::string_view what)
 
 bool keyword_matches(const decision_record &r, std::string_view word)
 {
-	return r.process.exe.find(word) != std::string::npos || r.process.cmdline.find(word) != std::string::npos ||
+	return r.process->exe.find(word) != std::string::npos || r.process->cmdline.find(word) != std::string::npos ||
 	       r.comm.find(word) != std::string::npos;
 }
 
@@ -101,7 +101,7 @@ bool matches(const event_filter &f, const decision_record &r)
 		return false;
 	if (f.pid && r.pid != *f.pid)
 		return false;
-	if (!f.exe_substring.empty() && r.process.exe.find(f.exe_substring) == std::string::npos &&
+	if (!f.exe_substring.empty() && r.process->exe.find(f.exe_substring) == std::string::npos &&
 	    r.comm.find(f.exe_substring) == std::string::npos)
 		return false;
 	if (!f.path_prefix.empty() && (r.hook == LTRACK_HOOK_NET || !path_has_prefix(r.path, f.path_prefix)))

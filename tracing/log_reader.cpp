@@ -315,7 +315,7 @@ bool parse_decision_line(const std::string &line, decision_record &r, std::strin
 	}
 	if (const jv *p = doc.get("process"); p && p->kind == jv::object) {
 		// The event's fields, which the process's repeat.
-		process_info &pr = r.process;
+		process_info &pr = r.process.mut();
 		pr.pid = r.pid = uint32_t(num_of(p->get("pid")));
 		r.tid = uint32_t(num_of(p->get("tid")));
 		pr.ppid = r.ppid = uint32_t(num_of(p->get("ppid")));

@@ -35,8 +35,8 @@ void stats_window::add(const decision_record &r)
 	by_profile_[r.rule.profile.empty() ? std::to_string(r.profile_id) : r.rule.profile] += r.count;
 	if (abi::is_denial(r.outcome)) {
 		denials_ += r.count;
-		denier &d = deniers_[{r.pid, r.process.start_boot_ns}];
-		d.exe = r.process.exe.empty() ? "[" + r.comm + "]" : r.process.exe;
+		denier &d = deniers_[{r.pid, r.process->start_boot_ns}];
+		d.exe = r.process->exe.empty() ? "[" + r.comm + "]" : r.process->exe;
 		d.denials += r.count;
 	}
 }

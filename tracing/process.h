@@ -5,6 +5,7 @@
 #include "container.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,35 @@ struct process_info {
 	// before everything could be read; unreadable lists what is missing and why.
 	bool exited = false;
 	std::vector<std::string> unreadable;
+};
+
+// A process_info shared by every record about that process (the process
+// cache's entry as it was when the record was made), so a record copies a
+// pointer instead of the process's strings. Never null: an empty one reads
+// as a default process_info.
+class process_ref {
+public:
+	process_ref() = default;
+	process_ref(process_info p) : p_(std::make_shared<const process_info>(std::move(p))) {}
+	process_ref(std::shared_ptr<const process_info> p) : p_(std::move(p)) {}
+	const process_info &operator*() const { return p_ ? *p_ : empty(); }
+	const process_info *operator->() const { return &**this; }
+	// To change this record's process only: a copy of its own first when
+	// the info is shared.
+	process_info &mut()
+	{
+		if (!p_ || p_.use_count() > 1)
+			p_ = std::make_shared<const process_info>(**this);
+		return const_cast<process_info &>(*p_); // made non-const by make_shared above or by the cache
+	}
+
+private:
+	static const process_info &empty()
+	{
+		static const process_info none;
+		return none;
+	}
+	std::shared_ptr<const process_info> p_;
 };
 
 struct read_options {

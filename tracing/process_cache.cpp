@@ -1,5 +1,9 @@
 #include "process_cache.h"
 
+#include "record.h"
+
+#include <algorithm>
+
 namespace ltrack::tracing {
 
 process_cache::process_cache() : process_cache(options{}) {}
@@ -22,52 +26,73 @@ process_cache::entry &process_cache::store(process_info info)
 	key k{info.pid, info.start_boot_ns};
 	entry &e = entries_[k];
 	bool was_exited = e.exited_at != clock::time_point{};
-	e.info = std::move(info);
+	if (was_exited)
+		info.exited = true;
+	e.info = std::make_shared<const process_info>(std::move(info));
+	e.alive_at = 0;
 	e.read_at = now;
 	e.used_at = now;
-	if (was_exited)
-		e.info.exited = true;
 	evict_locked(k);
 	return entries_.at(k);
 }
 
-process_info process_cache::lookup(uint32_t pid, uint64_t ts_ns)
+process_info &process_cache::change(entry &e)
+{
+	auto copy = std::make_shared<process_info>(*e.info);
+	process_info &p = *copy;
+	e.info = std::move(copy);
+	return p;
+}
+
+process_info process_cache::lookup(uint32_t pid, uint64_t ts_ns) { return *lookup_shared(pid, ts_ns); }
+
+std::shared_ptr<const process_info> process_cache::lookup_shared(uint32_t pid, uint64_t ts_ns)
 {
 	std::lock_guard lock(mu_);
 	clock::time_point now = clock::now();
 	expire_locked(now);
 
 	entry *e = find(pid, ts_ns);
+	// An event no later than a read that found this very process alive is
+	// about it (its pid was not free in between), and it had not exited as
+	// far as the cache knows: no need to ask /proc again for each record.
+	bool running = e && e->exited_at == clock::time_point{};
+	if (running && ts_ns != 0 && ts_ns <= e->alive_at && now - e->read_at <= opt_.refresh_after) {
+		e->used_at = now;
+		return e->info;
+	}
+	uint64_t checked_at = boot_time_now_ns();
 	uint64_t live_start = read_start_boot_ns(pid);
 	// A live process that started after our newest entry (pid reuse) and not
 	// after the event is the one the event is about.
 	bool newer_live = live_start != 0 && (ts_ns == 0 || live_start <= ts_ns) &&
-			  (!e || live_start > e->info.start_boot_ns);
+			  (!e || live_start > e->info->start_boot_ns);
 	if (newer_live) {
 		process_info info = read_process(pid, opt_.read);
 		if (info.start_boot_ns != 0)
 			return store(std::move(info)).info;
 		if (!e)
-			return info;
+			return std::make_shared<const process_info>(std::move(info));
 	}
 	if (!e) {
-		process_info gone;
-		gone.pid = pid;
-		gone.exited = true;
-		gone.unreadable.push_back("process exited before it was seen");
+		auto gone = std::make_shared<process_info>();
+		gone->pid = pid;
+		gone->exited = true;
+		gone->unreadable.push_back("process exited before it was seen");
 		return gone;
 	}
-	bool running = e->exited_at == clock::time_point{};
-	if (running && live_start == e->info.start_boot_ns && now - e->read_at > opt_.refresh_after) {
+	if (running && live_start == e->info->start_boot_ns && now - e->read_at > opt_.refresh_after) {
 		process_info info = read_process(pid, opt_.read);
-		if (info.start_boot_ns == e->info.start_boot_ns && !info.exited) {
-			e->info = std::move(info);
+		if (info.start_boot_ns == e->info->start_boot_ns && !info.exited) {
+			e->info = std::make_shared<const process_info>(std::move(info));
 			e->read_at = now;
 		}
 	}
-	if (running && live_start != e->info.start_boot_ns && !e->info.exited) {
+	if (running && live_start == e->info->start_boot_ns && !e->info->exited)
+		e->alive_at = std::max(e->alive_at, checked_at);
+	if (running && live_start != e->info->start_boot_ns && !e->info->exited) {
 		// Gone without an exit event (none are fed yet, or one was lost).
-		e->info.exited = true;
+		change(*e).exited = true;
 		e->exited_at = now;
 	}
 	e->used_at = now;
@@ -99,8 +124,8 @@ void process_cache::on_exec_event(process_info info)
 		entry *p = find(up, 0);
 		if (!p)
 			break;
-		info.ancestry.push_back(ancestor{up, p->info.exe});
-		up = p->info.ppid;
+		info.ancestry.push_back(ancestor{up, p->info->exe});
+		up = p->info->ppid;
 	}
 	store(std::move(info));
 }
@@ -118,13 +143,13 @@ void process_cache::on_fork(uint32_t ppid, uint32_t pid)
 	entry *parent = find(ppid, 0);
 	if (!parent)
 		return;
-	process_info child = parent->info;
+	process_info child = *parent->info;
 	child.pid = pid;
 	child.ppid = ppid;
-	child.start_boot_ns = parent->info.start_boot_ns + 1; // after the parent, unknown exactly
+	child.start_boot_ns = parent->info->start_boot_ns + 1; // after the parent, unknown exactly
 	child.exited = true;
 	child.unreadable = {"exited before it was read; described by its parent"};
-	child.ancestry.insert(child.ancestry.begin(), ancestor{ppid, parent->info.exe});
+	child.ancestry.insert(child.ancestry.begin(), ancestor{ppid, parent->info->exe});
 	entry &e = store(std::move(child));
 	e.exited_at = clock::now();
 }
@@ -135,7 +160,7 @@ void process_cache::on_exit(uint32_t pid)
 	entry *e = find(pid, 0);
 	if (!e || e->exited_at != clock::time_point{})
 		return;
-	e->info.exited = true;
+	change(*e).exited = true;
 	e->exited_at = clock::now();
 }
 

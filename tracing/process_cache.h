@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <utility>
 
@@ -31,6 +32,10 @@ public:
 	// timestamp; 0 = now). Reads /proc when the cache has no matching
 	// generation; returns info with exited=true when nothing is known.
 	process_info lookup(uint32_t pid, uint64_t ts_ns = 0);
+	// The same, shared with the cache (and with every record about that
+	// process): nothing is copied. A later change to the entry (a re-read,
+	// its exit) replaces it; what was handed out stays as it was.
+	std::shared_ptr<const process_info> lookup_shared(uint32_t pid, uint64_t ts_ns = 0);
 
 	// Entry points for exec/fork/exit tracepoint events. Call on_exec from
 	// sched_process_exec (after the exec completed): earlier, /proc shows
@@ -49,7 +54,11 @@ public:
 
 private:
 	struct entry {
-		process_info info;
+		std::shared_ptr<const process_info> info;
+		// CLOCK_BOOTTIME (ns) before the last read of /proc that found this
+		// very process alive: no other process had its pid up to then, so
+		// an event stamped no later belongs to it without asking /proc again.
+		uint64_t alive_at = 0;
 		clock::time_point read_at;
 		clock::time_point used_at;
 		clock::time_point exited_at; // epoch = still running
@@ -58,6 +67,8 @@ private:
 
 	entry *find(uint32_t pid, uint64_t ts_ns);
 	entry &store(process_info info);
+	// The entry's info, changed (a copy: records keep the old one).
+	static process_info &change(entry &e);
 	void expire_locked(clock::time_point now);
 	void evict_locked(const key &keep);
 

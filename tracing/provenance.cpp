@@ -143,7 +143,7 @@ private:
 
 	process_node &process_of(const decision_record &r)
 	{
-		const process_info &pi = r.process;
+		const process_info &pi = *r.process;
 		process_node &p = node(r.pid, pi.start_boot_ns);
 		p.partial = false;
 		p.ppid = r.ppid;

@@ -212,13 +212,29 @@ std::string format_rfc3339(uint64_t boot_ns, int64_t boot_offset_ns)
 		nsec += 1000000000;
 		--sec;
 	}
-	time_t t = static_cast<time_t>(sec);
-	tm utc{};
-	gmtime_r(&t, &utc);
+	// The date and time to the second change once a second: formatted then
+	// (records come in time order), only the nanoseconds per record.
+	thread_local int64_t cached_sec = INT64_MIN;
+	thread_local char prefix[48];
+	thread_local size_t prefix_len = 0;
+	if (sec != cached_sec) {
+		time_t t = static_cast<time_t>(sec);
+		tm utc{};
+		gmtime_r(&t, &utc);
+		int n = std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", utc.tm_year + 1900,
+				      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+		prefix_len = n > 0 ? std::min(static_cast<size_t>(n), sizeof prefix - 1) : 0;
+		cached_sec = sec;
+	}
 	char buf[64];
-	std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", utc.tm_year + 1900, utc.tm_mon + 1,
-		      utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long long>(nsec));
-	return buf;
+	std::memcpy(buf, prefix, prefix_len);
+	char *d = buf + prefix_len;
+	for (int i = 8; i >= 0; --i) {
+		d[i] = static_cast<char>('0' + nsec % 10);
+		nsec /= 10;
+	}
+	d[9] = 'Z';
+	return std::string(buf, prefix_len + 10);
 }
 
 int64_t boot_to_realtime_offset_ns()
@@ -243,6 +259,12 @@ uint64_t boot_time_now_ns() { return static_cast<uint64_t>(clock_ns(CLOCK_BOOTTI
 decision_record make_record(const ltrack_event &ev, const process_info &proc, const rule_origin &rule,
 			    const model_info &model, uint64_t count, int64_t boot_offset_ns)
 {
+	return make_record(ev, process_ref(proc), rule, model, count, boot_offset_ns);
+}
+
+decision_record make_record(const ltrack_event &ev, process_ref proc, rule_origin rule, const model_info &model,
+			    uint64_t count, int64_t boot_offset_ns)
+{
 	decision_record r;
 	r.ts_boot_ns = ev.ts_ns;
 	r.time = format_rfc3339(ev.ts_ns, boot_offset_ns);
@@ -252,7 +274,7 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 	r.mode = static_cast<ltrack_mode>(ev.mode);
 	r.outcome = static_cast<ltrack_outcome>(ev.outcome);
 	r.profile_id = ev.profile;
-	r.rule = rule;
+	r.rule = std::move(rule);
 	r.rule.rule_id = ev.rule_id;
 	r.pid = ev.pid;
 	r.tid = ev.tid;
@@ -261,7 +283,7 @@ decision_record make_record(const ltrack_event &ev, const process_info &proc, co
 	r.gid = ev.gid;
 	r.comm.assign(ev.comm, strnlen(ev.comm, sizeof ev.comm));
 	r.cgroup_id = ev.cgroup_id;
-	r.process = proc;
+	r.process = std::move(proc);
 	r.walk_limit = ev.flags & LTRACK_EV_WALK_LIMIT;
 	r.builtin = builtin_name(ev);
 	if (!r.builtin.empty() && r.rule.text.empty())

@@ -60,7 +60,7 @@ struct decision_record {
 	uint32_t pid = 0, tid = 0, ppid = 0, uid = 0, gid = 0; // from the event (authoritative)
 	std::string comm;
 	uint64_t cgroup_id = 0;
-	process_info process; // from /proc or the cache: may be partial
+	process_ref process; // from /proc or the cache (shared with it): may be partial
 	// FILE / EXEC / MODEL
 	std::string path;
 	bool path_partial = false; // only the final name is known
@@ -107,6 +107,10 @@ struct decision_record {
 // process_info's when they disagree, which they can after pid reuse.
 decision_record make_record(const ltrack_event &ev, const process_info &proc, const rule_origin &rule,
 			    const model_info &model, uint64_t count, int64_t boot_offset_ns);
+// The same with the process shared (the process cache's) and the rule's
+// origin moved in: what the daemon calls for each record.
+decision_record make_record(const ltrack_event &ev, process_ref proc, rule_origin rule, const model_info &model,
+			    uint64_t count, int64_t boot_offset_ns);
 
 // forward: records journald or syslog did not get ([log] journald, syslog).
 enum class loss_source { ring_buffer, coalesced, write_error, forward };

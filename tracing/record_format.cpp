@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 
 namespace ltrack::tracing {
@@ -72,6 +73,87 @@ private:
 	std::string out_;
 };
 
+// The same writer appending to one buffer, nested objects and arrays in
+// place (the hot path of format_json: no string per object, no number
+// formatted into a string of its own).
+class json_writer {
+public:
+	explicit json_writer(std::string &out) : out_(out) {}
+	json_writer &begin()
+	{
+		out_ += '{';
+		first_ = true;
+		return *this;
+	}
+	json_writer &end()
+	{
+		out_ += '}';
+		first_ = false;
+		return *this;
+	}
+	json_writer &object(const char *key)
+	{
+		name(key);
+		return begin();
+	}
+	json_writer &str(const char *key, std::string_view v)
+	{
+		name(key);
+		out_ += '"';
+		json_escape(out_, v);
+		out_ += '"';
+		return *this;
+	}
+	json_writer &num(const char *key, uint64_t v)
+	{
+		name(key);
+		char buf[24];
+		auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+		out_.append(buf, end);
+		return *this;
+	}
+	json_writer &boolean(const char *key, bool v)
+	{
+		name(key);
+		out_ += v ? "true" : "false";
+		return *this;
+	}
+	json_writer &raw(const char *key, std::string_view json)
+	{
+		name(key);
+		out_ += json;
+		return *this;
+	}
+	// key: [ then the elements (each after a ',' but the first), then end_array().
+	json_writer &array(const char *key)
+	{
+		name(key);
+		out_ += '[';
+		first_ = true;
+		return *this;
+	}
+	json_writer &end_array()
+	{
+		out_ += ']';
+		first_ = false;
+		return *this;
+	}
+	std::string &out() { return out_; }
+
+private:
+	void name(const char *key)
+	{
+		if (!first_)
+			out_ += ',';
+		first_ = false;
+		out_ += '"';
+		out_ += key;
+		out_ += "\":";
+	}
+	std::string &out_;
+	bool first_ = true;
+};
+
 std::string json_string_array(const std::vector<std::string> &v)
 {
 	std::string out = "[";
@@ -83,59 +165,6 @@ std::string json_string_array(const std::vector<std::string> &v)
 		out += '"';
 	}
 	return out + "]";
-}
-
-std::string json_rule(const rule_origin &r)
-{
-	return json_object()
-		.num("id", r.rule_id)
-		.str("file", r.file)
-		.num("line", r.line)
-		.num("column", r.column)
-		.str("text", r.text)
-		.done();
-}
-
-std::string json_process(const decision_record &r)
-{
-	const process_info &p = r.process;
-	std::string ancestry = "[";
-	for (size_t i = 0; i < p.ancestry.size(); ++i) {
-		if (i)
-			ancestry += ',';
-		ancestry += json_object().num("pid", p.ancestry[i].pid).str("exe", p.ancestry[i].exe).done();
-	}
-	ancestry += ']';
-	json_object o;
-	o.num("pid", r.pid)
-		.num("tid", r.tid)
-		.num("ppid", r.ppid)
-		.num("uid", r.uid)
-		.num("gid", r.gid)
-		.str("comm", r.comm)
-		.str("exe", p.exe)
-		.str("cmdline", p.cmdline)
-		.boolean("cmdline_truncated", p.cmdline_truncated)
-		.num("start_boot_ns", p.start_boot_ns)
-		.boolean("exited", p.exited)
-		.num("cgroup_id", r.cgroup_id)
-		.str("cgroup", p.cgroup_path);
-	const container_info &c = p.container;
-	if (c.runtime != container_runtime::none)
-		o.raw("container", json_object()
-					   .str("runtime", runtime_name(c.runtime))
-					   .str("id", c.id)
-					   .str("pod_uid", c.pod_uid)
-					   .str("name", c.name)
-					   .boolean("conmon", c.conmon)
-					   .done());
-	else
-		o.raw("container", "null");
-	o.str("unit", c.unit);
-	o.raw("ancestry", ancestry);
-	if (!p.unreadable.empty())
-		o.raw("unreadable", json_string_array(p.unreadable));
-	return o.done();
 }
 
 // Inside a quoted field of the text format a '"' is escaped too.
@@ -281,7 +310,7 @@ std::string object_text(const decision_record &r)
 
 std::string exe_text(const decision_record &r)
 {
-	return text_escape(r.process.exe.empty() ? r.comm : r.process.exe);
+	return text_escape(r.process->exe.empty() ? r.comm : r.process->exe);
 }
 
 
@@ -296,10 +325,59 @@ const std::string &host_name()
 	return name;
 }
 
+namespace {
+
+// The record's process, in place ("process":{...}).
+void write_process(json_writer &w, const decision_record &r)
+{
+	const process_info &p = *r.process;
+	w.object("process")
+		.num("pid", r.pid)
+		.num("tid", r.tid)
+		.num("ppid", r.ppid)
+		.num("uid", r.uid)
+		.num("gid", r.gid)
+		.str("comm", r.comm)
+		.str("exe", p.exe)
+		.str("cmdline", p.cmdline)
+		.boolean("cmdline_truncated", p.cmdline_truncated)
+		.num("start_boot_ns", p.start_boot_ns)
+		.boolean("exited", p.exited)
+		.num("cgroup_id", r.cgroup_id)
+		.str("cgroup", p.cgroup_path);
+	const container_info &c = p.container;
+	if (c.runtime != container_runtime::none)
+		w.object("container")
+			.str("runtime", runtime_name(c.runtime))
+			.str("id", c.id)
+			.str("pod_uid", c.pod_uid)
+			.str("name", c.name)
+			.boolean("conmon", c.conmon)
+			.end();
+	else
+		w.raw("container", "null");
+	w.str("unit", c.unit);
+	w.array("ancestry");
+	for (size_t i = 0; i < p.ancestry.size(); ++i) {
+		if (i)
+			w.out() += ',';
+		w.begin().num("pid", p.ancestry[i].pid).str("exe", p.ancestry[i].exe).end();
+	}
+	w.end_array();
+	if (!p.unreadable.empty())
+		w.raw("unreadable", json_string_array(p.unreadable));
+	w.end();
+}
+
+} // namespace
+
 std::string format_json(const decision_record &r)
 {
-	json_object o;
-	o.str("type", "decision")
+	std::string out;
+	out.reserve(1024);
+	json_writer o(out);
+	o.begin()
+		.str("type", "decision")
 		.str("time", r.time)
 		.str("host", host_name())
 		.num("ts_boot_ns", r.ts_boot_ns)
@@ -310,32 +388,33 @@ std::string format_json(const decision_record &r)
 		.str("outcome", outcome_name(r.outcome))
 		.num("count", r.count)
 		.str("profile", r.rule.profile)
-		.num("profile_id", r.profile_id)
-		.raw("rule", json_rule(r.rule))
-		.raw("process", json_process(r));
+		.num("profile_id", r.profile_id);
+	o.object("rule")
+		.num("id", r.rule.rule_id)
+		.str("file", r.rule.file)
+		.num("line", r.rule.line)
+		.num("column", r.rule.column)
+		.str("text", r.rule.text)
+		.end();
+	write_process(o, r);
 	if (is_net(r)) {
-		json_object n;
-		n.str("family", r.family);
+		o.object("net").str("family", r.family);
 		if (r.hook == LTRACK_HOOK_SOCKET)
-			n.str("type", r.sock_type).str("proto", r.proto);
+			o.str("type", r.sock_type).str("proto", r.proto);
 		else if (r.family == "unix")
-			n.str("path", r.path);
+			o.str("path", r.path);
 		else
-			n.str("addr", r.addr_text).num("port", r.port).str("proto", r.proto);
-		o.raw("net", n.done());
+			o.str("addr", r.addr_text).num("port", r.port).str("proto", r.proto);
+		o.end();
 	} else if (r.hook == LTRACK_HOOK_PYTHON) {
 		// The global a pickle asked for (find_class), the code's file name
 		// (exec, compile) or the command (subprocess, system, execv).
-		o.raw("python", json_object()
-					.str("event", r.op)
-					.str(r.op == "find_class" ? "global" : "object", r.path)
-					.done());
+		o.object("python").str("event", r.op).str(r.op == "find_class" ? "global" : "object", r.path).end();
 	} else {
-		auto f = json_object();
-		f.str("path", r.path).boolean("path_partial", r.path_partial).str("dev", r.dev).num("ino", r.ino);
+		o.object("file").str("path", r.path).boolean("path_partial", r.path_partial).str("dev", r.dev).num("ino", r.ino);
 		if (r.ancestor)
-			f.boolean("ancestor", true);
-		o.raw("file", f.done());
+			o.boolean("ancestor", true);
+		o.end();
 	}
 	if (!r.op.empty() && r.hook != LTRACK_HOOK_PYTHON)
 		o.str("op", r.op);
@@ -369,7 +448,8 @@ std::string format_json(const decision_record &r)
 					.num("target_pid", r.target_pid)
 					.done());
 	o.boolean("walk_limit", r.walk_limit);
-	return o.done();
+	o.end();
+	return out;
 }
 
 std::string format_json(const loss_record &l)
@@ -390,12 +470,12 @@ std::string format_text(const decision_record &r)
 {
 	std::string s = r.time + " " + upper(severity_name(r.level)) + " " + outcome_name(r.outcome) + " " +
 			hook_name(r.hook) + " " + object_text(r) + " by " + exe_text(r) + "[" + std::to_string(r.pid) + "]";
-	if (!r.process.ancestry.empty())
-		s += " (parent " + text_escape(r.process.ancestry.front().exe) + "[" +
-		     std::to_string(r.process.ancestry.front().pid) + "])";
+	if (!r.process->ancestry.empty())
+		s += " (parent " + text_escape(r.process->ancestry.front().exe) + "[" +
+		     std::to_string(r.process->ancestry.front().pid) + "])";
 	else if (r.ppid)
 		s += " (parent [" + std::to_string(r.ppid) + "])";
-	const container_info &c = r.process.container;
+	const container_info &c = r.process->container;
 	if (c.runtime != container_runtime::none)
 		s += std::string(" in ") + runtime_name(c.runtime) + ":" + text_escape(c.id.substr(0, 12));
 	else if (!c.unit.empty())

@@ -280,11 +280,24 @@ void rotating_file_sink::sink_it_(const spdlog::details::log_msg &msg)
 {
 	spdlog::memory_buf_t line;
 	formatter_->format(msg, line);
+	write_record(line.data(), line.size());
+}
+
+void rotating_file_sink::write_line(std::string_view line)
+{
+	std::lock_guard lock(mutex_);
+	line_.assign(line);
+	line_ += '\n';
+	write_record(line_.data(), line_.size());
+}
+
+void rotating_file_sink::write_record(const char *data, size_t size)
+{
 	// A record larger than max_bytes gets a file of its own rather than
 	// being split.
-	if (cfg_.max_bytes != 0 && size_ > 0 && size_ + line.size() > cfg_.max_bytes)
+	if (cfg_.max_bytes != 0 && size_ > 0 && size_ + size > cfg_.max_bytes)
 		rotate();
-	write_all(line.data(), line.size());
+	write_all(data, size);
 	auto now = std::chrono::steady_clock::now();
 	if (cfg_.max_age_days != 0 && now - pruned_at_ > std::chrono::hours(1)) {
 		pruned_at_ = now;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace ltrack::tracing {
@@ -32,6 +33,10 @@ public:
 
 	uint64_t rotations() const { return rotations_; }
 	uint64_t write_errors() const { return write_errors_; }
+	// One record, as a message with the pattern "%v" is written (the line and
+	// a newline, by one write(2)), without spdlog's formatting on the way:
+	// the decision log's path for each record. Takes the sink's lock.
+	void write_line(std::string_view line);
 	// Blocks until background compression and pruning are done.
 	void wait_idle();
 
@@ -47,6 +52,9 @@ private:
 	bool reopen(std::string &error);
 	void rotate();
 	void write_all(const char *data, size_t size);
+	// With the lock held: rotation, the write, hourly age pruning.
+	void write_record(const char *data, size_t size);
+	std::string line_; // write_line's buffer (kept: no allocation per record)
 
 	rotation_config cfg_;
 	int fd_ = -1;

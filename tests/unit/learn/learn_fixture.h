@@ -47,7 +47,7 @@ inline decision_record rec(const std::string &hook, const std::string &object, c
 	r.rule.text = rule_text.empty() ? (hook == "exec" ? "exec default deny" : hook == "net" ? "network default deny" : "file default deny") : rule_text;
 	r.pid = 42;
 	r.comm = "wsh";
-	r.process.exe = "/usr/bin/wsh";
+	r.process.mut().exe = "/usr/bin/wsh";
 	if (hook == "net") {
 		// object: "unix:PATH" or "ADDR PORT PROTO"
 		if (object.rfind("unix:", 0) == 0) {

@@ -190,7 +190,7 @@ TEST(rotation, oversized_record_gets_its_own_file)
 	auto log = open_log(cfg);
 	ASSERT_TRUE(log);
 	decision_record big = numbered(1);
-	big.process.cmdline = std::string(2000, 'a');
+	big.process.mut().cmdline = std::string(2000, 'a');
 	log->write(numbered(7));
 	log->write(big);
 	log->write(numbered(8));

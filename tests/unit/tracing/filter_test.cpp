@@ -28,7 +28,7 @@ std::string error_of(const std::string &text)
 decision_record redis_connect(const char *addr, uint16_t port)
 {
 	decision_record r = test_records::connect(LTRACK_OUT_DENIED, AF_INET, addr, port);
-	r.process.container.name = "redis-cache";
+	r.process.mut().container.name = "redis-cache";
 	return r;
 }
 
@@ -196,7 +196,7 @@ TEST(filter_expression, quoted_strings)
 	decision_record r = test_records::file_denial();
 	r.path = "/srv/a \"b\"\\c";
 	EXPECT_TRUE(eval(R"(path="/srv/a \"b\"\\c")", r));
-	r.process.cmdline = "run && then || ;";
+	r.process.mut().cmdline = "run && then || ;";
 	EXPECT_TRUE(eval(R"(keyword="&& then ||")", r));
 }
 

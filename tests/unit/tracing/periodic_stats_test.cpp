@@ -27,7 +27,7 @@ TEST(PeriodicStats, CountsPerHookActionOutcomeProfileAndTopDeniers)
 	stats_window w;
 	decision_record other = file_denial();
 	other.pid = 7;
-	other.process.exe = "/usr/bin/curl";
+	other.process.mut().exe = "/usr/bin/curl";
 	for (int i = 0; i < 3; i++)
 		w.add(file_denial());
 	w.add(other);

@@ -143,7 +143,7 @@ TEST(Provenance, ForkExecOpenConnectEachNodeOnce)
 TEST(Provenance, UnseenParentIsDatedByTheLookupAndPidReuseIsTwoNodes)
 {
 	decision_record a = file_denial(), b = file_denial();
-	b.process.start_boot_ns = 900; // the same pid, a later process
+	b.process.mut().start_boot_ns = 900; // the same pid, a later process
 	provenance_options opt;
 	opt.boot_id = "boot-a";
 	std::vector<std::pair<uint32_t, uint64_t>> asked;

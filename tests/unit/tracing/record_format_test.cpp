@@ -144,7 +144,7 @@ TEST(json, hostile_path_stays_one_valid_line)
 {
 	decision_record r = test_records::file_denial();
 	r.path = "/tmp/evil\n{\"type\":\"decision\"}\x01\xff";
-	r.process.cmdline = "x\r\ny";
+	r.process.mut().cmdline = "x\r\ny";
 	r.comm = "a\"b";
 	std::string j = format_json(r);
 	EXPECT_EQ(j.find('\n'), std::string::npos);
