@@ -14,7 +14,7 @@
 // policy's symbols, the record, the counters, the recent history) and the
 // decision log (format, rotating file sink: 100 MB files, gzip in the
 // background as configured by default) in DIR (default: a new directory under
-// /tmp). Prints one JSON object:
+// /tmp; in a given DIR only decisions.log* files are replaced). Prints one JSON object:
 //   {"records":N,"procs":P,"format":"json",
 //    "record_size":432,"reps":[{"wall_s":W,"cpu_s":C},...]}
 // cpu_s is the replaying thread's CPU time (CLOCK_THREAD_CPUTIME_ID): records
@@ -238,8 +238,9 @@ int main(int argc, char **argv)
 		    format.c_str(), sizeof(ltrack_event));
 	for (long r = 0; r < reps; r++) {
 		std::error_code ec;
-		for (const auto &f : std::filesystem::directory_iterator(dir, ec))
-			std::filesystem::remove(f.path(), ec);
+		for (const auto &f : std::filesystem::directory_iterator(dir, ec)) // the last repetition's log
+			if (f.path().filename().string().rfind("decisions.log", 0) == 0)
+				std::filesystem::remove(f.path(), ec);
 		// A fresh pipeline each repetition: its process cache starts empty.
 		ltrack::decision_pipeline pipeline;
 		if (std::string err = pipeline.configure(policy.get(), log_path, false); !err.empty())
