@@ -20,7 +20,6 @@
 #           and a safetensors file of --model-mib MiB each (default 1024),
 #           page cache warm: MB/s. The checkpoint comes from /usr/bin/python3's
 #           torch (python3-torch); without it that row is left out, and said so.
-#           N = 10,000 and 100,000: wall and CPU seconds, peak resident memory.
 #   pipeline ltrack_pipeline_bench: recorded ring-buffer records replayed
 #           through the daemon's decode, process context, formatting and
 #           rotating decision log (JSON and text); records per CPU second of
@@ -187,7 +186,8 @@ n = r["records"]
 cpu = sorted(n / x["cpu_s"] for x in r["reps"])
 wall = sorted(n / x["wall_s"] for x in r["reps"])
 ok = "met" if statistics.median(cpu) >= 500000 else "not met"
-print(f"| {r[\"format\"]} | {statistics.median(cpu):,.0f} ({cpu[0]:,.0f}–{cpu[-1]:,.0f}) | "
+name = r["format"]
+print(f"| {name} | {statistics.median(cpu):,.0f} ({cpu[0]:,.0f}–{cpu[-1]:,.0f}) | "
       f"{statistics.median(wall):,.0f} ({wall[0]:,.0f}–{wall[-1]:,.0f}) | {ok} |")')")
 done
 rm -rf "$work/pipeline"
