@@ -31,8 +31,8 @@ std::vector<std::string> every_kind_of_record()
 	link.ancestor = true;
 	link.builtin = "launch_point";
 	link.model.verdict = "unsafe";
-	link.process.container = {};
-	link.process.unreadable = {"exe: Permission denied"};
+	link.process.mut().container = {};
+	link.process.mut().unreadable = {"exe: Permission denied"};
 	out.push_back(format_json(link));
 
 	out.push_back(format_json(test_records::connect(LTRACK_OUT_DENIED, AF_INET, "10.1.2.3", 443)));
