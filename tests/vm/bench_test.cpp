@@ -50,7 +50,7 @@ std::vector<json> smoke(const std::string &part, const std::string &sections)
 	temp_dir dir;
 	std::string out = dir / "bench.jsonl";
 	run_options opt;
-	opt.timeout = std::chrono::seconds(280); // a busy or 1.6x slower CI host: see slow_tests in tests/vm/run
+	opt.timeout = std::chrono::seconds(400); // a busy or 1.6x slower CI host: see slow_tests in tests/vm/run
 	run_result r = run({"/bin/bash", source_dir() + "/bench/guest.sh", "--smoke", "--part", part, "--build",
 			    build_dir(), "--out", out},
 			   opt);
