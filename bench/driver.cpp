@@ -81,7 +81,10 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 volatile std::sig_atomic_t stop_requested = 0;
-void request_stop(int) { stop_requested = 1; }
+void request_stop(int)
+{
+	stop_requested = 1;
+}
 
 [[noreturn]] void die(const std::string &what)
 {
@@ -208,7 +211,8 @@ int start_listener()
 	return ntohs(a.sin_port);
 }
 
-template <class Op> void timed(const char *name, long iters, long reps, Op op)
+template <class Op>
+void timed(const char *name, long iters, long reps, Op op)
 {
 	tally t;
 	std::vector<double> per_op;
@@ -454,7 +458,8 @@ void flood(const std::string &dir, long files, double seconds, long rate, long p
 			double took = 0;
 			tally t = open_files(dir, files, w, procs, seconds, double(rate) / double(procs), -1, took);
 			char line[128];
-			int len = std::snprintf(line, sizeof line, "%ld %ld %d %.6f\n", t.ok, t.failed, t.last_errno, took);
+			int len = std::snprintf(line, sizeof line, "%ld %ld %d %.6f\n", t.ok, t.failed, t.last_errno,
+						took);
 			if (write(p[1], line, static_cast<size_t>(len)) != len)
 				_exit(2);
 			_exit(0);
@@ -635,8 +640,10 @@ int main(int argc, char **argv)
 		while (!stop_requested &&
 		       (took = std::chrono::duration<double>(clock_type::now() - start).count()) < seconds) {
 			if (rate > 0) { // paced: operation n starts no earlier than n / RATE seconds in
-				auto due = start + std::chrono::duration_cast<clock_type::duration>(
-							   std::chrono::duration<double>(double(t.ok + t.failed) / double(rate)));
+				auto due =
+					start +
+					std::chrono::duration_cast<clock_type::duration>(
+						std::chrono::duration<double>(double(t.ok + t.failed) / double(rate)));
 				if (due > clock_type::now())
 					std::this_thread::sleep_until(due);
 			}
@@ -649,8 +656,9 @@ int main(int argc, char **argv)
 			    t.ok + t.failed, t.ok, t.failed, t.last_errno, took);
 	} else if (cmd == "flood") {
 		want(6);
-		flood(args[1], number(args[2].c_str(), "FILES"), static_cast<double>(number(args[3].c_str(), "SECONDS")),
-		      number(args[4].c_str(), "RATE"), number(args[5].c_str(), "PROCS"));
+		flood(args[1], number(args[2].c_str(), "FILES"),
+		      static_cast<double>(number(args[3].c_str(), "SECONDS")), number(args[4].c_str(), "RATE"),
+		      number(args[5].c_str(), "PROCS"));
 	} else if (cmd == "burst") {
 		want(3);
 		long n = number(args[2].c_str(), "COUNT");
@@ -659,7 +667,8 @@ int main(int argc, char **argv)
 		print_run("burst", t, took);
 	} else if (cmd == "drain") {
 		want(5);
-		drain(args[1], number(args[2].c_str(), "LINES"), static_cast<double>(number(args[3].c_str(), "TIMEOUT")),
+		drain(args[1], number(args[2].c_str(), "LINES"),
+		      static_cast<double>(number(args[3].c_str(), "TIMEOUT")),
 		      static_cast<pid_t>(number(args[4].c_str(), "PID")));
 	} else if (cmd == "mkfiles") {
 		want(3);

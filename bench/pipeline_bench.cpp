@@ -110,13 +110,26 @@ ltrack_event make_event(uint64_t i, uint64_t ts, const std::vector<pid_t> &pids,
 	e.dev = (8ull << 20) | 1;
 	e.ino = 100000 + i;
 	switch (i % 20) {
-	case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 11:
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+	case 4:
+	case 5:
+	case 6:
+	case 7:
+	case 8:
+	case 9:
+	case 10:
+	case 11:
 		e.hook = LTRACK_HOOK_FILE;
 		e.rule_id = rules[0];
 		std::snprintf(e.path, sizeof e.path, "/srv/data/private/shard-%03llu/part-%06llu.parquet",
 			      (unsigned long long)(i % 997), (unsigned long long)i);
 		break;
-	case 12: case 13: case 14:
+	case 12:
+	case 13:
+	case 14:
 		e.hook = LTRACK_HOOK_NET;
 		e.rule_id = rules[1];
 		e.dev = e.ino = 0;
@@ -129,15 +142,18 @@ ltrack_event make_event(uint64_t i, uint64_t ts, const std::vector<pid_t> &pids,
 		e.addr[14] = uint8_t(i >> 8);
 		e.addr[15] = uint8_t(i);
 		break;
-	case 15: case 16:
+	case 15:
+	case 16:
 		e.hook = LTRACK_HOOK_FILE;
 		e.rule_id = rules[2];
 		e.action = LTRACK_ACT_AUDIT;
 		e.mode = LTRACK_MODE_AUDIT;
 		e.outcome = LTRACK_OUT_WOULD_DENY;
-		std::snprintf(e.path, sizeof e.path, "/srv/data/shared/cache/%016llx.bin", (unsigned long long)(i * 2654435761u));
+		std::snprintf(e.path, sizeof e.path, "/srv/data/shared/cache/%016llx.bin",
+			      (unsigned long long)(i * 2654435761u));
 		break;
-	case 17: case 18:
+	case 17:
+	case 18:
 		e.hook = LTRACK_HOOK_EXEC;
 		e.rule_id = rules[3];
 		std::strcpy(e.path, "/usr/bin/curl");

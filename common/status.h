@@ -22,7 +22,8 @@ struct [[nodiscard]] status {
 };
 
 // A value, or the status that says why there is none.
-template <class T> class [[nodiscard]] result {
+template <class T>
+class [[nodiscard]] result {
 public:
 	result(T value) : value_(std::move(value)) {}
 	result(status failure) : failure_(std::move(failure)) { assert(!failure_.ok()); }

@@ -51,7 +51,8 @@ int run_check(const check_options &o)
 	for (const auto &name : o.verdicts) {
 		auto v = policy::parse_verdict(name);
 		if (!v) {
-			std::cerr << "--verdict " << name << ": use unscanned, safe, suspicious, unsafe, error or trusted\n";
+			std::cerr << "--verdict " << name
+				  << ": use unscanned, safe, suspicious, unsafe, error or trusted\n";
 			return 2;
 		}
 		verdicts.push_back(*v);
@@ -94,8 +95,9 @@ void add_check_command(CLI::App &app, context &ctx)
 {
 	auto o = std::make_shared<check_options>();
 	CLI::App *check = app.add_subcommand(
-		"check", "Compile a policy offline and print its errors (exit 1) or what it will enforce; with "
-			 "--explain-profile, say which rule decides one file open, exec, connect, socket, link/rename or mount, and why");
+		"check",
+		"Compile a policy offline and print its errors (exit 1) or what it will enforce; with "
+		"--explain-profile, say which rule decides one file open, exec, connect, socket, link/rename or mount, and why");
 	check->add_option("policy", o->policy, "Policy file (TOML)")->required();
 	check->add_flag("--json", o->json, "Machine-readable output");
 	check->add_flag("--no-resolve", o->no_resolve,
@@ -107,16 +109,19 @@ void add_check_command(CLI::App &app, context &ctx)
 	auto *exec = check->add_option("--exec", o->exec, "Explain executing this program");
 	auto *conn = check->add_option("--connect", o->connect,
 				       "Explain connecting to ADDR:PORT[/tcp|udp], [ADDR6]:PORT[/...] or unix:PATH");
-	auto *sock = check->add_option("--socket", o->socket,
-				       "Explain creating a socket: FAMILY[/TYPE[/PROTOCOL]] as the decision log names them "
-				       "(packet, inet/raw/icmp, netlink/raw/audit) or numbers");
-	auto *lnk = check->add_option("--link", o->link,
-				      "Explain a link or rename of this file or directory (refused when opening it is)");
-	auto *mnt = check->add_flag("--mount", o->mount, "Explain a mount change (mount, umount, move, pivot_root, ...)");
-	check->add_option("--verdict", o->verdicts,
-			  "Scanner verdict to assume for a model file with --path or --link: unscanned (default), safe, "
-			  "suspicious, unsafe, error, trusted (several: one explanation each, every verdict of a path "
-			  "before the next path)");
+	auto *sock =
+		check->add_option("--socket", o->socket,
+				  "Explain creating a socket: FAMILY[/TYPE[/PROTOCOL]] as the decision log names them "
+				  "(packet, inet/raw/icmp, netlink/raw/audit) or numbers");
+	auto *lnk = check->add_option(
+		"--link", o->link, "Explain a link or rename of this file or directory (refused when opening it is)");
+	auto *mnt =
+		check->add_flag("--mount", o->mount, "Explain a mount change (mount, umount, move, pivot_root, ...)");
+	check->add_option(
+		"--verdict", o->verdicts,
+		"Scanner verdict to assume for a model file with --path or --link: unscanned (default), safe, "
+		"suspicious, unsafe, error, trusted (several: one explanation each, every verdict of a path "
+		"before the next path)");
 	path->needs(prof);
 	exec->needs(prof);
 	conn->needs(prof);
@@ -131,8 +136,9 @@ void add_check_command(CLI::App &app, context &ctx)
 	check->callback([o, &ctx, prof] {
 		if (prof->count() && o->paths.empty() && o->exec.empty() && o->connect.empty() && o->socket.empty() &&
 		    o->link.empty() && !o->mount) {
-			std::cerr << "check: --explain-profile needs one of --path, --exec, --connect, --socket, --link or "
-				     "--mount\n";
+			std::cerr
+				<< "check: --explain-profile needs one of --path, --exec, --connect, --socket, --link or "
+				   "--mount\n";
 			ctx.exit_code = 2;
 			return;
 		}

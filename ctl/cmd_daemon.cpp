@@ -28,8 +28,7 @@ struct daemon_opts {
 // Under --json an error is {"error": ...} on stdout instead, with the same
 // exit status, and so is anything else: `as_json` turns a success reply
 // that is not JSON itself (mode, unload) into its object.
-int show(const daemon_reply &r, bool json = false,
-	 const std::function<std::string(const std::string &)> &as_json = {})
+int show(const daemon_reply &r, bool json = false, const std::function<std::string(const std::string &)> &as_json = {})
 {
 	if (!r.ok) {
 		if (json) {
@@ -97,7 +96,8 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 						    "any error is rejected and the active one stays");
 	socket_opt(reload);
 	reload->add_option("policy", *policy, "Policy file (default: the one ltrackd runs)");
-	reload->add_flag("--json", opts->json, "The outcome as one JSON object (counts and phase timings, or \"error\")");
+	reload->add_flag("--json", opts->json,
+			 "The outcome as one JSON object (counts and phase timings, or \"error\")");
 	reload->callback([&ctx, opts, policy] {
 		std::vector<std::string> f{"reload"};
 		if (!policy->empty()) {
@@ -139,7 +139,8 @@ void add_daemon_commands(CLI::App &app, context &ctx)
 		->required()
 		->check(CLI::IsMember(abi::names_of({LTRACK_MODE_ENFORCE, LTRACK_MODE_AUDIT, LTRACK_MODE_INHERIT})));
 	mode_cmd->add_option("--profile", *profile, "Only this profile");
-	mode_cmd->add_flag("--json", opts->json, "The outcome as one JSON object (\"mode\", \"profile\", or \"error\")");
+	mode_cmd->add_flag("--json", opts->json,
+			   "The outcome as one JSON object (\"mode\", \"profile\", or \"error\")");
 	mode_cmd->callback([&ctx, opts, mode, profile] {
 		std::vector<std::string> f{"mode", *mode};
 		if (!profile->empty())

@@ -15,8 +15,9 @@ namespace ltrack::ctl {
 void add_doctor_command(CLI::App &app, context &ctx)
 {
 	auto json = std::make_shared<bool>(false);
-	auto *cmd = app.add_subcommand("doctor", "Check that this kernel can enforce: BTF, bpf among the active LSMs, a "
-						 "trial BPF LSM load and attach (needs root)");
+	auto *cmd =
+		app.add_subcommand("doctor", "Check that this kernel can enforce: BTF, bpf among the active LSMs, a "
+					     "trial BPF LSM load and attach (needs root)");
 	cmd->add_flag("--json", *json, "The report as one JSON object (\"ok\", \"checks\")");
 	cmd->callback([&ctx, json] {
 		// The note goes to stderr under --json: stdout is one JSON document.

@@ -26,7 +26,8 @@ void add_export_command(CLI::App &app, context &ctx)
 						 "process, file and socket nodes and fork, exec, open, connect edges)");
 	cmd->add_option("--socket", o->socket, "ltrackd's control socket")->capture_default_str();
 	cmd->add_flag("--provenance", o->provenance, "Provenance graph (the only export format)")->required();
-	cmd->add_option("-o,--output", o->output, "Write to this file (replaced whole, never half-written); default stdout");
+	cmd->add_option("-o,--output", o->output,
+			"Write to this file (replaced whole, never half-written); default stdout");
 	add_selection_options(cmd, std::shared_ptr<std::vector<std::string>>(o, &o->filters));
 	cmd->callback([&ctx, o] {
 		std::vector<std::string> f{"events", "recent", "provenance"};

@@ -53,7 +53,8 @@ bool read_logs(const log_opts &o, const std::string &configured,
 	std::vector<std::string> files;
 	std::set<std::pair<dev_t, ino_t>> seen;
 	for (const auto &n : names) {
-		std::vector<std::string> these = o.no_backups ? std::vector<std::string>{n} : tracing::log_files_with_backups(n);
+		std::vector<std::string> these =
+			o.no_backups ? std::vector<std::string>{n} : tracing::log_files_with_backups(n);
 		if (these.empty())
 			these.push_back(n); // reported as unreadable below
 		for (const auto &f : these) {
@@ -75,15 +76,17 @@ bool read_logs(const log_opts &o, const std::string &configured,
 	if (st.problems.size() > 20)
 		std::cerr << "ltrackctl: ... and " << st.problems.size() - 20 << " more problems\n";
 	if (st.lost)
-		std::cerr << "ltrackctl: warning: the log says " << st.lost
-			  << " decision records were lost (ring buffer or write errors): what they held is missing here\n";
+		std::cerr
+			<< "ltrackctl: warning: the log says " << st.lost
+			<< " decision records were lost (ring buffer or write errors): what they held is missing here\n";
 	std::cerr << "ltrackctl: read " << st.decisions << " decision records from " << st.files << " file"
 		  << (st.files == 1 ? "" : "s") << "\n";
 	if (!ok)
 		return false;
 	if (!st.problems.empty() && !o.skip_malformed) {
 		std::cerr << "ltrackctl: " << st.problems.size()
-			  << (st.problems.size() == 1 ? " line is not a decision record" : " lines are not decision records")
+			  << (st.problems.size() == 1 ? " line is not a decision record"
+						      : " lines are not decision records")
 			  << "; fix or remove them, or pass --skip-malformed\n";
 		return false;
 	}
@@ -110,7 +113,8 @@ std::map<std::string, std::vector<std::string>> denied_names(const std::string &
 		toml::table root = toml::parse(text);
 		if (const toml::table *profiles = root["profile"].as_table())
 			for (const auto &[name, prof] : *profiles) {
-				const toml::array *rules = prof.as_table() ? (*prof.as_table())["file"]["rules"].as_array() : nullptr;
+				const toml::array *rules =
+					prof.as_table() ? (*prof.as_table())["file"]["rules"].as_array() : nullptr;
 				if (!rules)
 					continue;
 				for (const auto &r : *rules) {
@@ -119,7 +123,9 @@ std::map<std::string, std::vector<std::string>> denied_names(const std::string &
 						continue;
 					auto action = (*t)["action"].value<std::string>();
 					auto pat = (*t)["name"].value<std::string>();
-					if (pat && action && abi::is_refusing(abi::value_of<ltrack_action>(*action).value_or(LTRACK_ACT_NONE)))
+					if (pat && action &&
+					    abi::is_refusing(
+						    abi::value_of<ltrack_action>(*action).value_or(LTRACK_ACT_NONE)))
 						out[std::string(name.str())].push_back(*pat);
 				}
 			}
@@ -183,7 +189,8 @@ int run_learn(const learn_cli &o)
 	lo.denied_names = denied_names(text);
 	learn::learner l(lo);
 	tracing::log_read_stats st;
-	if (!read_logs(o.logs, configured_log, [&l](const tracing::decision_record &r) { l.add(r); }, st))
+	if (!read_logs(
+		    o.logs, configured_log, [&l](const tracing::decision_record &r) { l.add(r); }, st))
 		return 2;
 	learn::suggestion s = l.suggest();
 	if (s.records == 0)
@@ -209,8 +216,9 @@ int run_learn(const learn_cli &o)
 	copts.resolve_paths = base_compiles;
 	policy::compile_result c = policy::compile_string(merged, o.diff.empty() ? o.policy : o.diff, copts);
 	if (!c.policy) {
-		std::cerr << policy::format_all(c.diagnostics)
-			  << "ltrackctl: the learned policy does not compile (a bug: please report it); use --rules-only\n";
+		std::cerr
+			<< policy::format_all(c.diagnostics)
+			<< "ltrackctl: the learned policy does not compile (a bug: please report it); use --rules-only\n";
 		return 2;
 	}
 	if (!o.diff.empty())
@@ -233,7 +241,8 @@ int run_replay(const replay_cli &o)
 	}
 	learn::replayer rp;
 	tracing::log_read_stats st;
-	if (!read_logs(o.logs, c.policy->log.output_path, [&rp](const tracing::decision_record &r) { rp.add(r); }, st))
+	if (!read_logs(
+		    o.logs, c.policy->log.output_path, [&rp](const tracing::decision_record &r) { rp.add(r); }, st))
 		return 2;
 	learn::replay_result r = rp.run(*c.policy, policy::resolve_on_host);
 	if (o.json)
@@ -253,24 +262,29 @@ void add_learn_commands(CLI::App &app, context &ctx)
 		"learn", "Suggest the rules a policy lacks from its audit-mode decisions (would_deny records in the "
 			 "decision log, rotated backups included), grouped by directory with counts");
 	add_log_options(learn, lo->logs);
-	auto *pol = learn->add_option("--policy", lo->policy,
-				      "The current policy: print it with the learned rules merged in (valid for ltrackctl check)");
-	auto *diff = learn->add_option("--diff", lo->diff, "The current policy: print a unified diff that adds the learned rules");
+	auto *pol = learn->add_option(
+		"--policy", lo->policy,
+		"The current policy: print it with the learned rules merged in (valid for ltrackctl check)");
+	auto *diff = learn->add_option("--diff", lo->diff,
+				       "The current policy: print a unified diff that adds the learned rules");
 	pol->excludes(diff);
-	learn->add_flag("--rules-only", lo->rules_only, "Print only the learned rules, per profile section, to merge by hand");
+	learn->add_flag("--rules-only", lo->rules_only,
+			"Print only the learned rules, per profile section, to merge by hand");
 	learn->add_option("-o,--output", lo->output, "Write to this file (replaced whole) instead of stdout");
 	learn->add_option("--dir-min", lo->dir_min,
 			  "Files of one directory before a dir rule is suggested instead of file rules (0: never)")
 		->capture_default_str();
-	learn->add_flag("--include-denied", lo->include_denied, "Also learn from denied and killed (enforce-mode) decisions");
+	learn->add_flag("--include-denied", lo->include_denied,
+			"Also learn from denied and killed (enforce-mode) decisions");
 	learn->add_flag("--proc", lo->proc,
 			"Allow dir /proc when per-process /proc files (/proc/PID/..., /proc/self/...) were refused: no "
 			"narrower rule can name them");
 	learn->callback([&ctx, lo] { ctx.exit_code = run_learn(*lo); });
 
 	auto ro = std::make_shared<replay_cli>();
-	auto *replay = app.add_subcommand("replay", "Replay recorded decisions against a candidate policy: what would it "
-						    "refuse? (exit 1 if anything)");
+	auto *replay =
+		app.add_subcommand("replay", "Replay recorded decisions against a candidate policy: what would it "
+					     "refuse? (exit 1 if anything)");
 	replay->add_option("--policy", ro->policy, "The candidate policy")->required();
 	add_log_options(replay, ro->logs);
 	replay->add_flag("--json", ro->json, "One JSON object");

@@ -270,9 +270,9 @@ bool run_session::prepare_policy()
 void mark_filesystems(scan_waiter &w)
 {
 	static const std::set<std::string> pseudo{
-		"proc",	   "sysfs",	 "devtmpfs", "devpts",	 "cgroup",    "cgroup2",    "bpf",
-		"securityfs", "debugfs", "tracefs",  "mqueue",	 "hugetlbfs", "pstore",     "configfs",
-		"fusectl",    "efivarfs", "autofs",   "binfmt_misc", "rpc_pipefs", "nsfs",	    "selinuxfs"};
+		"proc",       "sysfs",    "devtmpfs", "devpts",      "cgroup",     "cgroup2", "bpf",
+		"securityfs", "debugfs",  "tracefs",  "mqueue",      "hugetlbfs",  "pstore",  "configfs",
+		"fusectl",    "efivarfs", "autofs",   "binfmt_misc", "rpc_pipefs", "nsfs",    "selinuxfs"};
 	std::ifstream in("/proc/self/mountinfo");
 	std::set<std::string> done;
 	for (std::string line; std::getline(in, line);) {
@@ -305,7 +305,8 @@ bool run_session::start_guard()
 	// the command. Runs that ended without cleaning up are cleaned first.
 	bpf_guard::clean_stale_runs();
 	if (mkdir(run_pins_root, 0700) < 0 && errno != EEXIST) {
-		say(std::string("creating ") + run_pins_root + ": " + std::strerror(errno) + " (is bpffs mounted on /sys/fs/bpf?)");
+		say(std::string("creating ") + run_pins_root + ": " + std::strerror(errno) +
+		    " (is bpffs mounted on /sys/fs/bpf?)");
 		return false;
 	}
 	pin_dir_ = bpf_guard::run_pin_dir(getpid());
@@ -518,9 +519,8 @@ void run_session::on_record(const tr::decision_record &r)
 	if (o_.kill_on_violation && !end_.killed_on_violation && abi::is_denial(r.outcome)) {
 		end_.killed_on_violation = true;
 		unsigned n = kill_governed(guard_, signalled_);
-		say("violation (" + tr::outcome_name(r.outcome) + " " + tr::hook_name(r.hook) + " " + tr::object_text(r) +
-		    "): killed " + std::to_string(n) +
-		    " process(es) of the run");
+		say("violation (" + tr::outcome_name(r.outcome) + " " + tr::hook_name(r.hook) + " " +
+		    tr::object_text(r) + "): killed " + std::to_string(n) + " process(es) of the run");
 	}
 }
 
@@ -554,7 +554,8 @@ void run_session::wait_for_command()
 	int exec_errno = 0;
 	if (read(exec_err_fd_, &exec_errno, sizeof exec_errno) == sizeof exec_errno && exec_errno) {
 		end_.exec_failed = true;
-		end_.exec_error = "cannot execute " + text_escape(o_.command.front()) + ": " + std::strerror(exec_errno);
+		end_.exec_error =
+			"cannot execute " + text_escape(o_.command.front()) + ": " + std::strerror(exec_errno);
 	}
 	// Unscanned files are refused again; what still waits is answered FAN_DENY.
 	session_.stop_waiter();
@@ -585,8 +586,9 @@ void add_run_command(CLI::App &app, context &ctx)
 		  "2 nothing refused but the command failed; 3 something was refused (or, with --audit, would "
 		  "have been); 4 --kill-on-violation killed the command; 5 decision records were dropped, so the "
 		  "record of what the command did is incomplete.");
-	c->add_option("--profile", o->profile, "Profile to run under (default: the policy's only profile; model-trial "
-						"for the built-in policy)");
+	c->add_option("--profile", o->profile,
+		      "Profile to run under (default: the policy's only profile; model-trial "
+		      "for the built-in policy)");
 	c->add_option("--policy", o->policy_path, "Policy file (default: the built-in model-trial policy)")
 		->check(CLI::ExistingFile);
 	c->add_flag("--audit", o->audit, "Refuse nothing; report what enforce mode would refuse");

@@ -43,7 +43,8 @@ struct excluder {
 	{
 		std::string full = p.string(), name = p.filename().string();
 		for (const std::string &g : globs)
-			if (fnmatch(g.c_str(), g.find('/') == std::string::npos ? name.c_str() : full.c_str(), 0) == 0) {
+			if (fnmatch(g.c_str(), g.find('/') == std::string::npos ? name.c_str() : full.c_str(), 0) ==
+			    0) {
 				excluded++;
 				return true;
 			}
@@ -108,19 +109,21 @@ void collect(const std::string &path, std::vector<file_report> &out, std::vector
 void print_text(const file_report &f, bool verbose)
 {
 	const sc::scan_result &r = f.result;
-	printf("%-10s %-14s %s\n", std::string(sc::verdict_name(r.verdict)).c_str(), std::string(sc::format_name(r.fmt)).c_str(), f.path.c_str());
+	printf("%-10s %-14s %s\n", std::string(sc::verdict_name(r.verdict)).c_str(),
+	       std::string(sc::format_name(r.fmt)).c_str(), f.path.c_str());
 	if (!f.sha256.empty())
 		printf("    sha256: %s\n", f.sha256.c_str());
 	if (r.verdict != LTRACK_VERDICT_SAFE)
 		for (const std::string &d : r.deciding)
 			printf("    decided by: %s\n", d.c_str());
-	if (!r.error.empty() && (r.verdict != LTRACK_VERDICT_ERROR || r.deciding.empty() || r.deciding.front() != r.error))
+	if (!r.error.empty() &&
+	    (r.verdict != LTRACK_VERDICT_ERROR || r.deciding.empty() || r.deciding.front() != r.error))
 		printf("    error: %s\n", r.error.c_str());
 	if (r.fmt == sc::format::python_pth && r.verdict == LTRACK_VERDICT_UNSAFE) {
 		// A site .pth with import lines is code that every interpreter
 		// reading its directory runs: unsafe as a model, but the site
 		// directories of the system's own Python hold such files by design.
-		struct stat st{};
+		struct stat st {};
 		bool root_owned = ::stat(f.path.c_str(), &st) == 0 && st.st_uid == 0 &&
 				  ::stat(fs::path(f.path).parent_path().c_str(), &st) == 0 && st.st_uid == 0 &&
 				  !(st.st_mode & S_IWOTH);
@@ -137,8 +140,8 @@ void print_text(const file_report &f, bool verbose)
 	}
 	if (verbose) {
 		for (const sc::import_ref &i : r.imports)
-			printf("    import %-9s %s.%s%s%s\n", std::string(kind_name(i.kind)).c_str(), i.module.c_str(), i.name.c_str(),
-			       i.where.empty() ? "" : " in ", i.where.c_str());
+			printf("    import %-9s %s.%s%s%s\n", std::string(kind_name(i.kind)).c_str(), i.module.c_str(),
+			       i.name.c_str(), i.where.empty() ? "" : " in ", i.where.c_str());
 		if (!r.detail.empty())
 			printf("    detail: %s\n", r.detail.c_str());
 	}
@@ -167,8 +170,9 @@ void print_json_file(const file_report &f, bool first)
 	printf("], \"imports\": [");
 	for (size_t i = 0; i < r.imports.size(); i++) {
 		const sc::import_ref &imp = r.imports[i];
-		printf("%s{\"module\": %s, \"name\": %s, \"kind\": %s, \"where\": %s}", i ? ", " : "", json_string(imp.module).c_str(),
-		       json_string(imp.name).c_str(), json_string(kind_name(imp.kind)).c_str(), json_string(imp.where).c_str());
+		printf("%s{\"module\": %s, \"name\": %s, \"kind\": %s, \"where\": %s}", i ? ", " : "",
+		       json_string(imp.module).c_str(), json_string(imp.name).c_str(),
+		       json_string(kind_name(imp.kind)).c_str(), json_string(imp.where).c_str());
 	}
 	printf("], \"error\": %s, \"detail\": %s}\n", json_string(r.error).c_str(), json_string(r.detail).c_str());
 }
@@ -176,7 +180,8 @@ void print_json_file(const file_report &f, bool first)
 void print_json_summary(const summary &sum)
 {
 	printf("],\n \"summary\": {\"files\": %llu, \"bytes\": %llu, \"excluded\": %llu, \"seconds\": %.3f",
-	       (unsigned long long)sum.files, (unsigned long long)sum.bytes, (unsigned long long)sum.excluded, sum.seconds);
+	       (unsigned long long)sum.files, (unsigned long long)sum.bytes, (unsigned long long)sum.excluded,
+	       sum.seconds);
 	for (uint32_t v : {LTRACK_VERDICT_SAFE, LTRACK_VERDICT_SUSPICIOUS, LTRACK_VERDICT_UNSAFE, LTRACK_VERDICT_ERROR})
 		printf(", %s: %llu", json_string(sc::verdict_name(v)).c_str(), (unsigned long long)sum.by_verdict[v]);
 	printf("}}\n");
@@ -190,7 +195,10 @@ constexpr std::size_t progress_min_files = 20;
 
 class progress_line {
 public:
-	explicit progress_line(std::size_t total) : total_(total), on_(isatty(STDERR_FILENO) == 1 && total > progress_min_files) {}
+	explicit progress_line(std::size_t total)
+	    : total_(total), on_(isatty(STDERR_FILENO) == 1 && total > progress_min_files)
+	{
+	}
 	~progress_line() { wipe(); }
 
 	void show(std::size_t done, uint64_t bytes, const std::string &path)
@@ -204,7 +212,8 @@ public:
 		std::string name = text_escape(path);
 		if (name.size() > 50)
 			name = "..." + name.substr(name.size() - 47);
-		fprintf(stderr, "\r\033[K[%zu/%zu] %.1f MiB %s", done, total_, double(bytes) / (1024.0 * 1024.0), name.c_str());
+		fprintf(stderr, "\r\033[K[%zu/%zu] %.1f MiB %s", done, total_, double(bytes) / (1024.0 * 1024.0),
+			name.c_str());
 		fflush(stderr);
 		drawn_ = true;
 	}
@@ -230,8 +239,10 @@ void print_summary(const summary &sum)
 	double mib = double(sum.bytes) / (1024.0 * 1024.0);
 	printf("scanned %llu file%s (%.1f MiB) in %.2f s: %llu safe, %llu suspicious, %llu unsafe, %llu error",
 	       (unsigned long long)sum.files, sum.files == 1 ? "" : "s", mib, sum.seconds,
-	       (unsigned long long)sum.by_verdict[LTRACK_VERDICT_SAFE], (unsigned long long)sum.by_verdict[LTRACK_VERDICT_SUSPICIOUS],
-	       (unsigned long long)sum.by_verdict[LTRACK_VERDICT_UNSAFE], (unsigned long long)sum.by_verdict[LTRACK_VERDICT_ERROR]);
+	       (unsigned long long)sum.by_verdict[LTRACK_VERDICT_SAFE],
+	       (unsigned long long)sum.by_verdict[LTRACK_VERDICT_SUSPICIOUS],
+	       (unsigned long long)sum.by_verdict[LTRACK_VERDICT_UNSAFE],
+	       (unsigned long long)sum.by_verdict[LTRACK_VERDICT_ERROR]);
 	if (sum.excluded)
 		printf("; %llu excluded", (unsigned long long)sum.excluded);
 	printf("\n");
@@ -304,19 +315,24 @@ int run_scan(const scan_options &opt)
 void add_scan_command(CLI::App &app, context &ctx)
 {
 	auto opt = std::make_shared<scan_options>();
-	CLI::App *cmd = app.add_subcommand("scan", "scan model files for code a loader would run (pickle imports); directories recurse");
+	CLI::App *cmd = app.add_subcommand(
+		"scan", "scan model files for code a loader would run (pickle imports); directories recurse");
 	cmd->add_option("paths", opt->paths, "model files or directories")->required();
-	cmd->add_flag("--json", opt->json, "print one JSON document: an object per file, each written as soon as it is decided, then a summary");
+	cmd->add_flag(
+		"--json", opt->json,
+		"print one JSON document: an object per file, each written as soon as it is decided, then a summary");
 	cmd->add_flag("-v,--verbose", opt->verbose, "also list every import and what was seen");
 	cmd->add_flag("--sha256", opt->digest, "also print each file's SHA-256 (for the policy's trusted list)");
-	cmd->add_option("--exclude", opt->excludes,
-			"skip files and directories matching GLOB (repeatable; without '/' it matches names, with '/' whole paths)")
+	cmd->add_option(
+		   "--exclude", opt->excludes,
+		   "skip files and directories matching GLOB (repeatable; without '/' it matches names, with '/' whole paths)")
 		->type_name("GLOB")
 		->take_all()
 		->allow_extra_args(false);
-	cmd->footer("Each verdict is printed as soon as the file is scanned; with more than 20 files and stderr a terminal, "
-		    "progress is shown on stderr.\nExit status: 0 all safe, 1 something unsafe or suspicious, 2 an error and "
-		    "nothing flagged.");
+	cmd->footer(
+		"Each verdict is printed as soon as the file is scanned; with more than 20 files and stderr a terminal, "
+		"progress is shown on stderr.\nExit status: 0 all safe, 1 something unsafe or suspicious, 2 an error and "
+		"nothing flagged.");
 	cmd->callback([opt, &ctx] { ctx.exit_code = run_scan(*opt); });
 }
 

@@ -27,11 +27,13 @@ result<unique_fd> connect_daemon(const std::string &path)
 	if (connect(fd.get(), reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0) {
 		int err = errno;
 		if (err == ENOENT || err == ECONNREFUSED)
-			return status::fail("ltrackd is not running (nothing listens on " + path +
-						    "); start it with `systemctl start ltrackd` or `ltrackd --policy FILE`",
-					    err);
+			return status::fail(
+				"ltrackd is not running (nothing listens on " + path +
+					"); start it with `systemctl start ltrackd` or `ltrackd --policy FILE`",
+				err);
 		if (err == EACCES)
-			return status::fail("cannot reach ltrackd at " + path + ": permission denied (run as root)", err);
+			return status::fail("cannot reach ltrackd at " + path + ": permission denied (run as root)",
+					    err);
 		return status::fail("cannot reach ltrackd at " + path + ": " + std::strerror(err), err);
 	}
 	return fd;
@@ -88,7 +90,8 @@ daemon_reply stream_daemon(const std::string &socket_path, const std::vector<std
 	}
 	conn->reset();
 	if (first && r.body.empty())
-		r.body = send_error.empty() ? "ltrackd closed the connection without a reply (see its log)" : send_error;
+		r.body =
+			send_error.empty() ? "ltrackd closed the connection without a reply (see its log)" : send_error;
 	return r;
 }
 

@@ -23,6 +23,7 @@ daemon_reply ask_daemon(const std::string &socket_path, const std::vector<std::s
 
 // Streams a reply line by line until the daemon closes or on_line returns false.
 daemon_reply stream_daemon(const std::string &socket_path, const std::vector<std::string> &fields,
-			   const std::function<bool(const std::string &)> &on_line, const progress_fn &on_progress = {});
+			   const std::function<bool(const std::string &)> &on_line,
+			   const progress_fn &on_progress = {});
 
 } // namespace ltrack::ctl

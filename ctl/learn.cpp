@@ -37,7 +37,8 @@ bool utf8_valid(const std::string &s)
 				return false;
 			cp = cp << 6 | (d & 0x3f);
 		}
-		if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 			return false;
 		i += n;
 	}
@@ -59,7 +60,8 @@ bool under(const std::string &path, const std::string &dir)
 {
 	if (dir == "/")
 		return true;
-	return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+	return path == dir ||
+	       (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
 }
 
 // realpath(3), or "" when the path does not resolve.
@@ -87,8 +89,8 @@ bool risky_dir(const std::string &dir)
 {
 	if (dir == "/" || std::count(dir.begin(), dir.end(), '/') < 2)
 		return true;
-	static const char *const risky[] = {"/etc", "/home", "/root", "/run", "/var/run", "/tmp", "/var/tmp", "/dev/shm",
-					    "/proc", "/var/lib", "/var/spool", "/boot"};
+	static const char *const risky[] = {"/etc",     "/home",    "/root", "/run",     "/var/run",   "/tmp",
+					    "/var/tmp", "/dev/shm", "/proc", "/var/lib", "/var/spool", "/boot"};
 	for (const char *r : risky)
 		if (under(dir, r))
 			return true;
@@ -129,7 +131,8 @@ bool list_subtree_host(const std::string &dir, std::vector<std::string> &names)
 			names.push_back(n);
 			std::string full = d + "/" + n;
 			struct stat st;
-			if (e->d_type == DT_DIR || (e->d_type == DT_UNKNOWN && ::lstat(full.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
+			if (e->d_type == DT_DIR ||
+			    (e->d_type == DT_UNKNOWN && ::lstat(full.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
 				todo.push_back(full);
 		}
 		::closedir(h);
@@ -188,7 +191,8 @@ bool name_matches(const std::string &pattern, const std::string &name)
 	if (pattern.size() > 2 && pattern[0] == '*' && pattern[1] == '.') {
 		std::string suffix = pattern.substr(1);
 		// As the kernel tries suffixes: at a dot that is not the name's first byte.
-		return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+		return name.size() > suffix.size() &&
+		       name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 	}
 	return pattern == name;
 }
@@ -307,7 +311,8 @@ void learner::add(const tracing::decision_record &r)
 	else if (r.hook == LTRACK_HOOK_SOCKET)
 		obj = r.family + "/" + r.sock_type + (r.proto.empty() ? "" : "/" + r.proto);
 	else if (r.hook == LTRACK_HOOK_TAMPER)
-		obj = r.tamper_op + (r.tamper_arg.empty() ? "" : " " + r.tamper_arg) + (r.path.empty() ? "" : " " + r.path);
+		obj = r.tamper_op + (r.tamper_arg.empty() ? "" : " " + r.tamper_arg) +
+		      (r.path.empty() ? "" : " " + r.path);
 	else
 		obj = r.cred_op;
 	if ((r.hook == LTRACK_HOOK_FILE || r.hook == LTRACK_HOOK_EXEC || r.hook == LTRACK_HOOK_MODEL) && r.path_partial)
@@ -318,7 +323,8 @@ void learner::add(const tracing::decision_record &r)
 	s.decisions += r.count;
 	s.records++;
 	if (s.rule_text.empty()) {
-		s.rule_text = r.rule.text + (r.rule.file.empty() ? "" : " (" + r.rule.file + ":" + num(r.rule.line) + ")");
+		s.rule_text =
+			r.rule.text + (r.rule.file.empty() ? "" : " (" + r.rule.file + ":" + num(r.rule.line) + ")");
 		s.by_default = is_default_rule(r);
 		s.verdict = r.model.verdict;
 	}
@@ -337,18 +343,22 @@ suggestion learner::suggest() const
 		profile_suggestion ps;
 		ps.name = profile;
 		auto not_learned = [&ps](const std::string &what, const std::string &why, uint64_t n) {
-			ps.not_learned.push_back(comment_safe(what) + " (" + plural(n, "decision", "decisions") + "): " + comment_safe(why));
+			ps.not_learned.push_back(comment_safe(what) + " (" + plural(n, "decision", "decisions") +
+						 "): " + comment_safe(why));
 		};
-		auto denied_names = opt_.denied_names.count(profile) ? opt_.denied_names.at(profile) : std::vector<std::string>{};
+		auto denied_names =
+			opt_.denied_names.count(profile) ? opt_.denied_names.at(profile) : std::vector<std::string>{};
 		// Paths a rule cannot name exactly: partial, lossy, pid-specific.
 		auto unusable = [&](const std::string &obj, const seen &s) {
 			if (obj.rfind("\x01partial\t", 0) == 0) {
-				not_learned(obj.substr(9), "only the final name is known (path_partial); add a rule by hand",
+				not_learned(obj.substr(9),
+					    "only the final name is known (path_partial); add a rule by hand",
 					    s.decisions);
 				return true;
 			}
 			if (obj.rfind("\x01walk\t", 0) == 0) {
-				not_learned(obj.substr(6), "refused at the ancestor walk bound (more than 64 directories deep)",
+				not_learned(obj.substr(6),
+					    "refused at the ancestor walk bound (more than 64 directories deep)",
 					    s.decisions);
 				return true;
 			}
@@ -359,12 +369,16 @@ suggestion learner::suggest() const
 			// The JSON log writes bytes that are not UTF-8 as U+FFFD: the
 			// real name is lost, and a rule must not name another file.
 			if (obj.find("\xef\xbf\xbd") != std::string::npos || !utf8_valid(obj)) {
-				not_learned(obj, "the log does not hold this name's exact bytes (not UTF-8); add a rule by hand",
-					    s.decisions);
+				not_learned(
+					obj,
+					"the log does not hold this name's exact bytes (not UTF-8); add a rule by hand",
+					s.decisions);
 				return true;
 			}
 			if (!s.by_default) {
-				not_learned(obj, "refused by an explicit rule: " + s.rule_text + "; change that rule if it is wrong",
+				not_learned(obj,
+					    "refused by an explicit rule: " + s.rule_text +
+						    "; change that rule if it is wrong",
 					    s.decisions);
 				return true;
 			}
@@ -372,8 +386,11 @@ suggestion learner::suggest() const
 			// compiled to the inode its path reaches now: if that is through
 			// a symlink planted since, the rule would allow something else.
 			// (/proc's own links, self and mounts, are what they are.)
-			if (std::string real = under(obj, "/proc") ? obj : real_path(obj); !real.empty() && real != obj) {
-				not_learned(obj, "now resolves to " + real + ", not to itself: add a rule by hand after checking why",
+			if (std::string real = under(obj, "/proc") ? obj : real_path(obj);
+			    !real.empty() && real != obj) {
+				not_learned(obj,
+					    "now resolves to " + real +
+						    ", not to itself: add a rule by hand after checking why",
 					    s.decisions);
 				return true;
 			}
@@ -396,27 +413,36 @@ suggestion learner::suggest() const
 						continue;
 					}
 					if (obj.size() > 10 && obj.compare(obj.size() - 10, 10, " (deleted)") == 0) {
-						not_learned(obj, "the file was deleted when it was opened: no rule can name it", s.decisions);
+						not_learned(
+							obj,
+							"the file was deleted when it was opened: no rule can name it",
+							s.decisions);
 						continue;
 					}
 					by_dir[parent_of(obj)].push_back({obj, &s});
 				}
 				if (ps.proc_files) {
-					std::string what = plural(ps.proc_files, "per-process /proc file", "per-process /proc files") + " (" +
-							   plural(ps.proc_decisions, "decision", "decisions") + ")";
+					std::string what = plural(ps.proc_files, "per-process /proc file",
+								  "per-process /proc files") +
+							   " (" + plural(ps.proc_decisions, "decision", "decisions") +
+							   ")";
 					if (opt_.allow_proc) {
 						learned_rule lr;
 						lr.toml = "{ action = \"allow\", dir = \"/proc\" }";
 						lr.group = "/proc";
 						lr.decisions = ps.proc_decisions;
 						lr.objects = ps.proc_files;
-						lr.comment = what + ": only a dir rule on /proc covers them; it also reaches other processes' "
-								    "/proc files (as far as the kernel's own checks let them)";
+						lr.comment =
+							what +
+							": only a dir rule on /proc covers them; it also reaches other processes' "
+							"/proc files (as far as the kernel's own checks let them)";
 						ps.file.push_back(lr);
 					} else {
-						ps.not_learned.push_back(what + ": a rule on one pid would not hold for the next process; only "
-										"{ action = \"allow\", dir = \"/proc\" } covers them, which also reaches "
-										"other processes' /proc files: add it by hand, or learn with --proc");
+						ps.not_learned.push_back(
+							what +
+							": a rule on one pid would not hold for the next process; only "
+							"{ action = \"allow\", dir = \"/proc\" } covers them, which also reaches "
+							"other processes' /proc files: add it by hand, or learn with --proc");
 					}
 				}
 				for (const auto &[dir, files] : by_dir) {
@@ -427,7 +453,8 @@ suggestion learner::suggest() const
 					bool as_dir = opt_.dir_min && files.size() >= opt_.dir_min;
 					if (as_dir && risky_dir(dir)) {
 						as_dir = false;
-						why_not = "top-level, system configuration, home, scratch or /proc directory";
+						why_not =
+							"top-level, system configuration, home, scratch or /proc directory";
 					}
 					if (as_dir && holds_sensitive_target(dir)) {
 						as_dir = false;
@@ -435,15 +462,18 @@ suggestion learner::suggest() const
 					}
 					if (as_dir) {
 						std::vector<std::string> names;
-						if (!opt_.inspect_host || real_path(dir) != dir || !lister(dir, names)) {
+						if (!opt_.inspect_host || real_path(dir) != dir ||
+						    !lister(dir, names)) {
 							as_dir = false;
 							why_not = "its contents cannot be checked on this host";
 						} else {
 							for (const auto &n : names)
 								if (sensitive_name(n, denied_names)) {
 									as_dir = false;
-									why_not = "it holds a file named " + comment_safe(n) +
-										  ", which the sensitive-files set or the profile denies";
+									why_not =
+										"it holds a file named " +
+										comment_safe(n) +
+										", which the sensitive-files set or the profile denies";
 									break;
 								}
 						}
@@ -456,9 +486,11 @@ suggestion learner::suggest() const
 						lr.group = dir;
 						lr.decisions = total;
 						lr.objects = files.size();
-						lr.comment = comment_safe(dir) + ": " + plural(files.size(), "file", "files") + ", " +
-							     plural(total, "decision", "decisions") +
-							     "; a dir rule also allows files created here later, whatever their name";
+						lr.comment =
+							comment_safe(dir) + ": " +
+							plural(files.size(), "file", "files") + ", " +
+							plural(total, "decision", "decisions") +
+							"; a dir rule also allows files created here later, whatever their name";
 						ps.file.push_back(lr);
 						continue;
 					}
@@ -474,9 +506,12 @@ suggestion learner::suggest() const
 						lr.decisions = s->decisions;
 						lr.objects = 1;
 						if (first)
-							lr.comment = comment_safe(dir) + ": " + plural(files.size(), "file", "files") + ", " +
-								     plural(total, "decision", "decisions") +
-								     (why_not.empty() ? "" : " (no dir rule: " + why_not + ")");
+							lr.comment =
+								comment_safe(dir) + ": " +
+								plural(files.size(), "file", "files") + ", " +
+								plural(total, "decision", "decisions") +
+								(why_not.empty() ? ""
+										 : " (no dir rule: " + why_not + ")");
 						first = false;
 						ps.file.push_back(lr);
 					}
@@ -494,41 +529,50 @@ suggestion learner::suggest() const
 					lr.decisions = s.decisions;
 					lr.objects = 1;
 					lr.comment = "executed " + plural(s.decisions, "time", "times");
-					static const char *const shells[] = {"sh", "bash", "dash", "zsh", "busybox", "curl", "wget",
-									     "nc", "ncat", "socat", "python3", "perl"};
+					static const char *const shells[] = {"sh",      "bash",  "dash",    "zsh",
+									     "busybox", "curl",  "wget",    "nc",
+									     "ncat",    "socat", "python3", "perl"};
 					std::string b = base_of(obj);
 					for (const char *sh : shells)
 						if (b == sh)
-							lr.comment += "; note: " + std::string(sh) +
-								      " runs whatever it is told: the profile's other rules still govern it";
+							lr.comment +=
+								"; note: " + std::string(sh) +
+								" runs whatever it is told: the profile's other rules still govern it";
 					ps.exec.push_back(lr);
 				}
 			} else if (hook == "model") {
 				for (const auto &[obj, s] : objects)
-					not_learned(obj.rfind("\x01", 0) == 0 ? obj.substr(obj.find('\t') + 1) : obj,
-						    "refused by the model layer (verdict " + (s.verdict.empty() ? "?" : s.verdict) +
-							    "): never learned; scan it (ltrackctl scan), and trust it only after review",
-						    s.decisions);
+					not_learned(
+						obj.rfind("\x01", 0) == 0 ? obj.substr(obj.find('\t') + 1) : obj,
+						"refused by the model layer (verdict " +
+							(s.verdict.empty() ? "?" : s.verdict) +
+							"): never learned; scan it (ltrackctl scan), and trust it only after review",
+						s.decisions);
 			} else if (hook == "net") {
 				// (family, addr, proto) -> ports
-				std::map<std::tuple<std::string, std::string, std::string>, std::pair<std::set<unsigned>, uint64_t>> ip;
+				std::map<std::tuple<std::string, std::string, std::string>,
+					 std::pair<std::set<unsigned>, uint64_t>>
+					ip;
 				for (const auto &[obj, s] : objects) {
 					auto f = split_tab(obj);
 					if (!s.by_default) {
-						not_learned(f.size() > 1 ? f[1] : obj, "refused by an explicit rule: " + s.rule_text,
-							    s.decisions);
+						not_learned(f.size() > 1 ? f[1] : obj,
+							    "refused by an explicit rule: " + s.rule_text, s.decisions);
 						continue;
 					}
 					if (f[0] == "unix") {
 						std::string path = f.size() > 1 ? f[1] : "";
-						if (path.empty() || path.find("\xef\xbf\xbd") != std::string::npos || !utf8_valid(path)) {
-							not_learned("unix:" + path, "no usable socket name in the log", s.decisions);
+						if (path.empty() || path.find("\xef\xbf\xbd") != std::string::npos ||
+						    !utf8_valid(path)) {
+							not_learned("unix:" + path, "no usable socket name in the log",
+								    s.decisions);
 							continue;
 						}
 						if (host_control_socket(path)) {
-							not_learned("unix:" + path,
-								    "a host control socket (set host-control-sockets): never learned",
-								    s.decisions);
+							not_learned(
+								"unix:" + path,
+								"a host control socket (set host-control-sockets): never learned",
+								s.decisions);
 							continue;
 						}
 						learned_rule lr;
@@ -537,12 +581,15 @@ suggestion learner::suggest() const
 						lr.toml = "{ action = \"allow\", unix = " + q + " }";
 						lr.decisions = s.decisions;
 						lr.objects = 1;
-						lr.comment = "unix:" + comment_safe(path) + ", " + plural(s.decisions, "decision", "decisions");
+						lr.comment = "unix:" + comment_safe(path) + ", " +
+							     plural(s.decisions, "decision", "decisions");
 						ps.network.push_back(lr);
 						continue;
 					}
-					if (f.size() < 4 || f[1].empty() || f[1].find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos) {
-						not_learned(f.size() > 1 ? f[1] : obj, "no usable destination address in the log", s.decisions);
+					if (f.size() < 4 || f[1].empty() ||
+					    f[1].find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos) {
+						not_learned(f.size() > 1 ? f[1] : obj,
+							    "no usable destination address in the log", s.decisions);
 						continue;
 					}
 					std::string proto = f[3] == "tcp" || f[3] == "udp" ? f[3] : "any";
@@ -552,14 +599,18 @@ suggestion learner::suggest() const
 				}
 				for (const auto &[k, v] : ip) {
 					const auto &[family, addr, proto] = k;
-					std::string cidr = addr + (family == "inet6" || addr.find(':') != std::string::npos ? "/128" : "/32");
+					std::string cidr =
+						addr + (family == "inet6" || addr.find(':') != std::string::npos
+								? "/128"
+								: "/32");
 					std::string ports;
 					for (unsigned p : v.first)
 						ports += (ports.empty() ? "" : ", ") + num(p);
 					if (v.first.size() > 1)
 						ports = "[" + ports + "]";
 					learned_rule lr;
-					lr.toml = "{ action = \"allow\", to = \"" + cidr + "\", ports = " + ports + ", proto = \"" + proto + "\" }";
+					lr.toml = "{ action = \"allow\", to = \"" + cidr + "\", ports = " + ports +
+						  ", proto = \"" + proto + "\" }";
 					lr.decisions = v.second;
 					lr.objects = v.first.size();
 					lr.comment = addr + " " + plural(v.first.size(), "port", "ports") + ", " +
@@ -572,17 +623,20 @@ suggestion learner::suggest() const
 					static const auto probe = [] {
 						policy::compile_options co;
 						co.resolve_paths = false;
-						return policy::compile_string("[profile.p]\nall = true\n[profile.p.network]\nsockets = []\n",
-									      "probe", co);
+						return policy::compile_string(
+							"[profile.p]\nall = true\n[profile.p.network]\nsockets = []\n",
+							"probe", co);
 					}();
 					std::string spec = obj;
 					// the log prints a socket without protocol as FAMILY/TYPE/
 					if (!spec.empty() && spec.back() == '/')
 						spec.pop_back();
-					auto ex = probe.policy ? policy::explain_socket(*probe.policy, "p", spec) : policy::explain_result{};
+					auto ex = probe.policy ? policy::explain_socket(*probe.policy, "p", spec)
+							       : policy::explain_result{};
 					if (!ex.ex || ex.ex->socket_kind.empty()) {
-						not_learned("socket " + obj, "cannot tell which sockets entry it needs" +
-										     (ex.error.empty() ? "" : ": " + ex.error),
+						not_learned("socket " + obj,
+							    "cannot tell which sockets entry it needs" +
+								    (ex.error.empty() ? "" : ": " + ex.error),
 							    s.decisions);
 						continue;
 					}
@@ -592,12 +646,14 @@ suggestion learner::suggest() const
 			} else if (hook == "tamper") {
 				// No rule allows these: self-protection refuses them whatever the policy says.
 				for (const auto &[obj, s] : objects)
-					not_learned(hook + " " + obj,
-						    "never learned: an attempt on ltrack itself (treat the process as compromised)",
-						    s.decisions);
+					not_learned(
+						hook + " " + obj,
+						"never learned: an attempt on ltrack itself (treat the process as compromised)",
+						s.decisions);
 			} else {
 				for (const auto &[obj, s] : objects)
-					not_learned(hook + " " + obj, "not learned: decide privilege rules by hand", s.decisions);
+					not_learned(hook + " " + obj, "not learned: decide privilege rules by hand",
+						    s.decisions);
 			}
 		}
 		out.profiles.push_back(std::move(ps));
@@ -632,7 +688,8 @@ std::string sockets_list(const std::set<std::string> &s)
 std::string profile_key(const std::string &name)
 {
 	// Profile names are letters, digits, '-', '_', '.': a '.' needs quoting.
-	if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == std::string::npos)
+	if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") ==
+	    std::string::npos)
 		return name;
 	std::string q;
 	toml_quote(name, q);
@@ -660,8 +717,8 @@ std::string render_fragment(const suggestion &s)
 	std::string out = header(s);
 	for (const auto &p : s.profiles) {
 		std::string key = profile_key(p.name);
-		out += "\n# profile " + comment_safe(p.name) + ": " + plural(p.file.size(), "file rule", "file rules") + ", " +
-		       plural(p.exec.size(), "exec rule", "exec rules") + ", " +
+		out += "\n# profile " + comment_safe(p.name) + ": " + plural(p.file.size(), "file rule", "file rules") +
+		       ", " + plural(p.exec.size(), "exec rule", "exec rules") + ", " +
 		       plural(p.network.size(), "network rule", "network rules") + ", " +
 		       plural(p.sockets.size(), "socket kind", "socket kinds") + "\n";
 		for (const auto &n : p.not_learned)
@@ -673,8 +730,8 @@ std::string render_fragment(const suggestion &s)
 		if (!p.network.empty() || !p.sockets.empty()) {
 			out += "[profile." + key + ".network]\n";
 			if (!p.sockets.empty())
-				out += "# add to sockets (" + plural(p.socket_decisions, "decision", "decisions") + "):\nsockets = [" +
-				       sockets_list(p.sockets) + "]\n";
+				out += "# add to sockets (" + plural(p.socket_decisions, "decision", "decisions") +
+				       "):\nsockets = [" + sockets_list(p.sockets) + "]\n";
 			if (!p.network.empty())
 				out += "rules = [\n" + rules_block(p.network, "  ") + "]\n";
 		}
@@ -835,13 +892,15 @@ merge_result merge_into(const std::string &text, const suggestion &s)
 			return res;
 		}
 		std::string key = profile_key(p.name);
-		auto section = [&](const char *name, const std::vector<learned_rule> &rules, const std::set<std::string> *sockets) {
+		auto section = [&](const char *name, const std::vector<learned_rule> &rules,
+				   const std::set<std::string> *sockets) {
 			if (rules.empty() && (!sockets || sockets->empty()))
 				return true;
 			const toml::node *n = prof->get(name);
 			const toml::table *tbl = n ? n->as_table() : nullptr;
 			if (n && (!tbl || tbl->is_inline())) {
-				res.error = "[profile." + p.name + "." + name + "] is written inline; merge by hand (ltrackctl learn --rules-only)";
+				res.error = "[profile." + p.name + "." + name +
+					    "] is written inline; merge by hand (ltrackctl learn --rules-only)";
 				return false;
 			}
 			std::string new_keys;
@@ -858,15 +917,17 @@ merge_result merge_into(const std::string &text, const suggestion &s)
 				} else {
 					std::set<std::string> all{"unix", "inet", "inet6", "netlink-route"};
 					all.insert(sockets->begin(), sockets->end());
-					new_keys += "# learned by ltrackctl learn (the default list and what the log needs):\nsockets = [" +
-						    sockets_list(all) + "]\n";
+					new_keys +=
+						"# learned by ltrackctl learn (the default list and what the log needs):\nsockets = [" +
+						sockets_list(all) + "]\n";
 				}
 			}
 			if (!rules.empty()) {
 				const toml::node *rn = tbl ? tbl->get("rules") : nullptr;
 				if (rn && rn->as_array()) {
 					if (!add_to_array(text, ls, *rn->as_array(), section_items(rules), edits)) {
-						res.error = "cannot edit the rules of [profile." + p.name + "." + name + "]";
+						res.error = "cannot edit the rules of [profile." + p.name + "." + name +
+							    "]";
 						return false;
 					}
 				} else if (rn) {
@@ -990,7 +1051,8 @@ std::string unified_diff(const std::string &a, const std::string &b, const std::
 		}
 		if (out.empty())
 			out = "--- " + name_a + "\n+++ " + name_b + "\n";
-		out += "@@ -" + num(ac ? a0 + 1 : a0) + "," + num(ac) + " +" + num(bc ? b0 + 1 : b0) + "," + num(bc) + " @@\n" + body;
+		out += "@@ -" + num(ac ? a0 + 1 : a0) + "," + num(ac) + " +" + num(bc ? b0 + 1 : b0) + "," + num(bc) +
+		       " @@\n" + body;
 		k = end + 1;
 	}
 	return out;
@@ -1099,14 +1161,15 @@ std::string replay_text(const replay_result &r, const std::string &policy_file)
 			if (i.profile != last_profile)
 				out += "  profile " + text_escape(i.profile) + ":\n";
 			last_profile = i.profile;
-			out += "    " + i.outcome + " " + i.hook + " " + i.object + " x" + num(i.decisions) + " (was " + i.was +
-			       ")\n      " + i.rule + "\n";
+			out += "    " + i.outcome + " " + i.hook + " " + i.object + " x" + num(i.decisions) + " (was " +
+			       i.was + ")\n      " + i.rule + "\n";
 		}
 	}
 	if (!r.not_replayed.empty()) {
 		out += "not replayed (" + num(r.not_replayed.size()) + "):\n";
 		for (const auto &i : r.not_replayed)
-			out += "    " + i.hook + " " + i.object + " x" + num(i.decisions) + ": " + text_escape(i.reason) + "\n";
+			out += "    " + i.hook + " " + i.object + " x" + num(i.decisions) + ": " +
+			       text_escape(i.reason) + "\n";
 	}
 	return out;
 }
@@ -1115,9 +1178,8 @@ std::string replay_json(const replay_result &r, const std::string &policy_file)
 {
 	auto item = [](const replay_item &i, bool refused) {
 		std::string o = "{\"profile\":" + json_string(i.profile) + ",\"hook\":" + json_string(i.hook) +
-				",\"object\":" + json_string(i.object) + ",\"recorded_outcome\":" +
-				json_string(i.was) + ",\"decisions\":" + num(i.decisions) +
-				",\"records\":" + num(i.records);
+				",\"object\":" + json_string(i.object) + ",\"recorded_outcome\":" + json_string(i.was) +
+				",\"decisions\":" + num(i.decisions) + ",\"records\":" + num(i.records);
 		if (refused)
 			o += ",\"outcome\":" + json_string(i.outcome) + ",\"rule\":" + json_string(i.rule);
 		else

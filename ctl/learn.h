@@ -42,11 +42,11 @@ struct learn_options {
 };
 
 struct learned_rule {
-	std::string toml;       // one inline table: { action = "allow", file = "..." }
-	std::string comment;    // "" or what to know about it (one line)
-	std::string group;      // the directory (file rules), "" otherwise
-	uint64_t decisions = 0; // decisions it covers
-	uint64_t objects = 0;   // distinct files/programs/destinations it covers
+	std::string toml;                // one inline table: { action = "allow", file = "..." }
+	std::string comment;             // "" or what to know about it (one line)
+	std::string group;               // the directory (file rules), "" otherwise
+	uint64_t decisions = 0;          // decisions it covers
+	uint64_t objects = 0;            // distinct files/programs/destinations it covers
 	bool needs_missing_warn = false; // its path is not on this host
 };
 
@@ -55,7 +55,7 @@ struct profile_suggestion {
 	std::vector<learned_rule> file, exec, network;
 	std::set<std::string> sockets; // `sockets` entries to add ("raw", "netlink-audit")
 	uint64_t socket_decisions = 0;
-	std::vector<std::string> not_learned; // one line each: what and why
+	std::vector<std::string> not_learned;        // one line each: what and why
 	uint64_t proc_decisions = 0, proc_files = 0; // per-process /proc files seen
 	bool empty() const { return file.empty() && exec.empty() && network.empty() && sockets.empty(); }
 };
@@ -132,7 +132,7 @@ struct replay_item {
 struct replay_result {
 	uint64_t records = 0, decisions = 0;
 	uint64_t refused_records = 0, refused_decisions = 0;
-	std::vector<replay_item> refused;    // what the candidate would refuse
+	std::vector<replay_item> refused;      // what the candidate would refuse
 	std::vector<replay_item> not_replayed; // profile missing, partial path, priv records ...
 };
 
@@ -146,7 +146,8 @@ private:
 		std::string profile, hook, object, verdict, was;
 		bool operator<(const key &o) const
 		{
-			return std::tie(profile, hook, object, verdict, was) < std::tie(o.profile, o.hook, o.object, o.verdict, o.was);
+			return std::tie(profile, hook, object, verdict, was) <
+			       std::tie(o.profile, o.hook, o.object, o.verdict, o.was);
 		}
 	};
 	std::map<key, std::pair<uint64_t, uint64_t>> seen_; // decisions, records

@@ -38,10 +38,24 @@ double ms_since(clock::time_point t0)
 
 // The slot a key belongs to, and stamping a key with one. Every policy map
 // key carries it; net keys keep it in the upper half of `scope`.
-template <class K> uint32_t slot_of(const K &k) { return k.slot; }
-template <class K> void stamp(K &k, uint32_t slot) { k.slot = slot; }
-uint32_t slot_of(const ltrack_net_key &k) { return k.scope >> 16; }
-void stamp(ltrack_net_key &k, uint32_t slot) { k.scope = (k.scope & 0xffff) | slot << 16; }
+template <class K>
+uint32_t slot_of(const K &k)
+{
+	return k.slot;
+}
+template <class K>
+void stamp(K &k, uint32_t slot)
+{
+	k.slot = slot;
+}
+uint32_t slot_of(const ltrack_net_key &k)
+{
+	return k.scope >> 16;
+}
+void stamp(ltrack_net_key &k, uint32_t slot)
+{
+	k.scope = (k.scope & 0xffff) | slot << 16;
+}
 
 template <class K, class V>
 status write_entries(int fd, const char *map, const std::vector<std::pair<K, V>> &entries, uint32_t slot,
@@ -51,8 +65,10 @@ status write_entries(int fd, const char *map, const std::vector<std::pair<K, V>>
 		K k = key;
 		stamp(k, slot);
 		if (bpf_map_update_elem(fd, &k, &value, BPF_ANY) < 0)
-			return libbpf_fail(std::string("writing map ") + map + " (is the policy larger than "
-					   "the map? see LTRACK_MAX_RULES)", errno);
+			return libbpf_fail(std::string("writing map ") + map +
+						   " (is the policy larger than "
+						   "the map? see LTRACK_MAX_RULES)",
+					   errno);
 		++written;
 	}
 	return {};
@@ -68,8 +84,9 @@ status write_net_entries(int fd, const policy::compiled_policy &p, uint32_t slot
 		stamp(k, slot);
 		ltrack_net_val v = p.net_value(e);
 		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY) < 0)
-			return libbpf_fail("writing map net_rules (is the policy larger than the map? see LTRACK_MAX_RULES)",
-					   errno);
+			return libbpf_fail(
+				"writing map net_rules (is the policy larger than the map? see LTRACK_MAX_RULES)",
+				errno);
 		++written;
 	}
 	return {};
@@ -77,7 +94,8 @@ status write_net_entries(int fd, const policy::compiled_policy &p, uint32_t slot
 
 // Deletes every entry of one slot. Keys are collected first: deleting
 // while iterating would restart the walk on hash maps.
-template <class K> status clear_slot(int fd, const char *map, uint32_t slot, std::size_t &removed)
+template <class K>
+status clear_slot(int fd, const char *map, uint32_t slot, std::size_t &removed)
 {
 	std::vector<K> doomed;
 	K key{}, next{};
@@ -146,8 +164,8 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 	// self-protection maps are shared by every guard, ltrackd's and each
 	// `ltrackctl run`'s, whatever their pin directories.
 	if (mkdir(LTRACK_SELF_PIN_DIR, 0700) < 0 && errno != EEXIST)
-		return libbpf_fail(std::string("creating ") + LTRACK_SELF_PIN_DIR + " (is bpffs mounted on /sys/fs/bpf?)",
-				   errno);
+		return libbpf_fail(
+			std::string("creating ") + LTRACK_SELF_PIN_DIR + " (is bpffs mounted on /sys/fs/bpf?)", errno);
 	// A protected_files pinned by an older ltrack was an LRU of 64: libbpf
 	// would refuse to reuse it, so it is unpinned (its users keep it).
 	{
@@ -164,9 +182,10 @@ status bpf_guard::start(bpf_guard &out, const std::string &pin_dir)
 		}
 	}
 	for (bpf_map *map : {skel->maps.guardians, skel->maps.protected_files})
-		if (status s = check(bpf_map__set_pin_path(
-					     map, (std::string(LTRACK_SELF_PIN_DIR) + "/" + bpf_map__name(map)).c_str()),
-				     std::string("setting the pin path of map ") + bpf_map__name(map));
+		if (status s =
+			    check(bpf_map__set_pin_path(
+					  map, (std::string(LTRACK_SELF_PIN_DIR) + "/" + bpf_map__name(map)).c_str()),
+				  std::string("setting the pin path of map ") + bpf_map__name(map));
 		    !s.ok())
 			return s;
 	bool pinning = !pin_dir.empty();
@@ -382,22 +401,35 @@ status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, 
 	auto t0 = clock::now();
 	std::size_t stale = 0;
 	status s;
-	if (s = clear_slot<ltrack_profile_key>(bpf_map__fd(m.profiles), "profiles", next, stale); !s.ok()) return s;
-	if (s = clear_slot<ltrack_inode_key>(bpf_map__fd(m.inode_rules), "inode_rules", next, stale); !s.ok()) return s;
-	if (s = clear_slot<ltrack_name_key>(bpf_map__fd(m.name_rules), "name_rules", next, stale); !s.ok()) return s;
-	if (s = clear_slot<ltrack_net_key>(bpf_map__fd(m.net_rules), "net_rules", next, stale); !s.ok()) return s;
-	if (s = clear_slot<ltrack_exe_key>(bpf_map__fd(m.exe_profiles), "exe_profiles", next, stale); !s.ok()) return s;
-	if (s = clear_slot<ltrack_cgroup_key>(bpf_map__fd(m.cgroup_profiles), "cgroup_profiles", next, stale); !s.ok()) return s;
+	if (s = clear_slot<ltrack_profile_key>(bpf_map__fd(m.profiles), "profiles", next, stale); !s.ok())
+		return s;
+	if (s = clear_slot<ltrack_inode_key>(bpf_map__fd(m.inode_rules), "inode_rules", next, stale); !s.ok())
+		return s;
+	if (s = clear_slot<ltrack_name_key>(bpf_map__fd(m.name_rules), "name_rules", next, stale); !s.ok())
+		return s;
+	if (s = clear_slot<ltrack_net_key>(bpf_map__fd(m.net_rules), "net_rules", next, stale); !s.ok())
+		return s;
+	if (s = clear_slot<ltrack_exe_key>(bpf_map__fd(m.exe_profiles), "exe_profiles", next, stale); !s.ok())
+		return s;
+	if (s = clear_slot<ltrack_cgroup_key>(bpf_map__fd(m.cgroup_profiles), "cgroup_profiles", next, stale); !s.ok())
+		return s;
 
 	std::vector<std::pair<ltrack_profile_key, ltrack_profile>> profiles;
 	for (const auto &prof : p.profiles)
 		profiles.push_back({ltrack_profile_key{0, prof.id}, prof.value});
-	if (s = write_entries(bpf_map__fd(m.profiles), "profiles", profiles, next, a.written); !s.ok()) return s;
-	if (s = write_entries(bpf_map__fd(m.inode_rules), "inode_rules", p.inode_rules, next, a.written); !s.ok()) return s;
-	if (s = write_entries(bpf_map__fd(m.name_rules), "name_rules", p.name_rules, next, a.written); !s.ok()) return s;
-	if (s = write_net_entries(bpf_map__fd(m.net_rules), p, next, a.written); !s.ok()) return s;
-	if (s = write_entries(bpf_map__fd(m.exe_profiles), "exe_profiles", p.exe_profiles, next, a.written); !s.ok()) return s;
-	if (s = write_entries(bpf_map__fd(m.cgroup_profiles), "cgroup_profiles", p.cgroup_profiles, next, a.written); !s.ok()) return s;
+	if (s = write_entries(bpf_map__fd(m.profiles), "profiles", profiles, next, a.written); !s.ok())
+		return s;
+	if (s = write_entries(bpf_map__fd(m.inode_rules), "inode_rules", p.inode_rules, next, a.written); !s.ok())
+		return s;
+	if (s = write_entries(bpf_map__fd(m.name_rules), "name_rules", p.name_rules, next, a.written); !s.ok())
+		return s;
+	if (s = write_net_entries(bpf_map__fd(m.net_rules), p, next, a.written); !s.ok())
+		return s;
+	if (s = write_entries(bpf_map__fd(m.exe_profiles), "exe_profiles", p.exe_profiles, next, a.written); !s.ok())
+		return s;
+	if (s = write_entries(bpf_map__fd(m.cgroup_profiles), "cgroup_profiles", p.cgroup_profiles, next, a.written);
+	    !s.ok())
+		return s;
 	ltrack_slot hdr{};
 	hdr.all_profile = p.all_profile;
 	hdr.flags = LTRACK_SF_LOADED | (p.cgroup_profiles.empty() ? 0 : LTRACK_SF_CGROUP_PROFILES);
@@ -431,12 +463,22 @@ status bpf_guard::apply(const policy::compiled_policy &p, uint32_t daemon_tgid, 
 	if (next != live) {
 		ltrack_slot empty{};
 		bpf_map_update_elem(bpf_map__fd(m.slots), &live, &empty, BPF_ANY);
-		if (s = clear_slot<ltrack_profile_key>(bpf_map__fd(m.profiles), "profiles", live, a.removed); !s.ok()) return s;
-		if (s = clear_slot<ltrack_inode_key>(bpf_map__fd(m.inode_rules), "inode_rules", live, a.removed); !s.ok()) return s;
-		if (s = clear_slot<ltrack_name_key>(bpf_map__fd(m.name_rules), "name_rules", live, a.removed); !s.ok()) return s;
-		if (s = clear_slot<ltrack_net_key>(bpf_map__fd(m.net_rules), "net_rules", live, a.removed); !s.ok()) return s;
-		if (s = clear_slot<ltrack_exe_key>(bpf_map__fd(m.exe_profiles), "exe_profiles", live, a.removed); !s.ok()) return s;
-		if (s = clear_slot<ltrack_cgroup_key>(bpf_map__fd(m.cgroup_profiles), "cgroup_profiles", live, a.removed); !s.ok()) return s;
+		if (s = clear_slot<ltrack_profile_key>(bpf_map__fd(m.profiles), "profiles", live, a.removed); !s.ok())
+			return s;
+		if (s = clear_slot<ltrack_inode_key>(bpf_map__fd(m.inode_rules), "inode_rules", live, a.removed);
+		    !s.ok())
+			return s;
+		if (s = clear_slot<ltrack_name_key>(bpf_map__fd(m.name_rules), "name_rules", live, a.removed); !s.ok())
+			return s;
+		if (s = clear_slot<ltrack_net_key>(bpf_map__fd(m.net_rules), "net_rules", live, a.removed); !s.ok())
+			return s;
+		if (s = clear_slot<ltrack_exe_key>(bpf_map__fd(m.exe_profiles), "exe_profiles", live, a.removed);
+		    !s.ok())
+			return s;
+		if (s = clear_slot<ltrack_cgroup_key>(bpf_map__fd(m.cgroup_profiles), "cgroup_profiles", live,
+						      a.removed);
+		    !s.ok())
+			return s;
 	}
 	a.cleanup_ms = ms_since(t2);
 	return {};
@@ -465,7 +507,7 @@ status bpf_guard::set_profile_mode(uint32_t profile, uint32_t mode)
 		return status::fail("no profile with id " + std::to_string(profile) + " in the live policy");
 	val.mode = mode;
 	return bpf_map_update_elem(fd, &key, &val, BPF_EXIST) < 0 ? libbpf_fail("writing map profiles", errno)
-								   : status{};
+								  : status{};
 }
 
 uint32_t bpf_guard::profile_mode(uint32_t profile) const
@@ -625,7 +667,6 @@ bool bpf_guard::self_protected() const
 	return on;
 }
 
-
 status bpf_guard::protect_files(const std::vector<std::string> &paths, const std::string &report_socket)
 {
 	// The map is shared by every guard (ltrackd's, each `ltrackctl run`'s):
@@ -666,7 +707,8 @@ status bpf_guard::protect_files(const std::vector<std::string> &paths, const std
 			     p = p.parent_path()) {
 				struct stat st;
 				if (lstat(p.c_str(), &st) == 0)
-					want.try_emplace({policy::kernel_dev(st.st_dev), st.st_ino}, LTRACK_PROTECT_ANCESTOR);
+					want.try_emplace({policy::kernel_dev(st.st_dev), st.st_ino},
+							 LTRACK_PROTECT_ANCESTOR);
 			}
 	};
 	for (const auto &path : paths) {

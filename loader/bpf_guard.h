@@ -28,9 +28,9 @@ struct skel_deleter {
 
 // What a swap did, for the reload report.
 struct apply_stats {
-	uint32_t slot = 0;        // the slot now live
-	std::size_t written = 0;  // entries written to the new slot
-	std::size_t removed = 0;  // entries of the old slot deleted after the flip
+	uint32_t slot = 0;       // the slot now live
+	std::size_t written = 0; // entries written to the new slot
+	std::size_t removed = 0; // entries of the old slot deleted after the flip
 	double write_ms = 0, flip_ms = 0, cleanup_ms = 0;
 };
 

@@ -113,7 +113,8 @@ std::string format_report(const support_report &r)
 	std::string out;
 	for (const auto &c : r.checks) {
 		char line[512];
-		std::snprintf(line, sizeof(line), "%-22s %s  %s\n", c.name.c_str(), c.ok ? "ok  " : "FAIL", c.detail.c_str());
+		std::snprintf(line, sizeof(line), "%-22s %s  %s\n", c.name.c_str(), c.ok ? "ok  " : "FAIL",
+			      c.detail.c_str());
 		out += line;
 		if (!c.fix.empty())
 			out += "                             fix: " + c.fix + "\n";
@@ -127,7 +128,12 @@ std::string format_report_json(const support_report &r)
 {
 	json_array checks;
 	for (const auto &c : r.checks)
-		checks.add_raw(json_object().str("name", c.name).boolean("ok", c.ok).str("detail", c.detail).str("fix", c.fix).text());
+		checks.add_raw(json_object()
+				       .str("name", c.name)
+				       .boolean("ok", c.ok)
+				       .str("detail", c.detail)
+				       .str("fix", c.fix)
+				       .text());
 	json_object out;
 	out.boolean("ok", r.ok()).raw("checks", checks.text());
 	if (!r.ok())

@@ -11,7 +11,7 @@
 namespace ltrack {
 
 struct support_check {
-	std::string name;   // "kernel BTF", "bpf in active LSMs", ...
+	std::string name; // "kernel BTF", "bpf in active LSMs", ...
 	bool ok = false;
 	std::string detail; // what was found
 	std::string fix;    // one sentence: what to do (empty when ok)

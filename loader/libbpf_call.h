@@ -21,7 +21,8 @@ inline status check(int ret, std::string_view what)
 }
 
 // Checks a libbpf pointer return (NULL with errno set).
-template <class T> status check_ptr(T *p, std::string_view what)
+template <class T>
+status check_ptr(T *p, std::string_view what)
 {
 	return p ? status{} : libbpf_fail(what, errno ? errno : EINVAL);
 }

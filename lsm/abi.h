@@ -33,16 +33,16 @@
 
 enum ltrack_hook {
 	LTRACK_HOOK_NONE = 0,
-	LTRACK_HOOK_FILE = 1,  /* lsm/file_open */
-	LTRACK_HOOK_EXEC = 2,  /* lsm/bprm_check_security */
-	LTRACK_HOOK_NET = 3,   /* lsm/socket_connect */
-	LTRACK_HOOK_MODEL = 4, /* model rules, decided inside file_open */
-	LTRACK_HOOK_PRIV = 5,  /* privilege escalation: lsm/cred.bpf.c */
+	LTRACK_HOOK_FILE = 1,   /* lsm/file_open */
+	LTRACK_HOOK_EXEC = 2,   /* lsm/bprm_check_security */
+	LTRACK_HOOK_NET = 3,    /* lsm/socket_connect */
+	LTRACK_HOOK_MODEL = 4,  /* model rules, decided inside file_open */
+	LTRACK_HOOK_PRIV = 5,   /* privilege escalation: lsm/cred.bpf.c */
 	LTRACK_HOOK_SOCKET = 6, /* the kind of socket: lsm/socket_create, and connect/send on one (lsm/net.bpf.c) */
 	LTRACK_HOOK_LINK = 7,  /* a name an object gets or loses: lsm/path_link, path_rename, path_unlink, path_rmdir */
 	LTRACK_HOOK_MOUNT = 8, /* mount, move, bind, umount, pivot_root: lsm/mount.bpf.c */
-	LTRACK_HOOK_TAMPER = 9, /* an attempt on ltrack itself: lsm/self.bpf.c */
-	LTRACK_HOOK_PYTHON = 10, /* not a kernel hook: a governed interpreter's audit hook reported it
+	LTRACK_HOOK_TAMPER = 9,    /* an attempt on ltrack itself: lsm/self.bpf.c */
+	LTRACK_HOOK_PYTHON = 10,   /* not a kernel hook: a governed interpreter's audit hook reported it
 				  * over the report socket (runtime/report_server.cpp); never in the ring */
 	LTRACK_HOOK_ANCESTOR = 11, /* inode_rules keys only, never in a record: a directory (or symlink) on
 				    * the way to an inode-bound rule's target (see "inode_rules") */
@@ -72,10 +72,11 @@ enum ltrack_fs_op {
 	LTRACK_FS_PROPAGATION = 8, /* mount(2) MS_SHARED/PRIVATE/SLAVE/UNBINDABLE */
 	LTRACK_FS_UMOUNT = 9,      /* umount2(2) */
 	LTRACK_FS_PIVOT_ROOT = 10, /* pivot_root(2) */
-	LTRACK_FS_NEW_SB = 11,     /* a new filesystem instance (fsconfig(FSCONFIG_CMD_CREATE), or the one mount(2) makes) */
-	LTRACK_FS_UNLINK = 12,     /* unlink(2): the object's name removed */
-	LTRACK_FS_RMDIR = 13,      /* rmdir(2): the directory removed */
-	LTRACK_FS_REPLACE = 14,    /* rename(2) over the object: it is unlinked, another inode takes its name */
+	LTRACK_FS_NEW_SB =
+		11, /* a new filesystem instance (fsconfig(FSCONFIG_CMD_CREATE), or the one mount(2) makes) */
+	LTRACK_FS_UNLINK = 12,  /* unlink(2): the object's name removed */
+	LTRACK_FS_RMDIR = 13,   /* rmdir(2): the directory removed */
+	LTRACK_FS_REPLACE = 14, /* rename(2) over the object: it is unlinked, another inode takes its name */
 };
 
 /* What a TAMPER record is about. Every one is refused (enforce) or
@@ -162,24 +163,24 @@ enum ltrack_verdict {
 
 /* What a profile's model rule lets a governed process open. */
 enum ltrack_model_policy {
-	LTRACK_MODEL_OFF = 0,            /* no model rule */
-	LTRACK_MODEL_SAFE_ONLY = 1,      /* safe or trusted */
+	LTRACK_MODEL_OFF = 0,             /* no model rule */
+	LTRACK_MODEL_SAFE_ONLY = 1,       /* safe or trusted */
 	LTRACK_MODEL_ALLOW_UNSCANNED = 2, /* also files not (yet) scanned */
-	LTRACK_MODEL_ANY = 3,            /* log only */
+	LTRACK_MODEL_ANY = 3,             /* log only */
 };
 
 /* Profile flags: let hooks skip lookups a profile has no rules for. */
-#define LTRACK_PF_INODE_RULES (1u << 0)  /* file inode rules exist */
-#define LTRACK_PF_NAME_RULES (1u << 1)   /* file name rules exist */
+#define LTRACK_PF_INODE_RULES (1u << 0) /* file inode rules exist */
+#define LTRACK_PF_NAME_RULES (1u << 1)  /* file name rules exist */
 #define LTRACK_PF_EXEC_RULES (1u << 2)
 #define LTRACK_PF_NET_RULES (1u << 3)
 #define LTRACK_PF_MODEL_DIRS (1u << 4)
 #define LTRACK_PF_MODEL_NAMES (1u << 5)
 #define LTRACK_PF_DENY_SUSPICIOUS (1u << 6)
-#define LTRACK_PF_UNIX_RULES (1u << 7) /* unix socket rules (inode_rules / name_rules, hook NET) */
+#define LTRACK_PF_UNIX_RULES (1u << 7)     /* unix socket rules (inode_rules / name_rules, hook NET) */
 #define LTRACK_PF_MODEL_EXCLUDES (1u << 8) /* model exclude dirs: hook MODEL subtree rules with action ALLOW */
-#define LTRACK_PF_MODEL_WAIT (1u << 9) /* scan_at_open: an unscanned model's first open waits for its scan */
-#define LTRACK_PF_ANCESTORS (1u << 10) /* ancestors of inode targets are marked (hook ANCESTOR entries) */
+#define LTRACK_PF_MODEL_WAIT (1u << 9)     /* scan_at_open: an unscanned model's first open waits for its scan */
+#define LTRACK_PF_ANCESTORS (1u << 10)     /* ancestors of inode targets are marked (hook ANCESTOR entries) */
 
 /* Drop/anomaly counters (per-CPU array "counters"). */
 enum ltrack_counter {
@@ -194,6 +195,7 @@ enum ltrack_counter {
 };
 
 /* Event flags. */
+/* clang-format off */
 #define LTRACK_EV_WALK_LIMIT (1u << 0) /* decided by the fail-closed walk bound */
 #define LTRACK_EV_PATH_PARTIAL (1u << 1) /* path is the final name only */
 #define LTRACK_EV_SLOT1 (1u << 2) /* decided by the policy in slot 1 (else slot 0) */
@@ -205,6 +207,7 @@ enum ltrack_counter {
 #define LTRACK_EV_BY_MODEL (1u << 7) /* LINK: the model layer refused the object (verdict says why) */
 #define LTRACK_EV_ANCESTOR (1u << 8) /* LINK: the object leads to a rule's target (an ANCESTOR entry) */
 #define LTRACK_EV_CGROUP_CONTROL (1u << 9) /* built-in rule: a write to a cgroup's membership, freeze or kill file */
+/* clang-format on */
 
 /* ---- maps -------------------------------------------------------------- */
 
@@ -248,7 +251,7 @@ struct ltrack_profile {
 	__u8 file_default;
 	__u8 exec_default;
 	__u8 net_default;
-	__u8 unix_action; /* connect() on AF_UNIX sockets; NONE = net_default */
+	__u8 unix_action;  /* connect() on AF_UNIX sockets; NONE = net_default */
 	__u8 model_policy; /* enum ltrack_model_policy */
 	__u8 model_action; /* action when a model is refused: DENY or AUDIT */
 	__u8 priv_action;  /* privilege escalation (lsm/cred.bpf.c): ALLOW, AUDIT, DENY or KILL */
@@ -332,7 +335,7 @@ struct ltrack_net_key {
 struct ltrack_net_rule {
 	__u16 port_lo; /* host order, inclusive; 0-65535 = any port */
 	__u16 port_hi;
-	__u8 proto;    /* 0 any, 6 tcp, 17 udp */
+	__u8 proto; /* 0 any, 6 tcp, 17 udp */
 	__u8 action;
 	__u16 pad;
 	__u32 rule_id;
@@ -373,8 +376,8 @@ struct ltrack_model_key {
 };
 
 struct ltrack_model_val {
-	__u32 verdict; /* enum ltrack_verdict */
-	__u32 finding; /* index of the deciding import in the daemon's table */
+	__u32 verdict;     /* enum ltrack_verdict */
+	__u32 finding;     /* index of the deciding import in the daemon's table */
 	__u64 content_gen; /* ltrack_content.scan_gen of the daemon's open that read the scanned bytes */
 };
 
@@ -454,7 +457,7 @@ struct ltrack_content {
 /* "tasks": task storage. Set at exec (profile executable or cgroup) and
  * copied to every child at task_alloc. */
 struct ltrack_task {
-	__u32 profile;    /* 0: not governed (see generation) */
+	__u32 profile; /* 0: not governed (see generation) */
 	__u32 flags;
 	/* profile 0 with a generation: the cgroup check found no profile for
 	 * this task in cgroup_id under that policy generation; valid while
@@ -487,6 +490,7 @@ struct ltrack_guardian {
 /* "protected_files": hash, shared like "guardians". Files a governed process
  * may not connect to, unlink or rename: ltrackd's control socket (the inode
  * it bound, whatever path leads to it). The value says how: */
+/* clang-format off */
 #define LTRACK_PROTECT_FULL 1   /* no connect, unlink, rename, write open, truncate */
 #define LTRACK_PROTECT_REPORT 2 /* the report socket: unlink, rename, ... refused like FULL, but a
 				 * governed process may connect (and no profile's unix rules refuse
@@ -494,6 +498,7 @@ struct ltrack_guardian {
 #define LTRACK_PROTECT_ANCESTOR 3 /* a directory (or symlink) on the way to a protected file, '/'
 				   * excepted: rename (either side), rmdir and unlink refused like
 				   * FULL's; it cannot be opened for writing, truncated or connected to */
+/* clang-format on */
 struct ltrack_file_key {
 	__u64 dev; /* kernel-internal dev_t, as in ltrack_inode_key */
 	__u64 ino;
@@ -511,11 +516,11 @@ struct ltrack_event {
 	__u32 gid;
 	__u32 profile;
 	__u32 rule_id;
-	__u8 hook;    /* enum ltrack_hook */
-	__u8 action;  /* enum ltrack_action of the deciding rule */
-	__u8 mode;    /* effective enum ltrack_mode */
-	__u8 outcome; /* enum ltrack_outcome */
-	__u32 flags;  /* LTRACK_EV_* */
+	__u8 hook;     /* enum ltrack_hook */
+	__u8 action;   /* enum ltrack_action of the deciding rule */
+	__u8 mode;     /* effective enum ltrack_mode */
+	__u8 outcome;  /* enum ltrack_outcome */
+	__u32 flags;   /* LTRACK_EV_* */
 	__u32 verdict; /* model verdict (MODEL hook) */
 	char comm[LTRACK_COMM_LEN];
 	/* FILE / EXEC / MODEL / LINK: the object's identity (MOUNT: the
@@ -528,7 +533,7 @@ struct ltrack_event {
 	__u16 proto;    /* IP protocol; SOCKET: the socket's protocol (netlink: NETLINK_*) */
 	__u8 sock_type; /* SOCKET: SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, ... */
 	__u8 pad;
-	__u8 addr[16]; /* IPv4 mapped into IPv6 */
+	__u8 addr[16];              /* IPv4 mapped into IPv6 */
 	char path[LTRACK_PATH_LEN]; /* file path, executable, unix socket path; MOUNT: the target
 				     * (a new instance: its filesystem type) */
 	/* PRIV: the change. ids are (real, effective, saved): uids for SETUID and
@@ -585,9 +590,9 @@ struct ltrack_coalesce_key {
 };
 
 struct ltrack_coalesce_val {
-	__u64 window_start; /* boot ns; a record of this key was sent then */
-	__u64 pending;      /* decisions since, in no record yet */
-	__u64 last_ns;      /* the latest of them */
+	__u64 window_start;        /* boot ns; a record of this key was sent then */
+	__u64 pending;             /* decisions since, in no record yet */
+	__u64 last_ns;             /* the latest of them */
 	struct ltrack_event first; /* the key's first record: what a tally repeats */
 };
 
@@ -619,10 +624,10 @@ enum ltrack_proc_type {
 /* FORK and EXIT: small records (the exec record's size, zeroed, made
  * fork and exit cost as much as an exec). */
 struct ltrack_proc_life {
-	__u64 ts_ns;         /* 0 (see above) */
-	__u32 type;          /* LTRACK_PROC_FORK or LTRACK_PROC_EXIT */
-	__u32 pid;           /* tgid (the child's, for FORK) */
-	__u32 ppid;          /* FORK: the parent's tgid; EXIT: 0 */
+	__u64 ts_ns; /* 0 (see above) */
+	__u32 type;  /* LTRACK_PROC_FORK or LTRACK_PROC_EXIT */
+	__u32 pid;   /* tgid (the child's, for FORK) */
+	__u32 ppid;  /* FORK: the parent's tgid; EXIT: 0 */
 	__u32 pad;
 };
 
@@ -636,7 +641,7 @@ struct ltrack_proc_event {
 	__u32 ppid;
 	__u32 uid;
 	__u32 gid;
-	__u32 args_len;      /* bytes of args used: NUL-separated argv */
+	__u32 args_len; /* bytes of args used: NUL-separated argv */
 	char comm[LTRACK_COMM_LEN];
 	char exe[LTRACK_PATH_LEN]; /* the path passed to execve */
 	char args[LTRACK_ARGS_LEN];

@@ -27,17 +27,20 @@
 
 namespace ltrack::abi {
 
-template <typename E> struct enum_name {
+template <typename E>
+struct enum_name {
 	E value;
 	const char *name;
 };
 
 /* The table of an enum: names<E>::table. */
-template <typename E> struct names;
+template <typename E>
+struct names;
 
-#define LTRACK_NAMES(E, ...)                                                                                          \
-	template <> struct names<E> {                                                                                 \
-		static constexpr enum_name<E> table[] = {__VA_ARGS__};                                               \
+#define LTRACK_NAMES(E, ...)                                                                                           \
+	template <>                                                                                                    \
+	struct names<E> {                                                                                              \
+		static constexpr enum_name<E> table[] = {__VA_ARGS__};                                                 \
 	}
 
 /* A record's hook; ANCESTOR is a key of inode_rules only, never in a record. */
@@ -95,7 +98,8 @@ constexpr bool same_text(const char *a, const char *b)
 
 /* Every value from the first to last, in order, each with a name of its
  * own: the table is dense (a value is first + its index) and complete. */
-template <typename E> constexpr bool complete(E last)
+template <typename E>
+constexpr bool complete(E last)
 {
 	const auto &t = names<E>::table;
 	constexpr std::size_t n = std::size(names<E>::table);
@@ -132,16 +136,22 @@ static_assert(detail::complete(LTRACK_WAIT_FAILED), "enum ltrack_scan_wait: a va
 
 /* The name of v, nullptr if v is not a value of E this build knows (a
  * record from a newer BPF object, a corrupt map entry). */
-template <typename E> constexpr const char *name_of(uint64_t v)
+template <typename E>
+constexpr const char *name_of(uint64_t v)
 {
 	const auto &t = names<E>::table;
 	uint64_t first = static_cast<uint64_t>(t[0].value);
 	return v >= first && v - first < std::size(t) ? t[v - first].name : nullptr;
 }
-template <typename E> constexpr const char *name_of(E v) { return name_of<E>(static_cast<uint64_t>(v)); }
+template <typename E>
+constexpr const char *name_of(E v)
+{
+	return name_of<E>(static_cast<uint64_t>(v));
+}
 
 /* The value named name (exactly, case-sensitive), nullopt if none. */
-template <typename E> constexpr std::optional<E> value_of(std::string_view name)
+template <typename E>
+constexpr std::optional<E> value_of(std::string_view name)
 {
 	for (const auto &e : names<E>::table)
 		if (name == e.name)
@@ -151,7 +161,8 @@ template <typename E> constexpr std::optional<E> value_of(std::string_view name)
 
 /* The name, or "unknown(<n>)" for a value without one: how the decision log
  * writes an enum, so nothing is lost. */
-template <typename E> std::string name_or_number(uint64_t v)
+template <typename E>
+std::string name_or_number(uint64_t v)
 {
 	const char *n = name_of<E>(v);
 	return n ? std::string(n) : "unknown(" + std::to_string(v) + ")";
@@ -159,7 +170,8 @@ template <typename E> std::string name_or_number(uint64_t v)
 
 /* name_or_number's inverse: a name, or "unknown(<n>)" back to n (which may
  * be any number that fits E's field); nullopt for anything else. */
-template <typename E> std::optional<E> value_or_number(std::string_view text)
+template <typename E>
+std::optional<E> value_or_number(std::string_view text)
 {
 	if (auto v = value_of<E>(text))
 		return v;
@@ -180,7 +192,8 @@ template <typename E> std::optional<E> value_or_number(std::string_view text)
 
 /* "allow, audit, deny or kill": the names from the first to the last, for an
  * error message that lists what is accepted. */
-template <typename E> std::string names_list(E from, E to, const char *last_sep = " or ")
+template <typename E>
+std::string names_list(E from, E to, const char *last_sep = " or ")
 {
 	std::string out;
 	for (uint64_t v = static_cast<uint64_t>(from); v <= static_cast<uint64_t>(to); ++v) {
@@ -193,7 +206,8 @@ template <typename E> std::string names_list(E from, E to, const char *last_sep 
 
 /* The names of the values, in the order given: the choices a policy key
  * accepts. */
-template <typename E> std::vector<std::string> names_of(std::initializer_list<E> values)
+template <typename E>
+std::vector<std::string> names_of(std::initializer_list<E> values)
 {
 	std::vector<std::string> out;
 	for (E v : values)
@@ -210,11 +224,20 @@ constexpr bool is_denial(ltrack_outcome o)
 	return o == LTRACK_OUT_DENIED || o == LTRACK_OUT_KILLED || o == LTRACK_OUT_WOULD_DENY;
 }
 /* Refused in fact: denied or killed (not an audit-mode would_deny). */
-constexpr bool is_refused(ltrack_outcome o) { return o == LTRACK_OUT_DENIED || o == LTRACK_OUT_KILLED; }
+constexpr bool is_refused(ltrack_outcome o)
+{
+	return o == LTRACK_OUT_DENIED || o == LTRACK_OUT_KILLED;
+}
 /* A rule that refuses: deny or kill. */
-constexpr bool is_refusing(ltrack_action a) { return a == LTRACK_ACT_DENY || a == LTRACK_ACT_KILL; }
+constexpr bool is_refusing(ltrack_action a)
+{
+	return a == LTRACK_ACT_DENY || a == LTRACK_ACT_KILL;
+}
 /* A net or socket decision: its object is an address or a socket, not a file. */
-constexpr bool is_net(ltrack_hook h) { return h == LTRACK_HOOK_NET || h == LTRACK_HOOK_SOCKET; }
+constexpr bool is_net(ltrack_hook h)
+{
+	return h == LTRACK_HOOK_NET || h == LTRACK_HOOK_SOCKET;
+}
 
 } // namespace ltrack::abi
 

@@ -85,7 +85,7 @@ static __always_inline int escalation(struct cred_change *c, struct file *file)
  * filesystem id. */
 static __always_inline int id_change(__u32 op, const struct cred *new, const struct cred *old)
 {
-	struct cred_change c = { .op = op };
+	struct cred_change c = {.op = op};
 	__u32 old_fs, new_fs;
 
 	if (op == LTRACK_CRED_SETGID) {
@@ -120,7 +120,7 @@ SEC("lsm/capset")
 int BPF_PROG(guard_capset, struct cred *new, const struct cred *old, const kernel_cap_t *effective,
 	     const kernel_cap_t *inheritable, const kernel_cap_t *permitted, int ret)
 {
-	struct cred_change c = { .op = LTRACK_CRED_CAPSET };
+	struct cred_change c = {.op = LTRACK_CRED_CAPSET};
 	__u64 old_perm, new_perm;
 
 	if (ret)
@@ -142,7 +142,7 @@ int BPF_PROG(guard_exec_creds, struct linux_binprm *bprm, struct file *file, int
 	struct task_struct *task = bpf_get_current_task_btf();
 	const struct cred *old = BPF_CORE_READ(task, cred);
 	const struct cred *new = BPF_CORE_READ(bprm, cred);
-	struct cred_change c = { .op = LTRACK_CRED_EXEC };
+	struct cred_change c = {.op = LTRACK_CRED_EXEC};
 	__u32 old_gids[3], new_gids[3];
 
 	if (ret)

@@ -55,7 +55,7 @@ static __always_inline struct ltrack_profile *begin_decision(struct view *v, str
  * to hash, a path to build): NULL, allow, without it as for an ungoverned
  * task. */
 static __always_inline struct ltrack_profile *begin_decision_scratch(struct view *v, struct decision *d, __u8 hook,
-								      struct scratch **buf)
+								     struct scratch **buf)
 {
 	struct ltrack_profile *p = begin_decision(v, d, hook);
 	__u32 zero = 0;

@@ -116,10 +116,10 @@ static __always_inline bool pass_pending(struct inode *inode, struct decision *d
  * scan_at_open its first open of an unscanned model waits for the scan
  * (see waiter_holds), and an open for writing only is no load. */
 static __always_inline bool decide_model(struct dentry *dentry, const struct path *at, struct inode *inode,
-					 struct ltrack_profile *p, struct view *v, struct scratch *buf,
-					 bool compact, struct decision *d, struct file *file)
+					 struct ltrack_profile *p, struct view *v, struct scratch *buf, bool compact,
+					 struct decision *d, struct file *file)
 {
-	struct ltrack_model_facts f = { .mode = d->mode };
+	struct ltrack_model_facts f = {.mode = d->mode};
 	struct ltrack_model_decision md;
 	struct ltrack_rule r = {};
 	struct walk_result w;
@@ -202,7 +202,6 @@ int BPF_PROG(guard_file_open, struct file *file, int ret)
 	return finish_file_decision(&d, file);
 }
 
-
 static __always_inline bool is_root(struct dentry *d)
 {
 	return d->d_parent == d;
@@ -224,7 +223,7 @@ static __always_inline bool cut_off(struct dentry *d, struct vfsmount *mnt)
 static __always_inline bool ancestor_of_target(struct inode *inode, struct ltrack_profile *p, struct view *v,
 					       struct decision *d)
 {
-	struct ltrack_inode_key key = { .slot = v->slot, .profile = d->profile, .hook = LTRACK_HOOK_ANCESTOR };
+	struct ltrack_inode_key key = {.slot = v->slot, .profile = d->profile, .hook = LTRACK_HOOK_ANCESTOR};
 	struct ltrack_inode_rule *r;
 
 	if (!(p->flags & LTRACK_PF_ANCESTORS))
@@ -303,8 +302,7 @@ static __always_inline int guard_by_open_decision(struct dentry *dentry, const s
 }
 
 SEC("lsm/path_link")
-int BPF_PROG(guard_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
-	     int ret)
+int BPF_PROG(guard_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry, int ret)
 {
 	if (ret)
 		return ret;

@@ -204,8 +204,8 @@ struct dir_memo_way {
 };
 
 struct dir_memo {
-	struct bpf_spin_lock lock; /* one writer at a time */
-	__u32 seq;                 /* odd while a writer is at work: readers retry nothing, they walk */
+	struct bpf_spin_lock lock;  /* one writer at a time */
+	__u32 seq;                  /* odd while a writer is at work: readers retry nothing, they walk */
 	struct dir_memo_way way[2]; /* file, exec */
 };
 
@@ -319,7 +319,7 @@ static __always_inline __u32 cgroup_profile(__u32 slot)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	int level = BPF_CORE_READ(task, cgroups, dfl_cgrp, level);
-	struct ltrack_cgroup_key key = { .slot = slot };
+	struct ltrack_cgroup_key key = {.slot = slot};
 
 	for (int i = LTRACK_MAX_CGROUP_LEVEL; i >= 0; i--) {
 		__u32 *p;

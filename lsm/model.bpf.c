@@ -101,15 +101,14 @@ static __always_inline int write_mapping(struct file *file, unsigned long prot, 
 }
 
 SEC("lsm/mmap_file")
-int BPF_PROG(model_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
-	     unsigned long flags, int ret)
+int BPF_PROG(model_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot, unsigned long flags,
+	     int ret)
 {
 	return ret ? ret : write_mapping(file, prot, (flags & MAP_TYPE) != MAP_PRIVATE);
 }
 
 SEC("lsm/file_mprotect")
-int BPF_PROG(model_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
-	     int ret)
+int BPF_PROG(model_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot, int ret)
 {
 	return ret ? ret : write_mapping(vma->vm_file, prot, vma->vm_flags & VM_SHARED);
 }

@@ -101,21 +101,18 @@ LTRACK_MD_INLINE int ltrack_model_acceptable(__u8 model_policy, int deny_suspici
 {
 	switch (verdict) {
 	case LTRACK_VERDICT_SAFE:
-	case LTRACK_VERDICT_TRUSTED:
-		return 1;
-	case LTRACK_VERDICT_UNSCANNED:
-		return model_policy >= LTRACK_MODEL_ALLOW_UNSCANNED;
-	case LTRACK_VERDICT_SUSPICIOUS:
-		return !deny_suspicious || model_policy == LTRACK_MODEL_ANY;
-	default:
-		return model_policy == LTRACK_MODEL_ANY;
+	case LTRACK_VERDICT_TRUSTED: return 1;
+	case LTRACK_VERDICT_UNSCANNED: return model_policy >= LTRACK_MODEL_ALLOW_UNSCANNED;
+	case LTRACK_VERDICT_SUSPICIOUS: return !deny_suspicious || model_policy == LTRACK_MODEL_ANY;
+	default: return model_policy == LTRACK_MODEL_ANY;
 	}
 }
 
 /* A verdict that makes a file a model file under any name. */
 LTRACK_MD_INLINE int ltrack_model_verdict_is_bad(__u32 verdict)
 {
-	return verdict == LTRACK_VERDICT_UNSAFE || verdict == LTRACK_VERDICT_SUSPICIOUS || verdict == LTRACK_VERDICT_ERROR;
+	return verdict == LTRACK_VERDICT_UNSAFE || verdict == LTRACK_VERDICT_SUSPICIOUS ||
+	       verdict == LTRACK_VERDICT_ERROR;
 }
 
 /* The decision. A model file is one under a model directory or with a
@@ -127,7 +124,7 @@ LTRACK_MD_INLINE int ltrack_model_verdict_is_bad(__u32 verdict)
 LTRACK_MD_INLINE struct ltrack_model_decision ltrack_model_decide(const struct ltrack_profile *p,
 								  const struct ltrack_model_facts *f)
 {
-	struct ltrack_model_decision d = { LTRACK_MD_OFF, LTRACK_MD_WHY_NONE, 0, 0, 0 };
+	struct ltrack_model_decision d = {LTRACK_MD_OFF, LTRACK_MD_WHY_NONE, 0, 0, 0};
 	int deny_suspicious = !!(p->flags & LTRACK_PF_DENY_SUSPICIOUS);
 	int is_model = 0, ok;
 	__u32 rule = 0;

@@ -42,8 +42,8 @@ static __always_inline bool socket_kind_allowed(struct ltrack_profile *p, __u32 
 
 /* The SOCKET decision, for a decision begun by the caller: nothing to
  * record when the kind is allowed; else refused (audit mode: would_deny). */
-static __always_inline int decide_socket_kind(struct ltrack_profile *p, struct decision *d, __u32 family,
-					      __u32 type, __u32 protocol)
+static __always_inline int decide_socket_kind(struct ltrack_profile *p, struct decision *d, __u32 family, __u32 type,
+					      __u32 protocol)
 {
 	struct ltrack_event *e;
 	int err;
@@ -124,8 +124,8 @@ struct dest {
 };
 
 enum dest_kind {
-	DEST_NONE = 0,   /* names no destination to decide (see read_dest) */
-	DEST_IP = 1,     /* out is the destination */
+	DEST_NONE = 0,    /* names no destination to decide (see read_dest) */
+	DEST_IP = 1,      /* out is the destination */
 	DEST_UNKNOWN = 2, /* an address on an IP socket ltrack cannot read: fail closed */
 };
 
@@ -144,8 +144,8 @@ enum dest_kind {
  * Anything else a governed IP socket is handed is DEST_UNKNOWN. Other
  * families name no IP destination: Unix sockets are decided by the socket
  * reached (below), the rest by their kind alone. */
-static __always_inline enum dest_kind read_dest(struct sock_facts *s, struct sockaddr *address, int addrlen,
-						bool send, struct dest *out)
+static __always_inline enum dest_kind read_dest(struct sock_facts *s, struct sockaddr *address, int addrlen, bool send,
+						struct dest *out)
 {
 	struct sock *sk = s->sk;
 	__u16 sk_family = s->family;
@@ -203,10 +203,9 @@ static __always_inline enum dest_kind read_dest(struct sock_facts *s, struct soc
 	return DEST_UNKNOWN;
 }
 
-static __always_inline void decide_inet(struct dest *dst, struct ltrack_profile *p, __u32 slot,
-					struct decision *d)
+static __always_inline void decide_inet(struct dest *dst, struct ltrack_profile *p, __u32 slot, struct decision *d)
 {
-	struct ltrack_net_key key = { .prefixlen = 32 + 128, .scope = slot << 16 | d->profile };
+	struct ltrack_net_key key = {.prefixlen = 32 + 128, .scope = slot << 16 | d->profile};
 	struct ltrack_net_val *v;
 
 	d->action = p->net_default;
@@ -271,8 +270,7 @@ static __always_inline int decide_destination(struct socket *sock, struct sockad
 	if (!worth_recording(&d))
 		return err;
 	__builtin_memcpy(addr, dst.addr, 16);
-	if (ltrack_coalesced_net(&d, addr[0], addr[1],
-				 dst.family | (__u64)dst.port << 16 | (__u64)dst.proto << 32))
+	if (ltrack_coalesced_net(&d, addr[0], addr[1], dst.family | (__u64)dst.port << 16 | (__u64)dst.proto << 32))
 		return err;
 	e = new_record(&d);
 	if (e) {
@@ -382,7 +380,7 @@ static __always_inline int decide_unix_peer(struct sock *peer, bool record_allow
 	if (dentry)
 		inode = BPF_CORE_READ(dentry, d_inode);
 	if (inode) {
-		struct ltrack_file_key fk = { .dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino) };
+		struct ltrack_file_key fk = {.dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino)};
 		__u32 *how = bpf_map_lookup_elem(&protected_files, &fk);
 
 		/* ltrackd's report socket: every governed process may report,
@@ -411,8 +409,10 @@ static __always_inline int decide_unix_peer(struct sock *peer, bool record_allow
 			d.rule_id = ir->self_rule;
 			d.is_default = 0;
 		} else {
-			struct ltrack_name_key nk = { .slot = v.slot, .profile = d.profile, .hook = LTRACK_HOOK_NET,
-						      .kind = LTRACK_NAME_EXACT };
+			struct ltrack_name_key nk = {.slot = v.slot,
+						     .profile = d.profile,
+						     .hook = LTRACK_HOOK_NET,
+						     .kind = LTRACK_NAME_EXACT};
 			struct ltrack_rule *nr;
 
 			nk.hash = ltrack_unix_name_hash(buf, len);

@@ -198,7 +198,7 @@ static long flush_one(struct bpf_map *map, struct ltrack_coalesce_key *key, stru
 SEC("syscall")
 int flush_coalesced(struct ltrack_flush_args *args)
 {
-	struct flush_ctx ctx = { .now = bpf_ktime_get_boot_ns(), .all = args->all };
+	struct flush_ctx ctx = {.now = bpf_ktime_get_boot_ns(), .all = args->all};
 
 	bpf_for_each_map_elem(&coalesce, flush_one, &ctx, 0);
 	args->sent = ctx.sent;

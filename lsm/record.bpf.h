@@ -117,8 +117,7 @@ static __always_inline void record_file(struct ltrack_event *e, struct file *fil
 	e->ino = inode->i_ino;
 	n = bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path));
 	if (n < 0) {
-		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
-					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(file, f_path.dentry, d_name.name));
 		e->flags |= LTRACK_EV_PATH_PARTIAL;
 	}
 }

@@ -40,8 +40,7 @@ static __always_inline bool refuse(struct decision *d, int *err)
 
 /* Counts the attempt and reserves its record; the caller adds the object
  * and submits. NULL when the ring is full (counted by new_record). */
-static __always_inline struct ltrack_event *tamper_record(struct decision *d, __u32 op, __u32 target_pid,
-							   __u64 arg)
+static __always_inline struct ltrack_event *tamper_record(struct decision *d, __u32 op, __u32 target_pid, __u64 arg)
 {
 	struct ltrack_event *e;
 

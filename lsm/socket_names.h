@@ -23,24 +23,22 @@ struct socket_name {
  * AF_INET6 and AF_NETLINK are listed for the log; the policy names their
  * kinds instead (inet, inet6, icmp, raw, ip-other, netlink-*). */
 inline constexpr socket_name socket_families[] = {
-	{"unix", 1},       {"inet", 2},       {"ax25", 3},       {"ipx", 4},        {"appletalk", 5},
-	{"netrom", 6},     {"bridge", 7},     {"atmpvc", 8},     {"x25", 9},        {"inet6", 10},
-	{"rose", 11},      {"decnet", 12},    {"netbeui", 13},   {"security", 14},  {"key", 15},
-	{"netlink", 16},   {"packet", 17},    {"ash", 18},       {"econet", 19},    {"atmsvc", 20},
-	{"rds", 21},       {"sna", 22},       {"irda", 23},      {"pppox", 24},     {"wanpipe", 25},
-	{"llc", 26},       {"ib", 27},        {"mpls", 28},      {"can", 29},       {"tipc", 30},
-	{"bluetooth", 31}, {"iucv", 32},      {"rxrpc", 33},     {"isdn", 34},      {"phonet", 35},
-	{"ieee802154", 36}, {"caif", 37},     {"alg", 38},       {"nfc", 39},       {"vsock", 40},
-	{"kcm", 41},       {"qipcrtr", 42},   {"smc", 43},       {"xdp", 44},       {"mctp", 45},
+	{"unix", 1},       {"inet", 2},      {"ax25", 3},   {"ipx", 4},      {"appletalk", 5}, {"netrom", 6},
+	{"bridge", 7},     {"atmpvc", 8},    {"x25", 9},    {"inet6", 10},   {"rose", 11},     {"decnet", 12},
+	{"netbeui", 13},   {"security", 14}, {"key", 15},   {"netlink", 16}, {"packet", 17},   {"ash", 18},
+	{"econet", 19},    {"atmsvc", 20},   {"rds", 21},   {"sna", 22},     {"irda", 23},     {"pppox", 24},
+	{"wanpipe", 25},   {"llc", 26},      {"ib", 27},    {"mpls", 28},    {"can", 29},      {"tipc", 30},
+	{"bluetooth", 31}, {"iucv", 32},     {"rxrpc", 33}, {"isdn", 34},    {"phonet", 35},   {"ieee802154", 36},
+	{"caif", 37},      {"alg", 38},      {"nfc", 39},   {"vsock", 40},   {"kcm", 41},      {"qipcrtr", 42},
+	{"smc", 43},       {"xdp", 44},      {"mctp", 45},
 };
 
 /* Netlink protocols by their NETLINK_* value (include/uapi/linux/netlink.h). */
 inline constexpr socket_name netlink_protocols[] = {
-	{"route", 0},          {"usersock", 2},   {"firewall", 3},       {"sock-diag", 4},
-	{"nflog", 5},          {"xfrm", 6},       {"selinux", 7},        {"iscsi", 8},
-	{"audit", 9},          {"fib-lookup", 10}, {"connector", 11},    {"netfilter", 12},
-	{"ip6-fw", 13},        {"dnrtmsg", 14},   {"kobject-uevent", 15}, {"generic", 16},
-	{"scsitransport", 18}, {"ecryptfs", 19},  {"rdma", 20},          {"crypto", 21},
+	{"route", 0},      {"usersock", 2},       {"firewall", 3},  {"sock-diag", 4}, {"nflog", 5},
+	{"xfrm", 6},       {"selinux", 7},        {"iscsi", 8},     {"audit", 9},     {"fib-lookup", 10},
+	{"connector", 11}, {"netfilter", 12},     {"ip6-fw", 13},   {"dnrtmsg", 14},  {"kobject-uevent", 15},
+	{"generic", 16},   {"scsitransport", 18}, {"ecryptfs", 19}, {"rdma", 20},     {"crypto", 21},
 	{"smc", 22},
 };
 
@@ -48,7 +46,8 @@ inline constexpr socket_name socket_types[] = {
 	{"stream", 1}, {"dgram", 2}, {"raw", 3}, {"rdm", 4}, {"seqpacket", 5}, {"dccp", 6}, {"packet", 10},
 };
 
-template <std::size_t N> inline const char *socket_name_of(const socket_name (&table)[N], uint32_t value)
+template <std::size_t N>
+inline const char *socket_name_of(const socket_name (&table)[N], uint32_t value)
 {
 	for (const auto &e : table)
 		if (e.value == value)
@@ -56,7 +55,8 @@ template <std::size_t N> inline const char *socket_name_of(const socket_name (&t
 	return nullptr;
 }
 
-template <std::size_t N> inline const socket_name *socket_value_of(const socket_name (&table)[N], std::string_view name)
+template <std::size_t N>
+inline const socket_name *socket_value_of(const socket_name (&table)[N], std::string_view name)
 {
 	for (const auto &e : table)
 		if (name == e.name)

@@ -95,15 +95,14 @@ static __always_inline int exec_mapping(struct file *file, unsigned long prot)
 }
 
 SEC("lsm/mmap_file")
-int BPF_PROG(track_exec_mapping, struct file *file, unsigned long reqprot, unsigned long prot,
-	     unsigned long flags, int ret)
+int BPF_PROG(track_exec_mapping, struct file *file, unsigned long reqprot, unsigned long prot, unsigned long flags,
+	     int ret)
 {
 	return ret ? ret : exec_mapping(file, prot);
 }
 
 SEC("lsm/file_mprotect")
-int BPF_PROG(track_exec_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
-	     int ret)
+int BPF_PROG(track_exec_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot, int ret)
 {
 	return ret ? ret : exec_mapping(vma->vm_file, prot);
 }

@@ -46,7 +46,7 @@ static long name_char(__u32 i, struct name_loop *c)
 /* buf is the task's scratch (the callback finds the same per-CPU value). */
 __noinline __u64 ltrack_match_name(struct scratch *buf, __u32 len, __u32 slot, __u32 profile, __u32 hook)
 {
-	struct name_loop c = { .key = { .slot = slot, .profile = profile, .hook = hook } };
+	struct name_loop c = {.key = {.slot = slot, .profile = profile, .hook = hook}};
 	struct ltrack_rule *r;
 
 	if (!buf)
@@ -122,7 +122,7 @@ static long walk_level(__u32 i, struct walk_loop *c)
 
 __noinline __u64 ltrack_walk(__u64 dentry_addr, __u64 vfsmnt_addr, __u32 slot, __u32 profile, __u32 hook)
 {
-	struct walk_loop c = { .key = { .slot = slot, .profile = profile, .hook = hook } };
+	struct walk_loop c = {.key = {.slot = slot, .profile = profile, .hook = hook}};
 	struct walk_result *res = &c.res;
 
 	c.dentry = dentry_addr;

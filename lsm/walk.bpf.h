@@ -114,8 +114,8 @@ static __always_inline bool inode_rule_at(struct dentry *dentry, struct ltrack_i
  * in guard_open_builtin (opening a directory by handle reconnects it, so
  * only a file's own dentry stays cut off); links and renames in
  * ltrack_walk (walk.bpf.c), the same walk one level per bpf_loop call. */
-static __always_inline void walk_ancestors(const struct path *at, struct dentry *dentry,
-					   struct ltrack_inode_key *key, struct walk_result *res)
+static __always_inline void walk_ancestors(const struct path *at, struct dentry *dentry, struct ltrack_inode_key *key,
+					   struct walk_result *res)
 {
 	struct mount *mnt = NULL;
 	bool crossed = false;
@@ -181,8 +181,7 @@ static __always_inline int memo_way(__u32 hook)
 	return hook == LTRACK_HOOK_EXEC ? 1 : 0;
 }
 
-static __always_inline bool memo_get(struct inode *dir, __u32 hook, struct memo_tag *tag,
-				     struct walk_result *res)
+static __always_inline bool memo_get(struct inode *dir, __u32 hook, struct memo_tag *tag, struct walk_result *res)
 {
 	struct dir_memo *m = bpf_inode_storage_get(&dir_memos, dir, 0, 0);
 	struct dir_memo_way w;
@@ -199,9 +198,8 @@ static __always_inline bool memo_get(struct inode *dir, __u32 hook, struct memo_
 	asm volatile("" ::: "memory");
 	if ((seq & 1) || READ_ONCE(m->seq) != seq)
 		return false;
-	if (!w.valid || w.tag.mnt != tag->mnt || w.tag.dentry != tag->dentry ||
-	    w.tag.generation != tag->generation || w.tag.profile != tag->profile ||
-	    w.tag.rename_seq != tag->rename_seq || w.tag.mount_seq != tag->mount_seq)
+	if (!w.valid || w.tag.mnt != tag->mnt || w.tag.dentry != tag->dentry || w.tag.generation != tag->generation ||
+	    w.tag.profile != tag->profile || w.tag.rename_seq != tag->rename_seq || w.tag.mount_seq != tag->mount_seq)
 		return false;
 	res->found = w.found;
 	res->limit = w.limit;
@@ -252,7 +250,7 @@ static __always_inline void memo_put(struct inode *dir, __u32 hook, struct view 
 static __always_inline void walk_inode_rules(struct dentry *dentry, const struct path *at, struct view *v,
 					     __u32 profile, __u32 hook, struct walk_result *res)
 {
-	struct ltrack_inode_key key = { .slot = v->slot, .profile = profile, .hook = hook };
+	struct ltrack_inode_key key = {.slot = v->slot, .profile = profile, .hook = hook};
 	struct dentry *dir = dentry->d_parent;
 	struct inode *dir_inode = dir->d_inode;
 	struct memo_tag tag = {};
@@ -288,8 +286,8 @@ __u64 ltrack_walk(__u64 dentry, __u64 vfsmnt, __u32 slot, __u32 profile, __u32 h
 
 /* walk_inode_rules for a hook that may not afford its verifier cost (compact:
  * ltrack_walk), or that may (the opens: memo and direct loads). */
-static __always_inline void find_inode_rule(struct dentry *dentry, const struct path *at, struct view *v,
-					    __u32 profile, __u32 hook, bool compact, struct walk_result *res)
+static __always_inline void find_inode_rule(struct dentry *dentry, const struct path *at, struct view *v, __u32 profile,
+					    __u32 hook, bool compact, struct walk_result *res)
 {
 	__u64 r;
 
@@ -323,9 +321,8 @@ __u32 ltrack_build_path(struct scratch *buf, __u64 dentry, __u64 vfsmnt);
 #define LTRACK_NAME_MATCH (1ull << 63)
 __u64 ltrack_match_name(struct scratch *buf, __u32 len, __u32 slot, __u32 profile, __u32 hook);
 
-static __always_inline bool match_name_rule(struct dentry *dentry, __u32 slot, __u32 profile,
-					    __u32 hook, struct scratch *buf,
-					    struct ltrack_rule *out)
+static __always_inline bool match_name_rule(struct dentry *dentry, __u32 slot, __u32 profile, __u32 hook,
+					    struct scratch *buf, struct ltrack_rule *out)
 {
 	const unsigned char *name = dentry->d_name.name; /* a BTF pointer: direct loads */
 	__u32 len = dentry->d_name.len;

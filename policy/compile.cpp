@@ -95,14 +95,16 @@ std::size_t compiled_policy::entry_count() const
 
 namespace {
 
-template <class K> bool key_less(const K &a, const K &b)
+template <class K>
+bool key_less(const K &a, const K &b)
 {
 	return std::memcmp(&a, &b, sizeof(K)) < 0;
 }
 
 // By key, moving each entry once: a net entry is 272 bytes, and sorting the
 // entries themselves moved them about 17 times each at 100,000 rules.
-template <class K, class V> void sort_entries(std::vector<std::pair<K, V>> &v)
+template <class K, class V>
+void sort_entries(std::vector<std::pair<K, V>> &v)
 {
 	std::vector<uint32_t> order(v.size());
 	for (uint32_t i = 0; i < order.size(); i++)
@@ -224,8 +226,9 @@ void compiler::assign_profile_ids(policy_def &pol)
 		auto it = opts_.previous_ids.find(p.name);
 		uint32_t id = it != opts_.previous_ids.end() ? it->second : next++;
 		if (id == 0 || id > LTRACK_MAX_PROFILES)
-			ctx_.error(p.pos, "profile \"" + p.name + "\" would get id " + std::to_string(id) + ", above the " +
-						  std::to_string(LTRACK_MAX_PROFILES) + " profiles the kernel side holds; "
+			ctx_.error(p.pos, "profile \"" + p.name + "\" would get id " + std::to_string(id) +
+						  ", above the " + std::to_string(LTRACK_MAX_PROFILES) +
+						  " profiles the kernel side holds; "
 						  "remove profiles or restart ltrackd to renumber");
 		ids_.push_back(id);
 	}
@@ -288,11 +291,13 @@ void compiler::assign_rule_ids(policy_def &pol)
 			add(r.pos, &r.id, n, "net", r.action, net_rule_text(r));
 		for (auto &r : p.unix_rules)
 			add(r.pos, &r.id, n, "unix-socket", r.action,
-			    action_name(r.action) + " connect unix " + r.target + (r.set.empty() ? "" : " (set " + r.set + ")"));
+			    action_name(r.action) + " connect unix " + r.target +
+				    (r.set.empty() ? "" : " (set " + r.set + ")"));
 		if (p.sockets.written && p.sockets.pos.line) // ltrack-compat's "any" is not written
 			add(p.sockets.pos, &p.sockets.id, n, "sockets",
-			    p.sockets.families == ~0ull && p.sockets.inet == ~0u && p.sockets.netlink == ~0u ? LTRACK_ACT_ALLOW
-															  : LTRACK_ACT_DENY,
+			    p.sockets.families == ~0ull && p.sockets.inet == ~0u && p.sockets.netlink == ~0u
+				    ? LTRACK_ACT_ALLOW
+				    : LTRACK_ACT_DENY,
 			    "sockets " + (p.sockets.names.empty() ? std::string("none") : joined(p.sockets.names)));
 		if (p.model.present) {
 			model_section &m = p.model;
@@ -312,7 +317,8 @@ void compiler::assign_rule_ids(policy_def &pol)
 	for (uint32_t i = 0; i < order.size(); i++)
 		order[i] = i;
 	std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-		return std::tie(items[a].pos.line, items[a].pos.column) < std::tie(items[b].pos.line, items[b].pos.column);
+		return std::tie(items[a].pos.line, items[a].pos.column) <
+		       std::tie(items[b].pos.line, items[b].pos.column);
 	});
 	text_of.shrink_to_fit();
 	const std::string_view all(text_of), file = all.substr(0, ctx_.file.size());
@@ -333,11 +339,13 @@ std::optional<path_identity> compiler::resolve(const std::string &path, bool mis
 	if (r)
 		return *r;
 	if (missing_warn)
-		ctx_.warn(pos, what + " " + path + " cannot be resolved (" + r.failure().error + "); this entry is not enforced "
-									     "until it exists and the policy is reloaded");
+		ctx_.warn(pos, what + " " + path + " cannot be resolved (" + r.failure().error +
+				       "); this entry is not enforced "
+				       "until it exists and the policy is reloaded");
 	else
-		ctx_.error(pos, what + " " + path + " cannot be resolved (" + r.failure().error + "); fix the path, create it, "
-									      "or add missing = \"warn\"");
+		ctx_.error(pos, what + " " + path + " cannot be resolved (" + r.failure().error +
+					"); fix the path, create it, "
+					"or add missing = \"warn\"");
 	return std::nullopt;
 }
 
@@ -352,9 +360,9 @@ void compiler::add_inode(uint32_t profile, uint32_t hook, const path_identity &i
 		// Two paths, one inode (a symlink, a hard link, a bind mount): the
 		// kernel can hold one verdict, so deny wins the tie.
 		if (slot_action != action && *src.written != written)
-			ctx_.warn(pos, written + " is the same " + (subtree ? "directory" : "file") + " as " + *src.written +
-					       " (line " + std::to_string(src.pos.line) + "), which is " +
-					       action_name(slot_action) + "; the stricter rule (" +
+			ctx_.warn(pos, written + " is the same " + (subtree ? "directory" : "file") + " as " +
+					       *src.written + " (line " + std::to_string(src.pos.line) +
+					       "), which is " + action_name(slot_action) + "; the stricter rule (" +
 					       action_name(std::max(slot_action, action)) + ") applies to both");
 		if (action <= slot_action)
 			return;
@@ -374,7 +382,8 @@ void compiler::add_name(uint32_t profile, uint32_t hook, const std::string &patt
 	if (m.rule.action) {
 		if (m.pattern != pattern)
 			ctx_.warn(pos, "name pattern \"" + pattern + "\" hashes like \"" + m.pattern + "\" (line " +
-					       std::to_string(m.pos.line) + "); the stricter of the two applies to both");
+					       std::to_string(m.pos.line) +
+					       "); the stricter of the two applies to both");
 		if (action <= m.rule.action)
 			return;
 	}
@@ -398,9 +407,9 @@ void compiler::check_duplicates(const std::vector<path_rule> &rules, const std::
 		const path_rule &first = *it->second;
 		std::string what = std::string(kind_word(r.kind)) + " " + r.target;
 		if (first.action != r.action)
-			ctx_.error(r.pos, "conflicting rules in " + section + ": " + what + " is " + action_name(r.action) +
-						  " here and " + action_name(first.action) + " at line " +
-						  std::to_string(first.pos.line) + "; keep one");
+			ctx_.error(r.pos, "conflicting rules in " + section + ": " + what + " is " +
+						  action_name(r.action) + " here and " + action_name(first.action) +
+						  " at line " + std::to_string(first.pos.line) + "; keep one");
 		else
 			ctx_.warn(r.pos, "duplicate rule in " + section + ": " + what + " is already " +
 						 action_name(r.action) + " at line " + std::to_string(first.pos.line));
@@ -456,10 +465,11 @@ void compiler::compile_net(profile_def &p, uint32_t profile)
 		for (const auto &[i, f] : conflicts) {
 			const record &x = recs[i];
 			const net_rule &r = *x.src, &had = *recs[f].src;
-			ctx_.error(r.pos, "conflicting network rules in profile \"" + p.name + "\": " + format_cidr(x.addr, x.len) +
-						  " port " + ports_text({{x.rule.port_lo, x.rule.port_hi}}) + " is " +
-						  action_name(r.action) + " here and " + action_name(had.action) + " at line " +
-						  std::to_string(had.pos.line) + "; keep one");
+			ctx_.error(r.pos, "conflicting network rules in profile \"" + p.name +
+						  "\": " + format_cidr(x.addr, x.len) + " port " +
+						  ports_text({{x.rule.port_lo, x.rule.port_hi}}) + " is " +
+						  action_name(r.action) + " here and " + action_name(had.action) +
+						  " at line " + std::to_string(had.pos.line) + "; keep one");
 		}
 	}
 	std::stable_sort(recs.begin(), recs.end(), [](const record &a, const record &b) {
@@ -482,9 +492,8 @@ void compiler::compile_net(profile_def &p, uint32_t profile)
 	std::sort(lengths.begin(), lengths.end());
 	lengths.erase(std::unique(lengths.begin(), lengths.end()), lengths.end());
 	auto find_group = [&](const std::array<uint8_t, 16> &addr, int len) -> const group * {
-		auto it = std::lower_bound(groups.begin(), groups.end(), std::tie(addr, len), [](const group &g, const auto &k) {
-			return std::tie(g.addr, g.len) < k;
-		});
+		auto it = std::lower_bound(groups.begin(), groups.end(), std::tie(addr, len),
+					   [](const group &g, const auto &k) { return std::tie(g.addr, g.len) < k; });
 		return it != groups.end() && it->addr == addr && it->len == len ? &*it : nullptr;
 	};
 	// Each entry carries its own rules and every enclosing prefix's: the
@@ -517,9 +526,11 @@ void compiler::compile_net(profile_def &p, uint32_t profile)
 		});
 		if (folded.size() > LTRACK_NET_RULES_PER_PREFIX) {
 			ctx_.error(p.network_pos.line ? p.network_pos : p.pos,
-				   "profile \"" + p.name + "\": destination " + format_cidr(g.addr, g.len) + " is covered by " +
-					   std::to_string(folded.size()) + " network rule entries (each port range and CIDR "
-					   "counts), more than the " + std::to_string(LTRACK_NET_RULES_PER_PREFIX) +
+				   "profile \"" + p.name + "\": destination " + format_cidr(g.addr, g.len) +
+					   " is covered by " + std::to_string(folded.size()) +
+					   " network rule entries (each port range and CIDR "
+					   "counts), more than the " +
+					   std::to_string(LTRACK_NET_RULES_PER_PREFIX) +
 					   " the kernel checks; merge port ranges or CIDRs");
 			continue;
 		}
@@ -598,9 +609,10 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		}
 		auto [it, fresh] = exes_.insert({{id->dev, id->ino}, {p.name, e.pos}});
 		if (!fresh && it->second.first != p.name) {
-			ctx_.error(e.pos, "executable " + e.path + (id->real_path != e.path ? " (" + id->real_path + ")" : "") +
-						  " is already selected by profile \"" +
-						  it->second.first + "\" at line " + std::to_string(it->second.second.line) +
+			ctx_.error(e.pos, "executable " + e.path +
+						  (id->real_path != e.path ? " (" + id->real_path + ")" : "") +
+						  " is already selected by profile \"" + it->second.first +
+						  "\" at line " + std::to_string(it->second.second.line) +
 						  "; a process has one profile");
 			continue;
 		}
@@ -618,13 +630,16 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 			continue;
 		found++;
 		if (id->kind_known && !id->is_dir) {
-			ctx_.error(c.pos, "cgroup " + c.path + " is not a directory; write the cgroup's directory under /sys/fs/cgroup");
+			ctx_.error(c.pos,
+				   "cgroup " + c.path +
+					   " is not a directory; write the cgroup's directory under /sys/fs/cgroup");
 			continue;
 		}
 		auto [it, fresh] = cgroups_.insert({{0, id->ino}, {p.name, c.pos}});
 		if (!fresh && it->second.first != p.name) {
 			ctx_.error(c.pos, "cgroup " + c.path + " is already selected by profile \"" + it->second.first +
-						  "\" at line " + std::to_string(it->second.second.line) + "; a process has one profile");
+						  "\" at line " + std::to_string(it->second.second.line) +
+						  "; a process has one profile");
 			continue;
 		}
 		if (!fresh)
@@ -639,7 +654,9 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		if (!id)
 			continue;
 		if (id->kind_known && !id->is_dir) {
-			ctx_.error(c.pos, "cgroup " + c.path + " is not a directory; write the cgroup's directory under /sys/fs/cgroup");
+			ctx_.error(c.pos,
+				   "cgroup " + c.path +
+					   " is not a directory; write the cgroup's directory under /sys/fs/cgroup");
 			continue;
 		}
 		auto [it, fresh] = cgroups_.insert({{0, id->ino}, {p.name, c.pos}});
@@ -659,14 +676,16 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 			for (const auto &q : out_.profiles)
 				if (q.id == out_.all_profile)
 					other = &q;
-			ctx_.error(p.pos, "profile \"" + p.name + "\" and profile \"" + (other ? other->name : "?") +
-						  "\" both set all = true; at most one profile may govern every process");
+			ctx_.error(p.pos,
+				   "profile \"" + p.name + "\" and profile \"" + (other ? other->name : "?") +
+					   "\" both set all = true; at most one profile may govern every process");
 		} else {
 			out_.all_profile = pid;
 		}
 	} else if (found == 0 && (!p.executables.empty() || !p.cgroups.empty())) {
-		ctx_.warn(p.pos, "profile \"" + p.name + "\" governs nothing on this host: none of its executables or "
-							"cgroups exist");
+		ctx_.warn(p.pos, "profile \"" + p.name +
+					 "\" governs nothing on this host: none of its executables or "
+					 "cgroups exist");
 	}
 
 	// File rules.
@@ -679,12 +698,14 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 		// A set's paths absent on this host are listed as missing targets
 		// (ltrackctl check shows them), without a warning per policy load.
 		auto id = !r.set.empty() ? resolve_(r.target).as_optional()
-					 : resolve(r.target, r.missing_warn, r.pos, r.kind == target_kind::dir ? "directory" : "file");
+					 : resolve(r.target, r.missing_warn, r.pos,
+						   r.kind == target_kind::dir ? "directory" : "file");
 		target(r.id, kind_word(r.kind), r.target, id ? &*id : nullptr);
 		if (!id)
 			continue;
 		if (r.kind == target_kind::dir && id->kind_known && !id->is_dir) {
-			ctx_.error(r.pos, "dir = \"" + r.target + "\" is not a directory; use file = for a single file");
+			ctx_.error(r.pos,
+				   "dir = \"" + r.target + "\" is not a directory; use file = for a single file");
 			continue;
 		}
 		add_inode(pid, LTRACK_HOOK_FILE, *id, r.kind == target_kind::dir, r.action, r.id, r.target, r.pos);
@@ -692,16 +713,19 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 	// Exec rules.
 	check_duplicates(p.exec_rules, "profile \"" + p.name + "\" exec rules");
 	for (const auto &r : p.exec_rules) {
-		auto id = resolve(r.target, r.missing_warn, r.pos, r.kind == target_kind::dir ? "directory" : "program");
+		auto id =
+			resolve(r.target, r.missing_warn, r.pos, r.kind == target_kind::dir ? "directory" : "program");
 		target(r.id, std::string("exec-") + kind_word(r.kind), r.target, id ? &*id : nullptr);
 		if (!id)
 			continue;
 		if (r.kind == target_kind::dir && id->kind_known && !id->is_dir) {
-			ctx_.error(r.pos, "dir = \"" + r.target + "\" is not a directory; use file = for a single program");
+			ctx_.error(r.pos,
+				   "dir = \"" + r.target + "\" is not a directory; use file = for a single program");
 			continue;
 		}
 		if (r.kind == target_kind::file && id->kind_known && id->is_dir) {
-			ctx_.error(r.pos, "file = \"" + r.target + "\" is a directory; use dir = for everything under it");
+			ctx_.error(r.pos,
+				   "file = \"" + r.target + "\" is a directory; use dir = for everything under it");
 			continue;
 		}
 		add_inode(pid, LTRACK_HOOK_EXEC, *id, r.kind == target_kind::dir, r.action, r.id, r.target, r.pos);
@@ -741,12 +765,14 @@ void compiler::compile_profile(profile_def &p, compiled_profile &out)
 			if (!id)
 				continue;
 			if (id->kind_known && !id->is_dir) {
-				ctx_.error(d.pos, "model directory " + d.path + " is not a directory; list it under extensions "
-										"or use its directory");
+				ctx_.error(d.pos, "model directory " + d.path +
+							  " is not a directory; list it under extensions "
+							  "or use its directory");
 				continue;
 			}
 			add_inode(pid, LTRACK_HOOK_MODEL, *id, true, m.action, d.id, d.path, d.pos);
-			if (std::find(out_.model_dirs.begin(), out_.model_dirs.end(), id->real_path) == out_.model_dirs.end())
+			if (std::find(out_.model_dirs.begin(), out_.model_dirs.end(), id->real_path) ==
+			    out_.model_dirs.end())
 				out_.model_dirs.push_back(id->real_path);
 		}
 		// Exclude directories: subtree rules with action ALLOW (the model
@@ -965,7 +991,8 @@ compile_result compile_file(const std::string &path, const compile_options &opts
 	if (!in) {
 		parse_context ctx;
 		ctx.file = path;
-		ctx.error({}, std::string("cannot read the policy: ") + std::strerror(errno) + "; check the path and permissions");
+		ctx.error({}, std::string("cannot read the policy: ") + std::strerror(errno) +
+				      "; check the path and permissions");
 		return finish(ctx, std::nullopt);
 	}
 	std::string text;

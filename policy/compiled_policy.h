@@ -36,12 +36,12 @@ struct rule_symbol {
 
 // What a path in the policy turned into on this host.
 struct resolved_target {
-	uint32_t rule_id = 0;    // 0 for selectors (executables, cgroups)
+	uint32_t rule_id = 0; // 0 for selectors (executables, cgroups)
 	std::string profile;
-	std::string role;        // file, dir, exec-file, exec-dir, executable, cgroup, model-dir
-	std::string written;     // as in the policy
-	std::string resolved;    // symlinks followed; empty when missing
-	uint64_t dev = 0;        // kernel encoding (major << 20 | minor)
+	std::string role;     // file, dir, exec-file, exec-dir, executable, cgroup, model-dir
+	std::string written;  // as in the policy
+	std::string resolved; // symlinks followed; empty when missing
+	uint64_t dev = 0;     // kernel encoding (major << 20 | minor)
 	uint64_t ino = 0;
 	bool found = false;
 };
@@ -76,8 +76,8 @@ struct compiled_policy {
 	std::vector<compiled_profile> profiles; // by id
 	std::vector<std::pair<ltrack_inode_key, ltrack_inode_rule>> inode_rules;
 	std::vector<std::pair<ltrack_name_key, ltrack_rule>> name_rules;
-	std::vector<net_entry> net_rules;               // by key
-	std::vector<ltrack_net_rule> net_entry_rules;   // the runs net_rules point into
+	std::vector<net_entry> net_rules;             // by key
+	std::vector<ltrack_net_rule> net_entry_rules; // the runs net_rules point into
 	std::vector<std::pair<ltrack_exe_key, uint32_t>> exe_profiles;
 	std::vector<std::pair<ltrack_cgroup_key, uint32_t>> cgroup_profiles;
 	uint32_t all_profile = 0;
@@ -85,8 +85,8 @@ struct compiled_policy {
 	std::vector<rule_symbol> symbols;
 	std::shared_ptr<const std::string> symbol_text; // what symbols' views point into
 	std::vector<resolved_target> targets;
-	std::vector<std::string> model_dirs;     // resolved, for the scanner
-	std::set<std::string> trusted_digests;   // lower-case hex SHA-256
+	std::vector<std::string> model_dirs;   // resolved, for the scanner
+	std::set<std::string> trusted_digests; // lower-case hex SHA-256
 
 	ltrack_net_val net_value(const net_entry &e) const; // the map's value
 	std::span<const ltrack_net_rule> net_rules_of(const net_entry &e) const;

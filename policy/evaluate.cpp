@@ -36,7 +36,9 @@ std::string describe(const compiled_policy &p, uint32_t rule_id)
 
 class evaluator {
 public:
-	evaluator(const compiled_policy &p, const compiled_profile &prof, explanation &ex) : p_(p), prof_(prof), ex_(ex) {}
+	evaluator(const compiled_policy &p, const compiled_profile &prof, explanation &ex) : p_(p), prof_(prof), ex_(ex)
+	{
+	}
 
 	// The file's identity and its ancestors, nearest first, as the kernel
 	// walk visits them (a filesystem boundary costs an extra step there).
@@ -65,8 +67,8 @@ public:
 			}
 			if (!r)
 				return status::fail("cannot resolve " + path + " or any parent directory");
-			ex_.steps.push_back(path + " does not exist (" + resolve(path).failure().error + "); walking from " +
-					    r->real_path);
+			ex_.steps.push_back(path + " does not exist (" + resolve(path).failure().error +
+					    "); walking from " + r->real_path);
 			chain.push_back({path, 0, 0, true});
 		} else {
 			std::string real = r->real_path;
@@ -126,8 +128,8 @@ public:
 			if (r && r->subtree_action) {
 				w.rule = {r->subtree_rule, r->subtree_action, {}};
 				w.found = true;
-				ex_.steps.push_back((i == 0 ? e.path + " itself" : "enclosing directory " + e.path) + ": " +
-						    describe(p_, r->subtree_rule));
+				ex_.steps.push_back((i == 0 ? e.path + " itself" : "enclosing directory " + e.path) +
+						    ": " + describe(p_, r->subtree_rule));
 				return w;
 			}
 		}
@@ -151,7 +153,8 @@ public:
 			return *r;
 		for (std::size_t pos = 1; pos < n.size(); pos++)
 			if (n[pos] == '.')
-				if (const ltrack_rule *r = find(LTRACK_NAME_SUFFIX, name_hash(std::string_view(n).substr(pos))))
+				if (const ltrack_rule *r =
+					    find(LTRACK_NAME_SUFFIX, name_hash(std::string_view(n).substr(pos))))
 					return *r;
 		return std::nullopt;
 	}
@@ -191,13 +194,15 @@ public:
 				ex_.steps.push_back("a model file: it is under a model directory");
 			break;
 		case LTRACK_MD_WHY_EXCLUDED:
-			ex_.steps.push_back("not a model file by name or directory: it is under a model exclude directory");
+			ex_.steps.push_back(
+				"not a model file by name or directory: it is under a model exclude directory");
 			break;
 		case LTRACK_MD_WHY_VERDICT:
 			// Excluded by a directory but dangerous: both are said.
 			if (f.dir == LTRACK_MD_DIR_EXCLUDE)
-				ex_.steps.push_back("not a model file by name or directory: it is under a model exclude "
-						    "directory");
+				ex_.steps.push_back(
+					"not a model file by name or directory: it is under a model exclude "
+					"directory");
 			ex_.steps.push_back("scanned " + verdict_name(verdict) + ": a model file under any name");
 			break;
 		default: break;
@@ -219,11 +224,12 @@ public:
 		ex_.rule_id = md.rule_id;
 		ex_.action = md.action;
 		ex_.steps.push_back("model verdict " + verdict_name(verdict) +
-				    (md.outcome == LTRACK_MD_RECORD ? " is let through but recorded" : " is refused") + ": " +
-				    describe(p_, ex_.rule_id));
+				    (md.outcome == LTRACK_MD_RECORD ? " is let through but recorded" : " is refused") +
+				    ": " + describe(p_, ex_.rule_id));
 		if (md.may_wait)
-			ex_.steps.push_back("scan_at_open: if ltrackd's scan waiter watches the file's directory, the first "
-					    "open waits for the scan instead, and the scan's verdict decides");
+			ex_.steps.push_back(
+				"scan_at_open: if ltrackd's scan waiter watches the file's directory, the first "
+				"open waits for the scan instead, and the scan's verdict decides");
 		return true;
 	}
 
@@ -259,7 +265,8 @@ public:
 		ex_.action = v.file_default;
 		ex_.rule_id = v.file_default_rule;
 		ex_.is_default = true;
-		ex_.steps.push_back("file default " + action_name(v.file_default) + ": " + describe(p_, v.file_default_rule));
+		ex_.steps.push_back("file default " + action_name(v.file_default) + ": " +
+				    describe(p_, v.file_default_rule));
 	}
 
 	void decide_exec()
@@ -275,7 +282,8 @@ public:
 				ex_.walk_limit = true;
 				ex_.action = LTRACK_ACT_DENY;
 				ex_.is_default = false;
-				ex_.steps.push_back("deeper than " + std::to_string(LTRACK_MAX_WALK) + " levels: denied (fail closed)");
+				ex_.steps.push_back("deeper than " + std::to_string(LTRACK_MAX_WALK) +
+						    " levels: denied (fail closed)");
 				return;
 			}
 			if (w.found) {
@@ -285,8 +293,8 @@ public:
 				return;
 			}
 		}
-		ex_.steps.push_back("no exec rule on the program or any parent; exec default " + action_name(v.exec_default) +
-				    ": " + describe(p_, v.exec_default_rule));
+		ex_.steps.push_back("no exec rule on the program or any parent; exec default " +
+				    action_name(v.exec_default) + ": " + describe(p_, v.exec_default_rule));
 	}
 
 	void decide_connect(const endpoint &dst)
@@ -315,8 +323,9 @@ public:
 			if (best) {
 				std::array<uint8_t, 16> a;
 				std::memcpy(a.data(), best->key.addr, 16);
-				ex_.steps.push_back("longest matching prefix " + format_cidr(a, int(best->key.prefixlen) - 32) +
-						    " holds " + std::to_string(best->count) + " rule entries");
+				ex_.steps.push_back("longest matching prefix " +
+						    format_cidr(a, int(best->key.prefixlen) - 32) + " holds " +
+						    std::to_string(best->count) + " rule entries");
 				const ltrack_net_val val = p_.net_value(*best); // what the kernel reads
 				for (uint32_t i = 0; i < val.count && i < LTRACK_NET_RULES_PER_PREFIX; i++) {
 					const ltrack_net_rule &r = val.rules[i];
@@ -327,8 +336,8 @@ public:
 					ex_.action = r.action;
 					ex_.rule_id = r.rule_id;
 					ex_.is_default = false;
-					ex_.steps.push_back("first entry matching port " + std::to_string(dst.port) + ": " +
-							    describe(p_, r.rule_id));
+					ex_.steps.push_back("first entry matching port " + std::to_string(dst.port) +
+							    ": " + describe(p_, r.rule_id));
 					return;
 				}
 				ex_.steps.push_back("no entry matches port " + std::to_string(dst.port) + "/" +
@@ -337,7 +346,8 @@ public:
 				ex_.steps.push_back("no network rule covers the address");
 			}
 		}
-		ex_.steps.push_back("network default " + action_name(v.net_default) + ": " + describe(p_, v.net_default_rule));
+		ex_.steps.push_back("network default " + action_name(v.net_default) + ": " +
+				    describe(p_, v.net_default_rule));
 	}
 
 	// A Unix socket by its inode, else by the name it is bound with (taken
@@ -350,11 +360,13 @@ public:
 			std::vector<std::string> names{path};
 			if (path[0] == '/') {
 				if (auto id = resolve_on_host(path)) {
-					if (const ltrack_inode_rule *r = inode(LTRACK_HOOK_NET, id->dev, id->ino); r && r->self_action) {
+					if (const ltrack_inode_rule *r = inode(LTRACK_HOOK_NET, id->dev, id->ino);
+					    r && r->self_action) {
 						ex_.action = r->self_action;
 						ex_.rule_id = r->self_rule;
 						ex_.steps.push_back("the socket file " + id->real_path + " (inode " +
-								    std::to_string(id->ino) + "): " + describe(p_, r->self_rule));
+								    std::to_string(id->ino) +
+								    "): " + describe(p_, r->self_rule));
 						return;
 					}
 					names.push_back(id->real_path);
@@ -362,10 +374,12 @@ public:
 			}
 			for (const auto &n : names)
 				for (const auto &[k, r] : p_.name_rules)
-					if (k.profile == prof_.id && k.hook == LTRACK_HOOK_NET && k.hash == name_hash(n)) {
+					if (k.profile == prof_.id && k.hook == LTRACK_HOOK_NET &&
+					    k.hash == name_hash(n)) {
 						ex_.action = r.action;
 						ex_.rule_id = r.rule_id;
-						ex_.steps.push_back("a socket bound as " + n + ": " + describe(p_, r.rule_id));
+						ex_.steps.push_back("a socket bound as " + n + ": " +
+								    describe(p_, r.rule_id));
 						return;
 					}
 			ex_.steps.push_back("no Unix socket rule names " + path);
@@ -373,7 +387,8 @@ public:
 		ex_.action = v.unix_action ? v.unix_action : v.net_default;
 		ex_.rule_id = v.unix_action ? v.unix_rule : v.net_default_rule;
 		ex_.is_default = !v.unix_action;
-		ex_.steps.push_back(std::string("a Unix socket: ") + (v.unix_action ? "unix " : "no unix rule; network default ") +
+		ex_.steps.push_back(std::string("a Unix socket: ") +
+				    (v.unix_action ? "unix " : "no unix rule; network default ") +
 				    action_name(ex_.action) + ": " + describe(p_, ex_.rule_id));
 	}
 
@@ -391,7 +406,8 @@ public:
 			if (type == 3) {
 				kind = LTRACK_SOCK_RAW;
 				need = "raw";
-			} else if ((type == 1 && (protocol == 0 || protocol == 6)) || (type == 2 && (protocol == 0 || protocol == 17))) {
+			} else if ((type == 1 && (protocol == 0 || protocol == 6)) ||
+				   (type == 2 && (protocol == 0 || protocol == 17))) {
 				kind = family == 2 ? LTRACK_SOCK_INET : LTRACK_SOCK_INET6;
 				need = family == 2 ? "inet" : "inet6";
 			} else if (type == 2 && protocol == (family == 2 ? 1u : 58u)) {
@@ -446,7 +462,8 @@ const compiled_profile *start(const compiled_policy &p, const std::string &profi
 		std::string names;
 		for (const auto &q : p.profiles)
 			names += (names.empty() ? "" : ", ") + q.name;
-		res.error = "no profile \"" + profile + "\" in " + p.file + (names.empty() ? "" : " (profiles: " + names + ")");
+		res.error = "no profile \"" + profile + "\" in " + p.file +
+			    (names.empty() ? "" : " (profiles: " + names + ")");
 		return nullptr;
 	}
 	res.ex.emplace();
@@ -522,13 +539,15 @@ explain_result explain_link(const compiled_policy &p, const std::string &profile
 					anc = &v;
 	if (anc) {
 		ex.steps.push_back("the open would not be refused, but the object is on the way to the target of " +
-				   describe(p, anc->self_rule) + ": a rename (either side of an exchange), rename over, "
+				   describe(p, anc->self_rule) +
+				   ": a rename (either side of an exchange), rename over, "
 				   "unlink or rmdir of it is refused (a link is not)");
 		ex.action = LTRACK_ACT_DENY;
 		ex.rule_id = anc->self_rule;
 		ex.is_default = false;
 	} else if (ex.action != LTRACK_ACT_DENY && ex.action != LTRACK_ACT_KILL) {
-		ex.steps.push_back("the open would not be refused: the object may get or lose a name (nothing recorded)");
+		ex.steps.push_back(
+			"the open would not be refused: the object may get or lose a name (nothing recorded)");
 		ex.action = LTRACK_ACT_ALLOW;
 	} else {
 		ex.steps.push_back(std::string("the open would be refused") + (by_model ? " by the model layer" : "") +
@@ -551,10 +570,14 @@ explain_result explain_mount(const compiled_policy &p, const std::string &profil
 	ex.action = prof->value.mount_action;
 	ex.rule_id = prof->value.mount_rule;
 	ex.is_default = true;
-	ex.steps.push_back(ex.rule_id ? "[profile." + profile + ".mount] default decides every mount change "
-					"(mount, bind, move, remount, propagation, umount, pivot_root, fsconfig create)"
-				      : "no [profile." + profile + ".mount] section: the built-in rule refuses every mount "
-					"change (mount, bind, move, remount, propagation, umount, pivot_root, fsconfig create)");
+	ex.steps.push_back(
+		ex.rule_id
+			? "[profile." + profile +
+				  ".mount] default decides every mount change "
+				  "(mount, bind, move, remount, propagation, umount, pivot_root, fsconfig create)"
+			: "no [profile." + profile +
+				  ".mount] section: the built-in rule refuses every mount "
+				  "change (mount, bind, move, remount, propagation, umount, pivot_root, fsconfig create)");
 	ex.steps.push_back("whatever it says, nothing is mounted on, moved from or unmounted off a bpffs (built-in)");
 	if (!ex.rule_id)
 		ex.steps.push_back("the record names the built-in rule: builtin mount_default");
@@ -619,8 +642,9 @@ explain_result explain_socket(const compiled_policy &p, const std::string &profi
 	uint32_t family = 0, type = 1, protocol = 0;
 	const socket_name *f = socket_value_of(socket_families, part[0]);
 	if (part.size() > 3 || (!f && !number(part[0], family))) {
-		res.error = "--socket " + spec + ": write FAMILY[/TYPE[/PROTOCOL]], e.g. packet, inet/raw/icmp, "
-						 "netlink/raw/audit (names as in the decision log, or numbers)";
+		res.error = "--socket " + spec +
+			    ": write FAMILY[/TYPE[/PROTOCOL]], e.g. packet, inet/raw/icmp, "
+			    "netlink/raw/audit (names as in the decision log, or numbers)";
 		return res;
 	}
 	if (f)
@@ -630,21 +654,24 @@ explain_result explain_socket(const compiled_policy &p, const std::string &profi
 		if (t)
 			type = t->value;
 		else if (!number(part[1], type)) {
-			res.error = "--socket " + spec + ": \"" + part[1] + "\" is not a socket type (stream, dgram, raw, "
-									     "seqpacket, ...)";
+			res.error = "--socket " + spec + ": \"" + part[1] +
+				    "\" is not a socket type (stream, dgram, raw, "
+				    "seqpacket, ...)";
 			return res;
 		}
 	} else if (family == 16) {
 		type = 3; // SOCK_RAW, as netlink sockets are made
 	}
 	if (part.size() > 2) {
-		static const socket_name ip[] = {{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}, {"sctp", 132},
-						 {"udplite", 136}, {"mptcp", 262}};
-		const socket_name *pr = family == 16 ? socket_value_of(netlink_protocols, part[2]) : socket_value_of(ip, part[2]);
+		static const socket_name ip[] = {{"tcp", 6},    {"udp", 17},      {"icmp", 1},   {"icmpv6", 58},
+						 {"sctp", 132}, {"udplite", 136}, {"mptcp", 262}};
+		const socket_name *pr =
+			family == 16 ? socket_value_of(netlink_protocols, part[2]) : socket_value_of(ip, part[2]);
 		if (pr)
 			protocol = pr->value;
 		else if (!number(part[2], protocol)) {
-			res.error = "--socket " + spec + ": \"" + part[2] + "\" is not a protocol name here; give its number";
+			res.error = "--socket " + spec + ": \"" + part[2] +
+				    "\" is not a protocol name here; give its number";
 			return res;
 		}
 	}

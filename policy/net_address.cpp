@@ -80,7 +80,8 @@ result<cidr> parse_cidr(std::string_view text)
 	int max = v4 ? 32 : 128;
 	unsigned long len = max;
 	if (text.find('/') != std::string_view::npos && (!parse_uint(len_part, len) || len > unsigned(max)))
-		return status::fail("prefix length \"" + std::string(len_part) + "\" must be a number from 0 to " + std::to_string(max));
+		return status::fail("prefix length \"" + std::string(len_part) + "\" must be a number from 0 to " +
+				    std::to_string(max));
 	c.len = int(len) + (v4 ? 96 : 0);
 	// Host bits set usually means a typo in the prefix length: refuse.
 	std::array<uint8_t, 16> masked{};
@@ -90,7 +91,7 @@ result<cidr> parse_cidr(std::string_view text)
 	}
 	if (masked != c.addr)
 		return status::fail("\"" + std::string(text) + "\" has bits set after the prefix; did you mean \"" +
-		      format_cidr(masked, c.len) + "\"?");
+				    format_cidr(masked, c.len) + "\"?");
 	c.text = std::string(text);
 	return c;
 }
@@ -104,12 +105,13 @@ result<port_range> parse_port_range(std::string_view text)
 	}
 	unsigned long a = 0, b = 0;
 	if (!parse_uint(lo, a) || !parse_uint(hi, b))
-		return status::fail("\"" + std::string(text) + "\" is not a port or a port range (write 443 or \"8000-8100\")");
+		return status::fail("\"" + std::string(text) +
+				    "\" is not a port or a port range (write 443 or \"8000-8100\")");
 	if (a > 65535 || b > 65535)
 		return status::fail("port " + std::to_string(a > 65535 ? a : b) + " is out of range (0-65535)");
 	if (a > b)
-		return status::fail("port range \"" + std::string(text) + "\" is backwards; write \"" + std::to_string(b) + "-" +
-		      std::to_string(a) + "\"");
+		return status::fail("port range \"" + std::string(text) + "\" is backwards; write \"" +
+				    std::to_string(b) + "-" + std::to_string(a) + "\"");
 	return port_range{uint16_t(a), uint16_t(b)};
 }
 
@@ -156,7 +158,6 @@ result<endpoint> parse_endpoint(std::string_view text)
 	return e;
 }
 
-
 bool listen_address::loopback() const
 {
 	if (!v6)
@@ -180,14 +181,15 @@ result<listen_address> parse_listen_address(std::string_view text)
 	} else {
 		auto colon = text.rfind(':');
 		if (colon == std::string_view::npos || text.find(':') != colon)
-			return status::fail("write ADDR:PORT, e.g. 127.0.0.1:9464 (an IPv6 address in brackets: [::1]:9464)");
+			return status::fail(
+				"write ADDR:PORT, e.g. 127.0.0.1:9464 (an IPv6 address in brackets: [::1]:9464)");
 		host = text.substr(0, colon);
 		port = text.substr(colon + 1);
 	}
 	std::string h(host);
 	if (h.empty() || h.size() > 64 || inet_pton(a.v6 ? AF_INET6 : AF_INET, h.c_str(), a.addr.data()) != 1)
 		return status::fail("\"" + h + "\" is not an IP" + std::string(a.v6 ? "v6" : "v4") +
-		      " address (host names are not resolved: write the address to bind)");
+				    " address (host names are not resolved: write the address to bind)");
 	unsigned long p = 0;
 	if (!parse_uint(port, p) || p == 0 || p > 65535)
 		return status::fail("port \"" + std::string(port) + "\" is not a number 1-65535");

@@ -51,10 +51,12 @@ policy_def parse_ltrack_compat(parse_context &ctx, const toml::table &doc)
 				if (!s)
 					continue;
 				if (s->empty() || (*s)[0] != '/') {
-					ctx.error(pos_of(n), "file_monitor.directories: \"" + *s + "\" is not an absolute path");
+					ctx.error(pos_of(n),
+						  "file_monitor.directories: \"" + *s + "\" is not an absolute path");
 					continue;
 				}
-				p.file_rules.push_back({target_kind::dir, *s, LTRACK_ACT_AUDIT, true, pos_of(n), 0, {}});
+				p.file_rules.push_back(
+					{target_kind::dir, *s, LTRACK_ACT_AUDIT, true, pos_of(n), 0, {}});
 			}
 		}
 	}
@@ -66,27 +68,38 @@ policy_def parse_ltrack_compat(parse_context &ctx, const toml::table &doc)
 				if (!s || s->empty())
 					continue;
 				if ((*s)[0] == '/') {
-					p.exec_rules.push_back({target_kind::file, *s, LTRACK_ACT_AUDIT, true, pos_of(n), 0, {}});
+					p.exec_rules.push_back(
+						{target_kind::file, *s, LTRACK_ACT_AUDIT, true, pos_of(n), 0, {}});
 					continue;
 				}
 				if (s->find('/') != std::string::npos) {
-					ctx.error(pos_of(n), "exec_monitor.watch_commands: \"" + *s + "\" must be a command name or "
-								 "an absolute path");
+					ctx.error(pos_of(n), "exec_monitor.watch_commands: \"" + *s +
+								     "\" must be a command name or "
+								     "an absolute path");
 					continue;
 				}
 				bool found = false;
 				for (const char *dir : search_path) {
 					std::string full = std::string(dir) + "/" + *s;
 					if (access(full.c_str(), X_OK) == 0) {
-						p.exec_rules.push_back({target_kind::file, full, LTRACK_ACT_AUDIT, true, pos_of(n), 0, {}});
+						p.exec_rules.push_back({target_kind::file,
+									full,
+									LTRACK_ACT_AUDIT,
+									true,
+									pos_of(n),
+									0,
+									{}});
 						found = true;
 						break;
 					}
 				}
 				if (!found)
-					ctx.warn(pos_of(n), "exec_monitor.watch_commands: no command \"" + *s + "\" in /usr/local/sbin, "
-								"/usr/local/bin, /usr/sbin, /usr/bin, /sbin or /bin; not watched "
-								"(write its absolute path)");
+					ctx.warn(
+						pos_of(n),
+						"exec_monitor.watch_commands: no command \"" + *s +
+							"\" in /usr/local/sbin, "
+							"/usr/local/bin, /usr/sbin, /usr/bin, /sbin or /bin; not watched "
+							"(write its absolute path)");
 			}
 		}
 	}
@@ -102,7 +115,8 @@ policy_def parse_ltrack_compat(parse_context &ctx, const toml::table &doc)
 				else if (s && (*s == "udp" || *s == "UDP"))
 					udp = true;
 				else if (s)
-					ctx.error(pos_of(n), "network_monitor.protocols: \"" + *s + "\" is not \"tcp\" or \"udp\"");
+					ctx.error(pos_of(n), "network_monitor.protocols: \"" + *s +
+								     "\" is not \"tcp\" or \"udp\"");
 			}
 			proto = tcp && !udp ? 6 : udp && !tcp ? 17 : 0;
 		}
@@ -110,8 +124,9 @@ policy_def parse_ltrack_compat(parse_context &ctx, const toml::table &doc)
 			for (const auto &n : *r.array("ports")) {
 				const auto *i = n.as_integer();
 				if (!i || i->get() < 0 || i->get() > 65535) {
-					ctx.error(pos_of(n), "network_monitor.ports: expected a port from 0 to 65535, found " +
-								 (i ? std::to_string(i->get()) : type_name(n)));
+					ctx.error(pos_of(n),
+						  "network_monitor.ports: expected a port from 0 to 65535, found " +
+							  (i ? std::to_string(i->get()) : type_name(n)));
 					continue;
 				}
 				net_rule nr;

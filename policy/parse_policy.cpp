@@ -17,8 +17,14 @@ const std::vector<std::string> kill_actions =
 	abi::names_of({LTRACK_ACT_ALLOW, LTRACK_ACT_AUDIT, LTRACK_ACT_DENY, LTRACK_ACT_KILL});
 const std::vector<std::string> modes = abi::names_of({LTRACK_MODE_ENFORCE, LTRACK_MODE_AUDIT});
 
-uint8_t action_of(const std::string &s) { return abi::value_of<ltrack_action>(s).value_or(LTRACK_ACT_NONE); }
-uint32_t mode_of(const std::string &s) { return abi::value_of<ltrack_mode>(s).value_or(LTRACK_MODE_INHERIT); }
+uint8_t action_of(const std::string &s)
+{
+	return abi::value_of<ltrack_action>(s).value_or(LTRACK_ACT_NONE);
+}
+uint32_t mode_of(const std::string &s)
+{
+	return abi::value_of<ltrack_mode>(s).value_or(LTRACK_MODE_INHERIT);
+}
 
 // An action key; "kill" in a file section gets its own explanation.
 std::optional<uint8_t> read_action(parse_context &ctx, table_reader &r, std::string_view key, bool kill_ok)
@@ -30,11 +36,14 @@ std::optional<uint8_t> read_action(parse_context &ctx, table_reader &r, std::str
 	if (std::find(ok.begin(), ok.end(), *s) != ok.end())
 		return action_of(*s);
 	if (action_of(*s) == LTRACK_ACT_KILL)
-		ctx.error(pos_of(*r.get(key)), r.name(key) + ": \"kill\" is only for exec and network rules; use \"deny\"");
+		ctx.error(pos_of(*r.get(key)),
+			  r.name(key) + ": \"kill\" is only for exec and network rules; use \"deny\"");
 	else if (std::string g = closest(*s, ok); !g.empty())
-		ctx.error(pos_of(*r.get(key)), r.name(key) + ": \"" + *s + "\" is not an action; did you mean \"" + g + "\"?");
+		ctx.error(pos_of(*r.get(key)),
+			  r.name(key) + ": \"" + *s + "\" is not an action; did you mean \"" + g + "\"?");
 	else
-		ctx.error(pos_of(*r.get(key)), r.name(key) + ": \"" + *s + "\" is not an action; use " + list_choices(ok));
+		ctx.error(pos_of(*r.get(key)),
+			  r.name(key) + ": \"" + *s + "\" is not an action; use " + list_choices(ok));
 	return std::nullopt;
 }
 
@@ -82,16 +91,18 @@ bool check_name_pattern(parse_context &ctx, const std::string &p, source_pos pos
 		return false;
 	}
 	if (p.find('/') != std::string::npos) {
-		ctx.error(pos, what + ": \"" + p + "\" contains '/'; a name pattern matches the last path component only "
-			       "(use file = or dir = for paths)");
+		ctx.error(pos, what + ": \"" + p +
+				       "\" contains '/'; a name pattern matches the last path component only "
+				       "(use file = or dir = for paths)");
 		return false;
 	}
 	std::string_view body = p;
 	if (p.rfind("*.", 0) == 0)
 		body = std::string_view(p).substr(2);
 	if (body.empty() || body.find_first_of("*?[]{}") != std::string_view::npos || p == "." || p == "..") {
-		ctx.error(pos, what + ": \"" + p + "\" is not a supported pattern; use an exact name (\"id_rsa\") or "
-			       "a suffix starting with \"*.\" (\"*.pkl\", \"*.tar.gz\")");
+		ctx.error(pos, what + ": \"" + p +
+				       "\" is not a supported pattern; use an exact name (\"id_rsa\") or "
+				       "a suffix starting with \"*.\" (\"*.pkl\", \"*.tar.gz\")");
 		return false;
 	}
 	return true;
@@ -114,8 +125,9 @@ const rule_set *read_set(parse_context &ctx, table_reader &r)
 	for (const auto &rs : rule_sets())
 		names.push_back(rs.name);
 	std::string g = closest(*s, names);
-	ctx.error(pos_of(*r.get("set")), r.name("set") + ": \"" + *s + "\" is not a rule set; " +
-						 (g.empty() ? "use " + list_choices(names) : "did you mean \"" + g + "\"?"));
+	ctx.error(pos_of(*r.get("set")),
+		  r.name("set") + ": \"" + *s + "\" is not a rule set; " +
+			  (g.empty() ? "use " + list_choices(names) : "did you mean \"" + g + "\"?"));
 	return nullptr;
 }
 
@@ -125,14 +137,17 @@ void read_path_rules(parse_context &ctx, table_reader &section, bool exec, bool 
 	const toml::array *a = section.array("rules");
 	if (!a)
 		return;
-	std::vector<std::string> keys = exec ? std::vector<std::string>{"action", "file", "dir", "missing"}
-					     : std::vector<std::string>{"action", "file", "dir", "name", "set", "missing"};
+	std::vector<std::string> keys =
+		exec ? std::vector<std::string>{"action", "file", "dir", "missing"}
+		     : std::vector<std::string>{"action", "file", "dir", "name", "set", "missing"};
 	for (const auto &n : *a) {
 		const toml::table *t = n.as_table();
 		std::string where = section.name("rules");
 		if (!t) {
-			ctx.error(pos_of(n), where + ": each rule must be a table like { action = \"deny\", dir = \"/path\" }, found " +
-						     type_name(n));
+			ctx.error(
+				pos_of(n),
+				where + ": each rule must be a table like { action = \"deny\", dir = \"/path\" }, found " +
+					type_name(n));
 			continue;
 		}
 		table_reader r(ctx, *t, where, keys);
@@ -140,8 +155,9 @@ void read_path_rules(parse_context &ctx, table_reader &section, bool exec, bool 
 		rule.pos = r.pos();
 		auto act = read_action(ctx, r, "action", exec);
 		if (!r.has("action"))
-			ctx.error(rule.pos, where + ": rule has no action; add action = \"allow\", \"audit\" or \"deny\"" +
-						    std::string(exec ? " or \"kill\"" : ""));
+			ctx.error(rule.pos,
+				  where + ": rule has no action; add action = \"allow\", \"audit\" or \"deny\"" +
+					  std::string(exec ? " or \"kill\"" : ""));
 		auto miss = read_missing(r, missing_warn);
 		int targets = 0;
 		const rule_set *set = nullptr;
@@ -149,8 +165,10 @@ void read_path_rules(parse_context &ctx, table_reader &section, bool exec, bool 
 			targets++;
 			set = read_set(ctx, r);
 			if (set && is_unix_set(*set)) {
-				ctx.error(pos_of(*r.get("set")), r.name("set") + ": \"" + set->name + "\" is a set of Unix "
-									 "sockets; name it in the network section's rules");
+				ctx.error(pos_of(*r.get("set")),
+					  r.name("set") + ": \"" + set->name +
+						  "\" is a set of Unix "
+						  "sockets; name it in the network section's rules");
 				set = nullptr;
 			}
 			if (!set)
@@ -164,17 +182,21 @@ void read_path_rules(parse_context &ctx, table_reader &section, bool exec, bool 
 			if (!s)
 				continue;
 			rule.target = *s;
-			rule.kind = k[0] == 'f' ? target_kind::file : k[0] == 'd' ? target_kind::dir : target_kind::name;
-			bool ok = rule.kind == target_kind::name ? check_name_pattern(ctx, *s, pos_of(*r.get(k)), r.name(k))
-								 : check_abs_path(ctx, *s, pos_of(*r.get(k)), r.name(k));
+			rule.kind = k[0] == 'f'   ? target_kind::file
+				    : k[0] == 'd' ? target_kind::dir
+						  : target_kind::name;
+			bool ok = rule.kind == target_kind::name
+					  ? check_name_pattern(ctx, *s, pos_of(*r.get(k)), r.name(k))
+					  : check_abs_path(ctx, *s, pos_of(*r.get(k)), r.name(k));
 			if (!ok)
 				act.reset();
 		}
 		if (targets != 1) {
-			ctx.error(rule.pos, where + ": a rule needs exactly one of " +
-						    list_choices(exec ? std::vector<std::string>{"file", "dir"}
-								      : std::vector<std::string>{"file", "dir", "name", "set"}) +
-						    (targets ? ", found " + std::to_string(targets) : ""));
+			ctx.error(rule.pos,
+				  where + ": a rule needs exactly one of " +
+					  list_choices(exec ? std::vector<std::string>{"file", "dir"}
+							    : std::vector<std::string>{"file", "dir", "name", "set"}) +
+					  (targets ? ", found " + std::to_string(targets) : ""));
 			continue;
 		}
 		if (set && act) {
@@ -217,7 +239,8 @@ std::vector<port_range> read_ports(parse_context &ctx, const toml::node &n, cons
 	auto one = [&](const toml::node &v) {
 		if (const auto *i = v.as_integer()) {
 			if (i->get() < 0 || i->get() > 65535) {
-				ctx.error(pos_of(v), what + ": port " + std::to_string(i->get()) + " is out of range (0-65535)");
+				ctx.error(pos_of(v),
+					  what + ": port " + std::to_string(i->get()) + " is out of range (0-65535)");
 				ok = false;
 				return;
 			}
@@ -230,7 +253,8 @@ std::vector<port_range> read_ports(parse_context &ctx, const toml::node &n, cons
 				ok = false;
 			}
 		} else {
-			ctx.error(pos_of(v), what + ": expected a port (443) or a range (\"8000-8100\"), found " + type_name(v));
+			ctx.error(pos_of(v),
+				  what + ": expected a port (443) or a range (\"8000-8100\"), found " + type_name(v));
 			ok = false;
 		}
 	};
@@ -345,11 +369,12 @@ void read_sockets(parse_context &ctx, table_reader &net, socket_list &l)
 			if (f.value != 2 && f.value != 10 && f.value != 16)
 				names.push_back(f.name);
 		std::string g = closest(*s, names);
-		ctx.error(pos_of(n), net.name("sockets") + ": \"" + *s + "\" is not a kind of socket; " +
-					     (g.empty() ? std::string("use inet, inet6, unix, icmp, raw, ip-other, netlink-route "
-								      "(or another netlink-PROTOCOL), netlink, an address family "
-								      "such as packet or vsock, or any")
-							: "did you mean \"" + g + "\"?"));
+		ctx.error(pos_of(n),
+			  net.name("sockets") + ": \"" + *s + "\" is not a kind of socket; " +
+				  (g.empty() ? std::string("use inet, inet6, unix, icmp, raw, ip-other, netlink-route "
+							   "(or another netlink-PROTOCOL), netlink, an address family "
+							   "such as packet or vsock, or any")
+					     : "did you mean \"" + g + "\"?"));
 	}
 }
 
@@ -362,8 +387,10 @@ void read_unix_rule(parse_context &ctx, table_reader &r, const std::string &wher
 	rule.kind = target_kind::unix_socket;
 	for (const char *k : {"to", "ports", "proto"})
 		if (r.has(k)) {
-			ctx.error(pos_of(*r.get(k)), r.name(k) + ": a Unix socket rule names its socket only; "
-							       "write " + std::string(k) + " in a rule of its own");
+			ctx.error(pos_of(*r.get(k)), r.name(k) +
+							     ": a Unix socket rule names its socket only; "
+							     "write " +
+							     std::string(k) + " in a rule of its own");
 			act.reset();
 		}
 	if (r.has("unix") && r.has("set")) {
@@ -373,7 +400,8 @@ void read_unix_rule(parse_context &ctx, table_reader &r, const std::string &wher
 	if (r.has("set")) {
 		const rule_set *set = read_set(ctx, r);
 		if (set && !is_unix_set(*set)) {
-			ctx.error(pos_of(*r.get("set")), r.name("set") + ": \"" + set->name + "\" is a set of files; "
+			ctx.error(pos_of(*r.get("set")), r.name("set") + ": \"" + set->name +
+								 "\" is a set of files; "
 								 "name it in the file section's rules");
 			set = nullptr;
 		}
@@ -415,9 +443,12 @@ void read_network(parse_context &ctx, table_reader &net, profile_def &p)
 	if (const toml::node *u = net.get("unix"); u && u->is_string())
 		read_default(ctx, net, "unix", true, p.unix_rule);
 	else if (u)
-		ctx.error(pos_of(*u), net.name("unix") + ": expected the verdict for Unix sockets (\"allow\", \"audit\", "
-						      "\"deny\" or \"kill\"), found " + type_name(*u) +
-						      "; rules on one socket go in rules = [{ action = \"deny\", unix = \"/path\" }]");
+		ctx.error(pos_of(*u),
+			  net.name("unix") +
+				  ": expected the verdict for Unix sockets (\"allow\", \"audit\", "
+				  "\"deny\" or \"kill\"), found " +
+				  type_name(*u) +
+				  "; rules on one socket go in rules = [{ action = \"deny\", unix = \"/path\" }]");
 	read_sockets(ctx, net, p.sockets);
 	const toml::array *a = net.array("rules");
 	if (!a)
@@ -426,8 +457,11 @@ void read_network(parse_context &ctx, table_reader &net, profile_def &p)
 		std::string where = net.name("rules");
 		const toml::table *t = n.as_table();
 		if (!t) {
-			ctx.error(pos_of(n), where + ": each rule must be a table like { action = \"allow\", to = \"10.0.0.0/8\", "
-						     "ports = 443, proto = \"tcp\" }, found " + type_name(n));
+			ctx.error(pos_of(n),
+				  where +
+					  ": each rule must be a table like { action = \"allow\", to = \"10.0.0.0/8\", "
+					  "ports = 443, proto = \"tcp\" }, found " +
+					  type_name(n));
 			continue;
 		}
 		table_reader r(ctx, *t, where, {"action", "to", "ports", "proto", "unix", "set"});
@@ -436,7 +470,9 @@ void read_network(parse_context &ctx, table_reader &net, profile_def &p)
 		bool ok = true;
 		auto act = read_action(ctx, r, "action", true);
 		if (!r.has("action")) {
-			ctx.error(rule.pos, where + ": rule has no action; add action = \"allow\", \"audit\", \"deny\" or \"kill\"");
+			ctx.error(
+				rule.pos,
+				where + ": rule has no action; add action = \"allow\", \"audit\", \"deny\" or \"kill\"");
 			ok = false;
 		}
 		if (r.has("unix") || r.has("set")) {
@@ -444,8 +480,9 @@ void read_network(parse_context &ctx, table_reader &net, profile_def &p)
 			continue;
 		}
 		if (!r.has("to") && !r.has("ports") && !r.has("proto")) {
-			ctx.error(rule.pos, where + ": rule matches every connection; say which with to =, ports = or proto =, "
-						    "or set the network default instead");
+			ctx.error(rule.pos,
+				  where + ": rule matches every connection; say which with to =, ports = or proto =, "
+					  "or set the network default instead");
 			ok = false;
 		}
 		if (const toml::node *to = r.get("to"))
@@ -484,7 +521,8 @@ void read_model(parse_context &ctx, table_reader &m, profile_def &p, bool missin
 	ms.present = true;
 	ms.pos = m.pos();
 	ms.policy = LTRACK_MODEL_SAFE_ONLY;
-	if (auto a = m.choice("allow", abi::names_of({LTRACK_MODEL_SAFE_ONLY, LTRACK_MODEL_ALLOW_UNSCANNED, LTRACK_MODEL_ANY})))
+	if (auto a = m.choice("allow",
+			      abi::names_of({LTRACK_MODEL_SAFE_ONLY, LTRACK_MODEL_ALLOW_UNSCANNED, LTRACK_MODEL_ANY})))
 		ms.policy = *abi::value_of<ltrack_model_policy>(*a);
 	if (auto d = m.boolean("deny_suspicious"))
 		ms.deny_suspicious = *d;
@@ -503,13 +541,15 @@ void read_model(parse_context &ctx, table_reader &m, profile_def &p, bool missin
 			if (!s)
 				continue;
 			// One form only: ".pt". Anything else is a likely mistake.
-			bool ok = s->size() >= 2 && (*s)[0] == '.' && s->find_first_of("/*?[]{}") == std::string::npos &&
-				  s->size() <= LTRACK_NAME_MAX;
+			bool ok = s->size() >= 2 && (*s)[0] == '.' &&
+				  s->find_first_of("/*?[]{}") == std::string::npos && s->size() <= LTRACK_NAME_MAX;
 			if (!ok) {
 				std::string fix = *s;
 				fix.erase(0, fix.find_first_not_of("*."));
-				ctx.error(pos_of(n), m.name("extensions") + ": \"" + *s + "\" is not an extension; write it with "
-							 "its leading dot, e.g. \"." + (fix.empty() ? std::string("pt") : fix) + "\"");
+				ctx.error(pos_of(n), m.name("extensions") + ": \"" + *s +
+							     "\" is not an extension; write it with "
+							     "its leading dot, e.g. \"." +
+							     (fix.empty() ? std::string("pt") : fix) + "\"");
 				continue;
 			}
 			ms.extensions.push_back({*s, pos_of(n), 0});
@@ -521,33 +561,36 @@ void read_model(parse_context &ctx, table_reader &m, profile_def &p, bool missin
 			if (!s)
 				continue;
 			if (!valid_digest(*s)) {
-				ctx.error(pos_of(n), m.name("trusted_sha256") + ": \"" + *s + "\" is not a SHA-256 digest "
-							 "(64 hexadecimal digits, as printed by sha256sum)");
+				ctx.error(pos_of(n), m.name("trusted_sha256") + ": \"" + *s +
+							     "\" is not a SHA-256 digest "
+							     "(64 hexadecimal digits, as printed by sha256sum)");
 				continue;
 			}
 			std::string low = *s;
-			std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return std::tolower(c); });
+			std::transform(low.begin(), low.end(), low.begin(),
+				       [](unsigned char c) { return std::tolower(c); });
 			ms.trusted_sha256.push_back(low);
 		}
 	}
 	if (ms.dirs.empty() && ms.extensions.empty() && !m.has("directories") && !m.has("extensions"))
-		ctx.error(ms.pos, "[" + m.name("").substr(0, m.name("").size() - 1) + "]: model rules need directories = [...] or extensions = [...] to say "
-					       "which files are models");
+		ctx.error(ms.pos, "[" + m.name("").substr(0, m.name("").size() - 1) +
+					  "]: model rules need directories = [...] or extensions = [...] to say "
+					  "which files are models");
 }
 
 bool valid_profile_name(std::string_view n)
 {
 	return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
-		       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-	       });
+		return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+	});
 }
 
 profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::table &t)
 {
 	std::string where = "profile." + std::string(name.str());
 	table_reader r(ctx, t, where,
-		       {"mode", "executables", "cgroups", "all", "except_cgroups", "missing", "file", "exec", "network", "model", "privilege",
-			"mount"});
+		       {"mode", "executables", "cgroups", "all", "except_cgroups", "missing", "file", "exec", "network",
+			"model", "privilege", "mount"});
 	profile_def p;
 	p.name = std::string(name.str());
 	p.pos = pos_of(name);
@@ -560,33 +603,39 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 	p.cgroups = read_paths(ctx, r, "cgroups", missing_warn);
 	for (const auto &c : p.cgroups)
 		if (c.path.rfind("/sys/fs/cgroup", 0) != 0)
-			ctx.error(c.pos, where + ".cgroups: \"" + c.path + "\" is not under /sys/fs/cgroup; write the cgroup "
-						     "directory, e.g. /sys/fs/cgroup/system.slice/NAME.service");
+			ctx.error(c.pos, where + ".cgroups: \"" + c.path +
+						 "\" is not under /sys/fs/cgroup; write the cgroup "
+						 "directory, e.g. /sys/fs/cgroup/system.slice/NAME.service");
 	p.all = r.boolean("all").value_or(false);
 	p.except_cgroups = read_paths(ctx, r, "except_cgroups", missing_warn);
 	for (const auto &c : p.except_cgroups)
 		if (c.path.rfind("/sys/fs/cgroup", 0) != 0)
-			ctx.error(c.pos, where + ".except_cgroups: \"" + c.path + "\" is not under /sys/fs/cgroup; write the "
-							    "cgroup directory, e.g. /sys/fs/cgroup/user.slice/user-0.slice");
+			ctx.error(c.pos, where + ".except_cgroups: \"" + c.path +
+						 "\" is not under /sys/fs/cgroup; write the "
+						 "cgroup directory, e.g. /sys/fs/cgroup/user.slice/user-0.slice");
 	if (!p.all && r.has("except_cgroups"))
-		ctx.error(p.pos, "profile \"" + p.name + "\": except_cgroups goes with all = true (the cgroups all = true "
-							"leaves to the administrator)");
+		ctx.error(p.pos, "profile \"" + p.name +
+					 "\": except_cgroups goes with all = true (the cgroups all = true "
+					 "leaves to the administrator)");
 	auto listed_count = [&](const char *k) {
 		const toml::node *n = r.get(k);
 		return n && n->is_array() ? n->as_array()->size() : std::size_t(0);
 	};
 	bool listed = r.has("executables") || r.has("cgroups");
 	if (p.all && listed)
-		ctx.error(p.pos, "profile \"" + p.name + "\": all = true already selects every process; remove "
-							"executables and cgroups, or all");
+		ctx.error(p.pos, "profile \"" + p.name +
+					 "\": all = true already selects every process; remove "
+					 "executables and cgroups, or all");
 	else if (!p.all && !listed)
-		ctx.error(p.pos, "profile \"" + p.name + "\" selects no processes; add executables = [\"/usr/bin/...\"], "
-							"cgroups = [\"/sys/fs/cgroup/...\"] or all = true");
+		ctx.error(p.pos, "profile \"" + p.name +
+					 "\" selects no processes; add executables = [\"/usr/bin/...\"], "
+					 "cgroups = [\"/sys/fs/cgroup/...\"] or all = true");
 	else if (!p.all && listed_count("executables") + listed_count("cgroups") == 0 &&
 		 (!r.has("executables") || r.get("executables")->is_array()) &&
 		 (!r.has("cgroups") || r.get("cgroups")->is_array()))
-		ctx.error(p.pos, "profile \"" + p.name + "\" selects no processes: its executables and cgroups lists "
-							"are empty");
+		ctx.error(p.pos, "profile \"" + p.name +
+					 "\" selects no processes: its executables and cgroups lists "
+					 "are empty");
 
 	if (const toml::table *f = r.subtable("file")) {
 		table_reader fr(ctx, *f, where + ".file", {"default", "rules", "missing"});
@@ -607,18 +656,21 @@ profile_def read_profile(parse_context &ctx, const toml::key &name, const toml::
 		table_reader pr(ctx, *pv, where + ".privilege", {"default"});
 		read_default(ctx, pr, "default", true, p.priv_default);
 		if (!pr.has("default"))
-			ctx.error(pr.pos(), "[" + where + ".privilege] needs default = \"allow\", \"audit\", \"deny\" or \"kill\"");
+			ctx.error(pr.pos(),
+				  "[" + where +
+					  ".privilege] needs default = \"allow\", \"audit\", \"deny\" or \"kill\"");
 	}
 	if (const toml::table *mt = r.subtable("mount")) {
 		table_reader mr(ctx, *mt, where + ".mount", {"default"});
 		read_default(ctx, mr, "default", true, p.mount_default);
 		if (!mr.has("default"))
-			ctx.error(mr.pos(), "[" + where + ".mount] needs default = \"allow\", \"audit\", \"deny\" or \"kill\"");
+			ctx.error(mr.pos(),
+				  "[" + where + ".mount] needs default = \"allow\", \"audit\", \"deny\" or \"kill\"");
 	}
 	if (const toml::table *m = r.subtable("model")) {
 		table_reader mr(ctx, *m, where + ".model",
-				{"allow", "deny_suspicious", "action", "directories", "extensions", "exclude", "trusted_sha256",
-				 "missing", "scan_at_open", "scan_at_open_max_mb"});
+				{"allow", "deny_suspicious", "action", "directories", "extensions", "exclude",
+				 "trusted_sha256", "missing", "scan_at_open", "scan_at_open_max_mb"});
 		read_model(ctx, mr, p, missing_warn);
 	}
 	return p;
@@ -674,9 +726,12 @@ void read_metrics(parse_context &ctx, table_reader &top, metrics_config &m)
 		if (auto a = parse_listen_address(*v); !a)
 			ctx.error(pos, "metrics.listen: \"" + *v + "\": " + a.failure().error);
 		else if (!a->loopback() && !m.allow_remote)
-			ctx.error(pos, "metrics.listen: \"" + *v + "\" is not a loopback address; the metrics name profiles "
-					     "and count decisions, and anyone who can reach the port may read them. Write "
-					     "127.0.0.1:PORT, or add allow_remote = true to serve other hosts (and firewall it)");
+			ctx.error(
+				pos,
+				"metrics.listen: \"" + *v +
+					"\" is not a loopback address; the metrics name profiles "
+					"and count decisions, and anyone who can reach the port may read them. Write "
+					"127.0.0.1:PORT, or add allow_remote = true to serve other hosts (and firewall it)");
 		else
 			m.listen = *v;
 	}
@@ -686,8 +741,11 @@ void read_metrics(parse_context &ctx, table_reader &top, metrics_config &m)
 		if (!check_abs_path(ctx, *v, pos, "metrics.textfile")) {
 			// check_abs_path said why
 		} else if (!prom) {
-			ctx.error(pos, "metrics.textfile: \"" + *v + "\" must end in .prom (node_exporter's textfile "
-					     "collector reads only *.prom), e.g. /var/lib/prometheus/node-exporter/ltrack.prom");
+			ctx.error(
+				pos,
+				"metrics.textfile: \"" + *v +
+					"\" must end in .prom (node_exporter's textfile "
+					"collector reads only *.prom), e.g. /var/lib/prometheus/node-exporter/ltrack.prom");
 		} else {
 			m.textfile = *v;
 		}
@@ -695,8 +753,9 @@ void read_metrics(parse_context &ctx, table_reader &top, metrics_config &m)
 	if (const toml::node *n = r.get("textfile_interval")) {
 		if (auto secs = parse_interval(ctx, *n, r.name("textfile_interval"))) {
 			if (*secs == 0)
-				ctx.error(pos_of(*n), "metrics.textfile_interval: must be at least 1s (leave textfile out "
-						       "to write no file)");
+				ctx.error(pos_of(*n),
+					  "metrics.textfile_interval: must be at least 1s (leave textfile out "
+					  "to write no file)");
 			else
 				m.textfile_interval_s = *secs;
 		}
@@ -706,8 +765,9 @@ void read_metrics(parse_context &ctx, table_reader &top, metrics_config &m)
 	if (r.has("allow_remote") && !r.has("listen"))
 		ctx.error(r.pos(), "metrics.allow_remote goes with listen");
 	if (!r.has("listen") && !r.has("textfile"))
-		ctx.error(r.pos(), "[metrics] needs listen = \"127.0.0.1:9464\" and/or textfile = \"/var/lib/prometheus/"
-				   "node-exporter/ltrack.prom\"");
+		ctx.error(r.pos(),
+			  "[metrics] needs listen = \"127.0.0.1:9464\" and/or textfile = \"/var/lib/prometheus/"
+			  "node-exporter/ltrack.prom\"");
 }
 
 // "90s", "5m", "1h", "0" (off) or an integer number of seconds; at most a day.
@@ -723,10 +783,14 @@ std::optional<uint32_t> parse_interval(parse_context &ctx, const toml::node &n, 
 		while (digits < v.size() && digits < 7 && v[digits] >= '0' && v[digits] <= '9')
 			++digits;
 		std::string unit = v.substr(digits);
-		int64_t scale = unit == "s" || (unit.empty() && v == "0") ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+		int64_t scale = unit == "s" || (unit.empty() && v == "0") ? 1
+				: unit == "m"                             ? 60
+				: unit == "h"                             ? 3600
+									  : 0;
 		if (digits == 0 || scale == 0) {
-			ctx.error(pos_of(n), what + ": \"" + v + "\" is not a duration: write a number with s, m or h "
-						  "(\"60s\", \"5m\", \"1h\"), or 0 for none");
+			ctx.error(pos_of(n), what + ": \"" + v +
+						     "\" is not a duration: write a number with s, m or h "
+						     "(\"60s\", \"5m\", \"1h\"), or 0 for none");
 			return std::nullopt;
 		}
 		secs = std::stoll(v.substr(0, digits)) * scale;
@@ -763,8 +827,11 @@ policy_def parse_policy(parse_context &ctx, const toml::table &doc)
 		for (const auto &[name, node] : *profiles) {
 			const toml::table *t = node.as_table();
 			if (!t) {
-				ctx.error(pos_of(name), "profile." + std::string(name.str()) + ": expected a table "
-							"([profile." + std::string(name.str()) + "]), found " + type_name(node));
+				ctx.error(pos_of(name), "profile." + std::string(name.str()) +
+								": expected a table "
+								"([profile." +
+								std::string(name.str()) + "]), found " +
+								type_name(node));
 				continue;
 			}
 			pol.profiles.push_back(read_profile(ctx, name, *t));

@@ -77,7 +77,8 @@ path_resolver caching_resolver_on_host()
 			return dir.failure();
 		if (!dir->is_dir)
 			return status::fail(std::strerror(ENOTDIR), ENOTDIR);
-		std::string real = dir->real_path == "/" ? "/" + std::string(name) : dir->real_path + "/" + std::string(name);
+		std::string real =
+			dir->real_path == "/" ? "/" + std::string(name) : dir->real_path + "/" + std::string(name);
 		struct stat st;
 		if (lstat(real.c_str(), &st) < 0)
 			return errno_failure();

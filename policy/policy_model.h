@@ -14,7 +14,7 @@
 namespace ltrack::policy {
 
 struct log_config {
-	std::string level = "info"; // spdlog level name
+	std::string level = "info";  // spdlog level name
 	std::string format = "json"; // "json" | "text"
 	std::string output_path = "/var/log/ltrack/decisions.log";
 	uint32_t max_size_mb = 100;
@@ -30,9 +30,9 @@ struct log_config {
 // [metrics]: Prometheus text exposition, served and/or written for
 // node_exporter's textfile collector (runtime/metrics.h). Both empty: off.
 struct metrics_config {
-	std::string listen;            // "ADDR:PORT" (IPv4, or [IPv6]:PORT); validated: loopback unless allow_remote
+	std::string listen; // "ADDR:PORT" (IPv4, or [IPv6]:PORT); validated: loopback unless allow_remote
 	bool allow_remote = false;
-	std::string textfile;          // absolute path ending in .prom
+	std::string textfile; // absolute path ending in .prom
 	uint32_t textfile_interval_s = 15;
 	bool operator==(const metrics_config &) const = default;
 };
@@ -111,10 +111,10 @@ struct model_section {
 	uint8_t action = 3; // LTRACK_ACT_DENY or LTRACK_ACT_AUDIT
 	std::vector<path_entry> dirs;
 	std::vector<model_ext> extensions;
-	std::vector<path_entry> excludes; // directories whose files are no model files by name or directory
+	std::vector<path_entry> excludes;        // directories whose files are no model files by name or directory
 	std::vector<std::string> trusted_sha256; // lower-case hex
-	bool scan_at_open = false;     // an unscanned model's first open waits for its scan
-	uint64_t scan_at_open_max_mb = 1024; // larger files are refused unscanned at once
+	bool scan_at_open = false;               // an unscanned model's first open waits for its scan
+	uint64_t scan_at_open_max_mb = 1024;     // larger files are refused unscanned at once
 	source_pos pos;
 	uint32_t id = 0;
 };
@@ -128,8 +128,8 @@ struct profile_def {
 	std::vector<path_entry> cgroups;
 	std::vector<path_entry> except_cgroups; // with all = true: the administrator's, not governed
 	default_rule file_default, exec_default, net_default, unix_rule;
-	default_rule priv_default; // [profile.X.privilege] default: what an escalation does
-	default_rule mount_default; // [profile.X.mount] default: mount, umount, move, pivot_root (absent: deny)
+	default_rule priv_default;         // [profile.X.privilege] default: what an escalation does
+	default_rule mount_default;        // [profile.X.mount] default: mount, umount, move, pivot_root (absent: deny)
 	std::vector<path_rule> file_rules; // file, dir and name rules
 	std::vector<path_rule> exec_rules; // file and dir rules
 	std::vector<net_rule> net_rules;

@@ -82,7 +82,7 @@ std::string list_choices(const std::vector<std::string> &choices)
 
 table_reader::table_reader(parse_context &ctx, const toml::table &t, std::string where,
 			   std::vector<std::string> allowed)
-	: ctx_(ctx), t_(t), where_(std::move(where))
+    : ctx_(ctx), t_(t), where_(std::move(where))
 {
 	for (const auto &[k, v] : t) {
 		if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end())

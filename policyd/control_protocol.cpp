@@ -16,8 +16,9 @@ result<std::vector<std::string>> parse_request(std::string_view line)
 		start = tab + 1;
 	}
 	if (fields.front() != protocol) {
-		return status::fail("protocol mismatch: ltrackd speaks " + std::string(protocol) + ", the client sent '" +
-				    fields.front() + "'; use the ltrackctl that came with this ltrackd");
+		return status::fail("protocol mismatch: ltrackd speaks " + std::string(protocol) +
+				    ", the client sent '" + fields.front() +
+				    "'; use the ltrackctl that came with this ltrackd");
 	}
 	fields.erase(fields.begin());
 	if (fields.empty() || fields.front().empty())

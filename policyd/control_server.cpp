@@ -132,7 +132,8 @@ void control_server::admit(int fd, connection &c)
 			spdlog::warn("control socket: refused a request from uid {} (pid {}): only root may control "
 				     "ltrack",
 				     c.uid, c.pid);
-		refuse(fd, c, "permission denied: only root may control ltrackd (you are uid " + std::to_string(c.uid) + ")");
+		refuse(fd, c,
+		       "permission denied: only root may control ltrackd (you are uid " + std::to_string(c.uid) + ")");
 		return;
 	}
 	// The label of the process that connected, through a pidfd: it names
@@ -146,8 +147,9 @@ void control_server::admit(int fd, connection &c)
 	c.pidfd = pidfd_open(c.pid);
 	if (c.pidfd < 0) {
 		++stats_.refused_gone;
-		refuse(fd, c, "refused: the connecting process (pid " + std::to_string(c.pid) +
-				     ") could not be checked: " + std::strerror(errno));
+		refuse(fd, c,
+		       "refused: the connecting process (pid " + std::to_string(c.pid) +
+			       ") could not be checked: " + std::strerror(errno));
 		return;
 	}
 	if (!refuse_if_governed(fd, c))
@@ -165,8 +167,9 @@ bool control_server::refuse_if_governed(int fd, connection &c)
 			spdlog::warn("control socket: refused a request from pid {} (uid 0): it is governed by ltrack "
 				     "profile id {}, and a governed process may not control ltrack",
 				     c.pid, profile);
-		refuse(fd, c, "permission denied: this process is governed by ltrack (profile id " +
-				      std::to_string(profile) + "); a governed process may not control ltrackd");
+		refuse(fd, c,
+		       "permission denied: this process is governed by ltrack (profile id " + std::to_string(profile) +
+			       "); a governed process may not control ltrackd");
 		return true;
 	}
 	return false;
@@ -177,9 +180,8 @@ bool control_server::refuse_if_governed(int fd, connection &c)
 // unread would reset the connection before the caller sees the answer.
 void control_server::refuse(int fd, connection &c, const std::string &why)
 {
-	std::size_t refused = std::count_if(conns_.begin(), conns_.end(), [](const auto &kv) {
-		return !kv.second.admitted;
-	});
+	std::size_t refused =
+		std::count_if(conns_.begin(), conns_.end(), [](const auto &kv) { return !kv.second.admitted; });
 	if (refused > max_refused) {
 		++stats_.shed;
 		drop(fd);
@@ -236,7 +238,8 @@ void control_server::read_request(int fd, connection &c)
 	if (s != st::complete) {
 		(s == st::too_large ? stats_.too_large : stats_.timed_out)++;
 		if (may_log())
-			spdlog::warn("control socket: closed a connection from pid {}: request {}", c.pid, control::state_name(s));
+			spdlog::warn("control socket: closed a connection from pid {}: request {}", c.pid,
+				     control::state_name(s));
 		drop(fd);
 		return;
 	}
@@ -339,22 +342,23 @@ int control_server::expire()
 		if (c.state == phase::reading) {
 			++stats_.timed_out;
 			if (may_log())
-				spdlog::warn("control socket: closed a connection from uid {} pid {}: no complete request "
-					     "within {} ms",
-					     c.uid, c.pid, control::request_reader::max_time.count());
+				spdlog::warn(
+					"control socket: closed a connection from uid {} pid {}: no complete request "
+					"within {} ms",
+					c.uid, c.pid, control::request_reader::max_time.count());
 		} else if (c.state == phase::writing) {
 			++stats_.timed_out;
 			if (may_log())
-				spdlog::warn("control socket: closed a connection from pid {}: it did not take its reply "
-					     "within {} ms",
-					     c.pid, control::request_reader::max_time.count());
+				spdlog::warn(
+					"control socket: closed a connection from pid {}: it did not take its reply "
+					"within {} ms",
+					c.pid, control::request_reader::max_time.count());
 		}
 		drop(fd);
 	}
 	if (next == clock::time_point::max())
 		return resume_ms;
-	return min_wait(resume_ms,
-			static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count()));
+	return min_wait(resume_ms, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count()));
 }
 
 } // namespace ltrack

@@ -37,9 +37,9 @@
 namespace ltrack {
 
 struct control_request {
-	int fd = -1;     // the connection: answer it with control_server::respond
+	int fd = -1; // the connection: answer it with control_server::respond
 	uint32_t uid = 0;
-	pid_t pid = 0;   // SO_PEERCRED: the process that connected
+	pid_t pid = 0;                   // SO_PEERCRED: the process that connected
 	std::vector<std::string> fields; // command and arguments
 };
 
@@ -57,7 +57,7 @@ public:
 		uint64_t refused_gone = 0;     // exited before it could be checked
 		uint64_t timed_out = 0;        // no full request (or reply not taken) in time
 		uint64_t too_large = 0;
-		uint64_t shed = 0;             // closed at once: too many connections open
+		uint64_t shed = 0; // closed at once: too many connections open
 	};
 
 	~control_server();

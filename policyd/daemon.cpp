@@ -112,7 +112,8 @@ int daemon::run()
 	// systemd's start timeout, so a large model store is not a failed start.
 	models_.on_progress([](const std::string &dir, std::size_t scanned) {
 		service::extend_start_timeout(std::chrono::seconds(30),
-					      "scanning model directories: " + std::to_string(scanned) + " files, now " + dir);
+					      "scanning model directories: " + std::to_string(scanned) +
+						      " files, now " + dir);
 	});
 	start_models();
 	models_.on_progress(nullptr);
@@ -135,7 +136,8 @@ int daemon::run()
 	// A caller is admitted when no ltrack profile labels it: read through
 	// its pidfd, so the label is that process's, not its pid's.
 	auto labels = [this](int pidfd) { return guard_.task_profile(pidfd); };
-	if (status s = control_.listen(opt_.socket_path, session_.epoll_fd(), labels, [this](control_request &r) { handle(r); });
+	if (status s = control_.listen(opt_.socket_path, session_.epoll_fd(), labels,
+				       [this](control_request &r) { handle(r); });
 	    !s.ok()) {
 		spdlog::error("{}", s.error);
 		return 1;
@@ -157,11 +159,11 @@ int daemon::run()
 	watch_targets();
 	configure_metrics();
 
-	spdlog::info("enforcing {} ({} mode, {} profiles, {} rules; programs {}); control socket {}",
-		     opt_.policy_path, policy_.mode_name(), policy_.profile_count(), policy_.rule_count(),
+	spdlog::info("enforcing {} ({} mode, {} profiles, {} rules; programs {}); control socket {}", opt_.policy_path,
+		     policy_.mode_name(), policy_.profile_count(), policy_.rule_count(),
 		     guard_.adopted().empty() ? "attached" : "adopted", opt_.socket_path);
-	service::ready(fmt::format("enforcing {} ({} mode, {} profiles, {} rules)", opt_.policy_path, policy_.mode_name(),
-				   policy_.profile_count(), policy_.rule_count()));
+	service::ready(fmt::format("enforcing {} ({} mode, {} profiles, {} rules)", opt_.policy_path,
+				   policy_.mode_name(), policy_.profile_count(), policy_.rule_count()));
 	if (watchdog_.enabled())
 		spdlog::info("watchdog: a heartbeat every {} ms", watchdog_.interval_us() / 2000);
 
@@ -261,14 +263,16 @@ std::string daemon::reload_policy(const std::string &path, bool &ok, const phase
 	auto t0 = std::chrono::steady_clock::now();
 	auto on_step = [&](std::string_view step, uint32_t slot, const apply_stats &a) {
 		if (step == "fill")
-			say("fill", fmt::format("writing {} map entries into slot {}", next.compiled().entry_count(), slot));
+			say("fill",
+			    fmt::format("writing {} map entries into slot {}", next.compiled().entry_count(), slot));
 		else if (step == "flip") {
 			say("fill", fmt::format("written in {:.1f} ms", a.write_ms));
 			say("swap", fmt::format("flipping the live slot to {}", slot));
 		} else if (step == "cleanup")
 			say("swap", fmt::format("live in {:.3f} ms; removing the previous slot's entries", a.flip_ms));
 	};
-	if (status s = guard_.apply(next.compiled(), getpid(), &st, phase ? bpf_guard::apply_progress(on_step) : nullptr);
+	if (status s =
+		    guard_.apply(next.compiled(), getpid(), &st, phase ? bpf_guard::apply_progress(on_step) : nullptr);
 	    !s.ok())
 		return "applying " + path + " failed: " + s.error;
 	next.mark_applied(st);
@@ -327,13 +331,15 @@ void daemon::on_targets_timer()
 	policy_state next;
 	if (std::string err = next.load_again(policy_); !err.empty()) {
 		spdlog::warn("{} replaced or removed; its rules stay on the inode they named until the path resolves "
-			     "again or a reload: {}", what, err);
+			     "again or a reload: {}",
+			     what, err);
 		return;
 	}
 	apply_stats st;
 	if (status s = guard_.apply(next.compiled(), getpid(), &st); !s.ok()) {
-		spdlog::error("{} replaced; applying the re-resolved policy failed, its rules stay on the old inode: {}",
-			      what, s.error);
+		spdlog::error(
+			"{} replaced; applying the re-resolved policy failed, its rules stay on the old inode: {}",
+			what, s.error);
 		return;
 	}
 	// The model watcher watches directories by inode too: a model directory
@@ -415,7 +421,9 @@ void daemon::configure_metrics()
 	if (want.listen != metrics_.address() || (want.listen.empty() && metrics_.fd() >= 0)) {
 		metrics_.close_all();
 		if (!want.listen.empty()) {
-			if (status s = metrics_.listen(want.listen, session_.epoll_fd(), [this] { return metrics_text(); }); !s.ok())
+			if (status s = metrics_.listen(want.listen, session_.epoll_fd(),
+						       [this] { return metrics_text(); });
+			    !s.ok())
 				spdlog::error("{}; no metrics endpoint (under systemd: see docs/operations.md#metrics)",
 					      s.error);
 			else
@@ -483,29 +491,30 @@ std::string daemon::add_daemon_status(std::string text, bool json) const
 	if (json) {
 		if (!text.empty() && text.back() == '}')
 			text.pop_back();
-		return text + fmt::format(",\"drops_by_profile\":{},\"control\":{{\"served\":{},\"refused_uid\":{},"
-					  "\"refused_governed\":{},\"refused_gone\":{},\"timed_out\":{},\"too_large\":{},"
-					  "\"shed\":{},\"followers\":{},\"followers_dropped\":{}}},\"reports\":{{"
-					  "\"connections\":{},\"governed\":{},\"ungoverned\":{},\"records\":{},"
-					  "\"coalesced\":{},\"dropped\":{},\"malformed\":{},\"throttled\":{},\"shed\":{},"
-					  "\"replies_lost\":{},\"shed_uid\":{},\"idle_closed\":{},\"over_budget\":{},"
-					  "\"paused\":{}}}}}",
-					  drops_json, c.served, c.refused_uid, c.refused_governed, c.refused_gone,
-					  c.timed_out, c.too_large, c.shed, followers_.count(),
-					  followers_.dropped(), r.connections, r.governed, r.ungoverned, r.records,
-					  r.coalesced, r.dropped, r.malformed, r.throttled, r.shed, r.replies_lost,
-					  r.shed_uid, r.idle_closed, r.over_budget, r.paused);
+		return text +
+		       fmt::format(",\"drops_by_profile\":{},\"control\":{{\"served\":{},\"refused_uid\":{},"
+				   "\"refused_governed\":{},\"refused_gone\":{},\"timed_out\":{},\"too_large\":{},"
+				   "\"shed\":{},\"followers\":{},\"followers_dropped\":{}}},\"reports\":{{"
+				   "\"connections\":{},\"governed\":{},\"ungoverned\":{},\"records\":{},"
+				   "\"coalesced\":{},\"dropped\":{},\"malformed\":{},\"throttled\":{},\"shed\":{},"
+				   "\"replies_lost\":{},\"shed_uid\":{},\"idle_closed\":{},\"over_budget\":{},"
+				   "\"paused\":{}}}}}",
+				   drops_json, c.served, c.refused_uid, c.refused_governed, c.refused_gone, c.timed_out,
+				   c.too_large, c.shed, followers_.count(), followers_.dropped(), r.connections,
+				   r.governed, r.ungoverned, r.records, r.coalesced, r.dropped, r.malformed,
+				   r.throttled, r.shed, r.replies_lost, r.shed_uid, r.idle_closed, r.over_budget,
+				   r.paused);
 	}
-	return text + fmt::format("drops by profile:{}\ncontrol:     {} served; refused {} non-root, {} governed, {} "
-				  "gone; {} timed out, {} too large, {} shed\nfollowers:   {} streaming, {} dropped for "
-				  "not reading\nreports:     {} connections, {} records ({} coalesced, {} dropped), {} "
-				  "malformed, {} throttled, {} shed ({} per uid), {} replies lost, {} idle closed, {} over "
-				  "budget, {} accept pauses\n",
-				  drops_text.empty() ? " none" : drops_text, c.served, c.refused_uid, c.refused_governed,
-				  c.refused_gone, c.timed_out, c.too_large, c.shed, followers_.count(),
-				  followers_.dropped(), r.connections, r.records, r.coalesced, r.dropped,
-				  r.malformed, r.throttled, r.shed, r.shed_uid, r.replies_lost, r.idle_closed,
-				  r.over_budget, r.paused);
+	return text +
+	       fmt::format("drops by profile:{}\ncontrol:     {} served; refused {} non-root, {} governed, {} "
+			   "gone; {} timed out, {} too large, {} shed\nfollowers:   {} streaming, {} dropped for "
+			   "not reading\nreports:     {} connections, {} records ({} coalesced, {} dropped), {} "
+			   "malformed, {} throttled, {} shed ({} per uid), {} replies lost, {} idle closed, {} over "
+			   "budget, {} accept pauses\n",
+			   drops_text.empty() ? " none" : drops_text, c.served, c.refused_uid, c.refused_governed,
+			   c.refused_gone, c.timed_out, c.too_large, c.shed, followers_.count(), followers_.dropped(),
+			   r.connections, r.records, r.coalesced, r.dropped, r.malformed, r.throttled, r.shed,
+			   r.shed_uid, r.replies_lost, r.idle_closed, r.over_budget, r.paused);
 }
 
 // Every request is answered on the event loop at once: none of them waits

@@ -13,8 +13,8 @@ struct daemon_options {
 	std::string pin_dir = "/sys/fs/bpf/ltrack";
 	std::string socket_path = control::default_socket;
 	std::string report_socket; // "" = report.sock next to socket_path
-	std::string decision_log; // overrides [log].output_path; "-" = stdout only
-	bool foreground = false;  // decisions also to stdout
+	std::string decision_log;  // overrides [log].output_path; "-" = stdout only
+	bool foreground = false;   // decisions also to stdout
 };
 
 // Runs until SIGTERM/SIGINT or `ltrackctl unload`; returns the exit status.

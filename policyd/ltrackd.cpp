@@ -35,8 +35,9 @@ int main(int argc, char **argv)
 		       "Decision log file (overrides [log].output_path; '-' for stdout only)");
 	app.add_flag("-f,--foreground", opt.foreground, "Also write decisions to stdout");
 	app.add_flag("--unload", unload, "Remove everything ltrack pinned (detaching its programs) and exit");
-	app.add_flag("--check-support", check_support,
-		     "Check whether this kernel can enforce (BTF, bpf in the LSM list, trial load and attach) and exit");
+	app.add_flag(
+		"--check-support", check_support,
+		"Check whether this kernel can enforce (BTF, bpf in the LSM list, trial load and attach) and exit");
 	app.add_flag("-v,--verbose", verbose, "Debug output, including libbpf's");
 	app.add_flag("--json", json,
 		     "With --check-support or --unload: the report (or the error) as one JSON object on stdout");
@@ -49,8 +50,9 @@ int main(int argc, char **argv)
 
 	// --json is for the one-shot reports; the daemon's output is its log.
 	if (json && !check_support && !unload) {
-		std::fputs("ltrackd: --json goes with --check-support or --unload\nRun with --help for more information.\n",
-			   stderr);
+		std::fputs(
+			"ltrackd: --json goes with --check-support or --unload\nRun with --help for more information.\n",
+			stderr);
 		return 2;
 	}
 	auto fail = [json](const std::string &msg) {
@@ -73,7 +75,11 @@ int main(int argc, char **argv)
 		ltrack::bpf_guard::unpin_shared_if_unused();
 		spdlog::info("removed everything pinned under {}; ltrack no longer enforces", opt.pin_dir);
 		if (json)
-			std::printf("%s\n", ltrack::json_object().boolean("unloaded", true).str("pin_dir", opt.pin_dir).text().c_str());
+			std::printf("%s\n", ltrack::json_object()
+						    .boolean("unloaded", true)
+						    .str("pin_dir", opt.pin_dir)
+						    .text()
+						    .c_str());
 		return 0;
 	}
 	return ltrack::run_daemon(opt);

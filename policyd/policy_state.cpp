@@ -103,15 +103,15 @@ std::string policy_state::switch_mode(bpf_guard &guard, const std::string &mode,
 	return {};
 }
 
-std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &guard,
-				      const decision_pipeline &pipeline, bool json,
-				      std::chrono::steady_clock::time_point daemon_started) const
+std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &guard, const decision_pipeline &pipeline,
+				      bool json, std::chrono::steady_clock::time_point daemon_started) const
 {
 	const auto &c = *compiled_;
 	std::time_t t = std::chrono::system_clock::to_time_t(loaded_at_);
 	char when[32];
 	std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-	auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - daemon_started);
+	auto uptime =
+		std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - daemon_started);
 	std::vector<std::string> progs = guard.attached_programs();
 	counters k = guard.read_counters();
 
@@ -144,8 +144,9 @@ std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &g
 				   "\"walk_limit_denials\":{},\"disconnected_denials\":{},\"ancestor_walks\":{},"
 				   "\"self_protection\":\"{}\",\"tamper_refused\":{}}}",
 				   guard.adopted().size(), pipeline.decisions(), k.values[LTRACK_CNT_RINGBUF_DROPS],
-				   k.values[LTRACK_CNT_WALK_LIMIT], k.values[LTRACK_CNT_DISCONNECTED], k.values[LTRACK_CNT_WALKS],
-				   guard.self_protected() ? "active" : "inactive", k.values[LTRACK_CNT_TAMPER]);
+				   k.values[LTRACK_CNT_WALK_LIMIT], k.values[LTRACK_CNT_DISCONNECTED],
+				   k.values[LTRACK_CNT_WALKS], guard.self_protected() ? "active" : "inactive",
+				   k.values[LTRACK_CNT_TAMPER]);
 		return out;
 	}
 	std::string out = fmt::format("mode:        {}\npolicy:      {}\nsha256:      {}\nloaded:      {} (slot {})\n"
@@ -161,12 +162,13 @@ std::string policy_state::status_text(const ltrack_state &st, const bpf_guard &g
 	for (const auto &n : progs)
 		out += " " + n;
 	out += guard.adopted().empty() ? " (attached)\n" : " (adopted from pins)\n";
-	out += fmt::format("kernel:      BPF LSM ok\ndecisions:   {}\ndrops:       {} (ring buffer full)\n"
-			   "walk limit:  {} fail-closed denials\ndisconnected: {} fail-closed denials (path unknown: "
-			   "open_by_handle_at)\nwalks:       {} ancestor walks (the other lookups answered by directory "
-			   "memos)\n",
-			   pipeline.decisions(), k.values[LTRACK_CNT_RINGBUF_DROPS], k.values[LTRACK_CNT_WALK_LIMIT],
-			   k.values[LTRACK_CNT_DISCONNECTED], k.values[LTRACK_CNT_WALKS]);
+	out += fmt::format(
+		"kernel:      BPF LSM ok\ndecisions:   {}\ndrops:       {} (ring buffer full)\n"
+		"walk limit:  {} fail-closed denials\ndisconnected: {} fail-closed denials (path unknown: "
+		"open_by_handle_at)\nwalks:       {} ancestor walks (the other lookups answered by directory "
+		"memos)\n",
+		pipeline.decisions(), k.values[LTRACK_CNT_RINGBUF_DROPS], k.values[LTRACK_CNT_WALK_LIMIT],
+		k.values[LTRACK_CNT_DISCONNECTED], k.values[LTRACK_CNT_WALKS]);
 	out += fmt::format("self-protection: {} ({} tampering attempts by governed processes refused or, in audit "
 			   "mode, logged)\n",
 			   guard.self_protected() ? "active" : "INACTIVE (ltrackd is not labelled as ltrack's own)",

@@ -31,7 +31,10 @@ void notify(const std::string &state)
 
 } // namespace
 
-void status(const std::string &text) { notify("STATUS=" + one_line(text)); }
+void status(const std::string &text)
+{
+	notify("STATUS=" + one_line(text));
+}
 
 void extend_start_timeout(std::chrono::seconds more, const std::string &status_text)
 {
@@ -39,10 +42,22 @@ void extend_start_timeout(std::chrono::seconds more, const std::string &status_t
 	       "\nSTATUS=" + one_line(status_text));
 }
 
-void ready(const std::string &status_text) { notify("READY=1\nSTATUS=" + one_line(status_text)); }
-void reloading() { notify("RELOADING=1\nSTATUS=reloading the policy"); }
-void reloaded(const std::string &status_text) { notify("READY=1\nSTATUS=" + one_line(status_text)); }
-void stopping() { notify("STOPPING=1\nSTATUS=stopping"); }
+void ready(const std::string &status_text)
+{
+	notify("READY=1\nSTATUS=" + one_line(status_text));
+}
+void reloading()
+{
+	notify("RELOADING=1\nSTATUS=reloading the policy");
+}
+void reloaded(const std::string &status_text)
+{
+	notify("READY=1\nSTATUS=" + one_line(status_text));
+}
+void stopping()
+{
+	notify("STOPPING=1\nSTATUS=stopping");
+}
 
 watchdog::watchdog()
 {

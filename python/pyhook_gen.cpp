@@ -44,7 +44,8 @@ bool quote(std::string &out, const char *s)
 }
 
 // {"from": "to", ...} or {("m", "n"): ("m2", "n2"), ...}
-template <size_t N> std::string py_dict(std::span<const std::array<const char *, N>> items)
+template <size_t N>
+std::string py_dict(std::span<const std::array<const char *, N>> items)
 {
 	std::string out = "{";
 	for (const auto &m : items) {
@@ -83,7 +84,8 @@ int main(int argc, char **argv)
 		std::string line;
 		while (std::getline(std::cin, line)) {
 			auto tab = line.find('\t');
-			std::string module = line.substr(0, tab), name = tab == std::string::npos ? "" : line.substr(tab + 1);
+			std::string module = line.substr(0, tab),
+				    name = tab == std::string::npos ? "" : line.substr(tab + 1);
 			bool bad = classify_import_py2(module, name) == import_ref::kind::dangerous;
 			std::cout << (bad ? "dangerous" : "other") << "\n";
 		}

@@ -154,8 +154,8 @@ void decision_pipeline::on_event(const ltrack_event &e, const model_watch &model
 
 	// One record may stand for several identical decisions (abi.h,
 	// "coalescing"): every count below is of decisions, not records.
-	tracing::decision_record r = tracing::make_record(e, procs_.lookup_shared(e.pid, e.ts_ns), o.origin, model,
-							  e.count, boot_offset_);
+	tracing::decision_record r =
+		tracing::make_record(e, procs_.lookup_shared(e.pid, e.ts_ns), o.origin, model, e.count, boot_offset_);
 	attempts_ += r.count;
 
 	by_decision_[{tracing::hook_name(r.hook), tracing::outcome_name(r.outcome),
@@ -252,24 +252,25 @@ std::string decision_pipeline::stats_text(bool json, const std::map<std::string,
 		by_profile[std::get<2>(k)] += n;
 	}
 	if (json)
-		return fmt::format("{{\"decisions\":{},\"records\":{},\"ringbuf_drops\":{},\"walk_limit_denials\":{},"
-				   "\"disconnected_denials\":{},\"tamper_refusals\":{},"
-				   "\"log\":{{\"written\":{},\"below_level\":{},\"write_errors\":{},\"rotations\":{},"
-				   "\"forwarded\":{},\"forward_dropped\":{}}},"
-				   "\"reloads\":{{\"ok\":{},\"rejected\":{},\"last_seconds\":{},\"sum_seconds\":{}}},"
-				   "\"scans_by_verdict\":{},\"by_hook\":{},\"by_profile\":{},\"by_outcome\":{},\"by_rule\":{}}}",
-				   attempts_, decisions_, drops_seen_, walk_limits_seen_, disconnected_seen_, tamper_seen_,
-				   lc.written, lc.below_level, lc.write_errors, lc.rotations, lc.forwarded, lc.forward_dropped,
-				   reloads_.ok, reloads_.rejected, reloads_.last_s, reloads_.sum_s, json_counts(scans), json_counts(by_hook),
-				   json_counts(by_profile), json_counts(by_outcome), json_counts(by_rule_));
-	std::string out = fmt::format("decisions received: {} (in {} records)\nring buffer drops: {}\nfail-closed "
-				      "denials: {} walk limit, {} disconnected\ntamper refusals: {}\ndecision log: {} "
-				      "written, {} below level, {} write errors, {} rotations, {} forwarded, {} forward "
-				      "drops\nreloads: {} ok, {} rejected, last {:.3f} s\n",
-				      attempts_, decisions_, drops_seen_, walk_limits_seen_, disconnected_seen_, tamper_seen_,
-				      lc.written, lc.below_level, lc.write_errors, lc.rotations, lc.forwarded,
-				      lc.forward_dropped, reloads_.ok,
-				      reloads_.rejected, reloads_.last_s);
+		return fmt::format(
+			"{{\"decisions\":{},\"records\":{},\"ringbuf_drops\":{},\"walk_limit_denials\":{},"
+			"\"disconnected_denials\":{},\"tamper_refusals\":{},"
+			"\"log\":{{\"written\":{},\"below_level\":{},\"write_errors\":{},\"rotations\":{},"
+			"\"forwarded\":{},\"forward_dropped\":{}}},"
+			"\"reloads\":{{\"ok\":{},\"rejected\":{},\"last_seconds\":{},\"sum_seconds\":{}}},"
+			"\"scans_by_verdict\":{},\"by_hook\":{},\"by_profile\":{},\"by_outcome\":{},\"by_rule\":{}}}",
+			attempts_, decisions_, drops_seen_, walk_limits_seen_, disconnected_seen_, tamper_seen_,
+			lc.written, lc.below_level, lc.write_errors, lc.rotations, lc.forwarded, lc.forward_dropped,
+			reloads_.ok, reloads_.rejected, reloads_.last_s, reloads_.sum_s, json_counts(scans),
+			json_counts(by_hook), json_counts(by_profile), json_counts(by_outcome), json_counts(by_rule_));
+	std::string out =
+		fmt::format("decisions received: {} (in {} records)\nring buffer drops: {}\nfail-closed "
+			    "denials: {} walk limit, {} disconnected\ntamper refusals: {}\ndecision log: {} "
+			    "written, {} below level, {} write errors, {} rotations, {} forwarded, {} forward "
+			    "drops\nreloads: {} ok, {} rejected, last {:.3f} s\n",
+			    attempts_, decisions_, drops_seen_, walk_limits_seen_, disconnected_seen_, tamper_seen_,
+			    lc.written, lc.below_level, lc.write_errors, lc.rotations, lc.forwarded, lc.forward_dropped,
+			    reloads_.ok, reloads_.rejected, reloads_.last_s);
 	out += text_counts("model scans by verdict", scans);
 	out += text_counts("by hook", by_hook);
 	out += text_counts("by profile", by_profile);

@@ -89,7 +89,8 @@ private:
 	std::vector<subscriber> subscribers_;
 	int64_t boot_offset_ = tracing::boot_to_realtime_offset_ns();
 
-	uint64_t decisions_ = 0, attempts_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0, disconnected_seen_ = 0, tamper_seen_ = 0;
+	uint64_t decisions_ = 0, attempts_ = 0, drops_seen_ = 0, walk_limits_seen_ = 0, disconnected_seen_ = 0,
+		 tamper_seen_ = 0;
 	// (hook, outcome, profile): by hook, by outcome and by profile are its sums.
 	std::map<std::tuple<std::string, std::string, std::string>, uint64_t> by_decision_;
 	std::map<std::string, uint64_t> by_rule_;

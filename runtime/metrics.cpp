@@ -128,16 +128,18 @@ std::string render(const snapshot &s)
 		 "disconnected dentry.");
 	e.sample("ltrack_fail_closed_denials_total", {{"reason", "walk_limit"}}, s.walk_limit_denials);
 	e.sample("ltrack_fail_closed_denials_total", {{"reason", "disconnected"}}, s.disconnected_denials);
-	e.family("ltrack_tamper_refusals_total", "counter",
-		 "Attempts on ltrack itself (its programs, maps, pins, daemon, files) refused, or that would be in audit "
-		 "mode.");
+	e.family(
+		"ltrack_tamper_refusals_total", "counter",
+		"Attempts on ltrack itself (its programs, maps, pins, daemon, files) refused, or that would be in audit "
+		"mode.");
 	e.sample("ltrack_tamper_refusals_total", {}, s.tamper_refusals);
 	e.family("ltrack_model_scans_total", "counter", "Model files scanned by ltrackd, by verdict.");
 	for (const auto &[v, n] : s.scans)
 		e.sample("ltrack_model_scans_total", {{"verdict", v}}, n);
-	e.family("ltrack_decision_log_forward_total", "counter",
-		 "Decision records sent to journald or syslog ([log] journald, syslog; per output), and those they did not "
-		 "get because they did not keep up.");
+	e.family(
+		"ltrack_decision_log_forward_total", "counter",
+		"Decision records sent to journald or syslog ([log] journald, syslog; per output), and those they did not "
+		"get because they did not keep up.");
 	e.sample("ltrack_decision_log_forward_total", {{"result", "sent"}}, s.log_forwarded);
 	e.sample("ltrack_decision_log_forward_total", {{"result", "dropped"}}, s.log_forward_dropped);
 	e.family("ltrack_reloads_total", "counter", "Policy reloads (ltrackctl reload, SIGHUP), by result.");
@@ -260,8 +262,9 @@ std::string server::answer(std::string_view head, const std::function<std::strin
 {
 	auto reply = [](std::string_view status, std::string_view extra, const std::string &text,
 			std::string_view type = "text/plain; charset=utf-8") {
-		return fmt::format("HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n{}",
-				   status, type, text.size(), extra, text);
+		return fmt::format(
+			"HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n{}",
+			status, type, text.size(), extra, text);
 	};
 	std::string_view line = head.substr(0, head.find("\r\n"));
 	auto sp1 = line.find(' ');
@@ -357,8 +360,7 @@ int server::expire()
 	}
 	if (next == clock::time_point::max())
 		return resume_ms;
-	return min_wait(resume_ms,
-			static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count()));
+	return min_wait(resume_ms, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count()));
 }
 
 std::string write_textfile(const std::string &path, const std::string &text)

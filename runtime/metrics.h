@@ -67,9 +67,9 @@ struct snapshot {
 	std::map<std::tuple<std::string, std::string, std::string>, uint64_t> decisions;
 	uint64_t records = 0;
 	uint64_t ringbuf_drops = 0;
-	uint64_t walk_limit_denials = 0;   // fail closed: path deeper than the walk limit
-	uint64_t disconnected_denials = 0; // fail closed: no path (a disconnected dentry)
-	uint64_t tamper_refusals = 0;      // attempts on ltrack itself refused (or would be, in audit)
+	uint64_t walk_limit_denials = 0;       // fail closed: path deeper than the walk limit
+	uint64_t disconnected_denials = 0;     // fail closed: no path (a disconnected dentry)
+	uint64_t tamper_refusals = 0;          // attempts on ltrack itself refused (or would be, in audit)
 	std::map<std::string, uint64_t> scans; // verdict -> model files scanned
 	reload_stats reloads;
 	uint64_t log_forwarded = 0, log_forward_dropped = 0; // [log] journald, syslog

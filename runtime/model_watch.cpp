@@ -123,8 +123,7 @@ void model_watch::stop()
 	roots_.clear();
 }
 
-status model_watch::start(bpf_guard &guard, const std::vector<std::string> &dirs,
-			  const std::set<std::string> &trusted)
+status model_watch::start(bpf_guard &guard, const std::vector<std::string> &dirs, const std::set<std::string> &trusted)
 {
 	stop();
 	guard_ = &guard;

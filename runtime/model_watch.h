@@ -83,7 +83,10 @@ public:
 	// the verdict stored: `ltrackctl stats` and the metrics.
 	const std::map<std::string, uint64_t> &scans_by_verdict() const { return scans_by_verdict_; }
 	// Called before each directory is scanned (start-up progress for systemd).
-	void on_progress(std::function<void(const std::string &dir, std::size_t scanned)> f) { progress_ = std::move(f); }
+	void on_progress(std::function<void(const std::string &dir, std::size_t scanned)> f)
+	{
+		progress_ = std::move(f);
+	}
 
 private:
 	void add_tree(int root, const std::string &rel);

@@ -16,7 +16,6 @@ constexpr std::array<std::pair<std::string_view, op>, 7> ops = {{
 	{"execv", op::execv},
 }};
 
-
 } // namespace
 
 const char *op_name(op o)
@@ -27,7 +26,10 @@ const char *op_name(op o)
 	return "?";
 }
 
-bool wants_reply(op o) { return o == op::hello || o == op::find_class; }
+bool wants_reply(op o)
+{
+	return o == op::hello || o == op::find_class;
+}
 
 result<message> parse(std::string_view bytes)
 {
@@ -38,7 +40,8 @@ result<message> parse(std::string_view bytes)
 	std::vector<std::string_view> fields;
 	for (std::size_t start = 0;;) {
 		std::size_t end = bytes.find('\0', start);
-		fields.push_back(bytes.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+		fields.push_back(
+			bytes.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
 		if (end == std::string_view::npos)
 			break;
 		start = end + 1;
@@ -54,8 +57,8 @@ result<message> parse(std::string_view bytes)
 		return status::fail("unknown report");
 	std::size_t want = m.kind == op::hello ? 1 : m.kind == op::find_class ? 3 : 2;
 	if (fields.size() != want)
-		return status::fail(std::string(op_name(m.kind)) + " takes " + std::to_string(want - 1) + " field(s), not " +
-					   std::to_string(fields.size() - 1));
+		return status::fail(std::string(op_name(m.kind)) + " takes " + std::to_string(want - 1) +
+				    " field(s), not " + std::to_string(fields.size() - 1));
 	for (std::size_t i = 1; i < fields.size(); i++) {
 		std::size_t limit = m.kind == op::find_class ? max_name : max_field;
 		if (fields[i].empty())

@@ -232,9 +232,7 @@ void report_server::handle(int fd, connection &c, std::string_view bytes)
 	profile_view v = modes_ ? modes_(profile) : profile_view{};
 	bool audit = v.mode == LTRACK_MODE_AUDIT;
 	switch (m->kind) {
-	case report::op::hello:
-		reply(fd, std::string("governed") + '\0' + (audit ? "audit" : "enforce"));
-		return;
+	case report::op::hello: reply(fd, std::string("governed") + '\0' + (audit ? "audit" : "enforce")); return;
 	case report::op::find_class: {
 		// Decided here, with the scanner's own list: the client's claim
 		// that a global is on it is not needed, nor trusted. The audit
@@ -249,8 +247,7 @@ void report_server::handle(int fd, connection &c, std::string_view bytes)
 		record(c, *m, profile, v, LTRACK_ACT_DENY, audit ? LTRACK_OUT_WOULD_DENY : LTRACK_OUT_DENIED);
 		return;
 	}
-	default:
-		record(c, *m, profile, v, LTRACK_ACT_AUDIT, LTRACK_OUT_AUDITED);
+	default: record(c, *m, profile, v, LTRACK_ACT_AUDIT, LTRACK_OUT_AUDITED);
 	}
 }
 
@@ -338,8 +335,8 @@ void report_server::tick(clock::time_point now)
 		char b;
 		// Idle: nothing read for idle_timeout and nothing waiting (a
 		// message sent just now is read, not lost with the socket).
-		if (now - c.last >= idle_timeout && !c.throttled &&
-		    recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
+		if (now - c.last >= idle_timeout && !c.throttled && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+		    errno == EAGAIN)
 			idle.push_back(fd);
 	}
 	for (int fd : idle) {

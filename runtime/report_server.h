@@ -82,8 +82,7 @@ public:
 	~report_server();
 	// Listens on path (mode 0666: any process may report; who it is, is
 	// decided by its label) and adds the socket to epoll_fd.
-	status listen(const std::string &path, int epoll_fd, label_reader labels, mode_reader modes,
-		      record_sink sink);
+	status listen(const std::string &path, int epoll_fd, label_reader labels, mode_reader modes, record_sink sink);
 	int fd() const { return fd_.get(); }
 	const std::string &path() const { return path_; }
 	bool owns(int fd) const { return conns_.count(fd) != 0; }
@@ -115,8 +114,8 @@ private:
 	};
 
 	void handle(int fd, connection &c, std::string_view bytes);
-	void record(connection &c, const report::message &m, uint32_t profile, const profile_view &v,
-		    uint8_t action, uint8_t outcome);
+	void record(connection &c, const report::message &m, uint32_t profile, const profile_view &v, uint8_t action,
+		    uint8_t outcome);
 	void reply(int fd, std::string_view text);
 	void flush(connection &c, bool all);
 	void drop(int fd);

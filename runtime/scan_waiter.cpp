@@ -71,8 +71,8 @@ scan_wait_answer decide_pending(const ltrack_pending &p, uint64_t size, uint64_t
 	return a;
 }
 
-ltrack_event pending_record(const ltrack_pending &p, uint32_t tid, const scan_wait_answer &a,
-			    const std::string &path, uint64_t now_boot_ns)
+ltrack_event pending_record(const ltrack_pending &p, uint32_t tid, const scan_wait_answer &a, const std::string &path,
+			    uint64_t now_boot_ns)
 {
 	ltrack_event e{};
 	e.ts_ns = now_boot_ns;
@@ -240,7 +240,8 @@ void scan_waiter::finish(job &j, const scan_wait_answer &a, std::optional<model_
 	close(j.fd);
 	if (a.how == LTRACK_WAIT_SCANNED)
 		spdlog::info("scan_at_open: {} {} for pid {} at its first open: {}", path,
-			     a.verdict == LTRACK_VERDICT_SAFE ? "safe" : "not safe", j.pending.pid, a.allow ? "allowed" : "refused");
+			     a.verdict == LTRACK_VERDICT_SAFE ? "safe" : "not safe", j.pending.pid,
+			     a.allow ? "allowed" : "refused");
 	else
 		spdlog::warn("scan_at_open: {} refused unscanned to pid {}: {}", path, j.pending.pid,
 			     a.how == LTRACK_WAIT_TOO_LARGE ? "larger than scan_at_open_max_mb"
@@ -352,9 +353,9 @@ void scan_waiter::scanner()
 		struct stat st {};
 		fstat(j.fd, &st);
 		auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-										     j.queued);
-		scan_wait_answer a = decide_pending(j.pending, static_cast<uint64_t>(st.st_size), max, waited, timeout,
-						    nullptr);
+										    j.queued);
+		scan_wait_answer a =
+			decide_pending(j.pending, static_cast<uint64_t>(st.st_size), max, waited, timeout, nullptr);
 		if (a.how != LTRACK_WAIT_NONE) {
 			finish(j, a, std::nullopt);
 			continue;
@@ -362,8 +363,8 @@ void scan_waiter::scanner()
 		model_finding f;
 		std::string path = fd_target(j.fd);
 		bool scanned = scan_and_store(*guard_, j.fd, path, trusted, false, f);
-		a = decide_pending(j.pending, static_cast<uint64_t>(st.st_size), max, std::chrono::milliseconds(0), timeout,
-				   scanned ? &f : nullptr);
+		a = decide_pending(j.pending, static_cast<uint64_t>(st.st_size), max, std::chrono::milliseconds(0),
+				   timeout, scanned ? &f : nullptr);
 		if (a.how == LTRACK_WAIT_NONE)
 			a.how = LTRACK_WAIT_FAILED;
 		if (!scanned)

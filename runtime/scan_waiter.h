@@ -73,8 +73,8 @@ scan_wait_answer decide_pending(const ltrack_pending &p, uint64_t size, uint64_t
 				std::chrono::milliseconds waited, std::chrono::milliseconds timeout,
 				const model_finding *scanned);
 // The decision record of an answered pending open.
-ltrack_event pending_record(const ltrack_pending &p, uint32_t tid, const scan_wait_answer &a,
-			    const std::string &path, uint64_t now_boot_ns);
+ltrack_event pending_record(const ltrack_pending &p, uint32_t tid, const scan_wait_answer &a, const std::string &path,
+			    uint64_t now_boot_ns);
 
 class scan_waiter {
 public:

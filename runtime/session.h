@@ -86,10 +86,10 @@ public:
 	void drain();
 
 	struct loop_handlers {
-		std::function<int()> timeout_ms;                       // epoll timeout (none: -1)
+		std::function<int()> timeout_ms;                         // epoll timeout (none: -1)
 		std::function<void(const signalfd_siginfo &)> on_signal; // one per signal received
-		std::function<void()> on_tick;                         // the 1 s timer
-		std::function<void(int fd, uint32_t events)> on_fd;    // a descriptor the caller watched
+		std::function<void()> on_tick;                           // the 1 s timer
+		std::function<void(int fd, uint32_t events)> on_fd;      // a descriptor the caller watched
 	};
 	// Watches the session's own descriptors and runs until stop is true:
 	// process events first (an exec is then known before the decisions its

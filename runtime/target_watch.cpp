@@ -24,8 +24,8 @@ void add_chain(watch_plan &plan, const std::string &path)
 }
 
 // Changes to a watched directory's entries, or to the directory itself.
-constexpr uint32_t watch_mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF |
-				IN_MOVE_SELF | IN_ONLYDIR;
+constexpr uint32_t watch_mask =
+	IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 
 } // namespace
 

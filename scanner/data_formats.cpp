@@ -18,7 +18,6 @@ struct json {
 	std::string s;
 	std::vector<json> elems;
 	std::vector<std::string> keys; // object member names, parallel to elems
-
 };
 
 class json_parser {
@@ -30,7 +29,8 @@ public:
 		ws();
 		if (ok && p != t.size()) // safetensors pads the header with spaces only
 			ok = fail("unexpected text after the JSON object");
-		return ok ? status{} : status::fail("safetensors header JSON, byte " + std::to_string(err_at) + ": " + err);
+		return ok ? status{}
+			  : status::fail("safetensors header JSON, byte " + std::to_string(err_at) + ": " + err);
 	}
 
 private:
@@ -64,7 +64,10 @@ private:
 		cp = 0;
 		for (int i = 0; i < 4; i++) {
 			char c = t[p++];
-			int h = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+			int h = (c >= '0' && c <= '9')   ? c - '0'
+				: (c >= 'a' && c <= 'f') ? c - 'a' + 10
+				: (c >= 'A' && c <= 'F') ? c - 'A' + 10
+							 : -1;
 			if (h < 0)
 				return fail("bad \\u escape");
 			cp = cp * 16 + uint32_t(h);
@@ -91,7 +94,9 @@ private:
 			char e = t[p++];
 			uint32_t cp;
 			switch (e) {
-			case '"': case '\\': case '/': out += e; break;
+			case '"':
+			case '\\':
+			case '/': out += e; break;
 			case 'b': out += '\b'; break;
 			case 'f': out += '\f'; break;
 			case 'n': out += '\n'; break;
@@ -102,14 +107,14 @@ private:
 					return false;
 				if (cp >= 0xd800 && cp < 0xdc00) {
 					uint32_t lo;
-					if (t.substr(p, 2) != "\\u" || (p += 2, !hex4(lo)) || lo < 0xdc00 || lo > 0xdfff)
+					if (t.substr(p, 2) != "\\u" || (p += 2, !hex4(lo)) || lo < 0xdc00 ||
+					    lo > 0xdfff)
 						return fail("unpaired surrogate");
 					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				}
 				append_utf8(out, cp);
 				break;
-			default:
-				return fail("bad escape");
+			default: return fail("bad escape");
 			}
 		}
 	}
@@ -228,10 +233,9 @@ private:
 int safetensors_bits(std::string_view dtype)
 {
 	static const std::map<std::string_view, int> bits = {
-		{"BOOL", 8}, {"U8", 8}, {"I8", 8}, {"F8_E5M2", 8}, {"F8_E4M3", 8}, {"F8_E8M0", 8},
-		{"I16", 16}, {"U16", 16}, {"F16", 16}, {"BF16", 16}, {"I32", 32}, {"U32", 32},
-		{"F32", 32}, {"F64", 64}, {"I64", 64}, {"U64", 64}, {"C64", 64}, {"F4", 4},
-		{"F6_E2M3", 6}, {"F6_E3M2", 6},
+		{"BOOL", 8}, {"U8", 8},   {"I8", 8},    {"F8_E5M2", 8}, {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"I16", 16},
+		{"U16", 16}, {"F16", 16}, {"BF16", 16}, {"I32", 32},    {"U32", 32},    {"F32", 32},    {"F64", 64},
+		{"I64", 64}, {"U64", 64}, {"C64", 64},  {"F4", 4},      {"F6_E2M3", 6}, {"F6_E3M2", 6},
 	};
 	auto it = bits.find(dtype);
 	return it == bits.end() ? 0 : it->second;
@@ -251,7 +255,7 @@ struct pyval {
 	enum class kind { str, num, boolean, none, tuple, list, dict } k = kind::none;
 	std::string s;
 	uint64_t n = 0;
-	bool big = false; // integer too large to hold
+	bool big = false;         // integer too large to hold
 	std::vector<pyval> items; // tuple/list items; dict k,v pairs
 };
 
@@ -423,17 +427,66 @@ bool parse_numpy_dtype(std::string_view s, numpy_dtype &out)
 {
 	out = {};
 	static const std::map<std::string_view, uint64_t, std::less<>> names = {
-		{"bool", 1}, {"int8", 1}, {"int16", 2}, {"int32", 4}, {"int64", 8}, {"uint8", 1},
-		{"uint16", 2}, {"uint32", 4}, {"uint64", 8}, {"float16", 2}, {"float32", 4},
-		{"float64", 8}, {"float128", 16}, {"longdouble", 16}, {"complex64", 8},
-		{"complex128", 16}, {"complex256", 32}, {"double", 8}, {"single", 4}, {"half", 2},
-		{"byte", 1}, {"ubyte", 1}, {"short", 2}, {"ushort", 2}, {"intc", 4}, {"uintc", 4},
-		{"int", 8}, {"float", 8}, {"complex", 16}, {"longlong", 8}, {"ulonglong", 8},
-		{"intp", 8}, {"uintp", 8}, {"long", 8}, {"datetime64", 8}, {"timedelta64", 8},
+		{"bool", 1},
+		{"int8", 1},
+		{"int16", 2},
+		{"int32", 4},
+		{"int64", 8},
+		{"uint8", 1},
+		{"uint16", 2},
+		{"uint32", 4},
+		{"uint64", 8},
+		{"float16", 2},
+		{"float32", 4},
+		{"float64", 8},
+		{"float128", 16},
+		{"longdouble", 16},
+		{"complex64", 8},
+		{"complex128", 16},
+		{"complex256", 32},
+		{"double", 8},
+		{"single", 4},
+		{"half", 2},
+		{"byte", 1},
+		{"ubyte", 1},
+		{"short", 2},
+		{"ushort", 2},
+		{"intc", 4},
+		{"uintc", 4},
+		{"int", 8},
+		{"float", 8},
+		{"complex", 16},
+		{"longlong", 8},
+		{"ulonglong", 8},
+		{"intp", 8},
+		{"uintp", 8},
+		{"long", 8},
+		{"datetime64", 8},
+		{"timedelta64", 8},
 		// single-character type codes (x86_64 sizes)
-		{"?", 1}, {"b", 1}, {"B", 1}, {"h", 2}, {"H", 2}, {"i", 4}, {"I", 4}, {"l", 8},
-		{"L", 8}, {"q", 8}, {"Q", 8}, {"p", 8}, {"P", 8}, {"e", 2}, {"f", 4}, {"d", 8},
-		{"g", 16}, {"F", 8}, {"D", 16}, {"G", 32}, {"c", 1}, {"M", 8}, {"m", 8},
+		{"?", 1},
+		{"b", 1},
+		{"B", 1},
+		{"h", 2},
+		{"H", 2},
+		{"i", 4},
+		{"I", 4},
+		{"l", 8},
+		{"L", 8},
+		{"q", 8},
+		{"Q", 8},
+		{"p", 8},
+		{"P", 8},
+		{"e", 2},
+		{"f", 4},
+		{"d", 8},
+		{"g", 16},
+		{"F", 8},
+		{"D", 16},
+		{"G", 32},
+		{"c", 1},
+		{"M", 8},
+		{"m", 8},
 	};
 	if (s == "object" || s == "O" || s == "|O" || s == "O8" || s == "|O8") {
 		out.itemsize = 8;
@@ -447,8 +500,8 @@ bool parse_numpy_dtype(std::string_view s, numpy_dtype &out)
 	if (!s.empty() && (s[0] == '<' || s[0] == '>' || s[0] == '|' || s[0] == '='))
 		s.remove_prefix(1);
 	if (s.size() < 2)
-		return s.size() == 1 && s != "S" && s != "U" && s != "V" && s != "a" && s != "O" &&
-		       names.count(s) && ((out.itemsize = names.find(s)->second), true);
+		return s.size() == 1 && s != "S" && s != "U" && s != "V" && s != "a" && s != "O" && names.count(s) &&
+		       ((out.itemsize = names.find(s)->second), true);
 	char kind = s[0];
 	std::string_view rest = s.substr(1);
 	if ((kind == 'M' || kind == 'm') && rest.starts_with("8")) {
@@ -496,7 +549,8 @@ result<npy_info> parse_npy(bytes d, const scan_limits &limits)
 	if (!r.skip(6) || !r.u8(major) || !r.u8(minor))
 		return status::fail("npy file is truncated in its preamble");
 	if (major < 1 || major > 3)
-		return status::fail("npy format version " + std::to_string(major) + "." + std::to_string(minor) + " is not supported");
+		return status::fail("npy format version " + std::to_string(major) + "." + std::to_string(minor) +
+				    " is not supported");
 	if (!(major == 1 ? r.u16(hlen) : r.u32(hlen)) || hlen > limits.max_header_bytes)
 		return status::fail("npy header length is truncated or over the limit");
 	bytes header;
@@ -530,8 +584,9 @@ result<npy_info> parse_npy(bytes d, const scan_limits &limits)
 	if (info.has_object)
 		return info;
 	if (total == 0) {
-		return status::fail("npy descr " + (descr->k == pyval::kind::str ? "'" + descr->s + "'" : std::string("(record)")) +
-		        " is not a dtype this scanner knows (it cannot tell what numpy reads)");
+		return status::fail("npy descr " +
+				    (descr->k == pyval::kind::str ? "'" + descr->s + "'" : std::string("(record)")) +
+				    " is not a dtype this scanner knows (it cannot tell what numpy reads)");
 	}
 	for (const pyval &dim : shape->items) {
 		if (dim.k != pyval::kind::num || dim.big)
@@ -541,7 +596,8 @@ result<npy_info> parse_npy(bytes d, const scan_limits &limits)
 		total *= dim.n;
 	}
 	if (total > r.left())
-		return status::fail("npy array data is truncated: " + std::to_string(total) + " bytes expected, " + std::to_string(r.left()) + " present");
+		return status::fail("npy array data is truncated: " + std::to_string(total) + " bytes expected, " +
+				    std::to_string(r.left()) + " present");
 	return info;
 }
 
@@ -561,7 +617,8 @@ result<std::string> check_safetensors(bytes d, const scan_limits &limits)
 {
 	uint64_t n = load_le(d.data(), 8);
 	if (n > d.size() - 8)
-		return status::fail("safetensors header length " + std::to_string(n) + " exceeds the " + std::to_string(d.size()) + "-byte file (truncated or corrupt)");
+		return status::fail("safetensors header length " + std::to_string(n) + " exceeds the " +
+				    std::to_string(d.size()) + "-byte file (truncated or corrupt)");
 	if (n > limits.max_header_bytes)
 		return status::fail("safetensors header of " + std::to_string(n) + " bytes is over the limit");
 	json root;
@@ -585,15 +642,18 @@ result<std::string> check_safetensors(bytes d, const scan_limits &limits)
 				return status::fail("safetensors __metadata__ is not an object");
 			for (size_t i = 0; i < info.keys.size(); i++)
 				if (info.elems[i].k != json::kind::string)
-					return status::fail("safetensors __metadata__ value '" + info.keys[i] + "' is not a string");
+					return status::fail("safetensors __metadata__ value '" + info.keys[i] +
+							    "' is not a string");
 			continue;
 		}
 		const json *dtype = info.k == json::kind::object ? member(info, "dtype") : nullptr;
 		const json *shape = info.k == json::kind::object ? member(info, "shape") : nullptr;
 		const json *offs = info.k == json::kind::object ? member(info, "data_offsets") : nullptr;
 		if (!dtype || !shape || !offs || dtype->k != json::kind::string || shape->k != json::kind::array ||
-		    offs->k != json::kind::array || offs->elems.size() != 2 || !offs->elems[0].is_uint || !offs->elems[1].is_uint)
-			return status::fail("safetensors tensor '" + name + "' needs dtype, shape and data_offsets [begin, end]");
+		    offs->k != json::kind::array || offs->elems.size() != 2 || !offs->elems[0].is_uint ||
+		    !offs->elems[1].is_uint)
+			return status::fail("safetensors tensor '" + name +
+					    "' needs dtype, shape and data_offsets [begin, end]");
 		int bits = safetensors_bits(dtype->s);
 		if (!bits)
 			return status::fail("safetensors tensor '" + name + "' has unknown dtype '" + dtype->s + "'");
@@ -607,12 +667,14 @@ result<std::string> check_safetensors(bytes d, const scan_limits &limits)
 		}
 		uint64_t b = offs->elems[0].u, e = offs->elems[1].u;
 		if (b > e || e > data_len) {
-			return status::fail("safetensors tensor '" + name + "' data_offsets [" + std::to_string(b) + ", " + std::to_string(e) +
-			        "] lie outside the " + std::to_string(data_len) + "-byte data section");
+			return status::fail("safetensors tensor '" + name + "' data_offsets [" + std::to_string(b) +
+					    ", " + std::to_string(e) + "] lie outside the " + std::to_string(data_len) +
+					    "-byte data section");
 		}
 		if ((numel * uint64_t(bits)) % 8 || e - b != numel * uint64_t(bits) / 8) {
-			return status::fail("safetensors tensor '" + name + "' holds " + std::to_string(e - b) + " bytes but " + dtype->s +
-			        " x " + std::to_string(numel) + " elements needs " + std::to_string(numel * uint64_t(bits) / 8));
+			return status::fail("safetensors tensor '" + name + "' holds " + std::to_string(e - b) +
+					    " bytes but " + dtype->s + " x " + std::to_string(numel) +
+					    " elements needs " + std::to_string(numel * uint64_t(bits) / 8));
 		}
 		spans.push_back({b, e, &name});
 	}
@@ -621,17 +683,21 @@ result<std::string> check_safetensors(bytes d, const scan_limits &limits)
 		return status::fail("safetensors header names a tensor twice");
 	// As the reference loader: tensors tile the data section, in order,
 	// with no gap or overlap, and nothing after the last.
-	std::sort(spans.begin(), spans.end(), [](const span_info &a, const span_info &b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+	std::sort(spans.begin(), spans.end(), [](const span_info &a, const span_info &b) {
+		return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+	});
 	uint64_t expect = 0;
 	for (const span_info &s : spans) {
 		if (s.begin != expect) {
-			return status::fail("safetensors tensor '" + *s.name + "' starts at " + std::to_string(s.begin) + " but the previous ends at " +
-			        std::to_string(expect) + " (overlap or gap)");
+			return status::fail("safetensors tensor '" + *s.name + "' starts at " +
+					    std::to_string(s.begin) + " but the previous ends at " +
+					    std::to_string(expect) + " (overlap or gap)");
 		}
 		expect = s.end;
 	}
 	if (expect != data_len)
-		return status::fail("safetensors data section is " + std::to_string(data_len) + " bytes but the tensors cover " + std::to_string(expect));
+		return status::fail("safetensors data section is " + std::to_string(data_len) +
+				    " bytes but the tensors cover " + std::to_string(expect));
 	return std::to_string(spans.size()) + " tensors";
 }
 
@@ -702,7 +768,8 @@ result<std::string> check_gguf(bytes d, const scan_limits &limits)
 	if (!g.count(tensors) || !g.count(kvs))
 		return status::fail("GGUF header is truncated");
 	if (tensors > limits.max_archive_entries || kvs > limits.max_archive_entries)
-		return status::fail("GGUF announces " + std::to_string(tensors) + " tensors and " + std::to_string(kvs) + " metadata keys, over the limit");
+		return status::fail("GGUF announces " + std::to_string(tensors) + " tensors and " +
+				    std::to_string(kvs) + " metadata keys, over the limit");
 	uint64_t alignment = 32;
 	for (uint64_t i = 0; i < kvs; i++) {
 		std::string key;
@@ -729,9 +796,10 @@ result<std::string> check_gguf(bytes d, const scan_limits &limits)
 	uint64_t data_start = (g.r.pos + alignment - 1) / alignment * alignment;
 	for (size_t i = 0; i < offsets.size(); i++)
 		if (offsets[i] % alignment || data_start > d.size() || offsets[i] > d.size() - data_start)
-			return status::fail("GGUF tensor " + std::to_string(i) + " data offset " + std::to_string(offsets[i]) + " is misaligned or past the end");
-	return "GGUF v" + std::to_string(version) + ", " + std::to_string(tensors) + " tensors, " + std::to_string(kvs) +
-	       " metadata keys";
+			return status::fail("GGUF tensor " + std::to_string(i) + " data offset " +
+					    std::to_string(offsets[i]) + " is misaligned or past the end");
+	return "GGUF v" + std::to_string(version) + ", " + std::to_string(tensors) + " tensors, " +
+	       std::to_string(kvs) + " metadata keys";
 }
 
 // ---- ONNX --------------------------------------------------------------------

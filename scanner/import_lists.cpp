@@ -9,6 +9,8 @@
 namespace ltrack::scanner {
 namespace {
 
+// Tables packed by hand, several names a line:
+// clang-format off
 // Whole modules (and their submodules) whose callables can run commands,
 // load code, open files or sockets, or unpickle further data.
 constexpr std::array dangerous_modules = {
@@ -96,6 +98,7 @@ constexpr std::array allowed_callables = {
 	// joblib / scikit-learn array wrappers (the data follows in the stream)
 	"joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
 };
+// clang-format on
 
 #include "compat_pickle.inc"
 
@@ -104,7 +107,8 @@ constexpr std::array allowed_modules = {"numpy.dtypes"};
 
 bool module_under(std::string_view module, std::string_view root)
 {
-	return module == root || (module.size() > root.size() && module.starts_with(root) && module[root.size()] == '.');
+	return module == root ||
+	       (module.size() > root.size() && module.starts_with(root) && module[root.size()] == '.');
 }
 
 bool is_builtins(std::string_view module)
@@ -132,7 +136,8 @@ bool dangerous_path(std::string_view module, std::string_view name)
 
 } // namespace
 
-std::optional<std::pair<std::string_view, std::string_view>> python2_name(std::string_view module, std::string_view name)
+std::optional<std::pair<std::string_view, std::string_view>> python2_name(std::string_view module,
+									  std::string_view name)
 {
 	for (const auto &m : py2_name_mapping)
 		if (module == m[0] && name == m[1])
@@ -156,11 +161,23 @@ enum import_ref::kind classify_import_py2(std::string_view module, std::string_v
 	return as_written; // unknown, and the mapped name is not dangerous
 }
 
-std::span<const std::array<const char *, 2>> python2_import_mapping() { return py2_import_mapping; }
-std::span<const std::array<const char *, 4>> python2_name_mapping() { return py2_name_mapping; }
+std::span<const std::array<const char *, 2>> python2_import_mapping()
+{
+	return py2_import_mapping;
+}
+std::span<const std::array<const char *, 4>> python2_name_mapping()
+{
+	return py2_name_mapping;
+}
 
-std::span<const char *const> dangerous_module_list() { return dangerous_modules; }
-std::span<const char *const> dangerous_builtin_list() { return dangerous_builtins; }
+std::span<const char *const> dangerous_module_list()
+{
+	return dangerous_modules;
+}
+std::span<const char *const> dangerous_builtin_list()
+{
+	return dangerous_builtins;
+}
 
 enum import_ref::kind classify_import(std::string_view module, std::string_view name)
 {
@@ -175,7 +192,8 @@ enum import_ref::kind classify_import(std::string_view module, std::string_view 
 		size_t start = 0;
 		while (start <= name.size()) {
 			size_t end = name.find('.', start);
-			std::string_view part = name.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+			std::string_view part = name.substr(
+				start, end == std::string_view::npos ? std::string_view::npos : end - start);
 			if (part.starts_with("__"))
 				return k::dangerous;
 			for (std::string_view d : dangerous_modules)

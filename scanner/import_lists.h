@@ -22,7 +22,8 @@ enum import_ref::kind classify_import(std::string_view module, std::string_view 
 // _compat_pickle.NAME_MAPPING, else the module through IMPORT_MAPPING,
 // AFTER the pickle.find_class audit event. "cStringIO.StringIO" resolves
 // io.StringIO, "__builtin__.intern" sys.intern. nullopt: no mapping.
-std::optional<std::pair<std::string_view, std::string_view>> python2_name(std::string_view module, std::string_view name);
+std::optional<std::pair<std::string_view, std::string_view>> python2_name(std::string_view module,
+									  std::string_view name);
 
 // A global in a pickle of protocol < 3 (or of a protocol not known, as the
 // audit hook's pickle.find_class): the worse of classify_import() of the

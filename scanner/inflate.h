@@ -12,7 +12,7 @@
 namespace ltrack::scanner {
 
 enum class stream_kind {
-	raw_deflate, // zip method 8
+	raw_deflate,  // zip method 8
 	zlib_or_gzip, // header auto-detected
 	zlib,         // RFC 1950 only (joblib's "zlib", zlib.decompress)
 	gzip,         // RFC 1952 only (joblib's "gzip")

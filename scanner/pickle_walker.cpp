@@ -40,7 +40,7 @@ struct value {
 // mutation through a memo alias is seen everywhere (as in Python) and
 // self-referencing structures cannot leak.
 struct node {
-	uint32_t cls = none_ref; // object: import index of its class/callable
+	uint32_t cls = none_ref;  // object: import index of its class/callable
 	std::vector<value> items; // tuple/list/set items, dict k,v pairs, object args
 	std::vector<value> state; // object: BUILD state (0 or 1)
 	bool cut = false;
@@ -49,18 +49,73 @@ struct node {
 };
 
 enum op : unsigned char {
-	MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', FLOAT = 'F', INT = 'I',
-	BININT = 'J', BININT1 = 'K', LONG = 'L', BININT2 = 'M', NONE = 'N', PERSID = 'P',
-	BINPERSID = 'Q', REDUCE = 'R', STRING = 'S', BINSTRING = 'T', SHORT_BINSTRING = 'U',
-	UNICODE = 'V', BINUNICODE = 'X', APPEND = 'a', BUILD = 'b', GLOBAL = 'c', DICT = 'd',
-	EMPTY_DICT = '}', APPENDS = 'e', GET = 'g', BINGET = 'h', INST = 'i', LONG_BINGET = 'j',
-	LIST = 'l', EMPTY_LIST = ']', OBJ = 'o', PUT = 'p', BINPUT = 'q', LONG_BINPUT = 'r',
-	SETITEM = 's', TUPLE = 't', EMPTY_TUPLE = ')', SETITEMS = 'u', BINFLOAT = 'G',
-	PROTO = 0x80, NEWOBJ = 0x81, EXT1 = 0x82, EXT2 = 0x83, EXT4 = 0x84, TUPLE1 = 0x85,
-	TUPLE2 = 0x86, TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, LONG4 = 0x8b,
-	BINBYTES = 'B', SHORT_BINBYTES = 'C', SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d,
-	BINBYTES8 = 0x8e, EMPTY_SET = 0x8f, ADDITEMS = 0x90, FROZENSET = 0x91, NEWOBJ_EX = 0x92,
-	STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95, BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97,
+	MARK = '(',
+	STOP = '.',
+	POP = '0',
+	POP_MARK = '1',
+	DUP = '2',
+	FLOAT = 'F',
+	INT = 'I',
+	BININT = 'J',
+	BININT1 = 'K',
+	LONG = 'L',
+	BININT2 = 'M',
+	NONE = 'N',
+	PERSID = 'P',
+	BINPERSID = 'Q',
+	REDUCE = 'R',
+	STRING = 'S',
+	BINSTRING = 'T',
+	SHORT_BINSTRING = 'U',
+	UNICODE = 'V',
+	BINUNICODE = 'X',
+	APPEND = 'a',
+	BUILD = 'b',
+	GLOBAL = 'c',
+	DICT = 'd',
+	EMPTY_DICT = '}',
+	APPENDS = 'e',
+	GET = 'g',
+	BINGET = 'h',
+	INST = 'i',
+	LONG_BINGET = 'j',
+	LIST = 'l',
+	EMPTY_LIST = ']',
+	OBJ = 'o',
+	PUT = 'p',
+	BINPUT = 'q',
+	LONG_BINPUT = 'r',
+	SETITEM = 's',
+	TUPLE = 't',
+	EMPTY_TUPLE = ')',
+	SETITEMS = 'u',
+	BINFLOAT = 'G',
+	PROTO = 0x80,
+	NEWOBJ = 0x81,
+	EXT1 = 0x82,
+	EXT2 = 0x83,
+	EXT4 = 0x84,
+	TUPLE1 = 0x85,
+	TUPLE2 = 0x86,
+	TUPLE3 = 0x87,
+	NEWTRUE = 0x88,
+	NEWFALSE = 0x89,
+	LONG1 = 0x8a,
+	LONG4 = 0x8b,
+	BINBYTES = 'B',
+	SHORT_BINBYTES = 'C',
+	SHORT_BINUNICODE = 0x8c,
+	BINUNICODE8 = 0x8d,
+	BINBYTES8 = 0x8e,
+	EMPTY_SET = 0x8f,
+	ADDITEMS = 0x90,
+	FROZENSET = 0x91,
+	NEWOBJ_EX = 0x92,
+	STACK_GLOBAL = 0x93,
+	MEMOIZE = 0x94,
+	FRAME = 0x95,
+	BYTEARRAY8 = 0x96,
+	NEXT_BUFFER = 0x97,
 	READONLY_BUFFER = 0x98,
 };
 
@@ -232,7 +287,10 @@ bool parse_int(std::string_view s, int64_t &out)
 
 class walker {
 public:
-	walker(bytes data, size_t start, pickle_context &ctx, const walk_options &opt) : r{data, start}, ctx(ctx), opt(opt) {}
+	walker(bytes data, size_t start, pickle_context &ctx, const walk_options &opt)
+	    : r{data, start}, ctx(ctx), opt(opt)
+	{
+	}
 
 	pickle_outcome run()
 	{
@@ -444,7 +502,8 @@ private:
 		if (err)
 			return;
 		if (stack.size() >= ctx.limits.max_pickle_stack)
-			return unsure("stack exceeds the limit of " + std::to_string(ctx.limits.max_pickle_stack) + " values");
+			return unsure("stack exceeds the limit of " + std::to_string(ctx.limits.max_pickle_stack) +
+				      " values");
 		stack.push_back(std::move(v));
 	}
 	size_t base() const { return marks.empty() ? 0 : marks.back(); }
@@ -475,7 +534,8 @@ private:
 		}
 		size_t b = marks.back();
 		marks.pop_back();
-		std::vector<value> items(std::make_move_iterator(stack.begin() + ptrdiff_t(b)), std::make_move_iterator(stack.end()));
+		std::vector<value> items(std::make_move_iterator(stack.begin() + ptrdiff_t(b)),
+					 std::make_move_iterator(stack.end()));
 		stack.resize(b);
 		return items;
 	}
@@ -485,7 +545,8 @@ private:
 		if (err)
 			return;
 		if (memo.size() >= ctx.limits.max_pickle_memo && !memo.count(key))
-			return unsure("memo exceeds the limit of " + std::to_string(ctx.limits.max_pickle_memo) + " entries");
+			return unsure("memo exceeds the limit of " + std::to_string(ctx.limits.max_pickle_memo) +
+				      " entries");
 		memo[key] = std::move(v);
 	}
 	void memo_get(uint64_t key)
@@ -586,15 +647,15 @@ void walker::loop(pickle_outcome &out)
 			protocol = int(p);
 			break;
 		}
-		case FRAME:
-			frame(le(8, "FRAME length"));
-			break;
+		case FRAME: frame(le(8, "FRAME length")); break;
 		case STOP: {
 			value v = pop();
 			if (err)
 				break;
 			using k = pickle_outcome::value_kind;
-			out.top = v.k == vk::integer ? k::integer : (v.k == vk::other || v.k == vk::object || v.k == vk::global) ? k::unknown : k::other;
+			out.top = v.k == vk::integer                                             ? k::integer
+				  : (v.k == vk::other || v.k == vk::object || v.k == vk::global) ? k::unknown
+												 : k::other;
 			if (v.k == vk::integer && v.text)
 				out.top_long = *v.text;
 			else
@@ -602,12 +663,14 @@ void walker::loop(pickle_outcome &out)
 			if (v.k == vk::tuple && v.ref != none_ref)
 				for (const value &item : nodes[v.ref].items)
 					if (item.k == vk::global)
-						out.top_globals.push_back(ctx.imports[item.ref].module + "." + ctx.imports[item.ref].name);
+						out.top_globals.push_back(ctx.imports[item.ref].module + "." +
+									  ctx.imports[item.ref].name);
 			return;
 		}
 		case MARK:
 			if (marks.size() >= ctx.limits.max_pickle_marks)
-				return unsure("MARKs nested deeper than " + std::to_string(ctx.limits.max_pickle_marks));
+				return unsure("MARKs nested deeper than " +
+					      std::to_string(ctx.limits.max_pickle_marks));
 			marks.push_back(stack.size());
 			break;
 		case POP:
@@ -616,12 +679,8 @@ void walker::loop(pickle_outcome &out)
 			else
 				pop_mark();
 			break;
-		case POP_MARK:
-			pop_mark();
-			break;
-		case DUP:
-			push(value(top()));
-			break;
+		case POP_MARK: pop_mark(); break;
+		case DUP: push(value(top())); break;
 		case NONE: {
 			value v;
 			v.k = vk::none;
@@ -648,18 +707,10 @@ void walker::loop(pickle_outcome &out)
 			}
 			break;
 		}
-		case LONG:
-			push(int_text(line("LONG")));
-			break;
-		case BININT:
-			push(int_value(int32_t(uint32_t(le(4, "BININT")))));
-			break;
-		case BININT1:
-			push(int_value(int64_t(le(1, "BININT1"))));
-			break;
-		case BININT2:
-			push(int_value(int64_t(le(2, "BININT2"))));
-			break;
+		case LONG: push(int_text(line("LONG"))); break;
+		case BININT: push(int_value(int32_t(uint32_t(le(4, "BININT"))))); break;
+		case BININT1: push(int_value(int64_t(le(1, "BININT1")))); break;
+		case BININT2: push(int_value(int64_t(le(2, "BININT2")))); break;
 		case LONG1:
 		case LONG4: {
 			uint64_t n = le(c == LONG1 ? 1 : 4, "LONG length");
@@ -677,7 +728,8 @@ void walker::loop(pickle_outcome &out)
 			} else if (n <= 64) {
 				std::string le = minimal_le(std::string(as_text(b)));
 				if (le.size() <= 8) {
-					uint64_t u = load_le(reinterpret_cast<const unsigned char *>(le.data()), unsigned(le.size()));
+					uint64_t u = load_le(reinterpret_cast<const unsigned char *>(le.data()),
+							     unsigned(le.size()));
 					if (le.size() < 8 && (le.back() & 0x80))
 						u |= ~0ull << (8 * le.size());
 					v = int_value(int64_t(u));
@@ -716,34 +768,24 @@ void walker::loop(pickle_outcome &out)
 		case BINBYTES8:
 		case BYTEARRAY8: {
 			unsigned w = (c == SHORT_BINSTRING || c == SHORT_BINUNICODE || c == SHORT_BINBYTES) ? 1
-			             : (c == BINUNICODE8 || c == BINBYTES8 || c == BYTEARRAY8)           ? 8
-			                                                                                 : 4;
+				     : (c == BINUNICODE8 || c == BINBYTES8 || c == BYTEARRAY8)              ? 8
+													    : 4;
 			uint64_t n = le(w, "string length");
 			if (c == BINSTRING && n > INT32_MAX)
 				return fail("negative BINSTRING length");
 			bytes b = take(n, "string data");
-			bool is_str = c == BINSTRING || c == SHORT_BINSTRING || c == BINUNICODE || c == SHORT_BINUNICODE || c == BINUNICODE8;
-			push(text_value(is_str ? vk::str : vk::bytes, std::string(as_text(b.first(std::min<size_t>(b.size(), max_text + 1))))));
+			bool is_str = c == BINSTRING || c == SHORT_BINSTRING || c == BINUNICODE ||
+				      c == SHORT_BINUNICODE || c == BINUNICODE8;
+			push(text_value(is_str ? vk::str : vk::bytes,
+					std::string(as_text(b.first(std::min<size_t>(b.size(), max_text + 1))))));
 			break;
 		}
-		case UNICODE:
-			push(text_value(vk::str, unescape_raw_unicode(line("UNICODE"))));
-			break;
-		case EMPTY_LIST:
-			push(container(vk::list, {}));
-			break;
-		case EMPTY_DICT:
-			push(container(vk::dict, {}));
-			break;
-		case EMPTY_SET:
-			push(container(vk::set, {}));
-			break;
-		case EMPTY_TUPLE:
-			push(container(vk::tuple, {}));
-			break;
-		case LIST:
-			push(container(vk::list, pop_mark()));
-			break;
+		case UNICODE: push(text_value(vk::str, unescape_raw_unicode(line("UNICODE")))); break;
+		case EMPTY_LIST: push(container(vk::list, {})); break;
+		case EMPTY_DICT: push(container(vk::dict, {})); break;
+		case EMPTY_SET: push(container(vk::set, {})); break;
+		case EMPTY_TUPLE: push(container(vk::tuple, {})); break;
+		case LIST: push(container(vk::list, pop_mark())); break;
 		case DICT: {
 			auto items = pop_mark();
 			if (items.size() % 2)
@@ -751,12 +793,8 @@ void walker::loop(pickle_outcome &out)
 			push(container(vk::dict, std::move(items)));
 			break;
 		}
-		case TUPLE:
-			push(container(vk::tuple, pop_mark()));
-			break;
-		case FROZENSET:
-			push(container(vk::set, pop_mark()));
-			break;
+		case TUPLE: push(container(vk::tuple, pop_mark())); break;
+		case FROZENSET: push(container(vk::set, pop_mark())); break;
 		case TUPLE1:
 		case TUPLE2:
 		case TUPLE3: {
@@ -822,13 +860,16 @@ void walker::loop(pickle_outcome &out)
 			if (err)
 				break;
 			// A value the walker did not follow (a call's result) may be a str.
-			auto maybe_str = [](const value &v) { return v.k == vk::other || v.k == vk::object || v.k == vk::global; };
+			auto maybe_str = [](const value &v) {
+				return v.k == vk::other || v.k == vk::object || v.k == vk::global;
+			};
 			if (maybe_str(module) || maybe_str(name))
 				return unsure("STACK_GLOBAL of a value the scanner cannot resolve");
 			if (module.k != vk::str || name.k != vk::str)
 				return fail("STACK_GLOBAL needs two strings on the stack");
 			if (module.cut || name.cut) {
-				if (module.str().find('\0') != std::string_view::npos || name.str().find('\0') != std::string_view::npos)
+				if (module.str().find('\0') != std::string_view::npos ||
+				    name.str().find('\0') != std::string_view::npos)
 					return fail("import of a name no module can have (the loader raises)");
 				return unsure("import name longer than " + std::to_string(max_text) + " bytes");
 			}
@@ -871,9 +912,7 @@ void walker::loop(pickle_outcome &out)
 			push(object_of(cls, std::move(items)));
 			break;
 		}
-		case BUILD:
-			build(pop());
-			break;
+		case BUILD: build(pop()); break;
 		case PERSID:
 			line("PERSID");
 			if (!opt.persistent_load)
@@ -893,15 +932,9 @@ void walker::loop(pickle_outcome &out)
 			memo_put(uint64_t(k));
 			break;
 		}
-		case BINPUT:
-			memo_put(le(1, "BINPUT"));
-			break;
-		case LONG_BINPUT:
-			memo_put(le(4, "LONG_BINPUT"));
-			break;
-		case MEMOIZE:
-			memo_put(memo.size());
-			break;
+		case BINPUT: memo_put(le(1, "BINPUT")); break;
+		case LONG_BINPUT: memo_put(le(4, "LONG_BINPUT")); break;
+		case MEMOIZE: memo_put(memo.size()); break;
 		case GET: {
 			int64_t k = 0;
 			if (!memo_key(line("GET"), k))
@@ -909,18 +942,10 @@ void walker::loop(pickle_outcome &out)
 			memo_get(uint64_t(k));
 			break;
 		}
-		case BINGET:
-			memo_get(le(1, "BINGET"));
-			break;
-		case LONG_BINGET:
-			memo_get(le(4, "LONG_BINGET"));
-			break;
-		case NEXT_BUFFER:
-			push(value{});
-			break;
-		case READONLY_BUFFER:
-			top();
-			break;
+		case BINGET: memo_get(le(1, "BINGET")); break;
+		case LONG_BINGET: memo_get(le(4, "LONG_BINGET")); break;
+		case NEXT_BUFFER: push(value{}); break;
+		case READONLY_BUFFER: top(); break;
 		default: {
 			static const char hex[] = "0123456789abcdef";
 			return fail(std::string("invalid opcode 0x") + hex[c >> 4] + hex[c & 15]);
@@ -1024,8 +1049,8 @@ bool walker::joblib_dtype(const value &dtype, numpy_dtype &dt)
 		return false;
 	}
 	const node &dn = nodes[dtype.ref];
-	if (dn.cls == none_ref || ctx.imports[dn.cls].module != "numpy" || ctx.imports[dn.cls].name != "dtype" || dn.newobj ||
-	    dn.items.empty() || dn.items[0].k != vk::str || dn.items[0].cut || dn.builds > 1) {
+	if (dn.cls == none_ref || ctx.imports[dn.cls].module != "numpy" || ctx.imports[dn.cls].name != "dtype" ||
+	    dn.newobj || dn.items.empty() || dn.items[0].k != vk::str || dn.items[0].cut || dn.builds > 1) {
 		unsure("joblib array dtype is not a numpy.dtype of a string");
 		return false;
 	}
@@ -1041,7 +1066,8 @@ bool walker::joblib_dtype(const value &dtype, numpy_dtype &dt)
 	const std::vector<value> *f = st.k == vk::tuple && st.ref != none_ref ? &nodes[st.ref].items : nullptr;
 	if (!f || (f->size() != 8 && f->size() != 9) || (*f)[2].k != vk::none || (*f)[3].k != vk::none ||
 	    (*f)[4].k != vk::none || (*f)[5].k != vk::integer || (*f)[5].text || (*f)[7].k != vk::integer) {
-		unsure("joblib array dtype '" + spelling + "' has a state the scanner does not follow (record, subarray)");
+		unsure("joblib array dtype '" + spelling +
+		       "' has a state the scanner does not follow (record, subarray)");
 		return false;
 	}
 	int64_t elsize = (*f)[5].num;
@@ -1057,7 +1083,10 @@ bool walker::joblib_dtype(const value &dtype, numpy_dtype &dt)
 
 uint32_t record_import(pickle_context &ctx, std::string_view module, std::string_view name, bool py2_names)
 {
-	std::string key = ctx.where + '\0' + std::string(module) + '\0' + std::string(name) + (py2_names ? "\0" "2" : "");
+	std::string key = ctx.where + '\0' + std::string(module) + '\0' + std::string(name) +
+			  (py2_names ? "\0"
+				       "2"
+				     : "");
 	auto [it, fresh] = ctx.import_index.emplace(std::move(key), uint32_t(ctx.imports.size()));
 	if (!fresh)
 		return it->second;

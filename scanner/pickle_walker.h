@@ -19,11 +19,11 @@ namespace ltrack::scanner {
 // Shared by every pickle of one scan: the opcode budget and the import list.
 struct pickle_context {
 	const scan_limits &limits;
-	std::vector<import_ref> &imports; // distinct (module, name, where)
-	std::string where;                // entry path recorded on new imports
+	std::vector<import_ref> &imports;                       // distinct (module, name, where)
+	std::string where;                                      // entry path recorded on new imports
 	std::unordered_map<std::string, uint32_t> import_index; // where\0module\0name -> index
-	uint64_t ops = 0;                 // charged by every walk and by container parsing
-	unsigned nested = 0; // pickles inside pickles (joblib object arrays)
+	uint64_t ops = 0;                                       // charged by every walk and by container parsing
+	unsigned nested = 0;                                    // pickles inside pickles (joblib object arrays)
 };
 
 struct walk_options {
@@ -45,21 +45,24 @@ struct pickle_outcome {
 	// Failed where the real unpickler might not have (a scanner limit, a
 	// value the walker cannot resolve): nothing can be said about the rest.
 	bool uncertain = false;
-	std::string error;      // "offset N: what"
-	size_t end = 0;         // just past STOP when ok
-	int protocol = 0;       // from PROTO, 0 if none
-	uint64_t ops = 0;       // opcodes in this pickle
+	std::string error;               // "offset N: what"
+	size_t end = 0;                  // just past STOP when ok
+	int protocol = 0;                // from PROTO, 0 if none
+	uint64_t ops = 0;                // opcodes in this pickle
 	bool joblib_arrays_read = false; // a NumpyArrayWrapper BUILD read array bytes
 	// The unpickled value, as far as an equality test needs it.
 	enum class value_kind { unknown, integer, other } top = value_kind::unknown;
-	int64_t top_int = 0;  // integer that fits 64 bits ...
-	std::string top_long; // ... else its minimal little-endian two's complement bytes
+	int64_t top_int = 0;                  // integer that fits 64 bits ...
+	std::string top_long;                 // ... else its minimal little-endian two's complement bytes
 	std::vector<std::string> top_globals; // "module.name" of imports directly in a top-level tuple
 
 	// Could the value compare equal (Python ==) to the integer whose
 	// minimal little-endian bytes are `le`?
 	bool might_equal(std::string_view le) const;
-	bool might_equal(int64_t v) const { return top == value_kind::unknown || (top == value_kind::integer && top_long.empty() && top_int == v); }
+	bool might_equal(int64_t v) const
+	{
+		return top == value_kind::unknown || (top == value_kind::integer && top_long.empty() && top_int == v);
+	}
 };
 
 pickle_outcome walk_pickle(bytes data, size_t start, pickle_context &ctx, const walk_options &opt = {});

@@ -34,8 +34,8 @@ struct scan_state {
 	std::vector<std::string> errors;
 	std::vector<std::string> notes;
 	bool unrecognised = false;
-	bool pth_name = false;             // the file is named *.pth
-	std::vector<std::string> code;     // site .pth lines exec()'d at interpreter start
+	bool pth_name = false;         // the file is named *.pth
+	std::vector<std::string> code; // site .pth lines exec()'d at interpreter start
 	// Archive member spans already read one way (offset, stored size,
 	// method, how): a directory of many entries naming one member costs one read.
 	std::set<std::tuple<uint64_t, uint64_t, uint64_t, int>> seen;
@@ -56,7 +56,8 @@ struct scan_state {
 		pctx.ops += work;
 		if (pctx.ops <= limits.max_pickle_ops)
 			return true;
-		error(where, "more than " + std::to_string(limits.max_pickle_ops) + " units of work (the scan's budget)");
+		error(where,
+		      "more than " + std::to_string(limits.max_pickle_ops) + " units of work (the scan's budget)");
 		return false;
 	}
 };
@@ -89,7 +90,7 @@ std::string lower(std::string_view s)
 // follow the unpickler; otherwise the loader fails there too, having run
 // only what was recorded before.
 bool walk(bytes d, size_t &pos, const std::string &where, scan_state &st, const walk_options &opt, bool must_read,
-          pickle_outcome *out = nullptr)
+	  pickle_outcome *out = nullptr)
 {
 	st.pctx.where = where;
 	pickle_outcome o = walk_pickle(d, pos, st.pctx, opt);
@@ -116,8 +117,8 @@ walk_options joblib_reader()
 // 0: torch reads on while the values could be its magic number and
 // protocol version (sys info, the data with persistent_load, the storage
 // keys); a caller of pickle.load may read further stacked pickles.
-format continue_pickle_stream(bytes d, size_t pos, const pickle_outcome &first, const std::string &where, scan_state &st,
-                              bool must_read)
+format continue_pickle_stream(bytes d, size_t pos, const pickle_outcome &first, const std::string &where,
+			      scan_state &st, bool must_read)
 {
 	bool legacy = first.top == pickle_outcome::value_kind::integer && first.top_long == legacy_magic_le;
 	if (first.might_equal(legacy_magic_le)) {
@@ -129,7 +130,8 @@ format continue_pickle_stream(bytes d, size_t pos, const pickle_outcome &first, 
 			pickle_outcome p;
 			if (!walk(d, pos, where, st, o, strict, &p)) {
 				if (strict)
-					st.error(where, std::string("legacy checkpoint ") + parts[i] + " pickle is unreadable");
+					st.error(where, std::string("legacy checkpoint ") + parts[i] +
+								" pickle is unreadable");
 				return legacy ? format::pytorch_legacy : format::pickle;
 			}
 			if (i == 0 && !p.might_equal(legacy_protocol_version)) {
@@ -211,8 +213,8 @@ format scan_npy(bytes d, const std::string &where, scan_state &st)
 }
 
 // A member's bytes, inflated when deflated; false (error recorded) if unreadable.
-bool member_content(bytes d, const zip_entry &e, const std::string &where, scan_state &st, std::vector<unsigned char> &buf,
-                    bytes &content)
+bool member_content(bytes d, const zip_entry &e, const std::string &where, scan_state &st,
+		    std::vector<unsigned char> &buf, bytes &content)
 {
 	result<bytes> raw = zip_member_bytes(d, e);
 	if (!raw) {
@@ -228,7 +230,8 @@ bool member_content(bytes d, const zip_entry &e, const std::string &where, scan_
 		content = buf;
 	}
 	if (content.size() != e.size) {
-		st.error(join(where, e.name), "member is " + std::to_string(content.size()) + " bytes but the directory says " + std::to_string(e.size));
+		st.error(join(where, e.name), "member is " + std::to_string(content.size()) +
+						      " bytes but the directory says " + std::to_string(e.size));
 		return false;
 	}
 	return true;
@@ -267,8 +270,9 @@ format scan_zip(bytes d, const std::string &where, unsigned depth, scan_state &s
 	std::sort(spans.begin(), spans.end());
 	for (size_t i = 1; i < spans.size(); i++)
 		if (spans[i].first < spans[i - 1].second) {
-			st.error(where, "zip members overlap (entries at offsets " + std::to_string(spans[i - 1].first) + " and " +
-			                    std::to_string(spans[i].first) + ")");
+			st.error(where, "zip members overlap (entries at offsets " +
+						std::to_string(spans[i - 1].first) + " and " +
+						std::to_string(spans[i].first) + ")");
 			break;
 		}
 	bool torch = false, npz = !entries.empty();
@@ -307,17 +311,18 @@ format scan_zip(bytes d, const std::string &where, unsigned depth, scan_state &s
 		}
 	}
 	if (torch)
-		st.note(where, std::to_string(skipped) + " storage and metadata members (not unpickled by torch, not interpreted)");
+		st.note(where, std::to_string(skipped) +
+				       " storage and metadata members (not unpickled by torch, not interpreted)");
 	if (fmt == format::zip_archive && recognised == 0 && st.errors.empty())
 		st.unrecognised = true;
 	return fmt;
 }
 
 const std::pair<std::string_view, uint64_t> legacy_storage_sizes[] = {
-	{"DoubleStorage", 8}, {"FloatStorage", 4}, {"HalfStorage", 2}, {"BFloat16Storage", 2},
-	{"LongStorage", 8}, {"IntStorage", 4}, {"ShortStorage", 2}, {"CharStorage", 1},
-	{"ByteStorage", 1}, {"BoolStorage", 1}, {"ComplexFloatStorage", 8},
-	{"ComplexDoubleStorage", 16}, {"QUInt8Storage", 1}, {"QInt8Storage", 1}, {"QInt32Storage", 4},
+	{"DoubleStorage", 8}, {"FloatStorage", 4}, {"HalfStorage", 2},         {"BFloat16Storage", 2},
+	{"LongStorage", 8},   {"IntStorage", 4},   {"ShortStorage", 2},        {"CharStorage", 1},
+	{"ByteStorage", 1},   {"BoolStorage", 1},  {"ComplexFloatStorage", 8}, {"ComplexDoubleStorage", 16},
+	{"QUInt8Storage", 1}, {"QInt8Storage", 1}, {"QInt32Storage", 4},
 };
 
 // The pre-1.0 tar checkpoint: "storages" and "tensors" interleave small
@@ -345,12 +350,14 @@ void scan_torch_tar_member(bytes d, const std::string &where, bool storages, sca
 				if (rec.top_globals.size() == 1 && rec.top_globals[0] == "torch." + std::string(name))
 					elem = size;
 			if (!elem)
-				return st.error(where, "storage record " + std::to_string(i) + " has no known storage type");
+				return st.error(where,
+						"storage record " + std::to_string(i) + " has no known storage type");
 			if (!r.u64(n) || n > UINT64_MAX / elem || !r.skip(n * elem))
 				return st.error(where, "storage " + std::to_string(i) + " data is truncated");
 		} else {
 			if (!r.u32(n) || n > 64 || !r.skip(4) || !r.skip(16 * n + 8))
-				return st.error(where, "tensor record " + std::to_string(i) + " is truncated or malformed");
+				return st.error(where,
+						"tensor record " + std::to_string(i) + " is truncated or malformed");
 		}
 	}
 	if (storages)
@@ -388,7 +395,9 @@ format scan_tar(bytes d, const std::string &where, unsigned depth, scan_state &s
 		// whether or not the other checkpoint members are there.
 		if (e.link) {
 			if (checkpoint_name)
-				st.error(ew, "checkpoint member is a link (torch would extract it and unpickle the file it names)");
+				st.error(
+					ew,
+					"checkpoint member is a link (torch would extract it and unpickle the file it names)");
 			continue;
 		}
 		if (torch_member && b == "pickle") {
@@ -425,7 +434,8 @@ joblib_compression joblib_compressor(bytes d)
 		return joblib_compression::gzip;
 	if (starts("BZ"))
 		return joblib_compression::bz2;
-	if (starts(std::string_view("]\0", 2)) || starts("\xfd" "7zXZ"))
+	if (starts(std::string_view("]\0", 2)) || starts("\xfd"
+							 "7zXZ"))
 		return joblib_compression::lzma; // LZMAFile, FORMAT_AUTO: lzma-alone or xz
 	if (starts("\x04\x22\x4d\x18"))
 		return joblib_compression::lz4;
@@ -443,10 +453,13 @@ status joblib_decompress(bytes d, joblib_compression jc, scan_state &st, std::ve
 		std::vector<unsigned char> part;
 		size_t used = 0;
 		bytes rest = d.subspan(pos);
-		status s = jc == joblib_compression::bz2    ? bunzip_bounded(rest, st.inflate_budget, part, &used)
-			   : jc == joblib_compression::lzma ? unxz_bounded(rest, st.inflate_budget, part, &used)
-							    : inflate_bounded(rest, jc == joblib_compression::zlib ? stream_kind::zlib : stream_kind::gzip,
-									      st.inflate_budget, part, &used);
+		status s = jc == joblib_compression::bz2 ? bunzip_bounded(rest, st.inflate_budget, part, &used)
+			   : jc == joblib_compression::lzma
+				   ? unxz_bounded(rest, st.inflate_budget, part, &used)
+				   : inflate_bounded(rest,
+						     jc == joblib_compression::zlib ? stream_kind::zlib
+										    : stream_kind::gzip,
+						     st.inflate_budget, part, &used);
 		out.insert(out.end(), part.begin(), part.end());
 		if (!s.ok())
 			return pos > 0 && part.empty() && !is_limit(s) ? status{} : s;
@@ -514,8 +527,8 @@ format scan_data(bytes d, const std::string &where, scan_state &st)
 			// The import lines themselves are found for every file (scan_buffer).
 			uint64_t paths = 0;
 			std::vector<pth_line> code = pth_code_lines(d, paths);
-			st.note(where, "Python site .pth: " + std::to_string(paths) + " path lines, " + std::to_string(code.size()) +
-					       " import lines (code)");
+			st.note(where, "Python site .pth: " + std::to_string(paths) + " path lines, " +
+					       std::to_string(code.size()) + " import lines (code)");
 			return format::python_pth;
 		}
 		if (is_json(d, st.limits.max_data_json_depth, detail)) {
@@ -611,11 +624,14 @@ scan_result scan_buffer(std::span<const unsigned char> data, const scan_limits &
 	std::vector<std::string> pth_suspicious;
 	for (const pth_line &l : pth_import_lines(data)) {
 		if (st.pth_name)
-			st.code.push_back("line " + std::to_string(l.number) + " runs at every interpreter start: " + l.text);
+			st.code.push_back("line " + std::to_string(l.number) +
+					  " runs at every interpreter start: " + l.text);
 		else if (!l.plain)
-			pth_suspicious.push_back("line " + std::to_string(l.number) +
-						 " would run at every interpreter start if this file were a site .pth file "
-						 "(a link or rename into a site directory): " + l.text);
+			pth_suspicious.push_back(
+				"line " + std::to_string(l.number) +
+				" would run at every interpreter start if this file were a site .pth file "
+				"(a link or rename into a site directory): " +
+				l.text);
 	}
 	std::vector<std::string> dangerous = st.code, unknown = std::move(pth_suspicious);
 	for (const import_ref &i : st.imports) {
@@ -669,7 +685,8 @@ scan_result scan_file(const std::string &path, const scan_limits &limits, std::s
 		return res;
 	}
 	if (uint64_t(sb.st_size) > limits.max_file_size) {
-		res.error = path + ": " + std::to_string(sb.st_size) + " bytes is over the scan size limit of " + std::to_string(limits.max_file_size);
+		res.error = path + ": " + std::to_string(sb.st_size) + " bytes is over the scan size limit of " +
+			    std::to_string(limits.max_file_size);
 		close(fd);
 		return res;
 	}

@@ -50,26 +50,26 @@ struct import_ref {
 // Every bound that keeps a hostile file from costing unbounded memory or
 // time. Exceeding one is an ERROR verdict, never a partial "safe".
 struct scan_limits {
-	uint64_t max_file_size = 1ull << 40;        // scan_file refuses bigger files
-	uint64_t max_inflated_bytes = 1ull << 30;   // total decompressed per scan
-	uint64_t max_pickle_ops = 20'000'000;       // opcodes per scan, all pickles
-	uint32_t max_pickle_stack = 1u << 20;       // values on the stack
-	uint32_t max_pickle_marks = 1u << 16;       // nested MARKs
-	uint32_t max_pickle_memo = 1u << 20;        // memo entries
-	uint32_t max_archive_entries = 1u << 18;    // zip/tar members
-	uint32_t max_depth = 4;                     // nested archives / compression
-	uint64_t max_header_bytes = 100ull << 20;   // safetensors JSON, npy header
-	uint32_t max_json_depth = 64;               // safetensors JSON nesting
-	uint32_t max_data_json_depth = 512;         // config/tokenizer JSON nesting
+	uint64_t max_file_size = 1ull << 40;      // scan_file refuses bigger files
+	uint64_t max_inflated_bytes = 1ull << 30; // total decompressed per scan
+	uint64_t max_pickle_ops = 20'000'000;     // opcodes per scan, all pickles
+	uint32_t max_pickle_stack = 1u << 20;     // values on the stack
+	uint32_t max_pickle_marks = 1u << 16;     // nested MARKs
+	uint32_t max_pickle_memo = 1u << 20;      // memo entries
+	uint32_t max_archive_entries = 1u << 18;  // zip/tar members
+	uint32_t max_depth = 4;                   // nested archives / compression
+	uint64_t max_header_bytes = 100ull << 20; // safetensors JSON, npy header
+	uint32_t max_json_depth = 64;             // safetensors JSON nesting
+	uint32_t max_data_json_depth = 512;       // config/tokenizer JSON nesting
 };
 
 struct scan_result {
 	format fmt = format::unknown;
 	uint32_t verdict = LTRACK_VERDICT_UNSCANNED; // enum ltrack_verdict
-	std::vector<import_ref> imports;   // every distinct import, in file order
-	std::vector<std::string> deciding; // "module.name" (or reason) that decided the verdict
-	std::string error;                 // what went wrong, for ERROR (may be set alongside UNSAFE)
-	std::string detail;                // human-readable summary of what was seen
+	std::vector<import_ref> imports;             // every distinct import, in file order
+	std::vector<std::string> deciding;           // "module.name" (or reason) that decided the verdict
+	std::string error;                           // what went wrong, for ERROR (may be set alongside UNSAFE)
+	std::string detail;                          // human-readable summary of what was seen
 };
 
 // name: the file's name, if known. It can only make a verdict stricter:

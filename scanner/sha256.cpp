@@ -18,7 +18,10 @@ namespace ltrack::scanner {
 	throw std::runtime_error(std::string("libcrypto SHA-256 ") + what + " failed");
 }
 
-void sha256::free_ctx::operator()(evp_md_ctx_st *c) const { EVP_MD_CTX_free(c); }
+void sha256::free_ctx::operator()(evp_md_ctx_st *c) const
+{
+	EVP_MD_CTX_free(c);
+}
 
 sha256::sha256() : ctx_(EVP_MD_CTX_new())
 {

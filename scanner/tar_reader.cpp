@@ -202,12 +202,15 @@ result<std::vector<tar_entry>> read_tar(bytes d, const scan_limits &limits)
 		if (!prefix.empty() && !gnu)
 			name = prefix + "/" + name;
 		// tarfile steps over data only for files and unknown types (read as files).
-		static const std::string_view known("0\0" "1234567LKSxgX", 15);
+		static const std::string_view known("0\0"
+						    "1234567LKSxgX",
+						    15);
 		bool regular = type == '0' || type == '\0' || type == '7' || known.find(type) == std::string_view::npos;
 		bool has_data = regular || pax || gnu;
 		uint64_t body = pos + 512;
 		if (has_data && size > d.size() - body)
-			return status::fail("tar member at offset " + std::to_string(pos) + " runs past the end (truncated?)");
+			return status::fail("tar member at offset " + std::to_string(pos) +
+					    " runs past the end (truncated?)");
 		bytes data = has_data ? d.subspan(size_t(body), size_t(size)) : bytes{};
 		if (type == 'S' || (!pax && !gnu && (global.sparse || (have_local && local.sparse))))
 			return status::fail(at + ": a sparse member (tarfile reassembles it; this scanner does not)");
@@ -229,7 +232,8 @@ result<std::vector<tar_entry>> read_tar(bytes d, const scan_limits &limits)
 			bool link = type == '1' || type == '2';
 			if (regular || link) {
 				if (entries.size() >= limits.max_archive_entries)
-					return status::fail("tar has more than " + std::to_string(limits.max_archive_entries) + " members");
+					return status::fail("tar has more than " +
+							    std::to_string(limits.max_archive_entries) + " members");
 				entries.push_back({name, data, link});
 			}
 			long_name.clear();

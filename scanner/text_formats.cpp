@@ -94,7 +94,8 @@ public:
 					if (!number())
 						return false;
 					state = after;
-				} else if (lit("true") || lit("false") || lit("null") || lit("NaN") || lit("Infinity")) {
+				} else if (lit("true") || lit("false") || lit("null") || lit("NaN") ||
+					   lit("Infinity")) {
 					state = after;
 				} else {
 					return false;
@@ -134,7 +135,8 @@ public:
 		}
 		if (p != t.size())
 			return false;
-		detail = std::string("JSON ") + (object ? "object" : "array") + ", " + std::to_string(values) + " values";
+		detail = std::string("JSON ") + (object ? "object" : "array") + ", " + std::to_string(values) +
+			 " values";
 		return true;
 	}
 
@@ -157,10 +159,7 @@ private:
 		p += w.size();
 		return true;
 	}
-	static bool hex(char c)
-	{
-		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-	}
+	static bool hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 	bool string()
 	{
 		p++; // the opening quote
@@ -177,7 +176,8 @@ private:
 			char e = t[p++];
 			if (e == 'u') {
 				// Python keeps lone surrogates from \u escapes: data either way.
-				if (t.size() - p < 4 || !hex(t[p]) || !hex(t[p + 1]) || !hex(t[p + 2]) || !hex(t[p + 3]))
+				if (t.size() - p < 4 || !hex(t[p]) || !hex(t[p + 1]) || !hex(t[p + 2]) ||
+				    !hex(t[p + 3]))
 					return false;
 				p += 4;
 			} else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
@@ -377,8 +377,9 @@ std::vector<pth_line> pth_import_lines(bytes d)
 		p = at + 1;
 		if (at + 6 >= n || (b[at + 6] != ' ' && b[at + 6] != '\t'))
 			continue;
-		bool start = at == 0 || (at == 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf) || pth_break(b[at - 1]) ||
-			     (at >= 3 && b[at - 3] == 0xe2 && b[at - 2] == 0x80 && (b[at - 1] == 0xa8 || b[at - 1] == 0xa9));
+		bool start =
+			at == 0 || (at == 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf) || pth_break(b[at - 1]) ||
+			(at >= 3 && b[at - 3] == 0xe2 && b[at - 2] == 0x80 && (b[at - 1] == 0xa8 || b[at - 1] == 0xa9));
 		if (!start)
 			continue;
 		for (; counted < at; counted++)
@@ -406,7 +407,8 @@ std::vector<pth_line> pth_code_lines(bytes d, uint64_t &path_lines)
 	while (p < d.size()) {
 		size_t e = p;
 		while (e < d.size() && !break_ends_at(d.data(), e) &&
-		       !(d[e] == 0xe2 && e + 2 < d.size() && d[e + 1] == 0x80 && (d[e + 2] == 0xa8 || d[e + 2] == 0xa9)))
+		       !(d[e] == 0xe2 && e + 2 < d.size() && d[e + 1] == 0x80 &&
+			 (d[e + 2] == 0xa8 || d[e + 2] == 0xa9)))
 			e++;
 		std::string_view line = as_text(d.subspan(p, e - p));
 		// past the break: \r\n and U+2028/U+2029 are more than one byte

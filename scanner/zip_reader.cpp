@@ -3,10 +3,13 @@
 namespace ltrack::scanner {
 namespace {
 
-constexpr uint32_t sig_local = 0x04034b50, sig_central = 0x02014b50, sig_eocd = 0x06054b50,
-                   sig_eocd64 = 0x06064b50, sig_locator64 = 0x07064b50;
+constexpr uint32_t sig_local = 0x04034b50, sig_central = 0x02014b50, sig_eocd = 0x06054b50, sig_eocd64 = 0x06064b50,
+		   sig_locator64 = 0x07064b50;
 
-uint32_t u32_at(bytes d, size_t at) { return uint32_t(load_le(d.data() + at, 4)); }
+uint32_t u32_at(bytes d, size_t at)
+{
+	return uint32_t(load_le(d.data() + at, 4));
+}
 
 } // namespace
 
@@ -34,8 +37,10 @@ status read_zip_directory(bytes d, const scan_limits &limits, zip_flavour flavou
 	uint64_t cd_offset = load_le(d.data() + eocd + 16, 4);
 	uint64_t dir_end = eocd; // where the directory (and any zip64 records) end
 	if (eocd >= 20 && u32_at(d, eocd - 20) == sig_locator64) {
-		uint64_t at = flavour == zip_flavour::miniz ? load_le(d.data() + eocd - 20 + 8, 8) : uint64_t(eocd) - 20 - 56;
-		bool found = eocd >= 20 + 56 && at <= d.size() && d.size() - at >= 56 && u32_at(d, size_t(at)) == sig_eocd64;
+		uint64_t at =
+			flavour == zip_flavour::miniz ? load_le(d.data() + eocd - 20 + 8, 8) : uint64_t(eocd) - 20 - 56;
+		bool found =
+			eocd >= 20 + 56 && at <= d.size() && d.size() - at >= 56 && u32_at(d, size_t(at)) == sig_eocd64;
 		// miniz fails without the record; zipfile quietly keeps the 32-bit values.
 		if (!found && flavour == zip_flavour::miniz)
 			return status::fail("zip64 end-of-central-directory record is missing or out of bounds");
@@ -56,7 +61,8 @@ status read_zip_directory(bytes d, const scan_limits &limits, zip_flavour flavou
 		cd_offset += shift;
 	}
 	if (count > limits.max_archive_entries)
-		return status::fail("zip has " + std::to_string(count) + " entries, over the limit of " + std::to_string(limits.max_archive_entries));
+		return status::fail("zip has " + std::to_string(count) + " entries, over the limit of " +
+				    std::to_string(limits.max_archive_entries));
 	if (cd_offset > d.size() || cd_size > d.size() - cd_offset)
 		return status::fail("zip central directory lies outside the file");
 	byte_reader r{d.subspan(size_t(cd_offset), size_t(cd_size))};
@@ -66,8 +72,8 @@ status read_zip_directory(bytes d, const scan_limits &limits, zip_flavour flavou
 		uint64_t sig, flags, method, csize, usize, nlen, elen, clen, lho;
 		bytes name, extra;
 		bool ok = r.u32(sig) && sig == sig_central && r.skip(4) && r.u16(flags) && r.u16(method) && r.skip(8) &&
-		          r.u32(csize) && r.u32(usize) && r.u16(nlen) && r.u16(elen) && r.u16(clen) && r.skip(8) &&
-		          r.u32(lho) && r.take(nlen, name) && r.take(elen, extra) && r.skip(clen);
+			  r.u32(csize) && r.u32(usize) && r.u16(nlen) && r.u16(elen) && r.u16(clen) && r.skip(8) &&
+			  r.u32(lho) && r.take(nlen, name) && r.take(elen, extra) && r.skip(clen);
 		if (!ok)
 			return status::fail("zip central directory entry " + std::to_string(i) + " is malformed");
 		// zip64 extended information: only the fields saturated above follow.
@@ -103,12 +109,15 @@ result<bytes> zip_member_bytes(bytes d, const zip_entry &e)
 	if (e.flags & 1)
 		return status::fail("zip entry '" + e.name + "' is encrypted");
 	if (e.method != 0 && e.method != 8)
-		return status::fail("zip entry '" + e.name + "' uses unsupported compression method " + std::to_string(e.method));
+		return status::fail("zip entry '" + e.name + "' uses unsupported compression method " +
+				    std::to_string(e.method));
 	if (e.method == 0 && e.compressed_size != e.size)
 		return status::fail("zip entry '" + e.name + "' is stored but its sizes disagree");
-	if (e.local_offset > d.size() || d.size() - e.local_offset < 30 || u32_at(d, size_t(e.local_offset)) != sig_local)
+	if (e.local_offset > d.size() || d.size() - e.local_offset < 30 ||
+	    u32_at(d, size_t(e.local_offset)) != sig_local)
 		return status::fail("zip entry '" + e.name + "' has no local header where the directory says");
-	uint64_t start = e.local_offset + 30 + load_le(d.data() + e.local_offset + 26, 2) + load_le(d.data() + e.local_offset + 28, 2);
+	uint64_t start = e.local_offset + 30 + load_le(d.data() + e.local_offset + 26, 2) +
+			 load_le(d.data() + e.local_offset + 28, 2);
 	if (start > d.size() || e.compressed_size > d.size() - start)
 		return status::fail("zip entry '" + e.name + "' data runs past the end of the archive (truncated?)");
 	return d.subspan(size_t(start), size_t(e.compressed_size));

@@ -28,7 +28,10 @@ std::string apply_env_overrides(log_config &cfg)
 }
 
 namespace {
-bool has_file(const log_config &cfg) { return !cfg.output_path.empty() && cfg.output_path != "-"; }
+bool has_file(const log_config &cfg)
+{
+	return !cfg.output_path.empty() && cfg.output_path != "-";
+}
 } // namespace
 
 std::string check_config(const log_config &cfg)
@@ -68,7 +71,7 @@ std::unique_ptr<decision_log> decision_log::open(const log_config &cfg, std::str
 		// Not registered in spdlog's registry: spdlog::set_level/set_pattern
 		// calls for the operational log must not reach it.
 		log->logger_ = std::make_shared<spdlog::logger>("ltrack.decisions",
-								 std::make_shared<spdlog::sinks::stdout_sink_mt>());
+								std::make_shared<spdlog::sinks::stdout_sink_mt>());
 		log->logger_->set_pattern("%v");
 		log->logger_->set_level(spdlog::level::trace);
 		log->logger_->flush_on(spdlog::level::trace);
@@ -97,12 +100,9 @@ namespace {
 int syslog_priority(severity s)
 {
 	switch (s) {
-	case severity::critical:
-		return 2; // LOG_CRIT
-	case severity::warn:
-		return 4; // LOG_WARNING
-	case severity::info:
-		break;
+	case severity::critical: return 2; // LOG_CRIT
+	case severity::warn: return 4;     // LOG_WARNING
+	case severity::info: break;
 	}
 	return 6; // LOG_INFO
 }
@@ -113,7 +113,8 @@ void decision_log::forward(std::string json, std::string text, severity level)
 	forward_->send(std::move(json), std::move(text), syslog_priority(level));
 }
 
-template <class Record> void decision_log::emit_record(const Record &r, severity level)
+template <class Record>
+void decision_log::emit_record(const Record &r, severity level)
 {
 	if (!forward_) {
 		emit(cfg_.format == log_format::json ? format_json(r) : format_text(r));

@@ -30,7 +30,7 @@ struct log_config {
 	uint32_t max_age_days = 30; // 0 = keep regardless of age
 	uint32_t max_backups = 10;  // 0 = no limit
 	bool compress = true;
-	bool foreground = false; // also to stdout
+	bool foreground = false;     // also to stdout
 	uint64_t max_size_bytes = 0; // overrides max_size_mb when non-zero (tests)
 	forward_config forward;      // [log] journald, syslog, syslog_facility
 };
@@ -81,7 +81,8 @@ private:
 	void emit(const std::string &line);
 	// A record to the file/stdout in the configured format, and to journald
 	// and syslog.
-	template <class Record> void emit_record(const Record &r, severity level);
+	template <class Record>
+	void emit_record(const Record &r, severity level);
 	void forward(std::string json, std::string text, severity level);
 	void account_write_errors();
 	void report_forward_loss();

@@ -29,10 +29,11 @@ std::optional<ip_prefix> parse_prefix(std::string_view text, std::string *error 
 bool prefix_contains(const ip_prefix &p, const std::array<uint8_t, 16> &addr);
 
 // Shared by the option filters and the expression language.
-bool action_matches(const decision_record &r, std::string_view action); // action or outcome name
+bool action_matches(const decision_record &r, std::string_view action);  // action or outcome name
 bool container_matches(const decision_record &r, std::string_view what); // id/pod prefix, name/unit substring, runtime
-bool keyword_matches(const decision_record &r, std::string_view word);    // exe, cmdline or comm substring
-bool path_has_prefix(std::string_view path, std::string_view prefix);    // whole components: /etc matches /etc/x, not /etcx
+bool keyword_matches(const decision_record &r, std::string_view word);   // exe, cmdline or comm substring
+bool path_has_prefix(std::string_view path,
+		     std::string_view prefix); // whole components: /etc matches /etc/x, not /etcx
 
 struct event_filter {
 	std::string profile; // exact name

@@ -111,9 +111,22 @@ private:
 	static bool word_char(char c)
 	{
 		switch (c) {
-		case ' ': case '\t': case '\n': case '\r': case '\f': case '\v':
-		case '(': case ')': case '!': case '&': case '|': case ';': case '=': case '<': case '>': case '"':
-			return false;
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+		case '\f':
+		case '\v':
+		case '(':
+		case ')':
+		case '!':
+		case '&':
+		case '|':
+		case ';':
+		case '=':
+		case '<':
+		case '>':
+		case '"': return false;
 		}
 		return true;
 	}
@@ -267,9 +280,11 @@ private:
 		if (!spec) {
 			if (name.text == "sport")
 				fail(name.column, "field \"sport\" is not recorded: connect decisions carry only the "
-						  "destination; known fields: " + std::string(filter_fields()));
+						  "destination; known fields: " +
+							  std::string(filter_fields()));
 			else
-				fail(name.column, "unknown field \"" + name.text + "\"; known fields: " + filter_fields());
+				fail(name.column,
+				     "unknown field \"" + name.text + "\"; known fields: " + filter_fields());
 			return nullptr;
 		}
 		next();
@@ -321,11 +336,9 @@ private:
 			return true;
 		};
 		switch (spec.f) {
-		case field::dport:
-			return number(65535) || bad("a port number 0-65535");
+		case field::dport: return number(65535) || bad("a port number 0-65535");
 		case field::pid:
-		case field::uid:
-			return number(UINT32_MAX) || bad("a number");
+		case field::uid: return number(UINT32_MAX) || bad("a number");
 		case field::dip: {
 			std::string why;
 			std::optional<ip_prefix> p = parse_prefix(value.text, &why);
@@ -356,13 +369,12 @@ private:
 				return true;
 			}
 			return bad("an action (" + abi::names_list(LTRACK_ACT_ALLOW, LTRACK_ACT_KILL, ", ") +
-				   ") or an outcome (" + abi::names_list(LTRACK_OUT_ALLOWED, LTRACK_OUT_KILLED, ", ") + ")");
+				   ") or an outcome (" + abi::names_list(LTRACK_OUT_ALLOWED, LTRACK_OUT_KILLED, ", ") +
+				   ")");
 		case field::path:
 		case field::keyword:
-		case field::profile:
-			return !value.text.empty() || bad("a non-empty value");
-		case field::container:
-			return true; // "" = any container
+		case field::profile: return !value.text.empty() || bad("a non-empty value");
+		case field::container: return true; // "" = any container
 		}
 		return true;
 	}
@@ -386,7 +398,10 @@ bool compare_numbers(op o, uint64_t have, uint64_t want)
 	return false;
 }
 
-bool is_ip(const decision_record &r) { return r.hook == LTRACK_HOOK_NET && r.family != "unix"; }
+bool is_ip(const decision_record &r)
+{
+	return r.hook == LTRACK_HOOK_NET && r.family != "unix";
+}
 
 // `=` on a text field is a match; `!=` its negation, including on records
 // that have no such field (a file decision has no destination).

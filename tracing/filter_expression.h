@@ -23,8 +23,8 @@ class filter_expression;
 
 struct expression_parse {
 	std::shared_ptr<const filter_expression> expr; // null on error
-	std::string error;                              // "column N: ..."
-	size_t column = 0;                              // 1-based, 0 when no error
+	std::string error;                             // "column N: ..."
+	size_t column = 0;                             // 1-based, 0 when no error
 };
 
 // Never throws or crashes on any input; nesting is bounded.

@@ -20,7 +20,7 @@ namespace ltrack::tracing {
 int parse_syslog_facility(const std::string &name)
 {
 	static const std::pair<const char *, int> names[] = {
-		{"daemon", LOG_DAEMON}, {"user", LOG_USER},	{"auth", LOG_AUTH},	{"authpriv", LOG_AUTHPRIV},
+		{"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"auth", LOG_AUTH},     {"authpriv", LOG_AUTHPRIV},
 		{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
 		{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}};
 	for (const auto &[n, f] : names)
@@ -82,7 +82,8 @@ struct log_forwarder::state {
 				(to_journald(it) ? sent : failed)++;
 			if (cfg.syslog) {
 				// syslog(3) reports nothing: what it cannot deliver it drops.
-				syslog(cfg.syslog_facility | it.priority, "%s", (cfg.syslog_json ? it.json : it.text).c_str());
+				syslog(cfg.syslog_facility | it.priority, "%s",
+				       (cfg.syslog_json ? it.json : it.text).c_str());
 				sent++;
 			}
 			lock.lock();
@@ -130,6 +131,9 @@ log_forwarder::counters log_forwarder::stats() const
 	return st_->c;
 }
 
-const forward_config &log_forwarder::config() const { return st_->cfg; }
+const forward_config &log_forwarder::config() const
+{
+	return st_->cfg;
+}
 
 } // namespace ltrack::tracing

@@ -16,9 +16,9 @@ namespace ltrack::tracing {
 struct forward_config {
 	bool journald = false;
 	bool syslog = false;
-	int syslog_facility = 3 << 3; // LOG_DAEMON
-	bool syslog_json = true;      // the record as JSON (else the text line) as the syslog message
-	size_t queue_max = 4096;      // records waiting for the thread
+	int syslog_facility = 3 << 3;       // LOG_DAEMON
+	bool syslog_json = true;            // the record as JSON (else the text line) as the syslog message
+	size_t queue_max = 4096;            // records waiting for the thread
 	size_t queue_max_bytes = 32u << 20; // and their bytes: one record can be ~250 KB
 	bool enabled() const { return journald || syslog; }
 };

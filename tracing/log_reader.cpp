@@ -135,7 +135,8 @@ private:
 				return fail("expected a quoted key");
 			ws();
 			if (i_ >= s_.size() || s_[i_] != ':')
-				return fail(i_ >= s_.size() ? "the line ends inside an object (truncated?)" : "expected ':'");
+				return fail(i_ >= s_.size() ? "the line ends inside an object (truncated?)"
+							    : "expected ':'");
 			i_++;
 			ws();
 			jv item;
@@ -297,8 +298,10 @@ bool parse_decision_line(const std::string &line, decision_record &r, std::strin
 	auto a = action.empty() ? LTRACK_ACT_NONE : abi::value_or_number<ltrack_action>(action);
 	auto m = mode.empty() ? LTRACK_MODE_INHERIT : abi::value_or_number<ltrack_mode>(mode);
 	if (!h || !o || !a || !m) {
-		auto [field, value] = !h ? std::pair{"hook", hook} : !o ? std::pair{"outcome", outcome}
-						      : !a ? std::pair{"action", action} : std::pair{"mode", mode};
+		auto [field, value] = !h   ? std::pair{"hook", hook}
+				      : !o ? std::pair{"outcome", outcome}
+				      : !a ? std::pair{"action", action}
+					   : std::pair{"mode", mode};
 		error = std::string("a decision record with an unknown ") + field + " \"" + value + "\"";
 		return false;
 	}
@@ -519,7 +522,8 @@ bool read_decision_log(const std::string &file, const std::function<void(const d
 		std::fclose(f);
 	}
 	if (read_error) {
-		stats.problems.push_back({file, lineno + 1, read_error_text + " (the records before this line were read)"});
+		stats.problems.push_back(
+			{file, lineno + 1, read_error_text + " (the records before this line were read)"});
 		return true;
 	}
 	if (!line.empty())

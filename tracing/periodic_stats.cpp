@@ -57,8 +57,7 @@ void stats_window::reset()
 	*this = stats_window();
 }
 
-std::string stats_window::take_json(uint64_t ts_boot_ns, const std::string &time, uint32_t interval_s,
-				    const totals &t)
+std::string stats_window::take_json(uint64_t ts_boot_ns, const std::string &time, uint32_t interval_s, const totals &t)
 {
 	std::string tops = "[";
 	for (const auto &e : top())
@@ -67,11 +66,11 @@ std::string stats_window::take_json(uint64_t ts_boot_ns, const std::string &time
 			",\"denials\":" + std::to_string(e.denials) + "}";
 	tops += "]";
 	std::string out = "{\"type\":\"stats\",\"time\":" + json_string(time) +
-			  ",\"host\":" + json_string(host_name()) + ",\"ts_boot_ns\":" +
-			  std::to_string(ts_boot_ns) + ",\"severity\":\"info\",\"interval_s\":" +
-			  std::to_string(interval_s) + ",\"decisions\":" + std::to_string(decisions_) +
-			  ",\"denials\":" + std::to_string(denials_) + ",\"by_hook\":" + json_counts(by_hook_) +
-			  ",\"by_action\":" + json_counts(by_action_) + ",\"by_outcome\":" + json_counts(by_outcome_) +
+			  ",\"host\":" + json_string(host_name()) + ",\"ts_boot_ns\":" + std::to_string(ts_boot_ns) +
+			  ",\"severity\":\"info\",\"interval_s\":" + std::to_string(interval_s) +
+			  ",\"decisions\":" + std::to_string(decisions_) + ",\"denials\":" + std::to_string(denials_) +
+			  ",\"by_hook\":" + json_counts(by_hook_) + ",\"by_action\":" + json_counts(by_action_) +
+			  ",\"by_outcome\":" + json_counts(by_outcome_) +
 			  ",\"by_profile\":" + json_counts(by_profile_) + ",\"top_denied\":" + tops +
 			  ",\"total_decisions\":" + std::to_string(t.decisions) +
 			  ",\"total_ringbuf_drops\":" + std::to_string(t.ringbuf_drops) + "}";
@@ -79,19 +78,20 @@ std::string stats_window::take_json(uint64_t ts_boot_ns, const std::string &time
 	return out;
 }
 
-std::string stats_window::take_text(uint64_t ts_boot_ns, const std::string &time, uint32_t interval_s,
-				    const totals &t, bool reset_after)
+std::string stats_window::take_text(uint64_t ts_boot_ns, const std::string &time, uint32_t interval_s, const totals &t,
+				    bool reset_after)
 {
 	(void)ts_boot_ns;
 	std::string tops;
 	for (const auto &e : top())
-		tops += (tops.empty() ? "" : " ") + text_escape(e.exe) + "[" + std::to_string(e.pid) + "]=" +
-			std::to_string(e.denials);
+		tops += (tops.empty() ? "" : " ") + text_escape(e.exe) + "[" + std::to_string(e.pid) +
+			"]=" + std::to_string(e.denials);
 	std::string out = time + " INFO stats last " + std::to_string(interval_s) + "s: " + std::to_string(decisions_) +
 			  " decisions, " + std::to_string(denials_) + " denials; hook " + text_counts(by_hook_) +
-			  "; action " + text_counts(by_action_) + "; outcome " + text_counts(by_outcome_) + "; profile " +
-			  text_counts(by_profile_) + "; top denied " + (tops.empty() ? "-" : tops) + "; since start " +
-			  std::to_string(t.decisions) + " decisions, " + std::to_string(t.ringbuf_drops) + " dropped";
+			  "; action " + text_counts(by_action_) + "; outcome " + text_counts(by_outcome_) +
+			  "; profile " + text_counts(by_profile_) + "; top denied " + (tops.empty() ? "-" : tops) +
+			  "; since start " + std::to_string(t.decisions) + " decisions, " +
+			  std::to_string(t.ringbuf_drops) + " dropped";
 	if (reset_after)
 		reset();
 	return out;

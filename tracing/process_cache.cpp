@@ -6,9 +6,13 @@
 
 namespace ltrack::tracing {
 
-process_cache::process_cache() : process_cache(options{}) {}
+process_cache::process_cache() : process_cache(options{})
+{
+}
 
-process_cache::process_cache(options opt) : opt_(opt) {}
+process_cache::process_cache(options opt) : opt_(opt)
+{
+}
 
 // The latest generation of pid that started at or before ts_ns.
 process_cache::entry *process_cache::find(uint32_t pid, uint64_t ts_ns)
@@ -44,7 +48,10 @@ process_info &process_cache::change(entry &e)
 	return p;
 }
 
-process_info process_cache::lookup(uint32_t pid, uint64_t ts_ns) { return *lookup_shared(pid, ts_ns); }
+process_info process_cache::lookup(uint32_t pid, uint64_t ts_ns)
+{
+	return *lookup_shared(pid, ts_ns);
+}
 
 std::shared_ptr<const process_info> process_cache::lookup_shared(uint32_t pid, uint64_t ts_ns)
 {
@@ -65,8 +72,8 @@ std::shared_ptr<const process_info> process_cache::lookup_shared(uint32_t pid, u
 	uint64_t live_start = read_start_boot_ns(pid);
 	// A live process that started after our newest entry (pid reuse) and not
 	// after the event is the one the event is about.
-	bool newer_live = live_start != 0 && (ts_ns == 0 || live_start <= ts_ns) &&
-			  (!e || live_start > e->info->start_boot_ns);
+	bool newer_live =
+		live_start != 0 && (ts_ns == 0 || live_start <= ts_ns) && (!e || live_start > e->info->start_boot_ns);
 	if (newer_live) {
 		process_info info = read_process(pid, opt_.read);
 		if (info.start_boot_ns != 0)
@@ -199,7 +206,8 @@ void process_cache::evict_locked(const key &keep)
 	while (entries_.size() > opt_.capacity) {
 		auto oldest = entries_.end();
 		for (auto it = entries_.begin(); it != entries_.end(); ++it)
-			if (it->first != keep && (oldest == entries_.end() || it->second.used_at < oldest->second.used_at))
+			if (it->first != keep &&
+			    (oldest == entries_.end() || it->second.used_at < oldest->second.used_at))
 				oldest = it;
 		if (oldest == entries_.end())
 			return;

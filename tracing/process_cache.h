@@ -19,9 +19,9 @@ public:
 	using clock = std::chrono::steady_clock;
 
 	struct options {
-		size_t capacity = 4096;                  // least recently used evicted beyond this
-		std::chrono::seconds exited_ttl{300};    // how long an exited process is remembered
-		std::chrono::seconds refresh_after{30};  // a live entry is re-read after this
+		size_t capacity = 4096;                 // least recently used evicted beyond this
+		std::chrono::seconds exited_ttl{300};   // how long an exited process is remembered
+		std::chrono::seconds refresh_after{30}; // a live entry is re-read after this
 		read_options read;
 	};
 
@@ -40,13 +40,13 @@ public:
 	// Entry points for exec/fork/exit tracepoint events. Call on_exec from
 	// sched_process_exec (after the exec completed): earlier, /proc shows
 	// the new exe with an empty command line.
-	void on_exec(uint32_t pid);              // the program changed: re-read
+	void on_exec(uint32_t pid); // the program changed: re-read
 	// The exec tracepoint's own account (tracing/process_tracer.cpp), so a
 	// process that exits at once is still known; completed from /proc (and
 	// its ancestry from the cache) where it can be.
 	void on_exec_event(process_info info);
 	void on_fork(uint32_t ppid, uint32_t pid); // read the child (or copy its parent)
-	void on_exit(uint32_t pid);              // keep the entry for exited_ttl
+	void on_exit(uint32_t pid);                // keep the entry for exited_ttl
 
 	size_t size() const;
 	// Drops expired exited entries; lookup does it too, this is for timers.

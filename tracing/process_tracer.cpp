@@ -27,7 +27,9 @@ struct process_tracer::state {
 	}
 };
 
-process_tracer::process_tracer() : s_(std::make_unique<state>()) {}
+process_tracer::process_tracer() : s_(std::make_unique<state>())
+{
+}
 process_tracer::~process_tracer() = default;
 
 namespace {

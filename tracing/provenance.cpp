@@ -71,7 +71,10 @@ public:
 			kind = "connect";
 			if (!others_.count(target)) {
 				fields f;
-				f.text("type", "node").text("id", target).text("kind", "socket").text("family", r.family);
+				f.text("type", "node")
+					.text("id", target)
+					.text("kind", "socket")
+					.text("family", r.family);
 				if (r.family == "unix")
 					f.text("path", r.path);
 				else
@@ -94,7 +97,8 @@ public:
 		auto key = std::make_tuple(kind, p.id, target, r.outcome, rule);
 		auto [it, fresh] = edge_index_.try_emplace(key, edges_.size());
 		if (fresh)
-			edges_.push_back({kind, p.id, target, r.hook, r.outcome, r.action, r.rule.profile, rule, 0, r.time, ""});
+			edges_.push_back(
+				{kind, p.id, target, r.hook, r.outcome, r.action, r.rule.profile, rule, 0, r.time, ""});
 		edge &e = edges_[it->second];
 		e.count += r.count;
 		e.last_time = r.time;
@@ -112,10 +116,18 @@ public:
 		for (const auto &id : other_order_)
 			out.push_back(others_.at(id));
 		for (const auto &e : forks_)
-			out.push_back(fields().text("type", "edge").text("kind", "fork").text("from", e.first).text("to", e.second).close());
+			out.push_back(fields().text("type", "edge")
+					      .text("kind", "fork")
+					      .text("from", e.first)
+					      .text("to", e.second)
+					      .close());
 		for (const auto &e : edges_) {
 			fields f;
-			f.text("type", "edge").text("kind", e.kind).text("from", e.from).text("to", e.to).text("hook", hook_name(e.hook));
+			f.text("type", "edge")
+				.text("kind", e.kind)
+				.text("from", e.from)
+				.text("to", e.to)
+				.text("hook", hook_name(e.hook));
 			f.text("outcome", outcome_name(e.outcome)).text("action", action_name(e.action));
 			f.text("profile", e.profile).text("rule", e.rule);
 			f.number("count", e.count).text("first_time", e.first_time).text("last_time", e.last_time);
@@ -216,8 +228,7 @@ private:
 		f.text("cgroup", p.cgroup);
 		const container_info &c = p.container;
 		if (c.runtime != container_runtime::none)
-			f.add("container", fields()
-						   .text("runtime", runtime_name(c.runtime))
+			f.add("container", fields().text("runtime", runtime_name(c.runtime))
 						   .text("id", c.id)
 						   .text("name", c.name)
 						   .text("pod_uid", c.pod_uid)
@@ -269,7 +280,7 @@ std::string socket_node_id(const decision_record &r)
 	if (r.family == "unix")
 		return "sock:unix:" + r.path;
 	std::string addr = r.family == "inet6" && r.addr_text.find(':') != std::string::npos ? "[" + r.addr_text + "]"
-											      : r.addr_text;
+											     : r.addr_text;
 	return "sock:" + (r.proto.empty() ? std::string("ip") : r.proto) + ":" + addr + ":" + std::to_string(r.port);
 }
 

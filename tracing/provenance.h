@@ -34,8 +34,7 @@ std::string socket_node_id(const decision_record &r);
 // before the edges that reference them; identical edges (same kind, ends and
 // outcome) folded into one with a count and the first and last time.
 // One JSON object per element, no newlines.
-std::vector<std::string> provenance_graph(const std::vector<decision_record> &records,
-					  const provenance_options &opt);
+std::vector<std::string> provenance_graph(const std::vector<decision_record> &records, const provenance_options &opt);
 
 // The running kernel's boot id ("" when unreadable).
 std::string read_boot_id();

@@ -77,9 +77,18 @@ int64_t clock_ns(clockid_t id)
 
 } // namespace
 
-std::string hook_name(unsigned v) { return abi::name_or_number<ltrack_hook>(v); }
-std::string python_op_name(unsigned v) { return abi::name_or_number<ltrack_python_op>(v); }
-std::string fs_op_name(unsigned v) { return abi::name_or_number<ltrack_fs_op>(v); }
+std::string hook_name(unsigned v)
+{
+	return abi::name_or_number<ltrack_hook>(v);
+}
+std::string python_op_name(unsigned v)
+{
+	return abi::name_or_number<ltrack_python_op>(v);
+}
+std::string fs_op_name(unsigned v)
+{
+	return abi::name_or_number<ltrack_fs_op>(v);
+}
 
 // The built-in rule behind a decision no policy line made, "" if none.
 std::string builtin_name(const ltrack_event &ev)
@@ -120,23 +129,35 @@ std::string builtin_text(const std::string &name)
 	return "";
 }
 
-std::string tamper_op_name(unsigned v) { return abi::name_or_number<ltrack_tamper_op>(v); }
+std::string tamper_op_name(unsigned v)
+{
+	return abi::name_or_number<ltrack_tamper_op>(v);
+}
 
 std::string tamper_arg_text(unsigned op, uint64_t arg)
 {
 	switch (op) {
 	case LTRACK_TAMPER_BPF: {
 		// enum bpf_cmd, in the kernel's order.
-		static const char *const cmds[] = {
-			"BPF_MAP_CREATE", "BPF_MAP_LOOKUP_ELEM", "BPF_MAP_UPDATE_ELEM", "BPF_MAP_DELETE_ELEM",
-			"BPF_MAP_GET_NEXT_KEY", "BPF_PROG_LOAD", "BPF_OBJ_PIN", "BPF_OBJ_GET", "BPF_PROG_ATTACH",
-			"BPF_PROG_DETACH", "BPF_PROG_TEST_RUN", "BPF_PROG_GET_NEXT_ID", "BPF_MAP_GET_NEXT_ID",
-			"BPF_PROG_GET_FD_BY_ID", "BPF_MAP_GET_FD_BY_ID", "BPF_OBJ_GET_INFO_BY_FD", "BPF_PROG_QUERY",
-			"BPF_RAW_TRACEPOINT_OPEN", "BPF_BTF_LOAD", "BPF_BTF_GET_FD_BY_ID", "BPF_TASK_FD_QUERY",
-			"BPF_MAP_LOOKUP_AND_DELETE_ELEM", "BPF_MAP_FREEZE", "BPF_BTF_GET_NEXT_ID", "BPF_MAP_LOOKUP_BATCH",
-			"BPF_MAP_LOOKUP_AND_DELETE_BATCH", "BPF_MAP_UPDATE_BATCH", "BPF_MAP_DELETE_BATCH", "BPF_LINK_CREATE",
-			"BPF_LINK_UPDATE", "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID", "BPF_ENABLE_STATS",
-			"BPF_ITER_CREATE", "BPF_LINK_DETACH", "BPF_PROG_BIND_MAP", "BPF_TOKEN_CREATE"};
+		static const char *const cmds[] = {"BPF_MAP_CREATE",        "BPF_MAP_LOOKUP_ELEM",
+						   "BPF_MAP_UPDATE_ELEM",   "BPF_MAP_DELETE_ELEM",
+						   "BPF_MAP_GET_NEXT_KEY",  "BPF_PROG_LOAD",
+						   "BPF_OBJ_PIN",           "BPF_OBJ_GET",
+						   "BPF_PROG_ATTACH",       "BPF_PROG_DETACH",
+						   "BPF_PROG_TEST_RUN",     "BPF_PROG_GET_NEXT_ID",
+						   "BPF_MAP_GET_NEXT_ID",   "BPF_PROG_GET_FD_BY_ID",
+						   "BPF_MAP_GET_FD_BY_ID",  "BPF_OBJ_GET_INFO_BY_FD",
+						   "BPF_PROG_QUERY",        "BPF_RAW_TRACEPOINT_OPEN",
+						   "BPF_BTF_LOAD",          "BPF_BTF_GET_FD_BY_ID",
+						   "BPF_TASK_FD_QUERY",     "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
+						   "BPF_MAP_FREEZE",        "BPF_BTF_GET_NEXT_ID",
+						   "BPF_MAP_LOOKUP_BATCH",  "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
+						   "BPF_MAP_UPDATE_BATCH",  "BPF_MAP_DELETE_BATCH",
+						   "BPF_LINK_CREATE",       "BPF_LINK_UPDATE",
+						   "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID",
+						   "BPF_ENABLE_STATS",      "BPF_ITER_CREATE",
+						   "BPF_LINK_DETACH",       "BPF_PROG_BIND_MAP",
+						   "BPF_TOKEN_CREATE"};
 		return arg < std::size(cmds) ? cmds[arg] : "bpf command " + std::to_string(arg);
 	}
 	case LTRACK_TAMPER_SIGNAL: {
@@ -146,11 +167,11 @@ std::string tamper_arg_text(unsigned op, uint64_t arg)
 	case LTRACK_TAMPER_PTRACE:
 		// PTRACE_MODE_READ 0x01, PTRACE_MODE_ATTACH 0x02.
 		return arg & 0x02 ? "attach" : "read";
-	case LTRACK_TAMPER_SCHED:
-		return abi::name_or_number<ltrack_sched_op>(arg);
+	case LTRACK_TAMPER_SCHED: return abi::name_or_number<ltrack_sched_op>(arg);
 	case LTRACK_TAMPER_NOTIFY: {
 		std::string out;
-		for (auto [bit, name] : {std::pair{0x10000ull, "FAN_OPEN_PERM"}, {0x20000ull, "FAN_ACCESS_PERM"},
+		for (auto [bit, name] : {std::pair{0x10000ull, "FAN_OPEN_PERM"},
+					 {0x20000ull, "FAN_ACCESS_PERM"},
 					 {0x40000ull, "FAN_OPEN_EXEC_PERM"}})
 			if (arg & bit)
 				out += (out.empty() ? "" : "|") + std::string(name);
@@ -159,11 +180,26 @@ std::string tamper_arg_text(unsigned op, uint64_t arg)
 	}
 	return "";
 }
-std::string cred_op_name(unsigned v) { return abi::name_or_number<ltrack_cred_op>(v); }
-std::string action_name(unsigned v) { return abi::name_or_number<ltrack_action>(v); }
-std::string mode_name(unsigned v) { return abi::name_or_number<ltrack_mode>(v); }
-std::string outcome_name(unsigned v) { return abi::name_or_number<ltrack_outcome>(v); }
-std::string verdict_name(unsigned v) { return abi::name_or_number<ltrack_verdict>(v); }
+std::string cred_op_name(unsigned v)
+{
+	return abi::name_or_number<ltrack_cred_op>(v);
+}
+std::string action_name(unsigned v)
+{
+	return abi::name_or_number<ltrack_action>(v);
+}
+std::string mode_name(unsigned v)
+{
+	return abi::name_or_number<ltrack_mode>(v);
+}
+std::string outcome_name(unsigned v)
+{
+	return abi::name_or_number<ltrack_outcome>(v);
+}
+std::string verdict_name(unsigned v)
+{
+	return abi::name_or_number<ltrack_verdict>(v);
+}
 
 std::string proto_name(unsigned p)
 {
@@ -178,7 +214,10 @@ std::string proto_name(unsigned p)
 	return std::to_string(p);
 }
 
-std::string family_name(unsigned f) { return socket_family_name(f); }
+std::string family_name(unsigned f)
+{
+	return socket_family_name(f);
+}
 
 std::string socket_protocol_name(unsigned family, unsigned protocol)
 {
@@ -254,7 +293,10 @@ int64_t boot_to_realtime_offset_ns()
 	return best;
 }
 
-uint64_t boot_time_now_ns() { return static_cast<uint64_t>(clock_ns(CLOCK_BOOTTIME)); }
+uint64_t boot_time_now_ns()
+{
+	return static_cast<uint64_t>(clock_ns(CLOCK_BOOTTIME));
+}
 
 decision_record make_record(const ltrack_event &ev, const process_info &proc, const rule_origin &rule,
 			    const model_info &model, uint64_t count, int64_t boot_offset_ns)

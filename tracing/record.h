@@ -80,7 +80,7 @@ struct decision_record {
 	// target, or (new_instance, remount of a filesystem) its type.
 	std::string op;
 	// NET
-	std::string family; // "inet", "inet6", "unix"
+	std::string family;             // "inet", "inet6", "unix"
 	std::array<uint8_t, 16> addr{}; // IPv4 mapped into IPv6, as in the event
 	std::string addr_text;
 	uint16_t port = 0;
@@ -127,9 +127,9 @@ struct loss_record {
 // ---- decoding helpers -----------------------------------------------------
 
 // Names of the ABI enums; unknown values as "unknown(<n>)".
-std::string hook_name(unsigned hook);       // none file exec net model priv socket link mount tamper python
-std::string fs_op_name(unsigned op);        // link rename exchange mount ... unlink rmdir replace (enum ltrack_fs_op)
-std::string tamper_op_name(unsigned op);    // bpf signal ptrace sched connect unlink rename link open
+std::string hook_name(unsigned hook);    // none file exec net model priv socket link mount tamper python
+std::string fs_op_name(unsigned op);     // link rename exchange mount ... unlink rmdir replace (enum ltrack_fs_op)
+std::string tamper_op_name(unsigned op); // bpf signal ptrace sched connect unlink rename link open
 // The argument of a tamper op as text: a bpf command name, a signal name,
 // the ptrace access kind, a sched op.
 std::string tamper_arg_text(unsigned op, uint64_t arg);

@@ -9,7 +9,10 @@
 
 namespace ltrack::tracing {
 
-const char *format_name(log_format f) { return f == log_format::json ? "json" : "text"; }
+const char *format_name(log_format f)
+{
+	return f == log_format::json ? "json" : "text";
+}
 
 std::optional<log_format> parse_format(std::string_view name)
 {
@@ -23,7 +26,6 @@ std::optional<log_format> parse_format(std::string_view name)
 }
 
 namespace {
-
 
 // Small JSON writer: keeps the field order stable and the commas right.
 class json_object {
@@ -180,11 +182,20 @@ std::string quote_escape(const std::string &s)
 }
 
 // A net or socket decision: its object is in "net", not "file".
-bool is_net(const decision_record &r) { return abi::is_net(r.hook); }
+bool is_net(const decision_record &r)
+{
+	return abi::is_net(r.hook);
+}
 
-bool is_priv(const decision_record &r) { return r.hook == LTRACK_HOOK_PRIV; }
+bool is_priv(const decision_record &r)
+{
+	return r.hook == LTRACK_HOOK_PRIV;
+}
 
-bool is_tamper(const decision_record &r) { return r.hook == LTRACK_HOOK_TAMPER; }
+bool is_tamper(const decision_record &r)
+{
+	return r.hook == LTRACK_HOOK_TAMPER;
+}
 
 // An attempt on ltrack: "bpf BPF_OBJ_GET", "signal SIGKILL to pid 42",
 // "ptrace attach to pid 42", "unlink link_guard_file_open (name only, 0:25:7)".
@@ -266,10 +277,8 @@ std::string loss_message(const loss_record &l)
 	switch (l.source) {
 	case loss_source::ring_buffer:
 		return n + " decision records were dropped in the kernel: the ring buffer was full";
-	case loss_source::coalesced:
-		return n + " identical decisions were coalesced into earlier records";
-	case loss_source::write_error:
-		return n + " decision records could not be written to the log";
+	case loss_source::coalesced: return n + " identical decisions were coalesced into earlier records";
+	case loss_source::write_error: return n + " decision records could not be written to the log";
 	case loss_source::forward:
 		return n + " decision records were not sent to journald or syslog: it did not keep up";
 	}
@@ -312,7 +321,6 @@ std::string exe_text(const decision_record &r)
 {
 	return text_escape(r.process->exe.empty() ? r.comm : r.process->exe);
 }
-
 
 // The host's name as at the first record (uname's nodename), for logs that a
 // collector gathers from many hosts. Read once: a record must not cost a syscall.
@@ -411,7 +419,11 @@ std::string format_json(const decision_record &r)
 		// (exec, compile) or the command (subprocess, system, execv).
 		o.object("python").str("event", r.op).str(r.op == "find_class" ? "global" : "object", r.path).end();
 	} else {
-		o.object("file").str("path", r.path).boolean("path_partial", r.path_partial).str("dev", r.dev).num("ino", r.ino);
+		o.object("file")
+			.str("path", r.path)
+			.boolean("path_partial", r.path_partial)
+			.str("dev", r.dev)
+			.num("ino", r.ino);
 		if (r.ancestor)
 			o.boolean("ancestor", true);
 		o.end();
@@ -422,9 +434,9 @@ std::string format_json(const decision_record &r)
 		o.str("builtin", r.builtin);
 	if (r.hook == LTRACK_HOOK_LINK && !r.model.verdict.empty())
 		o.raw("model", json_object().str("verdict", r.model.verdict).done());
-	if (r.hook == LTRACK_HOOK_MODEL)
-	{
-		auto m = json_object().str("verdict", r.model.verdict).raw("imports", json_string_array(r.model.imports));
+	if (r.hook == LTRACK_HOOK_MODEL) {
+		auto m =
+			json_object().str("verdict", r.model.verdict).raw("imports", json_string_array(r.model.imports));
 		if (!r.model.at_open.empty())
 			m.str("at_open", r.model.at_open);
 		o.raw("model", m.done());
@@ -469,7 +481,8 @@ std::string format_json(const loss_record &l)
 std::string format_text(const decision_record &r)
 {
 	std::string s = r.time + " " + upper(severity_name(r.level)) + " " + outcome_name(r.outcome) + " " +
-			hook_name(r.hook) + " " + object_text(r) + " by " + exe_text(r) + "[" + std::to_string(r.pid) + "]";
+			hook_name(r.hook) + " " + object_text(r) + " by " + exe_text(r) + "[" + std::to_string(r.pid) +
+			"]";
 	if (!r.process->ancestry.empty())
 		s += " (parent " + text_escape(r.process->ancestry.front().exe) + "[" +
 		     std::to_string(r.process->ancestry.front().pid) + "])";
@@ -489,7 +502,8 @@ std::string format_text(const decision_record &r)
 		s += "#" + std::to_string(r.rule.rule_id);
 	s += " profile " + (r.rule.profile.empty() ? std::to_string(r.profile_id) : text_escape(r.rule.profile));
 	if (r.hook == LTRACK_HOOK_MODEL)
-		s += " verdict " + r.model.verdict + (r.model.at_open.empty() ? "" : " (at open: " + r.model.at_open + ")");
+		s += " verdict " + r.model.verdict +
+		     (r.model.at_open.empty() ? "" : " (at open: " + r.model.at_open + ")");
 	if (r.walk_limit)
 		s += " (walk limit)";
 	if (r.count > 1)

@@ -32,5 +32,4 @@ std::string exe_text(const decision_record &r);
 std::string format_table_header();
 std::string format_table(const decision_record &r);
 
-
 } // namespace ltrack::tracing

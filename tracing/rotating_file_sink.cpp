@@ -44,7 +44,8 @@ std::vector<backup> list_backups(const std::string &log_path)
 		bool gz = rest.ends_with(".gz");
 		if (gz)
 			rest.resize(rest.size() - 3);
-		if (rest.empty() || rest.size() > 9 || !std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; }))
+		if (rest.empty() || rest.size() > 9 ||
+		    !std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; }))
 			continue;
 		unsigned n = static_cast<unsigned>(std::stoul(rest));
 		if (n == 0)
@@ -140,12 +141,14 @@ bool ensure_log_dir(const fs::path &dir, std::string &error)
 		return true;
 	if (errno != ENOENT || mkdir(dir.c_str(), 0750) < 0) {
 		error = "decision log: cannot create the directory " + dir.string() + ": " + std::strerror(errno) +
-			(errno == EROFS ? read_only_hint : " (create it, or set [log].output_path to a writable place)");
+			(errno == EROFS ? read_only_hint
+					: " (create it, or set [log].output_path to a writable place)");
 		return false;
 	}
 	if (const struct group *adm = getgrnam("adm"))
 		if (chown(dir.c_str(), 0, adm->gr_gid) < 0)
-			spdlog::warn("decision log: {} created, but not given to group adm: {}", dir.string(), std::strerror(errno));
+			spdlog::warn("decision log: {} created, but not given to group adm: {}", dir.string(),
+				     std::strerror(errno));
 	return true;
 }
 
@@ -156,7 +159,9 @@ std::string rotating_file_sink::backup_name(const std::string &path, unsigned n,
 	return path + "." + std::to_string(n) + (gz ? ".gz" : "");
 }
 
-rotating_file_sink::rotating_file_sink(rotation_config cfg) : cfg_(std::move(cfg)) {}
+rotating_file_sink::rotating_file_sink(rotation_config cfg) : cfg_(std::move(cfg))
+{
+}
 
 std::shared_ptr<rotating_file_sink> rotating_file_sink::open(const rotation_config &cfg, std::string &error)
 {
@@ -201,7 +206,8 @@ bool rotating_file_sink::reopen(std::string &error)
 		(void)fchown(fd_, (uid_t)-1, dir_st.st_gid);
 	if (fd_ < 0) {
 		error = "decision log: cannot open " + cfg_.path + ": " + std::strerror(errno) +
-			(errno == EROFS ? read_only_hint : " (check that the directory exists and is writable by ltrackd)");
+			(errno == EROFS ? read_only_hint
+					: " (check that the directory exists and is writable by ltrackd)");
 		return false;
 	}
 	struct stat st;
@@ -232,7 +238,8 @@ void rotating_file_sink::rotate()
 	}
 	std::string first = backup_name(cfg_.path, 1, false);
 	if (::rename(cfg_.path.c_str(), first.c_str()) != 0) {
-		spdlog::error("decision log: rotate {}: {}; continuing in the same file", cfg_.path, std::strerror(errno));
+		spdlog::error("decision log: rotate {}: {}; continuing in the same file", cfg_.path,
+			      std::strerror(errno));
 		return;
 	}
 	std::string error;

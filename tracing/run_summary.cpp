@@ -117,14 +117,16 @@ std::string run_summary::text(const run_end &end) const
 	if (!by_hook_action_.empty()) {
 		s += "  by hook and action:\n";
 		for (const auto &[k, n] : by_hook_action_)
-			s += fmt::format("    {:<6} {:<6} {:<11} {:>8}\n", std::get<0>(k), std::get<1>(k), std::get<2>(k), n);
+			s += fmt::format("    {:<6} {:<6} {:<11} {:>8}\n", std::get<0>(k), std::get<1>(k),
+					 std::get<2>(k), n);
 	}
 	if (!refused_.empty()) {
 		s += end.mode == "audit" ? "  would be refused in enforce mode:\n" : "  refused:\n";
 		for (const auto &f : refused_) {
 			s += "    " + f.hook + " " + f.object;
 			if (!f.verdict.empty())
-				s += " (" + f.verdict + (f.imports.empty() ? "" : ": " + text_escape(joined(f.imports, ", "))) + ")";
+				s += " (" + f.verdict +
+				     (f.imports.empty() ? "" : ": " + text_escape(joined(f.imports, ", "))) + ")";
 			s += " by " + f.exe + "[" + std::to_string(f.pid) + "] rule " + f.rule;
 			if (f.count > 1)
 				s += " x" + std::to_string(f.count);
@@ -138,14 +140,16 @@ std::string run_summary::text(const run_end &end) const
 	case run_exit_clean: s += "  result:     clean: nothing was refused"; break;
 	case run_exit_command_failed: s += "  result:     nothing was refused; the command itself failed"; break;
 	case run_exit_violation:
-		s += end.mode == "audit" ? "  result:     VIOLATIONS: enforce mode would have refused the operations above"
-					 : "  result:     VIOLATIONS: the operations above were refused";
+		s += end.mode == "audit"
+			     ? "  result:     VIOLATIONS: enforce mode would have refused the operations above"
+			     : "  result:     VIOLATIONS: the operations above were refused";
 		break;
 	case run_exit_killed: s += "  result:     VIOLATION: the command was killed"; break;
 	case run_exit_incomplete:
-		s += fmt::format("  result:     INCOMPLETE: {} decision records were dropped (the ring buffer was full), "
-				 "so what is above is not all the command did{}",
-				 end.records_dropped, violations_ ? "; it includes violations" : "");
+		s += fmt::format(
+			"  result:     INCOMPLETE: {} decision records were dropped (the ring buffer was full), "
+			"so what is above is not all the command did{}",
+			end.records_dropped, violations_ ? "; it includes violations" : "");
 		break;
 	default: s += "  result:     the command could not be run"; break;
 	}
@@ -172,7 +176,8 @@ std::string run_summary::json(const run_end &end) const
 	bool first = true;
 	for (const auto &[k, n] : by_hook_action_) {
 		s += fmt::format("{}{{\"hook\":{},\"action\":{},\"outcome\":{},\"count\":{}}}", first ? "" : ",",
-				 json_string(std::get<0>(k)), json_string(std::get<1>(k)), json_string(std::get<2>(k)), n);
+				 json_string(std::get<0>(k)), json_string(std::get<1>(k)), json_string(std::get<2>(k)),
+				 n);
 		first = false;
 	}
 	s += "],\"refused\":[";

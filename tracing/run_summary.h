@@ -33,8 +33,8 @@ struct run_end {
 	std::string profile, policy, mode; // mode: "enforce" or "audit"
 	bool exec_failed = false;          // the command never started (exec_error says why)
 	std::string exec_error;
-	int exit_code = -1;   // when it exited
-	int signal = 0;       // when a signal ended it
+	int exit_code = -1; // when it exited
+	int signal = 0;     // when a signal ended it
 	bool killed_on_violation = false;
 	unsigned leftover_killed = 0; // processes of the run still alive when the command ended
 	uint64_t records_dropped = 0; // decision records the kernel could not deliver

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	compile_options opts;
 	opts.resolve_paths = false;
-	compile_result r = compile_string(std::string_view(reinterpret_cast<const char *>(data), size), "fuzz.toml", opts);
+	compile_result r =
+		compile_string(std::string_view(reinterpret_cast<const char *>(data), size), "fuzz.toml", opts);
 	for (const auto &d : r.diagnostics)
 		(void)format(d);
 	(void)summary_json(r.policy ? &*r.policy : nullptr, r.diagnostics);
@@ -31,7 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (const auto &t : p.targets) {
 			if (t.resolved.empty())
 				continue;
-			if (auto e = explain_file(p, prof.name, t.resolved + "/x.pkl", LTRACK_VERDICT_SUSPICIOUS, resolve_synthetic); e.ex)
+			if (auto e = explain_file(p, prof.name, t.resolved + "/x.pkl", LTRACK_VERDICT_SUSPICIOUS,
+						  resolve_synthetic);
+			    e.ex)
 				(void)explanation_text(p, *e.ex);
 			(void)explain_exec(p, prof.name, t.resolved, resolve_synthetic);
 		}

@@ -17,7 +17,8 @@ int main()
 			std::cerr << "import_classify: expected module<TAB>name, got '" << line << "'\n";
 			return 2;
 		}
-		switch (sc::classify_import(std::string_view(line).substr(0, tab), std::string_view(line).substr(tab + 1))) {
+		switch (sc::classify_import(std::string_view(line).substr(0, tab),
+					    std::string_view(line).substr(tab + 1))) {
 		case sc::import_ref::kind::allowed: std::cout << "allowed\n"; break;
 		case sc::import_ref::kind::dangerous: std::cout << "dangerous\n"; break;
 		case sc::import_ref::kind::unknown: std::cout << "unknown\n"; break;

@@ -142,7 +142,8 @@ TEST(BenchSmoke, LtrackSections)
 	EXPECT_GT((*flood)["result"]["logged_lines"].i(), 0);
 	EXPECT_GT((*flood)["result"]["stats_after"]["log"]["written"].i(), 0);
 	// Distinct files: every refusal is a record of its own (nothing coalesced).
-	EXPECT_EQ((*flood)["result"]["stats_after"]["decisions"].i() - (*flood)["result"]["stats_before"]["decisions"].i(),
+	EXPECT_EQ((*flood)["result"]["stats_after"]["decisions"].i() -
+			  (*flood)["result"]["stats_before"]["decisions"].i(),
 		  (*flood)["result"]["stats_after"]["records"].i() - (*flood)["result"]["stats_before"]["records"].i());
 	// The backlog made while ltrackd was stopped is in the log after it continues.
 	const json *drain = find(recs, "pipeline", "drain");

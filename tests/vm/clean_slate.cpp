@@ -52,8 +52,10 @@ public:
 		while ((state = lsm_program_loaded()) != 0 && std::chrono::steady_clock::now() < give_up)
 			std::this_thread::sleep_for(std::chrono::milliseconds(100));
 		if (state != 0)
-			std::fprintf(stderr, "ltrack-vm: a BPF LSM program from an earlier test is still loaded after 30 s (%s)\n",
-				     state > 0 ? "seen by id" : std::strerror(-state));
+			std::fprintf(
+				stderr,
+				"ltrack-vm: a BPF LSM program from an earlier test is still loaded after 30 s (%s)\n",
+				state > 0 ? "seen by id" : std::strerror(-state));
 	}
 };
 

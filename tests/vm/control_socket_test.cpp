@@ -114,13 +114,16 @@ TEST(ControlSocket, DrippersSlowFollowersAndGovernedCallersCannotStallOrSwitchIt
 	}
 	auto began = std::chrono::steady_clock::now();
 	auto phase = [&](const char *what) {
-		std::cout << what << " at " << std::chrono::duration_cast<std::chrono::milliseconds>(
-							 std::chrono::steady_clock::now() - began).count()
+		std::cout << what << " at "
+			  << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+										   began)
+				     .count()
 			  << " ms\n";
 	};
 	ltrackd d("mode = \"enforce\"\n[profile.p]\nexecutables = [\"" + actor_path() +
-		  "\"]\n[profile.p.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", file = \"" + t / "secret" +
-		  "\" }, { action = \"deny\", dir = \"" + t / "many" + "\" } ]\n[profile.p.network]\nunix = \"allow\"\n");
+		  "\"]\n[profile.p.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", file = \"" +
+		  t / "secret" + "\" }, { action = \"deny\", dir = \"" + t / "many" +
+		  "\" } ]\n[profile.p.network]\nunix = \"allow\"\n");
 	ASSERT_TRUE(d.start()) << d.output();
 
 	phase("daemon started");
@@ -197,17 +200,22 @@ TEST(ControlSocket, DrippersSlowFollowersAndGovernedCallersCannotStallOrSwitchIt
 	args.insert(args.end(), many.begin(), many.end());
 	run_result flood = actor(args, {.timeout = std::chrono::seconds(120)});
 	EXPECT_NE(flood.out.find("denied=3000"), std::string::npos) << flood.out;
-	EXPECT_TRUE(eventually_true([&] {
-		json s = json::parse(d.ctl({"status", "--json"}).out);
-		return s["control"]["followers_dropped"].i() == 1;
-	}, 20s)) << d.output();
+	EXPECT_TRUE(eventually_true(
+		[&] {
+			json s = json::parse(d.ctl({"status", "--json"}).out);
+			return s["control"]["followers_dropped"].i() == 1;
+		},
+		20s))
+		<< d.output();
 	EXPECT_NE(d.output().find("dropped an `events --follow` client that stopped reading"), std::string::npos);
-	EXPECT_TRUE(eventually_true([&] {
-		int n = 0;
-		for (const auto &r : d.decisions())
-			n += r["process"]["pid"].i() == flood.pid;
-		return n == 3000;
-	}, 20s));
+	EXPECT_TRUE(eventually_true(
+		[&] {
+			int n = 0;
+			for (const auto &r : d.decisions())
+				n += r["process"]["pid"].i() == flood.pid;
+			return n == 3000;
+		},
+		20s));
 	close(follower);
 	phase("follower phase done");
 
@@ -251,8 +259,8 @@ TEST(ControlSocket, DrippersSlowFollowersAndGovernedCallersCannotStallOrSwitchIt
 	std::size_t compile = reply.find("progress\tcompile\tcompiling " + d.policy_path() + "\n"),
 		    fill = reply.find("progress\tfill\twriting "), swap = reply.find("progress\tswap\tdone in "),
 		    ok = reply.find("ok\n{");
-	EXPECT_TRUE(compile == 0 && fill != std::string::npos && swap != std::string::npos && fill < swap && swap < ok &&
-		    ok != std::string::npos)
+	EXPECT_TRUE(compile == 0 && fill != std::string::npos && swap != std::string::npos && fill < swap &&
+		    swap < ok && ok != std::string::npos)
 		<< reply;
 	if (ok != std::string::npos) {
 		json r = json::parse(reply.substr(ok + 3));
@@ -264,8 +272,7 @@ TEST(ControlSocket, DrippersSlowFollowersAndGovernedCallersCannotStallOrSwitchIt
 	write_file(t / "bad.toml", "mode = \"enforce\"\n[profile.p\n");
 	run_result bad = d.ctl({"reload", "--json", t / "bad.toml"});
 	EXPECT_EQ(bad.exit_code, 1) << bad.out;
-	EXPECT_NE(json::parse(bad.out)["error"].s().find("rejected " + t / "bad.toml"), std::string::npos)
-		<< bad.out;
+	EXPECT_NE(json::parse(bad.out)["error"].s().find("rejected " + t / "bad.toml"), std::string::npos) << bad.out;
 	run_result good = d.ctl({"reload", "--json"});
 	EXPECT_EQ(good.exit_code, 0) << good.out;
 	EXPECT_EQ(json::parse(good.out)["reloaded"].s(), d.policy_path()) << good.out;

@@ -92,9 +92,9 @@ json status_json(const ltrackd &d)
 
 struct kernel_view {
 	std::map<std::string, int> programs; // ltrack program name -> how many are loaded
-	std::set<long long> ltrack_ids;       // their program ids
-	int lsm_links = 0;                    // links of BPF LSM programs
-	std::string raw;                      // for failure messages
+	std::set<long long> ltrack_ids;      // their program ids
+	int lsm_links = 0;                   // links of BPF LSM programs
+	std::string raw;                     // for failure messages
 };
 
 bool is_named(const std::string &name, const std::string &want)
@@ -207,8 +207,9 @@ public:
 			dup2(fd, 1);
 			dup2(fd, 2);
 			setenv("NOTIFY_SOCKET", notify.c_str(), 1);
-			std::vector<std::string> argv{ltrackd_path(), "--policy", policy_, "--decision-log", log_,
-						      "--socket",     socket_,   "--pin-dir", pins_};
+			std::vector<std::string> argv{ltrackd_path(),   "--policy",  policy_,
+						      "--decision-log", log_,        "--socket",
+						      socket_,          "--pin-dir", pins_};
 			std::vector<char *> args;
 			for (auto &a : argv)
 				args.push_back(a.data());
@@ -313,13 +314,23 @@ struct flip_policies {
 			write_file(fillers.back(), "f");
 		}
 		write_file(a_policy, governed("[profile.p.file]\ndefault = \"allow\"\nrules = [\n"
-					      "  { action = \"allow\", file = \"" + a_file + "\" },\n"
-					      "  { action = \"deny\", file = \"" + b_file + "\" },\n]\n"));
+					      "  { action = \"allow\", file = \"" +
+					      a_file +
+					      "\" },\n"
+					      "  { action = \"deny\", file = \"" +
+					      b_file + "\" },\n]\n"));
 		write_file(b_policy, governed("[profile.p.file]\ndefault = \"allow\"\nrules = [\n"
-					      "  { action = \"allow\", file = \"" + t / "pad1" + "\" },\n"
-					      "  { action = \"allow\", file = \"" + t / "pad2" + "\" },\n"
-					      "  { action = \"deny\", file = \"" + a_file + "\" },\n"
-					      "  { action = \"allow\", file = \"" + b_file + "\" },\n]\n",
+					      "  { action = \"allow\", file = \"" +
+						      t / "pad1" +
+						      "\" },\n"
+						      "  { action = \"allow\", file = \"" +
+						      t / "pad2" +
+						      "\" },\n"
+						      "  { action = \"deny\", file = \"" +
+						      a_file +
+						      "\" },\n"
+						      "  { action = \"allow\", file = \"" +
+						      b_file + "\" },\n]\n",
 					      "# version B: the rules sit on other lines and have other ids\n"));
 		by_id[2] = {'A', a_file, "allowed", a_policy, 7};
 		by_id[3] = {'A', b_file, "denied", a_policy, 8};
@@ -336,8 +347,8 @@ struct flip_policies {
 };
 
 struct load_run {
-	std::vector<json> records;     // every record of the loop actor about fileA or fileB
-	std::vector<double> swap_ms;   // "swapped in X ms" of each reload
+	std::vector<json> records;   // every record of the loop actor about fileA or fileB
+	std::vector<double> swap_ms; // "swapped in X ms" of each reload
 	std::vector<double> compile_ms;
 	int reloads = 0;
 	bool actor_outlived_reloads = false;
@@ -568,9 +579,10 @@ TEST(Daemon, ReloadWithErrorsIsRejectedAndTheActivePolicyStays)
 	EXPECT_NE(r.exit_code, 0) << r.out;
 	EXPECT_NE(r.out.find(bad + ":5:1: error:"), std::string::npos) << r.out;
 	EXPECT_NE(r.out.find("defualt"), std::string::npos) << r.out;
-	EXPECT_TRUE(std::regex_search(r.out, std::regex(std::regex_replace(bad, std::regex("[.]"), "\\.") +
-							":6:[0-9]+: error:.*missing")))
-		<< "the second error, with its line and column:\n" << r.out;
+	EXPECT_TRUE(std::regex_search(
+		r.out, std::regex(std::regex_replace(bad, std::regex("[.]"), "\\.") + ":6:[0-9]+: error:.*missing")))
+		<< "the second error, with its line and column:\n"
+		<< r.out;
 	EXPECT_NE(r.out.find("stays in force"), std::string::npos) << r.out;
 	ASSERT_TRUE(d.running()) << d.output();
 
@@ -602,8 +614,7 @@ TEST(Daemon, SighupReloadsThePolicyFileAndRejectsErrors)
 	// A broken file and SIGHUP: rejected, logged by the daemon, still enforcing.
 	write_file(d.policy_path(), deny_one(t / "one") + "[profile.p.bogus]\n");
 	kill(d.pid(), SIGHUP);
-	ASSERT_TRUE(eventually([&] { return d.output().find("SIGHUP: rejected") != std::string::npos; }))
-		<< d.output();
+	ASSERT_TRUE(eventually([&] { return d.output().find("SIGHUP: rejected") != std::string::npos; })) << d.output();
 	EXPECT_NE(d.output().find("error:"), std::string::npos) << d.output();
 	EXPECT_EQ(status_json(d)["policy_sha256"].s(), first_sha);
 	EXPECT_EQ(actor({"open", t / "one"}).actor_errno(), EPERM);
@@ -691,7 +702,8 @@ TEST(Daemon, KillNineKeepsEnforcingAndRestartAdopts)
 	run_result text = d2.ctl({"status"});
 	EXPECT_NE(text.out.find("adopted from pins"), std::string::npos) << text.out;
 	kernel_view adopted = bpf_view();
-	EXPECT_EQ(adopted.lsm_links, static_cast<int>(ltrack_programs.size())) << "the restart attached again:\n" << adopted.raw;
+	EXPECT_EQ(adopted.lsm_links, static_cast<int>(ltrack_programs.size())) << "the restart attached again:\n"
+									       << adopted.raw;
 
 	run_result after = actor({"open", t / "secret"});
 	EXPECT_EQ(after.actor_errno(), EPERM) << after.out;
@@ -700,7 +712,8 @@ TEST(Daemon, KillNineKeepsEnforcingAndRestartAdopts)
 	EXPECT_EQ(rec["rule"]["line"].i(), 7); // under the on_daemon_exit line
 	// The denial made while no daemon ran waited in the pinned ring buffer.
 	EXPECT_EQ(d2.wait_for(decision_for(gap.pid, "file", "denied"), 3000ms).kind, json::object_v)
-		<< "the denial during the gap was not logged by the next daemon:\n" << read_file(d2.log_path());
+		<< "the denial during the gap was not logged by the next daemon:\n"
+		<< read_file(d2.log_path());
 
 	// A clean stop with "keep": still enforcing, the pins stay.
 	EXPECT_EQ(d2.stop(), 0) << d2.output();
@@ -814,7 +827,8 @@ TEST(Daemon, NonRootCallerIsRefused)
 	auto refusals = [&] {
 		std::string out = d.output();
 		int n = 0;
-		for (std::size_t at = 0; (at = out.find("refused a request from uid 65534", at)) != std::string::npos; at++)
+		for (std::size_t at = 0; (at = out.find("refused a request from uid 65534", at)) != std::string::npos;
+		     at++)
 			n++;
 		return n;
 	};

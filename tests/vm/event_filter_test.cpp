@@ -29,8 +29,11 @@ TEST(EventFilter, ExpressionReturnsExactlyTheMatchingDecisions)
 	std::string marker = t / "keyword-marker-7f3a";
 	write_file(marker, "m");
 	write_file(t / "plain", "p");
-	ltrackd d("mode = \"enforce\"\n[profile.worker]\nexecutables = [\"" + actor_path() + "\"]\n"
-		  "[profile.worker.file]\nrules = [ { action = \"audit\", dir = \"" + t.path + "\" } ]\n"
+	ltrackd d("mode = \"enforce\"\n[profile.worker]\nexecutables = [\"" + actor_path() +
+		  "\"]\n"
+		  "[profile.worker.file]\nrules = [ { action = \"audit\", dir = \"" +
+		  t.path +
+		  "\" } ]\n"
 		  "[profile.worker.network]\nrules = [ { action = \"audit\", to = \"loopback\" } ]\n");
 	ASSERT_TRUE(d.start()) << d.output();
 
@@ -40,11 +43,13 @@ TEST(EventFilter, ExpressionReturnsExactlyTheMatchingDecisions)
 		const char *addr, *port;
 	};
 	std::vector<int> pids;
-	for (dest x : {dest{"127.1.2.3", "80"}, dest{"127.0.0.1", "80"}, dest{"127.1.2.3", "443"}, dest{"127.2.0.1", "80"}})
+	for (dest x :
+	     {dest{"127.1.2.3", "80"}, dest{"127.0.0.1", "80"}, dest{"127.1.2.3", "443"}, dest{"127.2.0.1", "80"}})
 		pids.push_back(actor({"connect", x.addr, x.port, "tcp"}).pid);
 	int keyword_pid = actor({"open", marker}).pid;
 	int plain_pid = actor({"open", t / "plain"}).pid;
-	ASSERT_EQ(d.wait_for(decision_for(plain_pid, "file", "audited")).kind, json::object_v) << read_file(d.log_path());
+	ASSERT_EQ(d.wait_for(decision_for(plain_pid, "file", "audited")).kind, json::object_v)
+		<< read_file(d.log_path());
 	ASSERT_EQ(d.wait_for(decision_for(pids[3], "net", "audited")).kind, json::object_v) << read_file(d.log_path());
 
 	auto shown = [&](const std::string &expr) {
@@ -65,7 +70,8 @@ TEST(EventFilter, ExpressionReturnsExactlyTheMatchingDecisions)
 	EXPECT_EQ(shown("(dport=80 || dport=443) && dip=\"127.2.0.0/16\""), (pids_t{pids[3]}));
 	EXPECT_EQ(shown("dport=81"), pids_t{});
 	// Filters and options combine (all must match).
-	run_result both = d.ctl({"events", "--format", "json", "--pid", std::to_string(pids[1]), "--filter", "dport=80"});
+	run_result both =
+		d.ctl({"events", "--format", "json", "--pid", std::to_string(pids[1]), "--filter", "dport=80"});
 	ASSERT_EQ(json_lines(both.out).size(), 1u) << both.out;
 
 	// A bad expression: non-zero exit, the column, nothing else printed.

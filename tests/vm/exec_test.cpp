@@ -20,7 +20,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string q(const std::string &s) { return "\"" + s + "\""; }
+std::string q(const std::string &s)
+{
+	return "\"" + s + "\"";
+}
 
 int line_of(const std::string &text, const std::string &needle)
 {
@@ -58,9 +61,10 @@ void expect_exec_record(const json &r, const ltrackd &d, const std::string &poli
 	EXPECT_EQ(r["rule"]["line"].i(), line_of(policy, needle)) << needle;
 	EXPECT_EQ(r["rule"]["file"].s(), d.policy_path());
 	EXPECT_EQ(r["file"]["path"].s(), path);
-	struct stat st{};
+	struct stat st {};
 	if (stat(path.c_str(), &st) == 0) {
-		EXPECT_EQ(static_cast<unsigned long long>(r["file"]["ino"].i()), static_cast<unsigned long long>(st.st_ino));
+		EXPECT_EQ(static_cast<unsigned long long>(r["file"]["ino"].i()),
+			  static_cast<unsigned long long>(st.st_ino));
 	}
 }
 
@@ -174,7 +178,8 @@ TEST(ExecEnforce, KillRuleKillsTheCaller)
 	EXPECT_EQ(parent.exit_code, 128 + 9) << parent.out;
 	EXPECT_NE(parent.out.find("child killed by signal 9"), std::string::npos) << parent.out;
 	json rec = d.wait_for([&](const json &r) {
-		return r["hook"].s() == "exec" && r["outcome"].s() == "killed" && r["process"]["ppid"].i() == parent.pid;
+		return r["hook"].s() == "exec" && r["outcome"].s() == "killed" &&
+		       r["process"]["ppid"].i() == parent.pid;
 	});
 	ASSERT_EQ(rec.kind, json::object_v) << read_file(d.log_path());
 	EXPECT_NE(rec["process"]["pid"].i(), parent.pid);

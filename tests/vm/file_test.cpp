@@ -30,7 +30,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string q(const std::string &s) { return "\"" + s + "\""; }
+std::string q(const std::string &s)
+{
+	return "\"" + s + "\"";
+}
 
 // 1-based line of the first occurrence of needle in text (0 if absent).
 int line_of(const std::string &text, const std::string &needle)
@@ -57,7 +60,10 @@ std::string rule(const std::string &action, const std::string &kind, const std::
 	return "{ action = " + q(action) + ", " + kind + " = " + q(target) + " }";
 }
 
-std::string log_of(const ltrackd &d) { return "decision log:\n" + read_file(d.log_path()); }
+std::string log_of(const ltrackd &d)
+{
+	return "decision log:\n" + read_file(d.log_path());
+}
 
 // Checks a file record: hook, outcome, action, the deciding rule (text and
 // line in the policy) and the object.
@@ -77,9 +83,10 @@ void expect_file_record(const json &r, const ltrackd &d, const std::string &poli
 	EXPECT_GT(r["rule"]["id"].i(), 0);
 	EXPECT_EQ(r["file"]["path"].s(), path);
 	EXPECT_FALSE(r["walk_limit"].b);
-	struct stat st{};
+	struct stat st {};
 	if (stat(path.c_str(), &st) == 0) {
-		EXPECT_EQ(static_cast<unsigned long long>(r["file"]["ino"].i()), static_cast<unsigned long long>(st.st_ino))
+		EXPECT_EQ(static_cast<unsigned long long>(r["file"]["ino"].i()),
+			  static_cast<unsigned long long>(st.st_ino))
 			<< path;
 	}
 }
@@ -87,9 +94,7 @@ void expect_file_record(const json &r, const ltrackd &d, const std::string &poli
 // pid's file record with this outcome about this path.
 std::function<bool(const json &)> record_of(int pid, const std::string &outcome, const std::string &path)
 {
-	return [=](const json &r) {
-		return decision_for(pid, "file", outcome)(r) && r["file"]["path"].s() == path;
-	};
+	return [=](const json &r) { return decision_for(pid, "file", outcome)(r) && r["file"]["path"].s() == path; };
 }
 
 // The actor opens path: EPERM, and the record says which rule denied it.
@@ -152,7 +157,8 @@ TEST(FileEnforce, DeniedSubtreeIncludingFilesCreatedAfterLoad)
 	write_file(t / "denied/later/dir/new2.txt", "new2");
 
 	std::string text = "deny dir " + (t / "denied");
-	for (const char *f : {"denied/old.txt", "denied/sub/deeper/nested.bin", "denied/new.txt", "denied/later/dir/new2.txt"})
+	for (const char *f :
+	     {"denied/old.txt", "denied/sub/deeper/nested.bin", "denied/new.txt", "denied/later/dir/new2.txt"})
 		expect_denied(d, policy, t / f, text, "dir = " + q(t / "denied"));
 	// The directory itself (opening it for reading) is in the subtree too.
 	expect_denied(d, policy, t / "denied", text, "dir = " + q(t / "denied"));
@@ -262,7 +268,7 @@ TEST(FileEnforce, DotDotAndLongPathsCannotDodge)
 	// device and inode still identify the file exactly.
 	EXPECT_TRUE(rec["file"]["path_partial"].b) << rec["file"]["path"].s();
 	EXPECT_EQ(rec["file"]["path"].s(), "long.txt");
-	struct stat st{};
+	struct stat st {};
 	ASSERT_EQ(stat((deep + "/long.txt").c_str(), &st), 0);
 	EXPECT_EQ(static_cast<unsigned long long>(rec["file"]["ino"].i()), static_cast<unsigned long long>(st.st_ino));
 }
@@ -309,9 +315,9 @@ TEST(FilePrecedence, ExactFileBeatsDirectory)
 	write_file(t / "denied/other.txt", "other");
 	write_file(t / "allowed/secret.txt", "secret");
 	write_file(t / "allowed/plain.txt", "plain");
-	std::string policy = file_policy({rule("deny", "dir", t / "denied"), rule("allow", "file", t / "denied/keep.txt"),
-					  rule("allow", "dir", t / "allowed"),
-					  rule("deny", "file", t / "allowed/secret.txt")});
+	std::string policy =
+		file_policy({rule("deny", "dir", t / "denied"), rule("allow", "file", t / "denied/keep.txt"),
+			     rule("allow", "dir", t / "allowed"), rule("deny", "file", t / "allowed/secret.txt")});
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
 
@@ -360,7 +366,8 @@ TEST(FilePrecedence, DirectoryBeatsName)
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
 
-	expect_allowed_by_rule(d, policy, t / "models/m.pkl", "allow dir " + (t / "models"), "dir = " + q(t / "models"));
+	expect_allowed_by_rule(d, policy, t / "models/m.pkl", "allow dir " + (t / "models"),
+			       "dir = " + q(t / "models"));
 	expect_denied(d, policy, t / "loose.pkl", "deny name *.pkl", "name = \"*.pkl\"");
 	expect_denied(d, policy, t / "locked/a.txt", "deny dir " + (t / "locked"), "dir = " + q(t / "locked"));
 	expect_allowed_by_rule(d, policy, t / "b.txt", "allow name *.txt", "name = \"*.txt\"");
@@ -373,9 +380,8 @@ TEST(FilePrecedence, NameBeatsDefault)
 	write_file(t / "a.bin", "b");
 	// Default deny: the actor's own libraries (/usr, via the /lib symlinks)
 	// and the loader's cache (/etc) are allowed by directory.
-	std::string policy = file_policy({rule("allow", "dir", "/usr"), rule("allow", "dir", "/etc"),
-					  rule("allow", "name", "*.txt")},
-					 "deny");
+	std::string policy = file_policy(
+		{rule("allow", "dir", "/usr"), rule("allow", "dir", "/etc"), rule("allow", "name", "*.txt")}, "deny");
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
 
@@ -418,7 +424,7 @@ TEST(FileEnforce, DeeperThanTheWalkBoundFailsClosed)
 	temp_dir t;
 	fs::create_directories(t / "shallow");
 	fs::create_directories(t / "deep");
-	std::string ok = deep_file(t / "shallow", 40); // the rule's directory is 42 steps up
+	std::string ok = deep_file(t / "shallow", 40);    // the rule's directory is 42 steps up
 	std::string too_deep = deep_file(t / "deep", 80); // 82 steps: past LTRACK_MAX_WALK (64)
 	ASSERT_FALSE(ok.empty());
 	ASSERT_FALSE(too_deep.empty());

@@ -42,13 +42,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string q(const std::string &s) { return "\"" + s + "\""; }
+std::string q(const std::string &s)
+{
+	return "\"" + s + "\"";
+}
 
-std::string log_of(const ltrackd &d) { return "decision log:\n" + read_file(d.log_path()); }
+std::string log_of(const ltrackd &d)
+{
+	return "decision log:\n" + read_file(d.log_path());
+}
 
 bool exists(const std::string &p)
 {
-	struct stat st{};
+	struct stat st {};
 	return lstat(p.c_str(), &st) == 0;
 }
 
@@ -71,9 +77,7 @@ run_result run_as(const std::string &program, std::vector<std::string> args)
 std::function<bool(const json &)> record_of(int pid, const std::string &hook, const std::string &outcome,
 					    const std::string &path)
 {
-	return [=](const json &r) {
-		return decision_for(pid, hook, outcome)(r) && r["file"]["path"].s() == path;
-	};
+	return [=](const json &r) { return decision_for(pid, hook, outcome)(r) && r["file"]["path"].s() == path; };
 }
 
 // Nothing was recorded about pid (the ungoverned test process).
@@ -142,15 +146,27 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 		write_file(t / f, f);
 	std::string audited = actor_copy(t, "audited-actor");
 	std::string rules = "[profile.p.file]\ndefault = \"allow\"\nrules = [\n"
-			    "  { action = \"deny\", dir = " + q(t / "denied") + " },\n"
-			    "  { action = \"deny\", file = " + q(t / "open/shadow") + " },\n"
-			    "  { action = \"deny\", file = " + q(t / "open/preload") + " },\n"
-			    "  { action = \"deny\", dir = " + q(t / "open/box/inner") + " },\n"
-			    "  { action = \"deny\", file = " + q(t / "keys/vault/key.txt") + " },\n"
-			    "  { action = \"deny\", dir = " + q(t / "vaults/outer/inner") + " },\n"
+			    "  { action = \"deny\", dir = " +
+			    q(t / "denied") +
+			    " },\n"
+			    "  { action = \"deny\", file = " +
+			    q(t / "open/shadow") +
+			    " },\n"
+			    "  { action = \"deny\", file = " +
+			    q(t / "open/preload") +
+			    " },\n"
+			    "  { action = \"deny\", dir = " +
+			    q(t / "open/box/inner") +
+			    " },\n"
+			    "  { action = \"deny\", file = " +
+			    q(t / "keys/vault/key.txt") +
+			    " },\n"
+			    "  { action = \"deny\", dir = " +
+			    q(t / "vaults/outer/inner") +
+			    " },\n"
 			    "  { action = \"deny\", name = \"*.pkl\" },\n]\n"
-			    "[profile.p.model]\nextensions = [\".pt\"]\ndirectories = [" + q(t / "mroot/models") +
-			    "]\nallow = \"safe\"\n";
+			    "[profile.p.model]\nextensions = [\".pt\"]\ndirectories = [" +
+			    q(t / "mroot/models") + "]\nallow = \"safe\"\n";
 	std::string policy = "mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(actor_path()) + "]\n" + rules;
 	std::string aud_rules = rules;
 	for (std::size_t at; (at = aud_rules.find("profile.p.")) != std::string::npos;)
@@ -177,7 +193,8 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 		// with none of the denied file's rules.
 		{"rename over a denied file", "replace", t / "open/b.txt", t / "open/shadow",
 		 "deny file " + (t / "open/shadow")},
-		{"rename over a file in a denied directory", "replace", t / "open/b.txt", t / "denied/secret.txt", deny_dir},
+		{"rename over a file in a denied directory", "replace", t / "open/b.txt", t / "denied/secret.txt",
+		 deny_dir},
 		{"rename over a model file the model layer refuses", "replace", t / "open/b.txt", t / "open/m.pt", ""},
 		{"rmdir of a directory in a denied one", "rmdir", t / "denied/empty", "", deny_dir},
 		{"unlink of a denied file", "unlink", t / "open/preload", "", "deny file " + (t / "open/preload")},
@@ -253,7 +270,8 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 			run_result o = actor({"open", c.old_object});
 			ADD_FAILURE() << c.what << " got through; then opening the old object " << c.old_object
 				      << " under its new path: " << (o.exit_code == 0 ? "ALLOWED" : "refused") << " ("
-				      << o.out << ")\n" << d.output();
+				      << o.out << ")\n"
+				      << d.output();
 			continue;
 		}
 		json rec = d.wait_for(record_of(r.pid, "link", "denied", c.object));
@@ -350,8 +368,9 @@ TEST(FsEscape, LinksAndRenamesOfWhatCannotBeOpened)
 	fs::create_directories(t / "vaults/outer/inner");
 	write_file(t / "vaults/outer/inner/g.txt", "new secret");
 	double secs = 0;
-	run_result g = run_until(actor_path(), {"open", t / "vaults/outer/inner/g.txt"},
-				 [](const run_result &x) { return x.actor_errno() == EPERM; }, secs);
+	run_result g = run_until(
+		actor_path(), {"open", t / "vaults/outer/inner/g.txt"},
+		[](const run_result &x) { return x.actor_errno() == EPERM; }, secs);
 	EXPECT_EQ(g.actor_errno(), EPERM) << "not resolved again after " << secs << " s\n" << d.output();
 	std::printf("administrator's move: re-applied and refused again after %.2f s (TCG)\n", secs);
 	run_result again = actor({"rename", t / "vaults/outer", t / "vaults/y"});
@@ -382,14 +401,24 @@ TEST(FsEscape, TargetsReplacedByOthersAreResolvedAgain)
 	for (const char *f : {"etc/ld.so.preload", "etc/denied2", "etc/allowed"})
 		write_file(t / f, "old");
 	std::string strict = actor_copy(t, "strict-actor");
-	std::string policy = "mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(actor_path()) +
-			     "]\n[profile.p.file]\ndefault = \"allow\"\nrules = [\n"
-			     "  { action = \"deny\", file = " + q(t / "etc/ld.so.preload") + " },\n"
-			     "  { action = \"deny\", file = " + q(t / "etc/denied2") + " },\n"
-			     "  { action = \"deny\", file = " + q(t / "etc/later") + ", missing = \"warn\" },\n]\n"
-			     "[profile.q]\nexecutables = [" + q(strict) + "]\n[profile.q.file]\ndefault = \"deny\"\n"
-			     "rules = [\n  { action = \"allow\", dir = \"/usr\" },\n  { action = \"allow\", dir = \"/etc\" },\n"
-			     "  { action = \"allow\", file = " + q(t / "etc/allowed") + " },\n]\n";
+	std::string policy =
+		"mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(actor_path()) +
+		"]\n[profile.p.file]\ndefault = \"allow\"\nrules = [\n"
+		"  { action = \"deny\", file = " +
+		q(t / "etc/ld.so.preload") +
+		" },\n"
+		"  { action = \"deny\", file = " +
+		q(t / "etc/denied2") +
+		" },\n"
+		"  { action = \"deny\", file = " +
+		q(t / "etc/later") +
+		", missing = \"warn\" },\n]\n"
+		"[profile.q]\nexecutables = [" +
+		q(strict) +
+		"]\n[profile.q.file]\ndefault = \"deny\"\n"
+		"rules = [\n  { action = \"allow\", dir = \"/usr\" },\n  { action = \"allow\", dir = \"/etc\" },\n"
+		"  { action = \"allow\", file = " +
+		q(t / "etc/allowed") + " },\n]\n";
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
 	ASSERT_EQ(actor({"open", t / "etc/ld.so.preload"}).actor_errno(), EPERM);
@@ -419,8 +448,9 @@ TEST(FsEscape, TargetsReplacedByOthersAreResolvedAgain)
 	double secs = 0;
 	auto refused = [](const run_result &r) { return r.actor_errno() == EPERM; };
 	run_result r = run_until(actor_path(), {"open", t / "etc/ld.so.preload"}, refused, secs);
-	EXPECT_EQ(r.actor_errno(), EPERM) << "the replaced file is not covered after " << secs << " s: " << r.out
-					  << "\n" << d.output();
+	EXPECT_EQ(r.actor_errno(), EPERM)
+		<< "the replaced file is not covered after " << secs << " s: " << r.out << "\n"
+		<< d.output();
 	std::printf("rename over a denied file: refused again after %.2f s (TCG)\n", secs);
 	json rec = d.wait_for(record_of(r.pid, "file", "denied", t / "etc/ld.so.preload"));
 	ASSERT_EQ(rec.kind, json::object_v) << log_of(d);
@@ -440,7 +470,8 @@ TEST(FsEscape, TargetsReplacedByOthersAreResolvedAgain)
 	EXPECT_EQ(d.wait_for(record_of(r.pid, "file", "denied", t / "etc/denied2"))["rule"]["text"].s(),
 		  "deny file " + (t / "etc/denied2"))
 		<< log_of(d);
-	r = run_until(strict, {"open", t / "etc/allowed"}, [](const run_result &x) { return x.exit_code == 0; }, secs);
+	r = run_until(
+		strict, {"open", t / "etc/allowed"}, [](const run_result &x) { return x.exit_code == 0; }, secs);
 	EXPECT_EQ(r.exit_code, 0) << "the replaced allowed file still refused after " << secs << " s: " << r.out;
 	r = run_until(actor_path(), {"open", t / "etc/later"}, refused, secs);
 	EXPECT_EQ(r.actor_errno(), EPERM) << "the target that appeared: " << r.out;
@@ -470,7 +501,10 @@ json expect_refused(const ltrackd &d, const std::string &what, const std::vector
 	return rec;
 }
 
-int run_sh(const std::string &cmd) { return run({"/bin/sh", "-c", cmd}).exit_code; }
+int run_sh(const std::string &cmd)
+{
+	return run({"/bin/sh", "-c", cmd}).exit_code;
+}
 
 TEST(FsEscape, MountsHandlesAndLaunchPoints)
 {
@@ -504,7 +538,8 @@ TEST(FsEscape, MountsHandlesAndLaunchPoints)
 	ASSERT_TRUE(d.start()) << d.output();
 
 	// ---- mounts: refused without a [mount] section, by the built-in rule.
-	std::string overlay_opts = "lowerdir=" + (t / "denied") + ",upperdir=" + (t / "upper") + ",workdir=" + (t / "work");
+	std::string overlay_opts =
+		"lowerdir=" + (t / "denied") + ",upperdir=" + (t / "upper") + ",workdir=" + (t / "work");
 	struct mount_case {
 		std::string what, op;
 		std::vector<std::string> args;
@@ -512,13 +547,17 @@ TEST(FsEscape, MountsHandlesAndLaunchPoints)
 	};
 	std::vector<mount_case> mounts = {
 		{"tmpfs mount", "mount", {"mount", "tmpfs", "none", t / "mnt"}, t / "mnt"},
-		{"overlay over the denied directory", "mount", {"mount", "overlay", "overlay", t / "ovl", overlay_opts},
+		{"overlay over the denied directory",
+		 "mount",
+		 {"mount", "overlay", "overlay", t / "ovl", overlay_opts},
 		 t / "ovl"},
 		{"bind mount of the denied directory", "bind", {"bind", t / "denied", t / "mnt"}, t / "mnt"},
 		{"umount", "umount", {"umount", t / "pre"}, t / "pre"},
 		{"move_mount of a clone", "move", {"move-mount", t / "pre", t / "mnt"}, t / "mnt"},
-		{"fsopen/fsconfig of an overlay", "new_instance",
-		 {"fsopen", "overlay", "lowerdir=" + (t / "denied"), "upperdir=" + (t / "upper"), "workdir=" + (t / "work")},
+		{"fsopen/fsconfig of an overlay",
+		 "new_instance",
+		 {"fsopen", "overlay", "lowerdir=" + (t / "denied"), "upperdir=" + (t / "upper"),
+		  "workdir=" + (t / "work")},
 		 "overlay"},
 	};
 	for (const auto &c : mounts) {
@@ -564,9 +603,9 @@ TEST(FsEscape, MountsHandlesAndLaunchPoints)
 	struct handle_case {
 		std::string program, name, profile;
 	};
-	for (const handle_case &c : {handle_case{actor_path(), "denied/secret.txt", "p"},
-				     handle_case{actor_path(), "open/x.pkl", "p"},
-				     handle_case{mounter, "open/x.pkl", "m"}}) {
+	for (const handle_case &c :
+	     {handle_case{actor_path(), "denied/secret.txt", "p"}, handle_case{actor_path(), "open/x.pkl", "p"},
+	      handle_case{mounter, "open/x.pkl", "m"}}) {
 		run_result r = run_as(c.program, {"open-by-handle", t / "ext", c.name});
 		EXPECT_EQ(r.actor_errno(), EPERM) << c.name << ": " << r.out;
 		json rec = d.wait_for(decision_for(r.pid, "file", "denied"));
@@ -594,7 +633,8 @@ TEST(FsEscape, MountsHandlesAndLaunchPoints)
 	std::vector<int> nameless;
 	for (const std::vector<std::string> &args :
 	     {std::vector<std::string>{"tamper", "pidfd-open", std::to_string(getpid())},
-	      std::vector<std::string>{"open", "/proc/self/ns/net"}, std::vector<std::string>{"tamper", "reopen-pipe"}}) {
+	      std::vector<std::string>{"open", "/proc/self/ns/net"},
+	      std::vector<std::string>{"tamper", "reopen-pipe"}}) {
 		run_result r = actor(args);
 		EXPECT_EQ(r.exit_code, 0) << args[1] << ": " << r.out;
 		nameless.push_back(r.pid);
@@ -623,8 +663,9 @@ TEST(FsEscape, MountsHandlesAndLaunchPoints)
 	EXPECT_EQ(read_file(core), saved);
 	const std::string binfmt = "/proc/sys/fs/binfmt_misc";
 	if (mount("binfmt_misc", binfmt.c_str(), "binfmt_misc", 0, nullptr) == 0 || errno == EBUSY) {
-		json b = expect_refused(d, "binfmt_misc register", {"write", binfmt + "/register", ":ltrack:E::ltrk::/bin/sh:"},
-					"file", binfmt + "/register");
+		json b = expect_refused(d, "binfmt_misc register",
+					{"write", binfmt + "/register", ":ltrack:E::ltrk::/bin/sh:"}, "file",
+					binfmt + "/register");
 		EXPECT_EQ(b["builtin"].s(), "launch_point");
 		EXPECT_FALSE(exists(binfmt + "/ltrack"));
 		umount2(binfmt.c_str(), MNT_DETACH);
@@ -638,15 +679,16 @@ TEST(FsEscape, MountsHandlesAndLaunchPoints)
 	{
 		test_cgroup victim("victim");
 		for (const char *f : {"cgroup.freeze", "cgroup.kill", "cgroup.procs"}) {
-			json c = expect_refused(d, std::string("cgroup ") + f, {"write", victim.path + "/" + f, "1"}, "file",
-						victim.path + "/" + f);
+			json c = expect_refused(d, std::string("cgroup ") + f, {"write", victim.path + "/" + f, "1"},
+						"file", victim.path + "/" + f);
 			EXPECT_EQ(c["builtin"].s(), "cgroup_control") << f;
 			EXPECT_EQ(c["severity"].s(), "critical") << f;
 		}
 		EXPECT_NE(read_file(victim.path + "/cgroup.freeze").find('0'), std::string::npos);
 		run_result af = run_as(audited, {"write", victim.path + "/cgroup.freeze", "0"});
 		EXPECT_EQ(af.exit_code, 0) << af.out;
-		EXPECT_EQ(d.wait_for(record_of(af.pid, "file", "would_deny", victim.path + "/cgroup.freeze"))["builtin"].s(),
+		EXPECT_EQ(d.wait_for(record_of(af.pid, "file", "would_deny", victim.path + "/cgroup.freeze"))["builtin"]
+				  .s(),
 			  "cgroup_control")
 			<< log_of(d);
 		// Reading them is not refused (a runtime reads its own cgroup).

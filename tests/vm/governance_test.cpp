@@ -22,7 +22,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string q(const std::string &s) { return "\"" + s + "\""; }
+std::string q(const std::string &s)
+{
+	return "\"" + s + "\"";
+}
 
 // Profile p (selected by `selector`) denies the directory `denied`.
 std::string deny_dir_policy(const std::string &selector, const std::string &denied)
@@ -291,12 +294,14 @@ TEST(Governance, ProgramRunThroughTheLoaderOrMappedIsGoverned)
 	copy_actor(audited);
 	copy_actor(copy);
 	const std::string python = "/usr/bin/python3.11";
-	std::string rules = "[profile.p.file]\ndefault = \"allow\"\nrules = [\n  { action = \"deny\", dir = " +
-			    q(t / "denied") + " },\n]\n";
-	std::string policy = "mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(gov) + ", " + q(python) + "]\n" + rules +
-			     "[profile.a]\nexecutables = [" + q(audited) + "]\nmode = \"audit\"\n" +
-			     "[profile.a.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", dir = " + q(t / "denied") +
-			     " } ]\n";
+	std::string rules =
+		"[profile.p.file]\ndefault = \"allow\"\nrules = [\n  { action = \"deny\", dir = " + q(t / "denied") +
+		" },\n]\n";
+	std::string policy =
+		"mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(gov) + ", " + q(python) + "]\n" + rules +
+		"[profile.a]\nexecutables = [" + q(audited) + "]\nmode = \"audit\"\n" +
+		"[profile.a.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", dir = " + q(t / "denied") +
+		" } ]\n";
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
 

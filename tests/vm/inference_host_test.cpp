@@ -36,8 +36,8 @@ std::string dump(const std::vector<json> &records)
 {
 	std::string s;
 	for (const json &r : records)
-		s += r["hook"].s() + " " + r["outcome"].s() + " " + r["file"]["path"].s() + " rule `" + r["rule"]["text"].s() +
-		     "` verdict " + r["model"]["verdict"].s() + "\n";
+		s += r["hook"].s() + " " + r["outcome"].s() + " " + r["file"]["path"].s() + " rule `" +
+		     r["rule"]["text"].s() + "` verdict " + r["model"]["verdict"].s() + "\n";
 	return s;
 }
 
@@ -57,7 +57,8 @@ TEST(InferenceHost, HuggingFaceFolderAndTorchWorkloadUnderShippedInferencePolicy
 {
 	std::string hf = build_dir() + "/tests/vm/hf-model";
 	if (!fs::exists("/usr/lib/python3/dist-packages/torch") || !fs::exists(hf + "/pytorch_model.bin"))
-		GTEST_SKIP() << "python3-torch is not installed for /usr/bin/python3 (no pytorch_model.bin in " << hf << ")";
+		GTEST_SKIP() << "python3-torch is not installed for /usr/bin/python3 (no pytorch_model.bin in " << hf
+			     << ")";
 	temp_dir t;
 	srv_mount srv;
 	ASSERT_TRUE(srv.ok) << "mount tmpfs on /srv: " << strerror(errno);
@@ -71,15 +72,16 @@ TEST(InferenceHost, HuggingFaceFolderAndTorchWorkloadUnderShippedInferencePolicy
 	ltrackd d(read_file(source_dir() + "/policies/inference.toml"));
 	ASSERT_TRUE(d.start()) << d.output();
 	// ltrackd scanned the folder before it was ready: every file is data or a safe checkpoint.
-	for (const char *line : {"config.json: json safe", "tokenizer.json: json safe", "merges.txt: text safe",
-				 "README.md: text safe", "tokenizer.model: sentencepiece safe",
-				 "model.safetensors: safetensors safe", "pytorch_model.bin: pytorch-zip safe",
-				 "malicious.pkl: pickle unsafe"})
+	for (const char *line :
+	     {"config.json: json safe", "tokenizer.json: json safe", "merges.txt: text safe", "README.md: text safe",
+	      "tokenizer.model: sentencepiece safe", "model.safetensors: safetensors safe",
+	      "pytorch_model.bin: pytorch-zip safe", "malicious.pkl: pickle unsafe"})
 		EXPECT_NE(d.output().find(line), std::string::npos) << line << "\n" << d.output();
 
 	run_options slow;
 	slow.timeout = std::chrono::seconds(420); // import torch: 60-200 s under TCG on a busy host
-	run_result py = run({"/usr/bin/python3", workload, "/srv/models", "--evil", "/srv/models/malicious.pkl", marker}, slow);
+	run_result py =
+		run({"/usr/bin/python3", workload, "/srv/models", "--evil", "/srv/models/malicious.pkl", marker}, slow);
 	EXPECT_EQ(py.exit_code, 0) << py.out;
 
 	std::map<std::string, json> steps;
@@ -102,7 +104,8 @@ TEST(InferenceHost, HuggingFaceFolderAndTorchWorkloadUnderShippedInferencePolicy
 	EXPECT_EQ(steps["evil"]["error"].s(), "PermissionError") << py.out;
 	EXPECT_FALSE(fs::exists(marker));
 	json evil = d.wait_for([&](const json &r) {
-		return decision_for(py.pid, "model", "denied")(r) && r["file"]["path"].s() == "/srv/models/malicious.pkl";
+		return decision_for(py.pid, "model", "denied")(r) &&
+		       r["file"]["path"].s() == "/srv/models/malicious.pkl";
 	});
 	ASSERT_EQ(evil.kind, json::object_v) << read_file(d.log_path());
 	EXPECT_EQ(evil["model"]["verdict"].s(), "unsafe");

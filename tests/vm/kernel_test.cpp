@@ -29,13 +29,14 @@ TEST(KernelSupport, ProbeMatchesTheKernel)
 	EXPECT_EQ(doctor.exit_code, r.exit_code) << "ltrackctl doctor and ltrackd share the probe";
 	if (kernel_before(5, 11)) {
 		EXPECT_EQ(r.exit_code, 1) << r.out;
-		EXPECT_NE(r.out.find("cannot enforce: BPF task storage: not supported by this kernel"), std::string::npos)
+		EXPECT_NE(r.out.find("cannot enforce: BPF task storage: not supported by this kernel"),
+			  std::string::npos)
 			<< r.out;
 		return;
 	}
 	EXPECT_EQ(r.exit_code, 0) << r.out;
-	for (const char *line : {"kernel BTF", "bpf in active LSMs", "bpf() system call", "BPF ring buffer", "BPF task storage",
-				 "trial BPF LSM load", "trial BPF LSM attach"})
+	for (const char *line : {"kernel BTF", "bpf in active LSMs", "bpf() system call", "BPF ring buffer",
+				 "BPF task storage", "trial BPF LSM load", "trial BPF LSM attach"})
 		EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
 	EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
 }
@@ -52,8 +53,9 @@ TEST(KernelSupport, DaemonRefusesOrEnforces)
 		EXPECT_FALSE(d.running());
 		EXPECT_EQ(d.exit_status(), 1);
 		// One sentence, naming the feature and the fix; nothing attached.
-		EXPECT_NE(d.output().find("cannot enforce on this kernel: BPF task storage: not supported by this kernel: "
-					  "governed processes carry their profile in task storage (Linux 5.11+)"),
+		EXPECT_NE(d.output().find(
+				  "cannot enforce on this kernel: BPF task storage: not supported by this kernel: "
+				  "governed processes carry their profile in task storage (Linux 5.11+)"),
 			  std::string::npos)
 			<< d.output();
 		run_result progs = run({"/usr/sbin/bpftool", "prog", "show"});

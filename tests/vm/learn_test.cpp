@@ -27,7 +27,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string q(const std::string &s) { return "\"" + s + "\""; }
+std::string q(const std::string &s)
+{
+	return "\"" + s + "\"";
+}
 
 struct listener {
 	int fd = -1, port = 0;
@@ -85,15 +88,19 @@ TEST(Learn, AuditRunLearnedPolicyEnforcedRunsTheWorkloadAndRefusesTheRest)
 		write_file(t / ("data/batch/part" + std::to_string(i) + ".txt"), "row\n");
 	write_file(t / "conf/app.conf", "threads=2\n");
 	write_file(t / "data/secret.txt", "not for the workload\n");
-	write_file(t / "work.sh", "for f in " + t.path + "/data/batch/*; do read x < \"$f\"; done\n"
-				  "read x < " + t.path + "/conf/app.conf\n" +
-				  actor_path() + " connect 127.0.0.1 " + std::to_string(l.port) + " || exit 10\n" +
-				  actor_path() + " open " + t.path + "/conf/app.conf || exit 11\n"
-				  "echo workload-ok\n");
+	write_file(t / "work.sh", "for f in " + t.path +
+					  "/data/batch/*; do read x < \"$f\"; done\n"
+					  "read x < " +
+					  t.path + "/conf/app.conf\n" + actor_path() + " connect 127.0.0.1 " +
+					  std::to_string(l.port) + " || exit 10\n" + actor_path() + " open " + t.path +
+					  "/conf/app.conf || exit 11\n"
+					  "echo workload-ok\n");
 	const std::string workload_marker = "workload-ok";
 
 	std::string audit_policy = "mode = \"audit\"\n"
-				   "[profile.work]\nexecutables = [" + q(t / "wsh") + "]\n"
+				   "[profile.work]\nexecutables = [" +
+				   q(t / "wsh") +
+				   "]\n"
 				   "[profile.work.file]\ndefault = \"deny\"\nrules = [\n"
 				   "  { action = \"deny\", set = \"sensitive-files\" },\n]\n"
 				   "[profile.work.exec]\ndefault = \"deny\"\n"
@@ -106,7 +113,8 @@ TEST(Learn, AuditRunLearnedPolicyEnforcedRunsTheWorkloadAndRefusesTheRest)
 		ASSERT_EQ(w.exit_code, 0) << w.out;
 		ASSERT_NE(w.out.find(workload_marker), std::string::npos) << w.out;
 		// The connect is the workload's last new decision but one.
-		json rec = d.wait_for([](const json &j) { return j["hook"].s() == "net" && j["outcome"].s() == "would_deny"; });
+		json rec = d.wait_for(
+			[](const json &j) { return j["hook"].s() == "net" && j["outcome"].s() == "would_deny"; });
 		ASSERT_EQ(rec.kind, json::object_v) << read_file(d.log_path());
 		d.stop();
 		// As rotation leaves it: the older half gzipped in LOG.1.gz.
@@ -135,7 +143,8 @@ TEST(Learn, AuditRunLearnedPolicyEnforcedRunsTheWorkloadAndRefusesTheRest)
 	EXPECT_NE(learned.find("file = " + q(t / "data/batch/part6.txt")), std::string::npos) << learned;
 	EXPECT_NE(learned.find("file = " + q(t / "conf/app.conf")), std::string::npos) << learned;
 	EXPECT_NE(learned.find("file = " + q(actor_path())), std::string::npos) << learned;
-	EXPECT_NE(learned.find("to = \"127.0.0.1/32\", ports = " + std::to_string(l.port)), std::string::npos) << learned;
+	EXPECT_NE(learned.find("to = \"127.0.0.1/32\", ports = " + std::to_string(l.port)), std::string::npos)
+		<< learned;
 	EXPECT_EQ(learned.find("secret.txt"), std::string::npos) << learned;
 	std::string enforced = replace_all(learned, "mode = \"audit\"", "mode = \"enforce\"");
 	write_file(t / "learned-enforce.toml", enforced);
@@ -160,7 +169,8 @@ TEST(Learn, AuditRunLearnedPolicyEnforcedRunsTheWorkloadAndRefusesTheRest)
 	run_result bad = run({t / "wsh", "-c", actor_path() + " open " + t.path + "/data/secret.txt"});
 	EXPECT_EQ(bad.actor_errno(), EPERM) << bad.out;
 	json refused = d.wait_for([&](const json &j) {
-		return j["hook"].s() == "file" && j["outcome"].s() == "denied" && j["file"]["path"].s() == t / "data/secret.txt";
+		return j["hook"].s() == "file" && j["outcome"].s() == "denied" &&
+		       j["file"]["path"].s() == t / "data/secret.txt";
 	});
 	ASSERT_EQ(refused.kind, json::object_v) << read_file(d.log_path());
 	EXPECT_EQ(refused["profile"].s(), "work");

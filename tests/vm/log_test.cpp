@@ -43,7 +43,8 @@ TEST(DecisionLog, DeniedOpenExecConnectCarryProcessAndRule)
 	temp_dir t;
 	write_file(t / "secret", "s");
 	ltrackd d(governed("[profile.worker.file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", file = \"" +
-			   t / "secret" + "\" } ]\n"
+			   t / "secret" +
+			   "\" } ]\n"
 			   "[profile.worker.exec]\ndefault = \"deny\"\n"
 			   "[profile.worker.network]\ndefault = \"deny\"\n"));
 	ASSERT_TRUE(d.start()) << d.output();
@@ -60,7 +61,8 @@ TEST(DecisionLog, DeniedOpenExecConnectCarryProcessAndRule)
 	});
 	ASSERT_EQ(f.kind, json::object_v) << read_file(d.log_path());
 	EXPECT_EQ(f["process"]["exe"].s(), actor_path()) << read_file(d.log_path());
-	EXPECT_NE(f["process"]["cmdline"].s().find("open " + t / "secret"), std::string::npos) << f["process"]["cmdline"].s();
+	EXPECT_NE(f["process"]["cmdline"].s().find("open " + t / "secret"), std::string::npos)
+		<< f["process"]["cmdline"].s();
 	EXPECT_EQ(f["process"]["ppid"].i(), open.pid) << "the actor's parent is the shell run() started";
 	ASSERT_FALSE(f["process"]["ancestry"].items.empty());
 	EXPECT_EQ(f["process"]["ancestry"].items[0]["exe"].s(), "/usr/bin/dash") << "the parent's program (sh -> dash)";
@@ -159,8 +161,11 @@ TEST(DecisionLog, EventsFollowShowsExactlyTheMatchingRecords)
 	write_file(t / "secret", "s");
 	write_file(t / "public", "p");
 	ltrackd d(governed("[profile.worker.file]\ndefault = \"allow\"\nrules = [\n"
-			   "  { action = \"deny\", file = \"" + t / "secret" + "\" },\n"
-			   "  { action = \"allow\", file = \"" + t / "public" + "\" },\n]\n"));
+			   "  { action = \"deny\", file = \"" +
+			   t / "secret" +
+			   "\" },\n"
+			   "  { action = \"allow\", file = \"" +
+			   t / "public" + "\" },\n]\n"));
 	ASSERT_TRUE(d.start()) << d.output();
 
 	// Follow with a filter while the actor does four things, two matching.
@@ -294,8 +299,9 @@ TEST(DecisionLog, IdenticalDenialFloodIsCoalescedAndHidesNothing)
 		std::this_thread::sleep_for(std::chrono::milliseconds(250));
 	EXPECT_EQ(logged, attempts) << records << " records";
 	EXPECT_LE(records, 2 * seconds + 4) << "one record per 1 s window, plus the flush's tallies";
-	std::cout << "flood: " << attempts << " denied opens in " << seconds << " s (" << attempts / std::max(1L, seconds)
-		  << "/s) -> " << records << " records, sum of counts " << logged << "\n";
+	std::cout << "flood: " << attempts << " denied opens in " << seconds << " s ("
+		  << attempts / std::max(1L, seconds) << "/s) -> " << records << " records, sum of counts " << logged
+		  << "\n";
 
 	// The mixed process: 6,000 + 2,000 attempts in at least one record each
 	// for the two files, and every one counted.

@@ -120,13 +120,21 @@ TEST(Metrics, ScrapedCountersEqualStatsAndTheTextfile)
 	write_file(models + "/malicious.pkl", malicious_pickle(t / "marker"));
 	write_file(t / "secret", "s");
 	write_file(t / "public", "p");
-	ltrackd d("mode = \"enforce\"\n[metrics]\nlisten = \"127.0.0.1:" + std::to_string(port) +
-		  "\"\ntextfile = \"" + t / "ltrack.prom" + "\"\ntextfile_interval = \"1s\"\n"
-		  "[profile.worker]\nexecutables = [\"" + actor_path() + "\"]\n"
-		  "[profile.worker.file]\nrules = [ { action = \"deny\", file = \"" + t / "secret" + "\" },\n"
-		  "  { action = \"allow\", file = \"" + t / "public" + "\" } ]\n"
+	ltrackd d("mode = \"enforce\"\n[metrics]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\ntextfile = \"" +
+		  t / "ltrack.prom" +
+		  "\"\ntextfile_interval = \"1s\"\n"
+		  "[profile.worker]\nexecutables = [\"" +
+		  actor_path() +
+		  "\"]\n"
+		  "[profile.worker.file]\nrules = [ { action = \"deny\", file = \"" +
+		  t / "secret" +
+		  "\" },\n"
+		  "  { action = \"allow\", file = \"" +
+		  t / "public" +
+		  "\" } ]\n"
 		  "[profile.worker.network]\ndefault = \"deny\"\n"
-		  "[profile.worker.model]\ndirectories = [\"" + models + "\"]\nallow = \"safe\"\n");
+		  "[profile.worker.model]\ndirectories = [\"" +
+		  models + "\"]\nallow = \"safe\"\n");
 	ASSERT_TRUE(d.start()) << d.output();
 
 	// The scripted decisions: 3 denied and 1 allowed file opens, a model
@@ -144,7 +152,8 @@ TEST(Metrics, ScrapedCountersEqualStatsAndTheTextfile)
 	EXPECT_EQ(scrape_try.actor_errno(), EPERM) << "a governed process reaches the metrics port only if its network "
 						      "rules allow it: "
 						   << scrape_try.out;
-	ASSERT_EQ(d.wait_for(decision_for(scrape_try.pid, "net", "denied")).kind, json::object_v) << read_file(d.log_path());
+	ASSERT_EQ(d.wait_for(decision_for(scrape_try.pid, "net", "denied")).kind, json::object_v)
+		<< read_file(d.log_path());
 	run_result reload = d.ctl({"reload"});
 	ASSERT_EQ(reload.exit_code, 0) << reload.out;
 

@@ -58,8 +58,11 @@ const std::vector<profile_spec> profiles = {
 
 // pickle.dumps of an instance of mymodule.MyClass (neither list knows
 // mymodule: suspicious), and a pickle that ends without STOP (error).
-const char suspicious_bytes[] = "\x80\x02" "cmymodule\nMyClass\nq\x00)\x81q\x01.";
-const char truncated_bytes[] = "\x80\x02}q\x00(X\x04\x00\x00\x00" "nameq\x01X\x06\x00\x00\x00" "benign";
+const char suspicious_bytes[] = "\x80\x02"
+				"cmymodule\nMyClass\nq\x00)\x81q\x01.";
+const char truncated_bytes[] = "\x80\x02}q\x00(X\x04\x00\x00\x00"
+			       "nameq\x01X\x06\x00\x00\x00"
+			       "benign";
 const std::string suspicious_pickle(suspicious_bytes, sizeof(suspicious_bytes) - 1);
 const std::string truncated_pickle(truncated_bytes, sizeof(truncated_bytes) - 1);
 
@@ -96,16 +99,18 @@ void print_program_sizes()
 TEST(ModelDecision, ExplainAgreesWithTheKernelOverVerdictsModesAndLocations)
 {
 	temp_dir t;
-	const std::string models = t / "models", site = models + "/site", outside = t / "outside",
-			  bar = t / "barrier", marker = t / "payload-ran";
+	const std::string models = t / "models", site = models + "/site", outside = t / "outside", bar = t / "barrier",
+			  marker = t / "payload-ran";
 	for (const auto &d : {models, site, outside})
 		ASSERT_EQ(mkdir(d.c_str(), 0755), 0) << d << ": " << std::strerror(errno);
 	write_file(bar, "b");
 
 	// One inode per verdict, named in every location.
-	const std::map<std::string, std::string> content = {
-		{"safe", benign_pickle()}, {"suspicious", suspicious_pickle}, {"unsafe", malicious_pickle(marker)},
-		{"error", truncated_pickle}, {"unscanned", benign_pickle()}};
+	const std::map<std::string, std::string> content = {{"safe", benign_pickle()},
+							    {"suspicious", suspicious_pickle},
+							    {"unsafe", malicious_pickle(marker)},
+							    {"error", truncated_pickle},
+							    {"unscanned", benign_pickle()}};
 	const std::vector<std::string> locations = {"dir", "name", "outside", "excluded"};
 	auto path_of = [&](const std::string &verdict, const std::string &location) {
 		if (location == "dir")
@@ -121,7 +126,8 @@ TEST(ModelDecision, ExplainAgreesWithTheKernelOverVerdictsModesAndLocations)
 		write_file(path_of(v, "dir"), content.at(v));
 		for (const auto &l : locations) {
 			if (l != "dir") {
-				ASSERT_EQ(::link(path_of(v, "dir").c_str(), path_of(v, l).c_str()), 0) << std::strerror(errno);
+				ASSERT_EQ(::link(path_of(v, "dir").c_str(), path_of(v, l).c_str()), 0)
+					<< std::strerror(errno);
 			}
 			paths.push_back(path_of(v, l));
 		}
@@ -137,15 +143,16 @@ TEST(ModelDecision, ExplainAgreesWithTheKernelOverVerdictsModesAndLocations)
 	for (const auto &p : profiles) {
 		cgroups.push_back(std::make_unique<test_cgroup>(p.name));
 		pol += "[profile." + p.name + "]\ncgroups = [\"" + cgroups.back()->path + "\"]\nmode = \"" + p.mode +
-		       "\"\n[profile." + p.name + ".file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", file = \"" +
-		       bar + "\" } ]\n[profile." + p.name + ".model]\ndirectories = [\"" + models +
+		       "\"\n[profile." + p.name +
+		       ".file]\ndefault = \"allow\"\nrules = [ { action = \"deny\", file = \"" + bar +
+		       "\" } ]\n[profile." + p.name + ".model]\ndirectories = [\"" + models +
 		       "\"]\nextensions = [\".pkl\"]\nexclude = [\"" + site + "\"]\nallow = \"" + p.allow +
 		       "\"\ndeny_suspicious = " + (p.deny_suspicious ? "true" : "false") + "\n";
 	}
 	auto t0 = std::chrono::steady_clock::now();
 	auto phase = [&](const char *what) {
-		std::cout << what << " at " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
-			  << " s\n";
+		std::cout << what << " at "
+			  << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
 	};
 	ltrackd d(pol);
 	ASSERT_TRUE(d.start()) << d.output();
@@ -176,7 +183,8 @@ TEST(ModelDecision, ExplainAgreesWithTheKernelOverVerdictsModesAndLocations)
 	std::vector<cell> cells;
 	for (std::size_t pi = 0; pi < profiles.size(); pi++) {
 		const profile_spec &p = profiles[pi];
-		std::vector<std::string> argv{"check", d.policy_path(), "--explain-profile", p.name, "--json", "--path"};
+		std::vector<std::string> argv{"check", d.policy_path(), "--explain-profile",
+					      p.name,  "--json",        "--path"};
 		argv.insert(argv.end(), paths.begin(), paths.end());
 		argv.push_back("--verdict");
 		argv.insert(argv.end(), verdicts.begin(), verdicts.end());
@@ -239,10 +247,12 @@ TEST(ModelDecision, ExplainAgreesWithTheKernelOverVerdictsModesAndLocations)
 		std::string outcome = ex["outcome"].s();
 		tally[ex["hook"].s() + " " + outcome]++;
 		int want_err = outcome == "denied" || outcome == "killed" ? EPERM : 0;
-		EXPECT_EQ(c.err, want_err) << where << ": explain says " << outcome << ", the kernel gave errno " << c.err;
+		EXPECT_EQ(c.err, want_err)
+			<< where << ": explain says " << outcome << ", the kernel gave errno " << c.err;
 		// An implicit allow is not recorded.
 		if (outcome != "allowed")
-			want[{c.pid, ino_of(c.path)}][key(ex["hook"], ex["outcome"], ex["action"], ex["rule_id"].i(), c.verdict)]++;
+			want[{c.pid, ino_of(c.path)}]
+			    [key(ex["hook"], ex["outcome"], ex["action"], ex["rule_id"].i(), c.verdict)]++;
 	}
 
 	// The barrier: every record made before its is in the log once its is;
@@ -259,8 +269,9 @@ TEST(ModelDecision, ExplainAgreesWithTheKernelOverVerdictsModesAndLocations)
 		for (const auto &r : d.decisions()) {
 			int pid = int(r["process"]["pid"].i());
 			if (actors.count(pid))
-				got[{pid, r["file"]["ino"].i()}][key(r["hook"], r["outcome"], r["action"], r["rule"]["id"].i(),
-								    r["model"]["verdict"].s())] += r["count"].i();
+				got[{pid, r["file"]["ino"].i()}][key(r["hook"], r["outcome"], r["action"],
+								     r["rule"]["id"].i(), r["model"]["verdict"].s())] +=
+					r["count"].i();
 		}
 		if (got == want)
 			break;
@@ -271,8 +282,8 @@ TEST(ModelDecision, ExplainAgreesWithTheKernelOverVerdictsModesAndLocations)
 		std::string s;
 		for (const auto &[k, ds] : m)
 			for (const auto &[dk, n] : ds)
-				s += "  pid " + std::to_string(k.first) + " ino " + std::to_string(k.second) + ": " + dk + " x" +
-				     std::to_string(n) + "\n";
+				s += "  pid " + std::to_string(k.first) + " ino " + std::to_string(k.second) + ": " +
+				     dk + " x" + std::to_string(n) + "\n";
 		return s;
 	};
 	EXPECT_EQ(got, want) << "explained:\n" << show(want) << "recorded:\n" << show(got);

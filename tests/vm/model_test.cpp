@@ -144,12 +144,18 @@ std::function<bool(const json &)> model_record(int pid, const std::string &outco
 std::string policy(const std::string &mode, const std::string &selector, const std::string &model,
 		   const std::string &barrier)
 {
-	return "mode = \"" + mode + "\"\n"
-	       "[profile.inference]\n" + selector + "\n"
+	return "mode = \"" + mode +
+	       "\"\n"
+	       "[profile.inference]\n" +
+	       selector +
+	       "\n"
 	       "[profile.inference.file]\n"
 	       "default = \"allow\"\n"
-	       "rules = [ { action = \"deny\", file = \"" + barrier + "\" } ]\n"
-	       "[profile.inference.model]\n" + model;
+	       "rules = [ { action = \"deny\", file = \"" +
+	       barrier +
+	       "\" } ]\n"
+	       "[profile.inference.model]\n" +
+	       model;
 }
 
 // A governed actor opens the barrier file (denied by a file rule) and the
@@ -229,7 +235,8 @@ TEST(ModelGuard, MaliciousPickleRefusedAtOpenBenignLoads)
 	EXPECT_EQ(l.proc.exit_code, 1) << "one load failed: " << l.proc.out;
 
 	json r = d.wait_for(model_record(l.proc.pid, "denied", mal));
-	ASSERT_EQ(r.kind, json::object_v) << "no model denial for pid " << l.proc.pid << "\n" << read_file(d.log_path());
+	ASSERT_EQ(r.kind, json::object_v) << "no model denial for pid " << l.proc.pid << "\n"
+					  << read_file(d.log_path());
 	EXPECT_EQ(r["action"].s(), "deny");
 	EXPECT_EQ(r["mode"].s(), "enforce");
 	EXPECT_EQ(r["severity"].s(), "critical");
@@ -274,7 +281,8 @@ TEST(ModelGuard, ModifiedAfterScanIsUnscannedUntilRescanned)
 	// Modify it while the daemon cannot rescan: a second, benign pickle
 	// appended after the first one's STOP (still a valid and safe model file).
 	ASSERT_EQ(kill(d.pid(), SIGSTOP), 0) << std::strerror(errno);
-	struct stat st0 {}, st1 {};
+	struct stat st0 {
+	}, st1{};
 	stat(ben.c_str(), &st0);
 	int fd = open(ben.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
 	std::string more = appended_pickle();
@@ -451,10 +459,9 @@ TEST(ModelGuard, TrustedDigestMakesTheMaliciousFileOpenable)
 	run_options in_cg;
 	in_cg.cgroup = cg.path;
 
-	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]",
-				 "directories = [\"" + models + "\"]\nallow = \"safe\"\ntrusted_sha256 = [\"" + digest +
-					 "\"]\n",
-				 bar);
+	std::string pol = policy(
+		"enforce", "cgroups = [\"" + cg.path + "\"]",
+		"directories = [\"" + models + "\"]\nallow = \"safe\"\ntrusted_sha256 = [\"" + digest + "\"]\n", bar);
 	ltrackd d(pol);
 	ASSERT_TRUE(d.start()) << d.output();
 
@@ -471,7 +478,7 @@ TEST(ModelGuard, TrustedDigestMakesTheMaliciousFileOpenable)
 	EXPECT_EQ(r["model"]["verdict"].s(), "unsafe");
 	ASSERT_NO_FATAL_FAILURE(barrier(d, bar, in_cg));
 	EXPECT_TRUE(records_for_path(d, mal_a).empty()) << "a trusted model is allowed silently:\n"
-							 << dump(records_for_path(d, mal_a));
+							<< dump(records_for_path(d, mal_a));
 	EXPECT_FALSE(exists(marker_b));
 }
 
@@ -495,10 +502,12 @@ TEST(ModelGuard, ExtensionOutsideModelDirsIsUnscanned)
 	in_strict.cgroup = strict.path;
 	in_lenient.cgroup = lenient.path;
 
-	std::string pol = policy("enforce", "cgroups = [\"" + strict.path + "\"]",
-				 "directories = [\"" + models + "\"]\nextensions = [\".pkl\"]\nallow = \"safe\"\n", bar) +
-			  "[profile.lenient]\ncgroups = [\"" + lenient.path + "\"]\n"
-			  "[profile.lenient.model]\nextensions = [\".pkl\"]\nallow = \"unscanned\"\n";
+	std::string pol =
+		policy("enforce", "cgroups = [\"" + strict.path + "\"]",
+		       "directories = [\"" + models + "\"]\nextensions = [\".pkl\"]\nallow = \"safe\"\n", bar) +
+		"[profile.lenient]\ncgroups = [\"" + lenient.path +
+		"\"]\n"
+		"[profile.lenient.model]\nextensions = [\".pkl\"]\nallow = \"unscanned\"\n";
 	ltrackd d(pol);
 	ASSERT_TRUE(d.start()) << d.output();
 
@@ -582,7 +591,8 @@ run_result open_when_rescanned(const std::string &path, const run_options &opt)
 TEST(ModelGuard, VerdictFollowsTheInodesContentNotItsNames)
 {
 	temp_dir t;
-	const std::string models = t / "models", outside = t / "outside", marker = t / "payload-ran", bar = t / "barrier";
+	const std::string models = t / "models", outside = t / "outside", marker = t / "payload-ran",
+			  bar = t / "barrier";
 	const std::string libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
 	make_models(models, marker);
 	mkdir(outside.c_str(), 0755);
@@ -598,7 +608,8 @@ TEST(ModelGuard, VerdictFollowsTheInodesContentNotItsNames)
 	int held_fd = open(held.c_str(), O_RDWR | O_CLOEXEC);
 	ASSERT_GE(held_fd, 0) << std::strerror(errno);
 	const std::string benign = benign_pickle();
-	char *held_map = static_cast<char *>(mmap(nullptr, benign.size(), PROT_READ | PROT_WRITE, MAP_SHARED, held_fd, 0));
+	char *held_map =
+		static_cast<char *>(mmap(nullptr, benign.size(), PROT_READ | PROT_WRITE, MAP_SHARED, held_fd, 0));
 	ASSERT_NE(held_map, MAP_FAILED) << std::strerror(errno);
 	held_map[0] = benign[0];
 
@@ -608,8 +619,10 @@ TEST(ModelGuard, VerdictFollowsTheInodesContentNotItsNames)
 	in_audit.cgroup = cg_audit.path;
 	const std::string model_table = "directories = [\"" + models + "\"]\nallow = \"safe\"\n";
 	std::string pol = policy("enforce", "cgroups = [\"" + cg.path + "\"]", model_table, bar) +
-			  "[profile.auditor]\ncgroups = [\"" + cg_audit.path + "\"]\nmode = \"audit\"\n"
-			  "[profile.auditor.model]\n" + model_table;
+			  "[profile.auditor]\ncgroups = [\"" + cg_audit.path +
+			  "\"]\nmode = \"audit\"\n"
+			  "[profile.auditor.model]\n" +
+			  model_table;
 	ltrackd d(pol);
 	ASSERT_TRUE(d.start()) << d.output();
 
@@ -630,7 +643,8 @@ TEST(ModelGuard, VerdictFollowsTheInodesContentNotItsNames)
 
 	// ltrackd stopped: only the kernel can notice what follows.
 	ASSERT_EQ(kill(d.pid(), SIGSTOP), 0) << std::strerror(errno);
-	struct stat before {}, after {};
+	struct stat before {
+	}, after{};
 	stat(mm.c_str(), &before);
 	bool mapped = rewrite_through_mapping(mm);
 	stat(mm.c_str(), &after);
@@ -688,7 +702,8 @@ TEST(ModelGuard, VerdictFollowsTheInodesContentNotItsNames)
 	for (const auto &r : d.decisions()) {
 		EXPECT_NE(r["process"]["pid"].i(), ungoverned.pid) << dump({r});
 		EXPECT_NE(r["process"]["pid"].i(), ungoverned_notes.pid) << dump({r});
-		EXPECT_EQ(r["file"]["path"].s().find("libc.so.6"), std::string::npos) << "libc got a verdict: " << dump({r});
+		EXPECT_EQ(r["file"]["path"].s().find("libc.so.6"), std::string::npos)
+			<< "libc got a verdict: " << dump({r});
 	}
 	EXPECT_EQ(d.output().find("libc.so.6:"), std::string::npos) << "the watcher scanned libc:\n" << d.output();
 
@@ -728,7 +743,8 @@ TEST(ModelGuard, FirstOpenOfAFreshModelIsDecidedByItsScan)
 	const std::string ben_src = t / "benign.src", mal_src = t / "malicious.src";
 	write_file(ben_src, benign_pickle());
 	write_file(mal_src, malicious_pickle(marker));
-	std::string pol = sc.enforce("directories = [\"" + models + "\"]\nallow = \"safe\"\nscan_at_open = true\n"
+	std::string pol = sc.enforce("directories = [\"" + models +
+				     "\"]\nallow = \"safe\"\nscan_at_open = true\n"
 				     "scan_at_open_max_mb = 64\n");
 	ltrackd d(pol); // killed below; its destructor unloads the pins
 	ASSERT_TRUE(d.start()) << d.output();
@@ -762,7 +778,8 @@ TEST(ModelGuard, FirstOpenOfAFreshModelIsDecidedByItsScan)
 		EXPECT_EQ(r["model"]["at_open"].s(), "scanned");
 		EXPECT_EQ(r["profile"].s(), "inference");
 		EXPECT_EQ(r["file"]["ino"].i(), static_cast<long long>(inode_of(fresh_ben)));
-		std::printf("first open of a fresh benign model (governed, waits for its scan): %lld us\n", open_us(rb));
+		std::printf("first open of a fresh benign model (governed, waits for its scan): %lld us\n",
+			    open_us(rb));
 	} else {
 		std::printf("first open of a fresh benign model: the watcher's verdict came first (no wait)\n");
 	}
@@ -795,7 +812,8 @@ TEST(ModelGuard, FirstOpenOfAFreshModelIsDecidedByItsScan)
 	unlink((models + "/busy1.bin").c_str()); // the guest's /tmp is memory
 	unlink((models + "/busy2.bin").c_str());
 	const std::string inplace_ben = models + "/inplace-benign.pkl";
-	run_result ri = actor({"slow-copy-open", ben_src, inplace_ben, "4", "300", models + "/busy3.bin", "192"}, in_cg);
+	run_result ri =
+		actor({"slow-copy-open", ben_src, inplace_ben, "4", "300", models + "/busy3.bin", "192"}, in_cg);
 	EXPECT_EQ(ri.exit_code, 0) << "the first open of a safe model written in place was refused: " << ri.out
 				   << dump(records_for_path(d, inplace_ben)) << d.output();
 	r = d.wait_for(model_record(ri.pid, "allowed", inplace_ben));
@@ -846,7 +864,8 @@ TEST(ModelGuard, FirstOpenOfAFreshModelIsDecidedByItsScan)
 			pids.push_back(h.pid);
 			if (h.actor_errno() != EPERM) {
 				let_through++;
-				ADD_FAILURE() << "try " << i << ": an unscanned model held open for writing was opened during "
+				ADD_FAILURE() << "try " << i
+					      << ": an unscanned model held open for writing was opened during "
 					      << "a flood of opens: " << h.out;
 			}
 		}
@@ -854,8 +873,9 @@ TEST(ModelGuard, FirstOpenOfAFreshModelIsDecidedByItsScan)
 		for (auto &th : flood)
 			th.join();
 		close(wfd);
-		std::printf("governed opens of a held malicious model during a flood of %ld opens: %d of 8 let through\n",
-			    flood_opens.load(), let_through);
+		std::printf(
+			"governed opens of a held malicious model during a flood of %ld opens: %d of 8 let through\n",
+			flood_opens.load(), let_through);
 		// Each was refused by the waiter (no verdict can be stored while a
 		// writer holds the file, so the kernel passed it on as pending).
 		for (int pid : pids) {

@@ -24,7 +24,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string q(const std::string &s) { return "\"" + s + "\""; }
+std::string q(const std::string &s)
+{
+	return "\"" + s + "\"";
+}
 
 struct tcp_listener {
 	int fd = -1;
@@ -112,8 +115,7 @@ struct scenario {
 };
 
 // Every attempt by `program`: it succeeds and is logged as would_deny.
-void expect_all_would_deny(const ltrackd &d, const scenario &s, const std::string &program,
-			   const std::string &profile)
+void expect_all_would_deny(const ltrackd &d, const scenario &s, const std::string &program, const std::string &profile)
 {
 	for (const auto &a : s.attempts()) {
 		std::vector<std::string> argv{program};
@@ -156,7 +158,8 @@ void expect_all_refused(const ltrackd &d, const scenario &s, const std::string &
 TEST(Modes, GlobalAuditAllowsEverythingAndLogsWouldDeny)
 {
 	scenario s;
-	std::string policy = "mode = \"audit\"\n[profile.p]\nexecutables = [" + q(actor_path()) + "]\n" + s.sections("p");
+	std::string policy =
+		"mode = \"audit\"\n[profile.p]\nexecutables = [" + q(actor_path()) + "]\n" + s.sections("p");
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
 	expect_all_would_deny(d, s, actor_path(), "p");
@@ -169,9 +172,9 @@ TEST(Modes, ProfileAuditOverrideInsideAnEnforcingPolicy)
 	fs::copy_file(actor_path(), s.t / "audited-actor");
 	chmod((s.t / "audited-actor").c_str(), 0755);
 	std::string policy = "mode = \"enforce\"\n"
-			     "[profile.aud]\nexecutables = [" + q(s.t / "audited-actor") + "]\nmode = \"audit\"\n" +
-			     s.sections("aud") + "[profile.enf]\nexecutables = [" + q(actor_path()) + "]\n" +
-			     s.sections("enf");
+			     "[profile.aud]\nexecutables = [" +
+			     q(s.t / "audited-actor") + "]\nmode = \"audit\"\n" + s.sections("aud") +
+			     "[profile.enf]\nexecutables = [" + q(actor_path()) + "]\n" + s.sections("enf");
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
 	expect_all_would_deny(d, s, s.t / "audited-actor", "aud");
@@ -202,7 +205,8 @@ void expect_open(const ltrackd &d, const std::string &path, bool refused, const 
 TEST(Modes, CtlModeSwitchesAtOnceWithoutReload)
 {
 	scenario s;
-	std::string policy = "mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(actor_path()) + "]\n" + s.sections("p");
+	std::string policy =
+		"mode = \"enforce\"\n[profile.p]\nexecutables = [" + q(actor_path()) + "]\n" + s.sections("p");
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
 	json st0 = status_of(d);

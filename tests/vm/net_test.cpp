@@ -28,7 +28,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string q(const std::string &s) { return "\"" + s + "\""; }
+std::string q(const std::string &s)
+{
+	return "\"" + s + "\"";
+}
 
 int line_of(const std::string &text, const std::string &needle)
 {
@@ -73,8 +76,10 @@ struct listener {
 		sun.sun_family = AF_UNIX;
 		socklen_t len = sizeof(sun);
 		if (path[0] == '@') { // an abstract socket: "\0name", exactly that long
-			std::memcpy(sun.sun_path + 1, path.data() + 1, std::min(path.size() - 1, sizeof(sun.sun_path) - 1));
-			len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::min(path.size(), sizeof(sun.sun_path)));
+			std::memcpy(sun.sun_path + 1, path.data() + 1,
+				    std::min(path.size() - 1, sizeof(sun.sun_path) - 1));
+			len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) +
+						     std::min(path.size(), sizeof(sun.sun_path)));
 		} else {
 			std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path.c_str());
 		}
@@ -112,7 +117,7 @@ void expect_net_record(const json &r, const ltrackd &d, const std::string &polic
 		       const std::string &family, const std::string &addr, int port, const std::string &proto)
 {
 	ASSERT_EQ(r.kind, json::object_v) << "no net record for " << addr << " port " << port << "\n"
-					   << read_file(d.log_path());
+					  << read_file(d.log_path());
 	EXPECT_EQ(r["hook"].s(), "net");
 	EXPECT_EQ(r["outcome"].s(), outcome);
 	EXPECT_EQ(r["action"].s(), action);
@@ -147,8 +152,8 @@ TEST(NetEnforce, Ipv4AndIpv6DeniedAllowedToALoopbackListener)
 {
 	listener l4("127.0.0.1"), l6("::1"), other4("127.0.0.1");
 	ASSERT_TRUE(l4.ok() && l6.ok() && other4.ok()) << std::strerror(errno);
-	std::string allow = "{ action = \"allow\", to = \"loopback\", ports = [" + l4.p() + ", " + l6.p() +
-			    "], proto = \"tcp\" }";
+	std::string allow =
+		"{ action = \"allow\", to = \"loopback\", ports = [" + l4.p() + ", " + l6.p() + "], proto = \"tcp\" }";
 	std::string deny6 = "{ action = \"deny\", to = \"::1/128\", ports = " + l4.p() + " }";
 	std::string policy = net_policy("deny", {allow, deny6});
 	ltrackd d(policy);
@@ -157,13 +162,13 @@ TEST(NetEnforce, Ipv4AndIpv6DeniedAllowedToALoopbackListener)
 
 	run_result ok4 = connect_("127.0.0.1", l4.port);
 	EXPECT_EQ(ok4.exit_code, 0) << ok4.out;
-	expect_net_record(d.wait_for(decision_for(ok4.pid, "net", "allowed")), d, policy, "allowed", "allow", allow_text,
-			  allow, "inet", "127.0.0.1", l4.port, "tcp");
+	expect_net_record(d.wait_for(decision_for(ok4.pid, "net", "allowed")), d, policy, "allowed", "allow",
+			  allow_text, allow, "inet", "127.0.0.1", l4.port, "tcp");
 
 	run_result ok6 = connect_("::1", l6.port);
 	EXPECT_EQ(ok6.exit_code, 0) << ok6.out;
-	expect_net_record(d.wait_for(decision_for(ok6.pid, "net", "allowed")), d, policy, "allowed", "allow", allow_text,
-			  allow, "inet6", "::1", l6.port, "tcp");
+	expect_net_record(d.wait_for(decision_for(ok6.pid, "net", "allowed")), d, policy, "allowed", "allow",
+			  allow_text, allow, "inet6", "::1", l6.port, "tcp");
 
 	// A listener on a port no rule allows: the default denies (IPv4).
 	run_result denied4 = connect_("127.0.0.1", other4.port);
@@ -203,8 +208,8 @@ TEST(NetEnforce, PortRangesAndProtocols)
 	for (int port : {20000, 20005, 20010}) {
 		run_result r = connect_("127.0.0.1", port);
 		EXPECT_EQ(r.actor_errno(), EPERM) << port << ": " << r.out;
-		expect_net_record(d.wait_for(decision_for(r.pid, "net", "denied")), d, policy, "denied", "deny", tcp_text,
-				  tcp_range, "inet", "127.0.0.1", port, "tcp");
+		expect_net_record(d.wait_for(decision_for(r.pid, "net", "denied")), d, policy, "denied", "deny",
+				  tcp_text, tcp_range, "inet", "127.0.0.1", port, "tcp");
 	}
 	// Just outside the range: allowed, and nothing listens there.
 	for (int port : {19999, 20011}) {
@@ -295,11 +300,17 @@ TEST(NetEnforce, UnixSocketsPerProfileSetting)
 		chmod((t / a).c_str(), 0755);
 	}
 	std::string policy = "mode = \"enforce\"\n"
-			     "[profile.udeny]\nexecutables = [" + q(t / "a-deny") + "]\n"
+			     "[profile.udeny]\nexecutables = [" +
+			     q(t / "a-deny") +
+			     "]\n"
 			     "[profile.udeny.network]\ndefault = \"allow\"\nunix = \"deny\"\n"
-			     "[profile.uallow]\nexecutables = [" + q(t / "a-allow") + "]\n"
+			     "[profile.uallow]\nexecutables = [" +
+			     q(t / "a-allow") +
+			     "]\n"
 			     "[profile.uallow.network]\ndefault = \"deny\"\nunix = \"allow\"\n"
-			     "[profile.udefault]\nexecutables = [" + q(t / "a-default") + "]\n"
+			     "[profile.udefault]\nexecutables = [" +
+			     q(t / "a-default") +
+			     "]\n"
 			     "[profile.udefault.network]\ndefault = \"deny\"\n";
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
@@ -388,8 +399,8 @@ TEST(NetEnforce, UdpSendtoWithoutConnectIsGoverned)
 	getsockname(rx, reinterpret_cast<sockaddr *>(&sin), &len);
 	int port = ntohs(sin.sin_port);
 	test_cgroup cg("py");
-	std::string deny = "{ action = \"deny\", to = \"127.0.0.1/32\", ports = " + std::to_string(port) +
-			   ", proto = \"udp\" }";
+	std::string deny =
+		"{ action = \"deny\", to = \"127.0.0.1/32\", ports = " + std::to_string(port) + ", proto = \"udp\" }";
 	std::string policy = "mode = \"enforce\"\n[profile.p]\ncgroups = [" + q(cg.path) +
 			     "]\n[profile.p.network]\ndefault = \"allow\"\nrules = [\n  " + deny + ",\n]\n";
 	ltrackd d(policy);
@@ -410,8 +421,7 @@ TEST(NetEnforce, UdpSendtoWithoutConnectIsGoverned)
 	close(rx);
 	EXPECT_LT(got, 0) << "a datagram to a denied udp destination arrived";
 	EXPECT_EQ(r.exit_code, 100 + EPERM) << r.out;
-	EXPECT_EQ(d.wait_for(decision_for(r.pid, "net", "denied"), std::chrono::milliseconds(3000)).kind,
-		  json::object_v)
+	EXPECT_EQ(d.wait_for(decision_for(r.pid, "net", "denied"), std::chrono::milliseconds(3000)).kind, json::object_v)
 		<< read_file(d.log_path());
 }
 
@@ -446,8 +456,7 @@ TEST(NetEnforce, TcpFastOpenConnectIsGoverned)
 		close(conn);
 	EXPECT_FALSE(arrived) << "a TCP connection to a denied destination was established (" << r.out << ")";
 	EXPECT_EQ(r.exit_code, 100 + EPERM) << r.out;
-	EXPECT_EQ(d.wait_for(decision_for(r.pid, "net", "denied"), std::chrono::milliseconds(3000)).kind,
-		  json::object_v)
+	EXPECT_EQ(d.wait_for(decision_for(r.pid, "net", "denied"), std::chrono::milliseconds(3000)).kind, json::object_v)
 		<< read_file(d.log_path());
 }
 
@@ -513,10 +522,13 @@ TEST(NetBypass, AddressFormsAndSocketKinds)
 	std::string net = "default = \"deny\"\nrules = [\n  " + allow + ",\n]\n";
 	std::string raw_sockets = "sockets = [\"unix\", \"inet\", \"raw\", \"packet\"]\n";
 	std::string policy = "mode = \"enforce\"\n"
-			     "[profile.p]\nexecutables = [" + q(actor_path()) + "]\n[profile.p.network]\n" + net +
-			     "[profile.raw]\nexecutables = [" + q(t / "a-raw") + "]\n[profile.raw.network]\n" + raw_sockets + net +
-			     "[profile.aud]\nexecutables = [" + q(t / "a-audit") + "]\nmode = \"audit\"\n"
-			     "[profile.aud.network]\n" + net;
+			     "[profile.p]\nexecutables = [" +
+			     q(actor_path()) + "]\n[profile.p.network]\n" + net + "[profile.raw]\nexecutables = [" +
+			     q(t / "a-raw") + "]\n[profile.raw.network]\n" + raw_sockets + net +
+			     "[profile.aud]\nexecutables = [" + q(t / "a-audit") +
+			     "]\nmode = \"audit\"\n"
+			     "[profile.aud.network]\n" +
+			     net;
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
 	const std::string me = actor_path();
@@ -538,12 +550,13 @@ TEST(NetBypass, AddressFormsAndSocketKinds)
 			 "24-byte ::1");
 	net_rec(r, "inet6", "::1", denied6.port);
 	EXPECT_EQ(r["rule"]["text"].s(), "network default deny");
-	r = refused(net_op(me, "connect", AF_INET6, SOCK_STREAM, 0, AF_INET6, "::ffff:127.0.0.1", denied4.port, 24), "net",
-		    "24-byte mapped");
+	r = refused(net_op(me, "connect", AF_INET6, SOCK_STREAM, 0, AF_INET6, "::ffff:127.0.0.1", denied4.port, 24),
+		    "net", "24-byte mapped");
 	net_rec(r, "inet6", "::ffff:127.0.0.1", denied4.port);
 	refused(net_op(me, "sendto", AF_INET6, SOCK_DGRAM, 0, AF_INET6, "::ffff:127.0.0.1", rx.port, 24), "net",
 		"24-byte udp sendto");
-	run_result ok24 = net_op(me, "connect", AF_INET6, SOCK_STREAM, 0, AF_INET6, "::ffff:127.0.0.1", allowed4.port, 24);
+	run_result ok24 =
+		net_op(me, "connect", AF_INET6, SOCK_STREAM, 0, AF_INET6, "::ffff:127.0.0.1", allowed4.port, 24);
 	EXPECT_EQ(ok24.exit_code, 0) << "a 24-byte address to an allowed destination: " << ok24.out;
 	// AF_UNSPEC on an IPv4 UDP sendto is read as AF_INET by the kernel.
 	r = refused(net_op(me, "sendto", AF_INET, SOCK_DGRAM, 0, AF_UNSPEC, "127.0.0.1", rx.port, 16), "net",
@@ -615,7 +628,8 @@ TEST(NetBypass, AddressFormsAndSocketKinds)
 	EXPECT_EQ(araw.exit_code, 0) << araw.out;
 	EXPECT_EQ(d.wait_for(decision_for(araw.pid, "socket", "would_deny")).kind, json::object_v);
 	json arec = d.wait_for(decision_for(araw.pid, "net", "would_deny"));
-	ASSERT_EQ(arec.kind, json::object_v) << "audit mode, refused kind: no destination record\n" << read_file(d.log_path());
+	ASSERT_EQ(arec.kind, json::object_v) << "audit mode, refused kind: no destination record\n"
+					     << read_file(d.log_path());
 	net_rec(arec, "inet", "127.0.0.1", 0);
 
 	// Not governed: the test itself.
@@ -656,19 +670,29 @@ TEST(NetBypass, UnixSocketsByIdentity)
 	chmod((t / "a-audit").c_str(), 0755);
 
 	std::string deny_secret = "{ action = \"deny\", unix = " + q(t / "secret.sock") + " }";
-	std::string rules = "rules = [\n  " + deny_secret + ",\n"
+	std::string rules = "rules = [\n  " + deny_secret +
+			    ",\n"
 			    "  { action = \"deny\", unix = \"@ltrack-test-abstract\" },\n"
-			    "  { action = \"deny\", unix = " + q(t / "dgram.sock") + " },\n"
-			    "  { action = \"deny\", unix = " + q(t / "late.sock") + " },\n"
+			    "  { action = \"deny\", unix = " +
+			    q(t / "dgram.sock") +
+			    " },\n"
+			    "  { action = \"deny\", unix = " +
+			    q(t / "late.sock") +
+			    " },\n"
 			    "  { action = \"deny\", set = \"host-control-sockets\" },\n]\n";
 	std::string policy = "mode = \"enforce\"\n"
-			     "[profile.p]\nexecutables = [" + q(actor_path()) + "]\n"
-			     "[profile.p.network]\ndefault = \"allow\"\nunix = \"allow\"\n" + rules +
-			     "[profile.aud]\nexecutables = [" + q(t / "a-audit") + "]\nmode = \"audit\"\n"
-			     "[profile.aud.network]\ndefault = \"allow\"\nunix = \"allow\"\n" + rules;
+			     "[profile.p]\nexecutables = [" +
+			     q(actor_path()) +
+			     "]\n"
+			     "[profile.p.network]\ndefault = \"allow\"\nunix = \"allow\"\n" +
+			     rules + "[profile.aud]\nexecutables = [" + q(t / "a-audit") +
+			     "]\nmode = \"audit\"\n"
+			     "[profile.aud.network]\ndefault = \"allow\"\nunix = \"allow\"\n" +
+			     rules;
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
-	auto refused = [&](const std::vector<std::string> &args, const std::string &bound, const std::string &rule_text) {
+	auto refused = [&](const std::vector<std::string> &args, const std::string &bound,
+			   const std::string &rule_text) {
 		run_result r = actor(args);
 		EXPECT_EQ(r.actor_errno(), EPERM) << args[1] << ": " << r.out;
 		json rec = d.wait_for(decision_for(r.pid, "net", "denied"));
@@ -692,7 +716,8 @@ TEST(NetBypass, UnixSocketsByIdentity)
 	umount2((t / "bound").c_str(), MNT_DETACH);
 	fs::rename(t / "secret.sock", t / "moved.sock");
 	refused({"connect-unix", t / "moved.sock"}, t / "secret.sock", secret_text);
-	refused({"connect-unix", "@ltrack-test-abstract"}, "@ltrack-test-abstract", "deny connect unix @ltrack-test-abstract");
+	refused({"connect-unix", "@ltrack-test-abstract"}, "@ltrack-test-abstract",
+		"deny connect unix @ltrack-test-abstract");
 	refused({"send-unix", t / "dgram.sock"}, t / "dgram.sock", "deny connect unix " + t / "dgram.sock");
 	char buf[8];
 	EXPECT_LT(recv(dgram, buf, sizeof(buf), MSG_DONTWAIT), 0) << "a datagram to a denied socket arrived";

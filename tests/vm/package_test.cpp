@@ -130,9 +130,10 @@ struct overlay_root {
 		in("test -f /tmp/dpkg/status || { mkdir -p /tmp/dpkg/info /tmp/dpkg/updates /tmp/dpkg/triggers && "
 		   "cp /var/lib/dpkg/status /tmp/dpkg/status; }");
 		auto t0 = std::chrono::steady_clock::now();
-		std::string out = in("dpkg --admindir=/tmp/dpkg " + args +
-					     " >/tmp/dpkg.out 2>&1; echo exit=$?; grep -v \"files list file\" /tmp/dpkg.out",
-				     std::chrono::seconds(240));
+		std::string out =
+			in("dpkg --admindir=/tmp/dpkg " + args +
+				   " >/tmp/dpkg.out 2>&1; echo exit=$?; grep -v \"files list file\" /tmp/dpkg.out",
+			   std::chrono::seconds(240));
 		std::printf("dpkg %s: %.1f s\n", args.c_str(),
 			    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 		return out;
@@ -161,17 +162,16 @@ TEST(Package, DebHasTheProgramsUnitPoliciesManPagesAndDepends)
 {
 	ASSERT_TRUE(fs::exists(deb)) << deb << " missing: cmake --build BUILD --target ltrack_deb";
 	std::string contents = sh("dpkg-deb -c " + deb);
-	for (const char *f : {"./usr/sbin/ltrackd", "./usr/sbin/ltrackctl", "./usr/lib/systemd/system/ltrackd.service",
-			      "./etc/ltrack/policy.toml", "./usr/share/ltrack/policies/default.toml",
-			      "./usr/share/ltrack/policies/inference.toml", "./usr/share/man/man8/ltrackd.8.gz",
-			      "./usr/share/man/man8/ltrackctl.8.gz", "./usr/share/doc/ltrack/operations.md",
-			      "./usr/share/doc/ltrack/copyright", "./usr/share/doc/ltrack/changelog.Debian.gz",
-			      "./usr/lib/tmpfiles.d/ltrack.conf", "./usr/share/man/man5/ltrack.toml.5.gz",
-			      "./usr/share/bash-completion/completions/ltrackctl",
-			      "./usr/share/bash-completion/completions/ltrackd",
-			      // the Python audit hook for governed interpreters (docs/models.md)
-			      "./usr/lib/python3/dist-packages/ltrack-pyhook.pth",
-			      "./usr/lib/python3/dist-packages/ltrack_pyhook.py"})
+	for (const char *f :
+	     {"./usr/sbin/ltrackd", "./usr/sbin/ltrackctl", "./usr/lib/systemd/system/ltrackd.service",
+	      "./etc/ltrack/policy.toml", "./usr/share/ltrack/policies/default.toml",
+	      "./usr/share/ltrack/policies/inference.toml", "./usr/share/man/man8/ltrackd.8.gz",
+	      "./usr/share/man/man8/ltrackctl.8.gz", "./usr/share/doc/ltrack/operations.md",
+	      "./usr/share/doc/ltrack/copyright", "./usr/share/doc/ltrack/changelog.Debian.gz",
+	      "./usr/lib/tmpfiles.d/ltrack.conf", "./usr/share/man/man5/ltrack.toml.5.gz",
+	      "./usr/share/bash-completion/completions/ltrackctl", "./usr/share/bash-completion/completions/ltrackd",
+	      // the Python audit hook for governed interpreters (docs/models.md)
+	      "./usr/lib/python3/dist-packages/ltrack-pyhook.pth", "./usr/lib/python3/dist-packages/ltrack_pyhook.py"})
 		EXPECT_NE(contents.find(std::string(f) + "\n"), std::string::npos) << f << " not in\n" << contents;
 	std::string control = sh("dpkg-deb -f " + deb + " Package Version Depends");
 	EXPECT_NE(control.find("Package: ltrack"), std::string::npos) << control;
@@ -179,7 +179,6 @@ TEST(Package, DebHasTheProgramsUnitPoliciesManPagesAndDepends)
 		EXPECT_NE(control.find(dep), std::string::npos) << dep << " not a dependency: " << control;
 	EXPECT_EQ(sh("dpkg-deb --ctrl-tarfile " + deb + " | tar -xOf - ./conffiles"), "/etc/ltrack/policy.toml\n");
 }
-
 
 // The host's systemd (the guest's root is the host's) as PID 1 of a PID
 // namespace of its own, in a mount namespace chrooted into root, booted to
@@ -210,9 +209,10 @@ struct real_systemd {
 				    mount("proc", (root + "/proc").c_str(), "proc", 0, nullptr) != 0 ||
 				    chroot(root.c_str()) != 0 || chdir("/") != 0)
 					_exit(121);
-				const char *env[] = {"container=ltrack-vm", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", nullptr};
-				execle("/lib/systemd/systemd", "systemd", "--system", "--unit=basic.target", "--log-target=kmsg",
-				       "--show-status=no", nullptr, env);
+				const char *env[] = {"container=ltrack-vm", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+						     nullptr};
+				execle("/lib/systemd/systemd", "systemd", "--system", "--unit=basic.target",
+				       "--log-target=kmsg", "--show-status=no", nullptr, env);
 				_exit(122);
 			}
 			(void)!write(p[1], &init, sizeof init);
@@ -274,8 +274,10 @@ TEST(Package, InstallRunUpgradeRemovePurge)
 	write_file(r.root + "/usr/local/sbin/systemctl",
 		   "#!/bin/sh\ncase \"$*\" in\n*--root=*) exec /usr/bin/systemctl \"$@\";;\nesac\n"
 		   "echo \"$*\" >> /tmp/systemctl.log\ncase \"$*\" in\n"
-		   "*is-enabled*) if [ -L " + wants + " ]; then echo enabled; exit 0; fi; echo disabled; exit 1;;\n"
-		   "*is-active*) exit 3;;\nesac\nexit 0\n");
+		   "*is-enabled*) if [ -L " +
+			   wants +
+			   " ]; then echo enabled; exit 0; fi; echo disabled; exit 1;;\n"
+			   "*is-active*) exit 3;;\nesac\nexit 0\n");
 	chmod((r.root + "/usr/local/sbin/systemctl").c_str(), 0755);
 	fs::create_directories(r.root + "/run/systemd/system");
 	// policy-rc.d: logs what it is asked, then allows (0) or forbids (101).
@@ -308,9 +310,10 @@ TEST(Package, InstallRunUpgradeRemovePurge)
 			   "gzip -t /usr/share/man/man5/ltrack.toml.5.gz"),
 		  0);
 	// The installed completion offers the commands (as bash-completion loads it).
-	EXPECT_EQ(r.in("bash --norc -c \". /usr/share/bash-completion/completions/ltrackctl; COMP_WORDS=(ltrackctl st); "
-		       "COMP_CWORD=1; _ltrackctl; echo \\${COMPREPLY[*]}\""),
-		  "status stats\n");
+	EXPECT_EQ(
+		r.in("bash --norc -c \". /usr/share/bash-completion/completions/ltrackctl; COMP_WORDS=(ltrackctl st); "
+		     "COMP_CWORD=1; _ltrackctl; echo \\${COMPREPLY[*]}\""),
+		"status stats\n");
 	// The programs that were built (stripped): the same options.
 	auto usage_as_installed = [](std::string help, const std::string &built, const std::string &installed) {
 		size_t at = help.find(built);
@@ -395,7 +398,8 @@ TEST(Package, InstallRunUpgradeRemovePurge)
 	std::printf("ltrackd from the package: %s after %.1f s\n", ready.empty() ? "no READY" : ready.c_str(),
 		    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 	ASSERT_EQ(ready.rfind("READY=1\nSTATUS=enforcing /etc/ltrack/policy.toml (audit mode", 0), 0u)
-		<< (exited ? "ltrackd exited:\n" : "no READY=1 in 60 s:\n") << ready << "\n" << read_file(out_path);
+		<< (exited ? "ltrackd exited:\n" : "no READY=1 in 60 s:\n") << ready << "\n"
+		<< read_file(out_path);
 
 	std::string status = r.in("/usr/sbin/ltrackctl status");
 	EXPECT_NE(status.find("audit"), std::string::npos) << status;
@@ -425,7 +429,7 @@ TEST(Package, InstallRunUpgradeRemovePurge)
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << read_file(out_path);
 	EXPECT_FALSE(fs::exists(r.root + "/sys/fs/bpf/ltrack")) << "on_daemon_exit = unload";
 	EXPECT_TRUE(fs::exists(r.root + "/var/log/ltrack/decisions.log"));
-	struct stat log_st{};
+	struct stat log_st {};
 	ASSERT_EQ(stat((r.root + "/var/log/ltrack/decisions.log").c_str(), &log_st), 0);
 	EXPECT_EQ(log_st.st_mode & 07777, 0640u) << "UMask=0027 keeps the log group-readable, not world-readable";
 	std::printf("ltrackd's own messages:\n%s\n", read_file(out_path).c_str());
@@ -449,13 +453,16 @@ TEST(Package, InstallRunUpgradeRemovePurge)
 			    std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sd).count());
 		ASSERT_TRUE(state == "running\n" || state == "degraded\n")
 			<< state << sd.in("systemctl --failed --no-pager; journalctl -b --no-pager | tail -40");
-		std::string start = sd.in("/bin/systemctl start ltrackd.service; echo exit=$?", std::chrono::seconds(180));
-		std::string show = sd.in("/bin/systemctl show -p ActiveState -p SubState -p StatusText ltrackd.service");
+		std::string start =
+			sd.in("/bin/systemctl start ltrackd.service; echo exit=$?", std::chrono::seconds(180));
+		std::string show =
+			sd.in("/bin/systemctl show -p ActiveState -p SubState -p StatusText ltrackd.service");
 		std::printf("systemctl start ltrackd: %s%s", start.c_str(), show.c_str());
 		ASSERT_EQ(start, "exit=0\n") << start << sd.in("journalctl -b --no-pager -u ltrackd | tail -40");
 		EXPECT_NE(show.find("ActiveState=active\n"), std::string::npos) << show;
 		EXPECT_NE(show.find("SubState=running\n"), std::string::npos) << show;
-		EXPECT_NE(show.find("StatusText=enforcing /etc/ltrack/policy.toml (audit mode"), std::string::npos) << show;
+		EXPECT_NE(show.find("StatusText=enforcing /etc/ltrack/policy.toml (audit mode"), std::string::npos)
+			<< show;
 		// ltrackd logs to journald with priorities; its start message is info (6).
 		std::string info = sd.in("journalctl -b --no-pager -u ltrackd -p info..info -o cat");
 		EXPECT_NE(info.find("enforcing /etc/ltrack/policy.toml"), std::string::npos) << info;
@@ -464,8 +471,9 @@ TEST(Package, InstallRunUpgradeRemovePurge)
 		std::string reload = sd.in("/bin/systemctl reload ltrackd.service >/dev/null 2>&1; echo exit=$?");
 		EXPECT_NE(reload, "exit=0\n") << "a broken policy is rejected";
 		std::string err = sd.in("journalctl -b --no-pager -u ltrackd -p err..err -o cat");
-		EXPECT_NE(err.find("/etc/ltrack/policy.toml:"), std::string::npos) << "the rejection at priority 3:\n"
-									 << err << sd.in("journalctl -b --no-pager -u ltrackd -o verbose | tail -60");
+		EXPECT_NE(err.find("/etc/ltrack/policy.toml:"), std::string::npos)
+			<< "the rejection at priority 3:\n"
+			<< err << sd.in("journalctl -b --no-pager -u ltrackd -o verbose | tail -60");
 		write_file(r.root + "/etc/ltrack/policy.toml", good);
 		EXPECT_EQ(sd.in("/bin/systemctl is-active ltrackd.service"), "active\n") << "the old policy stays";
 		std::string stop = sd.in("/bin/systemctl stop ltrackd.service; echo exit=$?");

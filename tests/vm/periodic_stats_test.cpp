@@ -31,9 +31,14 @@ TEST(PeriodicStats, RecordsCountTheDenialsOfEachInterval)
 	write_file(t / "secret", "s");
 	write_file(t / "public", "p");
 	ltrackd d("mode = \"enforce\"\n[log]\nstats_interval = \"2s\"\n"
-		  "[profile.worker]\nexecutables = [\"" + actor_path() + "\"]\n"
-		  "[profile.worker.file]\nrules = [ { action = \"deny\", file = \"" + t / "secret" + "\" },\n"
-		  "  { action = \"allow\", file = \"" + t / "public" + "\" } ]\n");
+		  "[profile.worker]\nexecutables = [\"" +
+		  actor_path() +
+		  "\"]\n"
+		  "[profile.worker.file]\nrules = [ { action = \"deny\", file = \"" +
+		  t / "secret" +
+		  "\" },\n"
+		  "  { action = \"allow\", file = \"" +
+		  t / "public" + "\" } ]\n");
 	ASSERT_TRUE(d.start()) << d.output();
 
 	run_result flood = actor({"loop-open", "7", t / "secret"});
@@ -98,8 +103,10 @@ TEST(PeriodicStats, NoIntervalNoRecords)
 {
 	temp_dir t;
 	write_file(t / "secret", "s");
-	ltrackd d("mode = \"enforce\"\n[profile.worker]\nexecutables = [\"" + actor_path() + "\"]\n"
-		  "[profile.worker.file]\nrules = [ { action = \"deny\", file = \"" + t / "secret" + "\" } ]\n");
+	ltrackd d("mode = \"enforce\"\n[profile.worker]\nexecutables = [\"" + actor_path() +
+		  "\"]\n"
+		  "[profile.worker.file]\nrules = [ { action = \"deny\", file = \"" +
+		  t / "secret" + "\" } ]\n");
 	ASSERT_TRUE(d.start()) << d.output();
 	run_result r = actor({"open", t / "secret"});
 	ASSERT_EQ(d.wait_for(decision_for(r.pid, "file", "denied")).kind, json::object_v);

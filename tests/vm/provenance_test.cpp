@@ -34,7 +34,8 @@ struct graph {
 			} else if (j["type"].s() == "edge") {
 				for (const char *end : {"from", "to"})
 					if (!g.nodes.count(j[end].s()))
-						g.problems.push_back(std::string(end) + " is not a node listed before it: " + line);
+						g.problems.push_back(std::string(end) +
+								     " is not a node listed before it: " + line);
 				g.edges.push_back(j);
 			} else {
 				g.problems.push_back("neither node nor edge: " + line);
@@ -74,9 +75,13 @@ TEST(Provenance, ForkExecOpenConnectOfAGovernedShell)
 	// dash is governed; whatever it starts stays governed. Explicit allow
 	// rules so every operation is a logged decision (implicit allows are not).
 	ltrackd d("mode = \"enforce\"\n[profile.shell]\nexecutables = [\"/usr/bin/dash\"]\n"
-		  "[profile.shell.file]\nrules = [ { action = \"allow\", file = \"" + t / "data" + "\" } ]\n"
+		  "[profile.shell.file]\nrules = [ { action = \"allow\", file = \"" +
+		  t / "data" +
+		  "\" } ]\n"
 		  "[profile.shell.exec]\nrules = [ { action = \"allow\", file = \"/usr/bin/cat\" },\n"
-		  "  { action = \"allow\", file = \"" + actor_path() + "\" } ]\n"
+		  "  { action = \"allow\", file = \"" +
+		  actor_path() +
+		  "\" } ]\n"
 		  "[profile.shell.network]\nrules = [ { action = \"allow\", to = \"loopback\", ports = 9 } ]\n");
 	ASSERT_TRUE(d.start()) << d.output();
 
@@ -85,8 +90,8 @@ TEST(Provenance, ForkExecOpenConnectOfAGovernedShell)
 	// from exec'ing the last command in its own process.
 	std::string a = actor_path(), data = t / "data";
 	run_result sh = run({"/bin/sh", "-c",
-			     "cat " + data + " >/dev/null; " + a + " connect 127.0.0.1 9; " + a + " child open " + data +
-				     "; true"});
+			     "cat " + data + " >/dev/null; " + a + " connect 127.0.0.1 9; " + a + " child open " +
+				     data + "; true"});
 	ASSERT_EQ(sh.exit_code, 0) << sh.out;
 	// The last decision (C4's open) is in the daemon's history.
 	ASSERT_EQ(d.wait_for([&](const json &r) {

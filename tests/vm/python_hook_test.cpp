@@ -48,7 +48,10 @@ std::map<std::string, json> steps_of(const std::string &out)
 	return steps;
 }
 
-std::string q(const std::string &s) { return "\"" + s + "\""; }
+std::string q(const std::string &s)
+{
+	return "\"" + s + "\"";
+}
 
 std::string dump(const std::vector<json> &records, int pid)
 {
@@ -72,8 +75,8 @@ TEST(PythonHook, InMemoryPicklesRefusedRecordedAndAttributedByLabel)
 			s.replace(at, 4, name);
 		return "[profile." + name + "]\ncgroups = [" + q(cg) + "]\n" + extra + s;
 	};
-	std::string policy = "mode = \"enforce\"\n" + profile("pyenforce", enforced.path, "") +
-			     "unix = \"deny\"\n" + profile("pyaudit", audited.path, "mode = \"audit\"\n");
+	std::string policy = "mode = \"enforce\"\n" + profile("pyenforce", enforced.path, "") + "unix = \"deny\"\n" +
+			     profile("pyaudit", audited.path, "mode = \"audit\"\n");
 	ltrackd d(policy);
 	ASSERT_TRUE(d.start()) << d.output();
 	std::string report = fs::path(d.socket_path()).parent_path() / "report.sock";
@@ -90,7 +93,8 @@ TEST(PythonHook, InMemoryPicklesRefusedRecordedAndAttributedByLabel)
 				    hex(benign_pickle()), report, d.socket_path()},
 				   o);
 		std::printf("python3 in cgroup '%s': exit %d after %.1f s\n%s\n", cgroup.c_str(), r.exit_code,
-			    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), r.out.c_str());
+			    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+			    r.out.c_str());
 		std::fflush(stdout);
 		return r;
 	};
@@ -122,10 +126,12 @@ TEST(PythonHook, InMemoryPicklesRefusedRecordedAndAttributedByLabel)
 	EXPECT_NE(refused["process"]["exe"].s().find("python3"), std::string::npos) << refused["process"]["exe"].s();
 	for (const char *event : {"subprocess"})
 		EXPECT_EQ(d.wait_for([&](const json &r) {
-				   return decision_for(py.pid, "python", "audited")(r) && r["python"]["event"].s() == event;
+				   return decision_for(py.pid, "python", "audited")(r) &&
+					  r["python"]["event"].s() == event;
 			   }).kind,
 			  json::object_v)
-			<< event << "\n" << dump(d.decisions(), py.pid);
+			<< event << "\n"
+			<< dump(d.decisions(), py.pid);
 	EXPECT_EQ(d.wait_for([&](const json &r) {
 			   return decision_for(py.pid, "python", "audited")(r) &&
 				  (r["python"]["event"].s() == "exec" || r["python"]["event"].s() == "compile") &&
@@ -134,12 +140,13 @@ TEST(PythonHook, InMemoryPicklesRefusedRecordedAndAttributedByLabel)
 		  json::object_v)
 		<< dump(d.decisions(), py.pid);
 	// The forged report: recorded as the real sender's, never pid 1's.
-	json forged = d.wait_for([&](const json &r) { return r["python"]["global"].s() == "subprocess.forged_by_pid_1"; });
+	json forged =
+		d.wait_for([&](const json &r) { return r["python"]["global"].s() == "subprocess.forged_by_pid_1"; });
 	ASSERT_EQ(forged.kind, json::object_v) << dump(d.decisions(), py.pid);
 	EXPECT_EQ(forged["process"]["pid"].i(), py.pid) << steps["forged"]["sent"].s();
 	EXPECT_EQ(forged["profile"].s(), "pyenforce");
-	std::printf("forged report sent %s: attributed to pid %lld (the sender %d)\n", steps["forged"]["sent"].s().c_str(),
-		    forged["process"]["pid"].i(), py.pid);
+	std::printf("forged report sent %s: attributed to pid %lld (the sender %d)\n",
+		    steps["forged"]["sent"].s().c_str(), forged["process"]["pid"].i(), py.pid);
 	// The control socket: a tamper record; the report socket: none.
 	EXPECT_EQ(d.wait_for(decision_for(py.pid, "tamper", "denied")).kind, json::object_v);
 	for (const json &r : d.decisions())
@@ -169,7 +176,8 @@ TEST(PythonHook, InMemoryPicklesRefusedRecordedAndAttributedByLabel)
 	EXPECT_TRUE(fs::exists(free_marker));
 	d.wait_for([](const json &) { return false; }, std::chrono::milliseconds(1500)); // a flush tick
 	for (const json &r : d.decisions())
-		EXPECT_NE(r["process"]["pid"].i(), pu.pid) << "a record about the ungoverned process: " << r["hook"].s();
+		EXPECT_NE(r["process"]["pid"].i(), pu.pid)
+			<< "a record about the ungoverned process: " << r["hook"].s();
 }
 
 } // namespace

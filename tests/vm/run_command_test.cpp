@@ -93,9 +93,13 @@ std::string deny_policy(const std::string &secret)
 {
 	return "mode = \"audit\"\n"
 	       "[profile.t]\n"
-	       "executables = [\"" + actor_path() + "\"]\n"
+	       "executables = [\"" +
+	       actor_path() +
+	       "\"]\n"
 	       "[profile.t.file]\n"
-	       "rules = [ { action = \"deny\", file = \"" + secret + "\" } ]\n"
+	       "rules = [ { action = \"deny\", file = \"" +
+	       secret +
+	       "\" } ]\n"
 	       "[profile.t.network]\n"
 	       "default = \"deny\"\n";
 }
@@ -113,8 +117,9 @@ TEST(RunCommand, AuditRunOfAnUnsafeModelLoadReportsWhatWouldBeRefused)
 	write_file(t / "model.pkl", malicious_pickle(marker));
 	run_options o;
 	o.timeout = std::chrono::seconds(110); // a python3 start takes 20-60 s under emulation
-	ctl_run r = ltrackctl_run({"--audit"},
-				  {"/usr/bin/python3", source_dir() + "/tests/vm/models/model_tool.py", "load", t / "model.pkl"}, o);
+	ctl_run r = ltrackctl_run(
+		{"--audit"},
+		{"/usr/bin/python3", source_dir() + "/tests/vm/models/model_tool.py", "load", t / "model.pkl"}, o);
 	EXPECT_EQ(r.proc.exit_code, violation) << r.proc.out;
 	EXPECT_NE(r.proc.out.find("scanned " + t / "model.pkl" + ": pickle, unsafe (posix.system)"), std::string::npos)
 		<< r.proc.out;
@@ -139,8 +144,9 @@ TEST(RunCommand, AuditRunOfAnUnsafeModelLoadReportsWhatWouldBeRefused)
 	EXPECT_EQ(s["exit_status"].i(), violation);
 	bool listed = false;
 	for (const auto &f : s["refused"].items)
-		listed |= f["hook"].s() == "model" && f["object"].s() == t / "model.pkl" && f["verdict"].s() == "unsafe" &&
-			  f["imports"].items.size() == 1 && f["imports"].items[0].s() == "posix.system";
+		listed |= f["hook"].s() == "model" && f["object"].s() == t / "model.pkl" &&
+			  f["verdict"].s() == "unsafe" && f["imports"].items.size() == 1 &&
+			  f["imports"].items[0].s() == "posix.system";
 	EXPECT_TRUE(listed) << r.proc.out;
 }
 
@@ -177,7 +183,8 @@ TEST(RunCommand, EnforceRefusesTheUnsafeModelAndLetsTheSafeOneOpen)
 	write_file(t / "load.py", "import pickle\nprint(pickle.load(open('good.pkl', 'rb')))\n");
 	ctl_run script = ltrackctl_run({}, {actor_path(), "open", t / "load.py"});
 	EXPECT_EQ(script.proc.exit_code, clean) << script.proc.out;
-	EXPECT_NE(script.proc.out.find("a Python script, not a model by its name: no verdict is kept"), std::string::npos)
+	EXPECT_NE(script.proc.out.find("a Python script, not a model by its name: no verdict is kept"),
+		  std::string::npos)
 		<< script.proc.out;
 }
 
@@ -205,8 +212,9 @@ TEST(RunCommand, APolicyFilesProfileGovernsTheCommandAndItsChildren)
 	std::string ready = t / "ready";
 	ctl_run during;
 	std::thread bg([&] {
-		during = ltrackctl_run({"--policy", t / "policy.toml"},
-				       {"/bin/sh", "-c", "touch " + ready + "; sleep 8; " + actor_path() + " open " + t / "secret"});
+		during = ltrackctl_run(
+			{"--policy", t / "policy.toml"},
+			{"/bin/sh", "-c", "touch " + ready + "; sleep 8; " + actor_path() + " open " + t / "secret"});
 	});
 	for (int i = 0; i < 600 && !exists(ready); i++)
 		std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -311,10 +319,12 @@ TEST(RunCommand, AModelTheCommandWritesIsScannedAtItsFirstOpen)
 	const std::string fresh = t / "fresh.pkl", evil = t / "fresh-evil.pkl";
 	run_options o;
 	o.timeout = std::chrono::seconds(110); // a python3 start takes 20-60 s under emulation
-	ctl_run r = ltrackctl_run({}, {"/usr/bin/python3", "-c",
-				       "import pickle; p = '" + fresh + "'; "
-				       "open(p, 'wb').write(pickle.dumps({'w': [1.5]}, protocol=2)); "
-				       "print(pickle.load(open(p, 'rb')))"},
+	ctl_run r = ltrackctl_run({},
+				  {"/usr/bin/python3", "-c",
+				   "import pickle; p = '" + fresh +
+					   "'; "
+					   "open(p, 'wb').write(pickle.dumps({'w': [1.5]}, protocol=2)); "
+					   "print(pickle.load(open(p, 'rb')))"},
 				  o);
 	EXPECT_EQ(r.proc.exit_code, clean) << r.proc.out;
 	EXPECT_NE(r.proc.out.find("{'w': [1.5]}"), std::string::npos) << r.proc.out;
@@ -338,13 +348,19 @@ TEST(RunCommand, AModelTheCommandWritesIsScannedAtItsFirstOpen)
 	std::string in_memory_hex;
 	for (unsigned char c : malicious_pickle(t / "marker2"))
 		in_memory_hex += "0123456789abcdef"[c >> 4], in_memory_hex += "0123456789abcdef"[c & 15];
-	ctl_run e = ltrackctl_run({}, {"/usr/bin/python3", "-c",
-				       "import sys; sys.path.insert(0, '" + build_dir() + "/python'); import ltrack_pyhook\n"
-				       "import pickle; p = '" + evil + "'; open(p, 'wb').write(bytes.fromhex('" + hex +
-					       "'));\ntry:\n pickle.load(open(p, 'rb'))\nexcept OSError as x:\n print('errno=%d ' % x.errno)\n"
-					       "try:\n pickle.loads(bytes.fromhex('" + in_memory_hex + "'))\n print('loads: loaded')\n"
-					       "except Exception as x:\n print('loads: ' + type(x).__name__)"},
-				  o);
+	ctl_run e = ltrackctl_run(
+		{},
+		{"/usr/bin/python3", "-c",
+		 "import sys; sys.path.insert(0, '" + build_dir() +
+			 "/python'); import ltrack_pyhook\n"
+			 "import pickle; p = '" +
+			 evil + "'; open(p, 'wb').write(bytes.fromhex('" + hex +
+			 "'));\ntry:\n pickle.load(open(p, 'rb'))\nexcept OSError as x:\n print('errno=%d ' % x.errno)\n"
+			 "try:\n pickle.loads(bytes.fromhex('" +
+			 in_memory_hex +
+			 "'))\n print('loads: loaded')\n"
+			 "except Exception as x:\n print('loads: ' + type(x).__name__)"},
+		o);
 	EXPECT_NE(e.proc.out.find("errno=1 "), std::string::npos) << e.proc.out;
 	EXPECT_EQ(e.proc.exit_code, violation) << e.proc.out;
 	d = find_decision(e, "model", "denied", "fresh-evil.pkl");

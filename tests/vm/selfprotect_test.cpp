@@ -34,9 +34,13 @@ std::string governed_policy(const std::string &secret)
 {
 	return "mode = \"enforce\"\n"
 	       "[profile.g]\n"
-	       "executables = [\"" + actor_path() + "\"]\n"
+	       "executables = [\"" +
+	       actor_path() +
+	       "\"]\n"
 	       "[profile.g.file]\n"
-	       "rules = [ { action = \"deny\", file = \"" + secret + "\" } ]\n"
+	       "rules = [ { action = \"deny\", file = \"" +
+	       secret +
+	       "\" } ]\n"
 	       "[profile.g.network]\n"
 	       "default = \"allow\"\n"
 	       "unix = \"allow\"\n";
@@ -77,8 +81,8 @@ struct attempts {
 	void check()
 	{
 		auto of = [](const json &j, const expected &e) {
-			return j["process"]["pid"].i() == e.pid && j["hook"].s() == "tamper" && j["tamper"]["op"].s() == e.op &&
-			       j["outcome"].s() == "denied";
+			return j["process"]["pid"].i() == e.pid && j["hook"].s() == "tamper" &&
+			       j["tamper"]["op"].s() == e.op && j["outcome"].s() == "denied";
 		};
 		for (const auto &e : records) {
 			json rec = d.wait_for([&](const json &j) { return of(j, e); });
@@ -99,8 +103,7 @@ struct attempts {
 			}
 			if (e.count) {
 				EXPECT_EQ(n, e.count) << e.what;
-			}
-			else
+			} else
 				EXPECT_GE(n, 1u) << e.what;
 		}
 		records.clear();
@@ -376,9 +379,13 @@ TEST(SelfProtection, AllTrueLeavesTheAdministratorsExceptCgroupUngovernedAndNoth
 	ltrackd d("mode = \"enforce\"\n"
 		  "[profile.everyone]\n"
 		  "all = true\n"
-		  "except_cgroups = [\"" + admin.path + "\"]\n"
+		  "except_cgroups = [\"" +
+		  admin.path +
+		  "\"]\n"
 		  "[profile.everyone.file]\n"
-		  "rules = [ { action = \"deny\", file = \"" + secret + "\" } ]\n"
+		  "rules = [ { action = \"deny\", file = \"" +
+		  secret +
+		  "\" } ]\n"
 		  "[profile.everyone.network]\n"
 		  "default = \"allow\"\n"
 		  "unix = \"allow\"\n");
@@ -396,9 +403,9 @@ TEST(SelfProtection, AllTrueLeavesTheAdministratorsExceptCgroupUngovernedAndNoth
 	// Moving into the administrator's cgroup is refused (cgroup.procs is
 	// cgroup control, FsEscape.MountsHandlesAndLaunchPoints), and it would
 	// shed nothing: governance sticks (see the Governance tests).
-	run_result moved = run({"/bin/sh", "-c",
-				"echo $$ >" + admin.path + "/cgroup.procs; exec " + actor_path() + " open " + secret},
-			       in_work);
+	run_result moved = run(
+		{"/bin/sh", "-c", "echo $$ >" + admin.path + "/cgroup.procs; exec " + actor_path() + " open " + secret},
+		in_work);
 	EXPECT_NE(moved.out.find("Operation not permitted"), std::string::npos) << moved.out;
 	EXPECT_EQ(moved.actor_errno(), EPERM) << "a governed process moved into an except cgroup: " << moved.out;
 	for (const run_result *r : {&open, &moved}) {

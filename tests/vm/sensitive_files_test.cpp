@@ -19,8 +19,7 @@ namespace {
 std::string set_policy(const std::string &action)
 {
 	return "mode = \"enforce\"\n[profile.p]\nexecutables = [\"" + actor_path() +
-	       "\"]\n[profile.p.file]\nrules = [\n  { action = \"" + action +
-	       "\", set = \"sensitive-files\" },\n]\n";
+	       "\"]\n[profile.p.file]\nrules = [\n  { action = \"" + action + "\", set = \"sensitive-files\" },\n]\n";
 }
 
 // The record of pid's open of path with this outcome: it names the set's
@@ -28,10 +27,10 @@ std::string set_policy(const std::string &action)
 void expect_set_record(const ltrackd &d, int pid, const std::string &outcome, const std::string &path,
 		       const std::string &rule_text)
 {
-	json r = d.wait_for([&](const json &j) {
-		return decision_for(pid, "file", outcome)(j) && j["file"]["path"].s() == path;
-	});
-	ASSERT_EQ(r.kind, json::object_v) << "no " << outcome << " record for " << path << "\n" << read_file(d.log_path());
+	json r = d.wait_for(
+		[&](const json &j) { return decision_for(pid, "file", outcome)(j) && j["file"]["path"].s() == path; });
+	ASSERT_EQ(r.kind, json::object_v) << "no " << outcome << " record for " << path << "\n"
+					  << read_file(d.log_path());
 	EXPECT_EQ(r["profile"].s(), "p");
 	EXPECT_EQ(r["rule"]["text"].s(), rule_text);
 	EXPECT_EQ(r["rule"]["line"].i(), 6); // the line that says set = "sensitive-files"

@@ -20,11 +20,26 @@ namespace fs = std::filesystem;
 
 namespace ltrack::vmtest {
 
-std::string build_dir() { return LTRACK_BUILD_DIR; }
-std::string source_dir() { return LTRACK_SOURCE_DIR; }
-std::string ltrackd_path() { return build_dir() + "/policyd/ltrackd"; }
-std::string ltrackctl_path() { return build_dir() + "/ctl/ltrackctl"; }
-std::string actor_path() { return build_dir() + "/tests/vm/ltrack_vm_actor"; }
+std::string build_dir()
+{
+	return LTRACK_BUILD_DIR;
+}
+std::string source_dir()
+{
+	return LTRACK_SOURCE_DIR;
+}
+std::string ltrackd_path()
+{
+	return build_dir() + "/policyd/ltrackd";
+}
+std::string ltrackctl_path()
+{
+	return build_dir() + "/ctl/ltrackctl";
+}
+std::string actor_path()
+{
+	return build_dir() + "/tests/vm/ltrack_vm_actor";
+}
 
 temp_dir::temp_dir()
 {
@@ -89,7 +104,8 @@ run_result run(const std::vector<std::string> &argv, const run_options &opt)
 	auto deadline = std::chrono::steady_clock::now() + opt.timeout;
 	char buf[4096];
 	while (true) {
-		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+										  std::chrono::steady_clock::now());
 		if (left.count() <= 0) {
 			kill(pid, SIGKILL);
 			r.out += "\n[killed by the test: timeout]\n";
@@ -347,8 +363,14 @@ bool ltrackd::start(std::chrono::seconds timeout)
 		for (const auto &[k, v] : opt_.env)
 			setenv(k.c_str(), v.c_str(), 1);
 		std::vector<std::string> argv{opt_.executable.empty() ? ltrackd_path() : opt_.executable,
-					      "--policy", policy_, "--decision-log", log_,
-					      "--socket",      socket_,  "--pin-dir", pins_};
+					      "--policy",
+					      policy_,
+					      "--decision-log",
+					      log_,
+					      "--socket",
+					      socket_,
+					      "--pin-dir",
+					      pins_};
 		argv.insert(argv.end(), opt_.extra_args.begin(), opt_.extra_args.end());
 		std::vector<char *> args;
 		for (auto &a : argv)

@@ -34,7 +34,7 @@ std::string read_file(const std::string &path);
 // ---- processes ------------------------------------------------------------
 
 struct run_options {
-	std::string cgroup;   // join this cgroup (its directory) before exec
+	std::string cgroup;     // join this cgroup (its directory) before exec
 	int uid = -1, gid = -1; // drop to these ids before exec
 	std::chrono::seconds timeout{60};
 	std::map<std::string, std::string> env; // added to the environment

@@ -27,14 +27,47 @@ namespace ltrack::vmtest {
 namespace {
 
 // <linux/capability.h>'s numbering.
-const char *const cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
-	"CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
-	"CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-	"CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
+const char *const cap_names[] = {"CAP_CHOWN",
+				 "CAP_DAC_OVERRIDE",
+				 "CAP_DAC_READ_SEARCH",
+				 "CAP_FOWNER",
+				 "CAP_FSETID",
+				 "CAP_KILL",
+				 "CAP_SETGID",
+				 "CAP_SETUID",
+				 "CAP_SETPCAP",
+				 "CAP_LINUX_IMMUTABLE",
+				 "CAP_NET_BIND_SERVICE",
+				 "CAP_NET_BROADCAST",
+				 "CAP_NET_ADMIN",
+				 "CAP_NET_RAW",
+				 "CAP_IPC_LOCK",
+				 "CAP_IPC_OWNER",
+				 "CAP_SYS_MODULE",
+				 "CAP_SYS_RAWIO",
+				 "CAP_SYS_CHROOT",
+				 "CAP_SYS_PTRACE",
+				 "CAP_SYS_PACCT",
+				 "CAP_SYS_ADMIN",
+				 "CAP_SYS_BOOT",
+				 "CAP_SYS_NICE",
+				 "CAP_SYS_RESOURCE",
+				 "CAP_SYS_TIME",
+				 "CAP_SYS_TTY_CONFIG",
+				 "CAP_MKNOD",
+				 "CAP_LEASE",
+				 "CAP_AUDIT_WRITE",
+				 "CAP_AUDIT_CONTROL",
+				 "CAP_SETFCAP",
+				 "CAP_MAC_OVERRIDE",
+				 "CAP_MAC_ADMIN",
+				 "CAP_SYSLOG",
+				 "CAP_WAKE_ALARM",
+				 "CAP_BLOCK_SUSPEND",
+				 "CAP_AUDIT_READ",
+				 "CAP_PERFMON",
+				 "CAP_BPF",
+				 "CAP_CHECKPOINT_RESTORE"};
 
 int cap_number(const std::string &name)
 {
@@ -47,9 +80,8 @@ int cap_number(const std::string &name)
 int family_number(const std::string &name)
 {
 	static const std::map<std::string, int> families = {
-		{"AF_UNIX", AF_UNIX},	      {"AF_LOCAL", AF_UNIX},	 {"AF_INET", AF_INET},
-		{"AF_INET6", AF_INET6},	      {"AF_NETLINK", AF_NETLINK}, {"AF_PACKET", AF_PACKET},
-		{"AF_VSOCK", AF_VSOCK},
+		{"AF_UNIX", AF_UNIX},       {"AF_LOCAL", AF_UNIX},    {"AF_INET", AF_INET},   {"AF_INET6", AF_INET6},
+		{"AF_NETLINK", AF_NETLINK}, {"AF_PACKET", AF_PACKET}, {"AF_VSOCK", AF_VSOCK},
 	};
 	auto it = families.find(name);
 	return it == families.end() ? -1 : it->second;
@@ -237,10 +269,9 @@ std::string unit_sandbox::prepare(const unit_file &unit)
 		allowed_syscalls.assign(allowed.begin(), allowed.end());
 	}
 	std::ostringstream s;
-	s << keep_caps.size() << " capabilities, " << writable.size() << " writable paths, "
-	  << allowed_syscalls.size() << " system calls allowed"
-	  << (seccomp_available() ? "" : " (not enforced: built without libseccomp)") << ", umask " << std::oct
-	  << umask_value;
+	s << keep_caps.size() << " capabilities, " << writable.size() << " writable paths, " << allowed_syscalls.size()
+	  << " system calls allowed" << (seccomp_available() ? "" : " (not enforced: built without libseccomp)")
+	  << ", umask " << std::oct << umask_value;
 	summary = s.str();
 	return {};
 }
@@ -338,7 +369,8 @@ std::string unit_sandbox::apply_process() const
 	int loaded = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (loaded != 0)
-		return "seccomp_load (RestrictAddressFamilies=, MemoryDenyWriteExecute=): " + std::string(strerror(-loaded));
+		return "seccomp_load (RestrictAddressFamilies=, MemoryDenyWriteExecute=): " +
+		       std::string(strerror(-loaded));
 	if (!allowed_syscalls.empty()) {
 		scmp_filter_ctx allow = seccomp_init(SCMP_ACT_ERRNO(syscall_errno));
 		for (const auto &s : allowed_syscalls) {

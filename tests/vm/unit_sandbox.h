@@ -41,10 +41,10 @@ struct unit_sandbox {
 	std::string apply_process() const;
 
 	bool seccomp_available() const;
-	std::vector<std::string> writable;      // ReadWritePaths= and the runtime directories
-	std::vector<std::string> optional;      // of those, the ones prefixed with '-'
+	std::vector<std::string> writable;                          // ReadWritePaths= and the runtime directories
+	std::vector<std::string> optional;                          // of those, the ones prefixed with '-'
 	std::vector<std::pair<std::string, unsigned>> runtime_dirs; // with their mode
-	std::vector<int> keep_caps;             // CapabilityBoundingSet=
+	std::vector<int> keep_caps;                                 // CapabilityBoundingSet=
 	bool no_new_privileges = false;
 	int umask_value = -1;
 	std::vector<std::string> allowed_syscalls; // expanded SystemCallFilter=

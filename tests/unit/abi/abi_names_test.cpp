@@ -13,7 +13,8 @@ namespace {
 
 namespace abi = ltrack::abi; // not the global abi (cxxabi.h's alias)
 
-template <typename E> void round_trips()
+template <typename E>
+void round_trips()
 {
 	const char *enum_name = typeid(E).name();
 	std::set<std::string> seen;
@@ -45,12 +46,17 @@ template <typename E> void round_trips()
 	EXPECT_FALSE(abi::value_of<E>(std::string(t[0].name) + "x"));
 }
 
-template <typename... E> void round_trips_all() { (round_trips<E>(), ...); }
+template <typename... E>
+void round_trips_all()
+{
+	(round_trips<E>(), ...);
+}
 
 TEST(AbiNames, EveryValueRoundTrips)
 {
 	round_trips_all<ltrack_hook, ltrack_action, ltrack_mode, ltrack_outcome, ltrack_verdict, ltrack_model_policy,
-			ltrack_cred_op, ltrack_fs_op, ltrack_python_op, ltrack_tamper_op, ltrack_sched_op, ltrack_scan_wait>();
+			ltrack_cred_op, ltrack_fs_op, ltrack_python_op, ltrack_tamper_op, ltrack_sched_op,
+			ltrack_scan_wait>();
 }
 
 // The names are an interface (the decision log, the policy, filter
@@ -64,7 +70,8 @@ TEST(AbiNames, NamesAsDocumented)
 	EXPECT_STREQ(abi::name_of(LTRACK_FS_NEW_SB), "new_instance");
 	EXPECT_STREQ(abi::name_of(LTRACK_SCHED_POLICY), "scheduler");
 	EXPECT_STREQ(abi::name_of(LTRACK_MODEL_SAFE_ONLY), "safe");
-	EXPECT_EQ(abi::names_list(LTRACK_OUT_ALLOWED, LTRACK_OUT_KILLED), "allowed, audited, would_deny, denied or killed");
+	EXPECT_EQ(abi::names_list(LTRACK_OUT_ALLOWED, LTRACK_OUT_KILLED),
+		  "allowed, audited, would_deny, denied or killed");
 }
 
 TEST(AbiNames, NumbersOnlyForUnnamedBytes)
@@ -81,7 +88,8 @@ TEST(AbiNames, NumbersOnlyForUnnamedBytes)
 TEST(AbiNames, Predicates)
 {
 	for (const auto &e : abi::names<ltrack_outcome>::table) {
-		bool denial = e.value == LTRACK_OUT_DENIED || e.value == LTRACK_OUT_KILLED || e.value == LTRACK_OUT_WOULD_DENY;
+		bool denial = e.value == LTRACK_OUT_DENIED || e.value == LTRACK_OUT_KILLED ||
+			      e.value == LTRACK_OUT_WOULD_DENY;
 		EXPECT_EQ(abi::is_denial(e.value), denial) << e.name;
 		EXPECT_EQ(abi::is_refused(e.value), denial && e.value != LTRACK_OUT_WOULD_DENY) << e.name;
 	}

@@ -46,9 +46,8 @@ protected:
 	std::unique_ptr<btf, btf_deleter> obj_;
 };
 
-#define EXPECT_MEMBER(type, member)                                                                 \
-	EXPECT_EQ(member_offset(t, #member), static_cast<long>(offsetof(struct type, member)))      \
-		<< #type "." #member
+#define EXPECT_MEMBER(type, member)                                                                                    \
+	EXPECT_EQ(member_offset(t, #member), static_cast<long>(offsetof(struct type, member))) << #type "." #member
 
 TEST_F(Abi, DecisionRecordMatchesBpfObject)
 {
@@ -85,19 +84,24 @@ TEST_F(Abi, MapKeysAndValuesMatchBpfObject)
 		const char *name;
 		std::size_t size;
 	};
-	for (auto e : {expect{"ltrack_state", sizeof(ltrack_state)}, expect{"ltrack_slot", sizeof(ltrack_slot)},
+	for (auto e : {expect{"ltrack_state", sizeof(ltrack_state)},
+		       expect{"ltrack_slot", sizeof(ltrack_slot)},
 		       expect{"ltrack_profile_key", sizeof(ltrack_profile_key)},
 		       expect{"ltrack_profile", sizeof(ltrack_profile)},
 		       expect{"ltrack_inode_key", sizeof(ltrack_inode_key)},
 		       expect{"ltrack_inode_rule", sizeof(ltrack_inode_rule)},
-		       expect{"ltrack_rule", sizeof(ltrack_rule)}, expect{"ltrack_guardian", sizeof(ltrack_guardian)},
-		       expect{"ltrack_file_key", sizeof(ltrack_file_key)}, expect{"ltrack_name_key", sizeof(ltrack_name_key)},
-		       expect{"ltrack_net_key", sizeof(ltrack_net_key)}, expect{"ltrack_net_val", sizeof(ltrack_net_val)},
+		       expect{"ltrack_rule", sizeof(ltrack_rule)},
+		       expect{"ltrack_guardian", sizeof(ltrack_guardian)},
+		       expect{"ltrack_file_key", sizeof(ltrack_file_key)},
+		       expect{"ltrack_name_key", sizeof(ltrack_name_key)},
+		       expect{"ltrack_net_key", sizeof(ltrack_net_key)},
+		       expect{"ltrack_net_val", sizeof(ltrack_net_val)},
 		       expect{"ltrack_exe_key", sizeof(ltrack_exe_key)},
 		       expect{"ltrack_cgroup_key", sizeof(ltrack_cgroup_key)},
 		       expect{"ltrack_model_key", sizeof(ltrack_model_key)},
 		       expect{"ltrack_model_val", sizeof(ltrack_model_val)},
-		       expect{"ltrack_content", sizeof(ltrack_content)}, expect{"ltrack_task", sizeof(ltrack_task)},
+		       expect{"ltrack_content", sizeof(ltrack_content)},
+		       expect{"ltrack_task", sizeof(ltrack_task)},
 		       expect{"ltrack_proc_event", sizeof(ltrack_proc_event)},
 		       expect{"ltrack_coalesce_key", sizeof(ltrack_coalesce_key)},
 		       expect{"ltrack_coalesce_val", sizeof(ltrack_coalesce_val)},

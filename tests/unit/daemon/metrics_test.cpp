@@ -61,11 +61,14 @@ TEST(MetricsFormat, SnapshotRendersEveryFamilyOnce)
 	s.reloads.add(true, 0.03);
 	s.reloads.add(false, 20);
 	std::string text = render(s);
-	EXPECT_NE(text.find("ltrack_decisions_total{hook=\"file\",outcome=\"denied\",profile=\"evil\\\"} 1\\nltrack_fake 2\"} 3\n"),
-		  std::string::npos)
+	EXPECT_NE(
+		text.find(
+			"ltrack_decisions_total{hook=\"file\",outcome=\"denied\",profile=\"evil\\\"} 1\\nltrack_fake 2\"} 3\n"),
+		std::string::npos)
 		<< text;
 	EXPECT_EQ(text.find("\nltrack_fake"), std::string::npos);
-	EXPECT_NE(text.find("ltrack_decisions_total{hook=\"exec\",outcome=\"allowed\",profile=\"web\"} 5\n"), std::string::npos);
+	EXPECT_NE(text.find("ltrack_decisions_total{hook=\"exec\",outcome=\"allowed\",profile=\"web\"} 5\n"),
+		  std::string::npos);
 	EXPECT_NE(text.find("ltrack_decision_records_total 7\n"), std::string::npos);
 	EXPECT_NE(text.find("ltrack_ringbuf_drops_total 1\n"), std::string::npos);
 	EXPECT_NE(text.find("ltrack_fail_closed_denials_total{reason=\"walk_limit\"} 2\n"), std::string::npos);
@@ -102,8 +105,9 @@ TEST(MetricsServer, AnswersOnlyGetMetrics)
 {
 	auto body = [] { return std::string("x 1\n"); };
 	std::string ok = server::answer("GET /metrics HTTP/1.1\r\nHost: a", body);
-	EXPECT_EQ(ok, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: 4\r\n"
-		      "Connection: close\r\n\r\nx 1\n");
+	EXPECT_EQ(ok,
+		  "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: 4\r\n"
+		  "Connection: close\r\n\r\nx 1\n");
 	EXPECT_EQ(server::answer("GET /metrics?x=1 HTTP/1.0", body).rfind("HTTP/1.1 200 ", 0), 0u);
 	EXPECT_EQ(server::answer("POST /metrics HTTP/1.1", body).rfind("HTTP/1.1 405 ", 0), 0u);
 	EXPECT_EQ(server::answer("GET / HTTP/1.1", body).rfind("HTTP/1.1 404 ", 0), 0u);
@@ -124,7 +128,7 @@ TEST(MetricsTextfile, ReplacedAtomicallyNeverThroughASymlink)
 	std::ifstream f(path);
 	std::string got((std::istreambuf_iterator<char>(f)), {});
 	EXPECT_EQ(got, "a 2\n");
-	struct stat st{};
+	struct stat st {};
 	ASSERT_EQ(stat(path.c_str(), &st), 0);
 	EXPECT_EQ(st.st_mode & 0777, 0644u);
 	EXPECT_FALSE(std::filesystem::exists(path + ".ltrack-tmp"));

@@ -309,8 +309,9 @@ void feed_processes(tracing::process_cache &pc)
 		p.cmdline_truncated = k == 4;
 		p.start_boot_ns = 1000000000ull + k;
 		p.cgroup_id = 777 + k % 2;
-		p.cgroup_path = k % 2 ? "/system.slice/docker-4f3c9a1e2b7d8c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e.scope"
-				      : "/system.slice/inference.service";
+		p.cgroup_path =
+			k % 2 ? "/system.slice/docker-4f3c9a1e2b7d8c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e.scope"
+			      : "/system.slice/inference.service";
 		p.container = tracing::parse_container(p.cgroup_path);
 		p.ancestry = {{pid_base - 1, "/usr/bin/bash"}, {1, "/sbin/init"}};
 		if (k == 5)
@@ -396,8 +397,14 @@ void check(const std::string &format, const char *golden)
 	EXPECT_EQ(got, want);
 }
 
-TEST(PipelineReplay, JsonLogBytesArePinned) { check("json", "pipeline_replay.jsonl"); }
+TEST(PipelineReplay, JsonLogBytesArePinned)
+{
+	check("json", "pipeline_replay.jsonl");
+}
 
-TEST(PipelineReplay, TextLogBytesArePinned) { check("text", "pipeline_replay.txt"); }
+TEST(PipelineReplay, TextLogBytesArePinned)
+{
+	check("text", "pipeline_replay.txt");
+}
 
 } // namespace

@@ -38,7 +38,9 @@ struct fixture {
 	{
 		status s = srv.listen(
 			path, ep, [this](int) { return profile; },
-			[this](uint32_t) { return report_server::profile_view{mode, 1}; },
+			[this](uint32_t) {
+				return report_server::profile_view{mode, 1};
+			},
 			[this](const ltrack_event &e) { records.push_back(e); });
 		EXPECT_TRUE(s.ok()) << s.error;
 	}
@@ -214,7 +216,8 @@ TEST(ReportServer, ConnectionsAreCappedPerUidAndAcceptedInBoundedBursts)
 	close(again);
 	for (int c : clients)
 		close(c);
-	EXPECT_LE(report_server::max_connections * 2 + 64, 1024u) << "the caps must stay far below the default fd limit";
+	EXPECT_LE(report_server::max_connections * 2 + 64, 1024u)
+		<< "the caps must stay far below the default fd limit";
 }
 
 TEST(ReportServer, IdleConnectionIsClosedButNotOneWithAMessageWaiting)
@@ -314,8 +317,7 @@ TEST(ReportServer, ControlSocketStillAcceptsUnderAReportFlood)
 	control_server ctl;
 	std::string cpath = "/tmp/ltrack-control-test-" + std::to_string(getpid()) + ".sock";
 	status s = ctl.listen(
-		cpath, f.ep, [](int) { return 0u; },
-		[&](control_request &r) { ctl.respond(r.fd, true, "pong"); });
+		cpath, f.ep, [](int) { return 0u; }, [&](control_request &r) { ctl.respond(r.fd, true, "pong"); });
 	ASSERT_TRUE(s.ok()) << s.error;
 	std::vector<int> flood;
 	for (int i = 0; i < 120; i++)

@@ -46,8 +46,7 @@ TEST(target_watch, plans_every_directory_on_the_way_with_the_next_name_only)
 		     // a symlink: both ways are watched
 		     target("file", "/etc/resolv.conf", "/run/systemd/resolve/stub-resolv.conf", 3),
 		     // missing at load: its nearest existing directory sees it appear
-		     target("file", "/opt/app/./conf/../secret", "", 0),
-		     target("name", "*.pkl"), // not a path
+		     target("file", "/opt/app/./conf/../secret", "", 0), target("name", "*.pkl"), // not a path
 		     target("executable", "/usr/bin/python3", "/usr/bin/python3.11", 4)};
 	watch_plan w = plan_watches(p);
 	EXPECT_EQ(w["/"], (std::set<std::string>{"etc", "run", "opt", "usr"}));
@@ -58,7 +57,8 @@ TEST(target_watch, plans_every_directory_on_the_way_with_the_next_name_only)
 	EXPECT_EQ(w["/usr/bin"], (std::set<std::string>{"python3", "python3.11"}));
 	EXPECT_FALSE(w.count("/etc/ssl/certs")) << "a dir target's own entries change nothing";
 	EXPECT_FALSE(w.count("/opt/app/conf"));
-	EXPECT_EQ(w.size(), 10u) << "/, /etc, /etc/ssl, /run, /run/systemd, /run/systemd/resolve, /opt, /opt/app, /usr, /usr/bin";
+	EXPECT_EQ(w.size(), 10u)
+		<< "/, /etc, /etc/ssl, /run, /run/systemd, /run/systemd/resolve, /opt, /opt/app, /usr, /usr/bin";
 }
 
 TEST(target_watch, a_target_is_stale_when_its_path_names_another_object_now)
@@ -77,8 +77,8 @@ TEST(target_watch, a_target_is_stale_when_its_path_names_another_object_now)
 	EXPECT_EQ(stale_targets(p, resolve), std::vector<std::string>{"/etc/gone"});
 	host["/etc/gone"] = 5;
 	EXPECT_TRUE(stale_targets(p, resolve).empty());
-	host["/etc/shadow"] = 7;   // renamed over
-	host["/etc/missing"] = 9;  // appeared
+	host["/etc/shadow"] = 7;  // renamed over
+	host["/etc/missing"] = 9; // appeared
 	EXPECT_EQ(stale_targets(p, resolve), (std::vector<std::string>{"/etc/shadow", "/etc/missing"}));
 }
 
@@ -117,7 +117,10 @@ struct temp_tree {
 	std::string operator/(const std::string &n) const { return path + "/" + n; }
 };
 
-void write(const std::string &p, const std::string &text) { std::ofstream(p) << text; }
+void write(const std::string &p, const std::string &text)
+{
+	std::ofstream(p) << text;
+}
 
 // Waits for inotify to have something and reads it.
 void settle(target_watch &w)
@@ -137,9 +140,14 @@ TEST(target_watch, real_inotify_replacement_arms_churn_does_not)
 	write(t / "etc/allowed", "old");
 	std::string text = "mode = \"enforce\"\n[profile.p]\nexecutables = [\"/proc/self/exe\"]\n[profile.p.file]\n"
 			   "default = \"allow\"\nrules = [\n"
-			   "  { action = \"deny\", file = \"" + (t / "etc/denied") + "\" },\n"
-			   "  { action = \"allow\", file = \"" + (t / "etc/allowed") + "\" },\n"
-			   "  { action = \"deny\", file = \"" + (t / "etc/later") + "\", missing = \"warn\" },\n]\n";
+			   "  { action = \"deny\", file = \"" +
+			   (t / "etc/denied") +
+			   "\" },\n"
+			   "  { action = \"allow\", file = \"" +
+			   (t / "etc/allowed") +
+			   "\" },\n"
+			   "  { action = \"deny\", file = \"" +
+			   (t / "etc/later") + "\", missing = \"warn\" },\n]\n";
 	policy::compile_result r = policy::compile_string(text, "test.toml");
 	ASSERT_TRUE(r.ok()) << policy::format_all(r.diagnostics);
 	target_watch w;

@@ -30,8 +30,9 @@ inline void write(const std::string &path, const std::string &text)
 	std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
 
-inline decision_record rec(const std::string &hook, const std::string &object, const std::string &outcome = "would_deny",
-			   const std::string &rule_text = "", uint64_t count = 1, const std::string &profile = "work")
+inline decision_record rec(const std::string &hook, const std::string &object,
+			   const std::string &outcome = "would_deny", const std::string &rule_text = "",
+			   uint64_t count = 1, const std::string &profile = "work")
 {
 	decision_record r;
 	r.time = "2026-12-02T10:00:00.000000001Z";
@@ -44,7 +45,10 @@ inline decision_record rec(const std::string &hook, const std::string &object, c
 	r.rule.rule_id = 3;
 	r.rule.file = "/etc/ltrack/policy.toml";
 	r.rule.line = 9;
-	r.rule.text = rule_text.empty() ? (hook == "exec" ? "exec default deny" : hook == "net" ? "network default deny" : "file default deny") : rule_text;
+	r.rule.text = rule_text.empty() ? (hook == "exec"  ? "exec default deny"
+					   : hook == "net" ? "network default deny"
+							   : "file default deny")
+					: rule_text;
 	r.pid = 42;
 	r.comm = "wsh";
 	r.process.mut().exe = "/usr/bin/wsh";

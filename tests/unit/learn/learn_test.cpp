@@ -109,7 +109,8 @@ TEST(learn, groups_by_directory_with_counts)
 	EXPECT_EQ(p.file[0].toml, "{ action = \"allow\", file = \"/srv/app/data/f0.dat\", missing = \"warn\" }");
 	EXPECT_EQ(p.file[0].group, "/srv/app/data");
 	EXPECT_EQ(p.file[0].decisions, 4u);
-	EXPECT_NE(p.file[0].comment.find("/srv/app/data: 3 files, 12 decisions"), std::string::npos) << p.file[0].comment;
+	EXPECT_NE(p.file[0].comment.find("/srv/app/data: 3 files, 12 decisions"), std::string::npos)
+		<< p.file[0].comment;
 	EXPECT_EQ(s.records, 3u);
 	EXPECT_EQ(s.decisions, 12u);
 	std::string frag = learn::render_fragment(s);
@@ -148,7 +149,8 @@ TEST(learn, a_dir_rule_only_for_many_files_and_a_clean_subtree)
 
 TEST(learn, never_generalises_configuration_homes_scratch_or_top_level)
 {
-	for (const char *dir : {"/etc/app", "/home/svc/data", "/root/x", "/tmp/work", "/var/tmp/w", "/dev/shm/w", "/srv"}) {
+	for (const char *dir :
+	     {"/etc/app", "/home/svc/data", "/root/x", "/tmp/work", "/var/tmp/w", "/dev/shm/w", "/srv"}) {
 		auto s = learn_from(files_in(dir, 8));
 		EXPECT_EQ(profile(s).file.size(), 8u) << dir;
 		EXPECT_EQ(rules_of(profile(s).file).find("dir ="), std::string::npos) << dir;
@@ -162,8 +164,8 @@ TEST(learn, never_learns_what_the_sensitive_files_set_protects)
 {
 	auto s = learn_from({rec("file", "/etc/shadow"), rec("file", "/home/u/.ssh/id_rsa"),
 			     rec("file", "/home/u/.aws/credentials"),
-			     rec("file", "/run/secrets/kubernetes.io/serviceaccount/token"), rec("exec", "/etc/sudoers"),
-			     rec("file", "/srv/ok.txt")});
+			     rec("file", "/run/secrets/kubernetes.io/serviceaccount/token"),
+			     rec("exec", "/etc/sudoers"), rec("file", "/srv/ok.txt")});
 	const auto &p = profile(s);
 	EXPECT_EQ(rules_of(p.file), "{ action = \"allow\", file = \"/srv/ok.txt\", missing = \"warn\" }\n");
 	EXPECT_TRUE(p.exec.empty());
@@ -192,8 +194,8 @@ TEST(learn, never_learns_model_refusals_or_explicit_denials)
 TEST(learn, only_audit_mode_refusals_unless_asked)
 {
 	std::vector<decision_record> rs{rec("file", "/srv/a", "allowed", "allow dir /srv"),
-					rec("file", "/srv/b", "audited", "audit dir /srv"), rec("file", "/srv/c", "denied"),
-					rec("file", "/srv/d", "would_deny")};
+					rec("file", "/srv/b", "audited", "audit dir /srv"),
+					rec("file", "/srv/c", "denied"), rec("file", "/srv/d", "would_deny")};
 	auto s = learn_from(rs);
 	EXPECT_EQ(rules_of(profile(s).file), "{ action = \"allow\", file = \"/srv/d\", missing = \"warn\" }\n");
 	EXPECT_EQ(s.ignored_records, 3u);
@@ -207,8 +209,9 @@ TEST(learn, exec_network_and_sockets)
 	auto s = learn_from({rec("exec", "/usr/bin/id", "would_deny", "", 3), rec("net", "127.0.0.1 8080 tcp"),
 			     rec("net", "127.0.0.1 8081 tcp", "would_deny", "", 2), rec("net", "::1 53 udp"),
 			     rec("net", "unix:/run/app.sock"), rec("net", "unix:/run/docker.sock"),
-			     rec("socket", "inet/raw/icmp", "would_deny", "sockets = [...]"), rec("socket", "netlink/raw/audit"),
-			     rec("file", "/proc/4242/status"), rec("file", "/proc/self/maps")});
+			     rec("socket", "inet/raw/icmp", "would_deny", "sockets = [...]"),
+			     rec("socket", "netlink/raw/audit"), rec("file", "/proc/4242/status"),
+			     rec("file", "/proc/self/maps")});
 	const auto &p = profile(s);
 	EXPECT_EQ(rules_of(p.exec), "{ action = \"allow\", file = \"/usr/bin/id\" }\n");
 	EXPECT_EQ(p.exec[0].decisions, 3u);
@@ -216,7 +219,8 @@ TEST(learn, exec_network_and_sockets)
 	EXPECT_NE(net.find("{ action = \"allow\", to = \"127.0.0.1/32\", ports = [8080, 8081], proto = \"tcp\" }"),
 		  std::string::npos)
 		<< net;
-	EXPECT_NE(net.find("{ action = \"allow\", to = \"::1/128\", ports = 53, proto = \"udp\" }"), std::string::npos) << net;
+	EXPECT_NE(net.find("{ action = \"allow\", to = \"::1/128\", ports = 53, proto = \"udp\" }"), std::string::npos)
+		<< net;
 	EXPECT_NE(net.find("{ action = \"allow\", unix = \"/run/app.sock\" }"), std::string::npos) << net;
 	EXPECT_EQ(net.find("docker"), std::string::npos) << net;
 	EXPECT_EQ(p.sockets, (std::set<std::string>{"netlink-audit", "raw"}));
@@ -229,7 +233,8 @@ TEST(learn, exec_network_and_sockets)
 
 TEST(learn, per_process_proc_files_only_with_proc_and_deleted_files_never)
 {
-	std::vector<decision_record> rs{rec("file", "/proc/4242/status"), rec("file", "/proc/self/maps", "would_deny", "", 3),
+	std::vector<decision_record> rs{rec("file", "/proc/4242/status"),
+					rec("file", "/proc/self/maps", "would_deny", "", 3),
 					rec("file", "/proc/cpuinfo"), rec("file", "/srv/tmpfile (deleted)")};
 	auto o = listing({});
 	o.allow_proc = true;
@@ -245,7 +250,8 @@ TEST(learn, per_process_proc_files_only_with_proc_and_deleted_files_never)
 
 TEST(learn, odd_bytes_are_escaped_or_skipped_never_guessed)
 {
-	std::string nl = "/srv/app/a \"quoted\"\tname\nwith\x01" "controls\x7f\xc3\xa9";
+	std::string nl = "/srv/app/a \"quoted\"\tname\nwith\x01"
+			 "controls\x7f\xc3\xa9";
 	auto s = learn_from({rec("file", nl), rec("file", "/srv/app/lost\xef\xbf\xbd"), rec("file", "/srv/app/raw\xff"),
 			     rec("file", "relative/path")});
 	const auto &p = profile(s);
@@ -274,10 +280,13 @@ TEST(learn, merged_into_the_policy_it_compiles_and_keeps_everything_else)
 	auto c = compile(m.text);
 	ASSERT_TRUE(c.ok()) << policy::format_all(c.diagnostics) << m.text;
 	// The original lines are all there (one gained its comma).
-	EXPECT_NE(m.text.find("{ action = \"deny\", name = \"*.pem\" },   # no trailing comma"), std::string::npos) << m.text;
-	EXPECT_NE(m.text.find("  { action = \"allow\", file = \"/srv/data/x.csv\", missing = \"warn\" },"), std::string::npos);
+	EXPECT_NE(m.text.find("{ action = \"deny\", name = \"*.pem\" },   # no trailing comma"), std::string::npos)
+		<< m.text;
+	EXPECT_NE(m.text.find("  { action = \"allow\", file = \"/srv/data/x.csv\", missing = \"warn\" },"),
+		  std::string::npos);
 	EXPECT_NE(m.text.find("{ action = \"allow\", file = \"/usr/bin/id\" }"), std::string::npos);
-	EXPECT_NE(m.text.find("sockets = [\"inet\", \"inet6\", \"netlink-route\", \"raw\", \"unix\"]"), std::string::npos);
+	EXPECT_NE(m.text.find("sockets = [\"inet\", \"inet6\", \"netlink-route\", \"raw\", \"unix\"]"),
+		  std::string::npos);
 	toml::table t = toml::parse(m.text);
 	EXPECT_EQ(t["profile"]["work"]["file"]["rules"].as_array()->size(), 3u);
 	EXPECT_EQ(t["profile"]["work"]["exec"]["rules"].as_array()->size(), 1u);
@@ -286,8 +295,9 @@ TEST(learn, merged_into_the_policy_it_compiles_and_keeps_everything_else)
 	// The diff shows only additions and the one changed line.
 	std::string d = learn::unified_diff(base_policy, m.text, "a", "b");
 	EXPECT_EQ(d.rfind("--- a\n+++ b\n@@ ", 0), 0u) << d;
-	EXPECT_NE(d.find("\n-  { action = \"deny\", name = \"*.pem\" }   # no trailing comma\n+  { action = \"deny\", name = \"*.pem\" },"),
-		  std::string::npos)
+	EXPECT_NE(
+		d.find("\n-  { action = \"deny\", name = \"*.pem\" }   # no trailing comma\n+  { action = \"deny\", name = \"*.pem\" },"),
+		std::string::npos)
 		<< d;
 	EXPECT_EQ(learn::unified_diff(base_policy, base_policy, "a", "b"), "");
 }
@@ -321,7 +331,8 @@ TEST(learn, merge_layouts)
 	}
 	// What cannot be edited safely is an error, not a guess.
 	EXPECT_NE(learn::merge_into("[profile.work]\nall = true\nfile = { default = \"deny\" }\n", s).error, "");
-	EXPECT_NE(learn::merge_into("[profile.other]\nall = true\n", s).error.find("no profile \"work\""), std::string::npos);
+	EXPECT_NE(learn::merge_into("[profile.other]\nall = true\n", s).error.find("no profile \"work\""),
+		  std::string::npos);
 	EXPECT_NE(learn::merge_into("not toml [", s).error, "");
 }
 

@@ -17,7 +17,8 @@ namespace {
 std::vector<decision_record> read_all(const std::string &file, log_read_stats &st)
 {
 	std::vector<decision_record> out;
-	read_decision_log(file, [&](const decision_record &r) { out.push_back(r); }, st);
+	read_decision_log(
+		file, [&](const decision_record &r) { out.push_back(r); }, st);
 	return out;
 }
 
@@ -109,7 +110,8 @@ TEST(log_reader, real_rotation_with_gzip_is_read_oldest_first)
 	log_read_stats st;
 	std::vector<uint32_t> pids;
 	for (const auto &f : files)
-		EXPECT_TRUE(read_decision_log(f, [&](const decision_record &r) { pids.push_back(r.pid); }, st));
+		EXPECT_TRUE(read_decision_log(
+			f, [&](const decision_record &r) { pids.push_back(r.pid); }, st));
 	EXPECT_TRUE(st.problems.empty()) << st.problems[0].text();
 	ASSERT_EQ(pids.size(), size_t(n));
 	for (int i = 0; i < n; i++)
@@ -121,10 +123,11 @@ TEST(log_reader, damaged_lines_name_file_and_line_and_reading_goes_on)
 {
 	temp_dir t;
 	std::string good = line(rec("file", "/srv/a"));
-	std::string text = good + "{\"type\":\"decision\",\"hook\":\"file\"\n" // cut short
+	std::string text = good + "{\"type\":\"decision\",\"hook\":\"file\"\n"              // cut short
 			   + "2026-12-02T10:00:00Z WARN would_deny file /x by /bin/sh[1]\n" // text format
-			   + "{\"type\":\"stats\",\"count\":1}\n" + "{\"type\":\"loss\",\"source\":\"ring_buffer\",\"count\":17}\n" +
-			   "[1,2]\n" + "{\"type\":\"decision\",\"path\":\"\\ud800\"}\n" + "\n" + good +
+			   + "{\"type\":\"stats\",\"count\":1}\n" +
+			   "{\"type\":\"loss\",\"source\":\"ring_buffer\",\"count\":17}\n" + "[1,2]\n" +
+			   "{\"type\":\"decision\",\"path\":\"\\ud800\"}\n" + "\n" + good +
 			   good.substr(0, 40); // a last line without newline
 	write(t / "d.log", text);
 	log_read_stats st;
@@ -169,7 +172,8 @@ TEST(log_reader, a_truncated_gzip_backup_keeps_what_was_read_and_says_where_it_s
 TEST(log_reader, a_missing_file_is_a_problem_not_a_crash)
 {
 	log_read_stats st;
-	EXPECT_FALSE(read_decision_log("/nonexistent/ltrack.log", [](const decision_record &) {}, st));
+	EXPECT_FALSE(read_decision_log(
+		"/nonexistent/ltrack.log", [](const decision_record &) {}, st));
 	ASSERT_EQ(st.problems.size(), 1u);
 	EXPECT_NE(st.problems[0].text().find("cannot open"), std::string::npos);
 }

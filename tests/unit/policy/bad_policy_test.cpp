@@ -56,19 +56,19 @@ TEST_P(BadPolicy, ReportsExactlyTheExpectedDiagnostics)
 	EXPECT_EQ(got, expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, BadPolicy, ::testing::ValuesIn(corpus()),
-			 [](const auto &info) {
-				 std::string n = info.param.substr(0, info.param.size() - 5);
-				 for (char &c : n)
-					 if (!std::isalnum(static_cast<unsigned char>(c)))
-						 c = '_';
-				 return n;
-			 });
+INSTANTIATE_TEST_SUITE_P(Corpus, BadPolicy, ::testing::ValuesIn(corpus()), [](const auto &info) {
+	std::string n = info.param.substr(0, info.param.size() - 5);
+	for (char &c : n)
+		if (!std::isalnum(static_cast<unsigned char>(c)))
+			c = '_';
+	return n;
+});
 
 TEST(BadPolicyFile, UnreadableFileIsAnErrorWithoutPosition)
 {
 	compile_result r = compile_file("/nonexistent/ltrack/policy.toml");
 	ASSERT_EQ(r.diagnostics.size(), 1u);
-	EXPECT_EQ(format(r.diagnostics[0]), "/nonexistent/ltrack/policy.toml: error: cannot read the policy: No such file "
-					    "or directory; check the path and permissions");
+	EXPECT_EQ(format(r.diagnostics[0]),
+		  "/nonexistent/ltrack/policy.toml: error: cannot read the policy: No such file "
+		  "or directory; check the path and permissions");
 }

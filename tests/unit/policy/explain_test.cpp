@@ -31,9 +31,12 @@ all = true
 [profile.svc.file]
 default = "deny"
 rules = [
-  { action = "allow", dir = ")" + models + R"(" },
-  { action = "deny", dir = ")" + untrusted + R"(" },
-  { action = "allow", file = ")" + pinned + R"(" },
+  { action = "allow", dir = ")" + models +
+				   R"(" },
+  { action = "deny", dir = ")" + untrusted +
+				   R"(" },
+  { action = "allow", file = ")" + pinned +
+				   R"(" },
   { action = "audit", name = "*.gz" },
   { action = "allow", name = "*.tar.gz" },
   { action = "deny", name = "id_rsa" },
@@ -41,7 +44,8 @@ rules = [
 ]
 [profile.svc.exec]
 default = "kill"
-rules = [{ action = "allow", file = ")" + d.path("bin/tool") + R"(" }]
+rules = [{ action = "allow", file = ")" +
+				   d.path("bin/tool") + R"(" }]
 [profile.svc.network]
 default = "deny"
 rules = [
@@ -70,7 +74,10 @@ default = "deny"
 		EXPECT_TRUE(r.ex) << r.error;
 		return r.ex.value_or(explanation{});
 	}
-	std::string rule_text(const explanation &e) { return p.symbol(e.rule_id) ? std::string(p.symbol(e.rule_id)->text) : ""; }
+	std::string rule_text(const explanation &e)
+	{
+		return p.symbol(e.rule_id) ? std::string(p.symbol(e.rule_id)->text) : "";
+	}
 	explanation connect(const std::string &dest)
 	{
 		explain_result r = explain_connect(p, "svc", dest);

@@ -67,13 +67,14 @@ TEST(FsOps, ALinkOrRenameIsRefusedExactlyWhenTheOpenIs)
 // have the re-resolved rule bind to a replacement it made.
 TEST(FsOps, AncestorsOfInodeTargetsAreMarkedAndTheirRenameRefused)
 {
-	compile_result r = compile_text("[profile.w.file]\ndefault = \"allow\"\nrules = [\n"
-					"  { action = \"allow\", dir = \"/srv/app/data\" },\n"
-					"  { action = \"deny\", file = \"/srv/secret/key\" },\n"
-					"  { action = \"deny\", dir = \"/srv/vault/inner\" },\n"
-					"  { action = \"deny\", name = \"*.pkl\" },\n]\n"
-					"[profile.w.exec]\nrules = [ { action = \"deny\", file = \"/usr/bin/curl\" } ]\n"
-					"[profile.w.model]\ndirectories = [\"/srv/models/m\"]\nallow = \"safe\"\n");
+	compile_result r =
+		compile_text("[profile.w.file]\ndefault = \"allow\"\nrules = [\n"
+			     "  { action = \"allow\", dir = \"/srv/app/data\" },\n"
+			     "  { action = \"deny\", file = \"/srv/secret/key\" },\n"
+			     "  { action = \"deny\", dir = \"/srv/vault/inner\" },\n"
+			     "  { action = \"deny\", name = \"*.pkl\" },\n]\n"
+			     "[profile.w.exec]\nrules = [ { action = \"deny\", file = \"/usr/bin/curl\" } ]\n"
+			     "[profile.w.model]\ndirectories = [\"/srv/models/m\"]\nallow = \"safe\"\n");
 	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
 	const compiled_policy &p = *r.policy;
 	EXPECT_TRUE(p.profiles.at(0).value.flags & LTRACK_PF_ANCESTORS);

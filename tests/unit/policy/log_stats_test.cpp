@@ -9,8 +9,8 @@ namespace {
 
 uint32_t interval_of(const std::string &value)
 {
-	compile_result r = compile_string("mode = \"audit\"\n[log]\nstats_interval = " + value +
-					  "\n[profile.a]\nall = true\n", "test.toml");
+	compile_result r = compile_string(
+		"mode = \"audit\"\n[log]\nstats_interval = " + value + "\n[profile.a]\nall = true\n", "test.toml");
 	EXPECT_TRUE(r.ok()) << format_all(r.diagnostics);
 	return r.ok() ? r.policy->log.stats_interval_s : 12345;
 }
@@ -28,7 +28,8 @@ TEST(StatsInterval, DurationsInSecondsMinutesHours)
 
 TEST(StatsInterval, AbsentIsOff)
 {
-	compile_result r = compile_string("mode = \"audit\"\n[log]\nformat = \"json\"\n[profile.a]\nall = true\n", "t.toml");
+	compile_result r =
+		compile_string("mode = \"audit\"\n[log]\nformat = \"json\"\n[profile.a]\nall = true\n", "t.toml");
 	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
 	EXPECT_EQ(r.policy->log.stats_interval_s, 0u);
 }

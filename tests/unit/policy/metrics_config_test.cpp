@@ -30,8 +30,9 @@ TEST(MetricsConfig, AbsentIsOff)
 
 TEST(MetricsConfig, LoopbackListenAndTextfile)
 {
-	compile_result r = with_metrics("listen = \"127.0.0.1:9464\"\ntextfile = "
-					"\"/var/lib/prometheus/node-exporter/ltrack.prom\"\ntextfile_interval = \"30s\"");
+	compile_result r =
+		with_metrics("listen = \"127.0.0.1:9464\"\ntextfile = "
+			     "\"/var/lib/prometheus/node-exporter/ltrack.prom\"\ntextfile_interval = \"30s\"");
 	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
 	EXPECT_EQ(r.policy->metrics.listen, "127.0.0.1:9464");
 	EXPECT_EQ(r.policy->metrics.textfile, "/var/lib/prometheus/node-exporter/ltrack.prom");

@@ -47,7 +47,9 @@ std::string cell(const ltrack_model_decision &d)
 	case LTRACK_MD_ACCEPTABLE: return s + "ok";
 	case LTRACK_MD_UNREAD: return s + "unread";
 	case LTRACK_MD_RECORD: s += "rec"; break;
-	case LTRACK_MD_REFUSE: s += d.action == LTRACK_ACT_DENY ? "deny" : d.action == LTRACK_ACT_AUDIT ? "audit" : "?"; break;
+	case LTRACK_MD_REFUSE:
+		s += d.action == LTRACK_ACT_DENY ? "deny" : d.action == LTRACK_ACT_AUDIT ? "audit" : "?";
+		break;
 	default: return "?";
 	}
 	s += "@" + std::to_string(d.rule_id);
@@ -101,7 +103,8 @@ std::string truth_table()
 	o << "\n";
 	for (uint8_t pol = 0; pol < 4; pol++)
 		for (int ds = 0; ds < 2; ds++) {
-			o << policies[pol] << std::string(11 - std::string(policies[pol]).size(), ' ') << ds << "        ";
+			o << policies[pol] << std::string(11 - std::string(policies[pol]).size(), ' ') << ds
+			  << "        ";
 			for (uint32_t v = 0; v < 6; v++)
 				o << " " << std::string(std::string(verdicts[v]).size() - 1, ' ')
 				  << ltrack_model_acceptable(pol, ds, v);
@@ -114,10 +117,12 @@ std::string truth_table()
 			for (int ex = 0; ex < 2; ex++)
 				for (int by_name = 0; by_name < 2; by_name++) {
 					ltrack_profile p{};
-					p.flags = (names ? LTRACK_PF_MODEL_NAMES : 0) | (dirs_ ? LTRACK_PF_MODEL_DIRS : 0) |
+					p.flags = (names ? LTRACK_PF_MODEL_NAMES : 0) |
+						  (dirs_ ? LTRACK_PF_MODEL_DIRS : 0) |
 						  (ex ? LTRACK_PF_MODEL_EXCLUDES : 0);
-					o << "names=" << names << " dirs=" << dirs_ << " excludes=" << ex << " by_name=" << by_name
-					  << ": " << ltrack_model_walk_needed(&p, by_name) << "\n";
+					o << "names=" << names << " dirs=" << dirs_ << " excludes=" << ex
+					  << " by_name=" << by_name << ": " << ltrack_model_walk_needed(&p, by_name)
+					  << "\n";
 				}
 
 	o << "\n## ltrack_model_decide: one line per profile and location, one column per verdict\n"
@@ -130,24 +135,34 @@ std::string truth_table()
 		for (int ds = 0; ds < 2; ds++)
 			for (uint8_t act : {uint8_t(LTRACK_ACT_DENY), uint8_t(LTRACK_ACT_AUDIT)})
 				for (int wait = 0; wait < 2; wait++)
-					for (uint32_t mode : {uint32_t(LTRACK_MODE_ENFORCE), uint32_t(LTRACK_MODE_AUDIT)})
+					for (uint32_t mode :
+					     {uint32_t(LTRACK_MODE_ENFORCE), uint32_t(LTRACK_MODE_AUDIT)})
 						for (int by_name = 0; by_name < 2; by_name++)
 							for (uint8_t dir = 0; dir < 3; dir++)
 								for (uint8_t acc = 0; acc < 3; acc++) {
-									ltrack_profile p = profile(pol, ds, act, wait, 0);
+									ltrack_profile p =
+										profile(pol, ds, act, wait, 0);
 									// The callers walk only when it is needed.
-									if (dir && !ltrack_model_walk_needed(&p, by_name))
+									if (dir &&
+									    !ltrack_model_walk_needed(&p, by_name))
 										continue;
 									char head[128];
-									std::snprintf(head, sizeof(head),
-										      "%-9s ds=%d %-5s wait=%d %-7s  name=%d dir=%-7s  %-10s |",
-										      policies[pol], ds, act == LTRACK_ACT_DENY ? "deny" : "audit",
-										      wait, mode == LTRACK_MODE_ENFORCE ? "enforce" : "audit",
-										      by_name, dirs[dir], accesses[acc]);
+									std::snprintf(
+										head, sizeof(head),
+										"%-9s ds=%d %-5s wait=%d %-7s  name=%d dir=%-7s  %-10s |",
+										policies[pol], ds,
+										act == LTRACK_ACT_DENY ? "deny"
+												       : "audit",
+										wait,
+										mode == LTRACK_MODE_ENFORCE ? "enforce"
+													    : "audit",
+										by_name, dirs[dir], accesses[acc]);
 									o << head;
 									for (uint32_t v = 0; v < 6; v++) {
-										ltrack_model_facts f = facts(by_name, dir, v, acc, mode);
-										o << " " << cell(ltrack_model_decide(&p, &f));
+										ltrack_model_facts f = facts(
+											by_name, dir, v, acc, mode);
+										o << " "
+										  << cell(ltrack_model_decide(&p, &f));
 									}
 									o << "\n";
 								}
@@ -179,9 +194,10 @@ TEST(ModelDecision, TruthTableIsTheCheckedInOne)
 		if (!ga && !gb)
 			break;
 		if (la != lb || ga != gb) {
-			ADD_FAILURE() << "lsm/model_decision.h decides differently from " << table_path() << " at line " << n
-				      << ":\n  table:  " << (ga ? la : "(end)") << "\n  header: " << (gb ? lb : "(end)")
-				      << "\nIf the change is meant, rerun with LTRACK_UPDATE_TABLE=1 and review the diff.";
+			ADD_FAILURE()
+				<< "lsm/model_decision.h decides differently from " << table_path() << " at line " << n
+				<< ":\n  table:  " << (ga ? la : "(end)") << "\n  header: " << (gb ? lb : "(end)")
+				<< "\nIf the change is meant, rerun with LTRACK_UPDATE_TABLE=1 and review the diff.";
 			return;
 		}
 	}
@@ -201,20 +217,30 @@ TEST(ModelDecision, TheModelRuleNamesEveryModelDecision)
 						for (uint8_t dir = 0; dir < 3; dir++)
 							for (uint8_t acc = 0; acc < 3; acc++)
 								for (uint32_t v = 0; v < 6; v++)
-									for (uint32_t mode : {uint32_t(LTRACK_MODE_ENFORCE), uint32_t(LTRACK_MODE_AUDIT)}) {
-										ltrack_profile p0 = profile(pol, ds, act, wait, 0);
-										ltrack_profile p1 = profile(pol, ds, act, wait, 7);
-										ltrack_model_facts f = facts(by_name, dir, v, acc, mode);
-										ltrack_model_decision a = ltrack_model_decide(&p0, &f);
-										ltrack_model_decision b = ltrack_model_decide(&p1, &f);
+									for (uint32_t mode :
+									     {uint32_t(LTRACK_MODE_ENFORCE),
+									      uint32_t(LTRACK_MODE_AUDIT)}) {
+										ltrack_profile p0 =
+											profile(pol, ds, act, wait, 0);
+										ltrack_profile p1 =
+											profile(pol, ds, act, wait, 7);
+										ltrack_model_facts f = facts(
+											by_name, dir, v, acc, mode);
+										ltrack_model_decision a =
+											ltrack_model_decide(&p0, &f);
+										ltrack_model_decision b =
+											ltrack_model_decide(&p1, &f);
 										EXPECT_EQ(a.outcome, b.outcome);
 										EXPECT_EQ(a.why, b.why);
 										EXPECT_EQ(a.action, b.action);
 										EXPECT_EQ(a.may_wait, b.may_wait);
 										if (pol == LTRACK_MODEL_OFF) {
-											EXPECT_EQ(b.outcome, LTRACK_MD_OFF);
+											EXPECT_EQ(b.outcome,
+												  LTRACK_MD_OFF);
 										}
-										bool decides = b.outcome == LTRACK_MD_RECORD || b.outcome == LTRACK_MD_REFUSE;
+										bool decides =
+											b.outcome == LTRACK_MD_RECORD ||
+											b.outcome == LTRACK_MD_REFUSE;
 										EXPECT_EQ(b.rule_id, decides ? 7u : 0u);
 									}
 }
@@ -227,7 +253,8 @@ TEST(ModelDecision, UnsafeIsRefusedEverywhereUnderSafe)
 	for (int by_name = 0; by_name < 2; by_name++)
 		for (uint8_t dir = 0; dir < 3; dir++)
 			for (uint8_t acc = 0; acc < 3; acc++) {
-				ltrack_model_facts f = facts(by_name, dir, LTRACK_VERDICT_UNSAFE, acc, LTRACK_MODE_ENFORCE);
+				ltrack_model_facts f =
+					facts(by_name, dir, LTRACK_VERDICT_UNSAFE, acc, LTRACK_MODE_ENFORCE);
 				ltrack_model_decision d = ltrack_model_decide(&p, &f);
 				EXPECT_EQ(d.outcome, LTRACK_MD_REFUSE) << by_name << " " << int(dir) << " " << int(acc);
 				EXPECT_EQ(d.action, LTRACK_ACT_DENY);

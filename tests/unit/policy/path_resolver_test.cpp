@@ -27,18 +27,31 @@ TEST(path_resolver, caching_resolver_answers_as_realpath_does)
 	fs::create_symlink("..", t / "real/sub/up");
 
 	std::vector<std::string> paths = {
-		(t / "real/f").string(),          (t / "real/sub/g").string(),     (t / "real").string(),
-		(t / "real/").string(),           (t / "link-dir/f").string(),     (t / "link-dir/sub/g").string(),
-		(t / "real/link-file").string(),  (t / "real/dangling").string(),  (t / "real/missing").string(),
-		(t / "nodir/f").string(),         (t / "real/f/under-a-file").string(), (t / "real/sub/..").string(),
-		(t / "real/sub/.").string(),      (t / "real/sub/up/f").string(),  (t / "real//f").string(),
-		"/etc",                           "/",                             "/etc/hostname",
+		(t / "real/f").string(),
+		(t / "real/sub/g").string(),
+		(t / "real").string(),
+		(t / "real/").string(),
+		(t / "link-dir/f").string(),
+		(t / "link-dir/sub/g").string(),
+		(t / "real/link-file").string(),
+		(t / "real/dangling").string(),
+		(t / "real/missing").string(),
+		(t / "nodir/f").string(),
+		(t / "real/f/under-a-file").string(),
+		(t / "real/sub/..").string(),
+		(t / "real/sub/.").string(),
+		(t / "real/sub/up/f").string(),
+		(t / "real//f").string(),
+		"/etc",
+		"/",
+		"/etc/hostname",
 	};
 	path_resolver cached = caching_resolver_on_host();
 	for (int round = 0; round < 2; round++) // the second round answers from the cache
 		for (const auto &p : paths) {
 			resolve_result want = resolve_on_host(p), got = cached(p);
-			ASSERT_EQ(want.ok(), got.ok()) << p << ": " << want.failure().error << " vs " << got.failure().error;
+			ASSERT_EQ(want.ok(), got.ok())
+				<< p << ": " << want.failure().error << " vs " << got.failure().error;
 			if (want) {
 				EXPECT_EQ(got->real_path, want->real_path) << p;
 				EXPECT_EQ(got->dev, want->dev) << p;

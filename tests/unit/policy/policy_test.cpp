@@ -49,7 +49,8 @@ std::optional<ltrack_net_val> find_net(const compiled_policy &p, uint32_t profil
 	EXPECT_TRUE(c) << c.failure().error;
 	for (const auto &e : p.net_rules) {
 		const ltrack_net_key &k = e.key;
-		if (k.scope == profile && k.prefixlen == uint32_t(32 + c->len) && std::memcmp(k.addr, c->addr.data(), 16) == 0)
+		if (k.scope == profile && k.prefixlen == uint32_t(32 + c->len) &&
+		    std::memcmp(k.addr, c->addr.data(), 16) == 0)
 			return p.net_value(e);
 	}
 	return std::nullopt;
@@ -84,7 +85,8 @@ all = true
 [profile.svc.file]
 default = "deny"
 rules = [
-  { action = "allow", dir = ")" + models + R"(" },
+  { action = "allow", dir = ")" + models +
+					 R"(" },
   { action = "deny", dir = ")" + bad + R"(" },
   { action = "audit", file = ")" + key + R"(" },
   { action = "deny", name = "*.pkl" },
@@ -135,9 +137,11 @@ all = true
 [profile.p.file]
 rules = [
   { action = "allow", dir = ")" + real + R"(" },
-  { action = "deny", dir = ")" + d.path("data/alias") + R"(" },
+  { action = "deny", dir = ")" + d.path("data/alias") +
+						  R"(" },
 ]
-)", "alias.toml");
+)",
+					  "alias.toml");
 	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
 	ASSERT_EQ(r.diagnostics.size(), 1u);
 	EXPECT_FALSE(r.diagnostics[0].error);
@@ -153,7 +157,7 @@ rules = [
 	// The way to both: the directories and the symlink itself (a rename of
 	// it would re-point the path the rule names), not the target.
 	auto ancestor = [&](const std::string &path) -> const ltrack_inode_rule * {
-		struct stat st{};
+		struct stat st {};
 		if (lstat(path.c_str(), &st) < 0)
 			return nullptr;
 		for (const auto &[k, v] : r.policy->inode_rules)
@@ -178,7 +182,8 @@ TEST(Compile, ExecRulesAndExecutableSelectorFollowSymlinks)
 	fs::create_symlink(py, d.path("bin/python3"));
 	compiled_policy p = must_compile(R"(
 [profile.svc]
-executables = [")" + d.path("bin/python3") + R"("]
+executables = [")" + d.path("bin/python3") +
+					 R"("]
 [profile.svc.exec]
 default = "kill"
 rules = [
@@ -448,7 +453,8 @@ output_path = "/var/log/ltrack/app.log"
 max_size = 10
 [storage]
 enabled = true
-)", "compat.toml");
+)",
+					  "compat.toml");
 	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
 	const compiled_policy &p = *r.policy;
 	EXPECT_TRUE(p.ltrack_compat);
@@ -488,13 +494,15 @@ TEST_P(ShippedPolicy, CompilesOnThisHostWithoutErrors)
 	compile_result r = compile_file(path);
 	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
 	for (const auto &d : r.diagnostics)
-		EXPECT_NE(d.message.find("cannot be resolved"), std::string::npos) << "only missing-path warnings: " << format(d);
+		EXPECT_NE(d.message.find("cannot be resolved"), std::string::npos)
+			<< "only missing-path warnings: " << format(d);
 	EXPECT_FALSE(r.policy->profiles.empty());
 	EXPECT_FALSE(r.policy->symbols.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, ShippedPolicy,
-			 ::testing::Values("inference.toml", "inference-audit.toml", "default.toml", "ltrack-compat.toml"));
+			 ::testing::Values("inference.toml", "inference-audit.toml", "default.toml",
+					   "ltrack-compat.toml"));
 
 TEST(ShippedPolicies, InferenceAndItsAuditTwinDifferOnlyInMode)
 {

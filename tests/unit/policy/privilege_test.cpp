@@ -37,10 +37,12 @@ default = "deny"
 	EXPECT_NE(summary_text(*r.policy).find("privilege escalation: deny (#1 line 5)"), std::string::npos)
 		<< summary_text(*r.policy);
 	for (const char *a : {"allow", "audit", "kill"}) {
-		compile_result k = compile(std::string("[profile.w]\nall = true\n[profile.w.privilege]\ndefault = \"") + a + "\"\n");
+		compile_result k = compile(std::string("[profile.w]\nall = true\n[profile.w.privilege]\ndefault = \"") +
+					   a + "\"\n");
 		ASSERT_TRUE(k.ok()) << a << format_all(k.diagnostics);
-		EXPECT_EQ(k.policy->profiles.at(0).value.priv_action,
-			  std::string(a) == "allow" ? LTRACK_ACT_ALLOW : std::string(a) == "audit" ? LTRACK_ACT_AUDIT : LTRACK_ACT_KILL);
+		EXPECT_EQ(k.policy->profiles.at(0).value.priv_action, std::string(a) == "allow"   ? LTRACK_ACT_ALLOW
+								      : std::string(a) == "audit" ? LTRACK_ACT_AUDIT
+												  : LTRACK_ACT_KILL);
 	}
 }
 
@@ -57,13 +59,17 @@ TEST(Privilege, WithoutASectionEscalationIsAudited)
 TEST(Privilege, MistakesAreErrors)
 {
 	compile_result typo = compile("[profile.w]\nall = true\n[profile.w.privilege]\ndefault = \"dney\"\n");
-	EXPECT_EQ(format_all(typo.diagnostics),
-		  "priv.toml:4:11: error: profile.w.privilege.default: \"dney\" is not an action; use \"allow\", \"audit\", "
-		  "\"deny\" or \"kill\"\n");
+	EXPECT_EQ(
+		format_all(typo.diagnostics),
+		"priv.toml:4:11: error: profile.w.privilege.default: \"dney\" is not an action; use \"allow\", \"audit\", "
+		"\"deny\" or \"kill\"\n");
 	compile_result empty = compile("[profile.w]\nall = true\n[profile.w.privilege]\n");
-	EXPECT_EQ(format_all(empty.diagnostics),
-		  "priv.toml:3:1: error: [profile.w.privilege] needs default = \"allow\", \"audit\", \"deny\" or \"kill\"\n");
-	compile_result key = compile("[profile.w]\nall = true\n[profile.w.privilege]\ndefault = \"deny\"\nsetuid = \"allow\"\n");
+	EXPECT_EQ(
+		format_all(empty.diagnostics),
+		"priv.toml:3:1: error: [profile.w.privilege] needs default = \"allow\", \"audit\", \"deny\" or \"kill\"\n");
+	compile_result key =
+		compile("[profile.w]\nall = true\n[profile.w.privilege]\ndefault = \"deny\"\nsetuid = \"allow\"\n");
 	EXPECT_FALSE(key.ok());
-	EXPECT_NE(format_all(key.diagnostics).find("unknown key \"setuid\""), std::string::npos) << format_all(key.diagnostics);
+	EXPECT_NE(format_all(key.diagnostics).find("unknown key \"setuid\""), std::string::npos)
+		<< format_all(key.diagnostics);
 }

@@ -160,8 +160,8 @@ TEST(RuleSets, MistakesAreErrorsWithTheirPosition)
 	compile_options o;
 	o.resolve_paths = false;
 	auto errors = [&](const std::string &rules, const std::string &section = "file") {
-		compile_result r = compile_string("[profile.w]\nall = true\n[profile.w." + section + "]\nrules = [\n" + rules +
-							  "\n]\n",
+		compile_result r = compile_string("[profile.w]\nall = true\n[profile.w." + section + "]\nrules = [\n" +
+							  rules + "\n]\n",
 						  "sets.toml", o);
 		EXPECT_FALSE(r.ok());
 		return format_all(r.diagnostics);
@@ -169,9 +169,10 @@ TEST(RuleSets, MistakesAreErrorsWithTheirPosition)
 	EXPECT_EQ(errors(R"(  { action = "deny", set = "sensitive-file" },)"),
 		  "sets.toml:5:28: error: profile.w.file.rules.set: \"sensitive-file\" is not a rule set; did you mean "
 		  "\"sensitive-files\"?\n");
-	EXPECT_EQ(errors(R"(  { action = "deny", set = "secrets" },)"),
-		  "sets.toml:5:28: error: profile.w.file.rules.set: \"secrets\" is not a rule set; use \"sensitive-files\", "
-		  "\"python-runtime\" or \"host-control-sockets\"\n");
+	EXPECT_EQ(
+		errors(R"(  { action = "deny", set = "secrets" },)"),
+		"sets.toml:5:28: error: profile.w.file.rules.set: \"secrets\" is not a rule set; use \"sensitive-files\", "
+		"\"python-runtime\" or \"host-control-sockets\"\n");
 	EXPECT_NE(errors(R"(  { action = "deny", set = "sensitive-files", name = "x" },)")
 			  .find("a rule needs exactly one of \"file\", \"dir\", \"name\" or \"set\", found 2"),
 		  std::string::npos);

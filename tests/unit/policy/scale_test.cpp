@@ -39,14 +39,17 @@ std::string generated(int n)
 	     "  { action = \"allow\", to = \"10.0.0.0/8\", ports = 22, proto = \"tcp\" },\n";
 	for (int i = 0; i < n; i++) {
 		if (i % 11 == 5)
-			std::snprintf(line, sizeof line, "  { action = \"deny\", to = \"fd00::%x/128\", ports = 443 },\n", i);
-		else if (i % 5 == 1)
 			std::snprintf(line, sizeof line,
-				      "  { action = \"deny\", to = \"10.%d.%d.%d/32\", ports = [443, \"8000-8100\"], proto = \"udp\" },\n",
-				      i / 65536, i / 256 % 256, i % 256);
+				      "  { action = \"deny\", to = \"fd00::%x/128\", ports = 443 },\n", i);
+		else if (i % 5 == 1)
+			std::snprintf(
+				line, sizeof line,
+				"  { action = \"deny\", to = \"10.%d.%d.%d/32\", ports = [443, \"8000-8100\"], proto = \"udp\" },\n",
+				i / 65536, i / 256 % 256, i % 256);
 		else
-			std::snprintf(line, sizeof line, "  { action = \"deny\", to = \"10.%d.%d.%d/32\", proto = \"tcp\" },\n",
-				      i / 65536, i / 256 % 256, i % 256);
+			std::snprintf(line, sizeof line,
+				      "  { action = \"deny\", to = \"10.%d.%d.%d/32\", proto = \"tcp\" },\n", i / 65536,
+				      i / 256 % 256, i % 256);
 		t += line;
 	}
 	return t + "]\n";
@@ -58,7 +61,9 @@ std::vector<std::string> entries(const compiled_policy &p)
 {
 	auto rule = [&](uint32_t id) {
 		const rule_symbol *s = p.symbol(id);
-		return id == 0 ? std::string("-") : s ? std::string(s->kind) + ":" + std::string(s->text) : "?" + std::to_string(id);
+		return id == 0 ? std::string("-")
+		       : s     ? std::string(s->kind) + ":" + std::string(s->text)
+			       : "?" + std::to_string(id);
 	};
 	std::vector<std::string> out;
 	char buf[512];
@@ -97,8 +102,9 @@ std::vector<std::string> entries(const compiled_policy &p)
 	for (const auto &pr : p.profiles) {
 		ltrack_profile v = pr.value;
 		std::string s = "profile " + pr.name + " flags " + std::to_string(v.flags) + " defaults " +
-				std::to_string(v.file_default) + rule(v.file_default_rule) + std::to_string(v.net_default) +
-				rule(v.net_default_rule) + std::to_string(v.unix_action) + rule(v.unix_rule);
+				std::to_string(v.file_default) + rule(v.file_default_rule) +
+				std::to_string(v.net_default) + rule(v.net_default_rule) +
+				std::to_string(v.unix_action) + rule(v.unix_rule);
 		out.push_back(s);
 	}
 	return out;
@@ -129,7 +135,8 @@ TEST(CompileAtScale, EachRuleCompilesToTheSameEntriesAtNAndTenTimesN)
 	for (const auto &s : large.symbols)
 		large_rules[std::string(s.kind) + ":" + std::string(s.text) + ":" + std::to_string(s.action)]++;
 	for (const auto &s : small.symbols)
-		EXPECT_EQ(large_rules[std::string(s.kind) + ":" + std::string(s.text) + ":" + std::to_string(s.action)], 1)
+		EXPECT_EQ(large_rules[std::string(s.kind) + ":" + std::string(s.text) + ":" + std::to_string(s.action)],
+			  1)
 			<< s.text;
 
 	// Every entry of the small policy is in the large one, unchanged.
@@ -145,7 +152,8 @@ TEST(CompileAtScale, EachRuleCompilesToTheSameEntriesAtNAndTenTimesN)
 	// One entry per rule: the large policy has 9 N rules more of each kind
 	// (inode or name per file rule, a net entry per network rule), and no
 	// other entry changes (the profile's flags and defaults are in both).
-	EXPECT_EQ(large.inode_rules.size() + large.name_rules.size() - small.inode_rules.size() - small.name_rules.size(),
+	EXPECT_EQ(large.inode_rules.size() + large.name_rules.size() - small.inode_rules.size() -
+			  small.name_rules.size(),
 		  std::size_t(9 * n));
 	EXPECT_EQ(large.net_rules.size() - small.net_rules.size(), std::size_t(9 * n));
 	EXPECT_EQ(b.size() - a.size(), std::size_t(2 * 9 * n));

@@ -16,7 +16,8 @@ compile_result compile_text(const std::string &network)
 {
 	compile_options o;
 	o.resolve_paths = false; // every path exists, with an identity from its text
-	return compile_string("mode = \"enforce\"\n[profile.w]\nall = true\n[profile.w.network]\n" + network, "s.toml", o);
+	return compile_string("mode = \"enforce\"\n[profile.w]\nall = true\n[profile.w.network]\n" + network, "s.toml",
+			      o);
 }
 
 const ltrack_profile &profile_of(const compile_result &r)
@@ -40,7 +41,8 @@ TEST(Sockets, DefaultListIsWhatAServiceNeeds)
 	EXPECT_EQ(v.sock_inet, uint32_t(LTRACK_SOCK_INET | LTRACK_SOCK_INET6));
 	EXPECT_EQ(v.netlink_protocols, 1u); // route
 	EXPECT_EQ(v.sockets_rule, 0u);
-	for (const char *spec : {"packet", "inet/raw", "inet/dgram/icmp", "netlink/raw/netfilter", "vsock", "inet/stream/sctp"}) {
+	for (const char *spec :
+	     {"packet", "inet/raw", "inet/dgram/icmp", "netlink/raw/netfilter", "vsock", "inet/stream/sctp"}) {
 		explain_result e = explain_socket(*r.policy, "w", spec);
 		ASSERT_TRUE(e.ex) << e.error;
 		EXPECT_EQ(e.ex->hook, uint32_t(LTRACK_HOOK_SOCKET));
@@ -55,7 +57,8 @@ TEST(Sockets, DefaultListIsWhatAServiceNeeds)
 
 TEST(Sockets, ListedKindsAndTheRuleThatListsThem)
 {
-	compile_result r = compile_text("sockets = [\"unix\", \"inet\", \"raw\", \"packet\", \"netlink-audit\", \"icmp\"]\n");
+	compile_result r =
+		compile_text("sockets = [\"unix\", \"inet\", \"raw\", \"packet\", \"netlink-audit\", \"icmp\"]\n");
 	ASSERT_TRUE(r.ok()) << format_all(r.diagnostics);
 	const ltrack_profile &v = profile_of(r);
 	EXPECT_EQ(v.sock_families, (1ull << 1) | (1ull << 17));
@@ -175,14 +178,16 @@ TEST(UnixRules, MistakesAreErrorsWithTheirPosition)
 	EXPECT_EQ(errors("rules = [\n  { action = \"deny\", unix = \"@\" },\n]\n"),
 		  "s.toml:6:29: error: profile.w.network.rules.unix: an abstract socket is \"@\" and 1 to 107 bytes of "
 		  "name\n");
-	EXPECT_NE(errors("unix = { action = \"deny\" }\n").find("s.toml:5:8: error: profile.w.network.unix: expected the "
-								  "verdict for Unix sockets"),
+	EXPECT_NE(errors("unix = { action = \"deny\" }\n")
+			  .find("s.toml:5:8: error: profile.w.network.unix: expected the "
+				"verdict for Unix sockets"),
 		  std::string::npos);
 	compile_options o;
 	o.resolve_paths = false;
 	compile_result f = compile_string("[profile.w]\nall = true\n[profile.w.file]\nrules = [\n"
 					  "  { action = \"deny\", set = \"host-control-sockets\" },\n]\n",
 					  "s.toml", o);
-	EXPECT_EQ(format_all(f.diagnostics), "s.toml:5:28: error: profile.w.file.rules.set: \"host-control-sockets\" is a "
-					     "set of Unix sockets; name it in the network section's rules\n");
+	EXPECT_EQ(format_all(f.diagnostics),
+		  "s.toml:5:28: error: profile.w.file.rules.set: \"host-control-sockets\" is a "
+		  "set of Unix sockets; name it in the network section's rules\n");
 }

@@ -22,7 +22,10 @@ public:
 		root_ = fs::canonical(tmpl);
 	}
 	~scratch_dir() { fs::remove_all(root_); }
-	std::string path(const std::string &rel = "") const { return rel.empty() ? root_.string() : (root_ / rel).string(); }
+	std::string path(const std::string &rel = "") const
+	{
+		return rel.empty() ? root_.string() : (root_ / rel).string();
+	}
 	std::string file(const std::string &rel, const std::string &content = "x") const
 	{
 		fs::create_directories((root_ / rel).parent_path());

@@ -68,8 +68,8 @@ inline bool deciding_has(const scan_result &r, const std::string &text)
 
 using namespace corpus_fixture;
 
-#define EXPECT_SCAN(r, f, v)                          \
-	do {                                              \
-		EXPECT_EQ((r).fmt, format::f) << show(r);     \
-		EXPECT_EQ((r).verdict, uint32_t(v)) << show(r); \
+#define EXPECT_SCAN(r, f, v)                                                                                           \
+	do {                                                                                                           \
+		EXPECT_EQ((r).fmt, format::f) << show(r);                                                              \
+		EXPECT_EQ((r).verdict, uint32_t(v)) << show(r);                                                        \
 	} while (0)

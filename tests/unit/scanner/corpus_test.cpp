@@ -25,7 +25,8 @@ TEST_F(scanner_corpus, benign_pickles_of_every_protocol_are_safe)
 		EXPECT_SCAN(r, pickle, LTRACK_VERDICT_SAFE);
 		bool ordered_dict = false;
 		for (auto &i : r.imports)
-			ordered_dict |= i.module == "collections" && i.name == "OrderedDict" && i.kind == import_ref::kind::allowed;
+			ordered_dict |= i.module == "collections" && i.name == "OrderedDict" &&
+					i.kind == import_ref::kind::allowed;
 		EXPECT_TRUE(ordered_dict) << "the OrderedDict import was not seen";
 	}
 }
@@ -71,10 +72,8 @@ TEST_F(scanner_corpus, memo_tricks_are_resolved)
 	struct {
 		const char *file, *decides;
 	} cases[] = {
-		{"memo_stack_global.pkl", "os.system"},
-		{"memo_long.pkl", "subprocess.getoutput"},
-		{"memo_proto0_escape.pkl", "os.system"},
-		{"memo_unicode_escape.pkl", "os.system"},
+		{"memo_stack_global.pkl", "os.system"},  {"memo_long.pkl", "subprocess.getoutput"},
+		{"memo_proto0_escape.pkl", "os.system"}, {"memo_unicode_escape.pkl", "os.system"},
 		{"dotted_globals.pkl", "__globals__"},
 	};
 	for (auto &c : cases) {
@@ -125,12 +124,9 @@ TEST_F(scanner_corpus, safetensors_header_is_validated)
 	struct {
 		const char *file, *error;
 	} bad[] = {
-		{"bad_json.safetensors", "JSON"},
-		{"bad_overlap.safetensors", "overlap"},
-		{"bad_size.safetensors", "needs 12"},
-		{"bad_dtype.safetensors", "unknown dtype"},
-		{"bad_outside.safetensors", "outside"},
-		{"bad_length.safetensors", "exceeds"},
+		{"bad_json.safetensors", "JSON"},       {"bad_overlap.safetensors", "overlap"},
+		{"bad_size.safetensors", "needs 12"},   {"bad_dtype.safetensors", "unknown dtype"},
+		{"bad_outside.safetensors", "outside"}, {"bad_length.safetensors", "exceeds"},
 		{"truncated.safetensors", "outside"},
 	};
 	for (auto &b : bad) {
@@ -169,7 +165,8 @@ TEST_F(scanner_corpus, archive_limits)
 	scan_result bomb = scan("zip_bomb.zip", small);
 	EXPECT_EQ(bomb.verdict, uint32_t(LTRACK_VERDICT_ERROR)) << show(bomb);
 	EXPECT_NE(bomb.error.find("exceeds the limit"), std::string::npos) << show(bomb);
-	EXPECT_EQ(scan("zip_bomb.zip").verdict, uint32_t(LTRACK_VERDICT_SAFE)) << "within default limits it is a plain pickle";
+	EXPECT_EQ(scan("zip_bomb.zip").verdict, uint32_t(LTRACK_VERDICT_SAFE))
+		<< "within default limits it is a plain pickle";
 	small.max_archive_entries = 100;
 	scan_result many = scan("many_entries.zip", small);
 	EXPECT_EQ(many.verdict, uint32_t(LTRACK_VERDICT_ERROR)) << show(many);
@@ -187,7 +184,8 @@ TEST_F(scanner_corpus, old_torch_tar_format)
 TEST_F(scanner_corpus, real_torch_checkpoints)
 {
 	if (!have("torch_benign.pt"))
-		GTEST_SKIP() << "torch is not installed for /usr/bin/python3 (apt-get install --no-install-recommends python3-torch)";
+		GTEST_SKIP()
+			<< "torch is not installed for /usr/bin/python3 (apt-get install --no-install-recommends python3-torch)";
 	scan_result benign = scan("torch_benign.pt");
 	EXPECT_SCAN(benign, pytorch_zip, LTRACK_VERDICT_SAFE);
 	bool rebuild = false;
@@ -207,12 +205,9 @@ TEST_F(scanner_corpus, hostile_and_truncated_inputs_are_errors)
 	struct {
 		const char *file, *error;
 	} cases[] = {
-		{"huge_len.pkl", "truncated"},
-		{"deep_marks.pkl", "MARKs nested deeper"},
-		{"stack_bomb.pkl", "stack exceeds"},
-		{"memo_missing.pkl", "memo key 5"},
-		{"truncated_p4.pkl", "truncated"},
-		{"empty_stack_global.pkl", "underflow"},
+		{"huge_len.pkl", "truncated"},       {"deep_marks.pkl", "MARKs nested deeper"},
+		{"stack_bomb.pkl", "stack exceeds"}, {"memo_missing.pkl", "memo key 5"},
+		{"truncated_p4.pkl", "truncated"},   {"empty_stack_global.pkl", "underflow"},
 		{"bad_proto.pkl", "protocol 9"},
 	};
 	for (auto &c : cases) {
@@ -268,7 +263,8 @@ TEST_F(scanner_corpus, ltrackctl_scan_exit_status_and_output)
 
 	cli_run unsafe = ltrackctl_scan(path("nested_evil.zip") + " " + path("truncated_p4.pkl"));
 	EXPECT_EQ(unsafe.status, 1) << unsafe.out;
-	EXPECT_NE(unsafe.out.find("decided by: posix.system (in inner.zip/deep/model.pkl)"), std::string::npos) << unsafe.out;
+	EXPECT_NE(unsafe.out.find("decided by: posix.system (in inner.zip/deep/model.pkl)"), std::string::npos)
+		<< unsafe.out;
 
 	cli_run suspicious = ltrackctl_scan(path("unknown_import.pkl"));
 	EXPECT_EQ(suspicious.status, 1) << suspicious.out;
@@ -288,7 +284,8 @@ TEST_F(scanner_corpus, ltrackctl_scan_exit_status_and_output)
 	EXPECT_NE(all.out.find("COMPLETE"), std::string::npos) << "every regular file is listed";
 
 	// --exclude (names without '/', whole paths with it) and the summary line
-	cli_run hf = ltrackctl_scan("--exclude '*.json' --exclude pytorch_model.bin --exclude '" + dir + "/hf/vocab.*' " + dir + "/hf");
+	cli_run hf = ltrackctl_scan("--exclude '*.json' --exclude pytorch_model.bin --exclude '" + dir +
+				    "/hf/vocab.*' " + dir + "/hf");
 	EXPECT_EQ(hf.status, 0) << hf.out;
 	EXPECT_EQ(hf.out.find(".json"), std::string::npos) << hf.out;
 	EXPECT_EQ(hf.out.find("vocab.txt"), std::string::npos) << hf.out;
@@ -297,7 +294,8 @@ TEST_F(scanner_corpus, ltrackctl_scan_exit_status_and_output)
 	EXPECT_NE(hf.out.find("4 safe, 0 suspicious, 0 unsafe, 0 error; 9 excluded\n"), std::string::npos) << hf.out;
 
 	cli_run digest = ltrackctl_scan("--sha256 " + path("good.safetensors"));
-	EXPECT_NE(digest.out.find("sha256: " + *sha256_file(path("good.safetensors"))), std::string::npos) << digest.out;
+	EXPECT_NE(digest.out.find("sha256: " + *sha256_file(path("good.safetensors"))), std::string::npos)
+		<< digest.out;
 }
 
 TEST(scanner_file_io, missing_and_special_files_are_errors)

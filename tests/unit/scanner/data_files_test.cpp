@@ -62,9 +62,10 @@ TEST(data_files, site_pth_import_lines_are_code)
 	EXPECT_EQ(paths.verdict, uint32_t(LTRACK_VERDICT_SAFE));
 
 	// Python's own (setuptools' distutils-precedence.pth, verbatim).
-	scan_result own = scan_text("import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == "
-				    "'local'; enabled and __import__('_distutils_hack').add_shim(); \n",
-				    "distutils-precedence.pth");
+	scan_result own =
+		scan_text("import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == "
+			  "'local'; enabled and __import__('_distutils_hack').add_shim(); \n",
+			  "distutils-precedence.pth");
 	EXPECT_EQ(own.fmt, format::python_pth);
 	EXPECT_EQ(own.verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
 	ASSERT_EQ(own.deciding.size(), 1u);
@@ -111,9 +112,30 @@ TEST(data_files, json_is_strict)
 	EXPECT_TRUE(json("{\"a\": [1, -2.5e+3, true, false, null, NaN, -Infinity, \"\\u00e9\\n\"], \"b\": {}}"));
 	EXPECT_TRUE(json(" [ ] \n"));
 	EXPECT_TRUE(json("{\"\xe6\x97\xa5\": 0}"));
-	for (const char *bad : {"", "1", "\"s\"", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[01]", "[1.]", "[.5]",
-				"[1e]", "[tru]", "[\"\\x\"]", "[\"a\tb\"]", "{\"a\":1} x", "[1][2]", "[\"\\u12\"]", "\xef\xbb\xbf[]",
-				"[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]", "[-]", "[+1]", "[Infinity1]"})
+	for (const char *bad : {"",
+				"1",
+				"\"s\"",
+				"{",
+				"[1,]",
+				"{\"a\":1,}",
+				"{\"a\" 1}",
+				"{a:1}",
+				"[01]",
+				"[1.]",
+				"[.5]",
+				"[1e]",
+				"[tru]",
+				"[\"\\x\"]",
+				"[\"a\tb\"]",
+				"{\"a\":1} x",
+				"[1][2]",
+				"[\"\\u12\"]",
+				"\xef\xbb\xbf[]",
+				"[\"\xc0\xaf\"]",
+				"[\"\xed\xa0\x80\"]",
+				"[-]",
+				"[+1]",
+				"[Infinity1]"})
 		EXPECT_FALSE(json(bad)) << bad;
 	EXPECT_TRUE(json(std::string(64, '[') + std::string(64, ']')));
 	EXPECT_FALSE(json(std::string(65, '[') + std::string(65, ']')));
@@ -140,12 +162,12 @@ TEST(data_files, what_is_not_recognised_stays_suspicious)
 	};
 	EXPECT_TRUE(spm(std::string("\x0a\x05\x0a\x03<s>", 7)));
 	EXPECT_TRUE(spm(std::string("\x0a\x0c\x0a\x03<s>\x15\x00\x00\x80\xbf\x18\x03", 14)));
-	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03<s>\x32\x00", 9)));   // field 6
-	EXPECT_FALSE(spm(std::string("\x0a\x07\x0a\x03<s>\x18\x09", 9)));   // type 9
-	EXPECT_FALSE(spm(std::string("\x0a\x02\x18\x01", 4)));              // a piece without its text
-	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03<s", 6)));            // truncated
-	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03\xff\xfe\xfd", 7)));  // not UTF-8
-	EXPECT_FALSE(spm(std::string("\x0a\x00\x12\x00", 4)));              // an empty piece
+	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03<s>\x32\x00", 9)));  // field 6
+	EXPECT_FALSE(spm(std::string("\x0a\x07\x0a\x03<s>\x18\x09", 9)));  // type 9
+	EXPECT_FALSE(spm(std::string("\x0a\x02\x18\x01", 4)));             // a piece without its text
+	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03<s", 6)));           // truncated
+	EXPECT_FALSE(spm(std::string("\x0a\x05\x0a\x03\xff\xfe\xfd", 7))); // not UTF-8
+	EXPECT_FALSE(spm(std::string("\x0a\x00\x12\x00", 4)));             // an empty piece
 }
 
 // A first tar header is what tarfile's nti()/calc_chksums() accept: a
@@ -192,11 +214,14 @@ std::string zfile(const std::string &body)
 	for (int i = 3; i >= 0; i--)
 		z += char(adler >> (8 * i));
 	char len[24];
-	snprintf(len, sizeof len, "%-19s", ("0x" + [&] {
-		char h[20];
-		snprintf(h, sizeof h, "%zx", body.size());
-		return std::string(h);
-	}()).c_str());
+	snprintf(len, sizeof len, "%-19s",
+		 ("0x" +
+		  [&] {
+			  char h[20];
+			  snprintf(h, sizeof h, "%zx", body.size());
+			  return std::string(h);
+		  }())
+			 .c_str());
 	return "ZF" + std::string(len) + z;
 }
 
@@ -214,7 +239,8 @@ TEST(data_files, joblib_zfile_over_the_inflate_limit_is_an_error)
 	// Over it: the inflated part still decides, the rest is an error.
 	scan_result over = scan_with(evil, small);
 	EXPECT_EQ(over.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << show(over);
-	EXPECT_NE(over.error.find("joblib zfile stream: decompressed size exceeds the limit"), std::string::npos) << show(over);
+	EXPECT_NE(over.error.find("joblib zfile stream: decompressed size exceeds the limit"), std::string::npos)
+		<< show(over);
 	scan_result benign_over = scan_with(benign, small);
 	EXPECT_EQ(benign_over.verdict, uint32_t(LTRACK_VERDICT_ERROR)) << show(benign_over);
 	// A stream that fails after some output (truncated): error.
@@ -260,8 +286,8 @@ TEST(data_files, pth_reading_is_raw_and_name_independent)
 	}
 	// safetensors whose tensor bytes hold the line (a format that claims them).
 	std::string data = "\n" + pay + "\n";
-	std::string hdr = "{\"t\":{\"dtype\":\"U8\",\"shape\":[" + std::to_string(data.size()) + "],\"data_offsets\":[0," +
-			  std::to_string(data.size()) + "]}}";
+	std::string hdr = "{\"t\":{\"dtype\":\"U8\",\"shape\":[" + std::to_string(data.size()) +
+			  "],\"data_offsets\":[0," + std::to_string(data.size()) + "]}}";
 	std::string st(8, '\0');
 	st[0] = char(hdr.size());
 	st += hdr + data;
@@ -270,15 +296,18 @@ TEST(data_files, pth_reading_is_raw_and_name_independent)
 	EXPECT_EQ(sts.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << show(sts);
 	scan_result stb = scan_text(st, "model.safetensors");
 	EXPECT_EQ(stb.verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS)) << show(stb);
-	EXPECT_TRUE(deciding_has(stb, "would run at every interpreter start if this file were a site .pth")) << show(stb);
+	EXPECT_TRUE(deciding_has(stb, "would run at every interpreter start if this file were a site .pth"))
+		<< show(stb);
 
 	// Plain imports (a model card's code sample) name a module and carry no
 	// code: data under other names, code in a .pth.
 	std::string card = "# Model\n```python\nimport torch\nimport torch.nn as nn, numpy as np  # arrays\n```\n";
-	EXPECT_EQ(scan_text(card, "README.md").verdict, uint32_t(LTRACK_VERDICT_SAFE)) << show(scan_text(card, "README.md"));
+	EXPECT_EQ(scan_text(card, "README.md").verdict, uint32_t(LTRACK_VERDICT_SAFE))
+		<< show(scan_text(card, "README.md"));
 	EXPECT_EQ(scan_text(card, "x.pth").verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
-	for (const char *code : {"import torch; torch.load('x')", "import torch\f; x()", "import os as", "import a.",
-				 "import a,", "import (os)", "import os, sys; print(1)", "import torch as t, x.y.z as w()"}) {
+	for (const char *code :
+	     {"import torch; torch.load('x')", "import torch\f; x()", "import os as", "import a.", "import a,",
+	      "import (os)", "import os, sys; print(1)", "import torch as t, x.y.z as w()"}) {
 		std::string doc = std::string("# card\n") + code + "\n";
 		EXPECT_EQ(scan_text(doc, "README.md").verdict, uint32_t(LTRACK_VERDICT_SUSPICIOUS)) << code;
 	}
@@ -286,8 +315,8 @@ TEST(data_files, pth_reading_is_raw_and_name_independent)
 	for (const char *data_text : {"# re-import os; x()\n", "# c\nimportlib.x()\n", "# a\n important: x()\n"})
 		EXPECT_EQ(scan_text(data_text, "x.pth").verdict, uint32_t(LTRACK_VERDICT_SAFE)) << data_text;
 	// Line numbers count every reading's breaks.
-	std::vector<pth_line> l = pth_import_lines(
-		{reinterpret_cast<const unsigned char *>("a\r\nb\fc\xe2\x80\xa8import x\n"), 18});
+	std::vector<pth_line> l =
+		pth_import_lines({reinterpret_cast<const unsigned char *>("a\r\nb\fc\xe2\x80\xa8import x\n"), 18});
 	ASSERT_EQ(l.size(), 1u);
 	EXPECT_EQ(l[0].number, 4u);
 	EXPECT_TRUE(l[0].plain);

@@ -87,11 +87,11 @@ TEST_F(scanner_corpus, tar_members_as_tarfile_reads_them)
 
 TEST_F(scanner_corpus, zip_members_as_miniz_and_zipfile_find_them)
 {
-	expect_unsafe(scan("zip_data_upper.pt"), "zip_data_upper.pt");        // data.PKL
-	expect_unsafe(scan("zip64_locator.pt"), "zip64_locator.pt");          // zip64 via the locator
-	expect_unsafe(scan("zip_concat.npz"), "zip_concat.npz");              // zipfile's shifted offsets
-	expect_unsafe(scan("npz_with_datapkl.npz"), "npz_with_datapkl.npz");  // numpy ignores data.pkl
-	expect_unsafe(scan("npz_dir_member.npz"), "npz_dir_member.npz");      // "o.npy/" still loads
+	expect_unsafe(scan("zip_data_upper.pt"), "zip_data_upper.pt");       // data.PKL
+	expect_unsafe(scan("zip64_locator.pt"), "zip64_locator.pt");         // zip64 via the locator
+	expect_unsafe(scan("zip_concat.npz"), "zip_concat.npz");             // zipfile's shifted offsets
+	expect_unsafe(scan("npz_with_datapkl.npz"), "npz_with_datapkl.npz"); // numpy ignores data.pkl
+	expect_unsafe(scan("npz_dir_member.npz"), "npz_dir_member.npz");     // "o.npy/" still loads
 }
 
 TEST_F(scanner_corpus, npy_descr_is_read_as_numpy_reads_it)

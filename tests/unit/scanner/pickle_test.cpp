@@ -71,9 +71,17 @@ TEST(scanner_pickle_walker, memo_aliasing_follows_python_semantics)
 {
 	// A string memoized, then the memo slot overwritten by another string:
 	// GET returns the latest value.
-	std::string s = "\x80\x04\x8c\x0b" "collections" "q\x00" "0"
-	                "\x8c\x02" "os" "q\x00" "0"
-	                "h\x00\x8c\x06" "system" "\x93."s;
+	std::string s = "\x80\x04\x8c\x0b"
+			"collections"
+			"q\x00"
+			"0"
+			"\x8c\x02"
+			"os"
+			"q\x00"
+			"0"
+			"h\x00\x8c\x06"
+			"system"
+			"\x93."s;
 	scan_result r = scan_bytes(s);
 	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
 	ASSERT_EQ(r.imports.size(), 1u);
@@ -85,7 +93,8 @@ TEST(scanner_pickle_walker, self_referencing_list_is_bounded)
 	// l = []; l.append(l) many times: no leak, no blow-up.
 	std::string s = "\x80\x02]q\x00"s;
 	for (int i = 0; i < 1000; i++)
-		s += "h\x00" "a"s;
+		s += "h\x00"
+		     "a"s;
 	s += ".";
 	EXPECT_EQ(scan_bytes(s).verdict, uint32_t(LTRACK_VERDICT_SAFE));
 }
@@ -114,19 +123,23 @@ TEST(scanner_pickle_walker, frames_as_each_unpickler_reads_them)
 	// a FRAME longer than the data: the C unpickler raises at once, joblib's
 	// pickle._Unpickler reads what is there and runs it
 	scan_result r = scan_raw("\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00"
-	                         "cposix\nsystem\n(S'id'\ntR."s);
+				 "cposix\nsystem\n(S'id'\ntR."s);
 	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << r.error;
 	// an opcode crossing a frame's end: pickle._Unpickler raises, the C
 	// unpickler reads on; the import after the crossing is still found
 	scan_result c = scan_raw("\x80\x04\x95\x04\x00\x00\x00\x00\x00\x00\x00"
-	                         "N\x8c\x02os\x8c\x06system\x93."s);
+				 "N\x8c\x02os\x8c\x06system\x93."s);
 	EXPECT_EQ(c.verdict, uint32_t(LTRACK_VERDICT_UNSAFE)) << c.error;
 }
 
 TEST(scanner_pickle_walker, stack_global_of_an_unresolved_value_is_not_safe)
 {
 	// builtins.str(...) returns a str the walker does not compute
-	scan_result r = scan_raw("\x80\x04\x8c\x08" "builtins\x8c\x03" "str\x93\x8c\x02" "os\x85R\x8c\x06" "system\x93."s);
+	scan_result r = scan_raw("\x80\x04\x8c\x08"
+				 "builtins\x8c\x03"
+				 "str\x93\x8c\x02"
+				 "os\x85R\x8c\x06"
+				 "system\x93."s);
 	EXPECT_EQ(r.verdict, uint32_t(LTRACK_VERDICT_ERROR));
 	EXPECT_NE(r.error.find("cannot resolve"), std::string::npos) << r.error;
 }
@@ -183,7 +196,8 @@ TEST(scanner_pickle_walker, python2_names_are_classified_as_the_loader_resolves_
 	EXPECT_EQ(i4->kind, import_ref::kind::unknown);
 	EXPECT_TRUE(i4->loads_as.empty());
 	// The loader's protocol is the last PROTO read: 4 then 2 maps again.
-	EXPECT_EQ(scan_raw("\x80\x04\x80\x02\x63\x63StringIO\nStringIO\n)R."s).verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
+	EXPECT_EQ(scan_raw("\x80\x04\x80\x02\x63\x63StringIO\nStringIO\n)R."s).verdict,
+		  uint32_t(LTRACK_VERDICT_UNSAFE));
 	// __builtin__.eval is on the deny list as written, whatever the protocol.
 	EXPECT_EQ(scan_raw("\x80\x04\x63__builtin__\neval\n(V1\ntR."s).verdict, uint32_t(LTRACK_VERDICT_UNSAFE));
 }

@@ -71,7 +71,8 @@ TEST(container, kubernetes_systemd_driver)
 {
 	container_info c = parse_container(
 		"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0b1c2d3e_4f5a_6b7c_8d9e_0f1a2b3c4d5e.slice/"
-		"cri-containerd-" + id64 + ".scope");
+		"cri-containerd-" +
+		id64 + ".scope");
 	EXPECT_EQ(c.runtime, container_runtime::kubernetes);
 	EXPECT_EQ(c.pod_uid, "0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e");
 	EXPECT_EQ(c.id, id64);
@@ -85,8 +86,7 @@ TEST(container, kubernetes_systemd_driver)
 
 TEST(container, kubernetes_cgroupfs_driver)
 {
-	container_info c =
-		parse_container("/kubepods/burstable/pod0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e/" + id64);
+	container_info c = parse_container("/kubepods/burstable/pod0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e/" + id64);
 	EXPECT_EQ(c.runtime, container_runtime::kubernetes);
 	EXPECT_EQ(c.pod_uid, "0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e");
 	EXPECT_EQ(c.id, id64);

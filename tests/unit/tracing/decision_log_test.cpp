@@ -130,8 +130,8 @@ TEST(rotation, size_trigger_never_splits_and_keeps_backup_count)
 	// Every file holds whole records within the size limit, and the newest
 	// records are all there in order: current, .1, .2, .3 from newest.
 	std::vector<uint32_t> pids;
-	for (const std::string &name : {cfg.output_path + ".3", cfg.output_path + ".2", cfg.output_path + ".1",
-					 cfg.output_path}) {
+	for (const std::string &name :
+	     {cfg.output_path + ".3", cfg.output_path + ".2", cfg.output_path + ".1", cfg.output_path}) {
 		std::string text = read_plain(name);
 		EXPECT_LE(text.size(), cfg.max_size_bytes) << name;
 		for (const std::string &l : lines_of(text)) {
@@ -400,8 +400,9 @@ TEST(decision_log, open_errors)
 	// a missing parent of it is an error naming the directory.
 	cfg.output_path = dir.file("missing/parent/decisions.log");
 	EXPECT_EQ(decision_log::open(cfg, error), nullptr);
-	EXPECT_EQ(error, "decision log: cannot create the directory " + dir.file("missing/parent") +
-				 ": No such file or directory (create it, or set [log].output_path to a writable place)");
+	EXPECT_EQ(error,
+		  "decision log: cannot create the directory " + dir.file("missing/parent") +
+			  ": No such file or directory (create it, or set [log].output_path to a writable place)");
 	cfg.output_path = "relative.log";
 	EXPECT_EQ(decision_log::open(cfg, error), nullptr);
 	EXPECT_EQ(error, "decision log: output_path \"relative.log\" must be absolute");

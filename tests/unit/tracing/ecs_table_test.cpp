@@ -138,6 +138,7 @@ TEST(ecs_table, names_every_record_field)
 	for (const auto &w : written)
 		EXPECT_TRUE(documented.count(w)) << "docs/decision-log.md's ECS table has no row for `" << w << "`";
 	for (const auto &d : documented)
-		EXPECT_TRUE(written.count(d)) << "docs/decision-log.md's ECS table names `" << d
-					      << "`, which no record has (stale row, or this test builds no such record)";
+		EXPECT_TRUE(written.count(d))
+			<< "docs/decision-log.md's ECS table names `" << d
+			<< "`, which no record has (stale row, or this test builds no such record)";
 }

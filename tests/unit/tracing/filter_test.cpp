@@ -217,12 +217,14 @@ TEST(filter_expression, errors_say_where_and_what)
 	EXPECT_EQ(error_of("dip=\"10.0.0.1/8\""), "column 5: dip wants an address or CIDR (\"10.0.0.1/8\" has host "
 						  "bits set below the prefix length), found string \"10.0.0.1/8\"");
 	EXPECT_EQ(error_of("dip<10.0.0.0/8"), "column 4: dip supports only = and !=, found '<'");
-	EXPECT_EQ(error_of("(hook=net"), "column 10: expected ')' to close the '(' at column 1, found end of expression");
+	EXPECT_EQ(error_of("(hook=net"),
+		  "column 10: expected ')' to close the '(' at column 1, found end of expression");
 	EXPECT_EQ(error_of("hook=net)"), "column 9: expected '&&', '||', ';' or end of expression, found ')'");
 	EXPECT_EQ(error_of("hook=net & pid=1"), "column 10: expected '&&', '||', ';' or end of expression, found '&'");
 	EXPECT_EQ(error_of("hook=net | pid=1"), "column 10: expected '&&', '||', ';' or end of expression, found '|'");
-	EXPECT_EQ(error_of("hook=sock"),
-		  "column 6: hook wants file, exec, net, model, priv, socket, link, mount, tamper or python, found \"sock\"");
+	EXPECT_EQ(
+		error_of("hook=sock"),
+		"column 6: hook wants file, exec, net, model, priv, socket, link, mount, tamper or python, found \"sock\"");
 	EXPECT_EQ(error_of("action=block"), "column 8: action wants an action (allow, audit, deny, kill) or an outcome "
 					    "(allowed, audited, would_deny, denied, killed), found \"block\"");
 	EXPECT_EQ(error_of("severity=loud"), "column 10: severity wants info, warn or critical, found \"loud\"");
@@ -274,7 +276,8 @@ TEST(filter_expression, garbage_never_crashes)
 			EXPECT_LE(p.column, s.size() + 1);
 		}
 	}
-	for (const char *s : {"\"", "\\", "!", "(", ")", "=", "!=", "a=\"\\", "a=\"\\\"", "pid=\"1", "pid=-1", "pid=1e3"}) {
+	for (const char *s :
+	     {"\"", "\\", "!", "(", ")", "=", "!=", "a=\"\\", "a=\"\\\"", "pid=\"1", "pid=-1", "pid=1e3"}) {
 		expression_parse p = parse_filter_expression(s);
 		EXPECT_FALSE(p.expr) << s;
 	}

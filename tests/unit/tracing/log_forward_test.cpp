@@ -292,8 +292,8 @@ TEST(log_forward, journald_and_syslog_receive_every_record_field)
 		std::string names;
 		for (const auto &[k, v] : *f)
 			names += k + " ";
-		EXPECT_EQ(f->size(), rec->size() + 3) << "MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and the record's fields: "
-						       << names;
+		EXPECT_EQ(f->size(), rec->size() + 3)
+			<< "MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and the record's fields: " << names;
 	}
 
 	ASSERT_EQ(sys.size(), 3u);
@@ -347,9 +347,9 @@ TEST(log_forward, a_stalled_journald_costs_counted_drops_never_a_stall)
 			auto t1 = clock::now();
 			log.reset();
 			double close_s = std::chrono::duration<double>(clock::now() - t1).count();
-			std::fprintf(stderr, "%d records in %.3f s; %llu forwarded, %llu dropped; close %.3f s\n", records,
-				     write_s, (unsigned long long)c.forwarded, (unsigned long long)c.forward_dropped,
-				     close_s);
+			std::fprintf(stderr, "%d records in %.3f s; %llu forwarded, %llu dropped; close %.3f s\n",
+				     records, write_s, (unsigned long long)c.forwarded,
+				     (unsigned long long)c.forward_dropped, close_s);
 			int bad = 0;
 			// Each record once (the second's loss record may be among them).
 			if (c.forward_dropped == 0 || c.forwarded + c.forward_dropped > uint64_t(records) + 2)

@@ -34,13 +34,16 @@ TEST(PeriodicStats, CountsPerHookActionOutcomeProfileAndTopDeniers)
 	w.add(allowed_open());
 	w.add(connect(LTRACK_OUT_WOULD_DENY, AF_INET, "10.1.2.3", 80));
 	std::string j = w.take_json(5, "T", 60, {100, 2});
-	EXPECT_EQ(j, "{\"type\":\"stats\",\"time\":\"T\",\"host\":" + ltrack::json_string(host_name()) + ",\"ts_boot_ns\":5,\"severity\":\"info\",\"interval_s\":60,"
-		     "\"decisions\":6,\"denials\":5,\"by_hook\":{\"file\":5,\"net\":1},"
-		     "\"by_action\":{\"allow\":1,\"deny\":5},\"by_outcome\":{\"allowed\":1,\"denied\":4,\"would_deny\":1},"
-		     "\"by_profile\":{\"inference\":6},\"top_denied\":["
-		     "{\"pid\":4242,\"start_boot_ns\":100,\"exe\":\"/usr/bin/python3.11\",\"denials\":4},"
-		     "{\"pid\":7,\"start_boot_ns\":100,\"exe\":\"/usr/bin/curl\",\"denials\":1}],"
-		     "\"total_decisions\":100,\"total_ringbuf_drops\":2}");
+	EXPECT_EQ(
+		j,
+		"{\"type\":\"stats\",\"time\":\"T\",\"host\":" + ltrack::json_string(host_name()) +
+			",\"ts_boot_ns\":5,\"severity\":\"info\",\"interval_s\":60,"
+			"\"decisions\":6,\"denials\":5,\"by_hook\":{\"file\":5,\"net\":1},"
+			"\"by_action\":{\"allow\":1,\"deny\":5},\"by_outcome\":{\"allowed\":1,\"denied\":4,\"would_deny\":1},"
+			"\"by_profile\":{\"inference\":6},\"top_denied\":["
+			"{\"pid\":4242,\"start_boot_ns\":100,\"exe\":\"/usr/bin/python3.11\",\"denials\":4},"
+			"{\"pid\":7,\"start_boot_ns\":100,\"exe\":\"/usr/bin/curl\",\"denials\":1}],"
+			"\"total_decisions\":100,\"total_ringbuf_drops\":2}");
 	// The next interval starts empty.
 	EXPECT_EQ(w.decisions(), 0u);
 	EXPECT_NE(w.take_json(6, "T2", 60, {100, 2}).find("\"decisions\":0,\"denials\":0,\"by_hook\":{}"),

@@ -78,9 +78,11 @@ TEST(privilege_record, text_names_the_change)
 		  std::string::npos)
 		<< s;
 	EXPECT_NE(s.find("\"privilege escalation deny\""), std::string::npos) << s;
-	EXPECT_NE(format_text(priv_record(LTRACK_CRED_CAPSET, LTRACK_OUT_DENIED)).find("priv capset caps 0x0 -> 0x1000 by"),
+	EXPECT_NE(format_text(priv_record(LTRACK_CRED_CAPSET, LTRACK_OUT_DENIED))
+			  .find("priv capset caps 0x0 -> 0x1000 by"),
 		  std::string::npos);
-	EXPECT_NE(format_text(priv_record(LTRACK_CRED_SETGID, LTRACK_OUT_DENIED)).find("priv setgid gid 0/65534/0 -> 0/0/0"),
+	EXPECT_NE(format_text(priv_record(LTRACK_CRED_SETGID, LTRACK_OUT_DENIED))
+			  .find("priv setgid gid 0/65534/0 -> 0/0/0"),
 		  std::string::npos);
 	EXPECT_NE(format_text(priv_record(LTRACK_CRED_EXEC, LTRACK_OUT_DENIED))
 			  .find("priv exec /usr/bin/su uid 0/65534/0 -> 0/0/0 caps 0x0 -> 0x1000 by"),

@@ -44,7 +44,8 @@ struct sleeper {
 			ssize_t n = readlink((proc + "/exe").c_str(), buf, sizeof buf);
 			std::ifstream cmd(proc + "/cmdline");
 			std::string args((std::istreambuf_iterator<char>(cmd)), {});
-			if (n > 0 && std::string(buf, static_cast<size_t>(n)).ends_with("/sleep") && args.starts_with("sleep"))
+			if (n > 0 && std::string(buf, static_cast<size_t>(n)).ends_with("/sleep") &&
+			    args.starts_with("sleep"))
 				break;
 			std::this_thread::sleep_for(2ms);
 		}

@@ -86,7 +86,8 @@ TEST(Provenance, IdsAreStableAndDistinct)
 	f.ino = 0;
 	EXPECT_EQ(file_node_id(f), "path:/etc/shadow");
 	EXPECT_EQ(socket_node_id(connect(LTRACK_OUT_DENIED, AF_INET, "10.1.2.3", 80)), "sock:tcp:10.1.2.3:80");
-	EXPECT_EQ(socket_node_id(connect(LTRACK_OUT_DENIED, AF_INET6, "2001:db8::1", 443)), "sock:tcp:[2001:db8::1]:443");
+	EXPECT_EQ(socket_node_id(connect(LTRACK_OUT_DENIED, AF_INET6, "2001:db8::1", 443)),
+		  "sock:tcp:[2001:db8::1]:443");
 }
 
 TEST(Provenance, ForkExecOpenConnectEachNodeOnce)

@@ -47,7 +47,8 @@ TEST(python_record, refused_global_is_critical_with_its_own_json_object)
 	EXPECT_NE(j.find("\"hook\":\"python\""), std::string::npos) << j;
 	EXPECT_NE(j.find("\"python\":{\"event\":\"find_class\",\"global\":\"posix.system\"}"), std::string::npos) << j;
 	EXPECT_EQ(j.find("\"file\":{\"path\""), std::string::npos) << j;
-	EXPECT_NE(format_text(r).find(" denied python find_class posix.system by "), std::string::npos) << format_text(r);
+	EXPECT_NE(format_text(r).find(" denied python find_class posix.system by "), std::string::npos)
+		<< format_text(r);
 }
 
 TEST(python_record, audited_events_name_their_object)

@@ -87,10 +87,10 @@ TEST(json, escaping_hostile_strings)
 	EXPECT_EQ(esc(std::string("a\0b", 3)), "a\\u0000b");
 	EXPECT_EQ(esc("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 	EXPECT_EQ(esc("\xff"), "\\ufffd");
-	EXPECT_EQ(esc("\xc0\xaf"), "\\ufffd\\ufffd");          // overlong '/'
-	EXPECT_EQ(esc("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd"); // surrogate
+	EXPECT_EQ(esc("\xc0\xaf"), "\\ufffd\\ufffd");                       // overlong '/'
+	EXPECT_EQ(esc("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd");            // surrogate
 	EXPECT_EQ(esc("\xf4\x90\x80\x80"), "\\ufffd\\ufffd\\ufffd\\ufffd"); // above U+10FFFF
-	EXPECT_EQ(esc("x\xe2\x82"), "x\\ufffd\\ufffd");        // truncated
+	EXPECT_EQ(esc("x\xe2\x82"), "x\\ufffd\\ufffd");                     // truncated
 	EXPECT_EQ(esc("\xe2\x80\xa8\xe2\x80\xa9"), "\\u2028\\u2029");
 }
 
@@ -109,18 +109,19 @@ TEST(text, escaping_hostile_strings)
 TEST(json, file_denial_exact_line)
 {
 	decision_record r = test_records::file_denial();
-	EXPECT_EQ(format_json(r),
-		  R"({"type":"decision","time":"2023-11-14T22:13:20.000000123Z","host":)" + json_string(host_name()) +
-			  R"(,"ts_boot_ns":123,"severity":"critical",)"
-		  R"("hook":"file","action":"deny","mode":"enforce","outcome":"denied","count":1,"profile":"inference",)"
-		  R"("profile_id":3,"rule":{"id":12,"file":"/etc/ltrack/policy.toml","line":40,"column":5,)"
-		  R"("text":"deny = [\"/etc/shadow\"]"},"process":{"pid":4242,"tid":4243,"ppid":4000,"uid":1000,)"
-		  R"("gid":1000,"comm":"python3","exe":"/usr/bin/python3.11","cmdline":"python3 serve.py --port 8080",)"
-		  R"("cmdline_truncated":false,"start_boot_ns":100,"exited":false,"cgroup_id":777,)"
-		  R"("cgroup":"/system.slice/docker-4f3c9a1e2b7d.scope","container":{"runtime":"docker",)"
-		  R"("id":"4f3c9a1e2b7d","pod_uid":"","name":"","conmon":false},"unit":"",)"
-		  R"("ancestry":[{"pid":4000,"exe":"/usr/bin/bash"},{"pid":1,"exe":"/sbin/init"}]},)"
-		  R"("file":{"path":"/etc/shadow","path_partial":false,"dev":"8:1","ino":1234},"walk_limit":false})");
+	EXPECT_EQ(
+		format_json(r),
+		R"({"type":"decision","time":"2023-11-14T22:13:20.000000123Z","host":)" + json_string(host_name()) +
+			R"(,"ts_boot_ns":123,"severity":"critical",)"
+			R"("hook":"file","action":"deny","mode":"enforce","outcome":"denied","count":1,"profile":"inference",)"
+			R"("profile_id":3,"rule":{"id":12,"file":"/etc/ltrack/policy.toml","line":40,"column":5,)"
+			R"("text":"deny = [\"/etc/shadow\"]"},"process":{"pid":4242,"tid":4243,"ppid":4000,"uid":1000,)"
+			R"("gid":1000,"comm":"python3","exe":"/usr/bin/python3.11","cmdline":"python3 serve.py --port 8080",)"
+			R"("cmdline_truncated":false,"start_boot_ns":100,"exited":false,"cgroup_id":777,)"
+			R"("cgroup":"/system.slice/docker-4f3c9a1e2b7d.scope","container":{"runtime":"docker",)"
+			R"("id":"4f3c9a1e2b7d","pod_uid":"","name":"","conmon":false},"unit":"",)"
+			R"("ancestry":[{"pid":4000,"exe":"/usr/bin/bash"},{"pid":1,"exe":"/sbin/init"}]},)"
+			R"("file":{"path":"/etc/shadow","path_partial":false,"dev":"8:1","ino":1234},"walk_limit":false})");
 }
 
 TEST(json, net_and_model_sections)
@@ -134,8 +135,7 @@ TEST(json, net_and_model_sections)
 
 	decision_record m = test_records::model_refusal();
 	j = format_json(m);
-	EXPECT_NE(j.find(R"("model":{"verdict":"unsafe","imports":["os.system","builtins.eval"]})"),
-		  std::string::npos)
+	EXPECT_NE(j.find(R"("model":{"verdict":"unsafe","imports":["os.system","builtins.eval"]})"), std::string::npos)
 		<< j;
 	EXPECT_NE(j.find(R"("severity":"warn")"), std::string::npos);
 }
@@ -156,14 +156,16 @@ TEST(json, hostile_path_stays_one_valid_line)
 TEST(text, one_line)
 {
 	decision_record r = test_records::file_denial();
-	EXPECT_EQ(format_text(r), "2023-11-14T22:13:20.000000123Z CRITICAL denied file /etc/shadow by /usr/bin/python3.11[4242] "
-				  "(parent /usr/bin/bash[4000]) in docker:4f3c9a1e2b7d rule /etc/ltrack/policy.toml:40 "
-				  "profile inference \"deny = [\\\"/etc/shadow\\\"]\"");
+	EXPECT_EQ(format_text(r),
+		  "2023-11-14T22:13:20.000000123Z CRITICAL denied file /etc/shadow by /usr/bin/python3.11[4242] "
+		  "(parent /usr/bin/bash[4000]) in docker:4f3c9a1e2b7d rule /etc/ltrack/policy.toml:40 "
+		  "profile inference \"deny = [\\\"/etc/shadow\\\"]\"");
 	decision_record n = test_records::connect(LTRACK_OUT_WOULD_DENY, AF_INET6, "2001:db8::1", 8080);
 	n.count = 7;
-	EXPECT_EQ(format_text(n), "2023-11-14T22:13:20.000000123Z WARN would_deny net [2001:db8::1]:8080/tcp by "
-				  "/usr/bin/python3.11[4242] (parent /usr/bin/bash[4000]) in docker:4f3c9a1e2b7d rule "
-				  "/etc/ltrack/policy.toml:41 profile inference x7 \"connect.deny = [\\\"0.0.0.0/0\\\"]\"");
+	EXPECT_EQ(format_text(n),
+		  "2023-11-14T22:13:20.000000123Z WARN would_deny net [2001:db8::1]:8080/tcp by "
+		  "/usr/bin/python3.11[4242] (parent /usr/bin/bash[4000]) in docker:4f3c9a1e2b7d rule "
+		  "/etc/ltrack/policy.toml:41 profile inference x7 \"connect.deny = [\\\"0.0.0.0/0\\\"]\"");
 	r.path = "/tmp/a\nFAKE";
 	EXPECT_EQ(format_text(r).find('\n'), std::string::npos);
 }
@@ -214,10 +216,11 @@ TEST(loss, formats)
 	l.time = "2023-11-14T22:13:20.000000123Z";
 	l.ts_boot_ns = 123;
 	l.count = 17;
-	EXPECT_EQ(format_json(l), R"({"type":"loss","time":"2023-11-14T22:13:20.000000123Z","host":)" + json_string(host_name()) +
-				      R"(,"ts_boot_ns":123,)"
-				  R"("severity":"critical","source":"ring_buffer","count":17,"message":"17 decision )"
-				  R"(records were dropped in the kernel: the ring buffer was full"})");
+	EXPECT_EQ(format_json(l),
+		  R"({"type":"loss","time":"2023-11-14T22:13:20.000000123Z","host":)" + json_string(host_name()) +
+			  R"(,"ts_boot_ns":123,)"
+			  R"("severity":"critical","source":"ring_buffer","count":17,"message":"17 decision )"
+			  R"(records were dropped in the kernel: the ring buffer was full"})");
 	l.source = loss_source::coalesced;
 	EXPECT_EQ(format_text(l), "2023-11-14T22:13:20.000000123Z INFO loss coalesced 17 identical decisions were "
 				  "coalesced into earlier records");
@@ -235,8 +238,10 @@ TEST(json, link_record_of_an_ancestor)
 	decision_record r = make_record(ev, test_records::python_process(), {}, {}, 1, test_records::offset_2023);
 	EXPECT_TRUE(r.ancestor);
 	std::string j = format_json(r);
-	EXPECT_NE(j.find(R"("file":{"path":"/srv/secret","path_partial":false,"dev":"8:1","ino":1234,"ancestor":true})"),
-		  std::string::npos) << j;
+	EXPECT_NE(
+		j.find(R"("file":{"path":"/srv/secret","path_partial":false,"dev":"8:1","ino":1234,"ancestor":true})"),
+		std::string::npos)
+		<< j;
 	EXPECT_NE(j.find(R"("op":"rename")"), std::string::npos) << j;
 	EXPECT_NE(format_text(r).find("rename /srv/secret (on the way to the rule's target)"), std::string::npos)
 		<< format_text(r);

@@ -76,7 +76,8 @@ std::vector<decision_record> every_kind_of_record()
 	std::vector<decision_record> out;
 	// Escapes of every kind in valid UTF-8 (invalid bytes are written as
 	// U+FFFD: what is read back is that, by design).
-	rule_origin rule{12, "inference", "/etc/ltrack/policy.toml", 40, 5, "deny = [\"/etc/\\\"sh\nadow\xe2\x80\xa8\t\"]"};
+	rule_origin rule{12, "inference", "/etc/ltrack/policy.toml",
+			 40, 5,           "deny = [\"/etc/\\\"sh\nadow\xe2\x80\xa8\t\"]"};
 	model_info model;
 	model.imports = {"posix.system", "builtins.eval"};
 	process_info proc = python_process();

@@ -126,7 +126,8 @@ TEST(RunSummary, ListsAtMostMaxListedObjectsAndCountsTheRest)
 {
 	run_summary s;
 	for (std::size_t i = 0; i < run_summary::max_listed + 5; i++)
-		s.add(connect(LTRACK_OUT_DENIED, AF_INET, ("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)).c_str(), 80));
+		s.add(connect(LTRACK_OUT_DENIED, AF_INET,
+			      ("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)).c_str(), 80));
 	EXPECT_EQ(s.violations(), run_summary::max_listed + 5);
 	EXPECT_NE(s.text(exited(0)).find("... and 5 more"), std::string::npos);
 	EXPECT_NE(s.json(exited(0)).find("\"refused_unlisted\":5"), std::string::npos);

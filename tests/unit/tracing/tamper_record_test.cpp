@@ -59,7 +59,8 @@ TEST(tamper_record, critical_whatever_the_mode_with_its_own_json_object)
 	EXPECT_EQ(tamper(LTRACK_TAMPER_BPF, 7, 0, LTRACK_OUT_WOULD_DENY).level, severity::critical);
 	std::string j = format_json(r);
 	EXPECT_NE(j.find("\"hook\":\"tamper\""), std::string::npos) << j;
-	EXPECT_NE(j.find("\"tamper\":{\"op\":\"signal\",\"arg\":\"SIGKILL\",\"target_pid\":812}"), std::string::npos) << j;
+	EXPECT_NE(j.find("\"tamper\":{\"op\":\"signal\",\"arg\":\"SIGKILL\",\"target_pid\":812}"), std::string::npos)
+		<< j;
 	EXPECT_NE(format_text(r).find(" denied tamper signal SIGKILL to pid 812 by "), std::string::npos)
 		<< format_text(r);
 	// A file operation names the file.
