@@ -11,6 +11,8 @@ packages=(
   cmake g++ make pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libbz2-dev liblzma-dev libssl-dev
   libsystemd-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libgtest-dev googletest
+  # the sources' format check (ctest clang_format_clean)
+  clang-format
   # the Debian package (cpack's DEB generator: dpkg-shlibdeps computes Depends),
   # lintian on it, and systemd-analyze scoring the unit's sandbox (ctest)
   dpkg-dev lintian systemd
