@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cassert>
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,6 +21,13 @@ struct [[nodiscard]] status {
 
 	bool ok() const { return error.empty(); }
 	static status fail(std::string msg, int err = 0) { return {std::move(msg), err}; }
+	// The failure errno describes now: "<what>: <strerror(errno)>" (the
+	// strerror text alone without `what`), errno kept.
+	static status from_errno(const std::string &what = {})
+	{
+		int e = errno;
+		return {what.empty() ? std::strerror(e) : what + ": " + std::strerror(e), e};
+	}
 };
 
 // A value, or the status that says why there is none.

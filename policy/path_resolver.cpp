@@ -11,16 +11,6 @@
 #include <unordered_map>
 
 namespace ltrack::policy {
-namespace {
-
-// strerror(errno) as the message ("No such file or directory"), errno kept.
-status errno_failure()
-{
-	int e = errno;
-	return status::fail(std::strerror(e), e);
-}
-
-} // namespace
 
 std::vector<std::string> path_components(const std::string &path)
 {
@@ -51,10 +41,10 @@ resolve_result resolve_on_host(const std::string &path)
 {
 	std::unique_ptr<char, decltype(&free)> real(realpath(path.c_str(), nullptr), &free);
 	if (!real)
-		return errno_failure();
+		return status::from_errno();
 	struct stat st;
 	if (stat(real.get(), &st) < 0)
-		return errno_failure();
+		return status::from_errno();
 	return path_identity{real.get(), kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode), true};
 }
 
@@ -81,7 +71,7 @@ path_resolver caching_resolver_on_host()
 			dir->real_path == "/" ? "/" + std::string(name) : dir->real_path + "/" + std::string(name);
 		struct stat st;
 		if (lstat(real.c_str(), &st) < 0)
-			return errno_failure();
+			return status::from_errno();
 		if (S_ISLNK(st.st_mode))
 			return resolve_on_host(path);
 		return path_identity{std::move(real), kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode), true};

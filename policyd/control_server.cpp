@@ -329,15 +329,8 @@ int control_server::expire()
 {
 	auto now = clock::now();
 	int resume_ms = pause_.resume(epoll_, fd_.get(), now);
-	std::vector<int> late;
-	clock::time_point next = clock::time_point::max();
-	for (auto &[fd, c] : conns_) {
-		if (now >= c.deadline)
-			late.push_back(fd);
-		else
-			next = std::min(next, c.deadline);
-	}
-	for (int fd : late) {
+	expiry due = expired(conns_, now);
+	for (int fd : due.late) {
 		connection &c = conns_.at(fd);
 		if (c.state == phase::reading) {
 			++stats_.timed_out;
@@ -356,9 +349,7 @@ int control_server::expire()
 		}
 		drop(fd);
 	}
-	if (next == clock::time_point::max())
-		return resume_ms;
-	return min_wait(resume_ms, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count()));
+	return min_wait(resume_ms, due.next_ms);
 }
 
 } // namespace ltrack

@@ -43,10 +43,10 @@ std::string parse_filters(const std::vector<std::string> &in, tracing::event_fil
 		else if (key == "path")
 			f.path_prefix = v;
 		else if (key == "dest") {
-			std::string err;
-			f.dest = tracing::parse_prefix(v, &err);
-			if (!f.dest)
-				return "--dest: " + err;
+			result<tracing::ip_prefix> dest = tracing::parse_prefix(v);
+			if (!dest)
+				return "--dest: " + dest.failure().error;
+			f.dest = *dest;
 		} else if (key == "container")
 			f.container = v;
 		else if (key == "expr") {

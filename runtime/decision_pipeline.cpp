@@ -74,13 +74,12 @@ std::string decision_pipeline::configure(const policy::compiled_policy *p, const
 		set_stats_interval(p ? p->log.stats_interval_s : 0);
 		return {}; // unchanged: keep the open log (and its rotation state)
 	}
-	std::string err;
-	auto log = tracing::decision_log::open(cfg, err);
+	auto log = tracing::decision_log::open(cfg);
 	if (!log)
-		return err;
+		return log.failure().error;
 	if (log_)
 		log_->flush();
-	log_ = std::move(log);
+	log_ = std::move(*log);
 	log_cfg_ = cfg;
 	set_stats_interval(p ? p->log.stats_interval_s : 0);
 	return {};

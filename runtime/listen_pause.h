@@ -11,10 +11,12 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace ltrack {
 
@@ -90,6 +92,29 @@ inline int min_wait(int a, int b)
 	if (b < 0)
 		return a;
 	return a < b ? a : b;
+}
+
+// A listener's connections past their deadline (fd -> a value with a
+// `deadline`), and the ms until the earliest of the others (-1: none): the
+// first half of every listener's expire().
+struct expiry {
+	std::vector<int> late;
+	int next_ms = -1;
+};
+template <class Connections>
+expiry expired(const Connections &conns, listen_pause::clock::time_point now)
+{
+	expiry e;
+	auto next = listen_pause::clock::time_point::max();
+	for (const auto &[fd, c] : conns) {
+		if (now >= c.deadline)
+			e.late.push_back(fd);
+		else
+			next = std::min(next, c.deadline);
+	}
+	if (next != listen_pause::clock::time_point::max())
+		e.next_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count());
+	return e;
 }
 
 } // namespace ltrack

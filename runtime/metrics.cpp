@@ -346,21 +346,12 @@ int server::expire()
 {
 	auto now = clock::now();
 	int resume_ms = fd_ ? pause_.resume(epoll_, fd_.get(), now) : -1;
-	std::vector<int> late;
-	clock::time_point next = clock::time_point::max();
-	for (auto &[fd, c] : conns_) {
-		if (now >= c.deadline)
-			late.push_back(fd);
-		else
-			next = std::min(next, c.deadline);
-	}
-	for (int fd : late) {
+	expiry due = expired(conns_, now);
+	for (int fd : due.late) {
 		++stats_.timed_out;
 		drop(fd);
 	}
-	if (next == clock::time_point::max())
-		return resume_ms;
-	return min_wait(resume_ms, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next - now).count()));
+	return min_wait(resume_ms, due.next_ms);
 }
 
 std::string write_textfile(const std::string &path, const std::string &text)

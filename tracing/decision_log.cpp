@@ -34,23 +34,26 @@ bool has_file(const log_config &cfg)
 }
 } // namespace
 
-std::string check_config(const log_config &cfg)
+status check_config(const log_config &cfg)
 {
 	if (!has_file(cfg) && !cfg.foreground && !cfg.forward.enabled())
-		return "decision log: no output: set [log] output_path, journald or syslog, or run ltrackd in the "
-		       "foreground";
+		return status::fail(
+			"decision log: no output: set [log] output_path, journald or syslog, or run ltrackd in the "
+			"foreground",
+			EINVAL);
 	if (has_file(cfg) && cfg.output_path.front() != '/')
-		return "decision log: output_path \"" + cfg.output_path + "\" must be absolute";
+		return status::fail("decision log: output_path \"" + cfg.output_path + "\" must be absolute", EINVAL);
 	if (cfg.max_size_bytes == 0 && (cfg.max_size_mb == 0 || cfg.max_size_mb > (1ull << 20)))
-		return "decision log: max_size " + std::to_string(cfg.max_size_mb) +
-		       " MB is out of range; use 1 to 1048576";
-	return "";
+		return status::fail("decision log: max_size " + std::to_string(cfg.max_size_mb) +
+					    " MB is out of range; use 1 to 1048576",
+				    EINVAL);
+	return {};
 }
 
-std::unique_ptr<decision_log> decision_log::open(const log_config &cfg, std::string &error)
+result<std::unique_ptr<decision_log>> decision_log::open(const log_config &cfg)
 {
-	if (error = check_config(cfg); !error.empty())
-		return nullptr;
+	if (status s = check_config(cfg); !s.ok())
+		return s;
 	std::unique_ptr<decision_log> log(new decision_log());
 	log->cfg_ = cfg;
 	if (has_file(cfg)) {
@@ -60,9 +63,10 @@ std::unique_ptr<decision_log> decision_log::open(const log_config &cfg, std::str
 		rc.max_backups = cfg.max_backups;
 		rc.max_age_days = cfg.max_age_days;
 		rc.compress = cfg.compress;
-		log->file_ = rotating_file_sink::open(rc, error);
-		if (!log->file_)
-			return nullptr;
+		result<std::shared_ptr<rotating_file_sink>> file = rotating_file_sink::open(rc);
+		if (!file)
+			return file.failure();
+		log->file_ = std::move(*file);
 		// The file is written directly (rotating_file_sink::write_line),
 		// not through a logger: no formatting of a formatted line.
 		log->file_->set_pattern("%v");

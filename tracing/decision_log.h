@@ -39,8 +39,8 @@ struct log_config {
 // override the policy's values. Returns "" or the error, naming the variable,
 // the bad value and the accepted ones; cfg is untouched on error.
 std::string apply_env_overrides(log_config &cfg);
-// "" or what is wrong with cfg and how to fix it.
-std::string check_config(const log_config &cfg);
+// What is wrong with cfg and how to fix it, if anything.
+status check_config(const log_config &cfg);
 
 class decision_log {
 public:
@@ -55,8 +55,8 @@ public:
 		uint64_t forward_dropped = 0; // records journald or syslog did not get (queue full, send failed)
 	};
 
-	// nullptr and error (check_config's, or the file's) on failure.
-	static std::unique_ptr<decision_log> open(const log_config &cfg, std::string &error);
+	// Fails with check_config's reason or the file's.
+	static result<std::unique_ptr<decision_log>> open(const log_config &cfg);
 	~decision_log();
 
 	// Whether a record of this severity would be written: lets the caller

@@ -4,17 +4,14 @@
 
 #include <arpa/inet.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace ltrack::tracing {
 
-std::optional<ip_prefix> parse_prefix(std::string_view text, std::string *error)
+result<ip_prefix> parse_prefix(std::string_view text)
 {
-	auto fail = [&](std::string why) -> std::optional<ip_prefix> {
-		if (error)
-			*error = std::move(why);
-		return std::nullopt;
-	};
+	auto fail = [](std::string why) { return status::fail(std::move(why), EINVAL); };
 	std::string addr(text.substr(0, text.find('/')));
 	std::optional<unsigned> len;
 	if (size_t slash = text.find('/'); slash != std::string_view::npos) {

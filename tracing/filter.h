@@ -3,6 +3,7 @@
 #pragma once
 
 #include "record.h"
+#include "status.h"
 
 #include <array>
 #include <cstdint>
@@ -24,8 +25,8 @@ struct ip_prefix {
 
 // "10.0.0.0/8", "10.1.2.3" (a /32), "2001:db8::/32", "::1". Host bits set
 // below the prefix are an error ("10.0.0.1/8"): the caller probably meant
-// something else. nullopt, and the reason in *error, on failure.
-std::optional<ip_prefix> parse_prefix(std::string_view text, std::string *error = nullptr);
+// something else; the failure says which.
+result<ip_prefix> parse_prefix(std::string_view text);
 bool prefix_contains(const ip_prefix &p, const std::array<uint8_t, 16> &addr);
 
 // Shared by the option filters and the expression language.

@@ -340,10 +340,9 @@ private:
 		case field::pid:
 		case field::uid: return number(UINT32_MAX) || bad("a number");
 		case field::dip: {
-			std::string why;
-			std::optional<ip_prefix> p = parse_prefix(value.text, &why);
+			result<ip_prefix> p = parse_prefix(value.text);
 			if (!p)
-				return bad("an address or CIDR (" + why + ")");
+				return bad("an address or CIDR (" + p.failure().error + ")");
 			e.prefix = *p;
 			return true;
 		}

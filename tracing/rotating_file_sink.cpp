@@ -1,5 +1,7 @@
 #include "rotating_file_sink.h"
 
+#include "unique_fd.h"
+
 #include <spdlog/spdlog.h>
 #include <zlib.h>
 
@@ -58,55 +60,44 @@ std::vector<backup> list_backups(const std::string &log_path)
 
 // gzip src into dst via a temporary name, then remove src. On failure src
 // stays as it is: an uncompressed backup beats a lost one.
-bool gzip_file(const std::string &src, const std::string &dst, std::string &error)
+status gzip_file(const std::string &src, const std::string &dst)
 {
 	std::string tmp = dst + ".tmp";
-	int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		error = "open " + src + ": " + std::strerror(errno);
-		return false;
-	}
+	unique_fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!in)
+		return status::from_errno("open " + src);
 	gzFile out = gzopen(tmp.c_str(), "wb6");
-	if (!out) {
-		error = "create " + tmp + ": " + std::strerror(errno);
-		::close(in);
-		return false;
-	}
+	if (!out)
+		return status::from_errno("create " + tmp);
 	std::vector<char> buf(1 << 16);
-	bool ok = true;
+	status done;
 	for (;;) {
-		ssize_t n = ::read(in, buf.data(), buf.size());
+		ssize_t n = ::read(in.get(), buf.data(), buf.size());
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			error = "read " + src + ": " + std::strerror(errno);
-			ok = false;
+			done = status::from_errno("read " + src);
 			break;
 		}
 		if (n == 0)
 			break;
 		if (gzwrite(out, buf.data(), static_cast<unsigned>(n)) != n) {
 			int zerr;
-			error = "write " + tmp + ": " + gzerror(out, &zerr);
-			ok = false;
+			done = status::fail("write " + tmp + ": " + gzerror(out, &zerr));
 			break;
 		}
 	}
-	::close(in);
-	if (gzclose(out) != Z_OK && ok) {
-		error = "close " + tmp + ": " + std::strerror(errno);
-		ok = false;
-	}
-	if (ok && ::rename(tmp.c_str(), dst.c_str()) != 0) {
-		error = "rename " + tmp + ": " + std::strerror(errno);
-		ok = false;
-	}
-	if (!ok) {
+	in.reset();
+	if (gzclose(out) != Z_OK && done.ok())
+		done = status::from_errno("close " + tmp);
+	if (done.ok() && ::rename(tmp.c_str(), dst.c_str()) != 0)
+		done = status::from_errno("rename " + tmp);
+	if (!done.ok()) {
 		::unlink(tmp.c_str());
-		return false;
+		return done;
 	}
 	::unlink(src.c_str());
-	return true;
+	return {};
 }
 
 void prune_by_age(const std::string &log_path, uint32_t max_age_days)
@@ -132,24 +123,26 @@ const char *const read_only_hint =
 // A missing log directory is created as daemons create theirs: 0750, group
 // adm where it exists (Debian's group for reading logs), so a log shipper in
 // adm reads the decisions and nobody else does. Its parents must exist.
-bool ensure_log_dir(const fs::path &dir, std::string &error)
+status ensure_log_dir(const fs::path &dir)
 {
 	if (dir.empty())
-		return true;
+		return {};
 	struct stat st;
 	if (stat(dir.c_str(), &st) == 0)
-		return true;
+		return {};
 	if (errno != ENOENT || mkdir(dir.c_str(), 0750) < 0) {
-		error = "decision log: cannot create the directory " + dir.string() + ": " + std::strerror(errno) +
-			(errno == EROFS ? read_only_hint
-					: " (create it, or set [log].output_path to a writable place)");
-		return false;
+		int e = errno;
+		return status::fail("decision log: cannot create the directory " + dir.string() + ": " +
+					    std::strerror(e) +
+					    (e == EROFS ? read_only_hint
+							: " (create it, or set [log].output_path to a writable place)"),
+				    e);
 	}
 	if (const struct group *adm = getgrnam("adm"))
 		if (chown(dir.c_str(), 0, adm->gr_gid) < 0)
 			spdlog::warn("decision log: {} created, but not given to group adm: {}", dir.string(),
 				     std::strerror(errno));
-	return true;
+	return {};
 }
 
 } // namespace
@@ -163,15 +156,13 @@ rotating_file_sink::rotating_file_sink(rotation_config cfg) : cfg_(std::move(cfg
 {
 }
 
-std::shared_ptr<rotating_file_sink> rotating_file_sink::open(const rotation_config &cfg, std::string &error)
+result<std::shared_ptr<rotating_file_sink>> rotating_file_sink::open(const rotation_config &cfg)
 {
-	if (cfg.path.empty()) {
-		error = "decision log: no output path";
-		return nullptr;
-	}
+	if (cfg.path.empty())
+		return status::fail("decision log: no output path", EINVAL);
 	std::shared_ptr<rotating_file_sink> sink(new rotating_file_sink(cfg));
-	if (!sink->reopen(error))
-		return nullptr;
+	if (status s = sink->reopen(); !s.ok())
+		return s;
 	// A crash mid-compression leaves a temporary behind: it is incomplete.
 	std::error_code ec;
 	fs::remove(backup_name(cfg.path, 1, true) + ".tmp", ec);
@@ -188,12 +179,13 @@ rotating_file_sink::~rotating_file_sink()
 		::close(fd_);
 }
 
-bool rotating_file_sink::reopen(std::string &error)
+status rotating_file_sink::reopen()
 {
 	if (fd_ >= 0)
 		::close(fd_);
-	if (!ensure_log_dir(fs::path(cfg_.path).parent_path(), error))
-		return false;
+	fd_ = -1;
+	if (status s = ensure_log_dir(fs::path(cfg_.path).parent_path()); !s.ok())
+		return s;
 	// A new log file takes its directory's group (adm above), mode 0640.
 	bool created = true;
 	fd_ = ::open(cfg_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -205,14 +197,16 @@ bool rotating_file_sink::reopen(std::string &error)
 	if (fd_ >= 0 && created && stat(fs::path(cfg_.path).parent_path().c_str(), &dir_st) == 0)
 		(void)fchown(fd_, (uid_t)-1, dir_st.st_gid);
 	if (fd_ < 0) {
-		error = "decision log: cannot open " + cfg_.path + ": " + std::strerror(errno) +
-			(errno == EROFS ? read_only_hint
-					: " (check that the directory exists and is writable by ltrackd)");
-		return false;
+		int e = errno;
+		return status::fail("decision log: cannot open " + cfg_.path + ": " + std::strerror(e) +
+					    (e == EROFS
+						     ? read_only_hint
+						     : " (check that the directory exists and is writable by ltrackd)"),
+				    e);
 	}
 	struct stat st;
 	size_ = fstat(fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-	return true;
+	return {};
 }
 
 void rotating_file_sink::wait_idle()
@@ -242,19 +236,18 @@ void rotating_file_sink::rotate()
 			      std::strerror(errno));
 		return;
 	}
-	std::string error;
-	if (!reopen(error)) {
+	if (status s = reopen(); !s.ok()) {
 		// Nowhere to write: the next write counts as an error and retries.
-		spdlog::error("{}", error);
+		spdlog::error("{}", s.error);
 		fd_ = -1;
 	}
 	rotations_++;
 
 	rotation_config cfg = cfg_;
 	background_ = std::thread([cfg, first] {
-		std::string err;
-		if (cfg.compress && !gzip_file(first, backup_name(cfg.path, 1, true), err))
-			spdlog::error("decision log: compress {}: {}; kept uncompressed", first, err);
+		if (cfg.compress)
+			if (status s = gzip_file(first, backup_name(cfg.path, 1, true)); !s.ok())
+				spdlog::error("decision log: compress {}: {}; kept uncompressed", first, s.error);
 		prune_by_age(cfg.path, cfg.max_age_days);
 	});
 }
@@ -262,8 +255,7 @@ void rotating_file_sink::rotate()
 void rotating_file_sink::write_all(const char *data, size_t size)
 {
 	if (fd_ < 0) {
-		std::string error;
-		if (!reopen(error)) {
+		if (!reopen().ok()) { // counted, and tried again at the next write
 			fd_ = -1;
 			write_errors_++;
 			return;

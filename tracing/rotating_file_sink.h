@@ -4,6 +4,8 @@
 // is never split across files and nothing is buffered in user space.
 #pragma once
 
+#include "status.h"
+
 #include <spdlog/sinks/base_sink.h>
 
 #include <atomic>
@@ -27,8 +29,8 @@ struct rotation_config {
 
 class rotating_file_sink final : public spdlog::sinks::base_sink<std::mutex> {
 public:
-	// Opens (creating, mode 0640) and appends. nullptr and error on failure.
-	static std::shared_ptr<rotating_file_sink> open(const rotation_config &cfg, std::string &error);
+	// Opens (creating, mode 0640) and appends.
+	static result<std::shared_ptr<rotating_file_sink>> open(const rotation_config &cfg);
 	~rotating_file_sink() override;
 
 	uint64_t rotations() const { return rotations_; }
@@ -49,7 +51,7 @@ protected:
 
 private:
 	explicit rotating_file_sink(rotation_config cfg);
-	bool reopen(std::string &error);
+	status reopen();
 	void rotate();
 	void write_all(const char *data, size_t size);
 	// With the lock held: rotation, the write, hourly age pruning.

@@ -91,9 +91,9 @@ TEST(log_reader, real_rotation_with_gzip_is_read_oldest_first)
 	cfg.max_backups = 0;
 	cfg.max_age_days = 0;
 	cfg.compress = true;
-	std::string error;
-	auto log = decision_log::open(cfg, error);
-	ASSERT_TRUE(log) << error;
+	auto opened = decision_log::open(cfg);
+	ASSERT_TRUE(opened.ok()) << opened.failure().error;
+	auto log = std::move(*opened);
 	const int n = 200;
 	for (int i = 0; i < n; i++) {
 		decision_record r = rec("file", "/srv/app/f" + std::to_string(i));

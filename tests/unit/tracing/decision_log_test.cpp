@@ -85,10 +85,9 @@ log_config small_log(const temp_dir &dir)
 
 std::unique_ptr<decision_log> open_log(const log_config &cfg)
 {
-	std::string error;
-	std::unique_ptr<decision_log> log = decision_log::open(cfg, error);
-	EXPECT_TRUE(log) << error;
-	return log;
+	auto log = decision_log::open(cfg);
+	EXPECT_TRUE(log.ok()) << log.failure().error;
+	return log.ok() ? std::move(*log) : nullptr;
 }
 
 // Decision records with a distinct pid each, so every one can be found.
@@ -304,9 +303,9 @@ TEST(rotation, creates_a_missing_log_directory_group_adm)
 	}
 
 	cfg.output_path = dir.file("no/such/parent/decisions.log");
-	std::string error;
-	EXPECT_FALSE(rotating_file_sink::open({cfg.output_path}, error));
-	EXPECT_NE(error.find(dir.file("no/such/parent")), std::string::npos) << error;
+	auto sink = rotating_file_sink::open({cfg.output_path});
+	ASSERT_FALSE(sink.ok());
+	EXPECT_NE(sink.failure().error.find(dir.file("no/such/parent")), std::string::npos) << sink.failure().error;
 }
 
 TEST(decision_log, level_filter_and_loss_records)
@@ -394,27 +393,27 @@ TEST(decision_log, write_errors_are_counted_not_silent)
 TEST(decision_log, open_errors)
 {
 	temp_dir dir;
-	std::string error;
+	auto open_error = [](const log_config &c) {
+		auto log = decision_log::open(c);
+		return log.ok() ? std::string("opened") : log.failure().error;
+	};
 	log_config cfg = small_log(dir);
 	// A missing directory is created (rotation.creates_a_missing_log_directory_group_adm);
 	// a missing parent of it is an error naming the directory.
 	cfg.output_path = dir.file("missing/parent/decisions.log");
-	EXPECT_EQ(decision_log::open(cfg, error), nullptr);
-	EXPECT_EQ(error,
+	EXPECT_EQ(open_error(cfg),
 		  "decision log: cannot create the directory " + dir.file("missing/parent") +
 			  ": No such file or directory (create it, or set [log].output_path to a writable place)");
 	cfg.output_path = "relative.log";
-	EXPECT_EQ(decision_log::open(cfg, error), nullptr);
-	EXPECT_EQ(error, "decision log: output_path \"relative.log\" must be absolute");
+	EXPECT_EQ(open_error(cfg), "decision log: output_path \"relative.log\" must be absolute");
 	cfg.output_path = "";
-	EXPECT_EQ(decision_log::open(cfg, error), nullptr);
-	EXPECT_EQ(error, "decision log: no output: set [log] output_path, journald or syslog, or run ltrackd in the "
-			 "foreground");
+	EXPECT_EQ(open_error(cfg),
+		  "decision log: no output: set [log] output_path, journald or syslog, or run ltrackd in the "
+		  "foreground");
 	cfg = small_log(dir);
 	cfg.max_size_bytes = 0;
 	cfg.max_size_mb = 0;
-	EXPECT_EQ(decision_log::open(cfg, error), nullptr);
-	EXPECT_EQ(error, "decision log: max_size 0 MB is out of range; use 1 to 1048576");
+	EXPECT_EQ(open_error(cfg), "decision log: max_size 0 MB is out of range; use 1 to 1048576");
 }
 
 TEST(env_overrides, environment_wins_and_bad_values_are_errors)

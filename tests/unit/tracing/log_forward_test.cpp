@@ -241,12 +241,12 @@ TEST(log_forward, journald_and_syslog_receive_every_record_field)
 			cfg.forward.journald = true;
 			cfg.forward.syslog = true;
 			cfg.forward.syslog_facility = LOG_LOCAL3;
-			std::string err;
-			auto log = decision_log::open(cfg, err);
-			if (!log) {
-				std::fprintf(stderr, "open: %s\n", err.c_str());
+			auto opened = decision_log::open(cfg);
+			if (!opened) {
+				std::fprintf(stderr, "open: %s\n", opened.failure().error.c_str());
 				return 1;
 			}
+			auto log = std::move(*opened);
 			log->write(hostile_denial());
 			log->write(test_records::model_refusal());
 			log->write_loss(3, loss_source::ring_buffer);
@@ -331,10 +331,10 @@ TEST(log_forward, a_stalled_journald_costs_counted_drops_never_a_stall)
 			cfg.output_path = dir.file("decisions.log");
 			cfg.forward.journald = true;
 			cfg.forward.queue_max = 256;
-			std::string err;
-			auto log = decision_log::open(cfg, err);
-			if (!log)
+			auto opened = decision_log::open(cfg);
+			if (!opened)
 				return 1;
+			auto log = std::move(*opened);
 			auto t0 = clock::now();
 			decision_record r = test_records::file_denial();
 			for (int i = 0; i < records; ++i)

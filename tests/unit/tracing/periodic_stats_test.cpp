@@ -72,9 +72,9 @@ TEST(PeriodicStats, WrittenToTheDecisionLogWhateverTheLevel)
 	log_config cfg;
 	cfg.output_path = dir + "/decisions.log";
 	cfg.level = severity::critical;
-	std::string err;
-	auto log = decision_log::open(cfg, err);
-	ASSERT_TRUE(log) << err;
+	auto opened = decision_log::open(cfg);
+	ASSERT_TRUE(opened.ok()) << opened.failure().error;
+	auto log = std::move(*opened);
 	stats_window w;
 	w.add(allowed_open());
 	log->write_stats(w, 30, {1, 0});
