@@ -233,24 +233,36 @@ public:
 		return true;
 	}
 
+	// The inode walk's answer for hook: the rule found on the object or a
+	// parent, or deny (fail closed) past the walk bound. False when no rule
+	// on the way decides.
+	bool decide_by_walk(uint32_t hook)
+	{
+		walk_result w = walk(hook);
+		if (w.limit) {
+			ex_.walk_limit = true;
+			ex_.action = LTRACK_ACT_DENY;
+			ex_.is_default = false;
+			ex_.steps.push_back("deeper than " + std::to_string(LTRACK_MAX_WALK) +
+					    " levels: denied (fail closed)");
+			return true;
+		}
+		if (w.found) {
+			ex_.action = w.rule.action;
+			ex_.rule_id = w.rule.rule_id;
+			ex_.is_default = false;
+			return true;
+		}
+		return false;
+	}
+
 	void decide_file()
 	{
 		const ltrack_profile &v = prof_.value;
 		ex_.hook = LTRACK_HOOK_FILE;
 		if (v.flags & LTRACK_PF_INODE_RULES) {
-			walk_result w = walk(LTRACK_HOOK_FILE);
-			if (w.limit) {
-				ex_.walk_limit = true;
-				ex_.action = LTRACK_ACT_DENY;
-				ex_.steps.push_back("deeper than " + std::to_string(LTRACK_MAX_WALK) +
-						    " levels: denied (fail closed)");
+			if (decide_by_walk(LTRACK_HOOK_FILE))
 				return;
-			}
-			if (w.found) {
-				ex_.action = w.rule.action;
-				ex_.rule_id = w.rule.rule_id;
-				return;
-			}
 			ex_.steps.push_back("no file or directory rule on the file or any parent");
 		}
 		if (v.flags & LTRACK_PF_NAME_RULES) {
@@ -276,23 +288,8 @@ public:
 		ex_.action = v.exec_default;
 		ex_.rule_id = v.exec_default_rule;
 		ex_.is_default = true;
-		if (v.flags & LTRACK_PF_EXEC_RULES) {
-			walk_result w = walk(LTRACK_HOOK_EXEC);
-			if (w.limit) {
-				ex_.walk_limit = true;
-				ex_.action = LTRACK_ACT_DENY;
-				ex_.is_default = false;
-				ex_.steps.push_back("deeper than " + std::to_string(LTRACK_MAX_WALK) +
-						    " levels: denied (fail closed)");
-				return;
-			}
-			if (w.found) {
-				ex_.action = w.rule.action;
-				ex_.rule_id = w.rule.rule_id;
-				ex_.is_default = false;
-				return;
-			}
-		}
+		if ((v.flags & LTRACK_PF_EXEC_RULES) && decide_by_walk(LTRACK_HOOK_EXEC))
+			return;
 		ex_.steps.push_back("no exec rule on the program or any parent; exec default " +
 				    action_name(v.exec_default) + ": " + describe(p_, v.exec_default_rule));
 	}

@@ -232,6 +232,23 @@ void read_default(parse_context &ctx, table_reader &r, std::string_view key, boo
 	}
 }
 
+// A key that takes one value or a non-empty array of them: `one` reads each;
+// an empty array is the error `if_empty`.
+template <class One>
+void each_value(parse_context &ctx, const toml::node &n, const std::string &if_empty, bool &ok, One one)
+{
+	if (const auto *a = n.as_array()) {
+		if (a->empty()) {
+			ctx.error(pos_of(n), if_empty);
+			ok = false;
+		}
+		for (const auto &v : *a)
+			one(v);
+	} else {
+		one(n);
+	}
+}
+
 // Ports: 443, "8000-8100" or an array of those.
 std::vector<port_range> read_ports(parse_context &ctx, const toml::node &n, const std::string &what, bool &ok)
 {
@@ -258,16 +275,7 @@ std::vector<port_range> read_ports(parse_context &ctx, const toml::node &n, cons
 			ok = false;
 		}
 	};
-	if (const auto *a = n.as_array()) {
-		if (a->empty()) {
-			ctx.error(pos_of(n), what + ": empty list; leave ports out to mean every port");
-			ok = false;
-		}
-		for (const auto &v : *a)
-			one(v);
-	} else {
-		one(n);
-	}
+	each_value(ctx, n, what + ": empty list; leave ports out to mean every port", ok, one);
 	return out;
 }
 
@@ -295,16 +303,7 @@ std::vector<cidr> read_destinations(parse_context &ctx, const toml::node &n, con
 			ok = false;
 		}
 	};
-	if (const auto *a = n.as_array()) {
-		if (a->empty()) {
-			ctx.error(pos_of(n), what + ": empty list; leave \"to\" out to mean any destination");
-			ok = false;
-		}
-		for (const auto &v : *a)
-			one(v);
-	} else {
-		one(n);
-	}
+	each_value(ctx, n, what + ": empty list; leave \"to\" out to mean any destination", ok, one);
 	return out;
 }
 
