@@ -4,6 +4,7 @@
 #include "scanner.h"
 
 #include "abi_names.h"
+#include "unique_fd.h"
 
 #include <cerrno>
 #include <algorithm>
@@ -673,30 +674,27 @@ scan_result scan_file(const std::string &path, const scan_limits &limits, std::s
 		name = std::string_view(path).substr(path.rfind('/') + 1);
 	scan_result res;
 	res.verdict = LTRACK_VERDICT_ERROR;
-	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
+	unique_fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+	if (!fd) {
 		res.error = path + ": cannot open: " + strerror(errno);
 		return res;
 	}
 	struct stat sb;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+	if (fstat(fd.get(), &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		res.error = path + ": not a regular file";
-		close(fd);
 		return res;
 	}
 	if (uint64_t(sb.st_size) > limits.max_file_size) {
 		res.error = path + ": " + std::to_string(sb.st_size) + " bytes is over the scan size limit of " +
 			    std::to_string(limits.max_file_size);
-		close(fd);
 		return res;
 	}
 	if (sb.st_size == 0) {
 		res.error = path + ": file is empty (nothing a loader could read)";
-		close(fd);
 		return res;
 	}
-	void *map = mmap(nullptr, size_t(sb.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
+	void *map = mmap(nullptr, size_t(sb.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+	fd.reset(); // the mapping keeps the file
 	if (map == MAP_FAILED) {
 		res.error = path + ": cannot map: " + strerror(errno);
 		return res;

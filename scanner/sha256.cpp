@@ -1,4 +1,5 @@
 #include "sha256.h"
+#include "unique_fd.h"
 
 #include <cerrno>
 #include <cstring>
@@ -65,22 +66,19 @@ std::string sha256_hex(std::span<const unsigned char> data)
 
 result<std::string> sha256_file(const std::string &path)
 {
-	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		return status::fail(path + ": " + strerror(e), e);
-	}
+	unique_fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!fd)
+		return status::from_errno(path);
 	result<std::string> digest = status::fail(path + ": no digest");
 	try {
 		sha256 s;
 		std::vector<unsigned char> buf(1 << 20);
 		for (;;) {
-			ssize_t n = read(fd, buf.data(), buf.size());
+			ssize_t n = read(fd.get(), buf.data(), buf.size());
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
-				int e = errno;
-				digest = status::fail(path + ": " + strerror(e), e);
+				digest = status::from_errno(path);
 				break;
 			}
 			if (n == 0) {
@@ -92,7 +90,6 @@ result<std::string> sha256_file(const std::string &path)
 	} catch (const std::exception &e) {
 		digest = status::fail(path + ": " + e.what());
 	}
-	close(fd);
 	return digest;
 }
 
