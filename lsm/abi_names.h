@@ -218,10 +218,13 @@ std::vector<std::string> names_of(std::initializer_list<E> values)
 /* ---- predicates -------------------------------------------------------- */
 
 /* The operation was refused, or would have been in enforce mode: denied,
- * killed, would_deny. An audit rule's match (audited) is not one. */
+ * killed, would_deny. An audit rule's match (audited) is not one. An outcome
+ * past the last this build names (programs of a newer ltrack, adopted after
+ * a downgrade) counts as one: a violation is never missed for want of a name. */
 constexpr bool is_denial(ltrack_outcome o)
 {
-	return o == LTRACK_OUT_DENIED || o == LTRACK_OUT_KILLED || o == LTRACK_OUT_WOULD_DENY;
+	// KILLED is the last named outcome (the static_assert on its table).
+	return o == LTRACK_OUT_DENIED || o == LTRACK_OUT_KILLED || o == LTRACK_OUT_WOULD_DENY || o > LTRACK_OUT_KILLED;
 }
 /* Refused in fact: denied or killed (not an audit-mode would_deny). */
 constexpr bool is_refused(ltrack_outcome o)
