@@ -16,10 +16,14 @@ namespace {
 std::vector<json> stats_records(const std::string &log)
 {
 	std::vector<json> out;
-	std::istringstream in(log);
+	// Whole lines only: ltrackd may be appending the last one as it is read
+	// (a half-read stats line parsed as a record of zeros).
+	std::size_t end = log.rfind('\n');
+	std::istringstream in(end == std::string::npos ? std::string() : log.substr(0, end + 1));
 	for (std::string line; std::getline(in, line);) {
-		json j = json::parse(line);
-		if (j["type"].s() == "stats")
+		std::string error;
+		json j = json::parse(line, &error);
+		if (error.empty() && j["type"].s() == "stats")
 			out.push_back(j);
 	}
 	return out;
